@@ -1,0 +1,315 @@
+/*
+ * MX C ABI: the only door into libmx. Every front end (Python, R, Julia) includes this file and
+ * nothing else from the core.
+ *
+ * Conventions (docs/DESIGN.md section 2):
+ *  - Every fallible function returns int: 0 = ok, a negative mx_status value on error. On error,
+ *    mx_last_error() (thread-local) names the function, what was wrong and the offending value.
+ *  - out_* pointers are written only on success.
+ *  - Handles returned through out_* are OWNED BY THE CALLER and released with the matching
+ *    *_free function, which accepts NULL and may be called from any thread.
+ *  - Strings and arrays returned through `const` pointers are BORROWED: they live as long as the
+ *    handle that returned them, or until the next call of the same function on the same thread
+ *    where that is stated.
+ *  - Enum values are explicit and append-only. mx_abi_version() and mx_version() never change.
+ *  - The library never aborts, exits or prints on user error.
+ *
+ * This header is pure C99 and must stay parseable by cffi's cdef() after preprocessing: no
+ * function-like macros, unions, bitfields or varargs in declarations.
+ */
+#ifndef MX_C_API_H_
+#define MX_C_API_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define MX_API __declspec(dllexport)
+#else
+#define MX_API __attribute__((visibility("default")))
+#endif
+
+/* Bumped when any declaration below changes incompatibly. Front ends refuse a mismatch. */
+enum { MX_ABI_VERSION = 1 };
+
+/* ---------------------------------------------------------------- status, version, logging */
+
+typedef enum mx_status {
+  MX_OK = 0,
+  MX_ERR_INVALID_ARGUMENT = -1, /* bad value: unknown op, bad parameter, out-of-range axis     */
+  MX_ERR_SHAPE = -2,            /* incompatible or invalid shapes                              */
+  MX_ERR_TYPE = -3,             /* unsupported or mismatched dtype                             */
+  MX_ERR_UNSUPPORTED = -4,      /* valid request this build cannot do (no GPU, sparse storage) */
+  MX_ERR_OUT_OF_MEMORY = -5,
+  MX_ERR_IO = -6,               /* file missing, unreadable, unwritable                        */
+  MX_ERR_FORMAT = -7,           /* corrupt or truncated file, malformed JSON                   */
+  MX_ERR_INTERNAL = -8          /* a bug in MX                                                 */
+} mx_status;
+
+MX_API int mx_abi_version(void);
+MX_API void mx_version(int *major, int *minor, int *patch);
+/* Thread-local message of the last failed call on this thread ("" if none). Borrowed. */
+MX_API const char *mx_last_error(void);
+
+typedef enum mx_log_level {
+  MX_LOG_DEBUG = 0,
+  MX_LOG_INFO = 1,
+  MX_LOG_WARNING = 2,
+  MX_LOG_ERROR = 3
+} mx_log_level;
+typedef void (*mx_log_fn)(int level, const char *message, void *user_data);
+/* Install (or, with NULL, remove) the host's log sink. Without one the library logs nothing. */
+MX_API int mx_set_log_callback(mx_log_fn fn, void *user_data);
+
+/* Library-wide features compiled in: JSON object, e.g. {"cuda":false,"blas":"openblas",...}.
+ * Borrowed, static. */
+MX_API int mx_features(const char **out_json);
+
+/* ---------------------------------------------------------------- dtypes and devices */
+
+/* Numbering equals MXNet's type flags, so files and graphs map directly. */
+typedef enum mx_dtype {
+  MX_FLOAT32 = 0,
+  MX_FLOAT64 = 1,
+  MX_FLOAT16 = 2,
+  MX_UINT8 = 3,
+  MX_INT32 = 4,
+  MX_INT8 = 5,
+  MX_INT64 = 6,
+  MX_BOOL = 7,
+  MX_BFLOAT16 = 12
+} mx_dtype;
+
+/* Numbering equals MXNet's Context::DeviceType. */
+typedef enum mx_device_type {
+  MX_CPU = 1,
+  MX_GPU = 2,
+  MX_CPU_PINNED = 3
+} mx_device_type;
+
+/* Number of usable GPUs (0 on a build without CUDA or a machine without a GPU). */
+MX_API int mx_device_count(int dev_type, int *out_count);
+
+/* Number of threads the CPU kernels use. */
+MX_API int mx_set_num_threads(int num_threads);
+
+/* ---------------------------------------------------------------- NDArray */
+
+typedef struct mx_ndarray_s *mx_ndarray_t;
+
+/* New array, contents uninitialised. Caller owns the handle. ndim may be 0 (a scalar). */
+MX_API int mx_ndarray_new(const int64_t *shape, int ndim, int dtype, int dev_type, int dev_id,
+                          mx_ndarray_t *out);
+/* Releases the handle; the storage lives on while other handles or views reference it. */
+MX_API int mx_ndarray_free(mx_ndarray_t arr);
+/* Shape: borrowed pointer valid while `arr` lives and is not reshaped in place. */
+MX_API int mx_ndarray_shape(mx_ndarray_t arr, int *out_ndim, const int64_t **out_shape);
+MX_API int mx_ndarray_dtype(mx_ndarray_t arr, int *out_dtype);
+MX_API int mx_ndarray_device(mx_ndarray_t arr, int *out_dev_type, int *out_dev_id);
+MX_API int mx_ndarray_size(mx_ndarray_t arr, int64_t *out_size);
+/* Copy `nbytes` (must equal size * itemsize) row-major bytes from/to host memory. */
+MX_API int mx_ndarray_copy_from(mx_ndarray_t arr, const void *data, size_t nbytes);
+MX_API int mx_ndarray_copy_to(mx_ndarray_t arr, void *data, size_t nbytes);
+/* Raw pointer to the first element (CPU arrays only). Valid while `arr` lives. */
+MX_API int mx_ndarray_data(mx_ndarray_t arr, void **out_data);
+/* A view sharing storage with a new shape of the same size; one dim may be -1. Caller owns. */
+MX_API int mx_ndarray_reshape(mx_ndarray_t arr, const int64_t *shape, int ndim, mx_ndarray_t *out);
+/* View of rows [begin, end) along the first axis. Caller owns. */
+MX_API int mx_ndarray_slice(mx_ndarray_t arr, int64_t begin, int64_t end, mx_ndarray_t *out);
+/* View of row `index` along the first axis (one fewer dimension). Caller owns. */
+MX_API int mx_ndarray_at(mx_ndarray_t arr, int64_t index, mx_ndarray_t *out);
+/* Copy values of `src` into `dst` (same shape; dtype converted; any devices). */
+MX_API int mx_ndarray_copy(mx_ndarray_t src, mx_ndarray_t dst);
+/* A new array on another device (deep copy). Caller owns. */
+MX_API int mx_ndarray_to_device(mx_ndarray_t arr, int dev_type, int dev_id, mx_ndarray_t *out);
+/* A new handle to the same storage, detached from the autograd graph. Caller owns. */
+MX_API int mx_ndarray_detach(mx_ndarray_t arr, mx_ndarray_t *out);
+/* 1 if both handles view overlapping bytes of the same storage. */
+MX_API int mx_ndarray_shares_memory(mx_ndarray_t a, mx_ndarray_t b, int *out_flag);
+/* Block until pending work on the array is done (MX executes eagerly: returns at once). */
+MX_API int mx_ndarray_wait_to_read(mx_ndarray_t arr);
+MX_API int mx_waitall(void);
+
+/* DLPack (v0.8 ABI): export returns a DLManagedTensor* viewing the array (the consumer calls its
+ * deleter); import takes ownership of a DLManagedTensor* and calls its deleter when the last view
+ * is released. Both zero-copy. Arrays must be compact row-major to import. */
+MX_API int mx_ndarray_to_dlpack(mx_ndarray_t arr, void **out_dlmanaged);
+MX_API int mx_ndarray_from_dlpack(void *dlmanaged, mx_ndarray_t *out);
+
+/* ---------------------------------------------------------------- operators */
+
+typedef struct mx_op_s *mx_op_t;          /* borrowed, valid for the library's lifetime */
+typedef struct mx_params_s *mx_params_t;  /* parsed parameters, owned by the caller */
+
+MX_API int mx_op_count(int *out_count);
+/* Name of the op with index [0, count). Borrowed, static. */
+MX_API int mx_op_name(int index, const char **out_name);
+/* Look up an op by name or alias. */
+MX_API int mx_op_find(const char *name, mx_op_t *out_op);
+/* JSON schema of the op: {"name","aliases","doc","inputs":[...],"variadic_input":bool,
+ * "num_outputs","num_visible_outputs","outputs":[...],"aux":[...],"params":[{"name","type",
+ * "default","required","doc","choices"}],"differentiable":bool}. Borrowed, static. */
+MX_API int mx_op_schema(mx_op_t op, const char **out_json);
+/* Parse parameters once (string values, as MXNet writes them in symbol JSON) for reuse across
+ * calls. Unknown keys, bad values and missing required parameters fail here. Caller owns. */
+MX_API int mx_params_new(mx_op_t op, int num_params, const char **keys, const char **values,
+                         mx_params_t *out_params);
+MX_API int mx_params_free(mx_params_t params);
+/* Canonical JSON object of all parameter values (defaults filled in). Borrowed from `params`. */
+MX_API int mx_params_json(mx_params_t params, const char **out_json);
+
+/* Run an op on its inputs (aux states, e.g. BatchNorm's moving statistics, are passed after the
+ * regular inputs and updated in place).
+ *  - num_out == 0: outputs are allocated; *out_num_outputs is the number of visible outputs and
+ *    *out_outputs points to a thread-local array of new handles, OWNED BY THE CALLER, valid
+ *    until the next mx_op_invoke on this thread.
+ *  - num_out > 0: results are written into `out` (the user's out=); *out_num_outputs = num_out
+ *    and *out_outputs = NULL.
+ * While autograd is recording the call is taped. `params` may be NULL for all defaults. */
+MX_API int mx_op_invoke(mx_op_t op, mx_params_t params, int num_inputs, const mx_ndarray_t *inputs,
+                        int num_out, const mx_ndarray_t *out, int *out_num_outputs,
+                        mx_ndarray_t **out_outputs);
+/* Fast path for single-output ops: one new output handle, owned by the caller. */
+MX_API int mx_op_invoke1(mx_op_t op, mx_params_t params, int num_inputs, const mx_ndarray_t *inputs,
+                         mx_ndarray_t *out);
+
+/* ---------------------------------------------------------------- autograd */
+
+typedef enum mx_grad_req {
+  MX_GRAD_NULL = 0,
+  MX_GRAD_WRITE = 1,
+  MX_GRAD_INPLACE = 2, /* treated as write */
+  MX_GRAD_ADD = 3
+} mx_grad_req;
+
+/* Thread-local switches; `out_prev` (may be NULL) receives the previous value. */
+MX_API int mx_autograd_set_recording(int is_recording, int *out_prev);
+MX_API int mx_autograd_set_training(int is_training, int *out_prev);
+MX_API int mx_autograd_is_recording(int *out_flag);
+MX_API int mx_autograd_is_training(int *out_flag);
+/* Make arrays leaves of the graph. grads[i] receives the gradient (its shape must match);
+ * grads may be NULL, then zero gradient buffers are allocated. */
+MX_API int mx_autograd_mark_variables(int num, const mx_ndarray_t *vars, const int *grad_reqs,
+                                      const mx_ndarray_t *grads);
+/* The gradient buffer of a marked variable, a new handle sharing it (caller owns); *out = NULL
+ * when the array has no gradient buffer. */
+MX_API int mx_ndarray_grad(mx_ndarray_t arr, mx_ndarray_t *out);
+/* Back-propagate from heads into the gradient buffers of marked variables. head_grads may be
+ * NULL, or hold NULL entries, meaning ones. */
+MX_API int mx_autograd_backward(int num_heads, const mx_ndarray_t *heads,
+                                const mx_ndarray_t *head_grads, int retain_graph, int is_train);
+/* Gradients of heads with respect to `vars`, returned as new arrays in out_grads (a
+ * caller-provided array of num_vars handles, each owned by the caller) instead of being written
+ * into gradient buffers. With create_graph the computation is itself recorded, for higher-order
+ * gradients. */
+MX_API int mx_autograd_grad(int num_heads, const mx_ndarray_t *heads, const mx_ndarray_t *head_grads,
+                            int num_vars, const mx_ndarray_t *vars, int retain_graph,
+                            int create_graph, int is_train, mx_ndarray_t *out_grads);
+
+/* ---------------------------------------------------------------- random */
+
+/* Seed the core's counter-based generator (Philox4x32-10): the same seed gives the same stream
+ * in every front end. dev_type -1 seeds every device. */
+MX_API int mx_random_seed(uint64_t seed, int dev_type);
+
+/* ---------------------------------------------------------------- initializers */
+
+typedef struct mx_initializer_s *mx_initializer_t;
+
+/* Create from MXNet's initializer description JSON, e.g. ["xavier", {"magnitude": 2.0}] or
+ * {"name": "normal", "sigma": 0.01}; names: zero, one, constant, uniform, normal, xavier,
+ * msraprelu, orthogonal, mixed. Caller owns. */
+MX_API int mx_initializer_new(const char *json, mx_initializer_t *out);
+MX_API int mx_initializer_free(mx_initializer_t init);
+/* Fill `arr` for a parameter named `name`, following MXNet's name rules (*_bias and *_beta get
+ * zeros, *_gamma ones, moving_mean zeros, moving_var ones, *_weight the initializer). */
+MX_API int mx_initializer_apply(mx_initializer_t init, const char *name, mx_ndarray_t arr);
+/* Canonical description JSON. Borrowed from `init`. */
+MX_API int mx_initializer_json(mx_initializer_t init, const char **out_json);
+
+/* ---------------------------------------------------------------- optimizers, schedulers */
+
+typedef struct mx_lr_scheduler_s *mx_lr_scheduler_t;
+typedef struct mx_optimizer_s *mx_optimizer_t;
+
+/* Scheduler from JSON: {"type":"factor"|"multifactor"|"poly"|"cosine", ...MXNet arguments...,
+ * "warmup_steps", "warmup_begin_lr", "warmup_mode"}. Caller owns. */
+MX_API int mx_lr_scheduler_new(const char *json, mx_lr_scheduler_t *out);
+MX_API int mx_lr_scheduler_free(mx_lr_scheduler_t sched);
+/* Learning rate at update count num_update. Stateful like MXNet's (factor schedulers step). */
+MX_API int mx_lr_scheduler_get(mx_lr_scheduler_t sched, int64_t num_update, double *out_lr);
+MX_API int mx_lr_scheduler_json(mx_lr_scheduler_t sched, const char **out_json);
+
+/* Optimizer by MXNet name (sgd, nag, adam, adamw, rmsprop, adagrad, adadelta, ftrl, signum,
+ * signsgd, lamb, ...) with hyperparameters as a JSON object (learning_rate, wd, rescale_grad,
+ * clip_gradient, momentum, beta1, ..., multi_precision, lr_scheduler: {...}). Caller owns. */
+MX_API int mx_optimizer_new(const char *name, const char *hparams_json, mx_optimizer_t *out);
+MX_API int mx_optimizer_free(mx_optimizer_t opt);
+/* Change one hyperparameter (value as JSON), e.g. ("learning_rate", "0.1"). */
+MX_API int mx_optimizer_set(mx_optimizer_t opt, const char *key, const char *value_json);
+/* Per-index settings: lr_mult, wd_mult, and a name (weight decay rules follow names). */
+MX_API int mx_optimizer_set_index(mx_optimizer_t opt, int index, const char *name, double lr_mult,
+                                  double wd_mult);
+/* Update weights in place from gradients; state for each index is created on first use. */
+MX_API int mx_optimizer_update(mx_optimizer_t opt, int num, const int *indices,
+                               const mx_ndarray_t *weights, const mx_ndarray_t *grads);
+/* Current learning rate (after the scheduler). */
+MX_API int mx_optimizer_learning_rate(mx_optimizer_t opt, double *out_lr);
+/* Everything as JSON: name, hyperparameters, update counts, per-index settings. Borrowed from
+ * `opt` until its next call. */
+MX_API int mx_optimizer_json(mx_optimizer_t opt, const char **out_json);
+/* State as named arrays ("<index>:<state name>") plus the JSON above. out_arrays points to an
+ * array of new handles owned by the caller; out_names to borrowed strings; both arrays valid
+ * until the next call on `opt`. */
+MX_API int mx_optimizer_export_states(mx_optimizer_t opt, int *out_num, const char ***out_names,
+                                      mx_ndarray_t **out_arrays, const char **out_json);
+MX_API int mx_optimizer_import_states(mx_optimizer_t opt, int num, const char **names,
+                                      const mx_ndarray_t *arrays, const char *json);
+/* The same in one file (an NDArray container holding the arrays and the JSON). */
+MX_API int mx_optimizer_save_states(mx_optimizer_t opt, const char *path);
+MX_API int mx_optimizer_load_states(mx_optimizer_t opt, const char *path);
+
+/* ---------------------------------------------------------------- metrics */
+
+typedef struct mx_metric_s *mx_metric_t;
+
+/* Metric by MXNet name (acc, top_k_accuracy, f1, mae, mse, rmse, ce, perplexity, loss, ...),
+ * arguments as JSON object (top_k, axis, ignore_label, average, ...). Caller owns. */
+MX_API int mx_metric_new(const char *name, const char *args_json, mx_metric_t *out);
+MX_API int mx_metric_free(mx_metric_t metric);
+MX_API int mx_metric_update(mx_metric_t metric, int num, const mx_ndarray_t *labels,
+                            const mx_ndarray_t *preds);
+MX_API int mx_metric_reset(mx_metric_t metric);
+/* Current value (NaN when nothing was seen) and the count of instances. */
+MX_API int mx_metric_get(mx_metric_t metric, const char **out_name, double *out_value,
+                         int64_t *out_num_inst);
+
+/* ---------------------------------------------------------------- NDArray files */
+
+typedef enum mx_file_format {
+  MX_FORMAT_AUTO = 0,       /* by extension when saving (.safetensors), by magic when loading */
+  MX_FORMAT_MXNET = 1,      /* MXNet's binary NDArray list (.params, .nd)                    */
+  MX_FORMAT_SAFETENSORS = 2
+} mx_file_format;
+
+/* Save arrays, with names (names == NULL saves an unnamed list). Written to a temporary file
+ * and renamed, so an interrupted save never destroys the previous file. */
+MX_API int mx_ndarray_save(const char *path, int num, const mx_ndarray_t *arrays,
+                           const char **names, int format);
+/* Load a file. *out_arrays: thread-local array of new handles (caller owns the handles);
+ * *out_names: thread-local array of borrowed names, or NULL for an unnamed list. Both valid
+ * until the next mx_ndarray_load* call on this thread. */
+MX_API int mx_ndarray_load(const char *path, int *out_num, mx_ndarray_t **out_arrays,
+                           const char ***out_names);
+MX_API int mx_ndarray_load_buffer(const void *data, size_t nbytes, int *out_num,
+                                  mx_ndarray_t **out_arrays, const char ***out_names);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MX_C_API_H_ */

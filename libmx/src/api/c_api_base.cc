@@ -1,0 +1,95 @@
+// Version, errors, logging, devices.
+#include <string>
+
+#include "api/api_util.h"
+#include "backends/cpu/blas.h"
+#include "backends/cpu/parallel.h"
+#include "base/json.h"
+#include "random/philox.h"
+
+#ifndef MX_VERSION_MAJOR
+#define MX_VERSION_MAJOR 0
+#define MX_VERSION_MINOR 1
+#define MX_VERSION_PATCH 0
+#endif
+
+namespace mx {
+void set_log_callback(mx_log_fn fn, void *user);
+bool cuda_available();
+
+namespace {
+thread_local std::string t_last_error;
+}
+int set_last_error(int status, const char *func, const std::string &msg) {
+  t_last_error = std::string(func) + ": " + msg;
+  return status;
+}
+void clear_last_error() { t_last_error.clear(); }
+const char *last_error_cstr() { return t_last_error.c_str(); }
+bool cuda_available() { return false; }
+}  // namespace mx
+
+using namespace mx;
+
+extern "C" {
+
+int mx_abi_version(void) { return MX_ABI_VERSION; }
+
+void mx_version(int *major, int *minor, int *patch) {
+  if (major) *major = MX_VERSION_MAJOR;
+  if (minor) *minor = MX_VERSION_MINOR;
+  if (patch) *patch = MX_VERSION_PATCH;
+}
+
+const char *mx_last_error(void) { return mx::last_error_cstr(); }
+
+int mx_set_log_callback(mx_log_fn fn, void *user_data) {
+  MX_API_BEGIN();
+  set_log_callback(fn, user_data);
+  MX_API_END();
+}
+
+int mx_features(const char **out_json) {
+  MX_API_BEGIN();
+  MX_REQUIRE_PTR(out_json);
+  static const std::string json = [] {
+    Json o = Json::object();
+    o.set("cuda", cuda_available());
+    o.set("blas", blas_name());
+#ifdef _OPENMP
+    o.set("openmp", true);
+#else
+    o.set("openmp", false);
+#endif
+    o.set("dnnl", false);
+    return o.dump();
+  }();
+  *out_json = json.c_str();
+  MX_API_END();
+}
+
+int mx_device_count(int dev_type, int *out_count) {
+  MX_API_BEGIN();
+  MX_REQUIRE_PTR(out_count);
+  if (dev_type == MX_CPU || dev_type == MX_CPU_PINNED) *out_count = 1;
+  else if (dev_type == MX_GPU) *out_count = 0;
+  else fail(MX_ERR_INVALID_ARGUMENT, "unknown device type ", dev_type, " (cpu 1, gpu 2, cpu_pinned 3)");
+  MX_API_END();
+}
+
+int mx_set_num_threads(int num_threads) {
+  MX_API_BEGIN();
+  MX_CHECK(num_threads >= 0, MX_ERR_INVALID_ARGUMENT, "num_threads must be >= 0 (0: default), got ", num_threads);
+  set_cpu_num_threads(num_threads);
+  MX_API_END();
+}
+
+int mx_random_seed(uint64_t seed, int dev_type) {
+  MX_API_BEGIN();
+  MX_CHECK(dev_type == -1 || dev_type == MX_CPU || dev_type == MX_GPU || dev_type == MX_CPU_PINNED,
+           MX_ERR_INVALID_ARGUMENT, "unknown device type ", dev_type);
+  random_seed_all(seed, dev_type);
+  MX_API_END();
+}
+
+}  // extern "C"

@@ -1,0 +1,47 @@
+// Autograd tape. Each recorded call becomes an AGNode holding what its gradient needs; arrays
+// point at the node (and output index) that produced them through AGInfo.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "ops/registry.h"
+
+namespace mx {
+
+struct AGNode;
+
+struct AGInfo {
+  std::shared_ptr<AGNode> node;  // producer (null for leaves)
+  int index = 0;                 // which output of the producer
+  // Leaf variables (mark_variables / attach_grad):
+  bool is_variable = false;
+  int grad_req = MX_GRAD_NULL;
+  NDArray grad;
+};
+
+struct AGNode {
+  const OpDef *op = nullptr;
+  std::shared_ptr<const Params> params;
+  std::vector<NDArray> inputs;                    // values (without autograd links)
+  std::vector<std::shared_ptr<AGInfo>> in_entries;  // autograd links of the inputs (may be null)
+  std::vector<NDArray> aux;
+  std::vector<NDArray> outputs;                   // all outputs, values
+  bool is_train = false;
+  bool freed = false;  // values released by a backward without retain_graph
+};
+
+// Called by invoke() while recording.
+void record_op(const OpDef *op, const std::shared_ptr<const Params> &params,
+               const std::vector<NDArray> &inputs, const std::vector<NDArray> &aux,
+               std::vector<NDArray> &outputs, bool is_train);
+
+void mark_variables(const std::vector<NDArray> &vars, const std::vector<int> &reqs,
+                    const std::vector<NDArray> &grads);
+
+// Backward into variables' grad buffers (out_grads == nullptr) or, when `wrt` is given, returning
+// gradients with respect to `wrt` without touching grad buffers.
+std::vector<NDArray> backward(const std::vector<NDArray> &heads, const std::vector<NDArray> &head_grads,
+                              const std::vector<NDArray> *wrt, bool retain_graph, bool create_graph,
+                              bool is_train);
+
+}  // namespace mx

@@ -1,0 +1,105 @@
+#include "ndarray/storage.h"
+
+#include <cstdlib>
+#include <mutex>
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+#include "base/error.h"
+
+namespace mx {
+
+namespace {
+// Size-bucketed free lists for CPU memory. Small requests round up to 64-byte multiples, larger
+// ones to powers of two (at most 2x waste, bounded number of buckets). The cache is capped so
+// a long run cannot hoard memory.
+class CpuPool {
+ public:
+  static CpuPool &get() {
+    static CpuPool *p = new CpuPool();  // never destroyed: storages may be freed at exit
+    return *p;
+  }
+  static size_t bucket(size_t bytes) {
+    if (bytes <= 4096) return (bytes + 63) & ~size_t(63);
+    size_t b = 4096;
+    while (b < bytes) b <<= 1;
+    return b;
+  }
+  void *take(size_t cap) {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      auto it = free_.find(cap);
+      if (it != free_.end() && !it->second.empty()) {
+        void *p = it->second.back();
+        it->second.pop_back();
+        cached_ -= cap;
+        return p;
+      }
+    }
+    void *p = nullptr;
+    if (posix_memalign(&p, 64, cap ? cap : 64) != 0) {
+      trim();
+      if (posix_memalign(&p, 64, cap ? cap : 64) != 0)
+        fail(MX_ERR_OUT_OF_MEMORY, "out of memory allocating ", cap, " bytes on cpu");
+    }
+    return p;
+  }
+  void give(void *p, size_t cap) {
+    std::lock_guard<std::mutex> g(mu_);
+    if (cached_ + cap > kMaxCached) {
+      std::free(p);
+      return;
+    }
+    free_[cap].push_back(p);
+    cached_ += cap;
+  }
+  void trim() {
+    std::lock_guard<std::mutex> g(mu_);
+    for (auto &kv : free_)
+      for (void *p : kv.second) std::free(p);
+    free_.clear();
+    cached_ = 0;
+  }
+
+ private:
+  static constexpr size_t kMaxCached = size_t(4) << 30;
+  std::mutex mu_;
+  std::unordered_map<size_t, std::vector<void *>> free_;
+  size_t cached_ = 0;
+};
+}  // namespace
+
+std::shared_ptr<Storage> Storage::alloc(size_t bytes, Device dev) {
+  if (!dev.is_cpu()) {
+    fail(MX_ERR_UNSUPPORTED, "device gpu(", dev.id, ") is not available: this build of MX has no CUDA backend or no GPU is present");
+  }
+  std::shared_ptr<Storage> s(new Storage());
+  s->capacity_ = CpuPool::bucket(bytes);
+  s->ptr_ = CpuPool::get().take(s->capacity_);
+  s->bytes_ = bytes;
+  s->dev_ = dev;
+  return s;
+}
+
+std::shared_ptr<Storage> Storage::external(void *ptr, size_t bytes, Device dev,
+                                           std::function<void()> deleter) {
+  std::shared_ptr<Storage> s(new Storage());
+  s->ptr_ = ptr;
+  s->bytes_ = bytes;
+  s->dev_ = dev;
+  s->deleter_ = std::move(deleter);
+  return s;
+}
+
+Storage::~Storage() {
+  if (deleter_) {
+    deleter_();
+  } else if (ptr_) {
+    CpuPool::get().give(ptr_, capacity_);
+  }
+}
+
+void storage_pool_trim() { CpuPool::get().trim(); }
+
+}  // namespace mx

@@ -1,0 +1,394 @@
+// Binary element-wise ops in three forms sharing one functor each: elemwise_<op> (same shapes),
+// broadcast_<op> (numpy broadcasting) and _<op>_scalar / _r<op>_scalar (array with a scalar).
+#include <cmath>
+
+#include "ops/elemwise_common.h"
+
+namespace mx {
+
+std::vector<int64_t> broadcast_strides(const Shape &in, const Shape &out) {
+  int nd = out.ndim(), off = out.ndim() - in.ndim();
+  std::vector<int64_t> st(static_cast<size_t>(nd), 0);
+  int64_t s = 1;
+  for (int d = in.ndim() - 1; d >= 0; --d) {
+    st[static_cast<size_t>(d + off)] = in[d] == 1 ? 0 : s;
+    s *= in[d];
+  }
+  return st;
+}
+
+namespace {
+
+// Numeric dtypes of the arithmetic family (float16/bfloat16 run through float32).
+const std::vector<DType> kNumeric = {DType::f32, DType::f64, DType::i32, DType::i64, DType::u8, DType::i8};
+const std::vector<DType> kFloat = {DType::f32, DType::f64};
+
+#define MX_NUMERIC_SWITCH(dt, T, opname, ...)                                              \
+  switch (dt) {                                                                           \
+    MX_DTYPE_CASE(::mx::DType::f32, T, __VA_ARGS__)                                       \
+    MX_DTYPE_CASE(::mx::DType::f64, T, __VA_ARGS__)                                       \
+    MX_DTYPE_CASE(::mx::DType::i32, T, __VA_ARGS__)                                       \
+    MX_DTYPE_CASE(::mx::DType::i64, T, __VA_ARGS__)                                       \
+    MX_DTYPE_CASE(::mx::DType::u8, T, __VA_ARGS__)                                        \
+    MX_DTYPE_CASE(::mx::DType::i8, T, __VA_ARGS__)                                        \
+    default: ::mx::fail(MX_ERR_TYPE, opname, ": dtype ", ::mx::dtype_name(dt), " is not supported"); \
+  }
+
+// Functors compute in the element type; integer division and modulo by zero give 0.
+struct Add { template <typename T> static T f(T a, T b) { return a + b; } };
+struct Sub { template <typename T> static T f(T a, T b) { return a - b; } };
+struct Mul { template <typename T> static T f(T a, T b) { return a * b; } };
+struct Div {
+  template <typename T> static T f(T a, T b) {
+    if constexpr (std::is_integral<T>::value) return b == 0 ? T(0) : T(a / b);
+    else return a / b;
+  }
+};
+struct Mod {  // sign follows the divisor, as numpy's and MXNet's mod
+  template <typename T> static T f(T a, T b) {
+    if constexpr (std::is_integral<T>::value) {
+      if (b == 0) return T(0);
+      T r = T(a % b);
+      if (r != 0 && ((r < 0) != (b < 0))) r = T(r + b);
+      return r;
+    } else {
+      if (b == 0) return T(NAN);
+      T r = std::fmod(a, b);
+      if (r != 0 && ((r < 0) != (b < 0))) r += b;
+      return r;
+    }
+  }
+};
+struct Power { template <typename T> static T f(T a, T b) { return static_cast<T>(std::pow(a, b)); } };
+struct Maximum { template <typename T> static T f(T a, T b) { return a > b ? a : b; } };
+struct Minimum { template <typename T> static T f(T a, T b) { return a < b ? a : b; } };
+struct Hypot { template <typename T> static T f(T a, T b) { return static_cast<T>(std::hypot(a, b)); } };
+struct Equal { template <typename T> static T f(T a, T b) { return a == b ? T(1) : T(0); } };
+struct NotEqual { template <typename T> static T f(T a, T b) { return a != b ? T(1) : T(0); } };
+struct Greater { template <typename T> static T f(T a, T b) { return a > b ? T(1) : T(0); } };
+struct GreaterEqual { template <typename T> static T f(T a, T b) { return a >= b ? T(1) : T(0); } };
+struct Lesser { template <typename T> static T f(T a, T b) { return a < b ? T(1) : T(0); } };
+struct LesserEqual { template <typename T> static T f(T a, T b) { return a <= b ? T(1) : T(0); } };
+struct LogicalAnd { template <typename T> static T f(T a, T b) { return (a != T(0) && b != T(0)) ? T(1) : T(0); } };
+struct LogicalOr { template <typename T> static T f(T a, T b) { return (a != T(0) || b != T(0)) ? T(1) : T(0); } };
+struct LogicalXor { template <typename T> static T f(T a, T b) { return ((a != T(0)) != (b != T(0))) ? T(1) : T(0); } };
+
+bool infer_elemwise(const Params &p, ShapeVec &in, ShapeVec &aux, ShapeVec &out) {
+  return infer_shape_same(p, in, aux, out);
+}
+bool infer_broadcast(const Params &p, ShapeVec &in, ShapeVec &, ShapeVec &out) {
+  if (!in[0].known() || !in[1].known()) return false;
+  assign_shape(out[0], broadcast_shapes(in[0], in[1], p.op->name.c_str()), p.op->name.c_str(), "output");
+  return true;
+}
+
+template <typename F> KernelFn binary_kernel() {
+  return [](const OpCall &c) {
+    MX_NUMERIC_SWITCH(c.inputs[0].dtype(), T, c.params.op->name, {
+      broadcast_binary<T, T, T>(c.inputs[0], c.inputs[1], c.outputs[0], [](T a, T b) { return F::template f<T>(a, b); });
+    });
+  };
+}
+template <typename F, bool Reverse> KernelFn scalar_kernel() {
+  return [](const OpCall &c) {
+    const auto &p = c.p<ScalarParam>();
+    MX_NUMERIC_SWITCH(c.inputs[0].dtype(), T, c.params.op->name, {
+      const T s = static_cast<T>(p.scalar);
+      if (Reverse) map_unary<T, T>(c.inputs[0], c.outputs[0], [s](T a) { return F::template f<T>(s, a); });
+      else map_unary<T, T>(c.inputs[0], c.outputs[0], [s](T a) { return F::template f<T>(a, s); });
+    });
+  };
+}
+
+Kwargs scalar_kw(double v) { return {{"scalar", print_value(v)}}; }
+
+// Gradients written with other registered ops so that higher-order gradients work.
+std::vector<Var> grad_add(GradBuilder &b, const GradNode &n) {
+  Var g = n.out_grads[0];
+  return {sum_to_shape(b, g, b.shape(n.inputs[0])), sum_to_shape(b, g, b.shape(n.inputs[1]))};
+}
+std::vector<Var> grad_sub(GradBuilder &b, const GradNode &n) {
+  Var g = n.out_grads[0];
+  Var ng = b.emit1("_mul_scalar", scalar_kw(-1), {g});
+  return {sum_to_shape(b, g, b.shape(n.inputs[0])), sum_to_shape(b, ng, b.shape(n.inputs[1]))};
+}
+std::vector<Var> grad_mul(GradBuilder &b, const GradNode &n) {
+  Var g = n.out_grads[0];
+  Var ga = b.emit1("broadcast_mul", {}, {g, n.inputs[1]});
+  Var gb = b.emit1("broadcast_mul", {}, {g, n.inputs[0]});
+  return {sum_to_shape(b, ga, b.shape(n.inputs[0])), sum_to_shape(b, gb, b.shape(n.inputs[1]))};
+}
+std::vector<Var> grad_div(GradBuilder &b, const GradNode &n) {
+  Var g = n.out_grads[0];
+  Var ga = b.emit1("broadcast_div", {}, {g, n.inputs[1]});
+  // d(a/b)/db = -(a/b)/b
+  Var q = b.emit1("broadcast_div", {}, {n.outputs[0], n.inputs[1]});
+  Var gb = b.emit1("_mul_scalar", scalar_kw(-1), {b.emit1("broadcast_mul", {}, {g, q})});
+  return {sum_to_shape(b, ga, b.shape(n.inputs[0])), sum_to_shape(b, gb, b.shape(n.inputs[1]))};
+}
+// The rest use one fused backward kernel: _backward_<name>(g, a, b) -> (g*dF/da, g*dF/db).
+struct DMod {
+  template <typename T> static T da(T, T, T) { return T(1); }
+  template <typename T> static T db(T a, T b, T) { return b == T(0) ? T(0) : -std::floor(a / b); }
+};
+struct DPower {
+  template <typename T> static T da(T a, T b, T) { return b * std::pow(a, b - 1); }
+  template <typename T> static T db(T a, T, T out) { return a > 0 ? out * std::log(a) : T(0); }
+};
+struct DMaximum {
+  template <typename T> static T da(T a, T b, T) { return a >= b ? T(1) : T(0); }
+  template <typename T> static T db(T a, T b, T) { return a >= b ? T(0) : T(1); }
+};
+struct DMinimum {
+  template <typename T> static T da(T a, T b, T) { return a <= b ? T(1) : T(0); }
+  template <typename T> static T db(T a, T b, T) { return a <= b ? T(0) : T(1); }
+};
+struct DHypot {
+  template <typename T> static T da(T a, T, T out) { return out == T(0) ? T(0) : a / out; }
+  template <typename T> static T db(T, T b, T out) { return out == T(0) ? T(0) : b / out; }
+};
+
+template <typename F, typename D> void register_fused_backward(const std::string &name) {
+  OpBuilder::create(("_backward_broadcast_" + name).c_str())
+      .inputs({"out_grad", "lhs", "rhs"})
+      .outputs({"lhs_grad", "rhs_grad"})
+      .shape([](const Params &p, ShapeVec &in, ShapeVec &, ShapeVec &out) {
+        for (auto &s : in) if (!s.known()) return false;
+        Shape o = broadcast_shapes(in[1], in[2], p.op->name.c_str());
+        assign_shape(in[0], o, p.op->name.c_str(), "out_grad");
+        assign_shape(out[0], o, p.op->name.c_str(), "lhs_grad");
+        assign_shape(out[1], o, p.op->name.c_str(), "rhs_grad");
+        return true;
+      })
+      .cpu([](const OpCall &c) {
+        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, c.params.op->name, {
+          const NDArray &o = c.outputs[0];
+          // Materialise broadcast operands at the output shape, then one fused pass.
+          NDArray a(o.shape(), o.dtype()), bb(o.shape(), o.dtype());
+          broadcast_binary<T, T, T>(c.inputs[1], c.inputs[0], a, [](T x, T) { return x; });
+          broadcast_binary<T, T, T>(c.inputs[2], c.inputs[0], bb, [](T x, T) { return x; });
+          const T *g = c.inputs[0].data<T>(), *pa = a.data<T>(), *pb = bb.data<T>();
+          T *ga = c.outputs[0].data<T>(), *gb = c.outputs[1].data<T>();
+          parallel_for(o.size(), kElemGrain, [&](int64_t s, int64_t e) {
+            for (int64_t i = s; i < e; ++i) {
+              T out = F::template f<T>(pa[i], pb[i]);
+              ga[i] = g[i] * D::template da<T>(pa[i], pb[i], out);
+              gb[i] = g[i] * D::template db<T>(pa[i], pb[i], out);
+            }
+          });
+        });
+      })
+      .no_grad();
+}
+
+template <typename D> GradFn fused_grad(const std::string &name) {
+  std::string bw = "_backward_broadcast_" + name;
+  return [bw](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+    auto gs = b.emit(bw, {}, {n.out_grads[0], n.inputs[0], n.inputs[1]});
+    return {sum_to_shape(b, gs[0], b.shape(n.inputs[0])), sum_to_shape(b, gs[1], b.shape(n.inputs[1]))};
+  };
+}
+
+// Registers elemwise_/_<name>, broadcast_<name>, _<name>_scalar and (when given) the reverse
+// scalar form, for one functor.
+struct Family {
+  std::string name;
+  KernelFn bin, scal, rscal;
+  GradFn grad;                 // for the two array forms
+  GradFn scalar_grad, rscalar_grad;
+  std::vector<DType> dtypes;
+  std::vector<std::string> elemwise_names;   // first is the canonical name
+  std::vector<std::string> broadcast_names;  // first is canonical
+  std::vector<std::string> scalar_names, rscalar_names;
+};
+
+void register_family(const Family &f) {
+  auto reg = [&](const std::vector<std::string> &names, bool broadcast) {
+    if (names.empty()) return;
+    OpBuilder &ob = OpBuilder::create(names[0].c_str());
+    for (size_t i = 1; i < names.size(); ++i) ob.alias(names[i].c_str());
+    ob.inputs({"lhs", "rhs"}).dtypes(f.dtypes).cpu(f.bin);
+    ob.shape(broadcast ? InferShapeFn(infer_broadcast) : InferShapeFn(infer_elemwise));
+    ob.doc(broadcast ? ("Element-wise " + f.name + " with numpy-style broadcasting.").c_str()
+                     : ("Element-wise " + f.name + " of two arrays of the same shape.").c_str());
+    if (f.grad) ob.grad(f.grad);
+    else ob.no_grad();
+  };
+  reg(f.elemwise_names, false);
+  reg(f.broadcast_names, true);
+  auto reg_scalar = [&](const std::vector<std::string> &names, const KernelFn &k, const GradFn &g) {
+    if (names.empty()) return;
+    OpBuilder &ob = OpBuilder::create(names[0].c_str());
+    for (size_t i = 1; i < names.size(); ++i) ob.alias(names[i].c_str());
+    ob.params<ScalarParam>().inputs({"data"}).dtypes(f.dtypes).shape(infer_shape_same).cpu(k)
+        .doc(("Element-wise " + f.name + " of an array and a scalar.").c_str());
+    if (g) ob.grad(g);
+    else ob.no_grad();
+  };
+  reg_scalar(f.scalar_names, f.scal, f.scalar_grad);
+  reg_scalar(f.rscalar_names, f.rscal, f.rscalar_grad);
+}
+
+double scalar_of(const GradNode &n) { return n.p<ScalarParam>().scalar; }
+
+GradFn pass_through() {
+  return [](GradBuilder &, const GradNode &n) -> std::vector<Var> { return {n.out_grads[0]}; };
+}
+GradFn scaled(double k) {
+  return [k](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+    return {b.emit1("_mul_scalar", scalar_kw(k), {n.out_grads[0]})};
+  };
+}
+
+template <typename F> Family family(const std::string &name, std::vector<DType> dtypes) {
+  Family f;
+  f.name = name;
+  f.bin = binary_kernel<F>();
+  f.scal = scalar_kernel<F, false>();
+  f.rscal = scalar_kernel<F, true>();
+  f.dtypes = std::move(dtypes);
+  return f;
+}
+
+int register_all() {
+  {
+    Family f = family<Add>("add", kNumeric);
+    f.elemwise_names = {"elemwise_add", "_add", "_plus", "_Plus"};
+    f.broadcast_names = {"broadcast_add", "broadcast_plus"};
+    f.scalar_names = {"_plus_scalar", "_PlusScalar"};
+    f.grad = grad_add;
+    f.scalar_grad = pass_through();
+    register_family(f);
+  }
+  {
+    Family f = family<Sub>("subtract", kNumeric);
+    f.elemwise_names = {"elemwise_sub", "_sub", "_minus", "_Minus"};
+    f.broadcast_names = {"broadcast_sub", "broadcast_minus"};
+    f.scalar_names = {"_minus_scalar", "_MinusScalar"};
+    f.rscalar_names = {"_rminus_scalar", "_RMinusScalar"};
+    f.grad = grad_sub;
+    f.scalar_grad = pass_through();
+    f.rscalar_grad = scaled(-1);
+    register_family(f);
+  }
+  {
+    Family f = family<Mul>("multiply", kNumeric);
+    f.elemwise_names = {"elemwise_mul", "_mul", "_Mul"};
+    f.broadcast_names = {"broadcast_mul"};
+    f.scalar_names = {"_mul_scalar", "_MulScalar"};
+    f.grad = grad_mul;
+    f.scalar_grad = [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+      return {b.emit1("_mul_scalar", scalar_kw(scalar_of(n)), {n.out_grads[0]})};
+    };
+    register_family(f);
+  }
+  {
+    Family f = family<Div>("divide", kNumeric);
+    f.elemwise_names = {"elemwise_div", "_div", "_Div"};
+    f.broadcast_names = {"broadcast_div"};
+    f.scalar_names = {"_div_scalar", "_DivScalar"};
+    f.rscalar_names = {"_rdiv_scalar", "_RDivScalar"};
+    f.grad = grad_div;
+    f.scalar_grad = [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+      return {b.emit1("_div_scalar", scalar_kw(scalar_of(n)), {n.out_grads[0]})};
+    };
+    f.rscalar_grad = [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+      // d(s/x)/dx = -(s/x)/x
+      Var q = b.emit1("broadcast_div", {}, {n.outputs[0], n.inputs[0]});
+      return {b.emit1("_mul_scalar", scalar_kw(-1), {b.emit1("broadcast_mul", {}, {n.out_grads[0], q})})};
+    };
+    register_family(f);
+  }
+  {
+    Family f = family<Mod>("modulo", kNumeric);
+    f.elemwise_names = {"_mod"};
+    f.broadcast_names = {"broadcast_mod"};
+    f.scalar_names = {"_mod_scalar", "_ModScalar"};
+    f.rscalar_names = {"_rmod_scalar", "_RModScalar"};
+    register_fused_backward<Mod, DMod>("mod");
+    f.grad = fused_grad<DMod>("mod");
+    f.scalar_grad = pass_through();
+    register_family(f);
+  }
+  {
+    Family f = family<Power>("power", kFloat);
+    f.elemwise_names = {"_power", "_Power"};
+    f.broadcast_names = {"broadcast_power"};
+    f.scalar_names = {"_power_scalar", "_PowerScalar"};
+    f.rscalar_names = {"_rpower_scalar", "_RPowerScalar"};
+    register_fused_backward<Power, DPower>("power");
+    f.grad = fused_grad<DPower>("power");
+    f.scalar_grad = [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+      double s = scalar_of(n);  // d(x^s) = s * x^(s-1)
+      Var p = b.emit1("_power_scalar", scalar_kw(s - 1), {n.inputs[0]});
+      return {b.emit1("broadcast_mul", {}, {n.out_grads[0], b.emit1("_mul_scalar", scalar_kw(s), {p})})};
+    };
+    f.rscalar_grad = [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+      double s = scalar_of(n);  // d(s^x) = s^x * log(s)
+      return {b.emit1("_mul_scalar", scalar_kw(std::log(s)), {b.emit1("broadcast_mul", {}, {n.out_grads[0], n.outputs[0]})})};
+    };
+    register_family(f);
+  }
+  auto minmax_scalar_grad = [](bool is_max) {
+    return [is_max](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+      Var mask = b.emit1(is_max ? "_greater_equal_scalar" : "_lesser_equal_scalar",
+                         scalar_kw(scalar_of(n)), {n.inputs[0]});
+      return {b.emit1("broadcast_mul", {}, {n.out_grads[0], mask})};
+    };
+  };
+  {
+    Family f = family<Maximum>("maximum", kNumeric);
+    f.elemwise_names = {"_maximum", "_Maximum"};
+    f.broadcast_names = {"broadcast_maximum"};
+    f.scalar_names = {"_maximum_scalar", "_MaximumScalar"};
+    register_fused_backward<Maximum, DMaximum>("maximum");
+    f.grad = fused_grad<DMaximum>("maximum");
+    f.scalar_grad = minmax_scalar_grad(true);
+    register_family(f);
+  }
+  {
+    Family f = family<Minimum>("minimum", kNumeric);
+    f.elemwise_names = {"_minimum", "_Minimum"};
+    f.broadcast_names = {"broadcast_minimum"};
+    f.scalar_names = {"_minimum_scalar", "_MinimumScalar"};
+    register_fused_backward<Minimum, DMinimum>("minimum");
+    f.grad = fused_grad<DMinimum>("minimum");
+    f.scalar_grad = minmax_scalar_grad(false);
+    register_family(f);
+  }
+  {
+    Family f = family<Hypot>("hypot", kFloat);
+    f.elemwise_names = {"_hypot"};
+    f.broadcast_names = {"broadcast_hypot"};
+    f.scalar_names = {"_hypot_scalar", "_HypotScalar"};
+    register_fused_backward<Hypot, DHypot>("hypot");
+    f.grad = fused_grad<DHypot>("hypot");
+    f.scalar_grad = [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+      Var q = b.emit1("broadcast_div", {}, {n.inputs[0], n.outputs[0]});
+      return {b.emit1("broadcast_mul", {}, {n.out_grads[0], q})};
+    };
+    register_family(f);
+  }
+  // Comparisons and logic: outputs 1/0 in the input dtype (MXNet 1.x), no gradient.
+  auto logic = [](Family f, const std::string &n) {
+    f.elemwise_names = {"_" + n};
+    f.broadcast_names = {"broadcast_" + n};
+    f.scalar_names = {"_" + n + "_scalar"};
+    register_family(f);
+  };
+  logic(family<Equal>("equal", kNumeric), "equal");
+  logic(family<NotEqual>("not_equal", kNumeric), "not_equal");
+  logic(family<Greater>("greater", kNumeric), "greater");
+  logic(family<GreaterEqual>("greater_equal", kNumeric), "greater_equal");
+  logic(family<Lesser>("lesser", kNumeric), "lesser");
+  logic(family<LesserEqual>("lesser_equal", kNumeric), "lesser_equal");
+  logic(family<LogicalAnd>("logical_and", kNumeric), "logical_and");
+  logic(family<LogicalOr>("logical_or", kNumeric), "logical_or");
+  logic(family<LogicalXor>("logical_xor", kNumeric), "logical_xor");
+  return 0;
+}
+
+const int registered = register_all();
+
+}  // namespace
+}  // namespace mx

@@ -1,0 +1,27 @@
+// Imperative execution: infer, allocate, run the kernel, and tape the call while recording.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "ops/registry.h"
+
+namespace mx {
+
+// inputs: regular inputs followed by aux states. When `out` is given, results are written into
+// those arrays (shapes must match the inferred ones). Returns the visible outputs.
+std::vector<NDArray> invoke(const OpDef *op, const std::shared_ptr<const Params> &params,
+                            const std::vector<NDArray> &inputs, const std::vector<NDArray> *out = nullptr);
+// Convenience for core code: parse kwargs and invoke.
+std::vector<NDArray> invoke(const std::string &op, const Kwargs &kwargs, const std::vector<NDArray> &inputs);
+// All outputs including hidden ones, no taping (used by autograd and the executor).
+std::vector<NDArray> invoke_raw(const OpDef *op, const Params &params, const std::vector<NDArray> &inputs,
+                                const std::vector<NDArray> &aux, bool is_train,
+                                const std::vector<NDArray> *out = nullptr);
+
+// Thread-local autograd switches.
+bool is_recording();
+bool is_training();
+bool set_recording(bool on);  // returns previous
+bool set_training(bool on);
+
+}  // namespace mx

@@ -1,0 +1,184 @@
+// The operator registry: one OpDef per operator holds everything about it (inputs, typed
+// params, shape/dtype inference, kernels, gradient). Ops register themselves from their own
+// source file with MX_REGISTER_OP; nothing else needs editing to add one.
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ndarray/ndarray.h"
+#include "ops/params.h"
+
+namespace mx {
+
+class RandomState;  // random/philox.h
+
+// What a kernel sees. Inputs exclude aux states; aux states are updated in place.
+struct OpCall {
+  const Params &params;
+  const std::vector<NDArray> &inputs;
+  const std::vector<NDArray> &aux;
+  const std::vector<NDArray> &outputs;  // allocated with the inferred shapes and dtypes
+  bool is_train;
+  RandomState *rng;  // the device's generator
+  template <typename T> const T &p() const { return params.get<T>(); }
+};
+
+using ShapeVec = std::vector<Shape>;
+using TypeVec = std::vector<int>;  // dtype codes, -1 unknown
+
+// Fill unknown shapes that can be deduced (outputs from inputs, and where possible inputs such
+// as weights from data). Return false when outputs cannot be inferred yet (partial inference).
+// Throw fail(MX_ERR_SHAPE, ...) on inconsistent known shapes.
+using InferShapeFn = std::function<bool(const Params &, ShapeVec &in, ShapeVec &aux, ShapeVec &out)>;
+using InferTypeFn = std::function<bool(const Params &, TypeVec &in, TypeVec &aux, TypeVec &out)>;
+using KernelFn = std::function<void(const OpCall &)>;
+
+// ---- gradients, written once, run by autograd (imperatively) and by the executor (as graph).
+// A Var names a value inside a GradBuilder: an NDArray in autograd, a graph entry in the executor.
+struct Var {
+  int id = -1;
+  bool valid() const { return id >= 0; }
+  static Var none() { return Var(); }
+};
+
+class GradBuilder {
+ public:
+  virtual ~GradBuilder() = default;
+  // Apply an op to Vars; returns all its outputs (visible and hidden).
+  virtual std::vector<Var> emit(const OpDef *op, std::shared_ptr<const Params> params,
+                                const std::vector<Var> &inputs) = 0;
+  std::vector<Var> emit(const std::string &op, const Kwargs &kwargs, const std::vector<Var> &inputs);
+  Var emit1(const std::string &op, const Kwargs &kwargs, const std::vector<Var> &inputs) {
+    return emit(op, kwargs, inputs)[0];
+  }
+  // Known shape and dtype of a Var (always known in both builders).
+  virtual Shape shape(Var v) = 0;
+  virtual DType dtype(Var v) = 0;
+};
+
+// A node whose gradient is asked for. out_grads has one entry per visible output (zeros when
+// nothing flowed back). Returns one Var per input (Var::none() for no gradient).
+struct GradNode {
+  const OpDef *op;
+  std::shared_ptr<const Params> params;
+  std::vector<Var> inputs;
+  std::vector<Var> aux;
+  std::vector<Var> outputs;  // all outputs, hidden included
+  std::vector<Var> out_grads;
+  template <typename T> const T &p() const { return params->get<T>(); }
+};
+using GradFn = std::function<std::vector<Var>(GradBuilder &, const GradNode &)>;
+
+struct OpDef {
+  std::string name;
+  std::vector<std::string> aliases;
+  std::string doc;
+  ParamSchema params;
+  // Inputs: fixed names, or a function of the params (e.g. bias dropped when no_bias).
+  std::vector<std::string> input_names;
+  std::function<std::vector<std::string>(const Params &)> input_names_fn;
+  // Variadic: the count comes from param `variadic_count_param` (e.g. "num_args") or the call.
+  bool variadic = false;
+  std::string variadic_count_param;
+  std::vector<std::string> aux_names;
+  std::vector<std::string> output_names{"output"};
+  std::function<int(const Params &)> num_outputs_fn;          // default: output_names.size()
+  std::function<int(const Params &)> num_visible_outputs_fn;  // default: all
+  InferShapeFn infer_shape;
+  InferTypeFn infer_type;  // default: every input and output share one dtype
+  KernelFn forward_cpu;
+  KernelFn forward_gpu;  // empty when there is no CUDA kernel
+  GradFn gradient;
+  bool differentiable = true;  // false: explicitly non-differentiable (argmax, comparisons, ...)
+  bool needs_rng = false;
+  // Dtypes the kernels handle; float16/bfloat16 inputs of ops without them run through float32.
+  std::vector<DType> dtypes{DType::f32, DType::f64};
+  bool hidden = false;  // internal op (names starting with '_'), kept out of front-end namespaces
+
+  std::vector<std::string> inputs(const Params &p) const;
+  int num_outputs(const Params &p) const;
+  int num_visible_outputs(const Params &p) const;
+  std::string schema_json() const;
+};
+
+class Registry {
+ public:
+  static Registry &get();
+  OpDef &add(const std::string &name);
+  const OpDef *find(const std::string &name) const;  // nullptr when unknown
+  const OpDef &require(const std::string &name) const;  // throws MX_ERR_INVALID_ARGUMENT
+  const std::vector<OpDef *> &ops() const { return ordered_; }
+  void alias(const std::string &alias, OpDef *op);
+
+ private:
+  std::map<std::string, OpDef *> by_name_;
+  std::vector<OpDef *> ordered_;
+};
+
+// Fluent registration helper used by MX_REGISTER_OP.
+class OpBuilder {
+ public:
+  explicit OpBuilder(const char *name) : def_(&Registry::get().add(name)) {}
+  static OpBuilder &create(const char *name) { return *new OpBuilder(name); }  // lives forever
+  OpBuilder &alias(const char *a) {
+    Registry::get().alias(a, def_);
+    def_->aliases.push_back(a);
+    return *this;
+  }
+  OpBuilder &doc(const char *d) { def_->doc = d; return *this; }
+  template <typename S> OpBuilder &params() { def_->params = make_schema<S>(); return *this; }
+  OpBuilder &inputs(std::vector<std::string> names) { def_->input_names = std::move(names); return *this; }
+  OpBuilder &inputs_fn(std::function<std::vector<std::string>(const Params &)> f) {
+    def_->input_names_fn = std::move(f);
+    return *this;
+  }
+  OpBuilder &variadic(const char *count_param = "") {
+    def_->variadic = true;
+    def_->variadic_count_param = count_param;
+    return *this;
+  }
+  OpBuilder &aux(std::vector<std::string> names) { def_->aux_names = std::move(names); return *this; }
+  OpBuilder &outputs(std::vector<std::string> names) { def_->output_names = std::move(names); return *this; }
+  OpBuilder &num_outputs(std::function<int(const Params &)> f) { def_->num_outputs_fn = std::move(f); return *this; }
+  OpBuilder &num_visible_outputs(std::function<int(const Params &)> f) {
+    def_->num_visible_outputs_fn = std::move(f);
+    return *this;
+  }
+  OpBuilder &shape(InferShapeFn f) { def_->infer_shape = std::move(f); return *this; }
+  OpBuilder &type(InferTypeFn f) { def_->infer_type = std::move(f); return *this; }
+  OpBuilder &cpu(KernelFn f) { def_->forward_cpu = std::move(f); return *this; }
+  OpBuilder &gpu(KernelFn f) { def_->forward_gpu = std::move(f); return *this; }
+  OpBuilder &grad(GradFn f) { def_->gradient = std::move(f); return *this; }
+  OpBuilder &no_grad() { def_->differentiable = false; return *this; }
+  OpBuilder &rng() { def_->needs_rng = true; return *this; }
+  OpBuilder &dtypes(std::vector<DType> t) { def_->dtypes = std::move(t); return *this; }
+  OpBuilder &hidden() { def_->hidden = true; return *this; }
+  OpDef &def() { return *def_; }
+
+ private:
+  OpDef *def_;
+};
+
+#define MX_CONCAT_INNER(a, b) a##b
+#define MX_CONCAT(a, b) MX_CONCAT_INNER(a, b)
+// MX_REGISTER_OP(FullyConnected).params<FCParam>().inputs({...}).shape(...).cpu(...).grad(...);
+#define MX_REGISTER_OP(NAME) \
+  [[maybe_unused]] static ::mx::OpBuilder &MX_CONCAT(mx_op_reg_, __COUNTER__) = ::mx::OpBuilder::create(#NAME)
+// For names that are not C identifiers.
+#define MX_REGISTER_OP_NAMED(STR) \
+  [[maybe_unused]] static ::mx::OpBuilder &MX_CONCAT(mx_op_reg_, __COUNTER__) = ::mx::OpBuilder::create(STR)
+
+// ---- helpers shared by many ops
+// Numpy-style broadcast of two shapes; throws MX_ERR_SHAPE naming op and shapes.
+Shape broadcast_shapes(const Shape &a, const Shape &b, const char *op);
+// Default dtype rule: all known inputs/outputs agree; fills the unknown ones.
+bool infer_type_same(const Params &, TypeVec &in, TypeVec &aux, TypeVec &out);
+// Infer shape where every output has the first input's shape and all inputs must match.
+bool infer_shape_same(const Params &, ShapeVec &in, ShapeVec &aux, ShapeVec &out);
+// Assign `known` to `slot` or check they agree; throws MX_ERR_SHAPE naming op and what.
+void assign_shape(Shape &slot, const Shape &known, const char *op, const std::string &what);
+
+}  // namespace mx

@@ -1,0 +1,137 @@
+"""Loading libmx and mapping its status codes to Python exceptions."""
+import os
+
+from . import _cdef
+
+__all__ = ["MXError", "MXNetError", "check_call", "ffi", "lib", "py_str", "c_str"]
+
+
+class MXError(Exception):
+    """Base class of every error raised by the MX core."""
+
+
+MXNetError = MXError  # MXNet's name
+
+
+class MXValueError(MXError, ValueError):
+    """An invalid argument: unknown op, bad parameter value, out-of-range axis."""
+
+
+class MXShapeError(MXError, ValueError):
+    """Incompatible or invalid shapes."""
+
+
+class MXTypeError(MXError, TypeError):
+    """An unsupported or mismatched dtype."""
+
+
+class MXNotSupportedError(MXError, NotImplementedError):
+    """A valid request this build cannot serve (no GPU, sparse storage)."""
+
+
+class MXMemoryError(MXError, MemoryError):
+    """Out of memory."""
+
+
+class MXIOError(MXError, OSError):
+    """A file that is missing, unreadable or unwritable."""
+
+
+class MXFormatError(MXError, ValueError):
+    """A corrupt or truncated file, or malformed JSON."""
+
+
+class MXInternalError(MXError):
+    """A bug in MX."""
+
+
+_ERRORS = {
+    -1: MXValueError,
+    -2: MXShapeError,
+    -3: MXTypeError,
+    -4: MXNotSupportedError,
+    -5: MXMemoryError,
+    -6: MXIOError,
+    -7: MXFormatError,
+    -8: MXInternalError,
+}
+
+ABI_VERSION = 1
+
+
+def _load():
+    """API mode (compiled extension, ~150 ns a call) unless MX_LIBRARY names another build,
+    which is then opened in cffi's ABI mode from the packaged header."""
+    path = os.environ.get("MX_LIBRARY")
+    if not path:
+        try:
+            from ._mx_cffi import ffi as _f, lib as _l  # noqa: F401
+            return _f, _l
+        except ImportError as e:
+            here = os.path.dirname(os.path.abspath(__file__))
+            path = os.path.join(here, "libmx.so")
+            if not os.path.exists(path):
+                raise ImportError(
+                    "mx: the compiled core is missing (%s). Build it with 'pip install .' or "
+                    "'make build', or set MX_LIBRARY to a libmx.so" % e) from None
+    import cffi
+    here = os.path.dirname(os.path.abspath(__file__))
+    header = None
+    for cand in (os.path.join(here, "include", "mx", "c_api.h"),
+                 os.path.join(here, "..", "..", "libmx", "include", "mx", "c_api.h")):
+        if os.path.exists(cand):
+            header = cand
+            break
+    if header is None:
+        raise ImportError("mx: c_api.h not found next to the package; cannot open %s" % path)
+    f = cffi.FFI()
+    with open(header, encoding="utf-8") as fh:
+        f.cdef(_cdef.cdef_from_header(fh.read()))
+    try:
+        return f, f.dlopen(path)
+    except OSError as e:
+        raise ImportError("mx: cannot load %s: %s" % (path, e)) from None
+
+
+ffi, lib = _load()
+
+_abi = lib.mx_abi_version()
+if _abi != ABI_VERSION:
+    raise ImportError(
+        "mx: libmx has ABI version %d but this Python package needs %d; rebuild or reinstall "
+        "them together" % (_abi, ABI_VERSION))
+
+
+def last_error():
+    return ffi.string(lib.mx_last_error()).decode("utf-8", "replace")
+
+
+def raise_error(status):
+    raise _ERRORS.get(status, MXError)(last_error())
+
+
+def check_call(status):
+    """Raise the exception matching a non-zero libmx status."""
+    if status != 0:
+        raise _ERRORS.get(status, MXError)(last_error())
+
+
+def py_str(cptr):
+    return ffi.string(cptr).decode("utf-8")
+
+
+def c_str(s):
+    return s.encode("utf-8")
+
+
+def version():
+    a = ffi.new("int[3]")
+    lib.mx_version(a, a + 1, a + 2)
+    return "%d.%d.%d" % (a[0], a[1], a[2])
+
+
+def features():
+    import json
+    out = ffi.new("const char **")
+    check_call(lib.mx_features(out))
+    return json.loads(py_str(out[0]))

@@ -1,0 +1,1 @@
+"""DLPack exchange (zero-copy) with numpy, torch and anything speaking the protocol."""

@@ -1,0 +1,1 @@
+"""Internal operators (names starting with '_'), generated at import from the registry."""

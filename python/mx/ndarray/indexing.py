@@ -1,0 +1,153 @@
+"""NDArray indexing. Basic indexing of the first axis returns views (as MXNet); everything else
+runs through registered ops (slice, take, _slice_assign) so it stays differentiable."""
+import numbers
+
+import numpy as np
+
+from ..base import check_call, ffi, lib
+from .ndarray import NDArray, _wrap, array
+
+
+def _at(a, i):
+    h = ffi.new("mx_ndarray_t *")
+    check_call(lib.mx_ndarray_at(a.handle, i, h))
+    return _wrap(h[0])
+
+
+def _slice0(a, begin, end):
+    h = ffi.new("mx_ndarray_t *")
+    check_call(lib.mx_ndarray_slice(a.handle, begin, end, h))
+    return _wrap(h[0])
+
+
+def _norm_index(i, n):
+    if i < 0:
+        i += n
+    if i < 0 or i >= n:
+        raise IndexError("index %d is out of bounds for axis 0 with size %d" % (i if i >= 0 else i - n, n))
+    return i
+
+
+def _expand(key, ndim):
+    """Normalise a basic-index key to a tuple of ints/slices with Ellipsis expanded."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    if any(k is Ellipsis for k in key):
+        pos = key.index(Ellipsis)
+        fill = ndim - (len(key) - 1 - sum(1 for k in key if k is None))
+        key = key[:pos] + (slice(None),) * fill + key[pos + 1:]
+    return key
+
+
+def getitem(a, key):
+    shape = a.shape
+    # Fast views along axis 0.
+    if isinstance(key, numbers.Integral) and not isinstance(key, bool):
+        if not shape:
+            raise IndexError("too many indices for a 0-d array")
+        return _at(a, _norm_index(int(key), shape[0]))
+    if isinstance(key, slice) and (key.step is None or key.step == 1) and shape:
+        b, e, _ = key.indices(shape[0])
+        from .. import autograd
+        if not autograd.is_recording():
+            return _slice0(a, b, max(b, e))
+    if isinstance(key, NDArray) or isinstance(key, (list, np.ndarray)):
+        idx = key if isinstance(key, NDArray) else array(np.asarray(key), ctx=a.context, dtype=np.int64)
+        if np.dtype(idx.dtype) == np.bool_:
+            raise IndexError("boolean mask indexing is not supported; use mx.nd.contrib.boolean_mask")
+        from . import op
+        return op.take(a, idx, axis=0)
+    key = _expand(key, len(shape))
+    from . import op
+    begin, end, step, squeeze, newaxes = [], [], [], [], []
+    axis = 0
+    out_pos = 0
+    for k in key:
+        if k is None:
+            newaxes.append(out_pos)
+            out_pos += 1
+            continue
+        if axis >= len(shape):
+            raise IndexError("too many indices for an array with %d dimensions" % len(shape))
+        if isinstance(k, numbers.Integral):
+            i = int(k)
+            n = shape[axis]
+            if i < -n or i >= n:
+                raise IndexError("index %d is out of bounds for axis %d with size %d" % (i, axis, n))
+            i = i + n if i < 0 else i
+            begin.append(i)
+            end.append(i + 1)
+            step.append(1)
+            squeeze.append(axis)
+        elif isinstance(k, slice):
+            b, e, s = k.indices(shape[axis])
+            begin.append(b)
+            end.append(e if not (s < 0 and e < 0) else None)
+            step.append(s)
+            out_pos += 1
+        else:
+            raise IndexError("unsupported index %r (MX supports ints, slices, None, Ellipsis and "
+                             "integer arrays)" % (k,))
+        axis += 1
+    out = op.slice(a, begin=tuple(begin), end=tuple(end), step=tuple(step)) if begin else a
+    if squeeze or newaxes:
+        new_shape = [d for i, d in enumerate(out.shape) if i not in squeeze]
+        for p in newaxes:
+            new_shape.insert(p, 1)
+        out = out.reshape(tuple(new_shape))
+    return out
+
+
+def _value_array(value, like, shape):
+    if isinstance(value, NDArray):
+        v = value
+    else:
+        v = array(np.asarray(value), ctx=like.context, dtype=like.dtype)
+    if v.shape != tuple(shape):
+        from . import op
+        v = op.broadcast_to(v.reshape((1,) * (len(shape) - v.ndim) + v.shape) if v.ndim < len(shape) else v,
+                            shape=tuple(shape))
+    return v
+
+
+def setitem(a, key, value):
+    shape = a.shape
+    if isinstance(key, slice) and key == slice(None):
+        target = a
+    elif isinstance(key, numbers.Integral) and not isinstance(key, bool) and shape:
+        target = _at(a, _norm_index(int(key), shape[0]))
+    elif isinstance(key, slice) and (key.step is None or key.step == 1) and shape:
+        b, e, _ = key.indices(shape[0])
+        target = _slice0(a, b, max(b, e))
+    else:
+        key = _expand(key, len(shape))
+        from . import _internal
+        begin, end, step = [], [], []
+        for axis, k in enumerate(key):
+            if isinstance(k, numbers.Integral):
+                i = int(k) + (shape[axis] if int(k) < 0 else 0)
+                begin.append(i), end.append(i + 1), step.append(1)
+            elif isinstance(k, slice):
+                b, e, s = k.indices(shape[axis])
+                begin.append(b), end.append(e if not (s < 0 and e < 0) else None), step.append(s)
+            else:
+                raise IndexError("unsupported index %r in assignment" % (k,))
+        if isinstance(value, numbers.Number):
+            _internal._slice_assign_scalar(a, scalar=float(value), begin=tuple(begin), end=tuple(end),
+                                           step=tuple(step), out=a)
+        else:
+            from . import op
+            region = op.slice(a, begin=tuple(begin), end=tuple(end), step=tuple(step))
+            v = _value_array(value, a, region.shape)
+            _internal._slice_assign(a, v, begin=tuple(begin), end=tuple(end), step=tuple(step), out=a)
+        return
+    if isinstance(value, numbers.Number):
+        _fill(target, value)
+        return
+    v = _value_array(value, target, target.shape)
+    check_call(lib.mx_ndarray_copy(v.handle, target.handle))
+
+
+def _fill(target, value):
+    from . import _internal
+    _internal._full(shape=target.shape, value=float(value), dtype=target.dtype, ctx=target.context, out=target)

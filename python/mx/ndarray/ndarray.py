@@ -1,0 +1,434 @@
+"""The NDArray class: a handle to a libmx array, with numpy interop and operators."""
+import numbers
+
+import numpy as np
+
+from ..base import check_call, ffi, lib, MXError
+from ..context import Context, current_context, cpu
+from . import _internal_ops as _ops
+
+__all__ = ["NDArray", "array", "empty", "waitall", "from_numpy", "dtype_np", "dtype_code"]
+
+_CODE_OF = {
+    np.dtype(np.float32): 0, np.dtype(np.float64): 1, np.dtype(np.float16): 2, np.dtype(np.uint8): 3,
+    np.dtype(np.int32): 4, np.dtype(np.int8): 5, np.dtype(np.int64): 6, np.dtype(np.bool_): 7,
+}
+_NP_OF = {v: k.type for k, v in _CODE_OF.items()}
+_BF16 = 12
+_NAMES = {0: "float32", 1: "float64", 2: "float16", 3: "uint8", 4: "int32", 5: "int8", 6: "int64",
+          7: "bool", 12: "bfloat16"}
+
+
+class _BFloat16Marker:
+    """numpy has no bfloat16: MX names it by this marker (dtype='bfloat16' works too)."""
+    name = "bfloat16"
+
+    def __repr__(self):
+        return "bfloat16"
+
+
+bfloat16 = _BFloat16Marker()
+
+
+def dtype_code(dtype):
+    """MX dtype code of a numpy dtype, type, or name (None -> float32)."""
+    if dtype is None:
+        return 0
+    if dtype is bfloat16 or (isinstance(dtype, str) and dtype == "bfloat16"):
+        return _BF16
+    try:
+        return _CODE_OF[np.dtype(dtype)]
+    except (KeyError, TypeError):
+        raise TypeError("unsupported dtype %r (MX supports float32, float64, float16, bfloat16, "
+                        "uint8, int8, int32, int64 and bool)" % (dtype,)) from None
+
+
+def dtype_np(code):
+    """numpy type of an MX dtype code (bfloat16 -> the bfloat16 marker)."""
+    if code == _BF16:
+        return bfloat16
+    return _NP_OF[code]
+
+
+def _new_handle(shape, code, ctx):
+    shape = tuple(int(d) for d in shape)
+    h = ffi.new("mx_ndarray_t *")
+    check_call(lib.mx_ndarray_new(ffi.new("int64_t[]", shape) if shape else ffi.NULL, len(shape), code,
+                                  ctx.device_typeid, ctx.device_id, h))
+    return h[0]
+
+
+def _wrap(handle):
+    a = NDArray.__new__(NDArray)
+    a.handle = handle
+    return a
+
+
+_free = lib.mx_ndarray_free
+
+
+class NDArray:
+    """An n-dimensional array on a device, backed by libmx."""
+
+    __slots__ = ("handle", "__weakref__")
+    __array_priority__ = 1000.0  # numpy defers to our operators
+
+    def __init__(self, handle):
+        self.handle = handle
+
+    def __del__(self):
+        h = getattr(self, "handle", None)
+        if h is not None and _free is not None:
+            _free(h)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def shape(self):
+        nd = ffi.new("int *")
+        p = ffi.new("const int64_t **")
+        check_call(lib.mx_ndarray_shape(self.handle, nd, p))
+        return tuple(p[0][0:nd[0]])
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        n = ffi.new("int64_t *")
+        check_call(lib.mx_ndarray_size(self.handle, n))
+        return n[0]
+
+    def _code(self):
+        c = ffi.new("int *")
+        check_call(lib.mx_ndarray_dtype(self.handle, c))
+        return c[0]
+
+    @property
+    def dtype(self):
+        return dtype_np(self._code())
+
+    @property
+    def context(self):
+        t = ffi.new("int[2]")
+        check_call(lib.mx_ndarray_device(self.handle, t, t + 1))
+        return Context(t[0], t[1])
+
+    ctx = context
+
+    @property
+    def stype(self):
+        return "default"
+
+    @property
+    def T(self):
+        if self.ndim < 2:
+            return self
+        from . import op
+        return op.transpose(self)
+
+    # ------------------------------------------------------------------ numpy interop
+    def asnumpy(self):
+        """A numpy copy of the array (bfloat16 arrays come back as float32)."""
+        code = self._code()
+        if code == _BF16:
+            return self.astype(np.float32).asnumpy()
+        out = np.empty(self.shape, dtype=_NP_OF[code])
+        check_call(lib.mx_ndarray_copy_to(self.handle, ffi.from_buffer(out, require_writable=True), out.nbytes))
+        return out
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.asnumpy()
+        return a if dtype is None else a.astype(dtype)
+
+    def asscalar(self):
+        if self.size != 1:
+            raise ValueError("asscalar: the array has %d elements, not 1" % self.size)
+        return self.asnumpy().reshape(-1)[0]
+
+    def item(self):
+        return self.asscalar().item()
+
+    def tolist(self):
+        return self.asnumpy().tolist()
+
+    def __float__(self):
+        return float(self.asscalar())
+
+    def __int__(self):
+        return int(self.asscalar())
+
+    def __index__(self):
+        if self.size != 1 or self._code() not in (3, 4, 5, 6):
+            raise TypeError("only integer scalar arrays can be converted to an index")
+        return int(self.asscalar())
+
+    def __bool__(self):
+        n = self.size
+        if n == 0:
+            return False
+        if n > 1:
+            raise ValueError("the truth value of an array with more than one element is ambiguous")
+        return bool(self.asscalar())
+
+    def __len__(self):
+        shape = self.shape
+        if not shape:
+            raise TypeError("len() of a 0-d array")
+        return shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __repr__(self):
+        return "\n%s\n<NDArray %s @%s>" % (str(self.asnumpy()), "x".join(str(d) for d in self.shape)
+                                          or "()", self.context)
+
+    def __getstate__(self):
+        return {"data": self.asnumpy(), "ctx": self.context}
+
+    def __setstate__(self, state):
+        a = array(state["data"], ctx=state.get("ctx"), dtype=state["data"].dtype)
+        self.handle = a.handle
+        a.handle = None
+
+    # ------------------------------------------------------------------ copies and views
+    def copy(self):
+        return self.copyto(self.context)
+
+    def __copy__(self):
+        return self.copy()
+
+    def __deepcopy__(self, memo):
+        return self.copy()
+
+    def copyto(self, other):
+        """Copy into another NDArray (values, converting dtype) or onto a Context (new array)."""
+        if isinstance(other, NDArray):
+            if other.handle == self.handle:
+                return other
+            check_call(lib.mx_ndarray_copy(self.handle, other.handle))
+            return other
+        if isinstance(other, Context):
+            h = ffi.new("mx_ndarray_t *")
+            check_call(lib.mx_ndarray_to_device(self.handle, other.device_typeid, other.device_id, h))
+            return _wrap(h[0])
+        raise TypeError("copyto: expected an NDArray or a Context, got %s" % type(other).__name__)
+
+    def as_in_context(self, ctx):
+        if self.context == ctx:
+            return self
+        return self.copyto(ctx)
+
+    as_in_ctx = as_in_context
+
+    def astype(self, dtype, copy=True):
+        code = dtype_code(dtype)
+        if not copy and code == self._code():
+            return self
+        out = _wrap(_new_handle(self.shape, code, self.context))
+        check_call(lib.mx_ndarray_copy(self.handle, out.handle))
+        return out
+
+    def reshape(self, *shape, **kwargs):
+        """Reshape; MXNet's special codes (0, -1, -2, -3, -4, reverse) are supported."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        if "shape" in kwargs:
+            shape = tuple(kwargs.pop("shape"))
+        reverse = kwargs.pop("reverse", False)
+        if kwargs:
+            raise TypeError("reshape: unexpected arguments %s" % sorted(kwargs))
+        if not reverse and all(isinstance(d, numbers.Integral) and d >= -1 for d in shape) and \
+                sum(1 for d in shape if d == 0) == 0:
+            from .. import autograd
+            if not autograd.is_recording():
+                h = ffi.new("mx_ndarray_t *")
+                check_call(lib.mx_ndarray_reshape(self.handle, ffi.new("int64_t[]", [int(d) for d in shape]),
+                                                  len(shape), h))
+                return _wrap(h[0])
+        from . import op
+        return op.Reshape(self, shape=tuple(shape), reverse=reverse)
+
+    def reshape_like(self, other):
+        return self.reshape(other.shape)
+
+    def detach(self):
+        h = ffi.new("mx_ndarray_t *")
+        check_call(lib.mx_ndarray_detach(self.handle, h))
+        return _wrap(h[0])
+
+    def wait_to_read(self):
+        check_call(lib.mx_ndarray_wait_to_read(self.handle))
+
+    def wait_to_write(self):
+        self.wait_to_read()
+
+    # ------------------------------------------------------------------ autograd
+    def attach_grad(self, grad_req="write", stype=None):
+        """Allocate a gradient buffer and make this array a leaf of recorded graphs."""
+        from ..autograd import _GRAD_REQ
+        if grad_req not in _GRAD_REQ:
+            raise ValueError("attach_grad: grad_req must be 'write', 'add' or 'null', got %r" % (grad_req,))
+        check_call(lib.mx_autograd_mark_variables(1, ffi.new("mx_ndarray_t[1]", [self.handle]),
+                                                  ffi.new("int[1]", [_GRAD_REQ[grad_req]]), ffi.NULL))
+
+    @property
+    def grad(self):
+        h = ffi.new("mx_ndarray_t *")
+        check_call(lib.mx_ndarray_grad(self.handle, h))
+        return None if h[0] == ffi.NULL else _wrap(h[0])
+
+    def backward(self, out_grad=None, retain_graph=False, train_mode=True):
+        from .. import autograd
+        autograd.backward([self], None if out_grad is None else [out_grad], retain_graph, train_mode)
+
+    # ------------------------------------------------------------------ indexing
+    def __getitem__(self, key):
+        from . import indexing
+        return indexing.getitem(self, key)
+
+    def __setitem__(self, key, value):
+        from . import indexing
+        indexing.setitem(self, key, value)
+
+    # ------------------------------------------------------------------ DLPack
+    def __dlpack__(self, stream=None, **kwargs):
+        from .. import dlpack
+        return dlpack.to_dlpack_capsule(self)
+
+    def __dlpack_device__(self):
+        ctx = self.context
+        return (2, ctx.device_id) if ctx.device_type == "gpu" else (1, 0)
+
+    def to_dlpack_for_read(self):
+        return self.__dlpack__()
+
+    def to_dlpack_for_write(self):
+        return self.__dlpack__()
+
+
+def _binary(op_array, op_scalar, op_rscalar):
+    """Build a dunder method: array (broadcasting) or scalar forms, reversed when asked."""
+    h_arr = _ops.op_handle(op_array)
+    h_scal = _ops.op_handle(op_scalar) if op_scalar else None
+    h_rscal = _ops.op_handle(op_rscalar) if op_rscalar else None
+    invoke1 = _ops.invoke1
+    params = _ops.params_handle
+
+    def fwd(self, other):
+        if isinstance(other, NDArray):
+            return _wrap(invoke1(h_arr, _ops._NULL, [self.handle, other.handle]))
+        if isinstance(other, numbers.Number):
+            return _wrap(invoke1(h_scal, params(op_scalar, {"scalar": other}), [self.handle]))
+        if isinstance(other, np.ndarray):
+            return fwd(self, array(other, ctx=self.context, dtype=self.dtype))
+        return NotImplemented
+
+    def rev(self, other):
+        if isinstance(other, numbers.Number):
+            if h_rscal is None:  # commutative
+                return _wrap(invoke1(h_scal, params(op_scalar, {"scalar": other}), [self.handle]))
+            return _wrap(invoke1(h_rscal, params(op_rscalar, {"scalar": other}), [self.handle]))
+        if isinstance(other, np.ndarray):
+            return _wrap(invoke1(h_arr, _ops._NULL, [array(other, ctx=self.context, dtype=self.dtype).handle,
+                                                     self.handle]))
+        return NotImplemented
+
+    def inplace(self, other):
+        if isinstance(other, np.ndarray):
+            other = array(other, ctx=self.context, dtype=self.dtype)
+        if isinstance(other, NDArray):
+            _ops.invoke(h_arr, _ops._NULL, [self.handle, other.handle], [self.handle])
+        elif isinstance(other, numbers.Number):
+            _ops.invoke(h_scal, params(op_scalar, {"scalar": other}), [self.handle], [self.handle])
+        else:
+            return NotImplemented
+        return self
+
+    return fwd, rev, inplace
+
+
+def _install_operators():
+    table = [
+        ("add", "broadcast_add", "_plus_scalar", None),
+        ("sub", "broadcast_sub", "_minus_scalar", "_rminus_scalar"),
+        ("mul", "broadcast_mul", "_mul_scalar", None),
+        ("truediv", "broadcast_div", "_div_scalar", "_rdiv_scalar"),
+        ("mod", "broadcast_mod", "_mod_scalar", "_rmod_scalar"),
+        ("pow", "broadcast_power", "_power_scalar", "_rpower_scalar"),
+    ]
+    for name, arr, scal, rscal in table:
+        f, r, i = _binary(arr, scal, rscal)
+        setattr(NDArray, "__%s__" % name, f)
+        setattr(NDArray, "__r%s__" % name, r)
+        setattr(NDArray, "__i%s__" % name, i)
+    NDArray.__div__ = NDArray.__truediv__
+    NDArray.__rdiv__ = NDArray.__rtruediv__
+    NDArray.__idiv__ = NDArray.__itruediv__
+    for name, arr, scal in [("eq", "broadcast_equal", "_equal_scalar"),
+                            ("ne", "broadcast_not_equal", "_not_equal_scalar"),
+                            ("gt", "broadcast_greater", "_greater_scalar"),
+                            ("ge", "broadcast_greater_equal", "_greater_equal_scalar"),
+                            ("lt", "broadcast_lesser", "_lesser_scalar"),
+                            ("le", "broadcast_lesser_equal", "_lesser_equal_scalar")]:
+        f, _, _ = _binary(arr, scal, None)
+        setattr(NDArray, "__%s__" % name, f)
+    NDArray.__hash__ = object.__hash__
+
+    neg = _ops.op_handle("_mul_scalar")
+
+    def __neg__(self):
+        return _wrap(_ops.invoke1(neg, _ops.params_handle("_mul_scalar", {"scalar": -1.0}), [self.handle]))
+
+    NDArray.__neg__ = __neg__
+    NDArray.__pos__ = lambda self: self
+
+    def __abs__(self):
+        from . import op
+        return op.abs(self)
+
+    NDArray.__abs__ = __abs__
+
+
+_install_operators()
+
+
+def empty(shape, ctx=None, dtype=None):
+    if isinstance(shape, numbers.Integral):
+        shape = (shape,)
+    return _wrap(_new_handle(shape, dtype_code(dtype), ctx or current_context()))
+
+
+def array(source_array, ctx=None, dtype=None):
+    """An NDArray from a numpy array, an NDArray, or nested lists (float32 by default, as MXNet)."""
+    ctx = ctx or current_context()
+    if isinstance(source_array, NDArray):
+        src = source_array
+        out = empty(src.shape, ctx, dtype if dtype is not None else src.dtype)
+        check_call(lib.mx_ndarray_copy(src.handle, out.handle))
+        return out
+    if dtype is None:  # MXNet: float32 unless the source is an NDArray
+        dtype = np.float32
+    code = dtype_code(dtype)
+    if code == _BF16:
+        return array(source_array, ctx, np.float32).astype(bfloat16)
+    try:
+        src = np.ascontiguousarray(np.asarray(source_array, dtype=_NP_OF[code]))
+    except (TypeError, ValueError) as e:
+        raise TypeError("array: cannot convert %s to an array of %s: %s" % (
+            type(source_array).__name__, _NAMES[code], e)) from None
+    out = empty(src.shape, ctx, _NP_OF[code])
+    if src.size:
+        check_call(lib.mx_ndarray_copy_from(out.handle, ffi.from_buffer(src), src.nbytes))
+    return out
+
+
+def from_numpy(ndarray, zero_copy=True):
+    from .. import dlpack
+    return dlpack.from_dlpack(ndarray) if zero_copy else array(ndarray, dtype=ndarray.dtype)
+
+
+def waitall():
+    check_call(lib.mx_waitall())

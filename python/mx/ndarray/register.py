@@ -1,0 +1,102 @@
+"""Generate a Python function for every registered operator from its registry schema."""
+import keyword
+
+from . import _internal_ops as _ops
+from .ndarray import NDArray, _wrap
+
+_TYPE_DOC = {"int": "int", "float": "float", "boolean": "boolean", "string": "str"}
+
+
+def _docstring(s):
+    lines = [s.get("doc") or s["name"], "", "Parameters", "----------"]
+    for name in s["inputs"]:
+        lines.append("%s : NDArray" % name)
+        lines.append("    Input '%s'." % name)
+    if s["variadic_input"]:
+        lines.append("*data : NDArray")
+        lines.append("    Any number of inputs.")
+    for a in s["aux"]:
+        lines.append("%s : NDArray" % a)
+        lines.append("    Auxiliary state '%s', updated in place." % a)
+    for p in s["params"]:
+        t = p["type"]
+        if p["choices"]:
+            t = "{%s}" % ", ".join("'%s'" % c for c in p["choices"])
+        req = "required" if p["required"] else "optional, default=%s" % p["default"]
+        lines.append("%s : %s, %s" % (p["name"], t, req))
+        if p["doc"]:
+            lines.append("    " + p["doc"])
+    lines.append("out : NDArray, optional")
+    lines.append("    The output array(s) to write into.")
+    lines += ["", "Returns", "-------", "NDArray or list of NDArrays"]
+    return "\n".join(lines)
+
+
+def make_op_function(name, schema=None):
+    """The function mx.nd.<name>(*inputs, out=None, **params_and_named_inputs)."""
+    s = schema or _ops.op_schema(name)
+    handle = _ops.op_handle(name)
+    input_names = list(s["inputs"])
+    aux_names = list(s["aux"])
+    named = input_names + aux_names
+    named_set = frozenset(named)
+    variadic = s["variadic_input"]
+    count_param = s["variadic_count_param"]
+    params_of = _ops.params_handle
+    invoke = _ops.invoke
+
+    def op_function(*args, **kwargs):
+        out = kwargs.pop("out", None)
+        kwargs.pop("name", None)
+        handles = []
+        for a in args:
+            if isinstance(a, NDArray):
+                handles.append(a.handle)
+            elif isinstance(a, (list, tuple)) and variadic and all(isinstance(x, NDArray) for x in a):
+                handles.extend(x.handle for x in a)
+            else:
+                raise TypeError("%s: positional arguments must be NDArrays, got %s (pass parameters "
+                                "by keyword)" % (name, type(a).__name__))
+        if kwargs and not named_set.isdisjoint(kwargs):
+            given = {}
+            for k in named:
+                if k in kwargs:
+                    v = kwargs.pop(k)
+                    if v is None:
+                        continue
+                    if not isinstance(v, NDArray):
+                        raise TypeError("%s: input '%s' must be an NDArray, got %s" % (name, k, type(v).__name__))
+                    given[k] = v.handle
+            # Keyword inputs follow the positional ones in declaration order.
+            for k in named[len(handles):] if len(handles) <= len(named) else []:
+                if k in given:
+                    handles.append(given.pop(k))
+            handles.extend(given.values())
+        if variadic and count_param and count_param not in kwargs:
+            kwargs[count_param] = len(handles) - len(aux_names)
+        params = params_of(name, kwargs)
+        if out is not None:
+            outs = out if isinstance(out, (list, tuple)) else [out]
+            invoke(handle, params, handles, [o.handle for o in outs])
+            return out
+        res = invoke(handle, params, handles)
+        if len(res) == 1:
+            return _wrap(res[0])
+        return [_wrap(h) for h in res]
+
+    pyname = name if not keyword.iskeyword(name) else name + "_"
+    op_function.__name__ = pyname
+    op_function.__qualname__ = pyname
+    op_function.__doc__ = _docstring(s)
+    return op_function
+
+
+def populate(module_dict, internal_dict):
+    """Fill mx.nd.op (public names) and mx.nd._internal (names starting with '_')."""
+    for name in _ops.list_ops():
+        s = _ops.op_schema(name)
+        f = make_op_function(name, s)
+        target = internal_dict if name.startswith("_") else module_dict
+        target[f.__name__] = f
+        for alias in s["aliases"]:
+            (internal_dict if alias.startswith("_") else module_dict)[alias] = f
