@@ -151,8 +151,9 @@ MX_API int mx_op_name(int index, const char **out_name);
 /* Look up an op by name or alias. */
 MX_API int mx_op_find(const char *name, mx_op_t *out_op);
 /* JSON schema of the op: {"name","aliases","doc","inputs":[...],"variadic_input":bool,
- * "num_outputs","num_visible_outputs","outputs":[...],"aux":[...],"params":[{"name","type",
- * "default","required","doc","choices"}],"differentiable":bool}. Borrowed, static. */
+ * "outputs":[...],"aux":[...],"params":[{"name","type",
+ * "default","required","doc","choices"}],"dtypes","differentiable","has_shape_inference",
+ * "has_cpu_kernel","has_gpu_kernel","has_gradient",...}. Borrowed, static. */
 MX_API int mx_op_schema(mx_op_t op, const char **out_json);
 /* Parse parameters once (string values, as MXNet writes them in symbol JSON) for reuse across
  * calls. Unknown keys, bad values and missing required parameters fail here. Caller owns. */
@@ -221,14 +222,23 @@ MX_API int mx_random_seed(uint64_t seed, int dev_type);
 typedef struct mx_initializer_s *mx_initializer_t;
 
 /* Create from MXNet's initializer description JSON, e.g. ["xavier", {"magnitude": 2.0}] or
- * {"name": "normal", "sigma": 0.01}; names: zero, one, constant, uniform, normal, xavier,
- * msraprelu, orthogonal, mixed. Caller owns. */
+ * {"name": "normal", "sigma": 0.01}, or a bare name; names: zero (zeros), one (ones), constant,
+ * uniform, normal, xavier, msraprelu, orthogonal, bilinear, lstmbias, mixed ({"patterns": [regex,
+ * ...], "initializers": [description, ...]}). Unknown names and arguments fail. Caller owns. */
 MX_API int mx_initializer_new(const char *json, mx_initializer_t *out);
 MX_API int mx_initializer_free(mx_initializer_t init);
 /* Fill `arr` for a parameter named `name`, following MXNet's name rules (*_bias and *_beta get
- * zeros, *_gamma ones, moving_mean zeros, moving_var ones, *_weight the initializer). */
+ * zeros, *_gamma ones, moving_mean / moving_inv_var / moving_avg zeros, moving_var ones, *min
+ * zeros, *max ones, upsampling* bilinear, *_weight the initializer's weight rule; any other name
+ * is an MX_ERR_INVALID_ARGUMENT). Random draws use the CPU generator seeded by mx_random_seed. */
 MX_API int mx_initializer_apply(mx_initializer_t init, const char *name, mx_ndarray_t arr);
-/* Canonical description JSON. Borrowed from `init`. */
+/* MXNet's Initializer.__call__(InitDesc(name, attrs), arr): `attrs_json` is the variable's
+ * attribute object (NULL or "" for none); a non-empty "__init__" attribute (an initializer
+ * description, e.g. the string "[\"zero\", {}]") overrides the name rules and fills `arr` with
+ * that initializer's weight rule. Otherwise as mx_initializer_apply. */
+MX_API int mx_initializer_apply_desc(mx_initializer_t init, const char *name, const char *attrs_json,
+                                     mx_ndarray_t arr);
+/* Canonical description JSON, ["name", {arguments}] as MXNet's dumps(). Borrowed from `init`. */
 MX_API int mx_initializer_json(mx_initializer_t init, const char **out_json);
 
 /* ---------------------------------------------------------------- optimizers, schedulers */
@@ -281,12 +291,22 @@ typedef struct mx_metric_s *mx_metric_t;
  * arguments as JSON object (top_k, axis, ignore_label, average, ...). Caller owns. */
 MX_API int mx_metric_new(const char *name, const char *args_json, mx_metric_t *out);
 MX_API int mx_metric_free(mx_metric_t metric);
+/* Accumulate `num` (label, prediction) pairs, MXNet 1.x update semantics. `labels` may be NULL
+ * for metrics that ignore labels (loss). Mismatched shapes are MX_ERR_SHAPE. */
 MX_API int mx_metric_update(mx_metric_t metric, int num, const mx_ndarray_t *labels,
                             const mx_ndarray_t *preds);
 MX_API int mx_metric_reset(mx_metric_t metric);
 /* Current value (NaN when nothing was seen) and the count of instances. */
 MX_API int mx_metric_get(mx_metric_t metric, const char **out_name, double *out_value,
                          int64_t *out_num_inst);
+/* The same over everything since the last mx_metric_reset (MXNet's get_global); the local
+ * statistics of mx_metric_get are also cleared by mx_metric_reset_local. */
+MX_API int mx_metric_get_global(mx_metric_t metric, const char **out_name, double *out_value,
+                                int64_t *out_num_inst);
+MX_API int mx_metric_reset_local(mx_metric_t metric);
+/* Configuration and raw statistics as JSON: {"metric","name","args",{...},"sum_metric",
+ * "num_inst","global_sum_metric","global_num_inst"}. Borrowed from `metric` until its next call. */
+MX_API int mx_metric_json(mx_metric_t metric, const char **out_json);
 
 /* ---------------------------------------------------------------- NDArray files */
 
@@ -307,6 +327,95 @@ MX_API int mx_ndarray_load(const char *path, int *out_num, mx_ndarray_t **out_ar
                            const char ***out_names);
 MX_API int mx_ndarray_load_buffer(const void *data, size_t nbytes, int *out_num,
                                   mx_ndarray_t **out_arrays, const char ***out_names);
+
+/* ---------------------------------------------------------------- symbols */
+
+typedef struct mx_symbol_s *mx_symbol_t;
+
+/* A variable (graph input). attrs: node attributes such as __shape__, __dtype__, __init__,
+ * __lr_mult__, __wd_mult__ (MXNet's spelling). Caller owns. */
+MX_API int mx_symbol_variable(const char *name, int num_attrs, const char **attr_keys,
+                              const char **attr_values, mx_symbol_t *out);
+/* Apply an op: positional inputs `args`, then named inputs (`kw_names`/`kw_args`); inputs not
+ * given become variables "<name>_<input>". name NULL or "" picks an automatic name such as
+ * "fullyconnected0". params may be NULL (defaults). Caller owns. */
+MX_API int mx_symbol_compose(mx_op_t op, mx_params_t params, const char *name, int num_args,
+                             const mx_symbol_t *args, int num_kwargs, const char **kw_names,
+                             const mx_symbol_t *kw_args, int num_attrs, const char **attr_keys,
+                             const char **attr_values, mx_symbol_t *out);
+MX_API int mx_symbol_group(int num, const mx_symbol_t *symbols, mx_symbol_t *out);
+MX_API int mx_symbol_free(mx_symbol_t sym);
+MX_API int mx_symbol_num_outputs(mx_symbol_t sym, int *out_num);
+MX_API int mx_symbol_get_output(mx_symbol_t sym, int index, mx_symbol_t *out);
+MX_API int mx_symbol_get_internals(mx_symbol_t sym, mx_symbol_t *out);
+/* Inputs of the last node of a one-output symbol, as a group (MXNet's get_children), or NULL. */
+MX_API int mx_symbol_get_children(mx_symbol_t sym, mx_symbol_t *out);
+
+typedef enum mx_symbol_list_kind {
+  MX_LIST_ARGUMENTS = 0,
+  MX_LIST_OUTPUTS = 1,
+  MX_LIST_AUX_STATES = 2,
+  MX_LIST_INPUTS = 3
+} mx_symbol_list_kind;
+/* Names; *out_names is borrowed from `sym` until the next mx_symbol_list on it. */
+MX_API int mx_symbol_list(mx_symbol_t sym, int kind, int *out_num, const char ***out_names);
+/* Name of a one-output symbol's node. Borrowed from `sym`. */
+MX_API int mx_symbol_name(mx_symbol_t sym, const char **out_name);
+/* Node attribute of a one-output symbol; *out_value = NULL when absent. Borrowed from `sym`. */
+MX_API int mx_symbol_get_attr(mx_symbol_t sym, const char *key, const char **out_value);
+MX_API int mx_symbol_set_attr(mx_symbol_t sym, const char *key, const char *value);
+/* All attributes as a JSON object: {"name": {...}} per node when recursive, else the node's
+ * attributes and op parameters. Borrowed from `sym` until the next call on it. */
+MX_API int mx_symbol_list_attr(mx_symbol_t sym, int recursive, const char **out_json);
+/* MXNet's -symbol.json text. Borrowed from `sym` until the next call on it. */
+MX_API int mx_symbol_to_json(mx_symbol_t sym, const char **out_json);
+MX_API int mx_symbol_from_json(const char *json, mx_symbol_t *out);
+/* Atomic write (temporary file and rename) / read of a -symbol.json file. */
+MX_API int mx_symbol_save(mx_symbol_t sym, const char *path);
+MX_API int mx_symbol_load(const char *path, mx_symbol_t *out);
+/* Shape inference from known input shapes given as a JSON object {"data": [32, 784], ...}.
+ * Result JSON: {"arg_shapes": [[...] or null, ...], "out_shapes": [...], "aux_shapes": [...],
+ * "complete": bool}. With partial == 0 an unknown shape is an error. Borrowed from `sym`. */
+MX_API int mx_symbol_infer_shape(mx_symbol_t sym, const char *known_json, int partial,
+                                 const char **out_json);
+/* Dtype inference: known {"data": "float32", ...}; result {"arg_types": ["float32", null, ...],
+ * "out_types", "aux_types", "complete"}. Borrowed from `sym`. */
+MX_API int mx_symbol_infer_type(mx_symbol_t sym, const char *known_json, int partial,
+                                const char **out_json);
+
+/* ---------------------------------------------------------------- executors */
+
+typedef struct mx_executor_s *mx_executor_t;
+
+/* Bind arrays to a symbol. args/grads/grad_reqs follow MX_LIST_ARGUMENTS order (grads entries
+ * may be NULL where grad_req is MX_GRAD_NULL; grads NULL means no gradients), aux follows
+ * MX_LIST_AUX_STATES. The executor keeps references to the arrays. Caller owns the executor. */
+MX_API int mx_executor_bind(mx_symbol_t sym, int dev_type, int dev_id, int num_args,
+                            const mx_ndarray_t *args, const mx_ndarray_t *grads, const int *grad_reqs,
+                            int num_aux, const mx_ndarray_t *aux, mx_executor_t *out);
+/* Allocate every array (zero-filled) from shapes inferred from `shapes_json`
+ * ({"data": [32, 784], ...}) and dtypes from `types_json` (may be NULL: float32). Every argument
+ * gets `grad_req` except those named in `grad_reqs_json`, a JSON object of per-argument
+ * overrides ({"data": "null", "w": "add"}; may be NULL). Caller owns. */
+MX_API int mx_executor_simple_bind(mx_symbol_t sym, int dev_type, int dev_id, const char *shapes_json,
+                                   const char *types_json, int grad_req, const char *grad_reqs_json,
+                                   mx_executor_t *out);
+MX_API int mx_executor_free(mx_executor_t exec);
+MX_API int mx_executor_forward(mx_executor_t exec, int is_train);
+/* head_grads: one per output or NULL (ones; loss outputs ignore them). */
+MX_API int mx_executor_backward(mx_executor_t exec, int num, const mx_ndarray_t *head_grads, int is_train);
+typedef enum mx_executor_array_kind {
+  MX_EXEC_OUTPUTS = 0,
+  MX_EXEC_ARGS = 1,
+  MX_EXEC_GRADS = 2,
+  MX_EXEC_AUX = 3
+} mx_executor_array_kind;
+/* New handles (caller owns each) to the executor's arrays of one kind, in list order; a NULL
+ * entry where an argument has no gradient array. *out_arrays is a thread-local array valid until
+ * the next call of this function on this thread. Outputs are overwritten by the next forward. */
+MX_API int mx_executor_arrays(mx_executor_t exec, int kind, int *out_num, mx_ndarray_t **out_arrays);
+/* Bytes the memory plan allocates, and what one buffer per value would have needed. */
+MX_API int mx_executor_memory(mx_executor_t exec, int64_t *out_planned_bytes, int64_t *out_unplanned_bytes);
 
 #ifdef __cplusplus
 }

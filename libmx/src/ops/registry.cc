@@ -81,6 +81,12 @@ std::string OpDef::schema_json() const {
   for (auto t : dtypes) dts.push(dtype_name(t));
   o.set("dtypes", dts);
   o.set("differentiable", differentiable);
+  // Self-check facts for tests: every op must infer shapes, have a CPU kernel, and either a
+  // gradient or an explicit non-differentiable mark.
+  o.set("has_shape_inference", static_cast<bool>(infer_shape));
+  o.set("has_cpu_kernel", static_cast<bool>(forward_cpu));
+  o.set("has_gpu_kernel", static_cast<bool>(forward_gpu));
+  o.set("has_gradient", static_cast<bool>(gradient));
   o.set("random", needs_rng);
   o.set("hidden", hidden);
   return o.dump();

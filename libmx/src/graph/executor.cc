@@ -1,0 +1,313 @@
+#include "graph/executor.h"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+#include "ops/imperative.h"
+
+namespace mx {
+
+// Builds gradient definitions into the executor's step list instead of running them.
+class GraphGradBuilder : public GradBuilder {
+ public:
+  explicit GraphGradBuilder(Executor &ex) : ex_(ex) {}
+  using GradBuilder::emit;
+  std::vector<Var> emit(const OpDef *op, std::shared_ptr<const Params> params,
+                        const std::vector<Var> &inputs) override {
+    size_t naux = op->aux_names.size();
+    MX_CHECK(inputs.size() >= naux, MX_ERR_INTERNAL, "gradient graph: ", op->name, " given too few inputs");
+    std::vector<int> in, aux;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      MX_CHECK(inputs[i].valid(), MX_ERR_INTERNAL, "gradient graph: ", op->name, " given an undefined value");
+      (i < inputs.size() - naux ? in : aux).push_back(inputs[i].id);
+    }
+    std::vector<Var> out;
+    for (int e : ex_.add_step(op, params, in, aux, true)) out.push_back(Var{e});
+    return out;
+  }
+  Shape shape(Var v) override { return ex_.entries_.at(static_cast<size_t>(v.id)).shape; }
+  DType dtype(Var v) override { return ex_.entries_.at(static_cast<size_t>(v.id)).dtype; }
+
+ private:
+  Executor &ex_;
+};
+
+int Executor::add_entry(const Shape &s, DType t) {
+  Entry e;
+  e.shape = s;
+  e.dtype = t;
+  entries_.push_back(e);
+  return static_cast<int>(entries_.size()) - 1;
+}
+
+std::vector<int> Executor::add_step(const OpDef *op, std::shared_ptr<const Params> params,
+                                    const std::vector<int> &inputs, const std::vector<int> &aux, bool backward) {
+  const Params &p = *params;
+  int nout = op->num_outputs(p);
+  ShapeVec in_s, aux_s, out_s(static_cast<size_t>(nout));
+  TypeVec in_t, aux_t, out_t(static_cast<size_t>(nout), -1);
+  for (int e : inputs) {
+    in_s.push_back(entries_[static_cast<size_t>(e)].shape);
+    in_t.push_back(static_cast<int>(entries_[static_cast<size_t>(e)].dtype));
+  }
+  for (int e : aux) {
+    aux_s.push_back(entries_[static_cast<size_t>(e)].shape);
+    aux_t.push_back(static_cast<int>(entries_[static_cast<size_t>(e)].dtype));
+  }
+  MX_CHECK(static_cast<bool>(op->infer_shape), MX_ERR_INTERNAL, op->name, ": no shape inference");
+  ShapeVec in_before = in_s;
+  bool ok = op->infer_shape(p, in_s, aux_s, out_s);
+  for (size_t i = 0; i < in_s.size(); ++i)
+    MX_CHECK(in_s[i] == in_before[i], MX_ERR_SHAPE, op->name, ": input ", i, " has shape ", in_before[i].str(),
+             " but ", in_s[i].str(), " was expected");
+  for (auto &s : out_s) ok = ok && s.known();
+  MX_CHECK(ok, MX_ERR_SHAPE, op->name, ": cannot infer the output shapes");
+  bool tok = op->infer_type ? op->infer_type(p, in_t, aux_t, out_t) : infer_type_same(p, in_t, aux_t, out_t);
+  for (int t : out_t) tok = tok && t >= 0;
+  MX_CHECK(tok, MX_ERR_TYPE, op->name, ": cannot infer the output dtypes");
+  Step st{op, params, inputs, aux, {}, backward};
+  for (int i = 0; i < nout; ++i)
+    st.outputs.push_back(add_entry(out_s[static_cast<size_t>(i)], static_cast<DType>(out_t[static_cast<size_t>(i)])));
+  steps_.push_back(st);
+  return steps_.back().outputs;
+}
+
+Executor::Executor(const Symbol &sym, Device dev, std::vector<NDArray> args, std::vector<NDArray> grads,
+                   std::vector<int> grad_reqs, std::vector<NDArray> aux)
+    : sym_(sym), dev_(dev), args_(std::move(args)), grads_(std::move(grads)), aux_(std::move(aux)),
+      grad_reqs_(std::move(grad_reqs)) {
+  std::vector<std::shared_ptr<GraphNode>> arg_nodes, aux_nodes;
+  graph_inputs(sym_, &arg_nodes, &aux_nodes, nullptr);
+  MX_CHECK(args_.size() == arg_nodes.size(), MX_ERR_INVALID_ARGUMENT, "bind: the symbol has ", arg_nodes.size(),
+           " arguments but ", args_.size(), " arrays were given");
+  MX_CHECK(aux_.size() == aux_nodes.size(), MX_ERR_INVALID_ARGUMENT, "bind: the symbol has ", aux_nodes.size(),
+           " auxiliary states but ", aux_.size(), " arrays were given");
+  grads_.resize(args_.size());
+  grad_reqs_.resize(args_.size(), MX_GRAD_NULL);
+  std::map<std::pair<const GraphNode *, int>, int> entry_of;
+  auto bind_external = [&](const std::shared_ptr<GraphNode> &n, const NDArray &a, const char *what) {
+    MX_CHECK(a.defined(), MX_ERR_INVALID_ARGUMENT, "bind: ", what, " '", n->name, "' has no array");
+    MX_CHECK(a.device() == dev_, MX_ERR_INVALID_ARGUMENT, "bind: ", what, " '", n->name,
+             "' is on another device than the executor");
+    int e = add_entry(a.shape(), a.dtype());
+    entries_[static_cast<size_t>(e)].array = a;
+    entry_of[{n.get(), 0}] = e;
+  };
+  for (size_t i = 0; i < arg_nodes.size(); ++i) {
+    bind_external(arg_nodes[i], args_[i], "argument");
+    int r = grad_reqs_[i];
+    MX_CHECK(r == MX_GRAD_NULL || r == MX_GRAD_WRITE || r == MX_GRAD_INPLACE || r == MX_GRAD_ADD,
+             MX_ERR_INVALID_ARGUMENT, "bind: invalid grad_req ", r, " for '", arg_nodes[i]->name, "'");
+    if (r != MX_GRAD_NULL) {
+      MX_CHECK(grads_[i].defined(), MX_ERR_INVALID_ARGUMENT, "bind: argument '", arg_nodes[i]->name,
+               "' wants a gradient but has no gradient array");
+      MX_CHECK(grads_[i].shape() == args_[i].shape(), MX_ERR_SHAPE, "bind: gradient array of '",
+               arg_nodes[i]->name, "' has shape ", grads_[i].shape().str(), " but the argument has ",
+               args_[i].shape().str());
+      has_backward_ = true;
+    }
+  }
+  for (size_t i = 0; i < aux_nodes.size(); ++i) bind_external(aux_nodes[i], aux_[i], "auxiliary state");
+
+  for (auto &n : sym_.topo_nodes()) {
+    if (n->is_variable()) continue;
+    std::vector<int> in, aux_in;
+    size_t nreg = n->num_regular_inputs();
+    for (size_t i = 0; i < n->inputs.size(); ++i) {
+      int e = entry_of.at({n->inputs[i].node.get(), n->inputs[i].index});
+      (i < nreg ? in : aux_in).push_back(e);
+    }
+    std::vector<int> outs;
+    try {
+      outs = add_step(n->op, n->params, in, aux_in, false);
+    } catch (const Error &err) {
+      fail(err.status(), "bind: node '", n->name, "' (", n->op->name, "): ", err.what());
+    }
+    for (size_t i = 0; i < outs.size(); ++i) entry_of[{n.get(), static_cast<int>(i)}] = outs[i];
+  }
+  for (auto &o : sym_.outputs) out_entries_.push_back(entry_of.at({o.node.get(), o.index}));
+  arg_grad_entries_.assign(args_.size(), -1);
+  if (has_backward_) {
+    std::vector<int> arg_entries;
+    for (auto &n : arg_nodes) arg_entries.push_back(entry_of.at({n.get(), 0}));
+    // Head gradients are external inputs of the backward pass.
+    for (int e : out_entries_)
+      head_grad_entries_.push_back(add_entry(entries_[static_cast<size_t>(e)].shape, entries_[static_cast<size_t>(e)].dtype));
+    std::map<int, int> grad_of;  // entry -> accumulated gradient entry
+    GraphGradBuilder b(*this);
+    auto accumulate = [&](int entry, int g) {
+      auto it = grad_of.find(entry);
+      if (it == grad_of.end()) grad_of[entry] = g;
+      else it->second = b.emit1("elemwise_add", {}, {Var{it->second}, Var{g}}).id;
+    };
+    for (size_t i = 0; i < out_entries_.size(); ++i) accumulate(out_entries_[i], head_grad_entries_[i]);
+    // Entries that depend on an argument that wants a gradient.
+    std::vector<bool> needs(entries_.size(), false);
+    for (size_t i = 0; i < arg_entries.size(); ++i)
+      if (grad_reqs_[i] != MX_GRAD_NULL) needs[static_cast<size_t>(arg_entries[i])] = true;
+    size_t nforward = steps_.size();
+    for (size_t s = 0; s < nforward; ++s) {
+      bool any = false;
+      for (int e : steps_[s].inputs) any = any || needs[static_cast<size_t>(e)];
+      if (any && steps_[s].op->differentiable)
+        for (int e : steps_[s].outputs) needs[static_cast<size_t>(e)] = true;
+    }
+    for (size_t s = nforward; s-- > 0;) {
+      Step st = steps_[s];  // copy: add_step grows steps_
+      bool wanted = false;
+      for (int e : st.inputs) wanted = wanted || needs[static_cast<size_t>(e)];
+      int nvis = st.op->num_visible_outputs(*st.params);
+      bool has_grad = false;
+      for (int i = 0; i < nvis; ++i) has_grad = has_grad || grad_of.count(st.outputs[static_cast<size_t>(i)]);
+      if (!wanted || !has_grad || !st.op->differentiable) continue;
+      MX_CHECK(static_cast<bool>(st.op->gradient), MX_ERR_UNSUPPORTED, "bind: operator ", st.op->name,
+               " has no gradient");
+      GradNode gn;
+      gn.op = st.op;
+      gn.params = st.params;
+      for (int e : st.inputs) gn.inputs.push_back(Var{e});
+      for (int e : st.aux) gn.aux.push_back(Var{e});
+      for (int e : st.outputs) gn.outputs.push_back(Var{e});
+      for (int i = 0; i < nvis; ++i) {
+        int oe = st.outputs[static_cast<size_t>(i)];
+        auto it = grad_of.find(oe);
+        gn.out_grads.push_back(it != grad_of.end() ? Var{it->second} : b.emit1("zeros_like", {}, {Var{oe}}));
+      }
+      std::vector<Var> ig = st.op->gradient(b, gn);
+      MX_CHECK(ig.size() == st.inputs.size(), MX_ERR_INTERNAL, "gradient of ", st.op->name, " returned ",
+               ig.size(), " values for ", st.inputs.size(), " inputs");
+      for (size_t i = 0; i < ig.size(); ++i)
+        if (ig[i].valid() && needs[static_cast<size_t>(st.inputs[i])]) accumulate(st.inputs[i], ig[i].id);
+    }
+    for (size_t i = 0; i < arg_entries.size(); ++i)
+      if (grad_reqs_[i] != MX_GRAD_NULL) {
+        auto it = grad_of.find(arg_entries[i]);
+        arg_grad_entries_[i] = it == grad_of.end() ? -1 : it->second;
+      }
+  }
+  plan_memory();
+}
+
+void Executor::plan_memory() {
+  const int n = static_cast<int>(steps_.size());
+  const int kForever = n + 1;
+  std::vector<int> last_use(entries_.size(), -1);
+  for (int s = 0; s < n; ++s) {
+    for (int e : steps_[static_cast<size_t>(s)].inputs) last_use[static_cast<size_t>(e)] = s;
+    for (int e : steps_[static_cast<size_t>(s)].aux) last_use[static_cast<size_t>(e)] = s;
+  }
+  for (int e : out_entries_) last_use[static_cast<size_t>(e)] = kForever;
+  for (int e : arg_grad_entries_)
+    if (e >= 0) last_use[static_cast<size_t>(e)] = kForever;
+  // Greedy best-fit over the step sequence: outputs take the smallest free buffer that fits,
+  // inputs whose last reader has run give theirs back.
+  std::vector<size_t> buf_size;
+  std::multimap<size_t, int> free_bufs;
+  auto bytes_of = [&](int e) {
+    const Entry &en = entries_[static_cast<size_t>(e)];
+    size_t b = static_cast<size_t>(en.shape.size()) * dtype_size(en.dtype);
+    return (b + 63) & ~size_t(63);
+  };
+  unplanned_bytes_ = 0;
+  for (int s = 0; s < n; ++s) {
+    const Step &st = steps_[static_cast<size_t>(s)];
+    for (int e : st.outputs) {
+      size_t need = bytes_of(e);
+      unplanned_bytes_ += static_cast<int64_t>(need);
+      auto it = free_bufs.lower_bound(need);
+      int b;
+      if (it != free_bufs.end() && it->first <= need * 2 + 4096) {
+        b = it->second;
+        free_bufs.erase(it);
+      } else {
+        b = static_cast<int>(buf_size.size());
+        buf_size.push_back(need);
+      }
+      entries_[static_cast<size_t>(e)].buffer = b;
+    }
+    auto release = [&](int e) {
+      const Entry &en = entries_[static_cast<size_t>(e)];
+      if (en.buffer >= 0 && last_use[static_cast<size_t>(e)] <= s)
+        free_bufs.emplace(buf_size[static_cast<size_t>(en.buffer)], en.buffer);
+    };
+    std::vector<int> seen;
+    for (int e : st.inputs)
+      if (std::find(seen.begin(), seen.end(), e) == seen.end() && last_use[static_cast<size_t>(e)] == s) {
+        seen.push_back(e);
+        release(e);
+      }
+    for (int e : st.outputs)
+      if (last_use[static_cast<size_t>(e)] < 0) release(e);  // written but never read
+  }
+  planned_bytes_ = 0;
+  buffers_.clear();
+  for (size_t sz : buf_size) {
+    planned_bytes_ += static_cast<int64_t>(sz);
+    buffers_.push_back(NDArray(Shape{static_cast<int64_t>(sz)}, DType::u8, dev_));
+  }
+  for (auto &en : entries_)
+    if (en.buffer >= 0)
+      en.array = NDArray(buffers_[static_cast<size_t>(en.buffer)].storage(), 0, en.shape, en.dtype);
+}
+
+void Executor::run(bool backward, bool is_train) {
+  std::vector<NDArray> in, aux, out;
+  for (auto &st : steps_) {
+    if (st.backward != backward) continue;
+    in.clear();
+    aux.clear();
+    out.clear();
+    for (int e : st.inputs) in.push_back(entries_[static_cast<size_t>(e)].array);
+    for (int e : st.aux) aux.push_back(entries_[static_cast<size_t>(e)].array);
+    for (int e : st.outputs) out.push_back(entries_[static_cast<size_t>(e)].array);
+    invoke_raw(st.op, *st.params, in, aux, is_train, &out);
+  }
+}
+
+void Executor::forward(bool is_train) {
+  run(false, is_train);
+  outputs_.clear();
+  for (int e : out_entries_) outputs_.push_back(entries_[static_cast<size_t>(e)].array);
+  forward_done_ = true;
+}
+
+void Executor::backward(const std::vector<NDArray> &out_grads, bool is_train) {
+  MX_CHECK(has_backward_, MX_ERR_INVALID_ARGUMENT,
+           "backward: the executor was bound without gradients (every grad_req is 'null')");
+  MX_CHECK(forward_done_, MX_ERR_INVALID_ARGUMENT, "backward: call forward(is_train=True) first");
+  MX_CHECK(out_grads.empty() || out_grads.size() == out_entries_.size(), MX_ERR_INVALID_ARGUMENT,
+           "backward: ", out_grads.size(), " head gradients given for ", out_entries_.size(), " outputs");
+  for (size_t i = 0; i < head_grad_entries_.size(); ++i) {
+    Entry &en = entries_[static_cast<size_t>(head_grad_entries_[i])];
+    if (i < out_grads.size() && out_grads[i].defined()) {
+      MX_CHECK(out_grads[i].shape() == en.shape, MX_ERR_SHAPE, "backward: head gradient ", i, " has shape ",
+               out_grads[i].shape().str(), " but output ", i, " has shape ", en.shape.str());
+      en.array = out_grads[i].dtype() == en.dtype ? out_grads[i] : out_grads[i].astype(en.dtype);
+    } else {
+      NDArray ones(en.shape, en.dtype, dev_);
+      ones.fill(1);
+      en.array = ones;
+    }
+  }
+  run(true, is_train);
+  for (size_t i = 0; i < args_.size(); ++i) {
+    int r = grad_reqs_[i];
+    if (r == MX_GRAD_NULL) continue;
+    int e = arg_grad_entries_[i];
+    if (e < 0) {
+      if (r != MX_GRAD_ADD) grads_[i].fill(0);
+      continue;
+    }
+    const NDArray &g = entries_[static_cast<size_t>(e)].array;
+    if (r == MX_GRAD_ADD) {
+      std::vector<NDArray> o{grads_[i]};
+      invoke_raw(&Registry::get().require("elemwise_add"), *parse_params(&Registry::get().require("elemwise_add"), {}),
+                 {grads_[i], g}, {}, is_train, &o);
+    } else {
+      grads_[i].assign(g);
+    }
+  }
+}
+
+}  // namespace mx

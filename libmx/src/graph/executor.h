@@ -1,0 +1,68 @@
+// The graph executor: binds a Symbol to arrays, builds the backward graph from the same per-op
+// gradient definitions autograd uses (a graph-building GradBuilder), plans memory (buffers
+// shared across non-overlapping lifetimes) and runs nodes in topological order.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "graph/symbol.h"
+
+namespace mx {
+
+class Executor {
+ public:
+  // args/aux follow list_arguments()/list_auxiliary_states(); grads may hold undefined arrays
+  // (no gradient wanted), grad_reqs are MX_GRAD_* per argument.
+  Executor(const Symbol &sym, Device dev, std::vector<NDArray> args, std::vector<NDArray> grads,
+           std::vector<int> grad_reqs, std::vector<NDArray> aux);
+  void forward(bool is_train);
+  // out_grads: one per output (undefined entries mean ones; loss ops ignore them anyway).
+  void backward(const std::vector<NDArray> &out_grads, bool is_train);
+  const std::vector<NDArray> &outputs() const { return outputs_; }
+  const std::vector<NDArray> &args() const { return args_; }
+  const std::vector<NDArray> &grads() const { return grads_; }
+  const std::vector<NDArray> &aux() const { return aux_; }
+  const std::vector<int> &grad_reqs() const { return grad_reqs_; }
+  const Symbol &symbol() const { return sym_; }
+  Device device() const { return dev_; }
+  int64_t planned_bytes() const { return planned_bytes_; }
+  int64_t unplanned_bytes() const { return unplanned_bytes_; }
+
+ private:
+  struct Entry {  // one value in the graph
+    Shape shape;
+    DType dtype = DType::f32;
+    NDArray array;     // bound storage (external or a view into a planned buffer)
+    int buffer = -1;   // planned buffer index (-1: external)
+  };
+  struct Step {
+    const OpDef *op;
+    std::shared_ptr<const Params> params;
+    std::vector<int> inputs, aux, outputs;  // entry ids
+    bool backward;
+  };
+  friend class GraphGradBuilder;
+  int add_entry(const Shape &s, DType t);
+  std::vector<int> add_step(const OpDef *op, std::shared_ptr<const Params> params, const std::vector<int> &inputs,
+                            const std::vector<int> &aux, bool backward);
+  void build_backward();
+  void plan_memory();
+  void run(bool backward, bool is_train);
+
+  Symbol sym_;
+  Device dev_;
+  std::vector<NDArray> args_, grads_, aux_, outputs_;
+  std::vector<int> grad_reqs_;
+  std::vector<Entry> entries_;
+  std::vector<Step> steps_;
+  std::vector<int> out_entries_;       // symbol outputs
+  std::vector<int> head_grad_entries_;  // backward inputs, one per output
+  std::vector<int> arg_grad_entries_;   // per argument, -1 if none
+  std::vector<NDArray> buffers_;
+  bool has_backward_ = false;
+  bool forward_done_ = false;
+  int64_t planned_bytes_ = 0, unplanned_bytes_ = 0;
+};
+
+}  // namespace mx

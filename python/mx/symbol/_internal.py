@@ -1,0 +1,1 @@
+"""Internal symbol ops (names starting with _), generated at import."""

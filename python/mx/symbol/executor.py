@@ -1,0 +1,183 @@
+"""Executor: a symbol bound to arrays, run by the core's graph executor."""
+import json
+
+from ..base import check_call, ffi, lib, c_str
+from ..context import Context
+from ..ndarray.ndarray import NDArray, _wrap, dtype_code, _NAMES
+
+_GRAD_REQ = {"null": 0, "write": 1, "inplace": 2, "add": 3}
+_free = lib.mx_executor_free
+
+
+class Executor:
+    """forward(is_train, **inputs), backward(out_grads), outputs, arg_dict, grad_dict, aux_dict."""
+
+    def __init__(self, handle, symbol, ctx):
+        self.handle = handle
+        self._symbol = symbol
+        self._ctx = ctx
+        self._arg_names = symbol.list_arguments()
+        self._aux_names = symbol.list_auxiliary_states()
+        self.arg_arrays = self._arrays(1)
+        self.grad_arrays = self._arrays(2)
+        self.aux_arrays = self._arrays(3)
+        self.outputs = []
+
+    def __del__(self):
+        h = getattr(self, "handle", None)
+        if h is not None and _free is not None:
+            _free(h)
+
+    def _arrays(self, kind):
+        n = ffi.new("int *")
+        arr = ffi.new("mx_ndarray_t **")
+        check_call(lib.mx_executor_arrays(self.handle, kind, n, arr))
+        return [None if arr[0][i] == ffi.NULL else _wrap(arr[0][i]) for i in range(n[0])]
+
+    @staticmethod
+    def _reqs(grad_req, names):
+        if isinstance(grad_req, str):
+            reqs = [grad_req] * len(names)
+        elif isinstance(grad_req, dict):
+            reqs = [grad_req.get(n, "null") for n in names]
+        else:
+            reqs = list(grad_req)
+        try:
+            return [_GRAD_REQ[r] for r in reqs]
+        except KeyError as e:
+            raise ValueError("grad_req must be 'write', 'add' or 'null', got %s" % e) from None
+
+    @classmethod
+    def _bind(cls, symbol, ctx, args, args_grad, grad_req, aux_states):
+        ctx = Context(ctx)
+        arg_names = symbol.list_arguments()
+        aux_names = symbol.list_auxiliary_states()
+
+        def as_list(x, names, what, required=True):
+            if x is None:
+                return [None] * len(names)
+            if isinstance(x, dict):
+                missing = [n for n in names if n not in x]
+                if missing and required:
+                    raise ValueError("bind: %s missing for %s" % (what, missing))
+                return [x.get(n) for n in names]
+            x = list(x)
+            if len(x) != len(names):
+                raise ValueError("bind: %d %s given for %d names %s" % (len(x), what, len(names), names))
+            return x
+        args = as_list(args, arg_names, "arguments")
+        grads = as_list(args_grad, arg_names, "gradients", required=False)
+        aux = as_list(aux_states, aux_names, "auxiliary states")
+        for n, a in zip(arg_names, args):
+            if not isinstance(a, NDArray):
+                raise TypeError("bind: argument '%s' must be an NDArray" % n)
+        reqs = cls._reqs(grad_req, arg_names) if args_grad is not None else [0] * len(arg_names)
+        reqs = [r if g is not None else 0 for r, g in zip(reqs, grads)]
+        out = ffi.new("mx_executor_t *")
+        check_call(lib.mx_executor_bind(
+            symbol.handle, ctx.device_typeid, ctx.device_id, len(args), ffi.new("mx_ndarray_t[]", [a.handle for a in args]),
+            ffi.new("mx_ndarray_t[]", [g.handle if g is not None else ffi.NULL for g in grads]),
+            ffi.new("int[]", reqs), len(aux), ffi.new("mx_ndarray_t[]", [a.handle for a in aux]), out))
+        return cls(out[0], symbol, ctx)
+
+    @classmethod
+    def _simple_bind(cls, symbol, ctx, grad_req, type_dict, shapes):
+        ctx = Context(ctx)
+        arg_names = symbol.list_arguments()
+        overrides = {}
+        if isinstance(grad_req, dict):  # MXNet: names not in the dict get no gradient
+            overrides = {n: grad_req.get(n, "null") for n in arg_names}
+            grad_req = "null"
+        elif isinstance(grad_req, (list, tuple)):
+            overrides = dict(zip(arg_names, grad_req))
+            grad_req = "null"
+        req = _GRAD_REQ.get(grad_req)
+        if req is None:
+            raise ValueError("grad_req must be 'write', 'add' or 'null', got %r" % (grad_req,))
+        types = {k: _NAMES[dtype_code(v)] for k, v in (type_dict or {}).items()}
+        out = ffi.new("mx_executor_t *")
+        check_call(lib.mx_executor_simple_bind(
+            symbol.handle, ctx.device_typeid, ctx.device_id,
+            c_str(json.dumps({k: [int(d) for d in v] for k, v in shapes.items()})),
+            c_str(json.dumps(types)), req, c_str(json.dumps(overrides)), out))
+        return cls(out[0], symbol, ctx)
+
+    @property
+    def arg_dict(self):
+        return dict(zip(self._arg_names, self.arg_arrays))
+
+    @property
+    def grad_dict(self):
+        return dict(zip(self._arg_names, self.grad_arrays))
+
+    @property
+    def aux_dict(self):
+        return dict(zip(self._aux_names, self.aux_arrays))
+
+    @property
+    def output_dict(self):
+        return dict(zip(self._symbol.list_outputs(), self.outputs))
+
+    def forward(self, is_train=False, **kwargs):
+        arg_dict = self.arg_dict
+        for k, v in kwargs.items():
+            if k not in arg_dict:
+                raise ValueError("forward: unknown argument '%s'" % k)
+            src = v if isinstance(v, NDArray) else None
+            if src is None:
+                from ..ndarray import array
+                src = array(v, ctx=self._ctx, dtype=arg_dict[k].dtype)
+            if src.shape != arg_dict[k].shape:
+                raise ValueError("forward: '%s' has shape %s but the executor was bound with %s" % (
+                    k, src.shape, arg_dict[k].shape))
+            src.copyto(arg_dict[k])
+        check_call(lib.mx_executor_forward(self.handle, int(bool(is_train))))
+        self.outputs = self._arrays(0)
+        return self.outputs
+
+    def backward(self, out_grads=None, is_train=True):
+        if out_grads is None:
+            check_call(lib.mx_executor_backward(self.handle, 0, ffi.NULL, int(is_train)))
+            return
+        if isinstance(out_grads, NDArray):
+            out_grads = [out_grads]
+        check_call(lib.mx_executor_backward(
+            self.handle, len(out_grads),
+            ffi.new("mx_ndarray_t[]", [g.handle if g is not None else ffi.NULL for g in out_grads]), int(is_train)))
+
+    def copy_params_from(self, arg_params, aux_params=None, allow_extra_params=False):
+        arg_dict, aux_dict = self.arg_dict, self.aux_dict
+        for name, arr in (arg_params or {}).items():
+            if name in arg_dict:
+                arr.copyto(arg_dict[name])
+            elif not allow_extra_params:
+                raise ValueError("copy_params_from: '%s' is not an argument of the symbol" % name)
+        for name, arr in (aux_params or {}).items():
+            if name in aux_dict:
+                arr.copyto(aux_dict[name])
+            elif not allow_extra_params:
+                raise ValueError("copy_params_from: '%s' is not an auxiliary state of the symbol" % name)
+
+    def reshape(self, partial_shaping=False, allow_up_sizing=False, **kwargs):
+        """A new executor for new input shapes, sharing parameter arrays whose shapes are unchanged."""
+        shapes = {n: a.shape for n, a in self.arg_dict.items()}
+        shapes.update({k: tuple(v) for k, v in kwargs.items()})
+        arg_shapes, _, aux_shapes = self._symbol.infer_shape(**shapes)
+        from ..ndarray import zeros
+        args, grads = [], []
+        for n, s, a, g in zip(self._arg_names, arg_shapes, self.arg_arrays, self.grad_arrays):
+            if a.shape == tuple(s):
+                args.append(a)
+                grads.append(g)
+            else:
+                args.append(zeros(s, ctx=self._ctx, dtype=a.dtype))
+                grads.append(None if g is None else zeros(s, ctx=self._ctx, dtype=a.dtype))
+        reqs = ["write" if g is not None else "null" for g in grads]
+        return Executor._bind(self._symbol, self._ctx, args, grads if any(g is not None for g in grads) else None,
+                              reqs, self.aux_arrays)
+
+    def memory_bytes(self):
+        """(planned, unplanned): bytes the memory plan allocates vs one buffer per value."""
+        p = ffi.new("int64_t[2]")
+        check_call(lib.mx_executor_memory(self.handle, p, p + 1))
+        return p[0], p[1]

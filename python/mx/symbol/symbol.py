@@ -1,0 +1,364 @@
+"""mx.sym: symbolic graphs over the core's graph layer (MXNet 1.x API)."""
+import json
+import numbers
+import os
+
+import numpy as np
+
+from ..base import check_call, ffi, lib, py_str, c_str
+from ..ndarray import _internal_ops as _ops
+
+__all__ = ["Symbol", "var", "Variable", "Group", "load", "load_json", "fromjson"]
+
+_free = lib.mx_symbol_free
+
+
+def _wrap(handle):
+    s = Symbol.__new__(Symbol)
+    s.handle = handle
+    return s
+
+
+def _cstrs(items):
+    keep = [ffi.new("char[]", c_str(x)) for x in items]
+    return keep, ffi.new("char *[]", keep)
+
+
+class Symbol:
+    """A symbolic graph (one or more outputs)."""
+
+    __slots__ = ("handle", "__weakref__")
+
+    def __init__(self, handle):
+        self.handle = handle
+
+    def __del__(self):
+        h = getattr(self, "handle", None)
+        if h is not None and _free is not None:
+            _free(h)
+
+    # ------------------------------------------------------------------ structure
+    def _list(self, kind):
+        n = ffi.new("int *")
+        names = ffi.new("const char ***")
+        check_call(lib.mx_symbol_list(self.handle, kind, n, names))
+        return [py_str(names[0][i]) for i in range(n[0])]
+
+    def list_arguments(self):
+        return self._list(0)
+
+    def list_outputs(self):
+        return self._list(1)
+
+    def list_auxiliary_states(self):
+        return self._list(2)
+
+    def list_inputs(self):
+        return self._list(3)
+
+    @property
+    def name(self):
+        if len(self) != 1:
+            return None
+        p = ffi.new("const char **")
+        check_call(lib.mx_symbol_name(self.handle, p))
+        return py_str(p[0])
+
+    def __len__(self):
+        n = ffi.new("int *")
+        check_call(lib.mx_symbol_num_outputs(self.handle, n))
+        return n[0]
+
+    num_outputs = property(__len__)
+
+    def __getitem__(self, index):
+        if isinstance(index, str):
+            names = self.list_outputs()
+            if index not in names:
+                raise ValueError("no output named %r (outputs: %s)" % (index, names))
+            index = names.index(index)
+        if not isinstance(index, numbers.Integral):
+            raise TypeError("symbol index must be an int or an output name")
+        n = len(self)
+        if index < 0:
+            index += n
+        out = ffi.new("mx_symbol_t *")
+        check_call(lib.mx_symbol_get_output(self.handle, int(index), out))
+        return _wrap(out[0])
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def get_internals(self):
+        out = ffi.new("mx_symbol_t *")
+        check_call(lib.mx_symbol_get_internals(self.handle, out))
+        return _wrap(out[0])
+
+    def get_children(self):
+        out = ffi.new("mx_symbol_t *")
+        check_call(lib.mx_symbol_get_children(self.handle, out))
+        return None if out[0] == ffi.NULL else _wrap(out[0])
+
+    def __repr__(self):
+        name = self.name
+        return "<Symbol %s>" % (name if name is not None else "group [%s]" % ", ".join(self.list_outputs()))
+
+    def __copy__(self):
+        return load_json(self.tojson())
+
+    def __deepcopy__(self, memo):
+        return self.__copy__()
+
+    # ------------------------------------------------------------------ attributes
+    def attr(self, key):
+        p = ffi.new("const char **")
+        check_call(lib.mx_symbol_get_attr(self.handle, c_str(key), p))
+        return None if p[0] == ffi.NULL else py_str(p[0])
+
+    def _set_attr(self, **kwargs):
+        for k, v in kwargs.items():
+            check_call(lib.mx_symbol_set_attr(self.handle, c_str(k), c_str(str(v))))
+
+    def list_attr(self, recursive=False):
+        p = ffi.new("const char **")
+        check_call(lib.mx_symbol_list_attr(self.handle, int(recursive), p))
+        return json.loads(py_str(p[0]))
+
+    def attr_dict(self):
+        return self.list_attr(recursive=True)
+
+    # ------------------------------------------------------------------ serialisation
+    def tojson(self):
+        p = ffi.new("const char **")
+        check_call(lib.mx_symbol_to_json(self.handle, p))
+        return py_str(p[0])
+
+    def save(self, fname, remove_amp_cast=True):
+        check_call(lib.mx_symbol_save(self.handle, c_str(os.fspath(fname))))
+
+    # ------------------------------------------------------------------ inference
+    def _infer(self, fn, args, kwargs, partial, conv):
+        known = {}
+        if args:
+            names = self.list_arguments()
+            for n, v in zip(names, args):
+                if v is not None:
+                    known[n] = v
+        for k, v in kwargs.items():
+            if v is not None:
+                known[k] = v
+        p = ffi.new("const char **")
+        check_call(fn(self.handle, c_str(json.dumps({k: conv(v) for k, v in known.items()})), int(partial), p))
+        return json.loads(py_str(p[0]))
+
+    def infer_shape(self, *args, **kwargs):
+        """(arg_shapes, out_shapes, aux_shapes) from some input shapes."""
+        r = self._infer(lib.mx_symbol_infer_shape, args, kwargs, False, lambda s: [int(d) for d in s])
+        tup = lambda lst: [tuple(x) for x in lst]  # noqa: E731
+        return tup(r["arg_shapes"]), tup(r["out_shapes"]), tup(r["aux_shapes"])
+
+    def infer_shape_partial(self, *args, **kwargs):
+        r = self._infer(lib.mx_symbol_infer_shape, args, kwargs, True, lambda s: [int(d) for d in s])
+        tup = lambda lst: [tuple(x) if x is not None else () for x in lst]  # noqa: E731
+        return tup(r["arg_shapes"]), tup(r["out_shapes"]), tup(r["aux_shapes"])
+
+    def infer_type(self, *args, **kwargs):
+        from ..ndarray.ndarray import _NAMES, dtype_code
+        r = self._infer(lib.mx_symbol_infer_type, args, kwargs, True, lambda t: _NAMES[dtype_code(t)])
+        if not r["complete"]:
+            return None, None, None
+        conv = lambda lst: [np.dtype(t).type if t != "bfloat16" else t for t in lst]  # noqa: E731
+        return conv(r["arg_types"]), conv(r["out_types"]), conv(r["aux_types"])
+
+    # ------------------------------------------------------------------ binding
+    def bind(self, ctx, args, args_grad=None, grad_req="write", aux_states=None, group2ctx=None,
+             shared_exec=None):
+        from .executor import Executor
+        return Executor._bind(self, ctx, args, args_grad, grad_req, aux_states)
+
+    def simple_bind(self, ctx, grad_req="write", type_dict=None, stype_dict=None, group2ctx=None,
+                    shared_arg_names=None, shared_exec=None, shared_buffer=None, **kwargs):
+        from .executor import Executor
+        return Executor._simple_bind(self, ctx, grad_req, type_dict, kwargs)
+
+    def eval(self, ctx=None, **kwargs):
+        from ..context import current_context
+        ex = self.bind(ctx or current_context(), kwargs, grad_req="null")
+        return ex.forward()
+
+    # ------------------------------------------------------------------ arithmetic
+    def __add__(self, other):
+        return _arith(self, other, "elemwise_add", "_plus_scalar", None)
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return _arith(self, other, "elemwise_sub", "_minus_scalar", None)
+
+    def __rsub__(self, other):
+        return _arith(self, other, None, "_rminus_scalar", None)
+
+    def __mul__(self, other):
+        return _arith(self, other, "elemwise_mul", "_mul_scalar", None)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        return _arith(self, other, "elemwise_div", "_div_scalar", None)
+
+    def __rtruediv__(self, other):
+        return _arith(self, other, None, "_rdiv_scalar", None)
+
+    def __pow__(self, other):
+        return _arith(self, other, "_power", "_power_scalar", None)
+
+    def __rpow__(self, other):
+        return _arith(self, other, None, "_rpower_scalar", None)
+
+    def __mod__(self, other):
+        return _arith(self, other, "_mod", "_mod_scalar", None)
+
+    def __neg__(self):
+        return _arith(self, -1.0, None, "_mul_scalar", None)
+
+    def __eq__(self, other):
+        return _arith(self, other, "_equal", "_equal_scalar", None)
+
+    def __ne__(self, other):
+        return _arith(self, other, "_not_equal", "_not_equal_scalar", None)
+
+    def __gt__(self, other):
+        return _arith(self, other, "_greater", "_greater_scalar", None)
+
+    def __ge__(self, other):
+        return _arith(self, other, "_greater_equal", "_greater_equal_scalar", None)
+
+    def __lt__(self, other):
+        return _arith(self, other, "_lesser", "_lesser_scalar", None)
+
+    def __le__(self, other):
+        return _arith(self, other, "_lesser_equal", "_lesser_equal_scalar", None)
+
+    __hash__ = object.__hash__
+
+    def __call__(self, *args, **kwargs):
+        raise NotImplementedError("re-composing a symbol with new inputs is not supported yet")
+
+
+def _compose(op_name, args, kwargs, name=None, attr=None):
+    out = ffi.new("mx_symbol_t *")
+    akeep, anames = _cstrs(list((attr or {}).keys()))
+    vkeep, avals = _cstrs([str(v) for v in (attr or {}).values()])
+    kw_names = [k for k, v in kwargs.items() if isinstance(v, Symbol)]
+    params = {k: v for k, v in kwargs.items() if not isinstance(v, Symbol)}
+    kkeep, kn = _cstrs(kw_names)
+    check_call(lib.mx_symbol_compose(
+        _ops.op_handle(op_name), _ops.params_handle(op_name, params), c_str(name) if name else ffi.NULL,
+        len(args), ffi.new("mx_symbol_t[]", [a.handle for a in args]), len(kw_names), kn,
+        ffi.new("mx_symbol_t[]", [kwargs[k].handle for k in kw_names]), len(akeep), anames, avals, out))
+    return _wrap(out[0])
+
+
+def _arith(lhs, rhs, op_array, op_scalar, _):
+    if isinstance(rhs, Symbol):
+        if op_array is None:
+            return NotImplemented
+        return _compose(op_array, [lhs, rhs], {})
+    if isinstance(rhs, numbers.Number):
+        return _compose(op_scalar, [lhs], {"scalar": float(rhs)})
+    return NotImplemented
+
+
+def var(name, attr=None, shape=None, lr_mult=None, wd_mult=None, dtype=None, init=None, stype=None, **kwargs):
+    """A graph input (MXNet's mx.sym.var / Variable)."""
+    if not isinstance(name, str):
+        raise TypeError("Variable name must be a str")
+    attrs = dict(attr or {})
+    if shape is not None:
+        attrs["__shape__"] = str(tuple(shape))
+    if lr_mult is not None:
+        attrs["__lr_mult__"] = str(lr_mult)
+    if wd_mult is not None:
+        attrs["__wd_mult__"] = str(wd_mult)
+    if dtype is not None:
+        from ..ndarray.ndarray import _NAMES, dtype_code
+        attrs["__dtype__"] = str(dtype_code(dtype))
+    if init is not None:
+        attrs["__init__"] = init if isinstance(init, str) else init.dumps()
+    for k, v in kwargs.items():
+        if k.startswith("__") and k.endswith("__"):
+            attrs[k] = str(v)
+        else:
+            raise ValueError("Variable: unknown argument %r (attributes are spelled __name__)" % k)
+    keys, vals = list(attrs), [attrs[k] for k in attrs]
+    kk, ka = _cstrs(keys)
+    vk, va = _cstrs(vals)
+    out = ffi.new("mx_symbol_t *")
+    check_call(lib.mx_symbol_variable(c_str(name), len(keys), ka, va, out))
+    return _wrap(out[0])
+
+
+Variable = var
+
+
+def Group(symbols):
+    symbols = list(symbols)
+    if not symbols or not all(isinstance(s, Symbol) for s in symbols):
+        raise TypeError("Group expects a non-empty list of Symbols")
+    out = ffi.new("mx_symbol_t *")
+    check_call(lib.mx_symbol_group(len(symbols), ffi.new("mx_symbol_t[]", [s.handle for s in symbols]), out))
+    return _wrap(out[0])
+
+
+def load_json(json_str):
+    out = ffi.new("mx_symbol_t *")
+    check_call(lib.mx_symbol_from_json(c_str(json_str), out))
+    return _wrap(out[0])
+
+
+fromjson = load_json
+
+
+def load(fname):
+    out = ffi.new("mx_symbol_t *")
+    check_call(lib.mx_symbol_load(c_str(os.fspath(fname)), out))
+    return _wrap(out[0])
+
+
+def make_symbol_function(name, schema):
+    input_names = set(schema["inputs"]) | set(schema["aux"])
+    variadic = schema["variadic_input"]
+    count_param = schema["variadic_count_param"]
+
+    def sym_function(*args, **kwargs):
+        sym_name = kwargs.pop("name", None)
+        attr = kwargs.pop("attr", None)
+        args = list(args)
+        if variadic and len(args) == 1 and isinstance(args[0], (list, tuple)):
+            args = list(args[0])
+        for a in args:
+            if not isinstance(a, Symbol):
+                raise TypeError("%s: positional arguments must be Symbols, got %s" % (name, type(a).__name__))
+        for k, v in list(kwargs.items()):
+            if k in input_names and v is not None and not isinstance(v, Symbol):
+                raise TypeError("%s: input '%s' must be a Symbol, got %s" % (name, k, type(v).__name__))
+            if v is None and k in input_names:
+                del kwargs[k]
+        if variadic and count_param and count_param not in kwargs:
+            kwargs[count_param] = len(args)
+        return _compose(name, args, kwargs, sym_name, attr)
+
+    sym_function.__name__ = name
+    from ..ndarray.register import _docstring
+    sym_function.__doc__ = _docstring(schema).replace("NDArray", "Symbol")
+    return sym_function
+
+
+def populate(module_dict, internal_dict):
+    for name in _ops.list_ops():
+        s = _ops.op_schema(name)
+        f = make_symbol_function(name, s)
+        target = internal_dict if name.startswith("_") else module_dict
+        target[name] = f
+        for alias in s["aliases"]:
+            (internal_dict if alias.startswith("_") else module_dict)[alias] = f
