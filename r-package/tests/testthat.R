@@ -1,0 +1,3 @@
+library(testthat)
+library(mx)
+test_check("mx")
