@@ -39,13 +39,20 @@ def _expand(key, ndim):
     return key
 
 
+def _is_array_index(k):
+    return isinstance(k, (NDArray, list, np.ndarray))
+
+
 def getitem(a, key):
     shape = a.shape
     # Fast views along axis 0.
     if isinstance(key, numbers.Integral) and not isinstance(key, bool):
         if not shape:
             raise IndexError("too many indices for a 0-d array")
-        return _at(a, _norm_index(int(key), shape[0]))
+        i = _norm_index(int(key), shape[0])
+        if len(shape) == 1:  # MXNet 1.x has no 0-d arrays: x[i] of a vector has shape (1,)
+            return _slice0(a, i, i + 1)
+        return _at(a, i)
     if isinstance(key, slice) and (key.step is None or key.step == 1) and shape:
         b, e, _ = key.indices(shape[0])
         from .. import autograd
@@ -59,6 +66,17 @@ def getitem(a, key):
         return op.take(a, idx, axis=0)
     key = _expand(key, len(shape))
     from . import op
+    arr_pos = [i for i, k in enumerate(key) if _is_array_index(k)]
+    if arr_pos:
+        # One integer array among full slices: take along that axis (numpy's result layout).
+        p = arr_pos[0]
+        if len(arr_pos) == 1 and None not in key and len(key) <= len(shape) and \
+                all(k == slice(None) for i, k in enumerate(key) if i != p):
+            k = key[p]
+            idx = k if isinstance(k, NDArray) else array(np.asarray(k), ctx=a.context, dtype=np.int64)
+            return op.take(a, idx, axis=p)
+        raise IndexError("unsupported index %r: MX supports one integer array among full slices "
+                         "(use take, pick or gather_nd for other advanced indexing)" % (key,))
     begin, end, step, squeeze, newaxes = [], [], [], [], []
     axis = 0
     out_pos = 0
@@ -94,6 +112,8 @@ def getitem(a, key):
         new_shape = [d for i, d in enumerate(out.shape) if i not in squeeze]
         for p in newaxes:
             new_shape.insert(p, 1)
+        if not new_shape:  # MXNet 1.x has no 0-d arrays
+            new_shape = [1]
         out = out.reshape(tuple(new_shape))
     return out
 
@@ -101,12 +121,27 @@ def getitem(a, key):
 def _value_array(value, like, shape):
     if isinstance(value, NDArray):
         v = value
+        if v.dtype != like.dtype:
+            v = v.astype(like.dtype)
     else:
         v = array(np.asarray(value), ctx=like.context, dtype=like.dtype)
+    if v.ndim > len(shape):
+        extra = v.ndim - len(shape)
+        if any(d != 1 for d in v.shape[:extra]):
+            raise ValueError("cannot assign a value of shape %s to a region of shape %s"
+                             % (v.shape, tuple(shape)))
+        v = v.reshape(v.shape[extra:] if v.shape[extra:] else (1,))
+        if not shape:
+            v = v.reshape(())
     if v.shape != tuple(shape):
         from . import op
-        v = op.broadcast_to(v.reshape((1,) * (len(shape) - v.ndim) + v.shape) if v.ndim < len(shape) else v,
-                            shape=tuple(shape))
+        if v.ndim < len(shape):
+            v = v.reshape((1,) * (len(shape) - v.ndim) + v.shape)
+        axes = tuple(i for i, (d, t) in enumerate(zip(v.shape, shape)) if d != t)
+        if any(v.shape[i] != 1 for i in axes):
+            raise ValueError("cannot broadcast a value of shape %s to a region of shape %s"
+                             % (v.shape, tuple(shape)))
+        v = op.broadcast_axis(v, axis=axes, size=tuple(shape[i] for i in axes))
     return v
 
 
@@ -122,23 +157,34 @@ def setitem(a, key, value):
     else:
         key = _expand(key, len(shape))
         from . import _internal
-        begin, end, step = [], [], []
+        begin, end, step, region, squeezed = [], [], [], [], []
         for axis, k in enumerate(key):
+            if axis >= len(shape):
+                raise IndexError("too many indices for an array with %d dimensions" % len(shape))
             if isinstance(k, numbers.Integral):
-                i = int(k) + (shape[axis] if int(k) < 0 else 0)
+                n = shape[axis]
+                if int(k) < -n or int(k) >= n:
+                    raise IndexError("index %d is out of bounds for axis %d with size %d" % (int(k), axis, n))
+                i = int(k) + (n if int(k) < 0 else 0)
                 begin.append(i), end.append(i + 1), step.append(1)
+                region.append(1)
             elif isinstance(k, slice):
                 b, e, s = k.indices(shape[axis])
                 begin.append(b), end.append(e if not (s < 0 and e < 0) else None), step.append(s)
+                region.append(len(range(b, e, s)))
+                squeezed.append(region[-1])
             else:
-                raise IndexError("unsupported index %r in assignment" % (k,))
+                raise IndexError("unsupported index %r in assignment (MX supports ints, slices and "
+                                 "Ellipsis here)" % (k,))
+        region += list(shape[len(region):])
+        squeezed += list(shape[len(key):])
         if isinstance(value, numbers.Number):
             _internal._slice_assign_scalar(a, scalar=float(value), begin=tuple(begin), end=tuple(end),
                                            step=tuple(step), out=a)
         else:
-            from . import op
-            region = op.slice(a, begin=tuple(begin), end=tuple(end), step=tuple(step))
-            v = _value_array(value, a, region.shape)
+            v = _value_array(value, a, squeezed)
+            if tuple(region) != tuple(squeezed):
+                v = v.reshape(tuple(region))
             _internal._slice_assign(a, v, begin=tuple(begin), end=tuple(end), step=tuple(step), out=a)
         return
     if isinstance(value, numbers.Number):
@@ -149,5 +195,6 @@ def setitem(a, key, value):
 
 
 def _fill(target, value):
+    # _slice_assign_scalar with an empty region spec covers the whole array (works on views too).
     from . import _internal
-    _internal._full(shape=target.shape, value=float(value), dtype=target.dtype, ctx=target.context, out=target)
+    _internal._slice_assign_scalar(target, scalar=float(value), begin=(), end=(), out=target)

@@ -64,7 +64,8 @@ def save(fname, data):
         arrays = list(data.values())
         if not all(isinstance(k, str) for k in names):
             raise TypeError("save: dict keys must be str")
-        cnames = [ffi.new("char[]", c_str(k)) for k in names]
+        # surrogateescape: names loaded from files that are not valid UTF-8 save back unchanged
+        cnames = [ffi.new("char[]", k.encode("utf-8", "surrogateescape")) for k in names]
         names_arg = ffi.new("char *[]", cnames)
     elif isinstance(data, (list, tuple)):
         arrays = list(data)
@@ -85,7 +86,8 @@ def _collect(n, arrs, names):
     out = [_wrap(arrs[0][i]) for i in range(n[0])]
     if names[0] == ffi.NULL:
         return out
-    return {py_str(names[0][i]): out[i] for i in range(n[0])}
+    # Names in files are bytes; ones that are not UTF-8 keep their bytes as surrogate escapes.
+    return {ffi.string(names[0][i]).decode("utf-8", "surrogateescape"): out[i] for i in range(n[0])}
 
 
 def load(fname):
@@ -105,3 +107,14 @@ def load_frombuffer(buf):
     names = ffi.new("const char ***")
     check_call(lib.mx_ndarray_load_buffer(ffi.from_buffer(buf), len(buf), n, arrs, names))
     return _collect(n, arrs, names)
+
+
+def eye(N, M=0, k=0, ctx=None, dtype=None, **kwargs):
+    from . import _internal
+    return _internal._eye(N=int(N), M=int(M), k=int(k), dtype=_dtype_name(dtype), ctx=ctx or current_context())
+
+
+def linspace(start, stop, num, endpoint=True, ctx=None, dtype=None):
+    from . import _internal
+    return _internal._linspace(start=float(start), stop=float(stop), num=int(num), endpoint=bool(endpoint),
+                               dtype=_dtype_name(dtype), ctx=ctx or current_context())

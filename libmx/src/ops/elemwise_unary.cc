@@ -1,0 +1,530 @@
+// Unary element-wise ops: one functor per op, registered from a table. Gradients are written
+// with other registered ops where cheap (so higher-order gradients work); the others use one
+// fused hidden op `_backward_<name>(out_grad, data)` computing out_grad * f'(data).
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+
+#include "ops/elemwise_common.h"
+
+namespace mx {
+namespace {
+
+const std::vector<DType> kFloat = {DType::f32, DType::f64};
+const std::vector<DType> kNumeric = {DType::f32, DType::f64, DType::i32, DType::i64, DType::u8, DType::i8};
+const std::vector<DType> kAll = {DType::f32, DType::f64, DType::f16, DType::bf16, DType::u8,
+                                 DType::i8,  DType::i32, DType::i64, DType::boolean};
+
+#define MX_UNARY_NUMERIC_SWITCH(dt, T, opname, ...)                                        \
+  switch (dt) {                                                                           \
+    MX_DTYPE_CASE(::mx::DType::f32, T, __VA_ARGS__)                                       \
+    MX_DTYPE_CASE(::mx::DType::f64, T, __VA_ARGS__)                                       \
+    MX_DTYPE_CASE(::mx::DType::i32, T, __VA_ARGS__)                                       \
+    MX_DTYPE_CASE(::mx::DType::i64, T, __VA_ARGS__)                                       \
+    MX_DTYPE_CASE(::mx::DType::u8, T, __VA_ARGS__)                                        \
+    MX_DTYPE_CASE(::mx::DType::i8, T, __VA_ARGS__)                                        \
+    default: ::mx::fail(MX_ERR_TYPE, opname, ": dtype ", ::mx::dtype_name(dt), " is not supported"); \
+  }
+
+template <typename T> constexpr bool is_int_v = std::is_integral<T>::value;
+
+// ---- special functions
+double digamma(double x) {
+  if (std::isnan(x)) return x;
+  double r = 0;
+  if (x <= 0 && std::floor(x) == x) return std::numeric_limits<double>::quiet_NaN();
+  if (x < 0) {  // reflection: psi(1-x) - psi(x) = pi cot(pi x)
+    return digamma(1 - x) - M_PI / std::tan(M_PI * x);
+  }
+  while (x < 6) {
+    r -= 1 / x;
+    x += 1;
+  }
+  double f = 1 / (x * x);
+  double t = f * (-1.0 / 12 + f * (1.0 / 120 + f * (-1.0 / 252 + f * (1.0 / 240 + f * (-1.0 / 132)))));
+  return r + std::log(x) - 0.5 / x + t;
+}
+
+double erfinv_d(double y) {
+  if (std::isnan(y) || y < -1 || y > 1) return std::numeric_limits<double>::quiet_NaN();
+  if (y == 1) return std::numeric_limits<double>::infinity();
+  if (y == -1) return -std::numeric_limits<double>::infinity();
+  // Initial guess (Giles' single-precision approximation), then Newton steps on erf.
+  double w = -std::log((1.0 - y) * (1.0 + y)), x;
+  if (w < 5.0) {
+    w -= 2.5;
+    double p = 2.81022636e-08;
+    p = 3.43273939e-07 + p * w; p = -3.5233877e-06 + p * w; p = -4.39150654e-06 + p * w;
+    p = 0.00021858087 + p * w; p = -0.00125372503 + p * w; p = -0.00417768164 + p * w;
+    p = 0.246640727 + p * w; p = 1.50140941 + p * w;
+    x = p * y;
+  } else {
+    w = std::sqrt(w) - 3.0;
+    double p = -0.000200214257;
+    p = 0.000100950558 + p * w; p = 0.00134934322 + p * w; p = -0.00367342844 + p * w;
+    p = 0.00573950773 + p * w; p = -0.0076224613 + p * w; p = 0.00943887047 + p * w;
+    p = 1.00167406 + p * w; p = 2.83297682 + p * w;
+    x = p * y;
+  }
+  const double k = 2.0 / std::sqrt(M_PI);
+  for (int i = 0; i < 3; ++i) {
+    double err = std::erf(x) - y;
+    double d = k * std::exp(-x * x);
+    if (d == 0) break;
+    x -= err / d;
+  }
+  return x;
+}
+
+// ---- forward functors: T f(T x)
+#define FLOAT_FN(Name, expr)                                                         \
+  struct Name {                                                                      \
+    template <typename T> static T f(T x) { return static_cast<T>(expr); }           \
+  };
+FLOAT_FN(Sqrt, std::sqrt(x))
+FLOAT_FN(Rsqrt, T(1) / std::sqrt(x))
+FLOAT_FN(Cbrt, std::cbrt(x))
+FLOAT_FN(Rcbrt, T(1) / std::cbrt(x))
+FLOAT_FN(Exp, std::exp(x))
+FLOAT_FN(Expm1, std::expm1(x))
+FLOAT_FN(Log, std::log(x))
+FLOAT_FN(Log10, std::log10(x))
+FLOAT_FN(Log2, std::log2(x))
+FLOAT_FN(Log1p, std::log1p(x))
+FLOAT_FN(Sin, std::sin(x))
+FLOAT_FN(Cos, std::cos(x))
+FLOAT_FN(Tan, std::tan(x))
+FLOAT_FN(Arcsin, std::asin(x))
+FLOAT_FN(Arccos, std::acos(x))
+FLOAT_FN(Arctan, std::atan(x))
+FLOAT_FN(Sinh, std::sinh(x))
+FLOAT_FN(Cosh, std::cosh(x))
+FLOAT_FN(Tanh, std::tanh(x))
+FLOAT_FN(Arcsinh, std::asinh(x))
+FLOAT_FN(Arccosh, std::acosh(x))
+FLOAT_FN(Arctanh, std::atanh(x))
+FLOAT_FN(Degrees, x * T(180.0 / M_PI))
+FLOAT_FN(Radians, x * T(M_PI / 180.0))
+FLOAT_FN(Sigmoid, T(1) / (T(1) + std::exp(-x)))
+FLOAT_FN(Softsign, x / (T(1) + std::abs(x)))
+FLOAT_FN(Erf, std::erf(x))
+FLOAT_FN(Erfinv, erfinv_d(static_cast<double>(x)))
+FLOAT_FN(Gamma, std::tgamma(x))
+FLOAT_FN(Gammaln, std::lgamma(x))
+FLOAT_FN(Reciprocal, T(1) / x)
+#undef FLOAT_FN
+
+// Numeric functors (integers allowed).
+struct Abs {
+  template <typename T> static T f(T x) {
+    if constexpr (std::is_unsigned<T>::value) return x;
+    else return x < T(0) ? T(-x) : x;
+  }
+};
+struct Sign {
+  template <typename T> static T f(T x) {
+    if constexpr (!is_int_v<T>) if (std::isnan(x)) return x;
+    return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
+  }
+};
+struct Negative { template <typename T> static T f(T x) { return static_cast<T>(-x); } };
+struct Square { template <typename T> static T f(T x) { return static_cast<T>(x * x); } };
+struct Relu {
+  template <typename T> static T f(T x) {
+    if constexpr (!is_int_v<T>) if (std::isnan(x)) return x;
+    return x > T(0) ? x : T(0);
+  }
+};
+struct LogicalNot { template <typename T> static T f(T x) { return x == T(0) ? T(1) : T(0); } };
+#define ROUND_FN(Name, expr)                                                          \
+  struct Name {                                                                       \
+    template <typename T> static T f(T x) {                                           \
+      if constexpr (is_int_v<T>) return x;                                            \
+      else return static_cast<T>(expr);                                               \
+    }                                                                                 \
+  };
+ROUND_FN(Round, std::round(x))       // half away from zero
+ROUND_FN(Rint, std::nearbyint(x))    // half to even
+ROUND_FN(Ceil, std::ceil(x))
+ROUND_FN(Floor, std::floor(x))
+ROUND_FN(Trunc, std::trunc(x))
+ROUND_FN(Fix, std::trunc(x))         // toward zero
+#undef ROUND_FN
+
+// ---- derivative functors for fused backward: T d(T x) = f'(x)
+#define DERIV(Name, expr)                                                             \
+  struct Name {                                                                       \
+    template <typename T> static T d(T x) { return static_cast<T>(expr); }            \
+  };
+DERIV(DRsqrt, T(-0.5) / (x * std::sqrt(x)))
+DERIV(DCbrt, T(1) / (T(3) * std::cbrt(x) * std::cbrt(x)))
+DERIV(DRcbrt, T(-1) / (T(3) * x * std::cbrt(x)))
+DERIV(DLog1p, T(1) / (T(1) + x))
+DERIV(DTan, T(1) + std::tan(x) * std::tan(x))
+DERIV(DArcsin, T(1) / std::sqrt(T(1) - x * x))
+DERIV(DArccos, T(-1) / std::sqrt(T(1) - x * x))
+DERIV(DArctan, T(1) / (T(1) + x * x))
+DERIV(DArcsinh, T(1) / std::sqrt(x * x + T(1)))
+DERIV(DArccosh, T(1) / std::sqrt(x * x - T(1)))
+DERIV(DArctanh, T(1) / (T(1) - x * x))
+DERIV(DSoftsign, T(1) / ((T(1) + std::abs(x)) * (T(1) + std::abs(x))))
+DERIV(DErf, T(2.0 / std::sqrt(M_PI)) * std::exp(-x * x))
+DERIV(DErfinv, T(std::sqrt(M_PI) / 2.0) * std::exp(erfinv_d(double(x)) * erfinv_d(double(x))))
+DERIV(DGamma, std::tgamma(x) * digamma(double(x)))
+DERIV(DGammaln, digamma(double(x)))
+#undef DERIV
+
+template <typename F> KernelFn float_kernel() {
+  return [](const OpCall &c) {
+    MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, c.params.op->name, {
+      map_unary<T, T>(c.inputs[0], c.outputs[0], [](T x) { return F::template f<T>(x); });
+    });
+  };
+}
+template <typename F> KernelFn numeric_kernel() {
+  return [](const OpCall &c) {
+    MX_UNARY_NUMERIC_SWITCH(c.inputs[0].dtype(), T, c.params.op->name, {
+      map_unary<T, T>(c.inputs[0], c.outputs[0], [](T x) { return F::template f<T>(x); });
+    });
+  };
+}
+
+Kwargs skw(double v) { return {{"scalar", print_value(v)}}; }
+Var mul(GradBuilder &b, Var x, Var y) { return b.emit1("broadcast_mul", {}, {x, y}); }
+Var divv(GradBuilder &b, Var x, Var y) { return b.emit1("broadcast_div", {}, {x, y}); }
+Var muls(GradBuilder &b, Var x, double s) { return b.emit1("_mul_scalar", skw(s), {x}); }
+// Apply a hidden backward op that shares the forward op's parameter struct.
+std::vector<Var> emitp(GradBuilder &b, const char *op, std::shared_ptr<const Params> p, const std::vector<Var> &in) {
+  return b.emit(&Registry::get().require(op), std::move(p), in);
+}
+
+// Registers `_backward_<name>(out_grad, data) = out_grad * D::d(data)` and returns the gradient.
+template <typename D> GradFn fused(const std::string &name) {
+  std::string bw = "_backward_" + name;
+  OpBuilder::create(bw.c_str())
+      .doc("Fused backward of a unary op: out_grad * f'(data).")
+      .inputs({"out_grad", "data"})
+      .shape(infer_shape_same)
+      .cpu([](const OpCall &c) {
+        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, c.params.op->name, {
+          broadcast_binary<T, T, T>(c.inputs[0], c.inputs[1], c.outputs[0],
+                                    [](T g, T x) { return g * D::template d<T>(x); });
+        });
+      })
+      .no_grad();
+  return [bw](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+    return {b.emit1(bw, {}, {n.out_grads[0], n.inputs[0]})};
+  };
+}
+
+GradFn zero_grad() {
+  return [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+    return {b.emit1("zeros_like", {}, {n.inputs[0]})};
+  };
+}
+GradFn pass_grad() {
+  return [](GradBuilder &, const GradNode &n) -> std::vector<Var> { return {n.out_grads[0]}; };
+}
+// Gradient g * h(x, y) with h built from registered ops.
+template <typename H> GradFn composed(H h) {
+  return [h](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+    return {mul(b, n.out_grads[0], h(b, n.inputs[0], n.outputs[0]))};
+  };
+}
+
+OpBuilder &reg(const char *name, std::vector<const char *> aliases, const char *doc, KernelFn k,
+               std::vector<DType> dtypes, GradFn g) {
+  OpBuilder &ob = OpBuilder::create(name);
+  for (auto a : aliases) ob.alias(a);
+  ob.doc(doc).inputs({"data"}).shape(infer_shape_same).dtypes(std::move(dtypes)).cpu(std::move(k));
+  if (g) ob.grad(std::move(g));
+  else ob.no_grad();
+  return ob;
+}
+
+void copy_kernel(const OpCall &c) {
+  if (!c.inputs[0].same_data(c.outputs[0]))
+    std::memcpy(c.outputs[0].raw(), c.inputs[0].raw(), c.inputs[0].nbytes());
+}
+
+// ---- params
+struct ClipParam {
+  double a_min, a_max;
+  static void describe(ParamDecl<ClipParam> &d) {
+    d.field("a_min", &ClipParam::a_min).required().doc("Minimum value.");
+    d.field("a_max", &ClipParam::a_max).required().doc("Maximum value.");
+  }
+};
+struct HardSigmoidParam {
+  double alpha, beta;
+  static void describe(ParamDecl<HardSigmoidParam> &d) {
+    d.field("alpha", &HardSigmoidParam::alpha).def(0.2).doc("Slope of the hard sigmoid.");
+    d.field("beta", &HardSigmoidParam::beta).def(0.5).doc("Bias of the hard sigmoid.");
+  }
+};
+struct SmoothL1Param {
+  double scalar;
+  static void describe(ParamDecl<SmoothL1Param> &d) {
+    d.field("scalar", &SmoothL1Param::scalar).def(1.0).doc("sigma: the quadratic region is |x| < 1/sigma^2.");
+  }
+};
+struct CastParam {
+  std::string dtype;
+  static void describe(ParamDecl<CastParam> &d) {
+    d.field("dtype", &CastParam::dtype).required().doc("Output dtype.")
+        .choices({"bfloat16", "bool", "float16", "float32", "float64", "int32", "int64", "int8", "uint8"});
+  }
+};
+struct MakeLossParam {
+  double grad_scale, valid_thresh;
+  std::string normalization;
+  static void describe(ParamDecl<MakeLossParam> &d) {
+    d.field("grad_scale", &MakeLossParam::grad_scale).def(1.0).doc("Gradient scale.");
+    d.field("valid_thresh", &MakeLossParam::valid_thresh).def(0.0)
+        .doc("Entries above this count as valid for normalization='valid'.");
+    d.field("normalization", &MakeLossParam::normalization).def(std::string("null"))
+        .choices({"null", "batch", "valid"}).doc("How the gradient is normalized.");
+  }
+};
+
+int register_all() {
+  // --- numeric (integer dtypes allowed)
+  reg("abs", {}, "Element-wise absolute value.", numeric_kernel<Abs>(), kNumeric,
+      composed([](GradBuilder &b, Var x, Var) { return b.emit1("sign", {}, {x}); }));
+  reg("sign", {}, "Element-wise sign (-1, 0, 1).", numeric_kernel<Sign>(), kNumeric, zero_grad());
+  reg("negative", {}, "Element-wise negation.", numeric_kernel<Negative>(), kNumeric,
+      [](GradBuilder &b, const GradNode &n) -> std::vector<Var> { return {muls(b, n.out_grads[0], -1)}; });
+  reg("square", {}, "Element-wise square.", numeric_kernel<Square>(), kNumeric,
+      composed([](GradBuilder &b, Var x, Var) { return muls(b, x, 2); }));
+  reg("relu", {}, "Rectified linear unit: max(x, 0).", numeric_kernel<Relu>(), kNumeric,
+      composed([](GradBuilder &b, Var x, Var) { return b.emit1("_greater_scalar", skw(0), {x}); }));
+  reg("logical_not", {}, "Element-wise logical not: 1 where x == 0, else 0.", numeric_kernel<LogicalNot>(),
+      kNumeric, GradFn());
+  reg("round", {}, "Round half away from zero.", numeric_kernel<Round>(), kNumeric, zero_grad());
+  reg("rint", {}, "Round half to even.", numeric_kernel<Rint>(), kNumeric, zero_grad());
+  reg("ceil", {}, "Element-wise ceiling.", numeric_kernel<Ceil>(), kNumeric, zero_grad());
+  reg("floor", {}, "Element-wise floor.", numeric_kernel<Floor>(), kNumeric, zero_grad());
+  reg("trunc", {}, "Truncate toward zero.", numeric_kernel<Trunc>(), kNumeric, zero_grad());
+  reg("fix", {}, "Round toward zero.", numeric_kernel<Fix>(), kNumeric, zero_grad());
+
+  // --- float math, composed gradients
+  reg("sqrt", {}, "Element-wise square root.", float_kernel<Sqrt>(), kFloat,
+      [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+        return {divv(b, muls(b, n.out_grads[0], 0.5), n.outputs[0])};
+      });
+  reg("exp", {}, "Element-wise exponential.", float_kernel<Exp>(), kFloat,
+      composed([](GradBuilder &, Var, Var y) { return y; }));
+  reg("expm1", {}, "exp(x) - 1, accurate near 0.", float_kernel<Expm1>(), kFloat,
+      composed([](GradBuilder &b, Var x, Var) { return b.emit1("exp", {}, {x}); }));
+  reg("log", {}, "Natural logarithm.", float_kernel<Log>(), kFloat,
+      [](GradBuilder &b, const GradNode &n) -> std::vector<Var> { return {divv(b, n.out_grads[0], n.inputs[0])}; });
+  reg("log10", {}, "Base-10 logarithm.", float_kernel<Log10>(), kFloat,
+      [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+        return {divv(b, muls(b, n.out_grads[0], 1.0 / std::log(10.0)), n.inputs[0])};
+      });
+  reg("log2", {}, "Base-2 logarithm.", float_kernel<Log2>(), kFloat,
+      [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+        return {divv(b, muls(b, n.out_grads[0], 1.0 / std::log(2.0)), n.inputs[0])};
+      });
+  reg("log1p", {}, "log(1 + x), accurate near 0.", float_kernel<Log1p>(), kFloat,
+      [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+        return {divv(b, n.out_grads[0], b.emit1("_plus_scalar", skw(1), {n.inputs[0]}))};
+      });
+  reg("sin", {}, "Element-wise sine.", float_kernel<Sin>(), kFloat,
+      composed([](GradBuilder &b, Var x, Var) { return b.emit1("cos", {}, {x}); }));
+  reg("cos", {}, "Element-wise cosine.", float_kernel<Cos>(), kFloat,
+      composed([](GradBuilder &b, Var x, Var) { return muls(b, b.emit1("sin", {}, {x}), -1); }));
+  reg("sinh", {}, "Hyperbolic sine.", float_kernel<Sinh>(), kFloat,
+      composed([](GradBuilder &b, Var x, Var) { return b.emit1("cosh", {}, {x}); }));
+  reg("cosh", {}, "Hyperbolic cosine.", float_kernel<Cosh>(), kFloat,
+      composed([](GradBuilder &b, Var x, Var) { return b.emit1("sinh", {}, {x}); }));
+  reg("tanh", {}, "Hyperbolic tangent.", float_kernel<Tanh>(), kFloat,
+      composed([](GradBuilder &b, Var, Var y) {
+        return b.emit1("_rminus_scalar", skw(1), {b.emit1("square", {}, {y})});
+      }));
+  reg("sigmoid", {}, "Logistic sigmoid 1 / (1 + exp(-x)).", float_kernel<Sigmoid>(), kFloat,
+      composed([](GradBuilder &b, Var, Var y) { return mul(b, y, b.emit1("_rminus_scalar", skw(1), {y})); }));
+  reg("degrees", {}, "Radians to degrees.", float_kernel<Degrees>(), kFloat,
+      [](GradBuilder &b, const GradNode &n) -> std::vector<Var> { return {muls(b, n.out_grads[0], 180.0 / M_PI)}; });
+  reg("radians", {}, "Degrees to radians.", float_kernel<Radians>(), kFloat,
+      [](GradBuilder &b, const GradNode &n) -> std::vector<Var> { return {muls(b, n.out_grads[0], M_PI / 180.0)}; });
+  reg("reciprocal", {}, "Element-wise 1 / x.", float_kernel<Reciprocal>(), kFloat,
+      composed([](GradBuilder &b, Var, Var y) { return muls(b, b.emit1("square", {}, {y}), -1); }));
+
+  // --- float math, fused backward
+  reg("rsqrt", {}, "1 / sqrt(x).", float_kernel<Rsqrt>(), kFloat, fused<DRsqrt>("rsqrt"));
+  reg("cbrt", {}, "Cube root.", float_kernel<Cbrt>(), kFloat, fused<DCbrt>("cbrt"));
+  reg("rcbrt", {}, "1 / cbrt(x).", float_kernel<Rcbrt>(), kFloat, fused<DRcbrt>("rcbrt"));
+  reg("tan", {}, "Element-wise tangent.", float_kernel<Tan>(), kFloat, fused<DTan>("tan"));
+  reg("arcsin", {}, "Inverse sine.", float_kernel<Arcsin>(), kFloat, fused<DArcsin>("arcsin"));
+  reg("arccos", {}, "Inverse cosine.", float_kernel<Arccos>(), kFloat, fused<DArccos>("arccos"));
+  reg("arctan", {}, "Inverse tangent.", float_kernel<Arctan>(), kFloat, fused<DArctan>("arctan"));
+  reg("arcsinh", {}, "Inverse hyperbolic sine.", float_kernel<Arcsinh>(), kFloat, fused<DArcsinh>("arcsinh"));
+  reg("arccosh", {}, "Inverse hyperbolic cosine.", float_kernel<Arccosh>(), kFloat, fused<DArccosh>("arccosh"));
+  reg("arctanh", {}, "Inverse hyperbolic tangent.", float_kernel<Arctanh>(), kFloat, fused<DArctanh>("arctanh"));
+  reg("softsign", {}, "x / (1 + |x|).", float_kernel<Softsign>(), kFloat, fused<DSoftsign>("softsign"));
+  reg("erf", {}, "Gauss error function.", float_kernel<Erf>(), kFloat, fused<DErf>("erf"));
+  reg("erfinv", {}, "Inverse error function.", float_kernel<Erfinv>(), kFloat, fused<DErfinv>("erfinv"));
+  reg("gamma", {}, "Gamma function.", float_kernel<Gamma>(), kFloat, fused<DGamma>("gamma"));
+  reg("gammaln", {}, "Log of the absolute value of the gamma function.", float_kernel<Gammaln>(), kFloat,
+      fused<DGammaln>("gammaln"));
+
+  // --- parameterised
+  reg("clip", {}, "Clips values to [a_min, a_max].",
+      [](const OpCall &c) {
+        const auto &p = c.p<ClipParam>();
+        MX_UNARY_NUMERIC_SWITCH(c.inputs[0].dtype(), T, "clip", {
+          // Compare in double so bounds outside T's range (e.g. a_min=-1 for uint8) behave.
+          const double lo = p.a_min, hi = p.a_max;
+          map_unary<T, T>(c.inputs[0], c.outputs[0], [lo, hi](T x) {
+            const double v = static_cast<double>(x);
+            return v < lo ? static_cast<T>(lo) : (v > hi ? static_cast<T>(hi) : x);
+          });
+        });
+      },
+      kNumeric,
+      [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+        return {emitp(b, "_backward_clip", n.params, {n.out_grads[0], n.inputs[0]})[0]};
+      })
+      .params<ClipParam>();
+  OpBuilder::create("_backward_clip")
+      .doc("Backward of clip: out_grad where a_min <= data <= a_max, else 0.")
+      .params<ClipParam>().inputs({"out_grad", "data"}).shape(infer_shape_same)
+      .cpu([](const OpCall &c) {
+        const auto &p = c.p<ClipParam>();
+        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_clip", {
+          const T lo = static_cast<T>(p.a_min), hi = static_cast<T>(p.a_max);
+          broadcast_binary<T, T, T>(c.inputs[0], c.inputs[1], c.outputs[0],
+                                    [lo, hi](T g, T x) { return (x >= lo && x <= hi) ? g : T(0); });
+        });
+      })
+      .no_grad();
+
+  reg("hard_sigmoid", {}, "max(0, min(1, alpha * x + beta)).",
+      [](const OpCall &c) {
+        const auto &p = c.p<HardSigmoidParam>();
+        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "hard_sigmoid", {
+          const T a = static_cast<T>(p.alpha), bb = static_cast<T>(p.beta);
+          map_unary<T, T>(c.inputs[0], c.outputs[0], [a, bb](T x) {
+            T v = a * x + bb;
+            return v < T(0) ? T(0) : (v > T(1) ? T(1) : v);
+          });
+        });
+      },
+      kFloat,
+      [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+        return {emitp(b, "_backward_hard_sigmoid", n.params, {n.out_grads[0], n.inputs[0]})[0]};
+      })
+      .params<HardSigmoidParam>();
+  OpBuilder::create("_backward_hard_sigmoid")
+      .doc("Backward of hard_sigmoid.")
+      .params<HardSigmoidParam>().inputs({"out_grad", "data"}).shape(infer_shape_same)
+      .cpu([](const OpCall &c) {
+        const auto &p = c.p<HardSigmoidParam>();
+        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_hard_sigmoid", {
+          const T a = static_cast<T>(p.alpha), bb = static_cast<T>(p.beta);
+          broadcast_binary<T, T, T>(c.inputs[0], c.inputs[1], c.outputs[0], [a, bb](T g, T x) {
+            T v = a * x + bb;
+            return (v > T(0) && v < T(1)) ? g * a : T(0);
+          });
+        });
+      })
+      .no_grad();
+
+  reg("smooth_l1", {}, "Smooth L1: 0.5 (sigma x)^2 if |x| < 1/sigma^2, else |x| - 0.5/sigma^2.",
+      [](const OpCall &c) {
+        const double s2 = c.p<SmoothL1Param>().scalar * c.p<SmoothL1Param>().scalar;
+        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "smooth_l1", {
+          const T sig2 = static_cast<T>(s2);
+          map_unary<T, T>(c.inputs[0], c.outputs[0], [sig2](T x) {
+            T ax = std::abs(x);
+            return ax < T(1) / sig2 ? T(0.5) * x * x * sig2 : ax - T(0.5) / sig2;
+          });
+        });
+      },
+      kFloat,
+      [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+        return {emitp(b, "_backward_smooth_l1", n.params, {n.out_grads[0], n.inputs[0]})[0]};
+      })
+      .params<SmoothL1Param>();
+  OpBuilder::create("_backward_smooth_l1")
+      .doc("Backward of smooth_l1.")
+      .params<SmoothL1Param>().inputs({"out_grad", "data"}).shape(infer_shape_same)
+      .cpu([](const OpCall &c) {
+        const double s2 = c.p<SmoothL1Param>().scalar * c.p<SmoothL1Param>().scalar;
+        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_smooth_l1", {
+          const T sig2 = static_cast<T>(s2);
+          broadcast_binary<T, T, T>(c.inputs[0], c.inputs[1], c.outputs[0], [sig2](T g, T x) {
+            if (std::abs(x) < T(1) / sig2) return g * x * sig2;
+            return x > T(0) ? g : (x < T(0) ? -g : T(0));
+          });
+        });
+      })
+      .no_grad();
+
+  // --- copies, constants and casts (every dtype)
+  reg("identity", {"_copy"}, "Returns a copy of the input.", copy_kernel, kAll, pass_grad());
+  reg("BlockGrad", {"stop_gradient"}, "Passes the input through; no gradient flows back.", copy_kernel, kAll,
+      zero_grad());
+  reg("make_loss", {}, "Marks the input as a loss: the gradient of the input is ones.", copy_kernel, kAll,
+      [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+        return {b.emit1("ones_like", {}, {n.inputs[0]})};
+      });
+  reg("MakeLoss", {}, "Legacy loss marker: gradient grad_scale (normalized by batch or valid count).",
+      copy_kernel, kAll,
+      [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+        return {emitp(b, "_backward_MakeLoss", n.params, {n.inputs[0]})[0]};
+      })
+      .params<MakeLossParam>();
+  OpBuilder::create("_backward_MakeLoss")
+      .doc("Backward of MakeLoss: grad_scale / normalizer everywhere.")
+      .params<MakeLossParam>().inputs({"data"}).shape(infer_shape_same)
+      .cpu([](const OpCall &c) {
+        const auto &p = c.p<MakeLossParam>();
+        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_MakeLoss", {
+          const T *x = c.inputs[0].data<T>();
+          double norm = 1;
+          if (p.normalization == "batch") {
+            norm = c.inputs[0].ndim() > 0 ? static_cast<double>(c.inputs[0].shape()[0]) : 1.0;
+          } else if (p.normalization == "valid") {
+            int64_t cnt = 0;
+            for (int64_t i = 0; i < c.inputs[0].size(); ++i) cnt += static_cast<double>(x[i]) > p.valid_thresh;
+            norm = cnt > 0 ? static_cast<double>(cnt) : 1.0;
+          }
+          c.outputs[0].fill(p.grad_scale / norm);
+        });
+      })
+      .no_grad();
+  reg("zeros_like", {}, "An array of zeros with the input's shape and dtype.",
+      [](const OpCall &c) { c.outputs[0].fill(0); }, kAll, GradFn());
+  reg("ones_like", {}, "An array of ones with the input's shape and dtype.",
+      [](const OpCall &c) { c.outputs[0].fill(1); }, kAll, GradFn());
+  reg("Cast", {"cast"}, "Casts the input to `dtype`.",
+      [](const OpCall &c) {
+        const NDArray &in = c.inputs[0], &out = c.outputs[0];
+        if (in.dtype() == out.dtype()) copy_kernel(c);
+        else convert_buffer(in.raw(), in.dtype(), out.raw(), out.dtype(), in.size());
+      },
+      kAll,
+      [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+        DType t = b.dtype(n.inputs[0]);
+        if (!dtype_is_float(t)) return {Var::none()};
+        return {b.emit1("Cast", {{"dtype", dtype_name(t)}}, {n.out_grads[0]})};
+      })
+      .params<CastParam>()
+      .type([](const Params &p, TypeVec &in, TypeVec &, TypeVec &out) {
+        int t = static_cast<int>(dtype_from_name(p.get<CastParam>().dtype));
+        if (out[0] >= 0 && out[0] != t)
+          fail(MX_ERR_TYPE, "Cast: output has dtype ", dtype_name(static_cast<DType>(out[0])), " but dtype=",
+               p.get<CastParam>().dtype, " was asked");
+        out[0] = t;
+        return in[0] >= 0;
+      });
+  return 0;
+}
+
+const int registered = register_all();
+
+}  // namespace
+}  // namespace mx

@@ -1,0 +1,197 @@
+// BatchNorm over one channel axis, with moving statistics (aux) updated in place in training, and
+// its fused backward _backward_BatchNorm. Outputs: output, mean, var (visible with
+// output_mean_var), then the hidden saved_invstd. As in MXNet, the backward uses the batch-statistics
+// formula whenever it runs in training mode without use_global_stats, with the saved mean/invstd
+// (the moving statistics when the forward ran in predict mode).
+#include <cmath>
+#include <optional>
+
+#include "ops/nn/nn_common.h"
+
+namespace mx {
+namespace {
+
+struct BNParam {
+  double eps = 1e-3;
+  double momentum = 0.9;
+  bool fix_gamma = true, use_global_stats = false, output_mean_var = false, cudnn_off = false;
+  int64_t axis = 1;
+  std::optional<double> min_calib_range, max_calib_range;
+  static void describe(ParamDecl<BNParam> &d) {
+    d.field("eps", &BNParam::eps).def(1e-3).doc("Epsilon to prevent div 0.");
+    d.field("momentum", &BNParam::momentum).def(0.9).doc("Momentum for moving average.");
+    d.field("fix_gamma", &BNParam::fix_gamma).def(true).doc("Fix gamma while training (gamma is taken as 1).");
+    d.field("use_global_stats", &BNParam::use_global_stats).def(false)
+        .doc("Whether use global moving statistics instead of local batch-norm.");
+    d.field("output_mean_var", &BNParam::output_mean_var).def(false).doc("Output the mean and var as well.");
+    d.field("axis", &BNParam::axis).def(1).doc("Specify which shape axis the channel is specified.");
+    d.field("cudnn_off", &BNParam::cudnn_off).def(false).doc("Do not select CUDNN operator, if available (ignored).");
+    d.field("min_calib_range", &BNParam::min_calib_range).def(std::nullopt).doc("Quantization calibration (ignored).");
+    d.field("max_calib_range", &BNParam::max_calib_range).def(std::nullopt).doc("Quantization calibration (ignored).");
+    d.check([](const BNParam &p, const std::string &op) {
+      MX_CHECK(p.eps > 0, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'eps' must be positive, got ", p.eps);
+    });
+  }
+};
+
+struct BNDims { int64_t outer, c, inner; };
+BNDims bn_dims(const BNParam &p, const Shape &s, const char *op) {
+  MX_CHECK(s.ndim() >= 1, MX_ERR_SHAPE, op, ": data must have at least one dimension");
+  int ax = normalize_axis(p.axis, s.ndim(), "BatchNorm: axis");
+  return {s.prod(0, ax), s[ax], s.prod(ax + 1, s.ndim())};
+}
+
+bool bn_shape(const Params &prm, ShapeVec &in, ShapeVec &aux, ShapeVec &out) {
+  if (!in[0].known()) return false;
+  const char *op = "BatchNorm";
+  BNDims d = bn_dims(prm.get<BNParam>(), in[0], op);
+  Shape cs{d.c};
+  assign_shape(in[1], cs, op, "gamma");
+  assign_shape(in[2], cs, op, "beta");
+  if (aux.size() > 0) assign_shape(aux[0], cs, op, "moving_mean");
+  if (aux.size() > 1) assign_shape(aux[1], cs, op, "moving_var");
+  assign_shape(out[0], in[0], op, "output");
+  assign_shape(out[1], cs, op, "mean");
+  assign_shape(out[2], cs, op, "var");
+  assign_shape(out[3], cs, op, "saved_invstd");
+  return true;
+}
+
+template <typename T> void bn_forward(const OpCall &c) {
+  const auto &p = c.p<BNParam>();
+  const NDArray &data = c.inputs[0];
+  BNDims d = bn_dims(p, data.shape(), "BatchNorm");
+  const T *x = data.data<T>(), *gamma = c.inputs[1].data<T>(), *beta = c.inputs[2].data<T>();
+  T *mm = c.aux[0].data<T>(), *mv = c.aux[1].data<T>();
+  T *y = c.outputs[0].data<T>(), *om = c.outputs[1].data<T>(), *ov = c.outputs[2].data<T>();
+  T *oinv = c.outputs[3].data<T>();
+  const bool batch = c.is_train && !p.use_global_stats;
+  const int64_t m = d.outer * d.inner;
+  parallel_for(d.c, std::max<int64_t>(1, 16384 / std::max<int64_t>(m, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t ch = b; ch < e; ++ch) {
+      double mean, var;
+      if (batch) {
+        double s = 0;
+        for (int64_t o = 0; o < d.outer; ++o) {
+          const T *row = x + (o * d.c + ch) * d.inner;
+          for (int64_t i = 0; i < d.inner; ++i) s += static_cast<double>(row[i]);
+        }
+        mean = m > 0 ? s / static_cast<double>(m) : 0.0;
+        double sq = 0;
+        for (int64_t o = 0; o < d.outer; ++o) {
+          const T *row = x + (o * d.c + ch) * d.inner;
+          for (int64_t i = 0; i < d.inner; ++i) {
+            double t = static_cast<double>(row[i]) - mean;
+            sq += t * t;
+          }
+        }
+        var = m > 0 ? sq / static_cast<double>(m) : 0.0;
+        mm[ch] = static_cast<T>(p.momentum * static_cast<double>(mm[ch]) + (1.0 - p.momentum) * mean);
+        mv[ch] = static_cast<T>(p.momentum * static_cast<double>(mv[ch]) + (1.0 - p.momentum) * var);
+      } else {
+        mean = static_cast<double>(mm[ch]);
+        var = static_cast<double>(mv[ch]);
+      }
+      const double invstd = 1.0 / std::sqrt(var + p.eps);
+      om[ch] = static_cast<T>(mean);
+      ov[ch] = static_cast<T>(var);
+      oinv[ch] = static_cast<T>(invstd);
+      const double g = p.fix_gamma ? 1.0 : static_cast<double>(gamma[ch]);
+      const T scale = static_cast<T>(g * invstd);
+      const T shift = static_cast<T>(static_cast<double>(beta[ch]) - mean * g * invstd);
+      for (int64_t o = 0; o < d.outer; ++o) {
+        const T *row = x + (o * d.c + ch) * d.inner;
+        T *yr = y + (o * d.c + ch) * d.inner;
+        for (int64_t i = 0; i < d.inner; ++i) yr[i] = row[i] * scale + shift;
+      }
+    }
+  });
+}
+
+// inputs: out_grad, data, gamma, mean, saved_invstd; outputs: data, gamma, beta grads
+template <typename T> void bn_backward(const OpCall &c) {
+  const auto &p = c.p<BNParam>();
+  const NDArray &data = c.inputs[1];
+  BNDims d = bn_dims(p, data.shape(), "_backward_BatchNorm");
+  const T *g = c.inputs[0].data<T>(), *x = data.data<T>(), *gamma = c.inputs[2].data<T>();
+  const T *mean = c.inputs[3].data<T>(), *inv = c.inputs[4].data<T>();
+  const bool batch = c.is_train && !p.use_global_stats;
+  T *dx = c.outputs[0].data<T>(), *dg = c.outputs[1].data<T>(), *db = c.outputs[2].data<T>();
+  const int64_t m = d.outer * d.inner;
+  parallel_for(d.c, std::max<int64_t>(1, 16384 / std::max<int64_t>(m, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t ch = b; ch < e; ++ch) {
+      const double mu = static_cast<double>(mean[ch]), is = static_cast<double>(inv[ch]);
+      double sg = 0, sgx = 0;
+      for (int64_t o = 0; o < d.outer; ++o) {
+        const int64_t base = (o * d.c + ch) * d.inner;
+        for (int64_t i = 0; i < d.inner; ++i) {
+          double gv = static_cast<double>(g[base + i]);
+          sg += gv;
+          sgx += gv * (static_cast<double>(x[base + i]) - mu) * is;
+        }
+      }
+      const double gm = p.fix_gamma ? 1.0 : static_cast<double>(gamma[ch]);
+      db[ch] = static_cast<T>(sg);
+      dg[ch] = p.fix_gamma ? T(0) : static_cast<T>(sgx);
+      const double k = gm * is;
+      for (int64_t o = 0; o < d.outer; ++o) {
+        const int64_t base = (o * d.c + ch) * d.inner;
+        for (int64_t i = 0; i < d.inner; ++i) {
+          double gv = static_cast<double>(g[base + i]);
+          if (batch && m > 0) {
+            double xh = (static_cast<double>(x[base + i]) - mu) * is;
+            dx[base + i] = static_cast<T>(k * (gv - sg / static_cast<double>(m) - xh * sgx / static_cast<double>(m)));
+          } else {
+            dx[base + i] = static_cast<T>(k * gv);
+          }
+        }
+      }
+    }
+  });
+}
+
+const int registered = [] {
+  MX_REGISTER_OP(BatchNorm)
+      .doc("Batch normalization: normalizes the data per channel (axis) with the batch statistics in training "
+           "(updating moving_mean/moving_var in place) or the moving statistics otherwise, then scales by gamma "
+           "and shifts by beta.")
+      .params<BNParam>()
+      .inputs({"data", "gamma", "beta"})
+      .aux({"moving_mean", "moving_var"})
+      .outputs({"output", "mean", "var", "saved_invstd"})
+      .num_visible_outputs([](const Params &prm) { return prm.get<BNParam>().output_mean_var ? 3 : 1; })
+      .shape(bn_shape)
+      .cpu([](const OpCall &c) { MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "BatchNorm", { bn_forward<T>(c); }); })
+      .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+        auto gs = b.emit(&Registry::get().require("_backward_BatchNorm"), n.params,
+                         {n.out_grads[0], n.inputs[0], n.inputs[1], n.outputs[1], n.outputs[3]});
+        return {gs[0], gs[1], gs[2]};
+      });
+  MX_REGISTER_OP(_backward_BatchNorm)
+      .doc("Gradient of BatchNorm: inputs (out_grad, data, gamma, mean, saved_invstd).")
+      .params<BNParam>()
+      .inputs({"out_grad", "data", "gamma", "mean", "saved_invstd"})
+      .outputs({"data_grad", "gamma_grad", "beta_grad"})
+      .shape([](const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
+        if (!in[1].known()) return false;
+        const char *op = "_backward_BatchNorm";
+        BNDims d = bn_dims(prm.get<BNParam>(), in[1], op);
+        Shape cs{d.c};
+        assign_shape(in[0], in[1], op, "out_grad");
+        assign_shape(in[2], cs, op, "gamma");
+        assign_shape(in[3], cs, op, "mean");
+        assign_shape(in[4], cs, op, "saved_invstd");
+        assign_shape(out[0], in[1], op, "data_grad");
+        assign_shape(out[1], cs, op, "gamma_grad");
+        assign_shape(out[2], cs, op, "beta_grad");
+        return true;
+      })
+      .cpu([](const OpCall &c) {
+        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_BatchNorm", { bn_backward<T>(c); });
+      })
+      .no_grad();
+  return 0;
+}();
+
+}  // namespace
+}  // namespace mx

@@ -1,0 +1,232 @@
+// Convolution (1-D, 2-D, 3-D, channels first) by N-d im2col + per-group GEMM, and its fused
+// backward _backward_Convolution (data, weight and bias gradients).
+#include "ops/nn/nn_common.h"
+
+namespace mx {
+namespace {
+
+using nn::Geom;
+
+struct ConvParam {
+  std::vector<int64_t> kernel, stride, dilate, pad;
+  int64_t num_filter = 0, num_group = 1, workspace = 1024;
+  bool no_bias = false, cudnn_off = false;
+  std::string cudnn_tune, layout;
+  static void describe(ParamDecl<ConvParam> &d) {
+    d.field("kernel", &ConvParam::kernel).required().doc("Convolution kernel size: (w,), (h, w) or (d, h, w).");
+    d.field("stride", &ConvParam::stride).def({}).doc("Convolution stride. Defaults to 1 for each dimension.");
+    d.field("dilate", &ConvParam::dilate).def({}).doc("Convolution dilate. Defaults to 1 for each dimension.");
+    d.field("pad", &ConvParam::pad).def({}).doc("Zero pad for convolution. Defaults to no padding.");
+    d.field("num_filter", &ConvParam::num_filter).required().doc("Convolution filter (channel) number.");
+    d.field("num_group", &ConvParam::num_group).def(1).doc("Number of group partitions.");
+    d.field("workspace", &ConvParam::workspace).def(1024).doc("Maximum temporary workspace in MB (ignored).");
+    d.field("no_bias", &ConvParam::no_bias).def(false).doc("Whether to disable bias parameter.");
+    d.field("cudnn_tune", &ConvParam::cudnn_tune).def("None")
+        .choices({"None", "off", "limited_workspace", "fastest"}).doc("Whether to pick convolution algo by running performance test (ignored).");
+    d.field("cudnn_off", &ConvParam::cudnn_off).def(false).doc("Turn off cudnn for this layer (ignored).");
+    d.field("layout", &ConvParam::layout).def("None")
+        .choices({"None", "NCW", "NCHW", "NCDHW"}).doc("Set layout for input, output and weight (channels first only).");
+    d.check([](const ConvParam &p, const std::string &op) {
+      const char *o = op.c_str();
+      int n = static_cast<int>(p.kernel.size());
+      MX_CHECK(n >= 1 && n <= 3, MX_ERR_INVALID_ARGUMENT, o, ": parameter 'kernel' must have 1 to 3 dimensions, got ",
+               Shape(p.kernel).str());
+      nn::check_positive(p.kernel, o, "kernel");
+      nn::check_positive(nn::expand_tuple(p.stride, n, 1, o, "stride"), o, "stride");
+      nn::check_positive(nn::expand_tuple(p.dilate, n, 1, o, "dilate"), o, "dilate");
+      nn::check_nonneg(nn::expand_tuple(p.pad, n, 0, o, "pad"), o, "pad");
+      MX_CHECK(p.num_filter > 0, MX_ERR_INVALID_ARGUMENT, o, ": parameter 'num_filter' must be positive, got ", p.num_filter);
+      MX_CHECK(p.num_group > 0, MX_ERR_INVALID_ARGUMENT, o, ": parameter 'num_group' must be positive, got ", p.num_group);
+      MX_CHECK(p.num_filter % p.num_group == 0, MX_ERR_INVALID_ARGUMENT, o, ": parameter 'num_filter' (", p.num_filter,
+               ") must be divisible by 'num_group' (", p.num_group, ")");
+    });
+  }
+};
+
+// Geometry from the params and a known data shape (N, C, spatial...).
+Geom conv_geom(const ConvParam &p, const Shape &data, const char *op) {
+  int n = static_cast<int>(p.kernel.size());
+  MX_CHECK(data.ndim() == n + 2, MX_ERR_SHAPE, op, ": data must have ", n + 2, " dimensions (N, C, ",
+           n == 1 ? "W" : n == 2 ? "H, W" : "D, H, W", ") for a kernel of ", n, " dimensions, got shape ", data.str());
+  Geom g;
+  g.nsp = n;
+  g.channels = data[1];
+  g.k = p.kernel;
+  g.s = nn::expand_tuple(p.stride, n, 1, op, "stride");
+  g.d = nn::expand_tuple(p.dilate, n, 1, op, "dilate");
+  g.p = nn::expand_tuple(p.pad, n, 0, op, "pad");
+  MX_CHECK(data[1] % p.num_group == 0, MX_ERR_SHAPE, op, ": input channels (", data[1],
+           ") must be divisible by 'num_group' (", p.num_group, ")");
+  for (int i = 0; i < n; ++i) {
+    int64_t x = data[i + 2];
+    g.in.push_back(x);
+    int64_t ext = g.d[i] * (g.k[i] - 1) + 1;
+    MX_CHECK(x + 2 * g.p[i] >= ext, MX_ERR_SHAPE, op, ": parameter 'kernel' ", Shape(p.kernel).str(),
+             " (dilated extent ", ext, ") is larger than the padded input (", x + 2 * g.p[i], ") along spatial axis ", i,
+             " of data shape ", data.str());
+    g.out.push_back((x + 2 * g.p[i] - ext) / g.s[i] + 1);
+  }
+  return g;
+}
+
+bool conv_shape(const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
+  const auto &p = prm.get<ConvParam>();
+  const char *op = "Convolution";
+  if (!in[0].known()) return false;
+  Geom g = conv_geom(p, in[0], op);
+  std::vector<int64_t> w{p.num_filter, in[0][1] / p.num_group};
+  for (auto k : p.kernel) w.push_back(k);
+  assign_shape(in[1], Shape(w), op, "weight");
+  if (!p.no_bias) assign_shape(in[2], Shape{p.num_filter}, op, "bias");
+  std::vector<int64_t> o{in[0][0], p.num_filter};
+  for (auto x : g.out) o.push_back(x);
+  assign_shape(out[0], Shape(o), op, "output");
+  return true;
+}
+
+template <typename T> void conv_forward(const OpCall &c) {
+  const auto &p = c.p<ConvParam>();
+  const NDArray &data = c.inputs[0], &weight = c.inputs[1], &out = c.outputs[0];
+  Geom g = conv_geom(p, data.shape(), "Convolution");
+  const int64_t N = data.shape()[0], C = g.channels, F = p.num_filter, G = p.num_group;
+  const int64_t K = g.k_size(), O = g.out_size(), I = g.in_size();
+  const int64_t Cg = C / G, Fg = F / G, CK = Cg * K;
+  const T *x = data.data<T>(), *w = weight.data<T>();
+  const T *bias = p.no_bias ? nullptr : c.inputs[2].data<T>();
+  T *y = out.data<T>();
+  const bool pointwise = g.is_pointwise();
+  // Samples in parallel, each worker with its own column buffer from the caching pool.
+  const int64_t chunks = nn::num_chunks(N);
+  const int64_t CKO = pointwise ? 0 : C * K * O;
+  NDArray cols(Shape{chunks * CKO}, data.dtype(), data.device());
+  nn::parallel_chunks(N, chunks, [&](int64_t ch, int64_t b, int64_t e) {
+    T *col = pointwise ? nullptr : cols.data<T>() + ch * CKO;
+    for (int64_t i = b; i < e; ++i) {
+      const T *xi = x + i * C * I;
+      const T *ci = xi;
+      if (!pointwise) {
+        nn::im2col(xi, g, col);
+        ci = col;
+      }
+      T *yi = y + i * F * O;
+      if (bias)
+        for (int64_t f = 0; f < F; ++f) std::fill(yi + f * O, yi + (f + 1) * O, bias[f]);
+      for (int64_t gr = 0; gr < G; ++gr)
+        gemm(false, false, Fg, O, CK, T(1), w + gr * Fg * CK, CK, ci + gr * CK * O, O, bias ? T(1) : T(0),
+             yi + gr * Fg * O, O);
+    }
+  });
+}
+
+// inputs: out_grad, data, weight; outputs: data grad, weight grad, [bias grad]
+template <typename T> void conv_backward(const OpCall &c) {
+  const auto &p = c.p<ConvParam>();
+  const NDArray &gy = c.inputs[0], &data = c.inputs[1], &weight = c.inputs[2];
+  Geom g = conv_geom(p, data.shape(), "_backward_Convolution");
+  const int64_t N = data.shape()[0], C = g.channels, F = p.num_filter, G = p.num_group;
+  const int64_t K = g.k_size(), O = g.out_size(), I = g.in_size();
+  const int64_t Cg = C / G, Fg = F / G, CK = Cg * K, WS = F * CK;
+  const T *x = data.data<T>(), *w = weight.data<T>(), *dy = gy.data<T>();
+  T *dx = c.outputs[0].data<T>(), *dw = c.outputs[1].data<T>();
+  T *db = p.no_bias ? nullptr : c.outputs[2].data<T>();
+  const bool pointwise = g.is_pointwise();
+  const int64_t chunks = nn::num_chunks(N);
+  std::vector<T> dw_part(static_cast<size_t>(chunks * WS), T(0));
+  std::vector<T> db_part(static_cast<size_t>(chunks * F), T(0));
+  const int64_t CKO = pointwise ? 0 : C * K * O;
+  NDArray cols(Shape{2 * chunks * CKO}, data.dtype(), data.device());
+  nn::parallel_chunks(N, chunks, [&](int64_t ch, int64_t b, int64_t e) {
+    T *col = pointwise ? nullptr : cols.data<T>() + 2 * ch * CKO;
+    T *dcol = pointwise ? nullptr : col + CKO;
+    T *dwp = dw_part.data() + ch * WS, *dbp = db_part.data() + ch * F;
+    for (int64_t i = b; i < e; ++i) {
+      const T *xi = x + i * C * I, *dyi = dy + i * F * O;
+      T *dxi = dx + i * C * I;
+      const T *ci = xi;
+      if (!pointwise) {
+        nn::im2col(xi, g, col);
+        ci = col;
+      }
+      T *dci = pointwise ? dxi : dcol;
+      for (int64_t gr = 0; gr < G; ++gr) {
+        // dW[g] += dY[g] (Fg x O) * col[g]^T (O x CK)
+        gemm(false, true, Fg, CK, O, T(1), dyi + gr * Fg * O, O, ci + gr * CK * O, O, T(1), dwp + gr * Fg * CK, CK);
+        // dcol[g] = W[g]^T (CK x Fg) * dY[g] (Fg x O)
+        gemm(true, false, CK, O, Fg, T(1), w + gr * Fg * CK, CK, dyi + gr * Fg * O, O, T(0), dci + gr * CK * O, O);
+      }
+      if (!pointwise) {
+        std::memset(dxi, 0, sizeof(T) * static_cast<size_t>(C * I));
+        nn::col2im(dcol, g, dxi);
+      }
+      if (db)
+        for (int64_t f = 0; f < F; ++f) {
+          const T *row = dyi + f * O;
+          T s = 0;
+          for (int64_t o = 0; o < O; ++o) s += row[o];
+          dbp[f] += s;
+        }
+    }
+  });
+  for (int64_t j = 0; j < WS; ++j) {
+    T s = 0;
+    for (int64_t ch = 0; ch < chunks; ++ch) s += dw_part[static_cast<size_t>(ch * WS + j)];
+    dw[j] = s;
+  }
+  if (db)
+    for (int64_t f = 0; f < F; ++f) {
+      T s = 0;
+      for (int64_t ch = 0; ch < chunks; ++ch) s += db_part[static_cast<size_t>(ch * F + f)];
+      db[f] = s;
+    }
+}
+
+std::vector<std::string> conv_inputs(const Params &prm) {
+  if (prm.get<ConvParam>().no_bias) return {"data", "weight"};
+  return {"data", "weight", "bias"};
+}
+
+const int registered = [] {
+  MX_REGISTER_OP(Convolution)
+      .doc("Computes 1-D, 2-D or 3-D convolution (channels first: NCW, NCHW, NCDHW) with optional groups, "
+           "stride, dilation and zero padding.")
+      .params<ConvParam>()
+      .inputs({"data", "weight", "bias"})
+      .inputs_fn(conv_inputs)
+      .shape(conv_shape)
+      .cpu([](const OpCall &c) {
+        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "Convolution", { conv_forward<T>(c); });
+      })
+      .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+        auto gs = b.emit(&Registry::get().require("_backward_Convolution"), n.params, {n.out_grads[0], n.inputs[0], n.inputs[1]});
+        std::vector<Var> r{gs[0], gs[1]};
+        if (!n.p<ConvParam>().no_bias) r.push_back(gs[2]);
+        return r;
+      });
+  MX_REGISTER_OP(_backward_Convolution)
+      .doc("Gradients of Convolution: inputs (out_grad, data, weight); outputs data, weight and bias gradients.")
+      .params<ConvParam>()
+      .inputs({"out_grad", "data", "weight"})
+      .outputs({"data_grad", "weight_grad", "bias_grad"})
+      .num_outputs([](const Params &prm) { return prm.get<ConvParam>().no_bias ? 2 : 3; })
+      .shape([](const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
+        const auto &p = prm.get<ConvParam>();
+        if (!in[1].known()) return false;
+        ShapeVec fi{in[1], in[2], Shape()}, fa, fo{in[0]};
+        if (p.no_bias) fi.pop_back();
+        conv_shape(prm, fi, fa, fo);
+        assign_shape(in[2], fi[1], "_backward_Convolution", "weight");
+        assign_shape(in[0], fo[0], "_backward_Convolution", "out_grad");
+        assign_shape(out[0], in[1], "_backward_Convolution", "data_grad");
+        assign_shape(out[1], fi[1], "_backward_Convolution", "weight_grad");
+        if (!p.no_bias) assign_shape(out[2], Shape{p.num_filter}, "_backward_Convolution", "bias_grad");
+        return true;
+      })
+      .cpu([](const OpCall &c) {
+        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_Convolution", { conv_backward<T>(c); });
+      })
+      .no_grad();
+  return 0;
+}();
+
+}  // namespace
+}  // namespace mx

@@ -1,0 +1,139 @@
+// FullyConnected: out = data . weight^T + bias on GEMM, and its fused backward.
+#include "ops/nn/nn_common.h"
+
+namespace mx {
+namespace {
+
+struct FCParam {
+  int64_t num_hidden = 0;
+  bool no_bias = false, flatten = true;
+  static void describe(ParamDecl<FCParam> &d) {
+    d.field("num_hidden", &FCParam::num_hidden).required().doc("Number of hidden nodes of the output.");
+    d.field("no_bias", &FCParam::no_bias).def(false).doc("Whether to disable bias parameter.");
+    d.field("flatten", &FCParam::flatten).def(true).doc("Whether to collapse all but the first axis of the input data tensor.");
+    d.check([](const FCParam &p, const std::string &op) {
+      MX_CHECK(p.num_hidden > 0, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'num_hidden' must be positive, got ",
+               p.num_hidden);
+    });
+  }
+};
+
+// (rows, K) view of the data.
+void fc_dims(const FCParam &p, const Shape &d, int64_t *rows, int64_t *k) {
+  MX_CHECK(d.ndim() >= 1, MX_ERR_SHAPE, "FullyConnected: data must have at least one dimension, got shape ", d.str());
+  if (p.flatten) {
+    *rows = d[0];
+    *k = d.prod(1, d.ndim());
+  } else {
+    *k = d[d.ndim() - 1];
+    *rows = d.prod(0, d.ndim() - 1);
+  }
+}
+
+bool fc_shape(const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
+  const auto &p = prm.get<FCParam>();
+  const char *op = "FullyConnected";
+  if (!in[0].known()) return false;
+  int64_t rows, k;
+  fc_dims(p, in[0], &rows, &k);
+  assign_shape(in[1], Shape{p.num_hidden, k}, op, "weight");
+  if (!p.no_bias) assign_shape(in[2], Shape{p.num_hidden}, op, "bias");
+  Shape o;
+  if (p.flatten) {
+    o = Shape{in[0][0], p.num_hidden};
+  } else {
+    o = in[0];
+    o[o.ndim() - 1] = p.num_hidden;
+  }
+  assign_shape(out[0], o, op, "output");
+  return true;
+}
+
+template <typename T> void fc_forward(const OpCall &c) {
+  const auto &p = c.p<FCParam>();
+  int64_t rows, k;
+  fc_dims(p, c.inputs[0].shape(), &rows, &k);
+  const int64_t M = p.num_hidden;
+  const T *x = c.inputs[0].data<T>(), *w = c.inputs[1].data<T>();
+  T *y = c.outputs[0].data<T>();
+  if (!p.no_bias) {
+    const T *b = c.inputs[2].data<T>();
+    for (int64_t r = 0; r < rows; ++r) std::memcpy(y + r * M, b, sizeof(T) * static_cast<size_t>(M));
+  }
+  if (k == 0) {
+    if (p.no_bias) std::memset(y, 0, sizeof(T) * static_cast<size_t>(rows * M));
+    return;
+  }
+  gemm(false, true, rows, M, k, T(1), x, k, w, k, p.no_bias ? T(0) : T(1), y, M);
+}
+
+// inputs: out_grad, data, weight; outputs: data grad, weight grad, [bias grad]
+template <typename T> void fc_backward(const OpCall &c) {
+  const auto &p = c.p<FCParam>();
+  int64_t rows, k;
+  fc_dims(p, c.inputs[1].shape(), &rows, &k);
+  const int64_t M = p.num_hidden;
+  const T *g = c.inputs[0].data<T>(), *x = c.inputs[1].data<T>(), *w = c.inputs[2].data<T>();
+  T *dx = c.outputs[0].data<T>(), *dw = c.outputs[1].data<T>();
+  if (k > 0) {
+    if (rows > 0) gemm(false, false, rows, k, M, T(1), g, M, w, k, T(0), dx, k);
+    if (rows > 0) gemm(true, false, M, k, rows, T(1), g, M, x, k, T(0), dw, k);
+    else std::memset(dw, 0, sizeof(T) * static_cast<size_t>(M * k));
+  }
+  if (!p.no_bias) {
+    T *db = c.outputs[2].data<T>();
+    for (int64_t m = 0; m < M; ++m) db[m] = T(0);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t m = 0; m < M; ++m) db[m] += g[r * M + m];
+  }
+}
+
+const int registered = [] {
+  MX_REGISTER_OP(FullyConnected)
+      .doc("Applies a linear transformation: out = data . weight^T + bias. With flatten (default) the data is "
+           "reshaped to (batch, -1); otherwise the transformation applies to the last axis.")
+      .params<FCParam>()
+      .inputs({"data", "weight", "bias"})
+      .inputs_fn([](const Params &prm) -> std::vector<std::string> {
+        if (prm.get<FCParam>().no_bias) return {"data", "weight"};
+        return {"data", "weight", "bias"};
+      })
+      .shape(fc_shape)
+      .cpu([](const OpCall &c) {
+        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "FullyConnected", { fc_forward<T>(c); });
+      })
+      .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+        auto gs = b.emit(&Registry::get().require("_backward_FullyConnected"), n.params,
+                         {n.out_grads[0], n.inputs[0], n.inputs[1]});
+        std::vector<Var> r{gs[0], gs[1]};
+        if (!n.p<FCParam>().no_bias) r.push_back(gs[2]);
+        return r;
+      });
+  MX_REGISTER_OP(_backward_FullyConnected)
+      .doc("Gradients of FullyConnected: inputs (out_grad, data, weight); outputs data, weight, bias gradients.")
+      .params<FCParam>()
+      .inputs({"out_grad", "data", "weight"})
+      .outputs({"data_grad", "weight_grad", "bias_grad"})
+      .num_outputs([](const Params &prm) { return prm.get<FCParam>().no_bias ? 2 : 3; })
+      .shape([](const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
+        const auto &p = prm.get<FCParam>();
+        if (!in[1].known()) return false;
+        ShapeVec fi{in[1], in[2], Shape()}, fa, fo{in[0]};
+        if (p.no_bias) fi.pop_back();
+        fc_shape(prm, fi, fa, fo);
+        assign_shape(in[2], fi[1], "_backward_FullyConnected", "weight");
+        assign_shape(in[0], fo[0], "_backward_FullyConnected", "out_grad");
+        assign_shape(out[0], in[1], "_backward_FullyConnected", "data_grad");
+        assign_shape(out[1], fi[1], "_backward_FullyConnected", "weight_grad");
+        if (!p.no_bias) assign_shape(out[2], Shape{p.num_hidden}, "_backward_FullyConnected", "bias_grad");
+        return true;
+      })
+      .cpu([](const OpCall &c) {
+        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_FullyConnected", { fc_backward<T>(c); });
+      })
+      .no_grad();
+  return 0;
+}();
+
+}  // namespace
+}  // namespace mx

@@ -1,0 +1,291 @@
+// Pooling (max, avg, sum, lp; 1-D/2-D/3-D; valid/full/same conventions; global pooling) and its
+// fused backward _backward_Pooling.
+#include <cmath>
+#include <limits>
+#include <optional>
+
+#include "ops/nn/nn_common.h"
+
+namespace mx {
+namespace {
+
+struct PoolParam {
+  std::vector<int64_t> kernel, stride, pad;
+  std::string pool_type, pooling_convention, layout;
+  bool global_pool = false, cudnn_off = false;
+  std::optional<int64_t> p_value;
+  std::optional<bool> count_include_pad;
+  static void describe(ParamDecl<PoolParam> &d) {
+    d.field("kernel", &PoolParam::kernel).def({}).doc("Pooling kernel size: (w,), (h, w) or (d, h, w).");
+    d.field("pool_type", &PoolParam::pool_type).def("max").choices({"avg", "lp", "max", "sum"})
+        .doc("Pooling type to be applied.");
+    d.field("global_pool", &PoolParam::global_pool).def(false).doc("Ignore kernel size, do global pooling based on current input feature map.");
+    d.field("cudnn_off", &PoolParam::cudnn_off).def(false).doc("Turn off cudnn pooling (ignored).");
+    d.field("pooling_convention", &PoolParam::pooling_convention).def("valid").choices({"full", "same", "valid"})
+        .doc("Pooling convention to be applied.");
+    d.field("stride", &PoolParam::stride).def({}).doc("Stride for pooling. Defaults to 1 for each dimension.");
+    d.field("pad", &PoolParam::pad).def({}).doc("Pad for pooling. Defaults to no padding.");
+    d.field("p_value", &PoolParam::p_value).def(std::nullopt).doc("Value of p for Lp pooling, can be 1 or 2, required for Lp Pooling.");
+    d.field("count_include_pad", &PoolParam::count_include_pad).def(std::nullopt)
+        .doc("Only used for AvgPool, specify whether to count padding elements for average calculation (default True).");
+    d.field("layout", &PoolParam::layout).def("None").choices({"None", "NCW", "NCHW", "NCDHW"})
+        .doc("Set layout for input and output (channels first only).");
+    d.check([](const PoolParam &p, const std::string &op) {
+      const char *o = op.c_str();
+      if (!p.global_pool) {
+        int n = static_cast<int>(p.kernel.size());
+        MX_CHECK(n >= 1 && n <= 3, MX_ERR_INVALID_ARGUMENT, o,
+                 ": parameter 'kernel' must have 1 to 3 dimensions unless global_pool is set, got ", Shape(p.kernel).str());
+        nn::check_positive(p.kernel, o, "kernel");
+        nn::check_positive(nn::expand_tuple(p.stride, n, 1, o, "stride"), o, "stride");
+        nn::check_nonneg(nn::expand_tuple(p.pad, n, 0, o, "pad"), o, "pad");
+      } else {
+        for (auto s : p.stride)
+          MX_CHECK(s > 0, MX_ERR_INVALID_ARGUMENT, o, ": parameter 'stride' must be positive, got ", Shape(p.stride).str());
+      }
+      if (p.pool_type == "lp")
+        MX_CHECK(p.p_value && *p.p_value > 0, MX_ERR_INVALID_ARGUMENT, o,
+                 ": parameter 'p_value' must be a positive integer for pool_type 'lp'");
+    });
+  }
+};
+
+enum PoolKind { kMax, kAvg, kSum, kLp };
+
+struct PoolGeom {
+  nn::Geom g;
+  std::vector<int64_t> pad_hi;  // end padding limit for window clipping (pad, or computed for "same")
+  PoolKind kind;
+  bool include_pad;
+  int p;
+};
+
+PoolGeom pool_geom(const PoolParam &prm, const Shape &data, const char *op) {
+  MX_CHECK(data.ndim() >= 3 && data.ndim() <= 5, MX_ERR_SHAPE, op,
+           ": data must have 3 to 5 dimensions (N, C, spatial...), got shape ", data.str());
+  int n = data.ndim() - 2;
+  PoolGeom pg;
+  nn::Geom &g = pg.g;
+  g.nsp = n;
+  g.channels = data[1];
+  if (prm.global_pool) {
+    for (int i = 0; i < n; ++i) g.k.push_back(data[i + 2]);
+    g.s.assign(static_cast<size_t>(n), 1);
+    g.p.assign(static_cast<size_t>(n), 0);
+  } else {
+    MX_CHECK(static_cast<int>(prm.kernel.size()) == n, MX_ERR_SHAPE, op, ": parameter 'kernel' ",
+             Shape(prm.kernel).str(), " has ", prm.kernel.size(), " dimensions but data shape ", data.str(), " has ", n,
+             " spatial dimensions");
+    g.k = prm.kernel;
+    g.s = nn::expand_tuple(prm.stride, n, 1, op, "stride");
+    g.p = nn::expand_tuple(prm.pad, n, 0, op, "pad");
+  }
+  g.d.assign(static_cast<size_t>(n), 1);
+  pg.pad_hi = g.p;
+  for (int i = 0; i < n; ++i) {
+    int64_t x = data[i + 2], k = g.k[static_cast<size_t>(i)], s = g.s[static_cast<size_t>(i)],
+            p = g.p[static_cast<size_t>(i)];
+    g.in.push_back(x);
+    int64_t o;
+    if (prm.global_pool) {
+      o = 1;
+    } else if (prm.pooling_convention == "same") {
+      o = (x + s - 1) / s;
+      int64_t total = std::max<int64_t>((o - 1) * s + k - x, 0);
+      g.p[static_cast<size_t>(i)] = total / 2;
+      pg.pad_hi[static_cast<size_t>(i)] = total - total / 2;
+    } else {
+      MX_CHECK(x + 2 * p >= k, MX_ERR_SHAPE, op, ": parameter 'kernel' ", Shape(g.k).str(),
+               " is larger than the padded input (", x + 2 * p, ") along spatial axis ", i, " of data shape ", data.str());
+      if (prm.pooling_convention == "valid") o = (x + 2 * p - k) / s + 1;
+      else o = (x + 2 * p - k + s - 1) / s + 1;
+    }
+    g.out.push_back(o);
+  }
+  pg.kind = prm.pool_type == "max" ? kMax : prm.pool_type == "avg" ? kAvg : prm.pool_type == "sum" ? kSum : kLp;
+  pg.include_pad = prm.count_include_pad.value_or(true);
+  pg.p = static_cast<int>(prm.p_value.value_or(1));
+  return pg;
+}
+
+bool pool_shape(const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
+  if (!in[0].known()) return false;
+  PoolGeom pg = pool_geom(prm.get<PoolParam>(), in[0], "Pooling");
+  std::vector<int64_t> o{in[0][0], in[0][1]};
+  for (auto x : pg.g.out) o.push_back(x);
+  assign_shape(out[0], Shape(o), "Pooling", "output");
+  return true;
+}
+
+// Window of output position (per dim): [lo, hi) clipped to the input, and the pool size for
+// averaging (window clipped to the padded input when counting padding).
+struct Window {
+  int64_t lo[3], hi[3];
+  int64_t area;
+};
+
+inline Window window(const PoolGeom &pg, const int64_t *o) {
+  const nn::Geom &g = pg.g;
+  Window w;
+  int64_t padded = 1, actual = 1;
+  for (int i = 0; i < g.nsp; ++i) {
+    int64_t st = o[i] * g.s[static_cast<size_t>(i)] - g.p[static_cast<size_t>(i)];
+    int64_t en = std::min(st + g.k[static_cast<size_t>(i)], g.in[static_cast<size_t>(i)] + pg.pad_hi[static_cast<size_t>(i)]);
+    padded *= std::max<int64_t>(en - st, 0);
+    st = std::max<int64_t>(st, 0);
+    en = std::min(en, g.in[static_cast<size_t>(i)]);
+    w.lo[i] = st;
+    w.hi[i] = std::max(en, st);
+    actual *= w.hi[i] - w.lo[i];
+  }
+  for (int i = g.nsp; i < 3; ++i) { w.lo[i] = 0; w.hi[i] = 1; }
+  w.area = pg.include_pad ? padded : actual;
+  return w;
+}
+
+template <typename T> inline T powp(T a, int p) {
+  if (p == 1) return a;
+  if (p == 2) return a * a;
+  if (p == 3) return a * a * a;
+  return static_cast<T>(std::pow(a, p));
+}
+
+// Iterate the clipped window; fn(flat input index).
+template <typename F> inline void for_window(const Window &w, const int64_t *in, int nsp, F fn) {
+  int64_t s1 = nsp >= 2 ? in[nsp - 1] : 1, s0 = nsp >= 3 ? in[nsp - 2] * in[nsp - 1] : (nsp == 2 ? in[1] : 1);
+  // dims mapped to (a, b, c) with c innermost
+  int64_t alo, ahi, blo, bhi, clo, chi, sa, sb;
+  if (nsp == 1) { alo = 0; ahi = 1; blo = 0; bhi = 1; clo = w.lo[0]; chi = w.hi[0]; sa = 0; sb = 0; }
+  else if (nsp == 2) { alo = 0; ahi = 1; blo = w.lo[0]; bhi = w.hi[0]; clo = w.lo[1]; chi = w.hi[1]; sa = 0; sb = s0; }
+  else { alo = w.lo[0]; ahi = w.hi[0]; blo = w.lo[1]; bhi = w.hi[1]; clo = w.lo[2]; chi = w.hi[2]; sa = s0; sb = s1; }
+  for (int64_t a = alo; a < ahi; ++a)
+    for (int64_t b = blo; b < bhi; ++b)
+      for (int64_t c = clo; c < chi; ++c) fn(a * sa + b * sb + c);
+}
+
+template <typename T> void pool_forward(const OpCall &c) {
+  const auto &prm = c.p<PoolParam>();
+  const Shape &ds = c.inputs[0].shape();
+  PoolGeom pg = pool_geom(prm, ds, "Pooling");
+  const nn::Geom &g = pg.g;
+  const int64_t NC = ds[0] * ds[1], I = g.in_size(), O = g.out_size();
+  const T *x = c.inputs[0].data<T>();
+  T *y = c.outputs[0].data<T>();
+  const int n = g.nsp;
+  parallel_for(NC, std::max<int64_t>(1, 4096 / std::max<int64_t>(O * g.k_size(), 1)), [&](int64_t b, int64_t e) {
+    int64_t o[3];
+    for (int64_t plane = b; plane < e; ++plane) {
+      const T *xp = x + plane * I;
+      T *yp = y + plane * O;
+      for (int64_t oi = 0; oi < O; ++oi) {
+        int64_t r = oi;
+        for (int i = n - 1; i >= 0; --i) { o[i] = r % g.out[static_cast<size_t>(i)]; r /= g.out[static_cast<size_t>(i)]; }
+        Window w = window(pg, o);
+        T acc;
+        switch (pg.kind) {
+          case kMax: {
+            acc = -std::numeric_limits<T>::infinity();
+            for_window(w, g.in.data(), n, [&](int64_t j) { if (xp[j] > acc) acc = xp[j]; });
+            break;
+          }
+          case kAvg:
+          case kSum: {
+            acc = 0;
+            for_window(w, g.in.data(), n, [&](int64_t j) { acc += xp[j]; });
+            if (pg.kind == kAvg) acc = w.area > 0 ? acc / static_cast<T>(w.area) : T(0);
+            break;
+          }
+          default: {
+            acc = 0;
+            for_window(w, g.in.data(), n, [&](int64_t j) { acc += powp(xp[j], pg.p); });
+            acc = pg.p == 1 ? acc : pg.p == 2 ? std::sqrt(acc) : static_cast<T>(std::pow(acc, T(1) / pg.p));
+          }
+        }
+        yp[oi] = acc;
+      }
+    }
+  });
+}
+
+// inputs: out_grad, data, output; output: data grad
+template <typename T> void pool_backward(const OpCall &c) {
+  const auto &prm = c.p<PoolParam>();
+  const Shape &ds = c.inputs[1].shape();
+  PoolGeom pg = pool_geom(prm, ds, "_backward_Pooling");
+  const nn::Geom &g = pg.g;
+  const int64_t NC = ds[0] * ds[1], I = g.in_size(), O = g.out_size();
+  const T *gy = c.inputs[0].data<T>(), *x = c.inputs[1].data<T>(), *y = c.inputs[2].data<T>();
+  T *dx = c.outputs[0].data<T>();
+  const int n = g.nsp;
+  parallel_for(NC, std::max<int64_t>(1, 4096 / std::max<int64_t>(O * g.k_size(), 1)), [&](int64_t b, int64_t e) {
+    int64_t o[3];
+    for (int64_t plane = b; plane < e; ++plane) {
+      const T *xp = x + plane * I, *yp = y + plane * O, *gp = gy + plane * O;
+      T *dp = dx + plane * I;
+      std::memset(dp, 0, sizeof(T) * static_cast<size_t>(I));
+      for (int64_t oi = 0; oi < O; ++oi) {
+        int64_t r = oi;
+        for (int i = n - 1; i >= 0; --i) { o[i] = r % g.out[static_cast<size_t>(i)]; r /= g.out[static_cast<size_t>(i)]; }
+        Window w = window(pg, o);
+        const T gv = gp[oi];
+        switch (pg.kind) {
+          case kMax: {  // first position holding the maximum
+            int64_t arg = -1;
+            T best = -std::numeric_limits<T>::infinity();
+            for_window(w, g.in.data(), n, [&](int64_t j) { if (arg < 0 || xp[j] > best) { best = xp[j]; arg = j; } });
+            if (arg >= 0) dp[arg] += gv;
+            break;
+          }
+          case kAvg:
+          case kSum: {
+            T v = pg.kind == kAvg ? (w.area > 0 ? gv / static_cast<T>(w.area) : T(0)) : gv;
+            for_window(w, g.in.data(), n, [&](int64_t j) { dp[j] += v; });
+            break;
+          }
+          default: {  // d/dx (sum x^p)^(1/p) = x^(p-1) / out^(p-1)
+            const T out = yp[oi];
+            for_window(w, g.in.data(), n, [&](int64_t j) {
+              if (pg.p == 1) dp[j] += gv;
+              else if (out != T(0)) dp[j] += gv * powp(xp[j] / out, pg.p - 1);
+            });
+          }
+        }
+      }
+    }
+  });
+}
+
+const int registered = [] {
+  MX_REGISTER_OP(Pooling)
+      .doc("Performs max, average, sum or Lp pooling over 1-D, 2-D or 3-D windows (channels first).")
+      .params<PoolParam>()
+      .inputs({"data"})
+      .shape(pool_shape)
+      .cpu([](const OpCall &c) { MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "Pooling", { pool_forward<T>(c); }); })
+      .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+        return {b.emit(&Registry::get().require("_backward_Pooling"), n.params,
+                       {n.out_grads[0], n.inputs[0], n.outputs[0]})[0]};
+      });
+  MX_REGISTER_OP(_backward_Pooling)
+      .doc("Gradient of Pooling: inputs (out_grad, data, output).")
+      .params<PoolParam>()
+      .inputs({"out_grad", "data", "output"})
+      .outputs({"data_grad"})
+      .shape([](const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
+        if (!in[1].known()) return false;
+        ShapeVec fi{in[1]}, fa, fo{Shape()};
+        pool_shape(prm, fi, fa, fo);
+        assign_shape(in[0], fo[0], "_backward_Pooling", "out_grad");
+        assign_shape(in[2], fo[0], "_backward_Pooling", "output");
+        assign_shape(out[0], in[1], "_backward_Pooling", "data_grad");
+        return true;
+      })
+      .cpu([](const OpCall &c) {
+        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_Pooling", { pool_backward<T>(c); });
+      })
+      .no_grad();
+  return 0;
+}();
+
+}  // namespace
+}  // namespace mx

@@ -1,0 +1,486 @@
+// Random sampling ops, all driven by the device's counter-based Philox4x32 stream.
+//
+// Each call reserves counter blocks with c.rng->reserve. Fixed-cost samplers (uniform, normal,
+// randint, exponential) map element i to a block derived from i alone. Rejection samplers
+// (gamma, poisson, negative_binomial) give element i its own sub-stream keyed by
+// (seed, first block + i) with an unbounded private counter. Results therefore never depend on
+// the number of threads.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <optional>
+
+#include "ops/elemwise_common.h"
+#include "random/philox.h"
+
+namespace mx {
+namespace {
+
+constexpr double kTwoPow53Inv = 1.0 / 9007199254740992.0;
+
+inline uint64_t splitmix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+inline uint64_t join(uint32_t hi, uint32_t lo) { return (static_cast<uint64_t>(hi) << 32) | lo; }
+inline double unit_open(uint64_t x) {  // (0, 1)
+  return (static_cast<double>(x >> 11) + 0.5) * kTwoPow53Inv;
+}
+
+// A private stream for one element.
+struct Stream {
+  uint64_t key, ctr = 0;
+  uint32_t w[4];
+  int pos = 4;
+  Stream(uint64_t seed, uint64_t elem) : key(splitmix64(seed ^ splitmix64(elem))) {}
+  uint32_t next() {
+    if (pos == 4) {
+      Philox4x32::block(key, ctr++, w);
+      pos = 0;
+    }
+    return w[pos++];
+  }
+  double uniform() { uint32_t a = next(); return unit_open(join(a, next())); }
+  double normal() {
+    double u1 = uniform(), u2 = uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  }
+  double gamma(double alpha) {  // shape alpha, scale 1 (Marsaglia & Tsang)
+    if (alpha < 1.0) {
+      double g = gamma(alpha + 1.0);
+      return g * std::pow(uniform(), 1.0 / alpha);
+    }
+    const double d = alpha - 1.0 / 3.0, cc = 1.0 / std::sqrt(9.0 * d);
+    for (;;) {
+      double x = normal(), v = 1.0 + cc * x;
+      if (v <= 0) continue;
+      v = v * v * v;
+      double u = uniform();
+      if (u < 1.0 - 0.0331 * x * x * x * x) return d * v;
+      if (std::log(u) < 0.5 * x * x + d * (1.0 - v + std::log(v))) return d * v;
+    }
+  }
+  double poisson(double lam) {
+    if (lam <= 0) return 0;
+    if (lam < 10) {  // Knuth: multiply uniforms until below exp(-lam)
+      const double L = std::exp(-lam);
+      double p = 1;
+      int64_t k = 0;
+      for (;;) {
+        p *= uniform();
+        if (p <= L) return static_cast<double>(k);
+        ++k;
+      }
+    }
+    // Transformed rejection (Hormann's PTRS).
+    const double slam = std::sqrt(lam), loglam = std::log(lam);
+    const double b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
+    const double invalpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2);
+    for (;;) {
+      double U = uniform() - 0.5, V = uniform();
+      double us = 0.5 - std::abs(U);
+      double k = std::floor((2 * a / us + b) * U + lam + 0.43);
+      if (us >= 0.07 && V <= vr) return k;
+      if (k < 0 || (us < 0.013 && V > us)) continue;
+      if (std::log(V) + std::log(invalpha) - std::log(a / (us * us) + b) <= -lam + k * loglam - std::lgamma(k + 1))
+        return k;
+    }
+  }
+};
+
+const std::vector<std::string> kFloatChoices = {"None", "float16", "float32", "float64"};
+
+void check_shape(const std::vector<int64_t> &shape, const std::string &op) {
+  for (int64_t d : shape)
+    MX_CHECK(d >= 0, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'shape' has value ", print_value(shape),
+             " with a negative dimension ", d);
+}
+
+#define MX_RANDOM_COMMON(S)                                                                       \
+  std::vector<int64_t> shape;                                                                     \
+  std::string dtype;                                                                              \
+  static void common(ParamDecl<S> &d, const std::vector<std::string> &choices) {                  \
+    d.field("shape", &S::shape).def({}).doc("Output shape.");                                     \
+    d.field("dtype", &S::dtype).def(std::string("None")).choices(choices)                         \
+        .doc("Output dtype (None: float32, or int32 for integer samplers).");                     \
+  }
+
+struct UniformParam {
+  double low = 0, high = 1;
+  MX_RANDOM_COMMON(UniformParam)
+  static void describe(ParamDecl<UniformParam> &d) {
+    d.field("low", &UniformParam::low).def(0.0).doc("Lower bound (inclusive).");
+    d.field("high", &UniformParam::high).def(1.0).doc("Upper bound (exclusive).");
+    common(d, kFloatChoices);
+    d.check([](const UniformParam &p, const std::string &op) {
+      check_shape(p.shape, op);
+      MX_CHECK(p.low <= p.high, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'high' has value ", p.high,
+               " which is below low=", p.low);
+    });
+  }
+};
+struct NormalParam {
+  double loc = 0, scale = 1;
+  MX_RANDOM_COMMON(NormalParam)
+  static void describe(ParamDecl<NormalParam> &d) {
+    d.field("loc", &NormalParam::loc).def(0.0).doc("Mean.");
+    d.field("scale", &NormalParam::scale).def(1.0).doc("Standard deviation.");
+    common(d, kFloatChoices);
+    d.check([](const NormalParam &p, const std::string &op) {
+      check_shape(p.shape, op);
+      MX_CHECK(p.scale > 0, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'scale' has value ", p.scale,
+               "; it must be > 0");
+    });
+  }
+};
+struct RandintParam {
+  int64_t low = 0, high = 0;
+  MX_RANDOM_COMMON(RandintParam)
+  static void describe(ParamDecl<RandintParam> &d) {
+    d.field("low", &RandintParam::low).required().doc("Lower bound (inclusive).");
+    d.field("high", &RandintParam::high).required().doc("Upper bound (exclusive).");
+    common(d, {"None", "int32", "int64"});
+    d.check([](const RandintParam &p, const std::string &op) {
+      check_shape(p.shape, op);
+      MX_CHECK(p.high > p.low, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'high' has value ", p.high,
+               " which must be greater than low=", p.low);
+    });
+  }
+};
+struct ExponentialParam {
+  double lam = 1;
+  MX_RANDOM_COMMON(ExponentialParam)
+  static void describe(ParamDecl<ExponentialParam> &d) {
+    d.field("lam", &ExponentialParam::lam).def(1.0).doc("Rate (1 / mean).");
+    common(d, kFloatChoices);
+    d.check([](const ExponentialParam &p, const std::string &op) {
+      check_shape(p.shape, op);
+      MX_CHECK(p.lam > 0, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'lam' has value ", p.lam, "; it must be > 0");
+    });
+  }
+};
+struct GammaParam {
+  double alpha = 1, beta = 1;
+  MX_RANDOM_COMMON(GammaParam)
+  static void describe(ParamDecl<GammaParam> &d) {
+    d.field("alpha", &GammaParam::alpha).def(1.0).doc("Shape.");
+    d.field("beta", &GammaParam::beta).def(1.0).doc("Scale.");
+    common(d, kFloatChoices);
+    d.check([](const GammaParam &p, const std::string &op) {
+      check_shape(p.shape, op);
+      MX_CHECK(p.alpha > 0, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'alpha' has value ", p.alpha, "; it must be > 0");
+      MX_CHECK(p.beta > 0, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'beta' has value ", p.beta, "; it must be > 0");
+    });
+  }
+};
+struct PoissonParam {
+  double lam = 1;
+  MX_RANDOM_COMMON(PoissonParam)
+  static void describe(ParamDecl<PoissonParam> &d) {
+    d.field("lam", &PoissonParam::lam).def(1.0).doc("Mean.");
+    common(d, kFloatChoices);
+    d.check([](const PoissonParam &p, const std::string &op) {
+      check_shape(p.shape, op);
+      MX_CHECK(p.lam >= 0, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'lam' has value ", p.lam, "; it must be >= 0");
+    });
+  }
+};
+struct NegBinParam {
+  int64_t k = 1;
+  double p = 1;
+  MX_RANDOM_COMMON(NegBinParam)
+  static void describe(ParamDecl<NegBinParam> &d) {
+    d.field("k", &NegBinParam::k).def(1).doc("Number of successes.");
+    d.field("p", &NegBinParam::p).def(1.0).doc("Success probability.");
+    common(d, kFloatChoices);
+    d.check([](const NegBinParam &p, const std::string &op) {
+      check_shape(p.shape, op);
+      MX_CHECK(p.k > 0, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'k' has value ", p.k, "; it must be > 0");
+      MX_CHECK(p.p > 0 && p.p <= 1, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'p' has value ", p.p,
+               "; it must be in (0, 1]");
+    });
+  }
+};
+struct MultinomialParam {
+  std::vector<int64_t> shape;
+  bool get_prob = false;
+  std::string dtype;
+  static void describe(ParamDecl<MultinomialParam> &d) {
+    d.field("shape", &MultinomialParam::shape).def({}).doc("Samples drawn per distribution.");
+    d.field("get_prob", &MultinomialParam::get_prob).def(false)
+        .doc("Also return the log-probability of each sample.");
+    d.field("dtype", &MultinomialParam::dtype).def(std::string("int32"))
+        .choices({"float16", "float32", "float64", "int32", "uint8"}).doc("Dtype of the samples.");
+    d.check([](const MultinomialParam &p, const std::string &op) { check_shape(p.shape, op); });
+  }
+};
+
+DType out_dtype(const std::string &name, DType def) { return name == "None" ? def : dtype_from_name(name); }
+
+template <typename P> InferShapeFn shape_from_param() {
+  return [](const Params &p, ShapeVec &, ShapeVec &, ShapeVec &out) {
+    assign_shape(out[0], Shape(p.get<P>().shape), p.op->name.c_str(), "output");
+    return true;
+  };
+}
+template <typename P> InferTypeFn type_from_param(DType def) {
+  return [def](const Params &p, TypeVec &, TypeVec &, TypeVec &out) {
+    out[0] = static_cast<int>(out_dtype(p.get<P>().dtype, def));
+    return true;
+  };
+}
+
+// Runs fill(double *dst, n) for a float output, via a double buffer unless it is float64.
+template <typename F> void write_double(const NDArray &out, F fill) {
+  int64_t n = out.size();
+  if (out.dtype() == DType::f64) {
+    fill(out.data<double>(), n);
+    return;
+  }
+  std::vector<double> tmp(static_cast<size_t>(n));
+  fill(tmp.data(), n);
+  convert_buffer(tmp.data(), DType::f64, out.raw(), out.dtype(), n);
+}
+
+// Element i takes 64-bit word (i % 2) of block base + i / 2: f(u64) -> value.
+template <typename F> void gen_u64(const OpCall &c, F f) {
+  const NDArray &out = c.outputs[0];
+  const int64_t n = out.size();
+  if (n == 0) return;
+  uint64_t seed;
+  const uint64_t base = c.rng->reserve(static_cast<uint64_t>((n + 1) / 2), &seed);
+  write_double(out, [&](double *dst, int64_t nn) {
+    parallel_for((nn + 1) / 2, kElemGrain / 2, [&](int64_t s, int64_t e) {
+      uint32_t w[4];
+      for (int64_t b = s; b < e; ++b) {
+        Philox4x32::block(seed, base + static_cast<uint64_t>(b), w);
+        dst[2 * b] = f(join(w[0], w[1]));
+        if (2 * b + 1 < nn) dst[2 * b + 1] = f(join(w[2], w[3]));
+      }
+    });
+  });
+}
+
+// Element i uses the private stream (seed, base + i).
+template <typename F> void gen_stream(const OpCall &c, F f) {
+  const NDArray &out = c.outputs[0];
+  const int64_t n = out.size();
+  if (n == 0) return;
+  uint64_t seed;
+  const uint64_t base = c.rng->reserve(static_cast<uint64_t>(n), &seed);
+  write_double(out, [&](double *dst, int64_t nn) {
+    parallel_for(nn, 1024, [&](int64_t s, int64_t e) {
+      for (int64_t i = s; i < e; ++i) {
+        Stream st(seed, base + static_cast<uint64_t>(i));
+        dst[i] = f(st);
+      }
+    });
+  });
+}
+
+const std::vector<DType> kAll = {DType::f32, DType::f64, DType::f16, DType::bf16, DType::u8,
+                                 DType::i8,  DType::i32, DType::i64, DType::boolean};
+
+template <typename P> OpBuilder &reg_sampler(const char *name, std::vector<const char *> aliases, const char *doc,
+                                             DType def, KernelFn k) {
+  OpBuilder &ob = OpBuilder::create(name);
+  for (auto a : aliases) ob.alias(a);
+  ob.doc(doc).params<P>().inputs({}).shape(shape_from_param<P>()).type(type_from_param<P>(def)).cpu(std::move(k))
+      .rng().no_grad();
+  return ob;
+}
+
+const int registered = [] {
+  reg_sampler<UniformParam>("_random_uniform", {"uniform", "random_uniform"},
+                            "Samples from the uniform distribution on [low, high).", DType::f32,
+                            [](const OpCall &c) {
+                              const auto &p = c.p<UniformParam>();
+                              const double lo = p.low, w = p.high - p.low;
+                              gen_u64(c, [=](uint64_t x) {
+                                double v = lo + w * (static_cast<double>(x >> 11) * kTwoPow53Inv);
+                                return v < lo + w || w == 0 ? v : lo;  // stay below high after rounding
+                              });
+                            });
+  reg_sampler<NormalParam>("_random_normal", {"normal", "random_normal"},
+                           "Samples from the normal distribution N(loc, scale^2) (Box-Muller).", DType::f32,
+                           [](const OpCall &c) {
+                             const auto &p = c.p<NormalParam>();
+                             const NDArray &out = c.outputs[0];
+                             const int64_t n = out.size();
+                             if (n == 0) return;
+                             uint64_t seed;
+                             const uint64_t base = c.rng->reserve(static_cast<uint64_t>((n + 1) / 2), &seed);
+                             const double loc = p.loc, sc = p.scale;
+                             write_double(out, [&](double *dst, int64_t nn) {
+                               parallel_for((nn + 1) / 2, kElemGrain / 2, [&](int64_t s, int64_t e) {
+                                 uint32_t w[4];
+                                 for (int64_t b = s; b < e; ++b) {
+                                   Philox4x32::block(seed, base + static_cast<uint64_t>(b), w);
+                                   double u1 = unit_open(join(w[0], w[1])), u2 = unit_open(join(w[2], w[3]));
+                                   double r = std::sqrt(-2.0 * std::log(u1)), t = 2.0 * M_PI * u2;
+                                   dst[2 * b] = loc + sc * r * std::cos(t);
+                                   if (2 * b + 1 < nn) dst[2 * b + 1] = loc + sc * r * std::sin(t);
+                                 }
+                               });
+                             });
+                           });
+  reg_sampler<RandintParam>("_random_randint", {"random_randint"},
+                            "Samples integers uniformly from [low, high).", DType::i32,
+                            [](const OpCall &c) {
+                              const auto &p = c.p<RandintParam>();
+                              const NDArray &out = c.outputs[0];
+                              const int64_t n = out.size();
+                              if (n == 0) return;
+                              uint64_t seed;
+                              const uint64_t base = c.rng->reserve(static_cast<uint64_t>((n + 1) / 2), &seed);
+                              const uint64_t range = static_cast<uint64_t>(p.high - p.low);
+                              const int64_t lo = p.low;
+                              std::vector<int64_t> tmp;
+                              int64_t *dst = out.dtype() == DType::i64 ? out.data<int64_t>()
+                                                                       : (tmp.resize(static_cast<size_t>(n)), tmp.data());
+                              parallel_for((n + 1) / 2, kElemGrain / 2, [&](int64_t s, int64_t e) {
+                                uint32_t w[4];
+                                for (int64_t b = s; b < e; ++b) {
+                                  Philox4x32::block(seed, base + static_cast<uint64_t>(b), w);
+                                  dst[2 * b] = lo + static_cast<int64_t>(join(w[0], w[1]) % range);
+                                  if (2 * b + 1 < n) dst[2 * b + 1] = lo + static_cast<int64_t>(join(w[2], w[3]) % range);
+                                }
+                              });
+                              if (!tmp.empty()) convert_buffer(tmp.data(), DType::i64, out.raw(), out.dtype(), n);
+                            });
+  reg_sampler<ExponentialParam>("_random_exponential", {"random_exponential"},
+                                "Samples from the exponential distribution with rate lam.", DType::f32,
+                                [](const OpCall &c) {
+                                  const double lam = c.p<ExponentialParam>().lam;
+                                  gen_u64(c, [=](uint64_t x) { return -std::log(unit_open(x)) / lam; });
+                                });
+  reg_sampler<GammaParam>("_random_gamma", {"random_gamma"},
+                          "Samples from the gamma distribution (shape alpha, scale beta).", DType::f32,
+                          [](const OpCall &c) {
+                            const auto &p = c.p<GammaParam>();
+                            const double a = p.alpha, b = p.beta;
+                            gen_stream(c, [=](Stream &s) { return s.gamma(a) * b; });
+                          });
+  reg_sampler<PoissonParam>("_random_poisson", {"random_poisson"},
+                            "Samples from the Poisson distribution with mean lam.", DType::f32,
+                            [](const OpCall &c) {
+                              const double lam = c.p<PoissonParam>().lam;
+                              gen_stream(c, [=](Stream &s) { return s.poisson(lam); });
+                            });
+  reg_sampler<NegBinParam>("_random_negative_binomial", {"random_negative_binomial"},
+                           "Samples failures before k successes with success probability p.", DType::f32,
+                           [](const OpCall &c) {
+                             const auto &p = c.p<NegBinParam>();
+                             const double k = static_cast<double>(p.k), pr = p.p;
+                             gen_stream(c, [=](Stream &s) {
+                               if (pr >= 1.0) return 0.0;
+                               return s.poisson(s.gamma(k) * (1.0 - pr) / pr);
+                             });
+                           });
+
+  MX_REGISTER_OP(_sample_multinomial)
+      .alias("sample_multinomial")
+      .doc("Samples category indices from the probabilities along the last axis of data.")
+      .params<MultinomialParam>()
+      .inputs({"data"})
+      .outputs({"output", "prob"})
+      .num_outputs([](const Params &p) { return p.get<MultinomialParam>().get_prob ? 2 : 1; })
+      .dtypes({DType::f32, DType::f64})
+      .rng()
+      .no_grad()
+      .shape([](const Params &p, ShapeVec &in, ShapeVec &, ShapeVec &out) {
+        if (!in[0].known()) return false;
+        MX_CHECK(in[0].ndim() >= 1, MX_ERR_SHAPE, "_sample_multinomial: data must have at least 1 dimension, got ",
+                 in[0].str());
+        std::vector<int64_t> d(in[0].dims().begin(), in[0].dims().end() - 1);
+        for (int64_t s : p.get<MultinomialParam>().shape) d.push_back(s);
+        if (d.empty()) d.push_back(1);
+        for (auto &o : out) assign_shape(o, Shape(d), "_sample_multinomial", "output");
+        return true;
+      })
+      .type([](const Params &p, TypeVec &in, TypeVec &, TypeVec &out) {
+        out[0] = static_cast<int>(dtype_from_name(p.get<MultinomialParam>().dtype));
+        if (out.size() > 1) out[1] = in[0];
+        return in[0] >= 0;
+      })
+      .cpu([](const OpCall &c) {
+        const NDArray &data = c.inputs[0];
+        const int64_t K = data.shape()[data.ndim() - 1];
+        MX_CHECK(K > 0, MX_ERR_SHAPE, "_sample_multinomial: the last axis of data is empty");
+        const int64_t rows = data.size() / K;
+        const int64_t n = c.outputs[0].size();
+        const int64_t S = rows ? n / rows : 0;
+        if (n == 0) return;
+        NDArray p64 = data.dtype() == DType::f64 ? data : data.astype(DType::f64);
+        const double *prob = p64.data<double>();
+        uint64_t seed;
+        const uint64_t base = c.rng->reserve(static_cast<uint64_t>((n + 1) / 2), &seed);
+        std::vector<double> idx(static_cast<size_t>(n)), lp(static_cast<size_t>(n));
+        parallel_for(rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(S, 1)), [&](int64_t s, int64_t e) {
+          std::vector<double> cdf(static_cast<size_t>(K));
+          uint32_t w[4];
+          for (int64_t r = s; r < e; ++r) {
+            const double *pr = prob + r * K;
+            double acc = 0;
+            for (int64_t k = 0; k < K; ++k) cdf[static_cast<size_t>(k)] = acc += pr[k];
+            for (int64_t j = 0; j < S; ++j) {
+              int64_t i = r * S + j;
+              Philox4x32::block(seed, base + static_cast<uint64_t>(i / 2), w);
+              uint64_t x = (i % 2) ? join(w[2], w[3]) : join(w[0], w[1]);
+              double u = static_cast<double>(x >> 11) * kTwoPow53Inv * acc;
+              int64_t k = std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin();
+              if (k >= K) k = K - 1;
+              while (k > 0 && pr[k] <= 0) --k;  // never pick a zero-probability category
+              idx[static_cast<size_t>(i)] = static_cast<double>(k);
+              lp[static_cast<size_t>(i)] = std::log(pr[k]);
+            }
+          }
+        });
+        convert_buffer(idx.data(), DType::f64, c.outputs[0].raw(), c.outputs[0].dtype(), n);
+        if (c.outputs.size() > 1) convert_buffer(lp.data(), DType::f64, c.outputs[1].raw(), c.outputs[1].dtype(), n);
+      });
+
+  MX_REGISTER_OP(_shuffle)
+      .alias("shuffle")
+      .doc("Randomly permutes the input along its first axis.")
+      .inputs({"data"})
+      .dtypes(kAll)
+      .shape(infer_shape_same)
+      .rng()
+      .no_grad()
+      .cpu([](const OpCall &c) {
+        const NDArray &in = c.inputs[0], &out = c.outputs[0];
+        const int64_t n = in.ndim() ? in.shape()[0] : 1;
+        if (in.size() == 0) return;
+        const size_t row = in.nbytes() / static_cast<size_t>(n);
+        std::vector<int64_t> perm(static_cast<size_t>(n));
+        for (int64_t i = 0; i < n; ++i) perm[static_cast<size_t>(i)] = i;
+        uint64_t seed;
+        const uint64_t base = c.rng->reserve(static_cast<uint64_t>((n + 1) / 2), &seed);
+        uint32_t w[4];
+        for (int64_t i = n - 1; i > 0; --i) {  // Fisher-Yates; draw i uses word pair (i % 2) of block i / 2
+          Philox4x32::block(seed, base + static_cast<uint64_t>(i / 2), w);
+          uint64_t x = (i % 2) ? join(w[2], w[3]) : join(w[0], w[1]);
+          int64_t j = static_cast<int64_t>(x % static_cast<uint64_t>(i + 1));
+          std::swap(perm[static_cast<size_t>(i)], perm[static_cast<size_t>(j)]);
+        }
+        const char *src = static_cast<const char *>(in.raw());
+        char *dst = static_cast<char *>(out.raw());
+        NDArray tmp;
+        if (in.same_data(out)) {
+          tmp = in.copy();
+          src = static_cast<const char *>(tmp.raw());
+        }
+        parallel_for(n, std::max<int64_t>(1, (1 << 18) / static_cast<int64_t>(std::max<size_t>(row, 1))),
+                     [&](int64_t s, int64_t e) {
+                       for (int64_t i = s; i < e; ++i)
+                         std::memcpy(dst + static_cast<size_t>(i) * row, src + static_cast<size_t>(perm[static_cast<size_t>(i)]) * row, row);
+                     });
+      });
+  return 0;
+}();
+
+}  // namespace
+}  // namespace mx
