@@ -1,0 +1,485 @@
+"""mx.init / mx.initializer: parameter initializers with Apache MXNet 1.x semantics.
+
+The built-in initializers are descriptions of rules that live in the core (libmx): the name-based
+dispatch of ``Initializer.__call__`` (``*weight`` -> the initializer, ``*bias``/``*beta`` -> 0,
+``*gamma`` -> 1, moving statistics, min/max), an ``__init__`` attribute overriding it, and every
+sampling rule. Random draws come from the core's generator, so ``mx.random.seed(s)`` gives the same
+initial weights from Python, R and Julia.
+
+Subclasses written by users (overriding ``_init_weight`` and friends) run their own Python code,
+as in MXNet.
+"""
+import json
+import logging
+import re
+
+from .base import c_str, check_call, ffi, lib
+from .ndarray.ndarray import NDArray
+
+__all__ = ["InitDesc", "Initializer", "register", "alias", "create", "Load", "Mixed", "Zero", "One",
+           "Constant", "Uniform", "Normal", "Orthogonal", "Xavier", "MSRAPrelu", "Bilinear",
+           "LSTMBias"]
+
+_REGISTRY = {}
+
+
+def register(klass):
+    """Register an Initializer subclass under its lower-cased class name (MXNet's rule)."""
+    if not isinstance(klass, type) or not issubclass(klass, Initializer):
+        raise TypeError("register: %r is not an Initializer subclass" % (klass,))
+    _REGISTRY[klass.__name__.lower()] = klass
+    return klass
+
+
+def alias(*aliases):
+    """Register extra names for an Initializer subclass."""
+    def reg(klass):
+        for a in aliases:
+            _REGISTRY[a.lower()] = klass
+        return klass
+    return reg
+
+
+class InitDesc(str):
+    """A parameter name (a str) carrying the variable's attributes and the global initializer."""
+
+    def __new__(cls, name, attrs=None, global_init=None):
+        ret = super(InitDesc, cls).__new__(cls, name)
+        ret.attrs = attrs or {}
+        ret.global_init = global_init
+        return ret
+
+
+class _Handle:
+    __slots__ = ("h",)
+
+    def __init__(self, desc):
+        out = ffi.new("mx_initializer_t *")
+        check_call(lib.mx_initializer_new(c_str(desc), out))
+        self.h = out[0]
+
+    def __del__(self):
+        h = getattr(self, "h", None)
+        if h is not None and lib is not None:
+            lib.mx_initializer_free(h)
+
+
+# Methods whose built-in versions route to the core; a user override of any of them means the
+# initializer's rules are Python code.
+_HOOKS = ("__call__", "_init_weight", "_init_bias", "_init_gamma", "_init_beta", "_init_zero",
+          "_init_one", "_init_default", "_legacy_init", "_init_bilinear", "_init_loc_bias")
+_BUILTIN = set()
+
+
+def _builtin(klass):
+    _BUILTIN.add(klass)
+    return klass
+
+
+def _attr_json(attrs):
+    out = {}
+    for k, v in attrs.items():
+        if k == "__init__" and isinstance(v, Initializer):
+            v = v._core_desc()
+        out[str(k)] = v if isinstance(v, (str, int, float, bool)) or v is None else str(v)
+    return json.dumps(out)
+
+
+class Initializer(object):
+    """Base class of initializers. Subclass and override ``_init_weight`` for custom rules."""
+
+    _core_name = None  # set by the built-in classes
+
+    def __init__(self, **kwargs):
+        self._kwargs = kwargs
+        self._verbose = False
+        self._print_func = None
+        self._core_cache = None
+
+    # ------------------------------------------------------------------ description
+    def set_verbosity(self, verbose=False, print_func=None):
+        """Log the norm (or print_func(arr)) of every initialized parameter."""
+        self._verbose = verbose
+        if print_func is None:
+            def print_func(x):
+                return float((x.asnumpy().astype("float64") ** 2).mean() ** 0.5)
+        self._print_func = print_func
+        return self
+
+    def _verbose_print(self, desc, init, arr):
+        if self._verbose and self._print_func:
+            logging.info("Initialized %s as %s: %s", desc, init, self._print_func(arr))
+
+    def dumps(self):
+        """MXNet's description string: '["name", {kwargs}]'."""
+        return json.dumps([self.__class__.__name__.lower(), self._kwargs])
+
+    def _core_desc(self):
+        return json.dumps([self._core_name or self.__class__.__name__.lower(), self._kwargs])
+
+    def _is_core(self):
+        """True when every rule of this initializer is a built-in one (run by the core)."""
+        if self._core_name is None:
+            return False
+        for klass in type(self).__mro__:
+            if klass in _BUILTIN or klass is Initializer or klass is object:
+                continue
+            if any(h in vars(klass) for h in _HOOKS):
+                return False
+        return True
+
+    def _core(self):
+        desc = self._core_desc()
+        c = getattr(self, "_core_cache", None)
+        if c is None or c[0] != desc:
+            c = (desc, _Handle(desc))
+            self._core_cache = c
+        return c[1].h
+
+    # ------------------------------------------------------------------ dispatch
+    def __call__(self, desc, arr):
+        """Initialize `arr` for the parameter `desc` (a name or an InitDesc)."""
+        if not isinstance(desc, str):
+            raise TypeError("Initializer: the parameter name must be a str, got %r" % (desc,))
+        if not isinstance(arr, NDArray):
+            raise TypeError("Initializer: arr must be an NDArray, got %s" % type(arr).__name__)
+        attrs = getattr(desc, "attrs", None) or {}
+        if isinstance(desc, InitDesc) and desc.global_init is None:
+            desc.global_init = self
+        init = attrs.get("__init__", "")
+        if self._is_core() and (not init or _is_core_init(init)):
+            check_call(lib.mx_initializer_apply_desc(
+                self._core(), c_str(str(desc)), c_str(_attr_json(attrs)) if attrs else ffi.NULL,
+                arr.handle))
+            self._verbose_print(desc, init or "default", arr)
+            return
+        if init:
+            create(init)._init_weight(desc, arr)
+            self._verbose_print(desc, init, arr)
+            return
+        self._legacy_init(desc, arr)
+
+    def _legacy_init(self, name, arr):
+        # The name rules (the core applies the same ones to built-in initializers).
+        if name.startswith("upsampling"):
+            self._init_bilinear(name, arr)
+        elif name.startswith("stn_loc") and name.endswith("weight"):
+            self._init_zero(name, arr)
+        elif name.startswith("stn_loc") and name.endswith("bias"):
+            self._init_loc_bias(name, arr)
+        elif name.endswith("weight"):
+            self._init_weight(name, arr)
+        elif name.endswith("bias"):
+            self._init_bias(name, arr)
+        elif name.endswith("gamma"):
+            self._init_gamma(name, arr)
+        elif name.endswith("beta"):
+            self._init_beta(name, arr)
+        elif name.endswith(("moving_mean", "moving_inv_var", "moving_avg", "running_mean")):
+            self._init_zero(name, arr)
+        elif name.endswith(("moving_var", "running_var")):
+            self._init_one(name, arr)
+        elif name.endswith("min"):
+            self._init_zero(name, arr)
+        elif name.endswith("max"):
+            self._init_one(name, arr)
+        else:
+            self._init_default(name, arr)
+
+    def _init_bilinear(self, name, arr):
+        Bilinear()._init_weight(name, arr)
+
+    def _init_loc_bias(self, name, arr):
+        if arr.size != 6:
+            raise ValueError("Initializer: %s must have 6 elements, has shape %s" % (name, arr.shape))
+        arr[:] = NDArray_from([1.0, 0, 0, 0, 1.0, 0], arr)
+
+    def _init_zero(self, _, arr):
+        arr[:] = 0.0
+
+    def _init_one(self, _, arr):
+        arr[:] = 1.0
+
+    def _init_bias(self, _, arr):
+        arr[:] = 0.0
+
+    def _init_gamma(self, _, arr):
+        arr[:] = 1.0
+
+    def _init_beta(self, _, arr):
+        arr[:] = 0.0
+
+    def _init_weight(self, name, arr):
+        if self._is_core():
+            check_call(lib.mx_initializer_apply_desc(
+                self._core(), c_str(str(name)), c_str(json.dumps({"__init__": self._core_desc()})),
+                arr.handle))
+            return
+        raise NotImplementedError("%s must override _init_weight" % type(self).__name__)
+
+    def _init_default(self, name, _):
+        raise ValueError(
+            "Unknown initialization pattern for %s. Default initialization is limited to "
+            '"weight", "bias", "gamma" (1.0), and "beta" (0.0). Please use '
+            "mx.sym.Variable(init=mx.init.*) to set initialization pattern" % name)
+
+    def __repr__(self):
+        return "%s(%s)" % (type(self).__name__,
+                           ", ".join("%s=%r" % kv for kv in sorted(self._kwargs.items())))
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self._kwargs == other._kwargs
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.dumps()))
+
+
+def NDArray_from(values, like):
+    from .ndarray.ndarray import array
+    return array(values, ctx=like.context, dtype=like.dtype).reshape(like.shape)
+
+
+def _is_core_init(init):
+    if isinstance(init, Initializer):
+        return init._is_core()
+    return isinstance(init, str)  # a description string: the core parses it
+
+
+def create(init, *args, **kwargs):
+    """An Initializer from an instance, a registered name ('xavier', 'zeros', ...) or a
+    description string '["xavier", {"magnitude": 2}]' / '{"name": "xavier", ...}'."""
+    if isinstance(init, (Initializer, Load)):
+        return init
+    if not isinstance(init, str):
+        raise TypeError("initializer must be an Initializer, a name or a JSON description, got %r"
+                        % (init,))
+    s = init.strip()
+    if s.startswith("[") or s.startswith("{"):
+        try:
+            d = json.loads(s)
+        except ValueError as e:
+            raise ValueError("malformed initializer description %r: %s" % (init, e)) from None
+        if isinstance(d, list):
+            if not d or not isinstance(d[0], str) or len(d) > 2:
+                raise ValueError("initializer description must be [\"name\", {kwargs}], got %r" % init)
+            name, kw = d[0], (d[1] if len(d) == 2 else {})
+        else:
+            kw = dict(d)
+            name = kw.pop("name", None)
+            if not isinstance(name, str):
+                raise ValueError("initializer description object needs a \"name\", got %r" % init)
+        if not isinstance(kw, dict):
+            raise ValueError("initializer arguments must be an object, got %r" % (kw,))
+        return _lookup(name)(**kw)
+    return _lookup(s)(*args, **kwargs)
+
+
+def _lookup(name):
+    klass = _REGISTRY.get(name.lower())
+    if klass is None:
+        raise ValueError("unknown initializer %r; registered: %s" % (name, ", ".join(sorted(_REGISTRY))))
+    return klass
+
+
+class Load(object):
+    """Initialize parameters from a saved file or a dict of NDArrays ('arg:'/'aux:' prefixes are
+    stripped); names not found go to default_init."""
+
+    def __init__(self, param, default_init=None, verbose=False):
+        if isinstance(param, str):
+            from .ndarray import load
+            param = load(param)
+        if not isinstance(param, dict):
+            raise TypeError("Load: param must be a file name or a dict of NDArrays")
+        self.param = {}
+        for name, arr in param.items():
+            if name.startswith("arg:") or name.startswith("aux:"):
+                self.param[name[4:]] = arr
+            else:
+                self.param[name] = arr
+        self.default_init = None if default_init is None else create(default_init)
+        self.verbose = verbose
+
+    def __call__(self, name, arr):
+        if name in self.param:
+            src = self.param[name]
+            if tuple(arr.shape) != tuple(src.shape):
+                raise ValueError("Parameter %s cannot be initialized from loading. Shape mismatch, "
+                                 "target %s vs loaded %s" % (name, arr.shape, src.shape))
+            src.copyto(arr)
+            if self.verbose:
+                logging.info("Initialized %s by loading", name)
+        else:
+            if self.default_init is None:
+                raise ValueError("Cannot Initialize %s. Not found in loaded param and no default "
+                                 "Initializer is provided." % name)
+            self.default_init(name, arr)
+            if self.verbose:
+                logging.info("Initialized %s by default", name)
+
+
+@_builtin
+@register
+class Mixed(Initializer):
+    """Initialize each parameter with the first initializer whose regex (re.match) fits its name."""
+    _core_name = "mixed"
+
+    def __init__(self, patterns, initializers):
+        if len(patterns) != len(initializers):
+            raise ValueError("Mixed: %d patterns but %d initializers" % (len(patterns), len(initializers)))
+        inits = [create(i) for i in initializers]
+        self.map = list(zip([re.compile(p) for p in patterns], inits))
+        super(Mixed, self).__init__(patterns=list(patterns),
+                                    initializers=[json.loads(i._core_desc()) if isinstance(i, Initializer)
+                                                  else None for i in inits])
+        self._all_core = all(isinstance(i, Initializer) and i._is_core() for i in inits)
+        if self._all_core:
+            self._core()
+
+    def _is_core(self):
+        return self._all_core and super(Mixed, self)._is_core()
+
+    def __call__(self, name, arr):
+        if self._is_core():
+            return super(Mixed, self).__call__(name, arr)
+        for prog, init in self.map:
+            if prog.match(name):
+                init(name, arr)
+                return
+        raise ValueError('Parameter name %s did not match any pattern. Consider adding a ".*" '
+                         "pattern at the end with a default Initializer." % name)
+
+    def _init_weight(self, name, arr):
+        if self._is_core():
+            return super(Mixed, self)._init_weight(name, arr)
+        for prog, init in self.map:
+            if prog.match(name):
+                return init._init_weight(name, arr)
+        raise ValueError("Parameter name %s did not match any pattern." % name)
+
+
+@_builtin
+@register
+@alias("zeros")
+class Zero(Initializer):
+    """Fills weights with zeros."""
+    _core_name = "zero"
+
+    def __init__(self):
+        super(Zero, self).__init__()
+
+
+@_builtin
+@register
+@alias("ones")
+class One(Initializer):
+    """Fills weights with ones."""
+    _core_name = "one"
+
+    def __init__(self):
+        super(One, self).__init__()
+
+
+@_builtin
+@register
+class Constant(Initializer):
+    """Fills weights with `value` (a scalar, or a list/array with the weight's size)."""
+    _core_name = "constant"
+
+    def __init__(self, value):
+        if isinstance(value, NDArray):
+            value = value.asnumpy()
+        if hasattr(value, "tolist"):
+            value = value.tolist()
+        super(Constant, self).__init__(value=value)
+        self.value = value
+        self._core()
+
+
+@_builtin
+@register
+class Uniform(Initializer):
+    """Weights from U(-scale, scale)."""
+    _core_name = "uniform"
+
+    def __init__(self, scale=0.07):
+        super(Uniform, self).__init__(scale=scale)
+        self.scale = scale
+        self._core()
+
+
+@_builtin
+@register
+class Normal(Initializer):
+    """Weights from N(0, sigma^2)."""
+    _core_name = "normal"
+
+    def __init__(self, sigma=0.01):
+        super(Normal, self).__init__(sigma=sigma)
+        self.sigma = sigma
+        self._core()
+
+
+@_builtin
+@register
+class Orthogonal(Initializer):
+    """Orthogonal weights (Saxe et al. 2013) scaled by `scale`; rand_type 'uniform' or 'normal'."""
+    _core_name = "orthogonal"
+
+    def __init__(self, scale=1.414, rand_type="uniform"):
+        super(Orthogonal, self).__init__(scale=scale, rand_type=rand_type)
+        self.scale = scale
+        self.rand_type = rand_type
+        self._core()
+
+
+@_builtin
+@register
+class Xavier(Initializer):
+    """Xavier/Glorot: scale = sqrt(magnitude / factor), factor from fan in/out/avg; rnd_type
+    'uniform' (U(-scale, scale)) or 'gaussian' (N(0, scale^2))."""
+    _core_name = "xavier"
+
+    def __init__(self, rnd_type="uniform", factor_type="avg", magnitude=3):
+        super(Xavier, self).__init__(rnd_type=rnd_type, factor_type=factor_type, magnitude=magnitude)
+        self.rnd_type = rnd_type
+        self.factor_type = factor_type
+        self.magnitude = float(magnitude)
+        self._core()
+
+
+@_builtin
+@register
+class MSRAPrelu(Xavier):
+    """He/MSRA initialization for PReLU: Xavier('gaussian', factor_type, 2 / (1 + slope^2))."""
+    _core_name = "msraprelu"
+
+    def __init__(self, factor_type="avg", slope=0.25):
+        Initializer.__init__(self, factor_type=factor_type, slope=slope)
+        self.rnd_type = "gaussian"
+        self.factor_type = factor_type
+        self.magnitude = 2.0 / (1 + slope ** 2)
+        self._core()
+
+
+@_builtin
+@register
+class Bilinear(Initializer):
+    """Bilinear upsampling weights for 4-D deconvolution kernels."""
+    _core_name = "bilinear"
+
+    def __init__(self):
+        super(Bilinear, self).__init__()
+
+
+@_builtin
+@register
+class LSTMBias(Initializer):
+    """Zeros, except the forget-gate quarter of an LSTM bias, set to forget_bias."""
+    _core_name = "lstmbias"
+
+    def __init__(self, forget_bias=1.0):
+        super(LSTMBias, self).__init__(forget_bias=forget_bias)
+        self.forget_bias = forget_bias
+        self._core()
+
