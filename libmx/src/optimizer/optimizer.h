@@ -1,0 +1,87 @@
+// Optimizers with MXNet 1.x semantics (mxnet.optimizer + the update operators it calls). All
+// update math lives here; front ends only pass hyperparameters, indices, weights and gradients.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/json.h"
+#include "ndarray/ndarray.h"
+#include "optimizer/lr_scheduler.h"
+
+namespace mx {
+
+// Hyperparameters of one optimizer: numbers, booleans (0/1) and "unset" (NaN) values.
+struct HParams {
+  std::map<std::string, double> v;
+  double get(const std::string &k) const;
+  bool flag(const std::string &k) const { return get(k) != 0.0; }
+  bool is_set(const std::string &k) const;
+};
+
+// Per-call values handed to an update rule.
+struct StepArgs {
+  double lr = 0, wd = 0, rescale = 1, clip = -1;  // clip < 0: no clipping
+  int64_t t = 0;                                   // this index's update count (after increment)
+};
+
+// Mutable optimizer-wide state shared by all indices (e.g. Nadam's m_schedule).
+using GlobalState = std::map<std::string, double>;
+
+class Rule;
+
+class Optimizer {
+ public:
+  Optimizer(const std::string &name, const Json &hparams);
+  ~Optimizer();
+
+  const std::string &name() const { return name_; }
+  void set(const std::string &key, const Json &value);
+  void set_index(int index, const char *name, double lr_mult, double wd_mult);
+  void update(const std::vector<int> &indices, const std::vector<NDArray> &weights,
+              const std::vector<NDArray> &grads);
+  double learning_rate();
+  Json to_json() const;
+  // Named state arrays "<index>:<state>" (deep copies) and the JSON of to_json().
+  void export_states(std::vector<std::string> *names, std::vector<NDArray> *arrays) const;
+  void import_states(const std::vector<std::string> &names, const std::vector<NDArray> &arrays,
+                     const Json &j);
+
+ private:
+  struct IndexState {
+    std::vector<std::string> names;  // state names, "weight32" first under multi-precision
+    std::vector<NDArray> arrays;
+    bool mp = false;
+    Shape shape;
+  };
+  void apply_hparam(const std::string &key, const Json &value, bool constructing);
+  double lr_for(int index) const;
+  double wd_for(int index) const;
+  double base_lr_now();
+  void bump_count(int index);
+  IndexState make_state(const NDArray &weight) const;
+  void step_one(int index, const NDArray &weight, const NDArray &grad, double lr);
+  std::vector<std::string> rule_state_names() const;
+  Json mults_json(const std::map<int, double> &by_idx, const std::map<std::string, double> &by_name) const;
+  void set_mults(const Json &value, bool is_wd);
+
+  std::string name_;
+  const Rule *rule_ = nullptr;
+  HParams hp_;
+  double lr_ = 0.01;
+  bool has_scheduler_ = false;
+  LRScheduler sched_;
+  int64_t begin_num_update_ = 0;
+  int64_t num_update_ = 0;
+  std::map<int, int64_t> counts_;
+  std::map<int, std::string> idx2name_;
+  std::map<int, double> lr_mult_idx_, wd_mult_idx_;
+  std::map<std::string, double> lr_mult_name_, wd_mult_name_;
+  std::map<int, IndexState> states_;
+  GlobalState global_;
+};
+
+}  // namespace mx

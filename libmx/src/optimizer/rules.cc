@@ -1,0 +1,423 @@
+#include "optimizer/rules.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+
+namespace mx {
+
+namespace {
+
+constexpr double kUnset = std::numeric_limits<double>::quiet_NaN();
+
+template <typename T> inline T clipv(T x, T c) { return x > c ? c : (x < -c ? -c : x); }
+template <typename T> inline T signv(T x) { return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0)); }
+// Rescale then clip (clip < 0: none), as the update kernels do.
+template <typename T> inline T rg(T g, T rescale, T clip) {
+  T x = rescale * g;
+  return clip >= T(0) ? clipv(x, clip) : x;
+}
+// A "truthy" optional hyperparameter as MXNet's Python passes it (None / 0 -> kernel default -1).
+inline double opt_or(const HParams &hp, const char *k, double none) {
+  double v = hp.get(k);
+  return (std::isnan(v) || v == 0.0) ? none : v;
+}
+
+struct SGD {
+  static std::vector<std::string> states(const HParams &hp) {
+    if (hp.get("momentum") != 0.0) return {"momentum"};
+    return {};
+  }
+  template <typename T>
+  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
+                  T *const *s, int64_t n) {
+    const T lr = T(a.lr), wd = T(a.wd), re = T(a.rescale), c = T(a.clip);
+    if (hp.get("momentum") != 0.0) {
+      const T mom = T(hp.get("momentum") > 0 ? hp.get("momentum") : 0.0);
+      T *m = s[0];
+      for (int64_t i = 0; i < n; ++i) {
+        m[i] = mom * m[i] - lr * wd * w[i] - lr * rg(g[i], re, c);
+        w[i] += m[i];
+      }
+    } else {
+      for (int64_t i = 0; i < n; ++i) w[i] = (T(1) - lr * wd) * w[i] - lr * rg(g[i], re, c);
+    }
+  }
+};
+
+struct NAG {
+  static std::vector<std::string> states(const HParams &hp) {
+    if (hp.get("momentum") != 0.0) return {"momentum"};
+    return {};
+  }
+  template <typename T>
+  static void run(const HParams &hp, GlobalState &gs, const StepArgs &a, T *w, const T *g,
+                  T *const *s, int64_t n) {
+    if (hp.get("momentum") == 0.0) return SGD::run(hp, gs, a, w, g, s, n);
+    const T lr = T(a.lr), wd = T(a.wd), re = T(a.rescale), c = T(a.clip);
+    const T mom = T(hp.get("momentum") > 0 ? hp.get("momentum") : 0.0);
+    T *m = s[0];
+    for (int64_t i = 0; i < n; ++i) {
+      T gi = rg(g[i], re, c) + wd * w[i];
+      m[i] = mom * m[i] - lr * gi;
+      w[i] = w[i] + mom * m[i] - lr * gi;
+    }
+  }
+};
+
+struct Adam {
+  static std::vector<std::string> states(const HParams &) { return {"mean", "var"}; }
+  template <typename T>
+  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
+                  T *const *s, int64_t n) {
+    const double b1 = hp.get("beta1"), b2 = hp.get("beta2");
+    const double t = static_cast<double>(a.t);
+    const double coef1 = 1.0 - std::pow(b1, t), coef2 = 1.0 - std::pow(b2, t);
+    const T lr = T(a.lr * std::sqrt(coef2) / coef1);
+    const T wd = T(a.wd), re = T(a.rescale), c = T(a.clip), eps = T(hp.get("epsilon"));
+    const T B1 = T(b1), B2 = T(b2);
+    T *m = s[0], *v = s[1];
+    for (int64_t i = 0; i < n; ++i) {
+      T gi = re * g[i] + wd * w[i];
+      if (c >= T(0)) gi = clipv(gi, c);
+      m[i] = B1 * m[i] + (T(1) - B1) * gi;
+      v[i] = B2 * v[i] + (T(1) - B2) * gi * gi;
+      w[i] = w[i] - lr * m[i] / (std::sqrt(v[i]) + eps);
+    }
+  }
+};
+
+// Decoupled weight decay (Loshchilov & Hutter; MXNet 2.0's AdamW with eta = 1):
+// w -= lr * (m_hat / (sqrt(v_hat) + eps) + wd * w).
+struct AdamW {
+  static std::vector<std::string> states(const HParams &) { return {"mean", "var"}; }
+  template <typename T>
+  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
+                  T *const *s, int64_t n) {
+    const double b1 = hp.get("beta1"), b2 = hp.get("beta2");
+    const double t = static_cast<double>(a.t);
+    const bool corr = hp.flag("correct_bias");
+    const T c1 = T(corr ? 1.0 - std::pow(b1, t) : 1.0), c2 = T(corr ? 1.0 - std::pow(b2, t) : 1.0);
+    const T lr = T(a.lr), wd = T(a.wd), re = T(a.rescale), c = T(a.clip), eps = T(hp.get("epsilon"));
+    const T B1 = T(b1), B2 = T(b2);
+    T *m = s[0], *v = s[1];
+    for (int64_t i = 0; i < n; ++i) {
+      T gi = rg(g[i], re, c);
+      m[i] = B1 * m[i] + (T(1) - B1) * gi;
+      v[i] = B2 * v[i] + (T(1) - B2) * gi * gi;
+      T mh = m[i] / c1, vh = v[i] / c2;
+      w[i] = w[i] - lr * (mh / (std::sqrt(vh) + eps) + wd * w[i]);
+    }
+  }
+};
+
+struct RMSProp {
+  static std::vector<std::string> states(const HParams &hp) {
+    if (hp.flag("centered")) return {"n", "g", "delta"};
+    return {"n"};
+  }
+  template <typename T>
+  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
+                  T *const *s, int64_t n) {
+    const T lr = T(a.lr), wd = T(a.wd), re = T(a.rescale), c = T(a.clip);
+    const T g1 = T(hp.get("gamma1")), g2 = T(hp.get("gamma2")), eps = T(hp.get("epsilon"));
+    const T cw = T(opt_or(hp, "clip_weights", -1.0));
+    if (!hp.flag("centered")) {
+      T *sn = s[0];
+      for (int64_t i = 0; i < n; ++i) {
+        T gi = re * g[i] + wd * w[i];
+        if (c >= T(0)) gi = clipv(gi, c);
+        sn[i] = (T(1) - g1) * gi * gi + g1 * sn[i];
+        T nw = w[i] - lr * (gi / std::sqrt(sn[i] + eps));
+        w[i] = cw >= T(0) ? clipv(nw, cw) : nw;
+      }
+    } else {
+      T *sn = s[0], *sg = s[1], *d = s[2];
+      for (int64_t i = 0; i < n; ++i) {
+        T gi = re * g[i] + wd * w[i];
+        if (c >= T(0)) gi = clipv(gi, c);
+        sn[i] = (T(1) - g1) * gi * gi + g1 * sn[i];
+        sg[i] = (T(1) - g1) * gi + g1 * sg[i];
+        d[i] = g2 * d[i] - lr * (gi / std::sqrt(sn[i] - sg[i] * sg[i] + eps));
+        T nw = w[i] + d[i];
+        w[i] = cw >= T(0) ? clipv(nw, cw) : nw;
+      }
+    }
+  }
+};
+
+struct AdaGrad {
+  static std::vector<std::string> states(const HParams &) { return {"history"}; }
+  template <typename T>
+  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
+                  T *const *s, int64_t n) {
+    const T lr = T(a.lr), wd = T(a.wd), re = T(a.rescale), c = T(a.clip), eps = T(hp.get("eps"));
+    T *h = s[0];
+    for (int64_t i = 0; i < n; ++i) {
+      T gi = rg(g[i], re, c);
+      h[i] += gi * gi;
+      T div = gi / std::sqrt(h[i] + eps);
+      w[i] += (div + w[i] * wd) * -lr;
+    }
+  }
+};
+
+struct AdaDelta {
+  static std::vector<std::string> states(const HParams &) { return {"acc_g", "acc_delta"}; }
+  template <typename T>
+  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
+                  T *const *s, int64_t n) {
+    const T wd = T(a.wd), re = T(a.rescale), c = T(a.clip);
+    const T rho = T(hp.get("rho")), eps = T(hp.get("epsilon"));
+    T *ag = s[0], *ad = s[1];
+    for (int64_t i = 0; i < n; ++i) {
+      T gi = rg(g[i], re, c);
+      ag[i] *= rho;
+      ag[i] += (T(1) - rho) * gi * gi;
+      T cur = std::sqrt(ad[i] + eps) / std::sqrt(ag[i] + eps) * gi;
+      ad[i] *= rho;
+      ad[i] += (T(1) - rho) * cur * cur;
+      w[i] -= cur + wd * w[i];
+    }
+  }
+};
+
+struct Ftrl {
+  static std::vector<std::string> states(const HParams &) { return {"z", "n"}; }
+  template <typename T>
+  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
+                  T *const *s, int64_t n) {
+    const T lr = T(a.lr), wd = T(a.wd), re = T(a.rescale), c = T(a.clip);
+    const T l1 = T(hp.get("lamda1")), beta = T(hp.get("beta"));
+    T *z = s[0], *nn = s[1];
+    for (int64_t i = 0; i < n; ++i) {
+      T gi = rg(g[i], re, c);
+      z[i] += gi - (std::sqrt(nn[i] + gi * gi) - std::sqrt(nn[i])) * w[i] / lr;
+      nn[i] += gi * gi;
+      T keep = std::abs(z[i]) > l1 ? T(1) : T(0);
+      w[i] = (signv(z[i]) * l1 - z[i]) / ((beta + std::sqrt(nn[i])) / lr + wd) * keep;
+    }
+  }
+};
+
+struct Signum {
+  static std::vector<std::string> states(const HParams &hp) {
+    if (hp.get("momentum") != 0.0) return {"momentum"};
+    return {};
+  }
+  template <typename T>
+  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
+                  T *const *s, int64_t n) {
+    const T lr = T(a.lr), wd = T(a.wd), re = T(a.rescale), c = T(a.clip);
+    if (hp.get("momentum") != 0.0) {
+      const T mom = T(hp.get("momentum") > 0 ? hp.get("momentum") : 0.0);
+      const T wdlh = T(opt_or(hp, "wd_lh", 0.0));
+      T *m = s[0];
+      for (int64_t i = 0; i < n; ++i) {
+        m[i] = mom * m[i] - (T(1) - mom) * wd * w[i] - (T(1) - mom) * rg(g[i], re, c);
+        w[i] = (T(1) - lr * wdlh) * w[i] + lr * signv(m[i]);
+      }
+    } else {
+      for (int64_t i = 0; i < n; ++i) w[i] = (T(1) - lr * wd) * w[i] - lr * signv(rg(g[i], re, c));
+    }
+  }
+};
+
+struct LAMB {
+  static std::vector<std::string> states(const HParams &) { return {"mean", "var"}; }
+  template <typename T>
+  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
+                  T *const *s, int64_t n) {
+    const T wd = T(a.wd), re = T(a.rescale), c = T(a.clip);
+    const double b1 = hp.get("beta1"), b2 = hp.get("beta2");
+    const T B1 = T(b1), B2 = T(b2), eps = T(hp.get("epsilon"));
+    const bool bc = hp.flag("bias_correction");
+    const T c1 = T(1.0 - std::pow(b1, static_cast<double>(a.t)));
+    const T c2 = T(1.0 - std::pow(b2, static_cast<double>(a.t)));
+    T *m = s[0], *v = s[1];
+    std::vector<T> upd(static_cast<size_t>(n));
+    double r1 = 0, r2 = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      T gi = rg(g[i], re, c);
+      m[i] = B1 * m[i] + (T(1) - B1) * gi;
+      v[i] = B2 * v[i] + (T(1) - B2) * gi * gi;
+      T u = bc ? (m[i] / c1) / (std::sqrt(v[i] / c2) + eps) + wd * w[i]
+               : m[i] / (std::sqrt(v[i]) + eps) + wd * w[i];
+      upd[static_cast<size_t>(i)] = u;
+      r1 += static_cast<double>(w[i]) * static_cast<double>(w[i]);
+      r2 += static_cast<double>(u) * static_cast<double>(u);
+    }
+    T n1 = T(std::sqrt(r1)), n2 = T(std::sqrt(r2));
+    const double lb = opt_or(hp, "lower_bound", -1.0), ub = opt_or(hp, "upper_bound", -1.0);
+    if (lb >= 0) n1 = std::max(n1, T(lb));
+    if (ub >= 0) n1 = std::min(n1, T(ub));
+    const T lr = T(a.lr);
+    const T ratio = (n1 == T(0) || n2 == T(0)) ? T(1) : n1 / n2;
+    for (int64_t i = 0; i < n; ++i) w[i] = w[i] - lr * ratio * upd[static_cast<size_t>(i)];
+  }
+};
+
+struct Adamax {
+  static std::vector<std::string> states(const HParams &) { return {"mean", "u"}; }
+  template <typename T>
+  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
+                  T *const *s, int64_t n) {
+    const double b1 = hp.get("beta1"), b2 = hp.get("beta2");
+    const T lr = T(a.lr / (1.0 - std::pow(b1, static_cast<double>(a.t))));
+    const T wd = T(a.wd), re = T(a.rescale), c = T(a.clip), B1 = T(b1), B2 = T(b2);
+    T *m = s[0], *u = s[1];
+    for (int64_t i = 0; i < n; ++i) {
+      T gi = g[i] * re + wd * w[i];
+      if (c >= T(0)) gi = clipv(gi, c);
+      m[i] *= B1;
+      m[i] += (T(1) - B1) * gi;
+      u[i] = std::max(B2 * u[i], std::abs(gi));
+      w[i] -= lr * m[i] / u[i];
+    }
+  }
+};
+
+struct Nadam {
+  static std::vector<std::string> states(const HParams &) { return {"mean", "var"}; }
+  template <typename T>
+  static void run(const HParams &hp, GlobalState &gs, const StepArgs &a, T *w, const T *g,
+                  T *const *s, int64_t n) {
+    const double b1 = hp.get("beta1"), b2 = hp.get("beta2"), sd = hp.get("schedule_decay");
+    const double t = static_cast<double>(a.t);
+    const double mt = b1 * (1.0 - 0.5 * std::pow(0.96, t * sd));
+    const double mt1 = b1 * (1.0 - 0.5 * std::pow(0.96, (t + 1) * sd));
+    double &msched = gs["m_schedule"];
+    msched = msched * mt;
+    const double mnext = msched * mt1;
+    const T lr = T(a.lr), wd = T(a.wd), re = T(a.rescale), c = T(a.clip), eps = T(hp.get("epsilon"));
+    const T B1 = T(b1), B2 = T(b2);
+    const T d1 = T(1.0 - msched), d2 = T(1.0 - mnext), d3 = T(1.0 - std::pow(b2, t));
+    const T Mt = T(1.0 - mt), Mt1 = T(mt1);
+    T *m = s[0], *v = s[1];
+    for (int64_t i = 0; i < n; ++i) {
+      T gi = g[i] * re + wd * w[i];
+      if (c >= T(0)) gi = clipv(gi, c);
+      m[i] *= B1;
+      m[i] += (T(1) - B1) * gi;
+      v[i] *= B2;
+      v[i] += (T(1) - B2) * gi * gi;
+      T gp = gi / d1, mp = m[i] / d2, vp = v[i] / d3;
+      T mbar = Mt * gp + Mt1 * mp;
+      w[i] -= lr * mbar / (std::sqrt(vp) + eps);
+    }
+  }
+};
+
+struct FTML {
+  static std::vector<std::string> states(const HParams &) { return {"prev_d", "prev_v", "prev_z"}; }
+  template <typename T>
+  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
+                  T *const *s, int64_t n) {
+    const T lr = T(a.lr), wd = T(a.wd), re = T(a.rescale), c = T(a.clip), eps = T(hp.get("epsilon"));
+    const T B1 = T(hp.get("beta1")), B2 = T(hp.get("beta2")), t = T(a.t);
+    const T p1 = T(1) - std::pow(B1, t), p2 = T(1) - std::pow(B2, t);
+    T *d = s[0], *v = s[1], *z = s[2];
+    for (int64_t i = 0; i < n; ++i) {
+      T gi = re * g[i] + wd * w[i];
+      if (c >= T(0)) gi = clipv(gi, c);
+      v[i] = B2 * v[i] + (T(1) - B2) * gi * gi;
+      T dt = p1 / lr * (std::sqrt(v[i] / p2) + eps);
+      z[i] = B1 * z[i] + (T(1) - B1) * gi - (dt - B1 * d[i]) * w[i];
+      d[i] = dt;
+      w[i] = -z[i] / dt;
+    }
+  }
+};
+
+template <class K> class RuleT : public Rule {
+ public:
+  std::vector<std::string> states(const HParams &hp) const override { return K::states(hp); }
+  void run(const HParams &hp, GlobalState &g, const StepArgs &a, float *w, const float *gr,
+           float *const *s, int64_t n) const override {
+    K::template run<float>(hp, g, a, w, gr, s, n);
+  }
+  void run(const HParams &hp, GlobalState &g, const StepArgs &a, double *w, const double *gr,
+           double *const *s, int64_t n) const override {
+    K::template run<double>(hp, g, a, w, gr, s, n);
+  }
+};
+
+template <class K>
+std::unique_ptr<Rule> mk(const char *name, std::map<std::string, double> defaults,
+                         double default_lr = 0.01, bool lr_sig = false) {
+  auto r = std::make_unique<RuleT<K>>();
+  r->name = name;
+  r->defaults = std::move(defaults);
+  r->default_lr = default_lr;
+  r->lr_in_signature = lr_sig;
+  return r;
+}
+
+struct Registry {
+  std::vector<std::unique_ptr<Rule>> rules;
+  Registry() {
+    auto sgd = mk<SGD>("sgd", {{"momentum", 0.0}, {"lazy_update", 1.0}});
+    sgd->aggregate = 4;
+    sgd->layout_keys = {"momentum"};
+    rules.push_back(std::move(sgd));
+    auto nag = mk<NAG>("nag", {{"momentum", 0.0}});
+    nag->layout_keys = {"momentum"};
+    rules.push_back(std::move(nag));
+    rules.push_back(mk<Adam>("adam", {{"beta1", 0.9}, {"beta2", 0.999}, {"epsilon", 1e-8},
+                                      {"lazy_update", 1.0}}, 0.001, true));
+    rules.push_back(mk<AdamW>("adamw", {{"beta1", 0.9}, {"beta2", 0.999}, {"epsilon", 1e-6},
+                                        {"correct_bias", 1.0}}, 0.001, true));
+    auto rms = mk<RMSProp>("rmsprop", {{"gamma1", 0.9}, {"gamma2", 0.9}, {"epsilon", 1e-8},
+                                       {"centered", 0.0}, {"clip_weights", kUnset}}, 0.001, true);
+    rms->layout_keys = {"centered"};
+    rules.push_back(std::move(rms));
+    auto ada = mk<AdaGrad>("adagrad", {{"eps", 1e-7}});
+    ada->python_clip = true;
+    rules.push_back(std::move(ada));
+    auto add = mk<AdaDelta>("adadelta", {{"rho", 0.9}, {"epsilon", 1e-5}});
+    add->python_clip = true;
+    rules.push_back(std::move(add));
+    rules.push_back(mk<Ftrl>("ftrl", {{"lamda1", 0.01}, {"beta", 1.0}}, 0.1, true));
+    auto sig = mk<Signum>("signum", {{"momentum", 0.9}, {"wd_lh", 0.0}}, 0.01, true);
+    sig->layout_keys = {"momentum"};
+    rules.push_back(std::move(sig));
+    auto ssgd = mk<Signum>("signsgd", {{"momentum", 0.0}, {"wd_lh", 0.0}}, 0.01, true);
+    ssgd->layout_keys = {"momentum"};
+    rules.push_back(std::move(ssgd));
+    rules.push_back(mk<LAMB>("lamb", {{"beta1", 0.9}, {"beta2", 0.999}, {"epsilon", 1e-6},
+                                      {"lower_bound", kUnset}, {"upper_bound", kUnset},
+                                      {"bias_correction", 1.0}}, 0.001, true));
+    auto amax = mk<Adamax>("adamax", {{"beta1", 0.9}, {"beta2", 0.999}}, 0.002, true);
+    amax->python_clip = true;
+    rules.push_back(std::move(amax));
+    auto nadam = mk<Nadam>("nadam", {{"beta1", 0.9}, {"beta2", 0.999}, {"epsilon", 1e-8},
+                                     {"schedule_decay", 0.004}}, 0.001, true);
+    nadam->python_clip = true;
+    rules.push_back(std::move(nadam));
+    rules.push_back(mk<FTML>("ftml", {{"beta1", 0.6}, {"beta2", 0.999}, {"epsilon", 1e-8}}));
+  }
+};
+
+const Registry &registry() {
+  static Registry r;
+  return r;
+}
+
+}  // namespace
+
+const Rule *find_rule(const std::string &name) {
+  std::string low = name;
+  for (auto &ch : low) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (const auto &r : registry().rules)
+    if (r->name == low) return r.get();
+  return nullptr;
+}
+
+std::vector<std::string> rule_names() {
+  std::vector<std::string> out;
+  for (const auto &r : registry().rules) out.push_back(r->name);
+  return out;
+}
+
+}  // namespace mx

@@ -1,0 +1,39 @@
+// Update rules: one per optimizer name, the element-wise math of MXNet 1.9.1's update operators
+// (or of its Python optimizer code where MXNet has no operator).
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "optimizer/optimizer.h"
+
+namespace mx {
+
+class Rule {
+ public:
+  virtual ~Rule() = default;
+  std::string name;
+  // Optimizer-specific hyperparameters and their defaults (NaN = unset / None).
+  std::map<std::string, double> defaults;
+  double default_lr = 0.01;
+  // True when MXNet's constructor has an explicit learning_rate default (Adam: 0.001, ...): such
+  // optimizers always overwrite a scheduler's base_lr, as MXNet's do.
+  bool lr_in_signature = false;
+  // SGD: MXNet's aggregated path counts every index of a chunk before reading the rate.
+  int aggregate = 0;
+  // Optimizers whose MXNet code is Python math clip with clip_gradient=0 (kernels ignore 0).
+  bool python_clip = false;
+  // Hyperparameters that change the state layout (cannot change once states exist).
+  std::vector<std::string> layout_keys;
+
+  virtual std::vector<std::string> states(const HParams &hp) const = 0;
+  virtual void run(const HParams &hp, GlobalState &g, const StepArgs &a, float *w, const float *gr,
+                   float *const *s, int64_t n) const = 0;
+  virtual void run(const HParams &hp, GlobalState &g, const StepArgs &a, double *w,
+                   const double *gr, double *const *s, int64_t n) const = 0;
+};
+
+const Rule *find_rule(const std::string &name);
+std::vector<std::string> rule_names();
+
+}  // namespace mx

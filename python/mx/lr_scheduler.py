@@ -1,0 +1,163 @@
+"""Learning-rate schedulers (MXNet 1.x ``mxnet.lr_scheduler``).
+
+Each scheduler is a handle to the core's scheduler; ``sched(num_update)`` returns the learning
+rate at that update count. FactorScheduler and MultiFactorScheduler are stateful exactly like
+MXNet's. Passing a scheduler to an optimizer hands its configuration to the optimizer, which
+from then on owns the scheduler state; the Python object stays bound to that optimizer, so
+calling it or reading its attributes sees the optimizer's scheduler.
+"""
+import json
+
+from .base import check_call, ffi, lib, py_str, c_str
+
+__all__ = ["LRScheduler", "FactorScheduler", "MultiFactorScheduler", "PolyScheduler",
+           "CosineScheduler"]
+
+
+class LRScheduler:
+    """Base class of the core schedulers. ``base_lr``, ``warmup_steps``, ``warmup_begin_lr``,
+    ``warmup_mode`` as in MXNet."""
+
+    _type = None
+
+    def __init__(self, base_lr=0.01, warmup_steps=0, warmup_begin_lr=0, warmup_mode='linear'):
+        if type(self) is LRScheduler or self._type is None:
+            raise NotImplementedError(
+                "LRScheduler is abstract: use FactorScheduler, MultiFactorScheduler, "
+                "PolyScheduler or CosineScheduler (custom Python schedulers are not supported "
+                "because the schedule runs in the core)")
+        self._init_cfg = {"base_lr": base_lr, "warmup_steps": warmup_steps,
+                          "warmup_begin_lr": warmup_begin_lr, "warmup_mode": warmup_mode}
+
+    # -- core handle management
+    def _make(self, cfg):
+        cfg = dict(cfg)
+        cfg["type"] = self._type
+        h = ffi.new("mx_lr_scheduler_t *")
+        check_call(lib.mx_lr_scheduler_new(c_str(json.dumps(cfg)), h))
+        object.__setattr__(self, "_handle", h[0])
+        object.__setattr__(self, "_opt", None)
+
+    def __del__(self):
+        h = self.__dict__.get("_handle")
+        if h is not None:
+            lib.mx_lr_scheduler_free(h)
+            self.__dict__["_handle"] = None
+
+    def _own_config(self):
+        out = ffi.new("const char **")
+        check_call(lib.mx_lr_scheduler_json(self._handle, out))
+        return json.loads(py_str(out[0]))
+
+    def _config(self):
+        """The scheduler's full JSON configuration and state."""
+        opt = self.__dict__.get("_opt")
+        if opt is not None:
+            cfg = opt._core_json().get("lr_scheduler")
+            if cfg is not None:
+                return cfg
+        return self._own_config()
+
+    def _bind(self, opt):
+        """Called by an optimizer that took this scheduler's configuration."""
+        object.__setattr__(self, "_opt", opt)
+
+    def _unbind(self):
+        opt = self.__dict__.get("_opt")
+        if opt is not None:
+            cfg = opt._core_json().get("lr_scheduler")
+            if cfg is not None:
+                self._make(cfg)
+        object.__setattr__(self, "_opt", None)
+
+    def __call__(self, num_update):
+        opt = self.__dict__.get("_opt")
+        if opt is not None:
+            # Run the optimizer's scheduler state through this handle and hand it back.
+            self._make(self._config())
+            object.__setattr__(self, "_opt", opt)
+        lr = ffi.new("double *")
+        check_call(lib.mx_lr_scheduler_get(self._handle, int(num_update), lr))
+        if opt is not None:
+            opt._set_core("lr_scheduler", self._own_config())
+        return lr[0]
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        cfg = self._config()
+        key = {"power": "pwr"}.get(name, name)
+        if key in cfg:
+            return cfg[key]
+        if name == "max_steps" and "max_update" in cfg:
+            return cfg["max_update"] - cfg["warmup_steps"]
+        raise AttributeError("%s has no attribute '%s'" % (type(self).__name__, name))
+
+    def __setattr__(self, name, value):
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+            return
+        cfg = self._config()
+        key = {"power": "pwr"}.get(name, name)
+        if key not in cfg:
+            raise AttributeError("%s has no attribute '%s'" % (type(self).__name__, name))
+        cfg[key] = value
+        opt = self.__dict__.get("_opt")
+        self._make(cfg)
+        if opt is not None:
+            object.__setattr__(self, "_opt", opt)
+            opt._set_core("lr_scheduler", self._own_config())
+
+    def get_warmup_lr(self, num_update):
+        cfg = self._config()
+        assert num_update < cfg["warmup_steps"]
+        return LRScheduler.__call__(self, num_update)
+
+    def __repr__(self):
+        return "%s(%s)" % (type(self).__name__, json.dumps(self._config()))
+
+
+class FactorScheduler(LRScheduler):
+    """lr = base_lr * factor^floor((num_update - 1) / step), never below stop_factor_lr."""
+    _type = "factor"
+
+    def __init__(self, step, factor=1, stop_factor_lr=1e-8, base_lr=0.01, warmup_steps=0,
+                 warmup_begin_lr=0, warmup_mode='linear'):
+        super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
+        cfg = dict(self._init_cfg, step=step, factor=factor, stop_factor_lr=stop_factor_lr)
+        self._make(cfg)
+
+
+class MultiFactorScheduler(LRScheduler):
+    """lr multiplied by factor each time num_update passes one of the steps."""
+    _type = "multifactor"
+
+    def __init__(self, step, factor=1, base_lr=0.01, warmup_steps=0, warmup_begin_lr=0,
+                 warmup_mode='linear'):
+        super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
+        if not isinstance(step, (list, tuple)) or len(step) < 1:
+            raise ValueError("MultiFactorScheduler: step must be a non-empty list of integers")
+        cfg = dict(self._init_cfg, step=list(step), factor=factor)
+        self._make(cfg)
+
+
+class PolyScheduler(LRScheduler):
+    """final_lr + (base_lr - final_lr) * (1 - (n - warmup) / (max_update - warmup))^pwr."""
+    _type = "poly"
+
+    def __init__(self, max_update, base_lr=0.01, pwr=2, final_lr=0, warmup_steps=0,
+                 warmup_begin_lr=0, warmup_mode='linear'):
+        super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
+        cfg = dict(self._init_cfg, max_update=max_update, pwr=pwr, final_lr=final_lr)
+        self._make(cfg)
+
+
+class CosineScheduler(LRScheduler):
+    """final_lr + (base_lr - final_lr) * (1 + cos(pi * (n - warmup) / (max_update - warmup))) / 2."""
+    _type = "cosine"
+
+    def __init__(self, max_update, base_lr=0.01, final_lr=0, warmup_steps=0, warmup_begin_lr=0,
+                 warmup_mode='linear'):
+        super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
+        cfg = dict(self._init_cfg, max_update=max_update, final_lr=final_lr)
+        self._make(cfg)

@@ -1,0 +1,419 @@
+"""Optimizers (MXNet 1.x ``mxnet.optimizer``). The update rules, their states, the update
+counters and the learning-rate schedule all live in the core (libmx); these classes only carry
+hyperparameters and pass indices, weights and gradients."""
+import json
+import math
+import os
+import tempfile
+
+from ..base import check_call, ffi, lib, py_str, c_str
+from .. import lr_scheduler as _lrs
+
+__all__ = ["Optimizer", "SGD", "NAG", "Adam", "AdamW", "RMSProp", "AdaGrad", "AdaDelta", "Ftrl",
+           "Signum", "SignSGD", "LAMB", "Adamax", "Nadam", "FTML", "Updater", "get_updater",
+           "create", "register", "opt_registry"]
+
+_STATE_JSON = "__optimizer_state_json__"
+
+
+def _dumps(v):
+    return json.dumps(v, allow_nan=False)
+
+
+class Optimizer:
+    """Base class. Common arguments (MXNet 1.x): rescale_grad, param_idx2name, wd,
+    clip_gradient, learning_rate, lr_scheduler, sym (ignored), begin_num_update,
+    multi_precision, param_dict."""
+
+    opt_registry = {}
+    _core_name = None
+
+    def __init__(self, rescale_grad=1., param_idx2name=None, wd=0., clip_gradient=None,
+                 learning_rate=None, lr_scheduler=None, sym=None, begin_num_update=0,
+                 multi_precision=False, param_dict=None, **kwargs):
+        if self._core_name is None:
+            raise NotImplementedError("Optimizer is abstract; use mx.optimizer.create(name)")
+        hp = dict(kwargs)
+        hp.update(rescale_grad=rescale_grad, wd=wd, clip_gradient=clip_gradient,
+                  begin_num_update=begin_num_update, multi_precision=bool(multi_precision))
+        if learning_rate is not None:
+            hp["learning_rate"] = learning_rate
+        if lr_scheduler is not None:
+            if not isinstance(lr_scheduler, _lrs.LRScheduler):
+                raise TypeError("lr_scheduler must be an mx.lr_scheduler.LRScheduler, got %r"
+                                % (lr_scheduler,))
+            hp["lr_scheduler"] = lr_scheduler._config()
+        if param_idx2name is None:
+            param_idx2name = {}
+        if not isinstance(param_idx2name, dict):
+            raise TypeError("param_idx2name must be a dict of int -> str")
+        hp["param_idx2name"] = {str(int(k)): str(v) for k, v in param_idx2name.items()}
+        h = ffi.new("mx_optimizer_t *")
+        check_call(lib.mx_optimizer_new(c_str(self._core_name), c_str(_dumps(hp)), h))
+        d = self.__dict__
+        d["_handle"] = h[0]
+        d["_hp_keys"] = set(self._core_json()["hparams"])
+        d["idx2name"] = dict(param_idx2name)
+        d["lr_mult"] = {}
+        d["wd_mult"] = {}
+        d["param_dict"] = param_dict if param_dict else {}
+        d["sym_info"] = None
+        d["_lr_scheduler"] = lr_scheduler
+        if lr_scheduler is not None:
+            lr_scheduler._bind(self)
+        for i, p in d["param_dict"].items():
+            self._push_index(i, getattr(p, "name", None), getattr(p, "lr_mult", 1.0),
+                             getattr(p, "wd_mult", 1.0))
+        d["wd_mult"] = self._name_rule_wd()
+
+    # ------------------------------------------------------------------ core plumbing
+    def __del__(self):
+        h = self.__dict__.get("_handle")
+        if h is not None:
+            lib.mx_optimizer_free(h)
+            self.__dict__["_handle"] = None
+
+    def _core_json(self):
+        out = ffi.new("const char **")
+        check_call(lib.mx_optimizer_json(self._handle, out))
+        return json.loads(py_str(out[0]))
+
+    def _set_core(self, key, value):
+        check_call(lib.mx_optimizer_set(self._handle, c_str(key), c_str(_dumps(value))))
+
+    def _push_index(self, index, name, lr_mult, wd_mult):
+        check_call(lib.mx_optimizer_set_index(self._handle, int(index), c_str(name or ""),
+                                              float(lr_mult), float(wd_mult)))
+
+    def _name_rule_wd(self):
+        return {n: 0.0 for n in self.idx2name.values()
+                if not (n.endswith("_weight") or n.endswith("_gamma"))}
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        hp = self._core_json()["hparams"]
+        if name in hp:
+            return hp[name]
+        if name == "float_stable_eps" and "eps" in hp:
+            return hp["eps"]
+        raise AttributeError("%s has no attribute '%s'" % (type(self).__name__, name))
+
+    def __setattr__(self, name, value):
+        if name in ("learning_rate", "lr", "lr_scheduler", "num_update", "begin_num_update"):
+            object.__setattr__(self, name, value)  # properties below
+        elif name in self.__dict__.get("_hp_keys", ()) and name != "learning_rate":
+            self._set_core(name, value)
+        elif name == "float_stable_eps":
+            self._set_core("eps", value)
+        elif name == "idx2name":
+            self.__dict__["idx2name"] = dict(value)
+            self._set_core("idx2name", {str(int(k)): str(v) for k, v in value.items()})
+        else:
+            object.__setattr__(self, name, value)
+
+    # ------------------------------------------------------------------ MXNet API
+    @staticmethod
+    def register(klass):
+        """Register an optimizer class under its lowercase name."""
+        name = klass.__name__.lower()
+        Optimizer.opt_registry[name] = klass
+        return klass
+
+    @staticmethod
+    def create_optimizer(name, **kwargs):
+        if not isinstance(name, str):
+            raise TypeError("optimizer name must be a string, got %r" % (name,))
+        key = name.lower()
+        if key not in Optimizer.opt_registry:
+            raise ValueError("Cannot find optimizer %s (registered: %s)"
+                             % (name, ", ".join(sorted(Optimizer.opt_registry))))
+        return Optimizer.opt_registry[key](**kwargs)
+
+    @property
+    def learning_rate(self):
+        out = ffi.new("double *")
+        check_call(lib.mx_optimizer_learning_rate(self._handle, out))
+        return out[0]
+
+    @learning_rate.setter
+    def learning_rate(self, lr):
+        self.set_learning_rate(lr)
+
+    @property
+    def lr(self):
+        return self._core_json()["hparams"]["learning_rate"]
+
+    @lr.setter
+    def lr(self, value):
+        self.set_learning_rate(value)
+
+    def set_learning_rate(self, lr):
+        if self.lr_scheduler is not None:
+            raise UserWarning("LRScheduler of the optimizer has already been defined. Note that "
+                              "set_learning_rate can mutate the value of the learning rate of "
+                              "the optimizer only when the LRScheduler of the optimizer is "
+                              "undefined.")
+        self._set_core("learning_rate", lr)
+
+    @property
+    def lr_scheduler(self):
+        return self.__dict__.get("_lr_scheduler")
+
+    @lr_scheduler.setter
+    def lr_scheduler(self, sched):
+        old = self.__dict__.get("_lr_scheduler")
+        if old is not None and old is not sched:
+            old._unbind()
+        if sched is None:
+            self._set_core("lr_scheduler", None)
+        else:
+            if not isinstance(sched, _lrs.LRScheduler):
+                raise TypeError("lr_scheduler must be an mx.lr_scheduler.LRScheduler")
+            self._set_core("lr_scheduler", sched._config())
+            sched._bind(self)
+        self.__dict__["_lr_scheduler"] = sched
+
+    @property
+    def num_update(self):
+        return self._core_json()["num_update"]
+
+    @num_update.setter
+    def num_update(self, n):
+        self._set_core("num_update", int(n))
+
+    @property
+    def begin_num_update(self):
+        return self._core_json()["begin_num_update"]
+
+    @begin_num_update.setter
+    def begin_num_update(self, n):
+        self._set_core("begin_num_update", int(n))
+
+    @property
+    def _index_update_count(self):
+        return {int(k): v for k, v in self._core_json()["index_update_count"].items()}
+
+    def set_lr_mult(self, args_lr_mult):
+        """Learning-rate multipliers keyed by parameter index or name (replaces earlier ones)."""
+        self.__dict__["lr_mult"] = dict(args_lr_mult)
+        self._set_core("lr_mult", [[k if isinstance(k, str) else int(k), float(v)]
+                                   for k, v in args_lr_mult.items()])
+
+    def set_wd_mult(self, args_wd_mult):
+        """Weight-decay multipliers keyed by index or name. As in MXNet, parameters whose names
+        end neither in _weight nor _gamma get wd_mult 0 unless given here."""
+        d = self._name_rule_wd()
+        d.update(args_wd_mult)
+        self.__dict__["wd_mult"] = d
+        self._set_core("wd_mult", [[k if isinstance(k, str) else int(k), float(v)]
+                                   for k, v in args_wd_mult.items()])
+
+    def create_state(self, index, weight):
+        """States live in the core and are created on the first update; returns None."""
+        return None
+
+    def create_state_multi_precision(self, index, weight):
+        return None
+
+    def _sync_param_dict(self, indices):
+        pd = self.param_dict
+        if not pd:
+            return
+        for i in indices:
+            p = pd.get(i)
+            if p is not None:
+                self._push_index(i, getattr(p, "name", None), getattr(p, "lr_mult", 1.0),
+                                 getattr(p, "wd_mult", 1.0))
+
+    def update(self, index, weight, grad, state=None):
+        """Update weight(s) in place from grad(s); index may be an int or a list."""
+        if isinstance(index, (list, tuple)):
+            indices, weights, grads = list(index), list(weight), list(grad)
+        else:
+            indices, weights, grads = [index], [weight], [grad]
+        if not (len(indices) == len(weights) == len(grads)):
+            raise ValueError("update: %d indices, %d weights and %d gradients differ in number"
+                             % (len(indices), len(weights), len(grads)))
+        self._sync_param_dict(indices)
+        n = len(indices)
+        if n == 0:
+            return
+        check_call(lib.mx_optimizer_update(
+            self._handle, n, ffi.new("int[]", [int(i) for i in indices]),
+            ffi.new("mx_ndarray_t[]", [_handle_of(w, "weight") for w in weights]),
+            ffi.new("mx_ndarray_t[]", [_handle_of(g, "grad") for g in grads])))
+
+    def update_multi_precision(self, index, weight, grad, state=None):
+        self.update(index, weight, grad, state)
+
+    # ------------------------------------------------------------------ states
+    def _save_states_file(self, path):
+        check_call(lib.mx_optimizer_save_states(self._handle, c_str(os.fspath(path))))
+
+    def _load_states_file(self, path):
+        check_call(lib.mx_optimizer_load_states(self._handle, c_str(os.fspath(path))))
+
+    def _states_bytes(self):
+        fd, path = tempfile.mkstemp(suffix=".states")
+        os.close(fd)
+        try:
+            self._save_states_file(path)
+            with open(path, "rb") as f:
+                return f.read()
+        finally:
+            os.unlink(path)
+
+    def _load_states_bytes(self, data):
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError("optimizer states must be bytes (from Updater.get_states), got %s"
+                            % type(data).__name__)
+        fd, path = tempfile.mkstemp(suffix=".states")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(bytes(data))
+            self._load_states_file(path)
+        finally:
+            os.unlink(path)
+
+    def export_states(self):
+        """(dict "<index>:<state>" -> NDArray, JSON dict) of the core states."""
+        from ..ndarray.ndarray import _wrap
+        n = ffi.new("int *")
+        names = ffi.new("const char ***")
+        arrs = ffi.new("mx_ndarray_t **")
+        js = ffi.new("const char **")
+        check_call(lib.mx_optimizer_export_states(self._handle, n, names, arrs, js))
+        out = {py_str(names[0][i]): _wrap(arrs[0][i]) for i in range(n[0])}
+        return out, json.loads(py_str(js[0]))
+
+    def __repr__(self):
+        return "%s(%s)" % (type(self).__name__, json.dumps(self._core_json()["hparams"]))
+
+
+def _handle_of(a, what):
+    h = getattr(a, "handle", None)
+    if h is None:
+        raise TypeError("%s must be an mx.nd.NDArray, got %s" % (what, type(a).__name__))
+    return h
+
+
+register = Optimizer.register
+create = Optimizer.create_optimizer
+opt_registry = Optimizer.opt_registry
+
+
+def _make_class(cls_name, core, signature, doc):
+    """A subclass whose __init__ takes MXNet's keyword arguments (with MXNet's defaults) and
+    passes them to the core."""
+    def __init__(self, *args, **kwargs):
+        if len(args) > len(signature):
+            raise TypeError("%s takes at most %d positional arguments" % (cls_name, len(signature)))
+        own = {}
+        for (k, default), v in zip(signature, args):
+            if k in kwargs:
+                raise TypeError("%s got multiple values for argument '%s'" % (cls_name, k))
+            own[k] = v
+        for k, default in signature:
+            if k not in own:
+                if k in kwargs:
+                    own[k] = kwargs.pop(k)
+                elif default is not _NODEFAULT:
+                    own[k] = default
+        own.update(kwargs)
+        Optimizer.__init__(self, **own)
+    cls = type(cls_name, (Optimizer,), {"__init__": __init__, "_core_name": core, "__doc__": doc})
+    return register(cls)
+
+
+_NODEFAULT = object()
+
+SGD = _make_class("SGD", "sgd", [("momentum", 0.0), ("lazy_update", True)],
+                  "SGD with optional momentum: mom = momentum*mom - lr*(clip(rescale*g) + wd*w); "
+                  "w += mom.")
+NAG = _make_class("NAG", "nag", [("momentum", 0.0)], "Nesterov accelerated SGD.")
+Adam = _make_class("Adam", "adam", [("learning_rate", 0.001), ("beta1", 0.9), ("beta2", 0.999),
+                                    ("epsilon", 1e-8), ("lazy_update", True)],
+                   "Adam; bias correction folded into the learning rate as in MXNet.")
+AdamW = _make_class("AdamW", "adamw", [("learning_rate", 0.001), ("beta1", 0.9),
+                                       ("beta2", 0.999), ("epsilon", 1e-6),
+                                       ("correct_bias", True)],
+                    "AdamW (decoupled weight decay): w -= lr*(m_hat/(sqrt(v_hat)+eps) + wd*w).")
+RMSProp = _make_class("RMSProp", "rmsprop", [("learning_rate", 0.001), ("gamma1", 0.9),
+                                             ("gamma2", 0.9), ("epsilon", 1e-8),
+                                             ("centered", False), ("clip_weights", None)],
+                      "RMSProp (Tieleman & Hinton), centered=True: Graves' variant.")
+AdaGrad = _make_class("AdaGrad", "adagrad", [("eps", 1e-7)], "AdaGrad.")
+AdaDelta = _make_class("AdaDelta", "adadelta", [("rho", 0.90), ("epsilon", 1e-5)],
+                       "AdaDelta (ignores learning_rate, as MXNet's).")
+Ftrl = _make_class("Ftrl", "ftrl", [("lamda1", 0.01), ("learning_rate", 0.1), ("beta", 1)],
+                   "FTRL-Proximal.")
+Signum = _make_class("Signum", "signum", [("learning_rate", 0.01), ("momentum", 0.9),
+                                          ("wd_lh", 0.0)], "Signum (signSGD with momentum).")
+SignSGD = _make_class("SignSGD", "signsgd", [("learning_rate", 0.01)],
+                      "signSGD (Signum without momentum).")
+LAMB = _make_class("LAMB", "lamb", [("learning_rate", 0.001), ("beta1", 0.9), ("beta2", 0.999),
+                                    ("epsilon", 1e-6), ("lower_bound", None),
+                                    ("upper_bound", None), ("bias_correction", True)],
+                   "LAMB (layer-wise adaptive moments).")
+Adamax = _make_class("Adamax", "adamax", [("learning_rate", 0.002), ("beta1", 0.9),
+                                          ("beta2", 0.999)], "AdaMax (Adam with infinity norm).")
+Nadam = _make_class("Nadam", "nadam", [("learning_rate", 0.001), ("beta1", 0.9),
+                                       ("beta2", 0.999), ("epsilon", 1e-8),
+                                       ("schedule_decay", 0.004)], "Nesterov Adam.")
+FTML = _make_class("FTML", "ftml", [("beta1", 0.6), ("beta2", 0.999), ("epsilon", 1e-8)],
+                   "Follow the Moving Leader.")
+ccSGD = SGD  # MXNet's deprecated alias
+
+
+class Updater:
+    """updater(index, grad, weight) as MXNet's: index/grad/weight may be lists (as Module and
+    gluon.Trainer call it). States live in the optimizer's core."""
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+        self.states = {}
+        self.states_synced = {}
+        self.aggregate_updates = False
+
+    def __call__(self, index, grad, weight):
+        if isinstance(index, (list, tuple)):
+            indices, grads, weights = list(index), list(grad), list(weight)
+        else:
+            indices, grads, weights = [index], [grad], [weight]
+        for i in indices:
+            if i not in self.states:
+                self.states[i] = None
+                self.states_synced[i] = True
+        self.optimizer.update_multi_precision(indices, weights, grads, None)
+
+    def sync_state_context(self, state, context):
+        return state
+
+    def set_states(self, states):
+        """Restore states from the bytes of get_states() (an MX optimizer state file)."""
+        self.optimizer._load_states_bytes(states)
+        _, js = self.optimizer.export_states()
+        self.states = {int(k): None for k in js.get("state_names", {})}
+        self.states_synced = {k: True for k in self.states}
+
+    def get_states(self, dump_optimizer=False):
+        """The states as bytes of an MX optimizer state file (an NDArray container holding
+        "<index>:<state>" arrays and the optimizer JSON: name, hyperparameters, counters,
+        scheduler). The optimizer configuration is always included, so dump_optimizer is only
+        accepted for compatibility."""
+        return self.optimizer._states_bytes()
+
+    def save(self, fname):
+        self.optimizer._save_states_file(fname)
+
+    def load(self, fname):
+        self.optimizer._load_states_file(fname)
+        _, js = self.optimizer.export_states()
+        self.states = {int(k): None for k in js.get("state_names", {})}
+        self.states_synced = {k: True for k in self.states}
+
+
+def get_updater(optimizer):
+    """An Updater for the optimizer."""
+    return Updater(optimizer)
