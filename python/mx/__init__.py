@@ -11,5 +11,13 @@ from . import symbol as sym  # noqa: F401
 from . import initializer  # noqa: F401
 from . import initializer as init  # noqa: F401
 from . import metric  # noqa: F401
+from . import random  # noqa: F401
+from . import optimizer  # noqa: F401
+from . import lr_scheduler  # noqa: F401
+from . import io  # noqa: F401
+from . import model  # noqa: F401
+from . import callback  # noqa: F401
+from . import module  # noqa: F401
+from . import module as mod  # noqa: F401
 
 __version__ = _version()

@@ -1,0 +1,97 @@
+"""Run the benchmarks side by side: MX, PyTorch (CPU) and Apache MXNet 1.9.1, alternating
+frameworks round by round in one time window and reporting medians and ratios.
+
+    python benchmarks/run_all.py [--rounds 5] [--only dispatch,matmul,mlp] [--json out.json]
+
+PyTorch comes from this Python (pip install torch==2.13.0); MXNet 1.9.1 from the Python named by
+$MXNET_PYTHON, else .venv-mxnet/bin/python or /opt/mxnet-venv/bin/python (create one with
+`python -m venv .venv-mxnet && .venv-mxnet/bin/pip install mxnet==1.9.1 numpy==1.23.5`).
+A framework that is not installed is reported as missing, never silently dropped.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+# bench -> (frameworks, higher_is_better, reference framework for "ratio")
+BENCHES = {
+    "dispatch": (["mx", "torch", "mxnet"], False),
+    "matmul": (["mx", "blas", "torch", "mxnet"], True),
+    "mlp": (["mx", "torch", "mxnet"], True),
+}
+
+
+def mxnet_python():
+    for cand in [os.environ.get("MXNET_PYTHON"), os.path.join(ROOT, ".venv-mxnet", "bin", "python"),
+                 "/opt/mxnet-venv/bin/python"]:
+        if cand and os.path.exists(cand):
+            return cand
+    return None
+
+
+def python_for(fw):
+    if fw == "mxnet":
+        return mxnet_python()
+    if fw == "torch":
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            return None
+    return sys.executable
+
+
+def run_one(fw, bench):
+    py = python_for(fw)
+    if py is None:
+        return None
+    env = dict(os.environ)
+    env.setdefault("OMP_NUM_THREADS", str(os.cpu_count()))
+    r = subprocess.run([py, os.path.join(HERE, "workers.py"), fw, bench], capture_output=True, text=True,
+                       env=env, timeout=600)
+    if r.returncode != 0:
+        print("  %s/%s failed: %s" % (fw, bench, r.stderr.strip().splitlines()[-1:] or r.returncode))
+        return None
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--only", default=",".join(BENCHES))
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    results = {}
+    for bench in args.only.split(","):
+        fws, higher = BENCHES[bench]
+        samples = {fw: [] for fw in fws}
+        unit = ""
+        for _ in range(args.rounds):
+            for fw in fws:  # alternate frameworks inside each round
+                r = run_one(fw, bench)
+                if r:
+                    samples[fw].append(r["value"])
+                    unit = r["unit"]
+        med = {fw: statistics.median(v) for fw, v in samples.items() if v}
+        results[bench] = {"unit": unit, "median": med, "samples": samples, "higher_is_better": higher}
+        print("\n%s (%s, median of %d, %s is better)" % (bench, unit, args.rounds, "higher" if higher else "lower"))
+        for fw in fws:
+            if fw not in med:
+                print("  %-6s missing (not installed or failed)" % fw)
+                continue
+            ratio = ""
+            if "mx" in med and fw != "mx":
+                r = med["mx"] / med[fw] if higher else med[fw] / med["mx"]
+                ratio = "   MX is %.2fx %s" % (r, "of it" if higher else "faster" if r >= 1 else "(slower)")
+            print("  %-6s %10.2f%s" % (fw, med[fw], ratio))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

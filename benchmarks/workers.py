@@ -1,0 +1,193 @@
+"""Benchmark bodies for each framework, run in a subprocess:
+
+    python workers.py FRAMEWORK BENCH [args...]   -> prints one JSON line {"value": ..., "unit": ...}
+
+FRAMEWORK is mx, torch or mxnet (Apache MXNet 1.9.1, run from its own venv). Each call measures
+once; run_all.py alternates frameworks and takes medians, since this host's speed drifts by up
+to 20 % from one minute to the next.
+"""
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _timeit(fn, min_time=0.5, min_iters=5):
+    fn()  # warm-up
+    n = 0
+    t0 = time.perf_counter()
+    while True:
+        fn()
+        n += 1
+        dt = time.perf_counter() - t0
+        if dt >= min_time and n >= min_iters:
+            return dt / n
+
+
+def _timeit_batch(fn, inner, min_time=0.5):
+    """For tiny calls: time `inner` calls per sample to keep loop overhead out."""
+    fn()
+    best = []
+    t_end = time.perf_counter() + min_time
+    while time.perf_counter() < t_end or len(best) < 3:
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        best.append((time.perf_counter() - t0) / inner)
+    return float(np.median(best))
+
+
+# ---------------------------------------------------------------- MX
+def mx_setup():
+    sys.path.insert(0, os.path.join(HERE, "..", "python"))
+    import mx
+    return mx
+
+
+def mx_dispatch():
+    mx = mx_setup()
+    a = mx.nd.array([1.0])
+    b = mx.nd.array([2.0])
+    return _timeit_batch(lambda: a + b, 2000) * 1e6, "us"
+
+
+def mx_matmul(n=1024):
+    mx = mx_setup()
+    a = mx.nd.array(np.random.rand(n, n).astype(np.float32))
+    b = mx.nd.array(np.random.rand(n, n).astype(np.float32))
+    t = _timeit(lambda: mx.nd.dot(a, b).wait_to_read())
+    return 2 * n ** 3 / t / 1e9, "GFLOP/s"
+
+
+def mx_mlp(batch=128, steps=60):
+    mx = mx_setup()
+    mx.random.seed(0)
+    rng = np.random.RandomState(0)
+    x = mx.nd.array(rng.rand(batch, 784).astype(np.float32))
+    y = mx.nd.array(rng.randint(0, 10, batch).astype(np.float32))
+    shapes = [("w1", (512, 784)), ("b1", (512,)), ("w2", (512, 512)), ("b2", (512,)), ("w3", (10, 512)),
+              ("b3", (10,))]
+    p = {k: mx.nd.array(rng.normal(0, 0.05, s).astype(np.float32)) for k, s in shapes}
+    names = [k for k, _ in shapes]
+    for v in p.values():
+        v.attach_grad()
+    opt = mx.optimizer.create("sgd", learning_rate=0.01, momentum=0.9, rescale_grad=1.0 / batch)
+    upd = mx.optimizer.get_updater(opt)
+    idx = list(range(len(names)))
+
+    def step():
+        with mx.autograd.record():
+            h = mx.nd.relu(mx.nd.FullyConnected(x, p["w1"], p["b1"], num_hidden=512))
+            h = mx.nd.relu(mx.nd.FullyConnected(h, p["w2"], p["b2"], num_hidden=512))
+            o = mx.nd.FullyConnected(h, p["w3"], p["b3"], num_hidden=10)
+            loss = -mx.nd.pick(mx.nd.log_softmax(o), y)
+        loss.backward()
+        upd(idx, [p[k].grad for k in names], [p[k] for k in names])
+        mx.nd.waitall()
+
+    t = _timeit(step, min_time=1.0)
+    return batch / t, "samples/s"
+
+
+# ---------------------------------------------------------------- PyTorch
+def torch_dispatch():
+    import torch
+    torch.set_grad_enabled(False)
+    a = torch.tensor([1.0])
+    b = torch.tensor([2.0])
+    return _timeit_batch(lambda: a + b, 2000) * 1e6, "us"
+
+
+def torch_matmul(n=1024):
+    import torch
+    a = torch.rand(n, n)
+    b = torch.rand(n, n)
+    t = _timeit(lambda: torch.mm(a, b))
+    return 2 * n ** 3 / t / 1e9, "GFLOP/s"
+
+
+def torch_mlp(batch=128):
+    import torch
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512),
+                              torch.nn.ReLU(), torch.nn.Linear(512, 10))
+    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+    x = torch.rand(batch, 784)
+    y = torch.randint(0, 10, (batch,))
+    lossf = torch.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss = lossf(net(x), y)
+        loss.backward()
+        opt.step()
+
+    t = _timeit(step, min_time=1.0)
+    return batch / t, "samples/s"
+
+
+# ---------------------------------------------------------------- Apache MXNet 1.9.1
+def mxnet_dispatch():
+    import mxnet
+    a = mxnet.nd.array([1.0])
+    b = mxnet.nd.array([2.0])
+    return _timeit_batch(lambda: a + b, 500) * 1e6, "us"
+
+
+def mxnet_matmul(n=1024):
+    import mxnet
+    a = mxnet.nd.array(np.random.rand(n, n).astype(np.float32))
+    b = mxnet.nd.array(np.random.rand(n, n).astype(np.float32))
+    t = _timeit(lambda: mxnet.nd.dot(a, b).wait_to_read())
+    return 2 * n ** 3 / t / 1e9, "GFLOP/s"
+
+
+def mxnet_mlp(batch=128):
+    import mxnet as mx
+    from mxnet import autograd, gluon
+    net = gluon.nn.HybridSequential()
+    net.add(gluon.nn.Dense(512, activation="relu"), gluon.nn.Dense(512, activation="relu"), gluon.nn.Dense(10))
+    net.initialize(mx.init.Xavier())
+    net.hybridize()
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.01, "momentum": 0.9})
+    lossf = gluon.loss.SoftmaxCrossEntropyLoss()
+    x = mx.nd.array(np.random.rand(batch, 784).astype(np.float32))
+    y = mx.nd.array(np.random.randint(0, 10, batch).astype(np.float32))
+
+    def step():
+        with autograd.record():
+            loss = lossf(net(x), y)
+        loss.backward()
+        trainer.step(batch)
+        mx.nd.waitall()
+
+    t = _timeit(step, min_time=1.0)
+    return batch / t, "samples/s"
+
+
+# ---------------------------------------------------------------- the BLAS itself
+def blas_matmul(n=1024):
+    """sgemm of the scipy-openblas32 library that libmx links, called directly (ctypes)."""
+    import ctypes
+    import scipy_openblas32 as sob
+    lib = ctypes.CDLL(os.path.join(sob.get_lib_dir(), "libscipy_openblas.so"))
+    f = lib.scipy_cblas_sgemm
+    a = np.random.rand(n, n).astype(np.float32)
+    b = np.random.rand(n, n).astype(np.float32)
+    c = np.empty((n, n), np.float32)
+    P = ctypes.c_void_p
+    f.argtypes = [ctypes.c_int] * 6 + [ctypes.c_float, P, ctypes.c_int, P, ctypes.c_int, ctypes.c_float, P,
+                                       ctypes.c_int]
+    args = (101, 111, 111, n, n, n, 1.0, a.ctypes.data, n, b.ctypes.data, n, 0.0, c.ctypes.data, n)
+    t = _timeit(lambda: f(*args))
+    return 2 * n ** 3 / t / 1e9, "GFLOP/s"
+
+
+if __name__ == "__main__":
+    fw, bench = sys.argv[1], sys.argv[2]
+    value, unit = globals()["%s_%s" % (fw, bench)]()
+    print(json.dumps({"framework": fw, "bench": bench, "value": value, "unit": unit}))

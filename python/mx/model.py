@@ -1,0 +1,41 @@
+"""Checkpoints in MXNet's layout: prefix-symbol.json + prefix-%04d.params (arg:/aux: names)."""
+from collections import namedtuple
+
+from . import ndarray as nd
+from . import symbol as sym
+
+BatchEndParam = namedtuple("BatchEndParams", ["epoch", "nbatch", "eval_metric", "locals"])
+
+
+def save_checkpoint(prefix, epoch, symbol, arg_params, aux_params, remove_amp_cast=True):
+    """Write prefix-symbol.json (when symbol is given) and prefix-%04d.params."""
+    if symbol is not None:
+        symbol.save("%s-symbol.json" % prefix)
+    save_dict = {"arg:%s" % k: v.as_in_context(v.context) for k, v in (arg_params or {}).items()}
+    save_dict.update({"aux:%s" % k: v for k, v in (aux_params or {}).items()})
+    nd.save("%s-%04d.params" % (prefix, epoch), save_dict)
+
+
+def load_params(prefix, epoch):
+    """(arg_params, aux_params) from prefix-%04d.params."""
+    fname = "%s-%04d.params" % (prefix, epoch)
+    loaded = nd.load(fname)
+    if not isinstance(loaded, dict):
+        raise ValueError("%s holds an unnamed list of arrays, not a checkpoint with arg:/aux: names" % fname)
+    arg_params, aux_params = {}, {}
+    for k, v in loaded.items():
+        tp, _, name = k.partition(":")
+        if tp == "arg" and name:
+            arg_params[name] = v
+        elif tp == "aux" and name:
+            aux_params[name] = v
+        else:
+            raise ValueError("%s: key %r is neither 'arg:<name>' nor 'aux:<name>'" % (fname, k))
+    return arg_params, aux_params
+
+
+def load_checkpoint(prefix, epoch):
+    """(symbol, arg_params, aux_params) of a checkpoint written by MX or Apache MXNet."""
+    symbol = sym.load("%s-symbol.json" % prefix)
+    arg_params, aux_params = load_params(prefix, epoch)
+    return symbol, arg_params, aux_params

@@ -1,0 +1,143 @@
+"""BaseModule: the training loop (fit), evaluation (score) and prediction shared by modules."""
+import logging
+import sys
+import time
+
+from ..model import BatchEndParam
+
+
+def _as_list(obj):
+    if obj is None:
+        return []
+    return list(obj) if isinstance(obj, (list, tuple)) else [obj]
+
+
+def _interactive():
+    return getattr(sys.stdout, "isatty", lambda: False)() or "ipykernel" in sys.modules
+
+
+class BaseModule:
+    def __init__(self, logger=logging):
+        self.logger = logger
+        self.binded = False
+        self.for_training = False
+        self.inputs_need_grad = False
+        self.params_initialized = False
+        self.optimizer_initialized = False
+        self._symbol = None
+
+    @property
+    def symbol(self):
+        return self._symbol
+
+    def forward_backward(self, data_batch):
+        self.forward(data_batch, is_train=True)
+        self.backward()
+
+    # ------------------------------------------------------------------ evaluation
+    def score(self, eval_data, eval_metric, num_batch=None, batch_end_callback=None, score_end_callback=None,
+              reset=True, epoch=0, sparse_row_id_fn=None):
+        """Run the model over eval_data and return eval_metric.get_name_value()."""
+        from .. import metric as _metric
+        if not (self.binded and self.params_initialized):
+            raise RuntimeError("score: bind the module and initialise its parameters first")
+        if reset:
+            eval_data.reset()
+        if not isinstance(eval_metric, _metric.EvalMetric):
+            eval_metric = _metric.create(eval_metric)
+        eval_metric.reset()
+        nbatch = 0
+        for nbatch, batch in enumerate(eval_data):
+            if num_batch is not None and nbatch == num_batch:
+                break
+            self.forward(batch, is_train=False)
+            self.update_metric(eval_metric, batch.label, pad=batch.pad)
+            for cb in _as_list(batch_end_callback):
+                cb(BatchEndParam(epoch=epoch, nbatch=nbatch, eval_metric=eval_metric, locals=locals()))
+        for cb in _as_list(score_end_callback):
+            cb(BatchEndParam(epoch=epoch, nbatch=nbatch, eval_metric=eval_metric, locals=locals()))
+        return eval_metric.get_name_value()
+
+    def iter_predict(self, eval_data, num_batch=None, reset=True, sparse_row_id_fn=None):
+        """Yield (outputs without padding, batch index, batch)."""
+        if not (self.binded and self.params_initialized):
+            raise RuntimeError("iter_predict: bind the module and initialise its parameters first")
+        if reset:
+            eval_data.reset()
+        for nbatch, batch in enumerate(eval_data):
+            if num_batch is not None and nbatch == num_batch:
+                break
+            self.forward(batch, is_train=False)
+            pad = batch.pad or 0
+            outputs = [out[0:out.shape[0] - pad].copy() for out in self.get_outputs()]
+            yield outputs, nbatch, batch
+
+    def predict(self, eval_data, num_batch=None, merge_batches=True, reset=True, always_output_list=False,
+                sparse_row_id_fn=None):
+        """Outputs over a whole iterator (padding removed), merged along the batch axis."""
+        from .. import ndarray as nd
+        if isinstance(eval_data, nd.NDArray) or hasattr(eval_data, "shape"):
+            from ..io import NDArrayIter
+            eval_data = NDArrayIter(eval_data, batch_size=min(len(eval_data), 128))
+        outs = [o for o, _, _ in self.iter_predict(eval_data, num_batch=num_batch, reset=reset)]
+        if not outs:
+            return []
+        if not merge_batches:
+            return outs
+        merged = []
+        for i in range(len(outs[0])):
+            parts = [o[i] for o in outs]
+            merged.append(parts[0] if len(parts) == 1 else nd.concat(*parts, dim=0))
+        if len(merged) == 1 and not always_output_list:
+            return merged[0]
+        return merged
+
+    # ------------------------------------------------------------------ training
+    def fit(self, train_data, eval_data=None, eval_metric="acc", epoch_end_callback=None,
+            batch_end_callback=None, kvstore="local", optimizer="sgd", optimizer_params=(("learning_rate", 0.01),),
+            eval_end_callback=None, eval_batch_end_callback=None, initializer=None, arg_params=None,
+            aux_params=None, allow_missing=False, force_rebind=False, force_init=False, begin_epoch=0,
+            num_epoch=None, validation_metric=None, monitor=None, sparse_row_id_fn=None):
+        """Train for num_epoch epochs (MXNet's Module.fit). Shows a progress bar in a terminal or
+        notebook when no batch_end_callback is given."""
+        from .. import metric as _metric
+        from .. import initializer as _init
+        from ..callback import ProgressBar
+        if num_epoch is None:
+            raise ValueError("fit: num_epoch must be given")
+        self.bind(data_shapes=train_data.provide_data, label_shapes=train_data.provide_label, for_training=True,
+                  force_rebind=force_rebind)
+        self.init_params(initializer=initializer if initializer is not None else _init.Uniform(0.01),
+                         arg_params=arg_params, aux_params=aux_params, allow_missing=allow_missing,
+                         force_init=force_init)
+        self.init_optimizer(kvstore=kvstore, optimizer=optimizer, optimizer_params=optimizer_params)
+        if validation_metric is None:
+            validation_metric = eval_metric
+        if not isinstance(eval_metric, _metric.EvalMetric):
+            eval_metric = _metric.create(eval_metric)
+        if batch_end_callback is None and _interactive():
+            n = getattr(train_data, "num_data", None)
+            if n and train_data.batch_size:
+                batch_end_callback = ProgressBar((n + train_data.batch_size - 1) // train_data.batch_size)
+        for epoch in range(begin_epoch, num_epoch):
+            tic = time.time()
+            eval_metric.reset()
+            nbatch = 0
+            train_data.reset()
+            for nbatch, batch in enumerate(train_data):
+                self.forward_backward(batch)
+                self.update()
+                self.update_metric(eval_metric, batch.label, pad=batch.pad)
+                for cb in _as_list(batch_end_callback):
+                    cb(BatchEndParam(epoch=epoch, nbatch=nbatch, eval_metric=eval_metric, locals=locals()))
+            for name, val in eval_metric.get_name_value():
+                self.logger.info("Epoch[%d] Train-%s=%f", epoch, name, val)
+            self.logger.info("Epoch[%d] Time cost=%.3f", epoch, time.time() - tic)
+            arg_params, aux_params = self.get_params()
+            for cb in _as_list(epoch_end_callback):
+                cb(epoch, self.symbol, arg_params, aux_params)
+            if eval_data is not None:
+                res = self.score(eval_data, validation_metric, score_end_callback=eval_end_callback,
+                                 batch_end_callback=eval_batch_end_callback, epoch=epoch)
+                for name, val in res:
+                    self.logger.info("Epoch[%d] Validation-%s=%f", epoch, name, val)

@@ -1,0 +1,281 @@
+"""Module: a symbol bound to one device, with parameters, an optimizer and a metric."""
+import logging
+import os
+
+import numpy as np
+
+from .. import ndarray as nd
+from ..context import Context, cpu
+from ..io import DataDesc
+from .base_module import BaseModule, _as_list
+
+
+def _descs(shapes):
+    out = []
+    for s in shapes or []:
+        if isinstance(s, DataDesc):
+            out.append(s)
+        else:
+            name, shape = s
+            out.append(DataDesc(name, shape))
+    return out
+
+
+class Module(BaseModule):
+    def __init__(self, symbol, data_names=("data",), label_names=("softmax_label",), logger=logging,
+                 context=None, work_load_list=None, fixed_param_names=None, state_names=None, group2ctxs=None,
+                 compression_params=None):
+        super().__init__(logger=logger)
+        if isinstance(context, (list, tuple)):
+            if len(context) != 1:
+                raise ValueError("Module: MX binds one device per module; got %d contexts" % len(context))
+            context = context[0]
+        self._context = Context(context) if context is not None else cpu()
+        self._symbol = symbol
+        args = symbol.list_arguments()
+        self._data_names = list(data_names or [])
+        self._label_names = [n for n in (label_names or []) if n in args]
+        for n in self._data_names:
+            if n not in args:
+                raise ValueError("Module: data name %r is not an input of the symbol (inputs: %s)" % (n, args))
+        self._state_names = list(state_names or [])
+        self._fixed_param_names = list(fixed_param_names or [])
+        inputs = set(self._data_names + self._label_names + self._state_names)
+        self._param_names = [n for n in args if n not in inputs]
+        for n in self._fixed_param_names:
+            if n not in self._param_names:
+                raise ValueError("Module: fixed parameter %r is not a parameter of the symbol" % n)
+        self._aux_names = symbol.list_auxiliary_states()
+        self._output_names = symbol.list_outputs()
+        self._arg_params = None
+        self._aux_params = None
+        self._exec = None
+        self._optimizer = None
+        self._updater = None
+        self._preload_opt_states = None
+        self._data_shapes = self._label_shapes = None
+
+    # ------------------------------------------------------------------ properties
+    data_names = property(lambda self: self._data_names)
+    label_names = property(lambda self: self._label_names)
+    output_names = property(lambda self: self._output_names)
+    data_shapes = property(lambda self: self._data_shapes)
+    label_shapes = property(lambda self: self._label_shapes)
+
+    @property
+    def output_shapes(self):
+        shapes = {d.name: d.shape for d in (self._data_shapes or []) + (self._label_shapes or [])}
+        _, out, _ = self._symbol.infer_shape(**shapes)
+        return list(zip(self._output_names, out))
+
+    # ------------------------------------------------------------------ checkpoints
+    @staticmethod
+    def load(prefix, epoch, load_optimizer_states=False, **kwargs):
+        from ..model import load_checkpoint
+        sym, args, auxs = load_checkpoint(prefix, epoch)
+        mod = Module(symbol=sym, **kwargs)
+        mod._arg_params, mod._aux_params = args, auxs
+        mod.params_initialized = True
+        if load_optimizer_states:
+            mod._preload_opt_states = "%s-%04d.states" % (prefix, epoch)
+        return mod
+
+    def save_checkpoint(self, prefix, epoch, save_optimizer_states=False, remove_amp_cast=True):
+        from ..model import save_checkpoint
+        arg, aux = self.get_params()
+        save_checkpoint(prefix, epoch, self._symbol, arg, aux)
+        if save_optimizer_states:
+            self.save_optimizer_states("%s-%04d.states" % (prefix, epoch))
+
+    def save_optimizer_states(self, fname):
+        if not self.optimizer_initialized:
+            raise RuntimeError("save_optimizer_states: call init_optimizer first")
+        self._updater.save(fname)
+
+    def load_optimizer_states(self, fname):
+        if not self.optimizer_initialized:
+            raise RuntimeError("load_optimizer_states: call init_optimizer first")
+        if not os.path.exists(fname):
+            raise FileNotFoundError("optimizer state file '%s' does not exist" % fname)
+        self._updater.load(fname)
+
+    # ------------------------------------------------------------------ binding
+    def bind(self, data_shapes, label_shapes=None, for_training=True, inputs_need_grad=False, force_rebind=False,
+             shared_module=None, grad_req="write"):
+        if self.binded and not force_rebind:
+            self.logger.warning("Already bound, ignoring bind()")
+            return
+        self.for_training, self.inputs_need_grad = for_training, inputs_need_grad
+        self._data_shapes = _descs(data_shapes)
+        self._label_shapes = [d for d in _descs(label_shapes) if d.name in self._label_names]
+        shapes = {d.name: d.shape for d in self._data_shapes + self._label_shapes}
+        types = {d.name: getattr(d, "dtype", np.float32) for d in self._data_shapes + self._label_shapes}
+        reqs = {}
+        for n in self._symbol.list_arguments():
+            if n in self._param_names:
+                reqs[n] = grad_req if (for_training and n not in self._fixed_param_names) else "null"
+            else:
+                reqs[n] = "write" if (inputs_need_grad and n in self._data_names) else "null"
+        self._exec = self._symbol.simple_bind(self._context, grad_req=reqs, type_dict=types, **shapes)
+        self.binded = True
+        if self.params_initialized and self._arg_params is not None:
+            self._exec.copy_params_from(self._arg_params, self._aux_params, allow_extra_params=True)
+
+    def _reshape_to(self, batch):
+        shapes = {}
+        for d, a in zip(self._data_names, batch.data):
+            shapes[d] = a.shape
+        for l, a in zip(self._label_names, batch.label or []):
+            shapes[l] = a.shape
+        bound = self._exec.arg_dict
+        if any(bound[k].shape != tuple(v) for k, v in shapes.items()):
+            self._exec = self._exec.reshape(**shapes)
+
+    # ------------------------------------------------------------------ parameters
+    def init_params(self, initializer=None, arg_params=None, aux_params=None, allow_missing=False, force_init=False,
+                    allow_extra=False):
+        from .. import initializer as _init
+        if self.params_initialized and not force_init:
+            if self.binded and self._arg_params is not None:
+                self._exec.copy_params_from(self._arg_params, self._aux_params, allow_extra_params=True)
+            return
+        if not self.binded:
+            raise RuntimeError("init_params: call bind() first")
+        if initializer is None:
+            initializer = _init.Uniform(0.01)
+        arg_dict, aux_dict = self._exec.arg_dict, self._exec.aux_dict
+        attrs = self._symbol.attr_dict()
+
+        def fill(name, arr, given, kind):
+            if given is not None and name in given:
+                src = given[name]
+                if tuple(src.shape) != tuple(arr.shape):
+                    raise ValueError("init_params: %s '%s' has shape %s in the given parameters but the network "
+                                     "needs %s" % (kind, name, tuple(src.shape), tuple(arr.shape)))
+                src.copyto(arr)
+            elif given is not None and not allow_missing:
+                raise RuntimeError("init_params: %s '%s' is missing from the given parameters (pass "
+                                   "allow_missing=True to initialise it)" % (kind, name))
+            else:
+                initializer(_init.InitDesc(name, attrs.get(name, {})), arr)
+
+        for name in self._param_names:
+            fill(name, arg_dict[name], arg_params, "parameter")
+        for name in self._aux_names:
+            fill(name, aux_dict[name], aux_params, "auxiliary state")
+        if not allow_extra:
+            for given, names, kind in ((arg_params, self._param_names, "parameter"),
+                                       (aux_params, self._aux_names, "auxiliary state")):
+                extra = sorted(set(given or {}) - set(names))
+                if extra and given is not None:
+                    self.logger.warning("init_params: ignoring %s(s) not in the network: %s", kind, extra)
+        self.params_initialized = True
+        self._arg_params = {n: arg_dict[n] for n in self._param_names}
+        self._aux_params = {n: aux_dict[n] for n in self._aux_names}
+
+    def set_params(self, arg_params, aux_params, allow_missing=False, force_init=True, allow_extra=False):
+        self.init_params(initializer=None, arg_params=arg_params, aux_params=aux_params,
+                         allow_missing=allow_missing, force_init=force_init, allow_extra=allow_extra)
+
+    def get_params(self):
+        if not self.params_initialized:
+            raise RuntimeError("get_params: parameters are not initialised")
+        if self.binded:
+            arg_dict, aux_dict = self._exec.arg_dict, self._exec.aux_dict
+            return ({n: arg_dict[n].copy() for n in self._param_names},
+                    {n: aux_dict[n].copy() for n in self._aux_names})
+        return ({k: v.copy() for k, v in self._arg_params.items()},
+                {k: v.copy() for k, v in (self._aux_params or {}).items()})
+
+    # ------------------------------------------------------------------ optimizer
+    def init_optimizer(self, kvstore="local", optimizer="sgd", optimizer_params=(("learning_rate", 0.01),),
+                       force_init=False):
+        from .. import optimizer as opt
+        if self.optimizer_initialized and not force_init:
+            self.logger.warning("optimizer already initialized, ignoring init_optimizer()")
+            return
+        if not (self.binded and self.params_initialized):
+            raise RuntimeError("init_optimizer: bind the module and initialise its parameters first")
+        if kvstore not in (None, "local", "device") and not hasattr(kvstore, "type"):
+            raise ValueError("kvstore %r is not supported (MX trains on one device: use 'local')" % (kvstore,))
+        batch_size = self._data_shapes[0].shape[0]
+        idx2name = dict(enumerate(self._param_names))
+        if isinstance(optimizer, str):
+            params = dict(optimizer_params)
+            params.setdefault("rescale_grad", 1.0 / batch_size)
+            optimizer = opt.create(optimizer, sym=self._symbol, param_idx2name=idx2name, **params)
+        elif not isinstance(optimizer, opt.Optimizer):
+            raise TypeError("init_optimizer: optimizer must be a name or an mx.optimizer.Optimizer")
+        else:
+            if getattr(optimizer, "rescale_grad", 1.0) == 1.0 and batch_size != 1:
+                self.logger.warning("Optimizer created manually outside Module but rescale_grad is not "
+                                    "normalized to 1.0/batch_size (%s vs. %s).", optimizer.rescale_grad,
+                                    1.0 / batch_size)
+            if not getattr(optimizer, "idx2name", None):
+                optimizer.set_idx2name(idx2name) if hasattr(optimizer, "set_idx2name") else None
+        self._optimizer = optimizer
+        self._updater = opt.get_updater(optimizer)
+        self.optimizer_initialized = True
+        if self._preload_opt_states is not None:
+            self.load_optimizer_states(self._preload_opt_states)
+            self._preload_opt_states = None
+
+    # ------------------------------------------------------------------ computation
+    def forward(self, data_batch, is_train=None):
+        if not (self.binded and self.params_initialized):
+            raise RuntimeError("forward: bind the module and initialise its parameters first")
+        if is_train is None:
+            is_train = self.for_training
+        if len(data_batch.data) != len(self._data_names):
+            raise ValueError("forward: the batch has %d data arrays but the module expects %d (%s)" % (
+                len(data_batch.data), len(self._data_names), self._data_names))
+        self._reshape_to(data_batch)
+        arg_dict = self._exec.arg_dict
+        for name, arr in zip(self._data_names, data_batch.data):
+            arr.copyto(arg_dict[name]) if isinstance(arr, nd.NDArray) else nd.array(arr).copyto(arg_dict[name])
+        if is_train and self._label_names:
+            labels = data_batch.label or []
+            if len(labels) < len(self._label_names):
+                raise ValueError("forward: training needs labels for %s" % self._label_names)
+        for name, arr in zip(self._label_names, data_batch.label or []):
+            arr.copyto(arg_dict[name]) if isinstance(arr, nd.NDArray) else nd.array(arr).copyto(arg_dict[name])
+        self._exec.forward(is_train=is_train)
+
+    def backward(self, out_grads=None):
+        if not self.for_training:
+            raise RuntimeError("backward: the module was bound with for_training=False")
+        self._exec.backward(out_grads)
+
+    def update(self):
+        if not self.optimizer_initialized:
+            raise RuntimeError("update: call init_optimizer first")
+        arg_dict, grad_dict = self._exec.arg_dict, self._exec.grad_dict
+        idx, weights, grads = [], [], []
+        for i, name in enumerate(self._param_names):
+            g = grad_dict.get(name)
+            if g is None:
+                continue
+            idx.append(i)
+            weights.append(arg_dict[name])
+            grads.append(g)
+        if idx:
+            self._updater(idx, grads, weights)
+
+    def get_outputs(self, merge_multi_context=True):
+        return list(self._exec.outputs)
+
+    def get_input_grads(self, merge_multi_context=True):
+        if not self.inputs_need_grad:
+            raise RuntimeError("get_input_grads: bind with inputs_need_grad=True")
+        return [self._exec.grad_dict[n] for n in self._data_names]
+
+    def update_metric(self, eval_metric, labels, pre_sliced=False, pad=None):
+        outputs = self.get_outputs()
+        labels = _as_list(labels)
+        if pad:
+            outputs = [o[0:o.shape[0] - pad] for o in outputs]
+            labels = [l[0:l.shape[0] - pad] for l in labels]
+        eval_metric.update(labels, outputs)
+
+    def install_monitor(self, mon):
+        raise NotImplementedError("Module.install_monitor is not supported in MX yet")
