@@ -115,8 +115,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=128)
-    ap.add_argument("--hidden", type=int, default=256)
-    ap.add_argument("--lr", type=float, default=0.1)
+    ap.add_argument("--hidden", type=int, default=512)
+    ap.add_argument("--optimizer", default="adam")
+    ap.add_argument("--lr", type=float, default=0.001)
     ap.add_argument("--limit", type=int, default=0, help="use only this many training samples")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--out", default=os.path.join(HERE, "..", "build", "demo"))
@@ -126,14 +127,18 @@ def main():
     x_tr, y_tr, x_te, y_te, name = load_data(args.data_dir)
     if args.limit:
         x_tr, y_tr = x_tr[:args.limit], y_tr[:args.limit]
+    # Standardise pixels with the training set's statistics (data preparation, kept with the data).
+    mean, std = float(x_tr.mean()), float(x_tr.std())
+    x_tr, x_te = (x_tr - mean) / std, (x_te - mean) / std
     n_classes = 10
     params = build_params(x_tr.shape[1], args.hidden, n_classes)
     names = sorted(params)
     for v in params.values():
         v.attach_grad()
     bs = args.batch_size
-    opt = mx.optimizer.create("sgd", learning_rate=args.lr, momentum=0.9, wd=1e-4, rescale_grad=1.0 / bs,
-                              param_idx2name=dict(enumerate(names)))
+    extra = {"momentum": 0.9} if args.optimizer in ("sgd", "nag") else {}
+    opt = mx.optimizer.create(args.optimizer, learning_rate=args.lr, wd=1e-4, rescale_grad=1.0 / bs,
+                              param_idx2name=dict(enumerate(names)), **extra)
     updater = mx.optimizer.get_updater(opt)
     rng = np.random.RandomState(0)
     for epoch in range(args.epochs):

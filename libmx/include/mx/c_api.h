@@ -177,6 +177,10 @@ MX_API int mx_op_invoke(mx_op_t op, mx_params_t params, int num_inputs, const mx
 /* Fast path for single-output ops: one new output handle, owned by the caller. */
 MX_API int mx_op_invoke1(mx_op_t op, mx_params_t params, int num_inputs, const mx_ndarray_t *inputs,
                          mx_ndarray_t *out);
+/* The same for the commonest calls, without an input array to build: `b` may be NULL for a
+ * one-input op. One new output handle, owned by the caller. */
+MX_API int mx_op_invoke_ab(mx_op_t op, mx_params_t params, mx_ndarray_t a, mx_ndarray_t b,
+                           mx_ndarray_t *out);
 
 /* ---------------------------------------------------------------- autograd */
 

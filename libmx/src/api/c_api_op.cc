@@ -88,12 +88,7 @@ std::shared_ptr<const Params> params_or_default(const OpDef *def, mx_params_t pa
              params->p->op->name, " but are used with ", def->name);
     return params->p;
   }
-  static std::mutex mu;
-  static auto *defaults = new std::unordered_map<const OpDef *, std::shared_ptr<const Params>>();
-  std::lock_guard<std::mutex> g(mu);
-  auto it = defaults->find(def);
-  if (it == defaults->end()) it = defaults->emplace(def, parse_params(def, {})).first;
-  return it->second;
+  return def->default_params();
 }
 std::vector<NDArray> gather(int n, const mx_ndarray_t *arrs, const char *what) {
   MX_CHECK(n >= 0, MX_ERR_INVALID_ARGUMENT, "negative number of ", what);
@@ -138,6 +133,23 @@ int mx_op_invoke1(mx_op_t op, mx_params_t params, int num_inputs, const mx_ndarr
   const OpDef *def = op_of(op);
   auto p = params_or_default(def, params);
   std::vector<NDArray> res = invoke(def, p, gather(num_inputs, inputs, "inputs"), nullptr);
+  MX_CHECK(res.size() == 1, MX_ERR_INVALID_ARGUMENT, def->name, " has ", res.size(),
+           " outputs; use mx_op_invoke");
+  *out = new_handle(std::move(res[0]));
+  MX_API_END();
+}
+
+int mx_op_invoke_ab(mx_op_t op, mx_params_t params, mx_ndarray_t a, mx_ndarray_t b, mx_ndarray_t *out) {
+  MX_API_BEGIN();
+  MX_REQUIRE_PTR(out);
+  const OpDef *def = op_of(op);
+  auto p = params_or_default(def, params);
+  thread_local std::vector<NDArray> in;  // reused: keeps its capacity between calls
+  in.clear();
+  in.push_back(arr_of(a, "a"));
+  if (b) in.push_back(b->arr);
+  std::vector<NDArray> res = invoke(def, p, in, nullptr);
+  in.clear();
   MX_CHECK(res.size() == 1, MX_ERR_INVALID_ARGUMENT, def->name, " has ", res.size(),
            " outputs; use mx_op_invoke");
   *out = new_handle(std::move(res[0]));

@@ -74,7 +74,8 @@ std::shared_ptr<Storage> Storage::alloc(size_t bytes, Device dev) {
   if (!dev.is_cpu()) {
     fail(MX_ERR_UNSUPPORTED, "device gpu(", dev.id, ") is not available: this build of MX has no CUDA backend or no GPU is present");
   }
-  std::shared_ptr<Storage> s(new Storage());
+  struct Alloc : Storage {};  // lets allocate_shared reach the private constructor
+  std::shared_ptr<Storage> s = std::allocate_shared<Alloc>(std::allocator<Alloc>());
   s->capacity_ = CpuPool::bucket(bytes);
   s->ptr_ = CpuPool::get().take(s->capacity_);
   s->bytes_ = bytes;

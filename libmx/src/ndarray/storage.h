@@ -32,8 +32,10 @@ class Storage {
   size_t bytes() const { return bytes_; }
   Device device() const { return dev_; }
 
+ protected:
+  Storage() = default;  // only through alloc()/external()
+
  private:
-  Storage() = default;
   void *ptr_ = nullptr;
   size_t bytes_ = 0;
   size_t capacity_ = 0;  // pool bucket size

@@ -3,6 +3,8 @@
 #include "autograd/autograd.h"
 #include "random/philox.h"
 
+#include <memory>
+
 namespace mx {
 
 namespace {
@@ -20,6 +22,27 @@ bool overlaps(const NDArray &a, const NDArray &b) {
   return a0 < b1 && b0 < a1;
 }
 }  // namespace
+
+// Inference vectors reused per thread and nesting depth: after warm-up, copy-assigning shapes
+// into them reuses their capacity, so a small op call makes almost no heap allocations.
+struct Scratch {
+  ShapeVec in_s, aux_s, out_s;
+  TypeVec in_t, aux_t, out_t;
+};
+thread_local std::vector<std::unique_ptr<Scratch>> t_scratch;
+thread_local size_t t_depth = 0;
+struct ScratchLease {
+  Scratch *s;
+  ScratchLease() {
+    if (t_scratch.size() <= t_depth) t_scratch.emplace_back(new Scratch());
+    s = t_scratch[t_depth++].get();
+  }
+  ~ScratchLease() { --t_depth; }
+};
+template <typename V, typename T> void fill_resize(V &v, size_t n, const T &value) {
+  v.resize(n);
+  for (auto &x : v) x = value;
+}
 
 bool is_recording() { return t_recording; }
 bool is_training() { return t_training; }
@@ -82,12 +105,22 @@ std::vector<NDArray> invoke_raw(const OpDef *op, const Params &params, const std
   }
 
   int nout = op->num_outputs(params);
-  ShapeVec in_s, aux_s, out_s(static_cast<size_t>(nout));
-  TypeVec in_t, aux_t, out_t(static_cast<size_t>(nout), -1);
-  for (auto &x : inputs) { in_s.push_back(x.shape()); in_t.push_back(static_cast<int>(x.dtype())); }
-  for (auto &x : aux) { aux_s.push_back(x.shape()); aux_t.push_back(static_cast<int>(x.dtype())); }
-  if (out)
-    for (size_t i = 0; i < out->size() && i < out_t.size(); ++i) out_t[i] = static_cast<int>((*out)[i].dtype());
+  ScratchLease lease;
+  ShapeVec &in_s = lease.s->in_s, &aux_s = lease.s->aux_s, &out_s = lease.s->out_s;
+  TypeVec &in_t = lease.s->in_t, &aux_t = lease.s->aux_t, &out_t2 = lease.s->out_t;
+  in_s.resize(inputs.size());
+  in_t.resize(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    in_s[i] = inputs[i].shape();
+    in_t[i] = static_cast<int>(inputs[i].dtype());
+  }
+  aux_s.resize(aux.size());
+  aux_t.resize(aux.size());
+  for (size_t i = 0; i < aux.size(); ++i) {
+    aux_s[i] = aux[i].shape();
+    aux_t[i] = static_cast<int>(aux[i].dtype());
+  }
+  fill_resize(out_s, static_cast<size_t>(nout), Shape());
 
   MX_CHECK(op->infer_shape, MX_ERR_INTERNAL, name, ": no shape inference registered");
   bool ok = op->infer_shape(params, in_s, aux_s, out_s);
@@ -102,7 +135,7 @@ std::vector<NDArray> invoke_raw(const OpDef *op, const Params &params, const std
   MX_CHECK(ok, MX_ERR_SHAPE, name, ": cannot infer the output shape from the inputs");
 
   // Output dtype from the inputs, not from a given out= array (converted on copy below).
-  TypeVec out_t2(static_cast<size_t>(nout), -1);
+  fill_resize(out_t2, static_cast<size_t>(nout), -1);
   bool tok = op->infer_type ? op->infer_type(params, in_t, aux_t, out_t2)
                             : infer_type_same(params, in_t, aux_t, out_t2);
   for (int t : out_t2) tok = tok && t >= 0;
@@ -157,7 +190,7 @@ std::vector<NDArray> invoke(const OpDef *op, const std::shared_ptr<const Params>
     MX_CHECK(all_inputs.size() >= naux, MX_ERR_INVALID_ARGUMENT, op->name, ": too few inputs");
     nin = all_inputs.size() - naux;
   } else {
-    nin = op->inputs(p).size();
+    nin = op->num_inputs(p);
   }
   if (all_inputs.size() != nin + naux) {
     std::string names;
@@ -166,8 +199,13 @@ std::vector<NDArray> invoke(const OpDef *op, const std::shared_ptr<const Params>
     fail(MX_ERR_INVALID_ARGUMENT, op->name, ": expected ", nin + naux, " inputs (", names, ") but got ",
          all_inputs.size());
   }
-  std::vector<NDArray> inputs(all_inputs.begin(), all_inputs.begin() + static_cast<long>(nin));
-  std::vector<NDArray> aux(all_inputs.begin() + static_cast<long>(nin), all_inputs.end());
+  // Without aux states the inputs are used as given (no copy on the hot path).
+  std::vector<NDArray> split_in, aux;
+  if (naux) {
+    split_in.assign(all_inputs.begin(), all_inputs.begin() + static_cast<long>(nin));
+    aux.assign(all_inputs.begin() + static_cast<long>(nin), all_inputs.end());
+  }
+  const std::vector<NDArray> &inputs = naux ? split_in : all_inputs;
   int nvis = op->num_visible_outputs(p);
   if (out)
     MX_CHECK(out->size() == static_cast<size_t>(nvis), MX_ERR_INVALID_ARGUMENT, op->name, ": expected ",

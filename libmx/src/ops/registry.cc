@@ -36,6 +36,11 @@ const OpDef &Registry::require(const std::string &name) const {
 std::vector<std::string> OpDef::inputs(const Params &p) const {
   return input_names_fn ? input_names_fn(p) : input_names;
 }
+std::shared_ptr<const Params> OpDef::default_params() const {
+  std::call_once(default_once_, [this] { default_params_ = parse_params(this, {}); });
+  return default_params_;
+}
+
 int OpDef::num_outputs(const Params &p) const {
   return num_outputs_fn ? num_outputs_fn(p) : static_cast<int>(output_names.size());
 }

@@ -4,6 +4,7 @@
 #pragma once
 #include <functional>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -99,9 +100,18 @@ struct OpDef {
   bool hidden = false;  // internal op (names starting with '_'), kept out of front-end namespaces
 
   std::vector<std::string> inputs(const Params &p) const;
+  size_t num_inputs(const Params &p) const {  // without copying names (hot path)
+    return input_names_fn ? input_names_fn(p).size() : input_names.size();
+  }
+  // Parameters with every default, parsed once (ops called without parameters).
+  std::shared_ptr<const Params> default_params() const;
   int num_outputs(const Params &p) const;
   int num_visible_outputs(const Params &p) const;
   std::string schema_json() const;
+
+ private:
+  mutable std::shared_ptr<const Params> default_params_;
+  mutable std::once_flag default_once_;
 };
 
 class Registry {

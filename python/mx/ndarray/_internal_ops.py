@@ -73,6 +73,13 @@ def params_handle(op_name, kwargs):
     return h
 
 
+def out_slot():
+    """This thread's one-handle output slot (cffi releases the GIL during calls, so slots must
+    not be shared between threads)."""
+    _tls.out = ffi.new("mx_ndarray_t *")
+    return _tls.out
+
+
 def _buffers():
     b = getattr(_tls, "b", None)
     if b is None:

@@ -316,12 +316,40 @@ def _binary(op_array, op_scalar, op_rscalar):
     h_rscal = _ops.op_handle(op_rscalar) if op_rscalar else None
     invoke1 = _ops.invoke1
     params = _ops.params_handle
+    call_ab = lib.mx_op_invoke_ab
+    null = ffi.NULL
+    tls = _ops._tls
+    out_slot = _ops.out_slot
+    new = NDArray.__new__
+    scal_params, scal_types = {}, {}  # parsed params per scalar value (1 == 1.0 == True: keep the type)
 
     def fwd(self, other):
-        if isinstance(other, NDArray):
-            return _wrap(invoke1(h_arr, _ops._NULL, [self.handle, other.handle]))
+        if type(other) is NDArray or isinstance(other, NDArray):  # the hot path, kept flat
+            try:
+                out = tls.out
+            except AttributeError:
+                out = out_slot()
+            status = call_ab(h_arr, null, self.handle, other.handle, out)
+            if status:
+                check_call(status)
+            r = new(NDArray)
+            r.handle = out[0]
+            return r
         if isinstance(other, numbers.Number):
-            return _wrap(invoke1(h_scal, params(op_scalar, {"scalar": other}), [self.handle]))
+            p = scal_params.get(other)
+            if p is None or type(other) is not scal_types.get(other):
+                p = scal_params[other] = params(op_scalar, {"scalar": other})
+                scal_types[other] = type(other)
+            try:
+                out = tls.out
+            except AttributeError:
+                out = out_slot()
+            status = call_ab(h_scal, p, self.handle, null, out)
+            if status:
+                check_call(status)
+            r = new(NDArray)
+            r.handle = out[0]
+            return r
         if isinstance(other, np.ndarray):
             return fwd(self, array(other, ctx=self.context, dtype=self.dtype))
         return NotImplemented

@@ -1,6 +1,7 @@
 """Generate a Python function for every registered operator from its registry schema."""
 import keyword
 
+from ..base import check_call, ffi, lib
 from . import _internal_ops as _ops
 from .ndarray import NDArray, _wrap
 
@@ -44,8 +45,25 @@ def make_op_function(name, schema=None):
     count_param = s["variadic_count_param"]
     params_of = _ops.params_handle
     invoke = _ops.invoke
+    single_output = len(s["outputs"]) == 1 and not s["num_outputs_depend_on_params"]
+    call_ab = lib.mx_op_invoke_ab
+    tls = _ops._tls
+    null = ffi.NULL
 
     def op_function(*args, **kwargs):
+        # Hot path: one or two array inputs, no parameters, one output.
+        if single_output and not kwargs and 0 < len(args) <= 2 and not variadic:
+            a = args[0]
+            b = args[1] if len(args) == 2 else None
+            if type(a) is NDArray and (b is None or type(b) is NDArray):
+                try:
+                    out = tls.out
+                except AttributeError:
+                    out = _ops.out_slot()
+                status = call_ab(handle, null, a.handle, null if b is None else b.handle, out)
+                if status:
+                    check_call(status)
+                return _wrap(out[0])
         out = kwargs.pop("out", None)
         kwargs.pop("name", None)
         handles = []

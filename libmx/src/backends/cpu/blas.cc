@@ -43,6 +43,8 @@ std::once_flag g_blas_once;
 void blas_init() {
   std::call_once(g_blas_once, [] { MX_BLAS_SET_THREADS(1); });
 }
+// Shrink OpenBLAS's pool when libmx loads: its idle threads otherwise spin beside ours.
+const bool g_blas_loaded = (blas_init(), true);
 bool in_parallel() {
 #ifdef _OPENMP
   return omp_in_parallel() != 0;
