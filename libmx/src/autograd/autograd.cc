@@ -75,6 +75,15 @@ class ImperativeBuilder : public GradBuilder {
   using GradBuilder::emit;
   std::vector<Var> emit(const OpDef *op, std::shared_ptr<const Params> params,
                         const std::vector<Var> &inputs) override {
+    return run(op, std::move(params), inputs, nullptr);
+  }
+  std::vector<Var> emit_skipping(const OpDef *op, std::shared_ptr<const Params> params,
+                                 const std::vector<Var> &inputs, const std::vector<bool> &skip) override {
+    // Under create_graph every output may feed a higher-order gradient: compute them all.
+    return run(op, std::move(params), inputs, record_ ? nullptr : &skip);
+  }
+  std::vector<Var> run(const OpDef *op, std::shared_ptr<const Params> params, const std::vector<Var> &inputs,
+                       const std::vector<bool> *skip) {
     size_t naux = op->aux_names.size();
     MX_CHECK(inputs.size() >= naux, MX_ERR_INTERNAL, "gradient of ", op->name, ": too few inputs");
     std::vector<NDArray> in, aux;
@@ -82,7 +91,7 @@ class ImperativeBuilder : public GradBuilder {
       MX_CHECK(inputs[i].valid(), MX_ERR_INTERNAL, "gradient: ", op->name, " given an undefined value");
       (i < inputs.size() - naux ? in : aux).push_back(val(inputs[i]));
     }
-    std::vector<NDArray> outs = invoke_raw(op, *params, in, aux, train_);
+    std::vector<NDArray> outs = invoke_raw(op, *params, in, aux, train_, nullptr, skip);
     if (record_ && op->differentiable) {
       bool any = false;
       for (auto &x : in) any = any || x.ag() != nullptr;
@@ -193,6 +202,7 @@ std::vector<NDArray> backward(const std::vector<NDArray> &heads, const std::vect
       gn.inputs.push_back(b.add(v));
     }
     for (auto &a : n->aux) gn.aux.push_back(b.add(a));
+    for (auto &e : n->in_entries) gn.needs_grad.push_back(e != nullptr);
     for (size_t i = 0; i < n->outputs.size(); ++i) {
       NDArray v = n->outputs[i];
       if (create_graph) {  // re-link to the producer so higher-order gradients flow through it

@@ -15,6 +15,10 @@ class GraphGradBuilder : public GradBuilder {
   using GradBuilder::emit;
   std::vector<Var> emit(const OpDef *op, std::shared_ptr<const Params> params,
                         const std::vector<Var> &inputs) override {
+    return emit_skipping(op, std::move(params), inputs, {});
+  }
+  std::vector<Var> emit_skipping(const OpDef *op, std::shared_ptr<const Params> params,
+                                 const std::vector<Var> &inputs, const std::vector<bool> &skip) override {
     size_t naux = op->aux_names.size();
     MX_CHECK(inputs.size() >= naux, MX_ERR_INTERNAL, "gradient graph: ", op->name, " given too few inputs");
     std::vector<int> in, aux;
@@ -23,7 +27,7 @@ class GraphGradBuilder : public GradBuilder {
       (i < inputs.size() - naux ? in : aux).push_back(inputs[i].id);
     }
     std::vector<Var> out;
-    for (int e : ex_.add_step(op, params, in, aux, true)) out.push_back(Var{e});
+    for (int e : ex_.add_step(op, params, in, aux, true, skip)) out.push_back(Var{e});
     return out;
   }
   Shape shape(Var v) override { return ex_.entries_.at(static_cast<size_t>(v.id)).shape; }
@@ -42,7 +46,8 @@ int Executor::add_entry(const Shape &s, DType t) {
 }
 
 std::vector<int> Executor::add_step(const OpDef *op, std::shared_ptr<const Params> params,
-                                    const std::vector<int> &inputs, const std::vector<int> &aux, bool backward) {
+                                    const std::vector<int> &inputs, const std::vector<int> &aux, bool backward,
+                                    const std::vector<bool> &skip) {
   const Params &p = *params;
   int nout = op->num_outputs(p);
   ShapeVec in_s, aux_s, out_s(static_cast<size_t>(nout));
@@ -66,7 +71,7 @@ std::vector<int> Executor::add_step(const OpDef *op, std::shared_ptr<const Param
   bool tok = op->infer_type ? op->infer_type(p, in_t, aux_t, out_t) : infer_type_same(p, in_t, aux_t, out_t);
   for (int t : out_t) tok = tok && t >= 0;
   MX_CHECK(tok, MX_ERR_TYPE, op->name, ": cannot infer the output dtypes");
-  Step st{op, params, inputs, aux, {}, backward};
+  Step st{op, params, inputs, aux, {}, backward, skip};
   for (int i = 0; i < nout; ++i)
     st.outputs.push_back(add_entry(out_s[static_cast<size_t>(i)], static_cast<DType>(out_t[static_cast<size_t>(i)])));
   steps_.push_back(st);
@@ -169,6 +174,7 @@ Executor::Executor(const Symbol &sym, Device dev, std::vector<NDArray> args, std
       for (int e : st.inputs) gn.inputs.push_back(Var{e});
       for (int e : st.aux) gn.aux.push_back(Var{e});
       for (int e : st.outputs) gn.outputs.push_back(Var{e});
+      for (int e : st.inputs) gn.needs_grad.push_back(needs[static_cast<size_t>(e)]);
       for (int i = 0; i < nvis; ++i) {
         int oe = st.outputs[static_cast<size_t>(i)];
         auto it = grad_of.find(oe);
@@ -261,7 +267,7 @@ void Executor::run(bool backward, bool is_train) {
     for (int e : st.inputs) in.push_back(entries_[static_cast<size_t>(e)].array);
     for (int e : st.aux) aux.push_back(entries_[static_cast<size_t>(e)].array);
     for (int e : st.outputs) out.push_back(entries_[static_cast<size_t>(e)].array);
-    invoke_raw(st.op, *st.params, in, aux, is_train, &out);
+    invoke_raw(st.op, *st.params, in, aux, is_train, &out, st.skip.empty() ? nullptr : &st.skip);
   }
 }
 

@@ -41,11 +41,12 @@ class Executor {
     std::shared_ptr<const Params> params;
     std::vector<int> inputs, aux, outputs;  // entry ids
     bool backward;
+    std::vector<bool> skip;  // outputs nobody reads
   };
   friend class GraphGradBuilder;
   int add_entry(const Shape &s, DType t);
   std::vector<int> add_step(const OpDef *op, std::shared_ptr<const Params> params, const std::vector<int> &inputs,
-                            const std::vector<int> &aux, bool backward);
+                            const std::vector<int> &aux, bool backward, const std::vector<bool> &skip = {});
   void build_backward();
   void plan_memory();
   void run(bool backward, bool is_train);

@@ -59,7 +59,7 @@ bool set_training(bool on) {
 
 std::vector<NDArray> invoke_raw(const OpDef *op, const Params &params, const std::vector<NDArray> &inputs,
                                 const std::vector<NDArray> &aux, bool is_train,
-                                const std::vector<NDArray> *out) {
+                                const std::vector<NDArray> *out, const std::vector<bool> *skip) {
   const char *name = op->name.c_str();
   // Device: the inputs', else "ctx", else cpu(0).
   Device dev;
@@ -169,7 +169,7 @@ std::vector<NDArray> invoke_raw(const OpDef *op, const Params &params, const std
   MX_CHECK(static_cast<bool>(kernel), MX_ERR_UNSUPPORTED, name, ": no kernel for ",
            dev.is_cpu() ? "cpu" : "gpu");
   RandomState *rng = op->needs_rng ? &random_state(dev.type, dev.id) : nullptr;
-  OpCall call{params, inputs, aux, outputs, is_train, rng};
+  OpCall call{params, inputs, aux, outputs, is_train, rng, skip};
   kernel(call);
 
   if (out)

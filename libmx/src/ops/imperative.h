@@ -16,7 +16,8 @@ std::vector<NDArray> invoke(const std::string &op, const Kwargs &kwargs, const s
 // All outputs including hidden ones, no taping (used by autograd and the executor).
 std::vector<NDArray> invoke_raw(const OpDef *op, const Params &params, const std::vector<NDArray> &inputs,
                                 const std::vector<NDArray> &aux, bool is_train,
-                                const std::vector<NDArray> *out = nullptr);
+                                const std::vector<NDArray> *out = nullptr,
+                                const std::vector<bool> *skip = nullptr);
 
 // Thread-local autograd switches.
 bool is_recording();

@@ -24,7 +24,10 @@ struct OpCall {
   const std::vector<NDArray> &outputs;  // allocated with the inferred shapes and dtypes
   bool is_train;
   RandomState *rng;  // the device's generator
+  // Outputs nobody reads (e.g. the data gradient of a first layer); kernels may skip them.
+  const std::vector<bool> *skip = nullptr;
   template <typename T> const T &p() const { return params.get<T>(); }
+  bool needed(size_t i) const { return !skip || i >= skip->size() || !(*skip)[i]; }
 };
 
 using ShapeVec = std::vector<Shape>;
@@ -55,6 +58,13 @@ class GradBuilder {
   Var emit1(const std::string &op, const Kwargs &kwargs, const std::vector<Var> &inputs) {
     return emit(op, kwargs, inputs)[0];
   }
+  // Like emit, marking outputs that will not be read (skip[i] true): kernels may leave them
+  // uncomputed. Builders that cannot use the hint fall back to emit.
+  virtual std::vector<Var> emit_skipping(const OpDef *op, std::shared_ptr<const Params> params,
+                                         const std::vector<Var> &inputs, const std::vector<bool> &skip) {
+    (void)skip;
+    return emit(op, std::move(params), inputs);
+  }
   // Known shape and dtype of a Var (always known in both builders).
   virtual Shape shape(Var v) = 0;
   virtual DType dtype(Var v) = 0;
@@ -69,7 +79,9 @@ struct GradNode {
   std::vector<Var> aux;
   std::vector<Var> outputs;  // all outputs, hidden included
   std::vector<Var> out_grads;
+  std::vector<bool> needs_grad;  // per input: does anything use its gradient? (empty: all)
   template <typename T> const T &p() const { return params->get<T>(); }
+  bool needs(size_t i) const { return i >= needs_grad.size() || needs_grad[i]; }
 };
 using GradFn = std::function<std::vector<Var>(GradBuilder &, const GradNode &)>;
 

@@ -135,6 +135,7 @@ template <typename T> void conv_backward(const OpCall &c) {
   std::vector<T> db_part(static_cast<size_t>(chunks * F), T(0));
   const int64_t CKO = pointwise ? 0 : C * K * O;
   NDArray cols(Shape{2 * chunks * CKO}, data.dtype(), data.device());
+  const bool need_dx = c.needed(0);  // the data gradient of a first layer is rarely wanted
   nn::parallel_chunks(N, chunks, [&](int64_t ch, int64_t b, int64_t e) {
     T *col = pointwise ? nullptr : cols.data<T>() + 2 * ch * CKO;
     T *dcol = pointwise ? nullptr : col + CKO;
@@ -152,9 +153,10 @@ template <typename T> void conv_backward(const OpCall &c) {
         // dW[g] += dY[g] (Fg x O) * col[g]^T (O x CK)
         gemm(false, true, Fg, CK, O, T(1), dyi + gr * Fg * O, O, ci + gr * CK * O, O, T(1), dwp + gr * Fg * CK, CK);
         // dcol[g] = W[g]^T (CK x Fg) * dY[g] (Fg x O)
-        gemm(true, false, CK, O, Fg, T(1), w + gr * Fg * CK, CK, dyi + gr * Fg * O, O, T(0), dci + gr * CK * O, O);
+        if (need_dx)
+          gemm(true, false, CK, O, Fg, T(1), w + gr * Fg * CK, CK, dyi + gr * Fg * O, O, T(0), dci + gr * CK * O, O);
       }
-      if (!pointwise) {
+      if (!pointwise && need_dx) {
         std::memset(dxi, 0, sizeof(T) * static_cast<size_t>(C * I));
         nn::col2im(dcol, g, dxi);
       }
@@ -197,7 +199,8 @@ const int registered = [] {
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "Convolution", { conv_forward<T>(c); });
       })
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
-        auto gs = b.emit(&Registry::get().require("_backward_Convolution"), n.params, {n.out_grads[0], n.inputs[0], n.inputs[1]});
+        auto gs = b.emit_skipping(&Registry::get().require("_backward_Convolution"), n.params,
+                                  {n.out_grads[0], n.inputs[0], n.inputs[1]}, {!n.needs(0), false, false});
         std::vector<Var> r{gs[0], gs[1]};
         if (!n.p<ConvParam>().no_bias) r.push_back(gs[2]);
         return r;

@@ -76,7 +76,7 @@ template <typename T> void fc_backward(const OpCall &c) {
   const T *g = c.inputs[0].data<T>(), *x = c.inputs[1].data<T>(), *w = c.inputs[2].data<T>();
   T *dx = c.outputs[0].data<T>(), *dw = c.outputs[1].data<T>();
   if (k > 0) {
-    if (rows > 0) gemm(false, false, rows, k, M, T(1), g, M, w, k, T(0), dx, k);
+    if (rows > 0 && c.needed(0)) gemm(false, false, rows, k, M, T(1), g, M, w, k, T(0), dx, k);
     if (rows > 0) gemm(true, false, M, k, rows, T(1), g, M, x, k, T(0), dw, k);
     else std::memset(dw, 0, sizeof(T) * static_cast<size_t>(M * k));
   }
@@ -103,8 +103,9 @@ const int registered = [] {
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "FullyConnected", { fc_forward<T>(c); });
       })
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
-        auto gs = b.emit(&Registry::get().require("_backward_FullyConnected"), n.params,
-                         {n.out_grads[0], n.inputs[0], n.inputs[1]});
+        // The data gradient of a first layer is often unused: let the kernel skip that GEMM.
+        auto gs = b.emit_skipping(&Registry::get().require("_backward_FullyConnected"), n.params,
+                                  {n.out_grads[0], n.inputs[0], n.inputs[1]}, {!n.needs(0), false, false});
         std::vector<Var> r{gs[0], gs[1]};
         if (!n.p<FCParam>().no_bias) r.push_back(gs[2]);
         return r;
