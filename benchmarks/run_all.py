@@ -23,7 +23,14 @@ BENCHES = {
     "dispatch": (["mx", "torch", "mxnet"], False),
     "matmul": (["mx", "blas", "torch", "mxnet"], True),
     "mlp": (["mx", "torch", "mxnet"], True),
+    "conv_small_fwd": (["mx", "torch", "mxnet"], False),
+    "conv_small_fwdbwd": (["mx", "torch", "mxnet"], False),
+    "conv_large_fwd": (["mx", "torch", "mxnet"], False),
+    "conv_large_fwdbwd": (["mx", "torch", "mxnet"], False),
+    "lenet": (["mx", "torch", "mxnet"], True),
+    "module_mlp": (["mx", "mxnet"], True),
 }
+DEFAULT = ["dispatch", "matmul", "mlp"]
 
 
 def mxnet_python():
@@ -62,11 +69,11 @@ def run_one(fw, bench):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--only", default=",".join(BENCHES))
+    ap.add_argument("--only", default=",".join(DEFAULT), help="comma list, or 'all': %s" % ", ".join(BENCHES))
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     results = {}
-    for bench in args.only.split(","):
+    for bench in (list(BENCHES) if args.only == "all" else args.only.split(",")):
         fws, higher = BENCHES[bench]
         samples = {fw: [] for fw in fws}
         unit = ""

@@ -169,6 +169,181 @@ def mxnet_mlp(batch=128):
     return batch / t, "samples/s"
 
 
+# ---------------------------------------------------------------- convolution and LeNet
+CONV_SHAPES = {"conv_small": (64, 3, 32, 32, 32), "conv_large": (64, 64, 56, 56, 64)}
+
+
+def _conv_shape(name):
+    return CONV_SHAPES[name]
+
+
+def mx_conv(name, backward):
+    mx = mx_setup()
+    n, c, h, w, f = _conv_shape(name)
+    x = mx.nd.array(np.random.rand(n, c, h, w).astype(np.float32))
+    k = mx.nd.array(np.random.rand(f, c, 3, 3).astype(np.float32))
+    bias = mx.nd.zeros((f,))
+    if backward:
+        x.attach_grad()
+        k.attach_grad()
+
+    def step():
+        if backward:
+            with mx.autograd.record():
+                y = mx.nd.Convolution(x, k, bias, kernel=(3, 3), pad=(1, 1), num_filter=f)
+            y.backward()
+        else:
+            mx.nd.Convolution(x, k, bias, kernel=(3, 3), pad=(1, 1), num_filter=f).wait_to_read()
+    return _timeit(step) * 1e3, "ms"
+
+
+def torch_conv(name, backward):
+    import torch
+    n, c, h, w, f = _conv_shape(name)
+    x = torch.rand(n, c, h, w, requires_grad=backward)
+    conv = torch.nn.Conv2d(c, f, 3, padding=1)
+
+    def step():
+        if backward:
+            conv(x).backward(torch.ones(n, f, h, w))
+        else:
+            with torch.no_grad():
+                conv(x)
+    return _timeit(step) * 1e3, "ms"
+
+
+def mxnet_conv(name, backward):
+    import mxnet
+    n, c, h, w, f = _conv_shape(name)
+    x = mxnet.nd.array(np.random.rand(n, c, h, w).astype(np.float32))
+    k = mxnet.nd.array(np.random.rand(f, c, 3, 3).astype(np.float32))
+    bias = mxnet.nd.zeros((f,))
+    if backward:
+        x.attach_grad()
+        k.attach_grad()
+
+    def step():
+        if backward:
+            with mxnet.autograd.record():
+                y = mxnet.nd.Convolution(x, k, bias, kernel=(3, 3), pad=(1, 1), num_filter=f)
+            y.backward()
+            mxnet.nd.waitall()
+        else:
+            mxnet.nd.Convolution(x, k, bias, kernel=(3, 3), pad=(1, 1), num_filter=f).wait_to_read()
+    return _timeit(step) * 1e3, "ms"
+
+
+for _fw in ("mx", "torch", "mxnet"):
+    for _name in CONV_SHAPES:
+        globals()["%s_%s_fwd" % (_fw, _name)] = (lambda fw, nm: lambda: globals()["%s_conv" % fw](nm, False))(_fw, _name)
+        globals()["%s_%s_fwdbwd" % (_fw, _name)] = (lambda fw, nm: lambda: globals()["%s_conv" % fw](nm, True))(_fw, _name)
+
+
+def mx_lenet(batch=64):
+    mx = mx_setup()
+    rng = np.random.RandomState(0)
+    x = mx.nd.array(rng.rand(batch, 1, 28, 28).astype(np.float32))
+    y = mx.nd.array(rng.randint(0, 10, batch).astype(np.float32))
+    shapes = [("c1", (20, 1, 5, 5)), ("cb1", (20,)), ("c2", (50, 20, 5, 5)), ("cb2", (50,)),
+              ("f1", (500, 800)), ("fb1", (500,)), ("f2", (10, 500)), ("fb2", (10,))]
+    p = {k: mx.nd.array(rng.normal(0, 0.05, s).astype(np.float32)) for k, s in shapes}
+    names = [k for k, _ in shapes]
+    for v in p.values():
+        v.attach_grad()
+    upd = mx.optimizer.get_updater(mx.optimizer.create("sgd", learning_rate=0.01, momentum=0.9,
+                                                      rescale_grad=1.0 / batch))
+    idx = list(range(len(names)))
+
+    def step():
+        with mx.autograd.record():
+            h = mx.nd.Convolution(x, p["c1"], p["cb1"], kernel=(5, 5), num_filter=20)
+            h = mx.nd.Pooling(mx.nd.tanh(h), kernel=(2, 2), stride=(2, 2), pool_type="max")
+            h = mx.nd.Convolution(h, p["c2"], p["cb2"], kernel=(5, 5), num_filter=50)
+            h = mx.nd.Pooling(mx.nd.tanh(h), kernel=(2, 2), stride=(2, 2), pool_type="max")
+            h = mx.nd.tanh(mx.nd.FullyConnected(h, p["f1"], p["fb1"], num_hidden=500))
+            o = mx.nd.FullyConnected(h, p["f2"], p["fb2"], num_hidden=10)
+            loss = -mx.nd.pick(mx.nd.log_softmax(o), y)
+        loss.backward()
+        upd(idx, [p[k].grad for k in names], [p[k] for k in names])
+    return batch / _timeit(step, min_time=1.0), "samples/s"
+
+
+def torch_lenet(batch=64):
+    import torch
+    nn = torch.nn
+    net = nn.Sequential(nn.Conv2d(1, 20, 5), nn.Tanh(), nn.MaxPool2d(2), nn.Conv2d(20, 50, 5), nn.Tanh(),
+                        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(800, 500), nn.Tanh(), nn.Linear(500, 10))
+    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+    x = torch.rand(batch, 1, 28, 28)
+    y = torch.randint(0, 10, (batch,))
+    lossf = nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        lossf(net(x), y).backward()
+        opt.step()
+    return batch / _timeit(step, min_time=1.0), "samples/s"
+
+
+def mxnet_lenet(batch=64):
+    import mxnet as mx
+    from mxnet import autograd, gluon
+    nn = gluon.nn
+    net = nn.HybridSequential()
+    net.add(nn.Conv2D(20, 5, activation="tanh"), nn.MaxPool2D(2), nn.Conv2D(50, 5, activation="tanh"),
+            nn.MaxPool2D(2), nn.Flatten(), nn.Dense(500, activation="tanh"), nn.Dense(10))
+    net.initialize(mx.init.Xavier())
+    net.hybridize()
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.01, "momentum": 0.9})
+    lossf = gluon.loss.SoftmaxCrossEntropyLoss()
+    x = mx.nd.array(np.random.rand(batch, 1, 28, 28).astype(np.float32))
+    y = mx.nd.array(np.random.randint(0, 10, batch).astype(np.float32))
+
+    def step():
+        with autograd.record():
+            loss = lossf(net(x), y)
+        loss.backward()
+        trainer.step(batch)
+        mx.nd.waitall()
+    return batch / _timeit(step, min_time=1.0), "samples/s"
+
+
+# ---------------------------------------------------------------- Module (symbolic) training
+def _module_mlp(mxmod, batch=128, batches=20):
+    data = mxmod.sym.var("data")
+    net = mxmod.sym.FullyConnected(data, num_hidden=512, name="fc1")
+    net = mxmod.sym.Activation(net, act_type="relu")
+    net = mxmod.sym.FullyConnected(net, num_hidden=512, name="fc2")
+    net = mxmod.sym.Activation(net, act_type="relu")
+    net = mxmod.sym.FullyConnected(net, num_hidden=10, name="fc3")
+    net = mxmod.sym.SoftmaxOutput(net, name="softmax")
+    rng = np.random.RandomState(0)
+    x = rng.rand(batch * batches, 784).astype(np.float32)
+    y = rng.randint(0, 10, batch * batches).astype(np.float32)
+    it = mxmod.io.NDArrayIter(x, y, batch_size=batch)
+    mod = mxmod.mod.Module(net, context=mxmod.cpu())
+    mod.bind(data_shapes=it.provide_data, label_shapes=it.provide_label)
+    mod.init_params(mxmod.init.Xavier())
+    mod.init_optimizer(optimizer="sgd", optimizer_params={"learning_rate": 0.01, "momentum": 0.9})
+
+    def epoch():
+        it.reset()
+        for b in it:
+            mod.forward_backward(b)
+            mod.update()
+        mxmod.nd.waitall()
+    return batch * batches / _timeit(epoch, min_time=1.0, min_iters=2), "samples/s"
+
+
+def mx_module_mlp():
+    return _module_mlp(mx_setup())
+
+
+def mxnet_module_mlp():
+    import mxnet
+    return _module_mlp(mxnet)
+
+
 # ---------------------------------------------------------------- the BLAS itself
 def blas_matmul(n=1024):
     """sgemm of the scipy-openblas32 library that libmx links, called directly (ctypes)."""

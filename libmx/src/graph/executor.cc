@@ -221,11 +221,18 @@ void Executor::plan_memory() {
     for (int e : st.outputs) {
       size_t need = bytes_of(e);
       unplanned_bytes_ += static_cast<int64_t>(need);
+      // Smallest free buffer that fits; else grow the largest free one (sizes are only fixed
+      // after planning); else a new buffer.
       auto it = free_bufs.lower_bound(need);
       int b;
-      if (it != free_bufs.end() && it->first <= need * 2 + 4096) {
+      if (it != free_bufs.end()) {
         b = it->second;
         free_bufs.erase(it);
+      } else if (!free_bufs.empty()) {
+        auto last = std::prev(free_bufs.end());
+        b = last->second;
+        free_bufs.erase(last);
+        buf_size[static_cast<size_t>(b)] = need;
       } else {
         b = static_cast<int>(buf_size.size());
         buf_size.push_back(need);
