@@ -53,6 +53,17 @@ template <> struct CType<DType::boolean> { using type = bool_t; };
     MX_DTYPE_CASE(::mx::DType::boolean, T, __VA_ARGS__)                                   \
     default: ::mx::fail(MX_ERR_TYPE, "unsupported dtype code ", static_cast<int>(dt));   \
   }
+// Float and integer compute types (float16/bfloat16 run through float32, bool has none).
+#define MX_DTYPE_SWITCH_NUMERIC(dt, T, opname, ...)                                        \
+  switch (dt) {                                                                           \
+    MX_DTYPE_CASE(::mx::DType::f32, T, __VA_ARGS__)                                       \
+    MX_DTYPE_CASE(::mx::DType::f64, T, __VA_ARGS__)                                       \
+    MX_DTYPE_CASE(::mx::DType::i32, T, __VA_ARGS__)                                       \
+    MX_DTYPE_CASE(::mx::DType::i64, T, __VA_ARGS__)                                       \
+    MX_DTYPE_CASE(::mx::DType::u8, T, __VA_ARGS__)                                        \
+    MX_DTYPE_CASE(::mx::DType::i8, T, __VA_ARGS__)                                        \
+    default: ::mx::fail(MX_ERR_TYPE, opname, ": dtype ", ::mx::dtype_name(dt), " is not supported"); \
+  }
 // Float32/float64 only (the compute types); f16/bf16 are computed through float32 by casting.
 #define MX_DTYPE_SWITCH_FLOAT(dt, T, opname, ...)                                          \
   switch (dt) {                                                                           \

@@ -20,19 +20,9 @@ std::vector<int64_t> broadcast_strides(const Shape &in, const Shape &out) {
 namespace {
 
 // Numeric dtypes of the arithmetic family (float16/bfloat16 run through float32).
-const std::vector<DType> kNumeric = {DType::f32, DType::f64, DType::i32, DType::i64, DType::u8, DType::i8};
-const std::vector<DType> kFloat = {DType::f32, DType::f64};
+const std::vector<DType> &kNumeric = kNumericTypes;
+const std::vector<DType> &kFloat = kFloatTypes;
 
-#define MX_NUMERIC_SWITCH(dt, T, opname, ...)                                              \
-  switch (dt) {                                                                           \
-    MX_DTYPE_CASE(::mx::DType::f32, T, __VA_ARGS__)                                       \
-    MX_DTYPE_CASE(::mx::DType::f64, T, __VA_ARGS__)                                       \
-    MX_DTYPE_CASE(::mx::DType::i32, T, __VA_ARGS__)                                       \
-    MX_DTYPE_CASE(::mx::DType::i64, T, __VA_ARGS__)                                       \
-    MX_DTYPE_CASE(::mx::DType::u8, T, __VA_ARGS__)                                        \
-    MX_DTYPE_CASE(::mx::DType::i8, T, __VA_ARGS__)                                        \
-    default: ::mx::fail(MX_ERR_TYPE, opname, ": dtype ", ::mx::dtype_name(dt), " is not supported"); \
-  }
 
 // Functors compute in the element type; integer division and modulo by zero give 0.
 struct Add { template <typename T> static T f(T a, T b) { return a + b; } };
@@ -84,7 +74,7 @@ bool infer_broadcast(const Params &p, ShapeVec &in, ShapeVec &, ShapeVec &out) {
 
 template <typename F> KernelFn binary_kernel() {
   return [](const OpCall &c) {
-    MX_NUMERIC_SWITCH(c.inputs[0].dtype(), T, c.params.op->name, {
+    MX_DTYPE_SWITCH_NUMERIC(c.inputs[0].dtype(), T, c.params.op->name, {
       broadcast_binary<T, T, T>(c.inputs[0], c.inputs[1], c.outputs[0], [](T a, T b) { return F::template f<T>(a, b); });
     });
   };
@@ -92,7 +82,7 @@ template <typename F> KernelFn binary_kernel() {
 template <typename F, bool Reverse> KernelFn scalar_kernel() {
   return [](const OpCall &c) {
     const auto &p = c.p<ScalarParam>();
-    MX_NUMERIC_SWITCH(c.inputs[0].dtype(), T, c.params.op->name, {
+    MX_DTYPE_SWITCH_NUMERIC(c.inputs[0].dtype(), T, c.params.op->name, {
       const T s = static_cast<T>(p.scalar);
       if (Reverse) map_unary<T, T>(c.inputs[0], c.outputs[0], [s](T a) { return F::template f<T>(s, a); });
       else map_unary<T, T>(c.inputs[0], c.outputs[0], [s](T a) { return F::template f<T>(a, s); });

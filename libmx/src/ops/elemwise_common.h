@@ -10,6 +10,12 @@ namespace mx {
 
 constexpr int64_t kElemGrain = 1 << 15;  // elements per thread before going parallel
 
+// Dtype lists for .dtypes(): float16/bfloat16 are computed through float32 unless listed.
+inline const std::vector<DType> kFloatTypes = {DType::f32, DType::f64};
+inline const std::vector<DType> kNumericTypes = {DType::f32, DType::f64, DType::i32, DType::i64, DType::u8, DType::i8};
+inline const std::vector<DType> kAllTypes = {DType::f32, DType::f64, DType::f16, DType::bf16, DType::u8,
+                                             DType::i8,  DType::i32, DType::i64, DType::boolean};
+
 // Strides (in elements) of `in` broadcast to `out`'s shape (0 along broadcast axes).
 std::vector<int64_t> broadcast_strides(const Shape &in, const Shape &out);
 

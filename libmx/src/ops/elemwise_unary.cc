@@ -11,21 +11,10 @@
 namespace mx {
 namespace {
 
-const std::vector<DType> kFloat = {DType::f32, DType::f64};
-const std::vector<DType> kNumeric = {DType::f32, DType::f64, DType::i32, DType::i64, DType::u8, DType::i8};
-const std::vector<DType> kAll = {DType::f32, DType::f64, DType::f16, DType::bf16, DType::u8,
-                                 DType::i8,  DType::i32, DType::i64, DType::boolean};
+const std::vector<DType> &kFloat = kFloatTypes;
+const std::vector<DType> &kNumeric = kNumericTypes;
+const std::vector<DType> &kAll = kAllTypes;
 
-#define MX_UNARY_NUMERIC_SWITCH(dt, T, opname, ...)                                        \
-  switch (dt) {                                                                           \
-    MX_DTYPE_CASE(::mx::DType::f32, T, __VA_ARGS__)                                       \
-    MX_DTYPE_CASE(::mx::DType::f64, T, __VA_ARGS__)                                       \
-    MX_DTYPE_CASE(::mx::DType::i32, T, __VA_ARGS__)                                       \
-    MX_DTYPE_CASE(::mx::DType::i64, T, __VA_ARGS__)                                       \
-    MX_DTYPE_CASE(::mx::DType::u8, T, __VA_ARGS__)                                        \
-    MX_DTYPE_CASE(::mx::DType::i8, T, __VA_ARGS__)                                        \
-    default: ::mx::fail(MX_ERR_TYPE, opname, ": dtype ", ::mx::dtype_name(dt), " is not supported"); \
-  }
 
 template <typename T> constexpr bool is_int_v = std::is_integral<T>::value;
 
@@ -184,7 +173,7 @@ template <typename F> KernelFn float_kernel() {
 }
 template <typename F> KernelFn numeric_kernel() {
   return [](const OpCall &c) {
-    MX_UNARY_NUMERIC_SWITCH(c.inputs[0].dtype(), T, c.params.op->name, {
+    MX_DTYPE_SWITCH_NUMERIC(c.inputs[0].dtype(), T, c.params.op->name, {
       map_unary<T, T>(c.inputs[0], c.outputs[0], [](T x) { return F::template f<T>(x); });
     });
   };
@@ -374,7 +363,7 @@ int register_all() {
   reg("clip", {}, "Clips values to [a_min, a_max].",
       [](const OpCall &c) {
         const auto &p = c.p<ClipParam>();
-        MX_UNARY_NUMERIC_SWITCH(c.inputs[0].dtype(), T, "clip", {
+        MX_DTYPE_SWITCH_NUMERIC(c.inputs[0].dtype(), T, "clip", {
           // Compare in double so bounds outside T's range (e.g. a_min=-1 for uint8) behave.
           const double lo = p.a_min, hi = p.a_max;
           map_unary<T, T>(c.inputs[0], c.outputs[0], [lo, hi](T x) {

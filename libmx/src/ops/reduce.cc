@@ -15,21 +15,10 @@
 namespace mx {
 namespace {
 
-const std::vector<DType> kFloat = {DType::f32, DType::f64};
-const std::vector<DType> kNumeric = {DType::f32, DType::f64, DType::i32, DType::i64, DType::u8, DType::i8};
-const std::vector<DType> kAll = {DType::f32, DType::f64, DType::f16, DType::bf16, DType::u8,
-                                 DType::i8,  DType::i32, DType::i64, DType::boolean};
+const std::vector<DType> &kFloat = kFloatTypes;
+const std::vector<DType> &kNumeric = kNumericTypes;
+const std::vector<DType> &kAll = kAllTypes;
 
-#define MX_REDUCE_NUMERIC_SWITCH(dt, T, opname, ...)                                       \
-  switch (dt) {                                                                           \
-    MX_DTYPE_CASE(::mx::DType::f32, T, __VA_ARGS__)                                       \
-    MX_DTYPE_CASE(::mx::DType::f64, T, __VA_ARGS__)                                       \
-    MX_DTYPE_CASE(::mx::DType::i32, T, __VA_ARGS__)                                       \
-    MX_DTYPE_CASE(::mx::DType::i64, T, __VA_ARGS__)                                       \
-    MX_DTYPE_CASE(::mx::DType::u8, T, __VA_ARGS__)                                        \
-    MX_DTYPE_CASE(::mx::DType::i8, T, __VA_ARGS__)                                        \
-    default: ::mx::fail(MX_ERR_TYPE, opname, ": dtype ", ::mx::dtype_name(dt), " is not supported"); \
-  }
 
 struct ReduceParam {
   std::vector<std::optional<int64_t>> axis;
@@ -381,7 +370,7 @@ template <template <typename> class RT> KernelFn reduce_cpu(bool numeric) {
     const char *op = c.params.op->name.c_str();
     auto red = reduced_axes(rp.axis, rp.exclude, c.inputs[0].ndim(), op);
     if (numeric) {
-      MX_REDUCE_NUMERIC_SWITCH(c.inputs[0].dtype(), T, op, { reduce_kernel<RT, T>(c.inputs[0], c.outputs[0], red); });
+      MX_DTYPE_SWITCH_NUMERIC(c.inputs[0].dtype(), T, op, { reduce_kernel<RT, T>(c.inputs[0], c.outputs[0], red); });
     } else {
       MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, op, { reduce_kernel<RT, T>(c.inputs[0], c.outputs[0], red); });
     }
