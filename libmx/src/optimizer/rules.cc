@@ -59,9 +59,12 @@ struct NAG {
     const T mom = T(hp.get("momentum") > 0 ? hp.get("momentum") : 0.0);
     T *m = s[0];
     for (int64_t i = 0; i < n; ++i) {
-      T gi = rg(g[i], re, c) + wd * w[i];
-      m[i] = mom * m[i] - lr * gi;
-      w[i] = w[i] + mom * m[i] - lr * gi;
+      // MXNet 1.9.1's kernel runs in place (out == weight): it writes the new weight first and
+      // then computes the momentum from it, so the stored momentum's wd term sees the new weight.
+      const T gc = rg(g[i], re, c);
+      const T gi = gc + wd * w[i];
+      w[i] = w[i] + mom * (mom * m[i] - lr * gi) - lr * gi;
+      m[i] = mom * m[i] - lr * (gc + wd * w[i]);
     }
   }
 };
