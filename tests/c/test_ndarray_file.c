@@ -261,6 +261,16 @@ static void test_hostile(void) {
       memset(st + 8 + jl, 0, 4);
       CHECK_FAIL(mx_ndarray_load_buffer(st, 8 + jl + 4, &n, &arrs, &names), MX_ERR_FORMAT, "'a'");
     }
+    {
+      /* an empty tensor whose other dims multiply past 2^63 */
+      const char *js = "{\"a\":{\"dtype\":\"F32\",\"shape\":[0,4503599627370496,4503599627370496],\"data_offsets\":[0,0]}}";
+      size_t jl = strlen(js);
+      unsigned char st[256];
+      v = jl;
+      memcpy(st, &v, 8);
+      memcpy(st + 8, js, jl);
+      CHECK_FAIL(mx_ndarray_load_buffer(st, 8 + jl, &n, &arrs, &names), MX_ERR_FORMAT, "64 bits");
+    }
   }
 }
 

@@ -114,11 +114,17 @@ NDArray from_dlpack(DLManagedTensor *m) {
   MX_CHECK(t.ndim == 0 || t.shape != nullptr, MX_ERR_INVALID_ARGUMENT, "shape is NULL for ndim ", t.ndim);
   std::vector<int64_t> dims(t.shape, t.shape + t.ndim);
   uint64_t numel = 1;
+  bool zero = false;
   for (int k = 0; k < t.ndim; ++k) {
     MX_CHECK(dims[k] >= 0, MX_ERR_SHAPE, "dimension ", k, " is ", dims[k]);
+    if (dims[k] == 0) {
+      zero = true;
+      continue;
+    }
     if (__builtin_mul_overflow(numel, static_cast<uint64_t>(dims[k]), &numel) || numel > uint64_t(INT64_MAX))
       fail(MX_ERR_SHAPE, "shape has more elements than fit in 64 bits");
   }
+  if (zero) numel = 0;
   // Compact row-major only; strides of size-1 dims do not matter, nor any stride of an empty tensor.
   if (t.strides && numel > 0) {
     int64_t expect = 1;

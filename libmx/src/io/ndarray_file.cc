@@ -210,19 +210,22 @@ RawShape read_shape(Cursor &c, const char *what) {
   return s;
 }
 
-// Element count with overflow checks; fails as corrupt when the product exceeds int64.
+// Element count with overflow checks; fails as corrupt when the product of the non-zero dims
+// exceeds int64 (even for an empty array, so Shape::size can never overflow).
 uint64_t checked_numel(Cursor &c, uint64_t at, const std::vector<int64_t> &dims, const char *what) {
   uint64_t n = 1;
+  bool zero = false;
   for (int64_t d : dims) {
-    if (d == 0) return 0;
-  }
-  for (int64_t d : dims) {
+    if (d == 0) {
+      zero = true;
+      continue;
+    }
     uint64_t r;
     if (__builtin_mul_overflow(n, static_cast<uint64_t>(d), &r) || r > uint64_t(INT64_MAX))
       c.corrupt(at, what, " has more elements than fit in 64 bits");
     n = r;
   }
-  return n;
+  return zero ? 0 : n;
 }
 
 uint64_t checked_bytes(Cursor &c, uint64_t at, uint64_t numel, size_t item, const char *what) {

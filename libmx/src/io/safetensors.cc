@@ -264,12 +264,15 @@ ArrayList load_safetensors(ByteSource &src) {
     order[i] = i;
     uint64_t numel = 1;
     bool zero = false;
-    for (int64_t d : e.dims) zero = zero || d == 0;
-    if (!zero)
-      for (int64_t d : e.dims)
-        if (__builtin_mul_overflow(numel, static_cast<uint64_t>(d), &numel) || numel > uint64_t(INT64_MAX))
+    for (int64_t d : e.dims) {
+      if (d == 0) {
+        zero = true;
+        continue;
+      }
+      if (__builtin_mul_overflow(numel, static_cast<uint64_t>(d), &numel) || numel > uint64_t(INT64_MAX))
           fail(MX_ERR_FORMAT, sn, ": corrupt safetensors header at byte ", e.header_at, ": tensor '", e.name,
                "' has more elements than fit in 64 bits");
+    }
     if (zero) numel = 0;
     uint64_t nbytes;
     if (__builtin_mul_overflow(numel, static_cast<uint64_t>(dtype_size(e.dtype)), &nbytes))
