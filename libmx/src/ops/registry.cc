@@ -37,8 +37,13 @@ std::vector<std::string> OpDef::inputs(const Params &p) const {
   return input_names_fn ? input_names_fn(p) : input_names;
 }
 std::shared_ptr<const Params> OpDef::default_params() const {
-  std::call_once(default_once_, [this] { default_params_ = parse_params(this, {}); });
-  return default_params_;
+  // Not std::call_once: some ops have no valid defaults (Pooling needs a kernel) and an
+  // exception unwinding through pthread_once aborts under other unwinders (Julia's libunwind).
+  std::shared_ptr<const Params> p = std::atomic_load(&default_params_);
+  if (p) return p;
+  p = parse_params(this, {});  // throws for invalid defaults; nothing is cached then
+  std::atomic_store(&default_params_, p);
+  return p;
 }
 
 int OpDef::num_outputs(const Params &p) const {

@@ -4,7 +4,6 @@
 #pragma once
 #include <functional>
 #include <map>
-#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -122,8 +121,7 @@ struct OpDef {
   std::string schema_json() const;
 
  private:
-  mutable std::shared_ptr<const Params> default_params_;
-  mutable std::once_flag default_once_;
+  mutable std::shared_ptr<const Params> default_params_;  // read/written with std::atomic_*
 };
 
 class Registry {
