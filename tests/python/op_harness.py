@@ -469,6 +469,10 @@ for _n in ["Concat", "stack", "SliceChannel", "add_n", "where", "_where_mask", "
            "Embedding", "SequenceMask", "_take_along_axis", "_scatter_along_axis"]:
     EXCLUDED.setdefault(_n, _SHAPE)
 
+_NN2 = "neural-network/linalg op: covered by tests/python/test_ops_nn2.py and test_ops_vectors.py"
+for _n in ["linalg_gemm", "linalg_gemm2"]:
+    EXCLUDED.setdefault(_n, _NN2)
+
 _BACKWARD_REASON = "fused backward op: checked through its forward op's gradient in the harness table or in {}"
 
 

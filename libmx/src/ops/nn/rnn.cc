@@ -1,0 +1,377 @@
+// Fused multi-layer (bidirectional) RNN: lstm, gru, rnn_tanh, rnn_relu, data (T, N, C), with
+// every weight and bias packed in one flat 'parameters' vector in MXNet's layout: first all
+// weights, layer by layer and direction by direction (W_i2h (G*H, in), then W_h2h (G*H, H)), then
+// all biases in the same order (b_i2h (G*H), b_h2h (G*H)). Gate order: lstm i, f, g, o; gru r, z, n
+// with n = tanh(Wx x + bx + r * (Wh h + bh)). Dropout (p) only acts in training between layers and
+// is not applied here (eval semantics). The backward (_backward_RNN) recomputes the forward and
+// runs back-propagation through time.
+#include <cmath>
+
+#include "ops/nn/nn_common.h"
+
+namespace mx {
+namespace {
+
+struct RNNParam {
+  int64_t state_size = 0, num_layers = 1;
+  bool bidirectional = false, state_outputs = false, use_sequence_length = false, lstm_state_clip_nan = false;
+  std::string mode;
+  double p = 0;
+  std::optional<int64_t> projection_size;
+  std::optional<double> lstm_state_clip_min, lstm_state_clip_max;
+  static void describe(ParamDecl<RNNParam> &d) {
+    d.field("state_size", &RNNParam::state_size).required().doc("Size of the state for each layer.");
+    d.field("num_layers", &RNNParam::num_layers).required().doc("Number of stacked layers.");
+    d.field("bidirectional", &RNNParam::bidirectional).def(false).doc("Whether to use bidirectional recurrent layers.");
+    d.field("mode", &RNNParam::mode).required().choices({"gru", "lstm", "rnn_relu", "rnn_tanh"})
+        .doc("The type of RNN to compute.");
+    d.field("p", &RNNParam::p).def(0.0).doc("Dropout probability between layers (training only; not applied).");
+    d.field("state_outputs", &RNNParam::state_outputs).def(false).doc("Whether to have the states as symbol outputs.");
+    d.field("projection_size", &RNNParam::projection_size).def(std::nullopt).doc("Size of LSTM projection (unsupported).");
+    d.field("lstm_state_clip_min", &RNNParam::lstm_state_clip_min).def(std::nullopt)
+        .doc("Minimum clip value of LSTM states.");
+    d.field("lstm_state_clip_max", &RNNParam::lstm_state_clip_max).def(std::nullopt)
+        .doc("Maximum clip value of LSTM states.");
+    d.field("lstm_state_clip_nan", &RNNParam::lstm_state_clip_nan).def(false).doc("Clip NaN cell states (ignored).");
+    d.field("use_sequence_length", &RNNParam::use_sequence_length).def(false)
+        .doc("Whether to use a sequence_length input (unsupported).");
+    d.check([](const RNNParam &p, const std::string &op) {
+      MX_CHECK(p.state_size > 0, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'state_size' must be positive, got ",
+               p.state_size);
+      MX_CHECK(p.num_layers > 0, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'num_layers' must be positive, got ",
+               p.num_layers);
+      MX_CHECK(p.p >= 0 && p.p < 1, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'p' must be in [0, 1), got ", p.p);
+      MX_CHECK(!p.projection_size, MX_ERR_UNSUPPORTED, op, ": parameter 'projection_size' is not supported");
+      MX_CHECK(!p.use_sequence_length, MX_ERR_UNSUPPORTED, op,
+               ": parameter 'use_sequence_length' = True is not supported");
+    });
+  }
+};
+
+enum Mode { kLSTM, kGRU, kTanh, kRelu };
+Mode mode_of(const RNNParam &p) {
+  return p.mode == "lstm" ? kLSTM : p.mode == "gru" ? kGRU : p.mode == "rnn_tanh" ? kTanh : kRelu;
+}
+int gates_of(Mode m) { return m == kLSTM ? 4 : m == kGRU ? 3 : 1; }
+bool is_lstm(const RNNParam &p) { return p.mode == "lstm"; }
+
+int64_t param_size(const RNNParam &p, int64_t C) {
+  const int64_t H = p.state_size, G = gates_of(mode_of(p)), D = p.bidirectional ? 2 : 1;
+  int64_t s = 0;
+  for (int64_t l = 0; l < p.num_layers; ++l) {
+    const int64_t in = l == 0 ? C : D * H;
+    s += D * (G * H * (in + H) + 2 * G * H);
+  }
+  return s;
+}
+
+std::vector<std::string> rnn_inputs(const Params &prm) {
+  if (is_lstm(prm.get<RNNParam>())) return {"data", "parameters", "state", "state_cell"};
+  return {"data", "parameters", "state"};
+}
+int rnn_nout(const Params &prm) { return is_lstm(prm.get<RNNParam>()) ? 3 : 2; }
+int rnn_nvis(const Params &prm) {
+  const auto &p = prm.get<RNNParam>();
+  return p.state_outputs ? rnn_nout(prm) : 1;
+}
+
+bool rnn_shape(const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
+  const auto &p = prm.get<RNNParam>();
+  const char *op = "RNN";
+  if (!in[0].known()) return false;
+  MX_CHECK(in[0].ndim() == 3, MX_ERR_SHAPE, op, ": data must have 3 dimensions (T, N, C), got shape ", in[0].str());
+  const int64_t T = in[0][0], N = in[0][1], C = in[0][2], H = p.state_size, D = p.bidirectional ? 2 : 1;
+  assign_shape(in[1], Shape{param_size(p, C)}, op, "parameters");
+  Shape st{p.num_layers * D, N, H};
+  assign_shape(in[2], st, op, "state");
+  if (is_lstm(p)) assign_shape(in[3], st, op, "state_cell");
+  assign_shape(out[0], Shape{T, N, D * H}, op, "output");
+  assign_shape(out[1], st, op, "state_output");
+  if (is_lstm(p)) assign_shape(out[2], st, op, "statecell_output");
+  return true;
+}
+
+template <typename T> struct Net {
+  Mode mode;
+  int64_t L, D, H, G, T_, N, C;
+  std::optional<double> cmin, cmax;
+  // pointers into the parameter vector per (layer, dir)
+  std::vector<int64_t> wx, wh, bx, bh, in;
+  Net(const RNNParam &p, int64_t T0, int64_t N0, int64_t C0)
+      : mode(mode_of(p)), L(p.num_layers), D(p.bidirectional ? 2 : 1), H(p.state_size), G(gates_of(mode_of(p))),
+        T_(T0), N(N0), C(C0), cmin(p.lstm_state_clip_min), cmax(p.lstm_state_clip_max) {
+    int64_t off = 0;
+    for (int64_t l = 0; l < L; ++l)
+      for (int64_t d = 0; d < D; ++d) {
+        const int64_t ins = l == 0 ? C : D * H;
+        in.push_back(ins);
+        wx.push_back(off);
+        off += G * H * ins;
+        wh.push_back(off);
+        off += G * H * H;
+      }
+    for (int64_t l = 0; l < L; ++l)
+      for (int64_t d = 0; d < D; ++d) {
+        bx.push_back(off);
+        off += G * H;
+        bh.push_back(off);
+        off += G * H;
+      }
+  }
+};
+
+template <typename T> T sigm(T x) { return T(1) / (T(1) + std::exp(-x)); }
+
+// Saved values of one (layer, direction) over time (indexed by the step number t in 0..T-1 of
+// the sequence position): gates after activation (N, G*H), h after the step, c after the step,
+// gh_n (gru: Wh h + bh of the n gate).
+template <typename T> struct Trace {
+  std::vector<T> gates, h, c, ghn;
+};
+
+// Run one layer/direction over X (T, N, in) writing Y[:, :, d*H:(d+1)*H] (row stride D*H).
+template <typename T> void run_dir(const Net<T> &net, int64_t li, int64_t d, const T *W, const T *X, const T *h0,
+                                    const T *c0, T *Y, T *hT, T *cT, Trace<T> *tr) {
+  const int64_t k = li * net.D + d, ins = net.in[static_cast<size_t>(k)], H = net.H, G = net.G, N = net.N;
+  const int64_t GH = G * H, Tn = net.T_, ys = net.D * H;
+  const T *wx = W + net.wx[static_cast<size_t>(k)], *wh = W + net.wh[static_cast<size_t>(k)];
+  const T *bx = W + net.bx[static_cast<size_t>(k)], *bh = W + net.bh[static_cast<size_t>(k)];
+  std::vector<T> gx(static_cast<size_t>(N * GH)), gh(static_cast<size_t>(N * GH));
+  std::vector<T> h(h0, h0 + N * H), c(c0 ? c0 : h0, (c0 ? c0 : h0) + N * H);
+  if (tr) {
+    tr->gates.assign(static_cast<size_t>(Tn * N * GH), T(0));
+    tr->h.assign(static_cast<size_t>(Tn * N * H), T(0));
+    tr->c.assign(static_cast<size_t>(Tn * N * H), T(0));
+    if (net.mode == kGRU) tr->ghn.assign(static_cast<size_t>(Tn * N * H), T(0));
+  }
+  for (int64_t step = 0; step < Tn; ++step) {
+    const int64_t t = d == 0 ? step : Tn - 1 - step;
+    const T *xt = X + t * N * ins;
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t j = 0; j < GH; ++j) {
+        gx[static_cast<size_t>(n * GH + j)] = bx[j];
+        gh[static_cast<size_t>(n * GH + j)] = bh[j];
+      }
+    gemm(false, true, N, GH, ins, T(1), xt, ins, wx, ins, T(1), gx.data(), GH);
+    gemm(false, true, N, GH, H, T(1), h.data(), H, wh, H, T(1), gh.data(), GH);
+    for (int64_t n = 0; n < N; ++n) {
+      T *a = gx.data() + n * GH;
+      const T *b = gh.data() + n * GH;
+      T *hn = h.data() + n * H, *cn = c.data() + n * H;
+      for (int64_t j = 0; j < H; ++j) {
+        switch (net.mode) {
+          case kLSTM: {
+            T i = sigm(a[j] + b[j]), f = sigm(a[H + j] + b[H + j]), g = std::tanh(a[2 * H + j] + b[2 * H + j]);
+            T o = sigm(a[3 * H + j] + b[3 * H + j]);
+            T cc = f * cn[j] + i * g;
+            if (net.cmin) cc = std::max(cc, static_cast<T>(*net.cmin));
+            if (net.cmax) cc = std::min(cc, static_cast<T>(*net.cmax));
+            cn[j] = cc;
+            hn[j] = o * std::tanh(cc);
+            a[j] = i; a[H + j] = f; a[2 * H + j] = g; a[3 * H + j] = o;
+            break;
+          }
+          case kGRU: {
+            T r = sigm(a[j] + b[j]), z = sigm(a[H + j] + b[H + j]);
+            T nn_ = std::tanh(a[2 * H + j] + r * b[2 * H + j]);
+            if (tr) tr->ghn[static_cast<size_t>((t * N + n) * H + j)] = b[2 * H + j];
+            hn[j] = (T(1) - z) * nn_ + z * hn[j];
+            a[j] = r; a[H + j] = z; a[2 * H + j] = nn_;
+            break;
+          }
+          case kTanh: hn[j] = a[j] = std::tanh(a[j] + b[j]); break;
+          case kRelu: { T v = a[j] + b[j]; hn[j] = a[j] = v > T(0) ? v : T(0); break; }
+        }
+        Y[(t * N + n) * ys + d * H + j] = hn[j];
+      }
+    }
+    if (tr) {
+      std::copy(gx.begin(), gx.end(), tr->gates.begin() + t * N * GH);
+      std::copy(h.begin(), h.end(), tr->h.begin() + t * N * H);
+      std::copy(c.begin(), c.end(), tr->c.begin() + t * N * H);
+    }
+  }
+  std::copy(h.begin(), h.end(), hT);
+  if (cT) std::copy(c.begin(), c.end(), cT);
+}
+
+// Forward through all layers; layer outputs kept in `acts` (L+1 entries, acts[0] = data).
+template <typename T> void run_all(const Net<T> &net, const T *W, const T *X, const T *hx, const T *cx, T *Y, T *hy,
+                                    T *cy, std::vector<std::vector<T>> *acts, std::vector<Trace<T>> *trs) {
+  const int64_t NH = net.N * net.H, Tn = net.T_, ys = net.D * net.H;
+  std::vector<T> cur(X, X + Tn * net.N * net.C), nxt(static_cast<size_t>(Tn * net.N * ys));
+  if (acts) acts->push_back(cur);
+  for (int64_t l = 0; l < net.L; ++l) {
+    for (int64_t d = 0; d < net.D; ++d) {
+      const int64_t k = l * net.D + d;
+      run_dir(net, l, d, W, cur.data(), hx + k * NH, cx ? cx + k * NH : nullptr, nxt.data(), hy + k * NH,
+              cy ? cy + k * NH : nullptr, trs ? &(*trs)[static_cast<size_t>(k)] : static_cast<Trace<T> *>(nullptr));
+    }
+    cur = nxt;
+    if (acts) acts->push_back(cur);
+  }
+  std::copy(cur.begin(), cur.end(), Y);
+}
+
+template <typename T> void rnn_forward(const OpCall &c) {
+  const auto &p = c.p<RNNParam>();
+  const Shape &s = c.inputs[0].shape();
+  Net<T> net(p, s[0], s[1], s[2]);
+  const bool lstm = is_lstm(p);
+  run_all(net, c.inputs[1].data<T>(), c.inputs[0].data<T>(), c.inputs[2].data<T>(),
+          lstm ? c.inputs[3].data<T>() : nullptr, c.outputs[0].data<T>(), c.outputs[1].data<T>(),
+          lstm ? c.outputs[2].data<T>() : nullptr, static_cast<std::vector<std::vector<T>> *>(nullptr),
+          static_cast<std::vector<Trace<T>> *>(nullptr));
+}
+
+// inputs: data, parameters, state, [state_cell], dy, [dhy, [dcy]] (with state_outputs)
+// outputs: ddata, dparameters, dstate, [dstate_cell]
+template <typename T> void rnn_backward(const OpCall &c) {
+  const auto &p = c.p<RNNParam>();
+  const bool lstm = is_lstm(p);
+  const Shape &s = c.inputs[0].shape();
+  Net<T> net(p, s[0], s[1], s[2]);
+  const int64_t Tn = net.T_, N = net.N, H = net.H, G = net.G, GH = G * H, NH = N * H, ys = net.D * H;
+  size_t ii = lstm ? 4 : 3;
+  const T *dy = c.inputs[ii++].data<T>();
+  const T *dhy = p.state_outputs ? c.inputs[ii++].data<T>() : nullptr;
+  const T *dcy = p.state_outputs && lstm ? c.inputs[ii++].data<T>() : nullptr;
+  const T *W = c.inputs[1].data<T>(), *hx = c.inputs[2].data<T>(), *cx = lstm ? c.inputs[3].data<T>() : nullptr;
+  std::vector<std::vector<T>> acts;
+  std::vector<Trace<T>> trs(static_cast<size_t>(net.L * net.D));
+  std::vector<T> Y(static_cast<size_t>(Tn * N * ys)), hy(static_cast<size_t>(net.L * net.D * NH)), cy(hy.size());
+  run_all(net, W, c.inputs[0].data<T>(), hx, cx, Y.data(), hy.data(), lstm ? cy.data() : nullptr, &acts, &trs);
+  T *dW = c.outputs[1].data<T>(), *dhx = c.outputs[2].data<T>(), *dcx = lstm ? c.outputs[3].data<T>() : nullptr;
+  std::fill(dW, dW + c.outputs[1].size(), T(0));
+  std::vector<T> dcur(dy, dy + Tn * N * ys);
+  std::vector<T> dgx(static_cast<size_t>(N * GH)), dgh(static_cast<size_t>(N * GH));
+  for (int64_t l = net.L - 1; l >= 0; --l) {
+    const std::vector<T> &X = acts[static_cast<size_t>(l)];
+    const int64_t ins = net.in[static_cast<size_t>(l * net.D)];
+    std::vector<T> dX(static_cast<size_t>(Tn * N * ins), T(0));
+    for (int64_t d = 0; d < net.D; ++d) {
+      const int64_t k = l * net.D + d;
+      const Trace<T> &tr = trs[static_cast<size_t>(k)];
+      const T *wx = W + net.wx[static_cast<size_t>(k)], *wh = W + net.wh[static_cast<size_t>(k)];
+      T *dwx = dW + net.wx[static_cast<size_t>(k)], *dwh = dW + net.wh[static_cast<size_t>(k)];
+      T *dbx = dW + net.bx[static_cast<size_t>(k)], *dbh = dW + net.bh[static_cast<size_t>(k)];
+      std::vector<T> dh(static_cast<size_t>(NH), T(0)), dc(static_cast<size_t>(NH), T(0));
+      if (dhy) std::copy(dhy + k * NH, dhy + (k + 1) * NH, dh.begin());
+      if (dcy) std::copy(dcy + k * NH, dcy + (k + 1) * NH, dc.begin());
+      for (int64_t step = Tn - 1; step >= 0; --step) {
+        const int64_t t = d == 0 ? step : Tn - 1 - step;
+        const int64_t tp = d == 0 ? t - 1 : t + 1;  // previous step's sequence position
+        const bool first = step == 0;
+        const T *hprev = first ? hx + k * NH : tr.h.data() + tp * NH;
+        const T *cprev = lstm ? (first ? cx + k * NH : tr.c.data() + tp * NH) : nullptr;
+        std::vector<T> dhp(static_cast<size_t>(NH), T(0));
+        for (int64_t n = 0; n < N; ++n) {
+          const T *a = tr.gates.data() + (t * N + n) * GH;
+          T *gx = dgx.data() + n * GH, *gh = dgh.data() + n * GH;
+          for (int64_t j = 0; j < H; ++j) {
+            const int64_t q = n * H + j;
+            const T dht = dh[static_cast<size_t>(q)] + dcur[static_cast<size_t>((t * N + n) * ys + d * H + j)];
+            switch (net.mode) {
+              case kLSTM: {
+                const T i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j];
+                const T ct = tr.c[static_cast<size_t>(t * NH + q)], tc = std::tanh(ct);
+                T dct = dc[static_cast<size_t>(q)] + dht * o * (T(1) - tc * tc);
+                bool clipped = (net.cmin && ct <= static_cast<T>(*net.cmin)) || (net.cmax && ct >= static_cast<T>(*net.cmax));
+                if (clipped) dct = T(0);
+                gx[j] = dct * g * i * (T(1) - i);
+                gx[H + j] = dct * cprev[q] * f * (T(1) - f);
+                gx[2 * H + j] = dct * i * (T(1) - g * g);
+                gx[3 * H + j] = dht * tc * o * (T(1) - o);
+                dc[static_cast<size_t>(q)] = dct * f;
+                for (int m = 0; m < 4; ++m) gh[m * H + j] = gx[m * H + j];
+                break;
+              }
+              case kGRU: {
+                const T r = a[j], z = a[H + j], nv = a[2 * H + j];
+                const T ghn = tr.ghn[static_cast<size_t>(t * NH + q)];
+                const T dn = dht * (T(1) - z) * (T(1) - nv * nv);
+                const T dz = dht * (hprev[q] - nv) * z * (T(1) - z);
+                const T dr = dn * ghn * r * (T(1) - r);
+                gx[j] = gh[j] = dr;
+                gx[H + j] = gh[H + j] = dz;
+                gx[2 * H + j] = dn;
+                gh[2 * H + j] = dn * r;
+                dhp[static_cast<size_t>(q)] = dht * z;
+                break;
+              }
+              case kTanh: gx[j] = gh[j] = dht * (T(1) - a[j] * a[j]); break;
+              case kRelu: gx[j] = gh[j] = a[j] > T(0) ? dht : T(0); break;
+            }
+          }
+        }
+        const T *xt = X.data() + t * N * ins;
+        gemm(true, false, GH, ins, N, T(1), dgx.data(), GH, xt, ins, T(1), dwx, ins);
+        gemm(true, false, GH, H, N, T(1), dgh.data(), GH, hprev, H, T(1), dwh, H);
+        for (int64_t n = 0; n < N; ++n)
+          for (int64_t j = 0; j < GH; ++j) {
+            dbx[j] += dgx[static_cast<size_t>(n * GH + j)];
+            dbh[j] += dgh[static_cast<size_t>(n * GH + j)];
+          }
+        gemm(false, false, N, ins, GH, T(1), dgx.data(), GH, wx, ins, T(1), dX.data() + t * N * ins, ins);
+        gemm(false, false, N, H, GH, T(1), dgh.data(), GH, wh, H, T(1), dhp.data(), H);
+        dh = dhp;
+      }
+      std::copy(dh.begin(), dh.end(), dhx + k * NH);
+      if (dcx) std::copy(dc.begin(), dc.end(), dcx + k * NH);
+    }
+    dcur = std::move(dX);
+  }
+  std::copy(dcur.begin(), dcur.end(), c.outputs[0].data<T>());
+}
+
+std::vector<std::string> bwd_inputs(const Params &prm) {
+  const auto &p = prm.get<RNNParam>();
+  auto v = rnn_inputs(prm);
+  v.push_back("out_grad");
+  if (p.state_outputs) {
+    v.push_back("state_grad");
+    if (is_lstm(p)) v.push_back("statecell_grad");
+  }
+  return v;
+}
+
+const int registered = [] {
+  MX_REGISTER_OP(RNN)
+      .doc("Applies a multi-layer (optionally bidirectional) recurrent network (lstm, gru, rnn_tanh, rnn_relu) "
+           "to data (T, N, C) with one flat parameter vector in MXNet's layout.")
+      .params<RNNParam>()
+      .inputs({"data", "parameters", "state", "state_cell"})
+      .inputs_fn(rnn_inputs)
+      .outputs({"output", "state_output", "statecell_output"})
+      .num_outputs(rnn_nout)
+      .num_visible_outputs(rnn_nvis)
+      .shape(rnn_shape)
+      .cpu([](const OpCall &c) { MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "RNN", { rnn_forward<T>(c); }); })
+      .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+        std::vector<Var> in = n.inputs;
+        for (Var g : n.out_grads) in.push_back(g);
+        auto gs = b.emit(&Registry::get().require("_backward_RNN"), n.params, in);
+        gs.resize(n.inputs.size());
+        return gs;
+      });
+  MX_REGISTER_OP(_backward_RNN)
+      .doc("Gradient of RNN: inputs (data, parameters, state, [state_cell], out_grad, [state grads]).")
+      .params<RNNParam>()
+      .inputs_fn(bwd_inputs)
+      .outputs({"data_grad", "parameters_grad", "state_grad", "state_cell_grad"})
+      .num_outputs([](const Params &prm) { return is_lstm(prm.get<RNNParam>()) ? 4 : 3; })
+      .shape([](const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
+        const size_t nf = is_lstm(prm.get<RNNParam>()) ? 4 : 3;
+        for (size_t i = 0; i < nf; ++i) {
+          if (!in[i].known()) return false;
+          assign_shape(out[i], in[i], "_backward_RNN", "input gradient");
+        }
+        return true;
+      })
+      .cpu([](const OpCall &c) { MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_RNN", { rnn_backward<T>(c); }); })
+      .no_grad();
+  return 0;
+}();
+
+}  // namespace
+}  // namespace mx
