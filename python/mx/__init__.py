@@ -15,9 +15,11 @@ from . import random  # noqa: F401
 from . import optimizer  # noqa: F401
 from . import lr_scheduler  # noqa: F401
 from . import io  # noqa: F401
+from . import recordio  # noqa: F401
 from . import model  # noqa: F401
 from . import callback  # noqa: F401
 from . import module  # noqa: F401
 from . import module as mod  # noqa: F401
+from . import gluon  # noqa: F401
 
 __version__ = _version()

@@ -134,9 +134,12 @@ MX_API int mx_ndarray_shares_memory(mx_ndarray_t a, mx_ndarray_t b, int *out_fla
 MX_API int mx_ndarray_wait_to_read(mx_ndarray_t arr);
 MX_API int mx_waitall(void);
 
-/* DLPack (v0.8 ABI): export returns a DLManagedTensor* viewing the array (the consumer calls its
- * deleter); import takes ownership of a DLManagedTensor* and calls its deleter when the last view
- * is released. Both zero-copy. Arrays must be compact row-major to import. */
+/* DLPack (v0.8 ABI, unversioned DLManagedTensor): export returns a DLManagedTensor* viewing the
+ * array with explicit compact strides (the consumer calls its deleter once, from any thread; it
+ * keeps the memory alive). Import takes a CPU tensor (kDLCPU) of float16/32/64, bfloat16,
+ * int8/32/64, uint8 or bool (kDLBool, 8 bits), lanes 1, compact row-major strides (or NULL);
+ * ON SUCCESS MX owns it and calls its deleter when the last array viewing it is released; ON
+ * FAILURE ownership stays with the caller and the deleter is not called. Both zero-copy. */
 MX_API int mx_ndarray_to_dlpack(mx_ndarray_t arr, void **out_dlmanaged);
 MX_API int mx_ndarray_from_dlpack(void *dlmanaged, mx_ndarray_t *out);
 
@@ -320,13 +323,20 @@ typedef enum mx_file_format {
   MX_FORMAT_SAFETENSORS = 2
 } mx_file_format;
 
-/* Save arrays, with names (names == NULL saves an unnamed list). Written to a temporary file
- * and renamed, so an interrupted save never destroys the previous file. */
+/* Save arrays, with names (names == NULL saves an unnamed list). format MX_FORMAT_AUTO picks
+ * safetensors for a path ending in ".safetensors", else MXNet's format (V2 records, as MXNet 1.9
+ * writes; V3 for every record when an array is 0-d, as MXNet under np_shape). Unnamed lists in
+ * safetensors are named "0".."n-1" with __metadata__ {"mx.list": "true"}. Written to
+ * "<path>.tmp.<pid>.<random>", fsynced and renamed, so an interrupted or failed save never
+ * destroys the previous file (and leaves no temporary behind). */
 MX_API int mx_ndarray_save(const char *path, int num, const mx_ndarray_t *arrays,
                            const char **names, int format);
-/* Load a file. *out_arrays: thread-local array of new handles (caller owns the handles);
- * *out_names: thread-local array of borrowed names, or NULL for an unnamed list. Both valid
- * until the next mx_ndarray_load* call on this thread. */
+/* Load a file (format detected from its first bytes: MXNet's 0x112 magic, or a safetensors
+ * header). *out_arrays: thread-local array of new handles (caller owns the handles);
+ * *out_names: thread-local NULL-terminated array of borrowed names, or NULL for an unnamed list
+ * (out_names itself may be NULL). Both valid until the next mx_ndarray_load* call on this
+ * thread. Missing/unreadable file: MX_ERR_IO; truncated or corrupt: MX_ERR_FORMAT naming the
+ * byte offset; sparse arrays or dtypes MX lacks: MX_ERR_UNSUPPORTED / MX_ERR_TYPE. */
 MX_API int mx_ndarray_load(const char *path, int *out_num, mx_ndarray_t **out_arrays,
                            const char ***out_names);
 MX_API int mx_ndarray_load_buffer(const void *data, size_t nbytes, int *out_num,
@@ -420,6 +430,81 @@ typedef enum mx_executor_array_kind {
 MX_API int mx_executor_arrays(mx_executor_t exec, int kind, int *out_num, mx_ndarray_t **out_arrays);
 /* Bytes the memory plan allocates, and what one buffer per value would have needed. */
 MX_API int mx_executor_memory(mx_executor_t exec, int64_t *out_planned_bytes, int64_t *out_unplanned_bytes);
+
+/* ---------------------------------------------------------------- RecordIO */
+
+/* MXNet/dmlc RecordIO (.rec), byte-compatible: per chunk uint32 magic 0xCED7230A, uint32 lrec
+ * (upper 3 bits cflag, lower 29 length), data, zero padding to 4 bytes; records holding the magic
+ * at 4-byte aligned offsets are split into chunks and re-joined on read. One handle type serves
+ * writers and readers. A corrupt or truncated file is MX_ERR_FORMAT naming the byte offset. */
+typedef struct mx_recordio_s *mx_recordio_t;
+
+/* Open (truncate) `path` for writing. Caller owns; mx_recordio_free flushes and closes. */
+MX_API int mx_recordio_writer_new(const char *path, mx_recordio_t *out);
+/* Append one record of nbytes bytes. */
+MX_API int mx_recordio_write(mx_recordio_t rec, const void *data, size_t nbytes);
+/* Flush and close the file now (reports write errors that free cannot); later calls fail. */
+MX_API int mx_recordio_close(mx_recordio_t rec);
+/* Open `path` for reading. Caller owns. */
+MX_API int mx_recordio_reader_new(const char *path, mx_recordio_t *out);
+/* Next record: *out_data is BORROWED, valid until the next read/seek/free on `rec`. At the end
+ * of the file *out_data = NULL and *out_nbytes = 0 (an empty record gives a non-NULL pointer). */
+MX_API int mx_recordio_read(mx_recordio_t rec, const void **out_data, size_t *out_nbytes);
+/* Reader: move to a byte offset (a record start, e.g. from an .idx file). */
+MX_API int mx_recordio_seek(mx_recordio_t rec, uint64_t pos);
+/* Current byte offset (writer: where the next record starts). */
+MX_API int mx_recordio_tell(mx_recordio_t rec, uint64_t *out_pos);
+MX_API int mx_recordio_free(mx_recordio_t rec);
+
+/* ---------------------------------------------------------------- images */
+
+/* Decode PNG or JPEG bytes into a new uint8 HWC array (caller owns). channels: 3 (colour), 1
+ * (grey) or 0 (as stored: 1 or 3; alpha is dropped). to_bgr != 0 returns BGR order (OpenCV's,
+ * as mx.recordio.unpack_img in MXNet). MX_ERR_UNSUPPORTED for formats this build cannot decode
+ * (see mx_image_supported); MX_ERR_FORMAT for corrupt data. */
+MX_API int mx_image_decode(const void *data, size_t nbytes, int channels, int to_bgr, mx_ndarray_t *out);
+/* Encode h*w*c uint8 HWC pixels (c = 1 or 3; RGB, or BGR when from_bgr != 0) as ".png" or
+ * ".jpg" (quality 1..100). *out_data is borrowed from a thread-local buffer valid until the next
+ * mx_image_encode on this thread. */
+MX_API int mx_image_encode(const void *pixels, int height, int width, int channels, int from_bgr,
+                           const char *format, int quality, const void **out_data, size_t *out_nbytes);
+/* *out_flag = 1 if this build decodes and encodes `format` ("png" or "jpeg"), else 0. */
+MX_API int mx_image_supported(const char *format, int *out_flag);
+/* Bilinear resize of a uint8 HWC array to (height, width). New array, caller owns. */
+MX_API int mx_image_resize(mx_ndarray_t src, int height, int width, mx_ndarray_t *out);
+
+/* ---------------------------------------------------------------- data iterators */
+
+typedef struct mx_dataiter_s *mx_dataiter_t;
+
+/* Iterator by MXNet name: "CSVIter", "MNISTIter", "ImageRecordIter", with MXNet's arguments as a
+ * JSON object (shapes as arrays or "(3,28,28)" strings), e.g. {"data_csv": "d.csv",
+ * "data_shape": [3], "batch_size": 4}. Unknown names and arguments fail. Caller owns. */
+MX_API int mx_dataiter_new(const char *name, const char *params_json, mx_dataiter_t *out);
+/* NDArrayIter over arrays (values are copied now): data/label arrays share the first axis;
+ * names "data"/"softmax_label" (or "_<i>_data"... for several). last_batch_handle: "pad",
+ * "discard" or "roll_over". label may be NULL with num_label 0. Caller owns. */
+MX_API int mx_dataiter_new_arrays(int num_data, const mx_ndarray_t *data, int num_label,
+                                  const mx_ndarray_t *label, int64_t batch_size, int shuffle,
+                                  const char *last_batch_handle, mx_dataiter_t *out);
+MX_API int mx_dataiter_free(mx_dataiter_t it);
+/* Advance to the next batch; *out_has_next = 0 at the end of the epoch. */
+MX_API int mx_dataiter_next(mx_dataiter_t it, int *out_has_next);
+/* Start the next epoch. */
+MX_API int mx_dataiter_reset(mx_dataiter_t it);
+/* Arrays of the current batch: *out_arrays is a thread-local array of NEW handles (the caller
+ * owns each), valid until the next mx_dataiter_data/label call on this thread. The arrays are
+ * fresh for every batch: later batches never overwrite them. */
+MX_API int mx_dataiter_data(mx_dataiter_t it, int *out_num, mx_ndarray_t **out_arrays);
+MX_API int mx_dataiter_label(mx_dataiter_t it, int *out_num, mx_ndarray_t **out_arrays);
+/* Number of padding samples at the end of the current batch. */
+MX_API int mx_dataiter_pad(mx_dataiter_t it, int64_t *out_pad);
+/* Instance indices of the current batch (batch_size entries). Borrowed from `it` until its
+ * next mx_dataiter_next. */
+MX_API int mx_dataiter_index(mx_dataiter_t it, int *out_num, const uint64_t **out_index);
+/* {"data": [{"name": "data", "shape": [4, 3], "dtype": "float32"}], "label": [...]}.
+ * Borrowed from `it`. */
+MX_API int mx_dataiter_provide(mx_dataiter_t it, const char **out_json);
 
 #ifdef __cplusplus
 }

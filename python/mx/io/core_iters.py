@@ -1,0 +1,124 @@
+"""Iterators implemented in the core (mx_dataiter_*): CSVIter, MNISTIter, ImageRecordIter."""
+import json
+
+import numpy as np
+
+from ..base import check_call, ffi, lib, c_str, py_str
+from ..ndarray.ndarray import _wrap
+from .io import DataBatch, DataDesc, DataIter
+
+__all__ = ["CoreDataIter", "CSVIter", "MNISTIter", "ImageRecordIter"]
+
+
+def _jsonable(v):
+    if isinstance(v, (tuple, list)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, (bool, int, float, str)) or v is None:
+        return v
+    return str(v)
+
+
+class CoreDataIter(DataIter):
+    """A DataIter over a core iterator handle (mx_dataiter_new)."""
+
+    _name = None
+
+    def __init__(self, **kwargs):
+        batch_size = int(kwargs.get("batch_size", 0) or 0)
+        super().__init__(batch_size)
+        self._handle = None
+        params = json.dumps({k: _jsonable(v) for k, v in kwargs.items()})
+        h = ffi.new("mx_dataiter_t *")
+        check_call(lib.mx_dataiter_new(c_str(self._name), c_str(params), h))
+        self._handle = h[0]
+        self._init_provide()
+
+    def _init_provide(self):
+        p = ffi.new("const char **")
+        check_call(lib.mx_dataiter_provide(self._handle, p))
+        desc = json.loads(py_str(p[0]))
+        self._provide_data = [DataDesc(d["name"], tuple(d["shape"]), np.dtype(d["dtype"])) for d in desc["data"]]
+        self._provide_label = [DataDesc(d["name"], tuple(d["shape"]), np.dtype(d["dtype"])) for d in desc["label"]]
+        if self._provide_data:
+            self.batch_size = self._provide_data[0].shape[0]
+        self._has_batch = False
+
+    @property
+    def provide_data(self):
+        return self._provide_data
+
+    @property
+    def provide_label(self):
+        return self._provide_label
+
+    def __del__(self):
+        h = getattr(self, "_handle", None)
+        if h is not None:
+            self._handle = None
+            lib.mx_dataiter_free(h)
+
+    def reset(self):
+        check_call(lib.mx_dataiter_reset(self._handle))
+        self._has_batch = False
+
+    def iter_next(self):
+        out = ffi.new("int *")
+        check_call(lib.mx_dataiter_next(self._handle, out))
+        self._has_batch = bool(out[0])
+        return self._has_batch
+
+    def next(self):
+        if self.iter_next():
+            return DataBatch(data=self.getdata(), label=self.getlabel(), pad=self.getpad(), index=self.getindex(),
+                             provide_data=self.provide_data, provide_label=self.provide_label)
+        raise StopIteration
+
+    def _arrays(self, fn):
+        n = ffi.new("int *")
+        arrs = ffi.new("mx_ndarray_t **")
+        check_call(fn(self._handle, n, arrs))
+        return [_wrap(arrs[0][i]) for i in range(n[0])]
+
+    def getdata(self):
+        return self._arrays(lib.mx_dataiter_data)
+
+    def getlabel(self):
+        return self._arrays(lib.mx_dataiter_label)
+
+    def getpad(self):
+        out = ffi.new("int64_t *")
+        check_call(lib.mx_dataiter_pad(self._handle, out))
+        return int(out[0])
+
+    def getindex(self):
+        n = ffi.new("int *")
+        p = ffi.new("const uint64_t **")
+        check_call(lib.mx_dataiter_index(self._handle, n, p))
+        return np.frombuffer(ffi.buffer(p[0], 8 * n[0]), dtype=np.uint64).copy()
+
+
+class CSVIter(CoreDataIter):
+    """Batches from CSV files (MXNet's CSVIter): data_csv, data_shape, label_csv, label_shape,
+    batch_size, round_batch (True: the last batch wraps to the first rows, and the next epoch
+    starts after them; False: the last batch is padded with the previous batch's rows)."""
+
+    _name = "CSVIter"
+
+
+class MNISTIter(CoreDataIter):
+    """MNIST / Fashion-MNIST IDX files, gzipped or not (MXNet's MNISTIter): image, label,
+    batch_size, shuffle, flat, seed, num_parts, part_index. Pixels scaled to [0, 1]; an incomplete
+    last batch is dropped."""
+
+    _name = "MNISTIter"
+
+
+class ImageRecordIter(CoreDataIter):
+    """Images from a RecordIO file (MXNet's ImageRecordIter): path_imgrec, path_imgidx,
+    data_shape (C, H, W), batch_size, resize, rand_crop, rand_mirror, mean_r/g/b, std_r/g/b,
+    scale, shuffle, seed, preprocess_threads, label_width, round_batch, num_parts, part_index.
+    Output is float32 NCHW RGB: (pixel - mean) / std * scale."""
+
+    _name = "ImageRecordIter"
