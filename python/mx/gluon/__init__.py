@@ -1,0 +1,7 @@
+"""mx.gluon: the imperative/hybrid neural-network API of MXNet 1.x."""
+from .parameter import Parameter, Constant, ParameterDict, DeferredInitializationError  # noqa: F401
+from .block import Block, HybridBlock, SymbolBlock  # noqa: F401
+from . import nn  # noqa: F401
+from . import loss  # noqa: F401
+from . import utils  # noqa: F401
+from .trainer import Trainer  # noqa: F401

@@ -1,0 +1,797 @@
+"""Gluon blocks (MXNet 1.x ``mxnet.gluon.block``): Block, HybridBlock, SymbolBlock.
+
+Hybridization
+-------------
+``HybridBlock.hybridize()`` traces ``hybrid_forward`` once with ``F = mx.sym`` on symbol variables
+(inputs ``data`` or ``data0, data1, ...``; parameters by their full names) and binds the graph to
+the core's executor, one binding per input-shape signature, sharing the parameters' own arrays
+(so trainer updates and ``load_parameters`` are seen without copies).
+
+MX has no autograd node that wraps a whole executor, so a hybridized block called while
+``autograd.record()`` is active runs ``hybrid_forward`` imperatively (``F = mx.nd``): the same
+registered ops and gradient definitions, recorded on the tape, so gradients reach the parameters.
+Outside recording (inference, evaluation) calls run through the bound executor. A SymbolBlock under
+recording interprets its graph node by node with the registered ops for the same reason.
+"""
+import json
+import re
+import threading
+import warnings
+from collections import OrderedDict
+
+import numpy as np
+
+from .. import autograd
+from .. import ndarray as nd
+from .. import symbol as sym
+from ..ndarray.ndarray import NDArray
+from ..symbol import Symbol
+from .parameter import Parameter, ParameterDict, DeferredInitializationError
+
+__all__ = ["Block", "HybridBlock", "SymbolBlock"]
+
+
+class _NameCounter:
+    """Global per-hint counter for top-level block prefixes ('dense0_', 'dense1_', ...)."""
+    _tls = threading.local()
+
+    @classmethod
+    def get(cls, hint):
+        c = getattr(cls._tls, "counter", None)
+        if c is None:
+            c = cls._tls.counter = {}
+        n = c.get(hint, 0)
+        c[hint] = n + 1
+        return "%s%d" % (hint, n)
+
+
+class _BlockScope:
+    """The naming scope of a block: children created inside get prefixes parent_prefix + hint + n."""
+    _current = threading.local()
+
+    def __init__(self, block):
+        self._block = block
+        self._counter = {}
+        self._old_scope = None
+
+    @staticmethod
+    def create(prefix, params, hint):
+        current = getattr(_BlockScope._current, "value", None)
+        if current is None:
+            if prefix is None:
+                prefix = _NameCounter.get(hint) + "_"
+            if params is None:
+                params = ParameterDict(prefix)
+            else:
+                params = ParameterDict(params.prefix, params)
+            return prefix, params
+        if prefix is None:
+            count = current._counter.get(hint, 0)
+            prefix = "%s%d_" % (hint, count)
+            current._counter[hint] = count + 1
+        if params is None:
+            parent = current._block.params
+            params = ParameterDict(parent.prefix + prefix, parent._shared)
+        else:
+            params = ParameterDict(params.prefix, params)
+        return current._block.prefix + prefix, params
+
+    def __enter__(self):
+        if self._block._empty_prefix:
+            return self
+        self._old_scope = getattr(_BlockScope._current, "value", None)
+        _BlockScope._current.value = self
+        return self
+
+    def __exit__(self, *exc):
+        if self._block._empty_prefix:
+            return
+        _BlockScope._current.value = self._old_scope
+
+
+def _flatten(args, what):
+    if isinstance(args, (NDArray, Symbol)):
+        return [args], 0
+    if args is None:
+        return [None], -1
+    if not isinstance(args, (list, tuple)):
+        raise TypeError("HybridBlock %s must be (nested) lists of Symbol or NDArray, got %s"
+                        % (what, type(args).__name__))
+    flat, fmts = [], []
+    for a in args:
+        f, fmt = _flatten(a, what)
+        flat.extend(f)
+        fmts.append(fmt)
+    return flat, fmts
+
+
+def _regroup(args, fmt):
+    if isinstance(fmt, int):
+        if fmt == 0:
+            return args[0], args[1:]
+        if fmt == -1:
+            return None, args[1:]
+        return args[:fmt], args[fmt:]
+    ret = []
+    for f in fmt:
+        r, args = _regroup(args, f)
+        ret.append(r)
+    return ret, args
+
+
+class Block:
+    """Base class of all layers and models (MXNet 1.x ``gluon.Block``)."""
+
+    def __init__(self, prefix=None, params=None):
+        self._empty_prefix = prefix == ""
+        self._prefix, self._params = _BlockScope.create(prefix, params, self._alias())
+        self._name = self._prefix[:-1] if self._prefix.endswith("_") else self._prefix
+        self._scope = _BlockScope(self)
+        self._children = OrderedDict()
+        self._reg_params = OrderedDict()
+        self._forward_hooks = OrderedDict()
+        self._forward_pre_hooks = OrderedDict()
+
+    def __repr__(self):
+        s = "{name}(\n{modstr}\n)"
+        modstr = "\n".join("  ({key}): {block}".format(key=key, block=_indent(repr(block), 2))
+                           for key, block in self.__dict__.items() if isinstance(block, Block))
+        if not modstr:
+            return "%s()" % self.__class__.__name__
+        return s.format(name=self.__class__.__name__, modstr=modstr)
+
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        if name in d:
+            existing = d[name]
+            if isinstance(existing, (Parameter, Block)) and not isinstance(value, type(existing)):
+                raise TypeError("Changing attribute type for {name} from {type1} to {type2} is not "
+                                "allowed.".format(name=name, type1=type(existing), type2=type(value)))
+        if isinstance(value, Block) and "_children" in d:
+            self.register_child(value, name)
+        elif isinstance(value, Parameter) and "_reg_params" in d:
+            if name in self._reg_params and self._reg_params[name] is not value:
+                raise ValueError("Overriding Parameter attribute %s is not allowed. If you want to "
+                                 "share parameters between blocks, please set 'params' at Block "
+                                 "construction instead." % name)
+            self._reg_params[name] = value
+        object.__setattr__(self, name, value)
+
+    def _alias(self):
+        return self.__class__.__name__.lower()
+
+    @property
+    def prefix(self):
+        return self._prefix
+
+    @property
+    def name(self):
+        return self._name
+
+    def name_scope(self):
+        """`with self.name_scope():` creates children named under this block's prefix."""
+        return self._scope
+
+    @property
+    def params(self):
+        """This block's own ParameterDict (children not included)."""
+        return self._params
+
+    def collect_params(self, select=None):
+        """A ParameterDict of this block's and all children's parameters; select is a regex
+        (e.g. '.*weight|.*bias') matched against the full names."""
+        self._check_container_with_block()
+        ret = ParameterDict(self._params.prefix)
+        if not select:
+            ret.update(self.params)
+        else:
+            pattern = re.compile(select)
+            ret.update({name: value for name, value in self.params.items() if pattern.match(name)})
+        for cld in self._children.values():
+            ret.update(cld.collect_params(select=select))
+        return ret
+
+    def _check_container_with_block(self):
+        pass
+
+    def _collect_params_with_prefix(self, prefix=""):
+        if prefix:
+            prefix += "."
+        ret = OrderedDict((prefix + key, val) for key, val in self._reg_params.items())
+        for name, child in self._children.items():
+            ret.update(child._collect_params_with_prefix(prefix + name))
+        return ret
+
+    def save_parameters(self, filename, deduplicate=False):
+        """Save parameters by structural names ('0.weight', 'conv.bias')."""
+        params = self._collect_params_with_prefix()
+        if deduplicate:
+            seen, arg_dict = {}, {}
+            for k, v in params.items():
+                if id(v) not in seen:
+                    seen[id(v)] = k
+                    arg_dict[k] = v._reduce()
+        else:
+            arg_dict = {k: v._reduce() for k, v in params.items()}
+        nd.save(filename, arg_dict)
+
+    def save_params(self, filename):
+        warnings.warn("save_params is deprecated. Please use save_parameters.")
+        self.collect_params().save(filename, strip_prefix=self.prefix)
+
+    def load_parameters(self, filename, ctx=None, allow_missing=False, ignore_extra=False,
+                        cast_dtype=False, dtype_source="current"):
+        """Load what save_parameters wrote (files of collect_params().save are accepted too)."""
+        loaded = nd.load(filename)
+        if not isinstance(loaded, dict):
+            raise ValueError("%s holds an unnamed list of arrays, not named parameters" % filename)
+        params = self._collect_params_with_prefix()
+        if not loaded and not params:
+            return
+        if not any("." in k for k in loaded.keys()):
+            # a file written by collect_params().save / save_params: full names
+            del loaded
+            self.collect_params().load(filename, ctx, allow_missing, ignore_extra, self.prefix,
+                                       cast_dtype=cast_dtype, dtype_source=dtype_source)
+            return
+        if not allow_missing:
+            for name in params.keys():
+                if name not in loaded:
+                    raise ValueError("Parameter '%s' is missing in file '%s', which contains "
+                                     "parameters: %s. Set allow_missing=True to ignore missing "
+                                     "parameters." % (name, filename, _brief(loaded.keys())))
+        for name in loaded:
+            if not ignore_extra and name not in params:
+                raise ValueError("Parameter '%s' loaded from file '%s' is not present in ParameterDict, "
+                                 "which contains parameters %s. Set ignore_extra=True to ignore. "
+                                 % (name, filename, _brief(params.keys())))
+            if name in params:
+                try:
+                    params[name]._load_init(loaded[name], ctx, cast_dtype=cast_dtype,
+                                            dtype_source=dtype_source)
+                except ValueError as e:
+                    raise ValueError("%s (structural name '%s')" % (e, name)) from None
+
+    def load_params(self, filename, ctx=None, allow_missing=False, ignore_extra=False):
+        warnings.warn("load_params is deprecated. Please use load_parameters.")
+        self.load_parameters(filename, ctx, allow_missing, ignore_extra)
+
+    def register_child(self, block, name=None):
+        if name is None:
+            name = str(len(self._children))
+        self._children[name] = block
+
+    def register_forward_pre_hook(self, hook):
+        key = object()
+        self._forward_pre_hooks[key] = hook
+        return _HookHandle(self._forward_pre_hooks, key)
+
+    def register_forward_hook(self, hook):
+        key = object()
+        self._forward_hooks[key] = hook
+        return _HookHandle(self._forward_hooks, key)
+
+    def apply(self, fn):
+        for cld in self._children.values():
+            cld.apply(fn)
+        fn(self)
+        return self
+
+    def initialize(self, init=None, ctx=None, verbose=False, force_reinit=False):
+        """Initialize all parameters (collect_params().initialize)."""
+        from .. import initializer
+        if init is None:
+            init = initializer.Uniform()
+        self.collect_params().initialize(init, ctx, verbose, force_reinit)
+
+    def hybridize(self, active=True, **kwargs):
+        """Hybridize the HybridBlock children (a plain Block itself runs imperatively)."""
+        for cld in self._children.values():
+            cld.hybridize(active, **kwargs)
+
+    def cast(self, dtype):
+        for child in self._children.values():
+            child.cast(dtype)
+        for _, param in self.params.items():
+            param.cast(dtype)
+
+    def zero_grad(self):
+        self.collect_params().zero_grad()
+
+    def reset_ctx(self, ctx):
+        self.collect_params().reset_ctx(ctx)
+
+    def __call__(self, *args):
+        for hook in self._forward_pre_hooks.values():
+            hook(self, args)
+        out = self.forward(*args)
+        for hook in self._forward_hooks.values():
+            hook(self, args, out)
+        return out
+
+    def forward(self, *args):
+        raise NotImplementedError
+
+    def summary(self, *inputs):
+        """Print each block's output shape and parameter count for one forward of inputs."""
+        summary = OrderedDict()
+        seen = set()
+        hooks = []
+
+        def _register(block):
+            def _hook(block, _, outputs):
+                name = "%s-%d" % (block.__class__.__name__, len(summary) + 1)
+                summary[name] = OrderedDict()
+                outs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+                summary[name]["output_shape"] = [o.shape for o in outs if isinstance(o, NDArray)]
+                params = 0
+                summary[name]["trainable"] = 0
+                summary[name]["shared"] = 0
+                for p in block._reg_params.values():
+                    n = int(np.prod(p.shape)) if p.shape else 0
+                    params += n
+                    if p.grad_req != "null":
+                        summary[name]["trainable"] += n
+                    if id(p) in seen:
+                        summary[name]["shared"] += n
+                    else:
+                        seen.add(id(p))
+                summary[name]["n_params"] = params
+            if not isinstance(block, (Sequential, HybridSequential)) or block is self:
+                hooks.append(block.register_forward_hook(_hook))
+
+        summary["Input"] = OrderedDict(output_shape=[i.shape for i in inputs], n_params=0,
+                                       trainable=0, shared=0)
+        try:
+            self.apply(_register)
+            self(*inputs)
+            lines = ["-" * 80, "%25s  %42s %15s" % ("Layer (type)", "Output Shape", "Param #"),
+                     "=" * 80]
+            total = trainable = shared = 0
+            for layer, s in summary.items():
+                shape = s["output_shape"]
+                shape = shape[0] if len(shape) == 1 else shape
+                lines.append("%25s  %42s %15s" % (layer, str(shape), s["n_params"]))
+                total += s["n_params"]
+                trainable += s["trainable"]
+                shared += s["shared"]
+            lines += ["=" * 80, "Parameters in forward computation graph, duplicate included",
+                      "   Total params: %d" % total, "   Trainable params: %d" % trainable,
+                      "   Non-trainable params: %d" % (total - trainable),
+                      "Shared params in forward computation graph: %d" % shared,
+                      "Unique parameters in model: %d" % (total - shared), "-" * 80]
+            print("\n".join(lines))
+        finally:
+            for h in hooks:
+                h.detach()
+
+
+class _HookHandle:
+    def __init__(self, hooks, key):
+        self._hooks, self._key = hooks, key
+
+    def detach(self):
+        self._hooks.pop(self._key, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.detach()
+
+
+def _indent(s, n):
+    lines = s.split("\n")
+    return "\n".join([lines[0]] + [" " * n + line for line in lines[1:]])
+
+
+def _brief(names):
+    names = list(names)
+    s = ", ".join(names[:10])
+    if len(names) > 10:
+        s += ", ... (%d in all)" % len(names)
+    return s
+
+
+class _CachedGraph:
+    """A traced graph bound to the core executor, one executor per input signature."""
+
+    def __init__(self, inputs, out, out_fmt, params):
+        self.input_names = [i.name for i in inputs]
+        self.symbol = out
+        self.out_fmt = out_fmt
+        self.arg_names = out.list_arguments()
+        self.aux_names = out.list_auxiliary_states()
+        self.params = params  # full name -> Parameter
+        unknown = [n for n in self.arg_names + self.aux_names
+                   if n not in params and n not in self.input_names]
+        if unknown:
+            raise ValueError("the graph has inputs %s that are neither block inputs %s nor parameters"
+                             % (unknown, self.input_names))
+        self.execs = {}
+
+    def _param_arrays(self, ctx):
+        return [self.params[n].data(ctx) for n in self.arg_names if n not in self.input_names], \
+               [self.params[n].data(ctx) for n in self.aux_names]
+
+    def run(self, args, is_train):
+        ctx = args[0].context
+        key = (ctx, tuple((a.shape, a._code()) for a in args))
+        pargs, paux = self._param_arrays(ctx)
+        ent = self.execs.get(key)
+        if ent is None or any(a is not b for a, b in zip(ent[1], pargs + paux)):
+            inputs = dict(zip(self.input_names, args))
+            arrays, it = [], iter(pargs)
+            for n in self.arg_names:
+                if n in inputs:
+                    a = inputs[n]
+                    arrays.append(nd.zeros(a.shape, ctx=ctx, dtype=a.dtype))
+                else:
+                    arrays.append(next(it))
+            ex = self.symbol.bind(ctx, arrays, grad_req="null", aux_states=paux)
+            ent = (ex, pargs + paux)
+            self.execs[key] = ent
+        ex = ent[0]
+        outs = ex.forward(is_train=is_train, **dict(zip(self.input_names, args)))
+        return [o.copy() for o in outs]
+
+
+class HybridBlock(Block):
+    """A Block whose computation is ``hybrid_forward(F, x, *args, **params)`` with F either mx.nd
+    (imperative) or mx.sym (traced by hybridize / export)."""
+
+    def __init__(self, prefix=None, params=None):
+        super().__init__(prefix=prefix, params=params)
+        self._cached_graph = ()
+        self._cached = None
+        self._active = False
+        self._flags = {}
+        self._in_format = None
+        self._out_format = None
+
+    def __setattr__(self, name, value):
+        super().__setattr__(name, value)
+        if isinstance(value, HybridBlock) and "_cached" in self.__dict__:
+            self._clear_cached_op()
+
+    def register_child(self, block, name=None):
+        if not isinstance(block, HybridBlock):
+            raise ValueError("Children of HybridBlock must also be HybridBlock, but %s has type %s. "
+                             "If you are using Sequential, please try HybridSequential instead."
+                             % (str(block), str(type(block))))
+        super().register_child(block, name)
+        if "_cached" in self.__dict__:
+            self._clear_cached_op()
+
+    def hybridize(self, active=True, static_alloc=False, static_shape=False, **kwargs):
+        self._active = active
+        self._flags = dict(static_alloc=static_alloc, static_shape=static_shape, **kwargs)
+        self._clear_cached_op()
+        super().hybridize(active, static_alloc=static_alloc, static_shape=static_shape, **kwargs)
+
+    def _clear_cached_op(self):
+        self._cached_graph = ()
+        self._cached = None
+
+    def cast(self, dtype):
+        self._clear_cached_op()
+        super().cast(dtype)
+
+    # ------------------------------------------------------------------ tracing
+    def _get_graph(self, *args):
+        if not self._cached_graph:
+            flat, self._in_format = _flatten(list(args), "input")
+            if len(flat) == 1:
+                inputs = [sym.var("data")]
+            else:
+                inputs = [sym.var("data%d" % i) if a is not None else None for i, a in enumerate(flat)]
+            grouped, _ = _regroup(inputs, self._in_format)
+            params = {k: v.var() for k, v in self._reg_params.items()}
+            with self.name_scope():
+                out = self.hybrid_forward(sym, *grouped, **params)
+            out, self._out_format = _flatten(out, "output")
+            self._cached_graph = ([i for i in inputs if i is not None],
+                                  out[0] if len(out) == 1 else sym.Group(out))
+        return self._cached_graph
+
+    def _deferred_infer_shape(self, *args):
+        try:
+            self.infer_shape(*args)
+        except NotImplementedError:
+            raise
+        except Exception as e:
+            raise ValueError("Deferred initialization failed because shape cannot be inferred. %s"
+                             % e) from e
+
+    def infer_shape(self, *args):
+        """Fill the unknown parameter shapes from the shapes of args."""
+        inputs, out = self._get_graph(*args)
+        flat, _ = _flatten(list(args), "input")
+        flat = [a for a in flat if a is not None]
+        shapes = {i.name: a.shape for i, a in zip(inputs, flat)}
+        arg_shapes, _, aux_shapes = out.infer_shape(**shapes)
+        sdict = dict(zip(out.list_arguments(), arg_shapes))
+        sdict.update(zip(out.list_auxiliary_states(), aux_shapes))
+        for name, p in self.collect_params().items():
+            if name in sdict:
+                p.shape = sdict[name]
+
+    def infer_type(self, *args):
+        pass
+
+    def _build_cache(self, *args):
+        inputs, out = self._get_graph(*args)
+        params = dict(self.collect_params().items())
+        self._cached = _CachedGraph(inputs, out, self._out_format, params)
+
+    def _call_cached_op(self, *args):
+        flat, fmt = _flatten(list(args), "input")
+        if self._cached is None:
+            self._build_cache(*args)
+        if fmt != self._in_format:
+            raise ValueError("The hybridized block %s was traced with %d inputs (format %s) but is now "
+                             "called with %d (format %s). Call hybridize() again to retrace."
+                             % (self.name, len(self._cached.input_names), self._in_format,
+                                len([a for a in flat if a is not None]), fmt))
+        args = [a for a in flat if a is not None]
+        for a in args:
+            if not isinstance(a, NDArray):
+                raise TypeError("a hybridized block takes NDArrays, got %s" % type(a).__name__)
+        try:
+            outs = self._cached.run(args, autograd.is_training())
+        except DeferredInitializationError:
+            self._deferred_infer_shape(*args)
+            for p in self._cached.params.values():
+                p._finish_deferred_init()
+            outs = self._cached.run(args, autograd.is_training())
+        ret, _ = _regroup(outs, self._out_format)
+        return ret
+
+    # ------------------------------------------------------------------ calls
+    def forward(self, x, *args):
+        if isinstance(x, NDArray):
+            with x.context as ctx:
+                if self._active and not autograd.is_recording():
+                    return self._call_cached_op(x, *args)
+                try:
+                    params = {k: v.data(ctx) for k, v in self._reg_params.items()}
+                except DeferredInitializationError:
+                    self._deferred_infer_shape(x, *args)
+                    for _, v in self.params.items():
+                        v._finish_deferred_init()
+                    params = {k: v.data(ctx) for k, v in self._reg_params.items()}
+                return self.hybrid_forward(nd, x, *args, **params)
+        if not isinstance(x, Symbol):
+            raise TypeError("HybridBlock.forward: the first input must be an NDArray or a Symbol, "
+                            "got %s" % type(x).__name__)
+        params = {k: v.var() for k, v in self._reg_params.items()}
+        with self.name_scope():
+            return self.hybrid_forward(sym, x, *args, **params)
+
+    def hybrid_forward(self, F, x, *args, **kwargs):
+        raise NotImplementedError
+
+    def export(self, path, epoch=0, remove_amp_cast=True):
+        """Write path-symbol.json and path-%04d.params ('arg:'/'aux:' names, as MXNet)."""
+        if not self._cached_graph:
+            raise RuntimeError("Please first call block.hybridize() and then run forward with this "
+                               "block at least once before calling export.")
+        out = self._cached_graph[1]
+        out.save("%s-symbol.json" % path)
+        arg_names = set(out.list_arguments())
+        aux_names = set(out.list_auxiliary_states())
+        arg_dict = {}
+        for name, param in self.collect_params().items():
+            if name in arg_names:
+                arg_dict["arg:%s" % name] = param._reduce()
+            elif name in aux_names:
+                arg_dict["aux:%s" % name] = param._reduce()
+        nd.save("%s-%04d.params" % (path, epoch), arg_dict)
+        return "%s-symbol.json" % path, "%s-%04d.params" % (path, epoch)
+
+
+class SymbolBlock(HybridBlock):
+    """A block running a symbol graph (e.g. one exported by HybridBlock.export)."""
+
+    @staticmethod
+    def imports(symbol_file, input_names, param_file=None, ctx=None, allow_missing=False,
+                ignore_extra=False):
+        if isinstance(input_names, str):
+            input_names = [input_names]
+        output = sym.load(symbol_file)
+        inputs = [sym.var(i) for i in input_names]
+        ret = SymbolBlock(output, inputs)
+        if param_file is not None:
+            ret.collect_params().load(param_file, ctx=ctx, allow_missing=allow_missing,
+                                      ignore_extra=ignore_extra, cast_dtype=True)
+        return ret
+
+    def __init__(self, outputs, inputs, params=None):
+        super().__init__(prefix="", params=None)
+        self._prefix = ""
+        if isinstance(inputs, Symbol):
+            inputs = [inputs] if len(inputs) == 1 else list(inputs)
+        if isinstance(outputs, (list, tuple)):
+            outputs = outputs[0] if len(outputs) == 1 else sym.Group(list(outputs))
+        input_names = [i.name for i in inputs]
+        arg_names = outputs.list_arguments()
+        aux_names = outputs.list_auxiliary_states()
+        for n in input_names:
+            if n not in arg_names and n not in aux_names:
+                warnings.warn("input '%s' is not used by the symbol (its arguments are %s)"
+                              % (n, arg_names))
+        attrs = outputs.attr_dict() if hasattr(outputs, "attr_dict") else {}
+        for name in arg_names:
+            if name in input_names:
+                continue
+            self._params.get(name, allow_deferred_init=True, **_var_attrs(attrs.get(name, {})))
+        for name in aux_names:
+            if name in input_names:
+                continue
+            self._params.get(name, grad_req="null", allow_deferred_init=True,
+                             **_var_attrs(attrs.get(name, {})))
+        if params is not None:
+            for k, v in params.items():
+                if k in self._params._params:
+                    self._params._params[k] = v
+        # full names double as structural names, so save/load_parameters work on a SymbolBlock
+        for k, v in self._params.items():
+            self._reg_params[k] = v
+        self._cached_graph = (list(inputs), outputs)
+        self._in_format = [0] * len(inputs) if len(inputs) > 1 else [0]
+        self._out_format = [0] * len(outputs) if len(outputs) > 1 else 0
+        self._active = True
+        self._graph_json = None
+
+    def forward(self, x, *args):
+        if isinstance(x, Symbol):
+            raise NotImplementedError("composing a SymbolBlock with new symbol inputs is not supported")
+        if not isinstance(x, NDArray):
+            raise TypeError("SymbolBlock takes NDArrays, got %s" % type(x).__name__)
+        n_in = len(self._cached_graph[0])
+        if 1 + len(args) != n_in:
+            raise ValueError("SymbolBlock expects %d inputs (%s), got %d" % (
+                n_in, [i.name for i in self._cached_graph[0]], 1 + len(args)))
+        with x.context:
+            if autograd.is_recording():
+                return self._interpret(x, *args)
+            return self._call_cached_op(x, *args)
+
+    def hybridize(self, active=True, **kwargs):
+        self._flags = kwargs
+
+    def _clear_cached_op(self):
+        self._cached = None
+
+    def _interpret(self, *args):
+        """Run the graph node by node with the registered ops (recorded by autograd)."""
+        inputs, out = self._cached_graph
+        if self._graph_json is None:
+            self._graph_json = json.loads(out.tojson())
+        g = self._graph_json
+        ctx = args[0].context
+        feed = {i.name: a for i, a in zip(inputs, args)}
+        try:
+            for p in self._params.values():
+                p.data(ctx)
+        except DeferredInitializationError:
+            self._deferred_infer_shape(*args)
+            for p in self._params.values():
+                p._finish_deferred_init()
+        values = []
+        for node in g["nodes"]:
+            if node["op"] == "null":
+                name = node["name"]
+                values.append([feed[name] if name in feed else self._params[name].data(ctx)])
+                continue
+            ins = [values[e[0]][e[1]] for e in node["inputs"]]
+            attrs = {k: v for k, v in (node.get("attrs") or node.get("param") or {}).items()
+                     if not k.startswith("__")}
+            fn = getattr(nd, node["op"], None) or getattr(nd._internal, node["op"], None)
+            if fn is None:
+                raise NotImplementedError("SymbolBlock: operator '%s' is not registered" % node["op"])
+            res = fn(*ins, **attrs)
+            values.append(res if isinstance(res, list) else [res])
+        outs = [values[h[0]][h[1]] for h in g["heads"]]
+        return outs[0] if len(outs) == 1 else outs
+
+    def cast(self, dtype):
+        self._clear_cached_op()
+        for p in self._params.values():
+            p.cast(dtype)
+
+    def hybrid_forward(self, F, x, *args, **kwargs):
+        raise NotImplementedError
+
+
+def _var_attrs(attrs):
+    kw = {}
+    shape = attrs.get("__shape__")
+    if shape:
+        try:
+            s = tuple(int(d) for d in shape.strip("()[] ").split(",") if d.strip())
+            kw["shape"] = s
+        except ValueError:
+            pass
+    dt = attrs.get("__dtype__")
+    if dt is not None:
+        try:
+            from ..ndarray.ndarray import dtype_np
+            kw["dtype"] = dtype_np(int(dt))
+        except (ValueError, KeyError):
+            pass
+    return kw
+
+
+# containers live here to avoid an import cycle with nn
+class Sequential(Block):
+    """Stacks Blocks sequentially."""
+
+    def __init__(self, prefix=None, params=None):
+        super().__init__(prefix=prefix, params=params)
+
+    def add(self, *blocks):
+        for block in blocks:
+            self.register_child(block)
+
+    def forward(self, x, *args):
+        for block in self._children.values():
+            x = block(x, *args)
+            args = []
+            if isinstance(x, (tuple, list)):
+                args = x[1:]
+                x = x[0]
+        if args:
+            x = tuple([x] + list(args))
+        return x
+
+    def __repr__(self):
+        s = "{name}(\n{modstr}\n)"
+        modstr = "\n".join("  ({key}): {block}".format(key=key, block=_indent(repr(block), 2))
+                           for key, block in self._children.items())
+        return s.format(name=self.__class__.__name__, modstr=modstr)
+
+    def __getitem__(self, key):
+        layers = list(self._children.values())[key]
+        if isinstance(layers, list):
+            net = type(self)(prefix=self._prefix)
+            with net.name_scope():
+                net.add(*layers)
+            return net
+        return layers
+
+    def __len__(self):
+        return len(self._children)
+
+    def hybridize(self, active=True, **kwargs):
+        if self._children and all(isinstance(c, HybridBlock) for c in self._children.values()):
+            warnings.warn("All children of this Sequential layer '%s' are HybridBlocks. Consider "
+                          "using HybridSequential for the best performance." % self.prefix,
+                          stacklevel=2)
+        super().hybridize(active, **kwargs)
+
+
+class HybridSequential(HybridBlock):
+    """Stacks HybridBlocks sequentially."""
+
+    def __init__(self, prefix=None, params=None):
+        super().__init__(prefix=prefix, params=params)
+
+    def add(self, *blocks):
+        for block in blocks:
+            self.register_child(block)
+
+    def hybrid_forward(self, F, x, *args):
+        for block in self._children.values():
+            x = block(x, *args)
+            args = []
+            if isinstance(x, (tuple, list)):
+                args = x[1:]
+                x = x[0]
+        if args:
+            x = tuple([x] + list(args))
+        return x
+
+    __repr__ = Sequential.__repr__
+    __len__ = Sequential.__len__
+    __getitem__ = Sequential.__getitem__
