@@ -113,6 +113,8 @@ def test_fit_learns_and_score_predict():
     assert acc > 0.9
     pred = mod.predict(mx.io.NDArrayIter(x, y, batch_size=50))  # 256 = 5*50 + 6: last batch padded
     assert pred.shape == (256, 2)
+    unlabeled = mod.predict(mx.io.NDArrayIter(x, batch_size=64))  # other batch size, no labels
+    np.testing.assert_allclose(unlabeled.asnumpy(), pred.asnumpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(pred.asnumpy().sum(axis=1), 1.0, rtol=1e-5)
 
 

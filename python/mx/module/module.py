@@ -128,6 +128,11 @@ class Module(BaseModule):
         for l, a in zip(self._label_names, batch.label or []):
             shapes[l] = a.shape
         bound = self._exec.arg_dict
+        if batch.data:  # labels not given (prediction) follow the data's batch size
+            n = batch.data[0].shape[0]
+            for l in self._label_names:
+                if l not in shapes:
+                    shapes[l] = (n,) + tuple(bound[l].shape[1:])
         if any(bound[k].shape != tuple(v) for k, v in shapes.items()):
             self._exec = self._exec.reshape(**shapes)
 

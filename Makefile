@@ -1,0 +1,104 @@
+# MX developer entry points. `make help` lists them.
+#
+#   make demo    install deps, build, train the Fashion-MNIST demo (examples/train_fashion_mnist.py)
+#   make test    install deps, build, run every test suite (C via ctest, Python via pytest, ...)
+#
+# Variables (override on the command line: make test PYTHON=.venv/bin/python):
+PYTHON    ?= python3
+BUILD_DIR ?= build
+JOBS      ?= 2
+CMAKE     ?= cmake
+CMAKE_ARGS ?=
+PYTEST_ARGS ?=
+DEMO_ARGS ?=
+EXTRAS    ?= test
+NO_APT    ?=
+
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+MX_PREFIX = $(ROOT)/$(BUILD_DIR)/install
+PY_EXE = $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
+
+# ---- test suites: ONE LINE adds one, `suite.NAME = command` (run from the repo root). `make test`
+# runs every suite in name order, goes on after a failure and fails if any suite failed;
+# `make test-NAME` runs one; `make test SUITES="c python"` a chosen few.
+suite.c      = cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+suite.python = PYTHONPATH=$(ROOT)/python $(PYTHON) -m pytest tests/python -q $(PYTEST_ARGS)
+# R: install into build/rlib, regenerate the op docs from the registry (generated files, kept
+# committed), then R CMD check (which also runs tests/testthat) against the libmx that
+# `make build` installed into $(BUILD_DIR)/install.
+suite.r      = mkdir -p $(BUILD_DIR)/rlib && MX_HOME=$(MX_PREFIX) R CMD INSTALL --preclean -l $(BUILD_DIR)/rlib r-package \
+               && R_LIBS=$(ROOT)/$(BUILD_DIR)/rlib Rscript r-package/tools/gen-op-docs.R r-package/man \
+               && cd $(BUILD_DIR) && rm -rf mx.Rcheck mx_*.tar.gz && R CMD build $(ROOT)/r-package \
+               && MX_HOME=$(MX_PREFIX) _R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual mx_*.tar.gz \
+               && ! grep -q "Status:.*\(ERROR\|WARNING\)" mx.Rcheck/00check.log
+# Julia: a private Julia 1.5.3 when none is on PATH; if it cannot be installed the suite says so
+# and passes (the no-Julia checks run in tests/python/test_julia_static.py).
+suite.julia  = MX_LIBRARY=$(ROOT)/$(BUILD_DIR)/libmx.so tools/julia/run_tests.sh $(BUILD_DIR) \
+               || { if tools/julia/install_julia.sh >/dev/null 2>&1; then exit 1; fi; \
+                    echo "==== JULIA IS NOT INSTALLED: the Julia tests did not run (static checks ran with the Python suite)"; }
+# Python <-> R and Python <-> Julia over the same libmx (Julia parts skip only without Julia).
+suite.xlang  = MX_LIBRARY=$(ROOT)/$(BUILD_DIR)/libmx.so MX_HOME=$(MX_PREFIX) MX_R_LIB=$(ROOT)/$(BUILD_DIR)/rlib \
+               MX_REQUIRE_R=1 PYTHONPATH=$(ROOT)/python $(PYTHON) -m pytest tests/cross_language -q -p no:cacheprovider
+SUITES ?= $(sort $(patsubst suite.%,%,$(filter suite.%,$(.VARIABLES))))
+
+.PHONY: help all build deps test demo bench wheel install clean
+.DEFAULT_GOAL := help
+# Targets run in order (deps before build: cmake must see the codecs apt installs); cmake
+# parallelises the compile itself (JOBS).
+.NOTPARALLEL:
+
+help:
+	@echo "make demo    deps + build, then train the Fashion-MNIST demo ($(PYTHON) examples/train_fashion_mnist.py $(DEMO_ARGS))"
+	@echo "make test    deps + build, then every test suite: $(SUITES)"
+	@echo "make test-NAME   one suite (no deps/build step); suites: $(SUITES)"
+	@echo "make build   cmake configure + build into $(BUILD_DIR)/, libmx + cffi module copied into python/mx"
+	@echo "make deps    pip install the '$(EXTRAS)' extras of pyproject.toml + Debian packages (NO_APT=1 skips apt)"
+	@echo "make bench   $(PYTHON) benchmarks/run_all.py"
+	@echo "make wheel   build dist/mx-*.whl (pip wheel; incremental build cache in build-wheel/)"
+	@echo "make install pip install . into $(PYTHON)'s environment"
+	@echo "make clean   remove $(BUILD_DIR)/, build-wheel/, dist/ and the in-place copies in python/mx"
+
+all: build
+
+build:
+	$(CMAKE) -S . -B $(BUILD_DIR) -DMX_PYTHON_INPLACE=ON -DPython_EXECUTABLE=$(PY_EXE) \
+	  -DCMAKE_INSTALL_PREFIX=$(MX_PREFIX) $(CMAKE_ARGS)
+	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS)
+	$(CMAKE) --install $(BUILD_DIR) > /dev/null
+
+deps:
+	$(PYTHON) tools/install_deps.py --extras=$(EXTRAS) $(if $(NO_APT),--no-apt)
+
+test: deps build
+	@failed=""; for s in $(SUITES); do \
+	  echo "==== make test: suite $$s"; \
+	  $(MAKE) --no-print-directory test-$$s || failed="$$failed $$s"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "==== make test: FAILED suite(s):$$failed (of: $(SUITES))"; exit 1; fi; \
+	echo "==== make test: all suites passed ($(SUITES))"
+
+test-%:
+	$(if $(suite.$*),,$(error no test suite '$*'; suites: $(SUITES)))
+	$(suite.$*)
+
+demo: deps build
+	$(PYTHON) examples/train_fashion_mnist.py $(DEMO_ARGS)
+
+bench: EXTRAS = test,bench
+bench: deps build
+	$(PYTHON) benchmarks/run_all.py
+
+# --no-build-isolation: scikit-build-core clears its build folder whenever pip's isolated build
+# environment changes (every isolated build), so only builds in this environment are incremental.
+wheel:
+	$(PYTHON) tools/install_deps.py --extras= --no-apt
+	$(PYTHON) -m pip wheel . --no-deps --no-build-isolation -w dist
+
+install:
+	$(PYTHON) tools/install_deps.py --extras= --no-apt
+	$(PYTHON) -m pip install . --no-build-isolation
+
+clean:
+	rm -rf $(BUILD_DIR) build-wheel dist .pytest_cache
+	rm -f python/mx/libmx.so python/mx/_mx_cffi*.so
+	rm -rf python/mx/include

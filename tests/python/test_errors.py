@@ -1,0 +1,218 @@
+"""Error mapping: each core status becomes the matching Python exception (python/mx/base.py), and
+the messages name the function or op, the parameter and the offending value."""
+import os
+
+import numpy as np
+import pytest
+
+import mx
+from mx import base
+from mx.ndarray import _internal_ops
+
+
+def ones(shape, dtype=np.float32):
+    """Through mx.nd.array only, so these tests need no creation op."""
+    return mx.nd.array(np.ones(shape, dtype=dtype), dtype=dtype)
+
+
+# ------------------------------------------------------------------ the mapping table itself
+@pytest.mark.parametrize("status, cls, builtin", [
+    (-1, base.MXValueError, ValueError),
+    (-2, base.MXShapeError, ValueError),
+    (-3, base.MXTypeError, TypeError),
+    (-4, base.MXNotSupportedError, NotImplementedError),
+    (-5, base.MXMemoryError, MemoryError),
+    (-6, base.MXIOError, OSError),
+    (-7, base.MXFormatError, ValueError),
+    (-8, base.MXInternalError, base.MXError),
+])
+def test_status_maps_to_exception(status, cls, builtin):
+    with pytest.raises(cls) as info:
+        base.check_call(status)
+    assert isinstance(info.value, builtin)
+    assert isinstance(info.value, mx.MXError)
+    assert isinstance(info.value, mx.MXNetError)
+
+
+def test_unknown_status_is_mxerror():
+    with pytest.raises(mx.MXError):
+        base.check_call(-99)
+    base.check_call(0)  # ok is silent
+
+
+def test_mxneterror_alias():
+    assert mx.MXNetError is mx.MXError
+
+
+# ------------------------------------------------------------------ real errors from the core
+def test_unknown_op_is_value_error():
+    with pytest.raises(ValueError) as info:
+        _internal_ops.op_handle("no_such_op_xyz")
+    assert isinstance(info.value, base.MXValueError)
+    assert "no_such_op_xyz" in str(info.value)
+    assert "mx_op_find" in str(info.value)
+
+
+def test_unknown_parameter_is_value_error():
+    a = ones((2, 3))
+    with pytest.raises(base.MXValueError) as info:
+        mx.nd.broadcast_to(a, shape=(4, 2, 3), no_such_param=1)
+    assert "no_such_param" in str(info.value)
+    assert "broadcast_to" in str(info.value)
+
+
+def test_bad_parameter_value_is_value_error():
+    a = ones((2, 3))
+    with pytest.raises(base.MXValueError) as info:
+        mx.nd.broadcast_to(a, shape="(2,banana)")
+    msg = str(info.value)
+    assert "shape" in msg and "banana" in msg
+
+
+def test_wrong_input_count_is_value_error():
+    a = ones((2, 3))
+    with pytest.raises(base.MXValueError) as info:
+        mx.nd.elemwise_add(a)
+    assert "elemwise_add" in str(info.value)
+
+
+def test_shape_mismatch_is_shape_error():
+    a, b = ones((2, 3)), ones((3, 2))
+    with pytest.raises(base.MXShapeError) as info:
+        mx.nd.elemwise_add(a, b)
+    assert isinstance(info.value, ValueError)
+    msg = str(info.value)
+    assert "elemwise_add" in msg and "(2, 3)" in msg and "(3, 2)" in msg
+
+
+def test_broadcast_mismatch_is_shape_error():
+    with pytest.raises(base.MXShapeError) as info:
+        mx.nd.broadcast_add(ones((2, 3)), ones((4,)))
+    assert "broadcast_add" in str(info.value)
+
+
+def test_out_of_wrong_shape_is_shape_error():
+    a = ones((2, 3))
+    out = mx.nd.empty((3, 2))
+    with pytest.raises(base.MXShapeError):
+        mx.nd.elemwise_add(a, a, out=out)
+
+
+def test_dtype_mismatch_is_type_error():
+    a = ones((2, 3), dtype=np.float32)
+    b = ones((2, 3), dtype=np.float64)
+    with pytest.raises(TypeError) as info:
+        mx.nd.elemwise_add(a, b)
+    assert isinstance(info.value, base.MXTypeError)
+    assert "elemwise_add" in str(info.value)
+
+
+def test_unsupported_dtype_is_type_error():
+    with pytest.raises(TypeError) as info:
+        mx.nd.array([1, 2], dtype=np.complex64)
+    assert "complex64" in str(info.value)
+
+
+def test_positional_parameter_is_type_error():
+    with pytest.raises(TypeError) as info:
+        mx.nd.elemwise_add(ones((2,)), 3)
+    assert "elemwise_add" in str(info.value)
+
+
+def test_negative_dimension_is_shape_error():
+    with pytest.raises(base.MXShapeError) as info:
+        mx.nd.empty((2, -3))
+    assert "-3" in str(info.value)
+
+
+def test_huge_array_is_memory_error():
+    with pytest.raises(MemoryError) as info:
+        mx.nd.empty((1 << 30, 1 << 30, 1 << 30))
+    assert isinstance(info.value, base.MXMemoryError)
+    assert "too large" in str(info.value)
+
+
+def test_copy_size_mismatch_is_shape_error():
+    a = ones((2, 3))
+    buf = np.empty(5, dtype=np.float32)
+    with pytest.raises(base.MXShapeError) as info:
+        base.check_call(base.lib.mx_ndarray_copy_to(a.handle, base.ffi.from_buffer(buf), buf.nbytes))
+    assert "mx_ndarray_copy_to" in str(info.value) and "20" in str(info.value)
+
+
+def test_null_handle_is_value_error():
+    with pytest.raises(base.MXValueError) as info:
+        base.check_call(base.lib.mx_ndarray_size(base.ffi.NULL, base.ffi.new("int64_t *")))
+    assert "mx_ndarray_size" in str(info.value) and "NULL" in str(info.value)
+
+
+def test_gpu_is_not_supported_error():
+    if mx.context.num_gpus() > 0:
+        pytest.skip("a GPU is present")
+    with pytest.raises(NotImplementedError) as info:
+        mx.gpu(0)
+    assert isinstance(info.value, base.MXNotSupportedError)
+    assert "gpu" in str(info.value).lower()
+    # The core says the same when asked directly for a GPU array.
+    with pytest.raises(base.MXNotSupportedError):
+        a = mx.nd.empty((2,), ctx=mx.Context("gpu", 0))
+        a.asnumpy()
+
+
+def _load_or_skip(path):
+    try:
+        return mx.nd.load(path)
+    except base.MXNotSupportedError as e:
+        pytest.skip("mx.nd.load not implemented yet: %s" % e)
+
+
+def test_missing_file_is_os_error(tmp_path):
+    path = str(tmp_path / "does_not_exist.params")
+    with pytest.raises(OSError) as info:
+        _load_or_skip(path)
+    assert isinstance(info.value, base.MXIOError)
+    assert "does_not_exist.params" in str(info.value)
+
+
+def test_corrupt_file_is_format_error(tmp_path):
+    path = tmp_path / "corrupt.params"
+    path.write_bytes(os.urandom(7) + b"\x00" * 9)
+    with pytest.raises(base.MXFormatError) as info:
+        _load_or_skip(str(path))
+    assert isinstance(info.value, ValueError)
+    assert str(info.value)
+
+
+# ------------------------------------------------------------------ the message is per call
+def test_message_belongs_to_the_latest_error():
+    with pytest.raises(base.MXValueError) as first:
+        _internal_ops.op_handle("first_bad_op")
+    with pytest.raises(base.MXShapeError) as second:
+        mx.nd.empty((-1,))
+    assert "first_bad_op" in str(first.value)
+    assert "first_bad_op" not in str(second.value)
+    # a success in between leaves the library usable
+    assert (ones((2,)) + 1).asnumpy().tolist() == [2.0, 2.0]
+
+
+def test_errors_in_threads_keep_their_own_message():
+    import threading
+    results = {}
+
+    def worker(name):
+        for _ in range(200):
+            try:
+                _internal_ops.op_handle(name)
+            except base.MXValueError as e:
+                if name not in str(e):
+                    results[name] = "saw: %s" % e
+                    return
+        results[name] = "ok"
+
+    threads = [threading.Thread(target=worker, args=("thread_op_%d" % i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(v == "ok" for v in results.values()), results
+    assert len(results) == 4
