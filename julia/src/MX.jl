@@ -19,12 +19,20 @@ include("ops.jl")
 include("arith.jl")
 include("autograd.jl")
 include("random.jl")
+include("symbol.jl")
+include("executor.jl")
+include("initializer.jl")
+include("optimizer.jl")
+include("io.jl")
+include("model.jl")
 # Extension points for the next parts (symbol.jl, executor.jl, optimizer.jl, io.jl, ...): each
 # wraps its handles like NDArray (mutable struct + finalizer calling the matching mx_*_free),
 # checks every status with _check and is included here.
 
 export NDArray, MXError, MXInvalidArgumentError, MXShapeError, MXTypeError, MXUnsupportedError,
-       MXOutOfMemoryError, MXIOError, MXFormatError, MXInternalError, MXUnknownError, MXLibraryError
+       MXOutOfMemoryError, MXIOError, MXFormatError, MXInternalError, MXUnknownError, MXLibraryError,
+       SymbolicNode, Executor, FeedForward, ArrayDataProvider, DataBatch, CSVIter, MNISTIter,
+       ImageRecordIter
 
 function __init__()
     _load_library()

@@ -240,6 +240,10 @@ end
 
 # The body of every generated op function.
 function _op_call(info::OpInfo, args::Tuple, kwargs, out)
+    if _is_symbolic_call(args, kwargs)
+        out === nothing || throw(MXInvalidArgumentError("$(info.name): `out` cannot be given when composing symbols"))
+        return _sym_compose(info, args, kwargs)
+    end
     inputs = NDArray[]
     for a in args
         if a isa NDArray
@@ -363,6 +367,7 @@ function generate_ops!()
         for alias in vcat([name], _strs(get(info.schema, "aliases", nothing)))
             _OPS[alias] = info
             _define_op(info, alias)
+            _define_sym_op(info, alias)
         end
     end
     for (f, opname) in _BASE_METHODS

@@ -381,4 +381,151 @@ end
     @test_throws MXInvalidArgumentError MX.seed!(-1)
 end
 
+
+@testset "symbols and executors" begin
+    data = MX.Variable(:data)
+    net = MX.SoftmaxOutput(MX.FullyConnected(data; num_hidden=3, name="fc"); name="sm")
+    @test MX.list_arguments(net) == ["data", "fc_weight", "fc_bias", "sm_label"]
+    @test MX.list_outputs(net) == ["sm_output"]
+    a, o, x = MX.infer_shape(net; data=(5, 4))
+    @test a == [(5, 4), (3, 4), (3,), (5,)] && o == [(5, 3)]
+    @test MX.list_arguments(MX.from_json(MX.to_json(net))) == MX.list_arguments(net)
+    @test MX.list_arguments(MX.sym.FullyConnected(name="f2", num_hidden=2)) == ["f2_data", "f2_weight", "f2_bias"]
+    e = MX.simple_bind(net, MX.cpu(); data=(5, 4))
+    outs = MX.forward(e; data=ones(Float32, 5, 4))
+    @test size(outs[1]) == (5, 3)
+    @test Array(outs[1]) ≈ fill(1f0 / 3, 5, 3)
+end
+
+@testset "training: an MLP learns, checkpoints round-trip" begin
+    MX.seed!(1)
+    X = Float32[(i % 7) / 7 - 0.5 for i in 1:200, j in 1:1] .+ Float32[(j == 2) * 0.3 for i in 1:200, j in 1:2]
+    X = Float32.(hcat([sin(0.37i) for i in 1:200], [cos(0.91i) for i in 1:200]))
+    Y = Float32[x[1] + x[2] > 0 ? 1 : 0 for x in eachrow(X)]
+    data = MX.Variable(:data)
+    h = MX.Activation(MX.FullyConnected(data; num_hidden=16, name="fc1"); act_type="relu")
+    net = MX.SoftmaxOutput(MX.FullyConnected(h; num_hidden=2, name="fc2"); name="softmax")
+    m = MX.FeedForward(net)
+    train = MX.ArrayDataProvider(X; label=Y, batch_size=20, shuffle=true)
+    MX.fit(m, :adam, train; n_epoch=30, optimizer_params=(learning_rate=0.05,), initializer=MX.Xavier(),
+           verbosity=0)
+    acc = MX.score(m, MX.ArrayDataProvider(X; label=Y, batch_size=20), MX.Accuracy())[1][2]
+    @test acc > 0.9
+    p = MX.predict(m, X; batch_size=30)   # 200 = 6*30 + 20: the last batch is padded
+    @test size(p) == (200, 2)
+    prefix = joinpath(mktempdir(), "mlp")
+    MX.save_checkpoint(m, prefix, 3; save_optimizer_states=true)
+    @test isfile(prefix * "-symbol.json") && isfile(prefix * "-0003.params") && isfile(prefix * "-0003.states")
+    m2 = MX.load_checkpoint(prefix, 3, MX.FeedForward)
+    @test MX.predict(m2, X; batch_size=30) == p
+    opt = MX.ADAM(learning_rate=0.05)
+    MX.load_states!(opt, prefix * "-0003.states")
+    @test MX.optimizer_config(opt)["name"] == "adam"
+    met = MX.Accuracy()
+    MX.update!(met, MX.array(Float32[0, 1]), MX.array(Float32[0.9 0.1; 0.2 0.8]))
+    @test MX.get(met)[2] == 1.0
+end
+@testset "core data iterators" begin
+    fixtures = normpath(joinpath(@__DIR__, "..", "..", "tests", "data", "mxnet-1.9.1"))
+    csvdir = joinpath(fixtures, "csv")
+    if !isdir(csvdir)
+        @info "skipped: MXNet 1.9.1 fixtures not found at $(fixtures)"
+        @test_skip false
+    else
+        parse_rows(f) = [parse.(Float64, split(l, ",")) for l in readlines(f) if !isempty(strip(l))]
+        X = permutedims(hcat(parse_rows(joinpath(csvdir, "data.csv"))...))
+        y = [r[1] for r in parse_rows(joinpath(csvdir, "label.csv"))]
+        # rows of each batch (0-based) and pads, as MXNet 1.9.1 (csviter_round_batch_*.npz)
+        expected = Dict(true => [[([0, 1, 2, 3], 0), ([4, 5, 6, 7], 0), ([8, 9, 0, 1], 2)],
+                                 [([2, 3, 4, 5], 0), ([6, 7, 8, 9], 0)]],
+                        false => [[([0, 1, 2, 3], 0), ([4, 5, 6, 7], 0), ([8, 9, 6, 7], 2)],
+                                  [([0, 1, 2, 3], 0), ([4, 5, 6, 7], 0), ([8, 9, 6, 7], 2)]])
+        for rb in (true, false)
+            it = MX.CSVIter(data_csv=joinpath(csvdir, "data.csv"), data_shape=(3,),
+                            label_csv=joinpath(csvdir, "label.csv"), label_shape=(1,), batch_size=4,
+                            round_batch=rb)
+            @test MX.provide_data(it) == [("data", (4, 3))]
+            @test MX.provide_label(it) == [("softmax_label", (4,))]
+            @test MX.get_batch_size(it) == 4
+            for epoch in 1:2
+                got = [(Array(b.data[1]), Array(b.label[1]), b.pad) for b in it]
+                exp = expected[rb][epoch]
+                @test length(got) == length(exp)
+                for ((d, l, pad), (rows, epad)) in zip(got, exp)
+                    @test size(d) == (4, 3)
+                    @test d ≈ Float32.(X[rows .+ 1, :])
+                    @test l == Float32.(y[rows .+ 1])
+                    @test pad == epad
+                end
+                MX.reset!(it)
+            end
+        end
+        # fresh arrays; zero labels without label_csv
+        it = MX.CSVIter(data_csv=joinpath(csvdir, "data.csv"), data_shape=(3,), batch_size=4)
+        b0, _ = iterate(it)
+        first_ = Array(b0.data[1])
+        iterate(it)
+        @test Array(b0.data[1]) == first_
+        @test Array(b0.label[1]) == zeros(Float32, 4)
+        @test length(MX.get_index(it)) == 4
+        @test_throws MXIOError MX.CSVIter(data_csv=joinpath(mktempdir(), "missing.csv"), data_shape=(3,), batch_size=2)
+        @test_throws MXShapeError MX.CSVIter(data_csv=joinpath(csvdir, "data.csv"), data_shape=(4,), batch_size=2)
+        @test_throws MXError MX.CSVIter(data_csv=joinpath(csvdir, "data.csv"), data_shape=(3,), batch_size=2, bogus=1)
+        # usable by fit / score / predict
+        MX.seed!(1)
+        net = MX.SoftmaxOutput(MX.FullyConnected(MX.Variable(:data); num_hidden=10, name="fc"); name="softmax")
+        m = MX.FeedForward(net)
+        train = MX.CSVIter(data_csv=joinpath(csvdir, "data.csv"), data_shape=(3,),
+                           label_csv=joinpath(csvdir, "label.csv"), batch_size=5)
+        MX.fit(m, :sgd, train; n_epoch=2, optimizer_params=(learning_rate=0.01,), verbosity=0)
+        @test size(Array(m.arg_params["fc_weight"])) == (10, 3)
+        @test size(MX.predict(m, train)) == (10, 10)
+        @test 0 <= MX.score(m, train, MX.Accuracy())[1][2] <= 1
+
+        recdir = joinpath(fixtures, "recordio")
+        it = MX.ImageRecordIter(path_imgrec=joinpath(recdir, "images_png.rec"), data_shape=(3, 8, 8),
+                                batch_size=4, shuffle=false)
+        @test MX.provide_data(it) == [("data", (4, 3, 8, 8))]
+        @test MX.provide_label(it) == [("softmax_label", (4,))]
+        for epoch in 1:2
+            MX.reset!(it)
+            bs = collect(it)
+            @test length(bs) == 1
+            x = Array(bs[1].data[1])
+            @test size(x) == (4, 3, 8, 8)
+            @test minimum(x) == 0 && maximum(x) == 255
+            @test sum(Float64.(x)) == 97699
+            @test x[1, 1, 1, :] == Float32[0, 32, 64, 96, 128, 160, 192, 224]
+            @test Array(bs[1].label[1]) == Float32[0, 1, 2, 3]
+            @test bs[1].pad == 0
+        end
+    end
+
+    fm = "/usr/share/datasets/fashion-mnist"
+    if !isdir(fm)
+        @info "skipped: Fashion-MNIST not installed (Debian dataset-fashion-mnist)"
+        @test_skip false
+    else
+        ip = joinpath(fm, "t10k-images-idx3-ubyte.gz")
+        lp = joinpath(fm, "t10k-labels-idx1-ubyte.gz")
+        gunzip(f) = read(pipeline(`gzip -dc $f`))
+        imgs = gunzip(ip)[17:end]
+        labs = gunzip(lp)[9:end]
+        it = MX.MNISTIter(image=ip, label=lp, batch_size=1000, shuffle=false, flat=true)
+        @test MX.provide_data(it) == [("data", (1000, 784))]
+        @test MX.provide_label(it) == [("softmax_label", (1000,))]
+        bs = collect(it)
+        @test length(bs) == 10
+        raw = permutedims(reshape(imgs, 784, :))   # (10000, 784), row-major pixels
+        @test Array(bs[4].data[1]) ≈ Float32.(raw[3001:4000, :]) ./ 255
+        @test Array(bs[10].label[1]) == Float32.(labs[9001:end])
+        @test all(b.pad == 0 for b in bs)
+        it = MX.MNISTIter(image=ip, label=lp, batch_size=8, shuffle=false)
+        MX.reset!(it)
+        b, _ = iterate(it)
+        x = Array(b.data[1])
+        @test size(x) == (8, 1, 28, 28)
+        @test x[2, 1, :, :] ≈ Float32.(permutedims(reshape(raw[2, :], 28, 28))) ./ 255
+    end
+end
 end # MX.jl

@@ -9,6 +9,7 @@
 .mx_cache_state$n <- 0L
 
 mx.nd.internal <- new.env(parent = emptyenv())
+mx.symbol.internal <- new.env(parent = emptyenv())
 
 mx.op.list <- function() .mx_call(C_mxr_op_names)
 
@@ -179,6 +180,8 @@ mx.op.schema <- function(name) {
   all_args <- c(sig$inputs, sig$params)
   fmls <- c(rep(list(NULL), length(all_args)), list(quote(expr = ), NULL))
   names(fmls) <- c(all_args, "...", "out")
+  # variadic ops: positional arrays go to `...`, parameters are matched by name only
+  if (isTRUE(s$variadic_input)) fmls <- fmls[c(length(all_args) + 1L, seq_along(all_args), length(fmls))]
   list_call <- function(nms) {
     a <- lapply(nms, as.name)
     names(a) <- nms
@@ -205,13 +208,17 @@ mx.op.schema <- function(name) {
   for (name in names) {
     s <- mx.op.schema(name)
     f <- .mx_make_op(s, ns)
+    sf <- .mx_make_sym_op(s, ns, environment(f)$.info)
     for (nm in c(name, .mx_chr(s$aliases))) {
       if (startsWith(nm, "_")) {
         assign(nm, f, envir = mx.nd.internal)
+        assign(nm, sf, envir = mx.symbol.internal)
       } else {
-        rname <- paste0("mx.nd.", nm)
         # hand-written functions win over generated ones of the same name
+        rname <- paste0("mx.nd.", nm)
         if (!exists(rname, envir = ns, inherits = FALSE)) assign(rname, f, envir = ns)
+        sname <- paste0("mx.symbol.", nm)
+        if (!exists(sname, envir = ns, inherits = FALSE)) assign(sname, sf, envir = ns)
       }
     }
   }

@@ -874,12 +874,568 @@ SEXP mxr_nd_load(SEXP path) {
   return lst;
 }
 
+/* ------------------------------------------------------------------ generic handles
+ * Symbols, executors, optimizers, initializers and metrics: an external pointer whose tag names
+ * the kind; the finalizer frees the handle with the matching *_free. */
+
+static SEXP tag_sym = NULL, tag_exec = NULL, tag_opt = NULL, tag_init = NULL, tag_metric = NULL,
+            tag_iter = NULL;
+
+static void h_finalizer(SEXP p) {
+  void *h = R_ExternalPtrAddr(p);
+  if (!h) return;
+  SEXP t = R_ExternalPtrTag(p);
+  if (t == tag_sym) mx_symbol_free((mx_symbol_t)h);
+  else if (t == tag_exec) mx_executor_free((mx_executor_t)h);
+  else if (t == tag_opt) mx_optimizer_free((mx_optimizer_t)h);
+  else if (t == tag_init) mx_initializer_free((mx_initializer_t)h);
+  else if (t == tag_metric) mx_metric_free((mx_metric_t)h);
+  else if (t == tag_iter) mx_dataiter_free((mx_dataiter_t)h);
+  R_ClearExternalPtr(p);
+}
+
+static SEXP h_wrapper(SEXP tag, const char *cls) {
+  SEXP p = PROTECT(R_MakeExternalPtr(NULL, tag, R_NilValue));
+  R_RegisterCFinalizerEx(p, h_finalizer, TRUE);
+  if (cls) setAttrib(p, R_ClassSymbol, mkString(cls));
+  UNPROTECT(1);
+  return p;
+}
+
+static void *h_get(SEXP x, SEXP tag) {
+  if (TYPEOF(x) != EXTPTRSXP || R_ExternalPtrTag(x) != tag) return NULL;
+  return R_ExternalPtrAddr(x);
+}
+
+#define GET_H(type, var, sexp, tag, what)                                                      \
+  type var = (type)h_get((sexp), (tag));                                                       \
+  if (var == NULL)                                                                             \
+    return arg_fail(MX_ERR_INVALID_ARGUMENT, "%s: invalid or expired handle (handles do not "  \
+                    "survive saving the R session; use mx.serialize / mx.model.save)", (what));
+
+static const char *str1(SEXP s) {
+  if (TYPEOF(s) != STRSXP || XLENGTH(s) != 1 || STRING_ELT(s, 0) == NA_STRING) return NULL;
+  return translateCharUTF8(STRING_ELT(s, 0));
+}
+
+static const char *str1_or_null(SEXP s) { return s == R_NilValue ? NULL : str1(s); }
+
+static const char **str_vec(SEXP s, int *n) {
+  *n = (s == R_NilValue) ? 0 : (int)XLENGTH(s);
+  const char **v = (const char **)R_alloc((size_t)(*n > 0 ? *n : 1), sizeof(char *));
+  for (int i = 0; i < *n; ++i) v[i] = translateCharUTF8(STRING_ELT(s, i));
+  return v;
+}
+
+static SEXP mk_str(const char *s) { return ScalarString(mkCharCE(s ? s : "", CE_UTF8)); }
+
+/* Finish a handle-creating call: store h into w (already protected once). */
+#define FINISH_H(w, h, st)                                                                     \
+  do {                                                                                         \
+    if (st) {                                                                                  \
+      UNPROTECT(1);                                                                            \
+      return mx_fail(st);                                                                      \
+    }                                                                                          \
+    R_SetExternalPtrAddr((w), (h));                                                            \
+    UNPROTECT(1);                                                                              \
+    return (w);                                                                                \
+  } while (0)
+
+static const char *sym_list(SEXP lst, mx_symbol_t **out, int *n) {
+  if (lst == R_NilValue) {
+    *n = 0;
+    *out = NULL;
+    return NULL;
+  }
+  if (TYPEOF(lst) != VECSXP) return "expected a list of MXSymbols";
+  *n = (int)XLENGTH(lst);
+  mx_symbol_t *b = (mx_symbol_t *)R_alloc((size_t)(*n > 0 ? *n : 1), sizeof(mx_symbol_t));
+  for (int i = 0; i < *n; ++i) {
+    b[i] = (mx_symbol_t)h_get(VECTOR_ELT(lst, i), tag_sym);
+    if (!b[i]) return "expected MXSymbols";
+  }
+  *out = b;
+  return NULL;
+}
+
+/* ------------------------------------------------------------------ symbols */
+
+SEXP mxr_sym_variable(SEXP name, SEXP keys, SEXP vals) {
+  const char *nm = str1(name);
+  if (!nm) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.symbol.Variable: name must be a single string");
+  int nk = 0, nv = 0;
+  const char **k = str_vec(keys, &nk), **v = str_vec(vals, &nv);
+  if (nk != nv) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.symbol.Variable: attribute keys and values differ in length");
+  SEXP w = PROTECT(h_wrapper(tag_sym, "MXSymbol"));
+  mx_symbol_t h = NULL;
+  int st = mx_symbol_variable(nm, nk, k, v, &h);
+  FINISH_H(w, h, st);
+}
+
+SEXP mxr_sym_compose(SEXP opx, SEXP px, SEXP name, SEXP args, SEXP kwnames, SEXP kwargs, SEXP akeys, SEXP avals) {
+  mx_op_t op;
+  mx_params_t p;
+  const char *e = op_get(opx, &op);
+  if (!e) e = params_get(px, &p);
+  if (e) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.symbol: %s", e);
+  mx_symbol_t *a = NULL, *kw = NULL;
+  int na = 0, nkw = 0, nkn = 0, nak = 0, nav = 0;
+  e = sym_list(args, &a, &na);
+  if (!e) e = sym_list(kwargs, &kw, &nkw);
+  if (e) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.symbol: inputs: %s", e);
+  const char **kn = str_vec(kwnames, &nkn);
+  const char **ak = str_vec(akeys, &nak), **av = str_vec(avals, &nav);
+  if (nkn != nkw || nak != nav) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.symbol: names and values differ in length");
+  SEXP w = PROTECT(h_wrapper(tag_sym, "MXSymbol"));
+  mx_symbol_t h = NULL;
+  int st = mx_symbol_compose(op, p, str1_or_null(name), na, a, nkw, kn, kw, nak, ak, av, &h);
+  FINISH_H(w, h, st);
+}
+
+SEXP mxr_sym_group(SEXP lst) {
+  mx_symbol_t *a = NULL;
+  int n = 0;
+  const char *e = sym_list(lst, &a, &n);
+  if (e) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.symbol.Group: %s", e);
+  SEXP w = PROTECT(h_wrapper(tag_sym, "MXSymbol"));
+  mx_symbol_t h = NULL;
+  int st = mx_symbol_group(n, a, &h);
+  FINISH_H(w, h, st);
+}
+
+SEXP mxr_sym_num_outputs(SEXP s) {
+  GET_H(mx_symbol_t, h, s, tag_sym, "MXSymbol");
+  int n = 0;
+  int st = mx_symbol_num_outputs(h, &n);
+  if (st) return mx_fail(st);
+  return ScalarInteger(n);
+}
+
+SEXP mxr_sym_get_output(SEXP s, SEXP index) {
+  GET_H(mx_symbol_t, h, s, tag_sym, "MXSymbol");
+  SEXP w = PROTECT(h_wrapper(tag_sym, "MXSymbol"));
+  mx_symbol_t o = NULL;
+  int st = mx_symbol_get_output(h, asInteger(index), &o);
+  FINISH_H(w, o, st);
+}
+
+SEXP mxr_sym_internals(SEXP s) {
+  GET_H(mx_symbol_t, h, s, tag_sym, "MXSymbol");
+  SEXP w = PROTECT(h_wrapper(tag_sym, "MXSymbol"));
+  mx_symbol_t o = NULL;
+  int st = mx_symbol_get_internals(h, &o);
+  FINISH_H(w, o, st);
+}
+
+SEXP mxr_sym_list(SEXP s, SEXP kind) {
+  GET_H(mx_symbol_t, h, s, tag_sym, "MXSymbol");
+  int n = 0;
+  const char **names = NULL;
+  int st = mx_symbol_list(h, asInteger(kind), &n, &names);
+  if (st) return mx_fail(st);
+  SEXP r = PROTECT(allocVector(STRSXP, n));
+  for (int i = 0; i < n; ++i) SET_STRING_ELT(r, i, mkCharCE(names[i], CE_UTF8));
+  UNPROTECT(1);
+  return r;
+}
+
+SEXP mxr_sym_name(SEXP s) {
+  GET_H(mx_symbol_t, h, s, tag_sym, "MXSymbol");
+  const char *nm = NULL;
+  int st = mx_symbol_name(h, &nm);
+  if (st) return mx_fail(st);
+  return mk_str(nm);
+}
+
+SEXP mxr_sym_get_attr(SEXP s, SEXP key) {
+  GET_H(mx_symbol_t, h, s, tag_sym, "MXSymbol");
+  const char *k = str1(key), *v = NULL;
+  if (!k) return arg_fail(MX_ERR_INVALID_ARGUMENT, "attribute key must be a single string");
+  int st = mx_symbol_get_attr(h, k, &v);
+  if (st) return mx_fail(st);
+  return v ? mk_str(v) : R_NilValue;
+}
+
+SEXP mxr_sym_set_attr(SEXP s, SEXP key, SEXP value) {
+  GET_H(mx_symbol_t, h, s, tag_sym, "MXSymbol");
+  const char *k = str1(key), *v = str1(value);
+  if (!k || !v) return arg_fail(MX_ERR_INVALID_ARGUMENT, "attribute key and value must be single strings");
+  int st = mx_symbol_set_attr(h, k, v);
+  if (st) return mx_fail(st);
+  return R_NilValue;
+}
+
+SEXP mxr_sym_list_attr(SEXP s, SEXP recursive) {
+  GET_H(mx_symbol_t, h, s, tag_sym, "MXSymbol");
+  const char *js = NULL;
+  int st = mx_symbol_list_attr(h, asLogical(recursive) == TRUE, &js);
+  if (st) return mx_fail(st);
+  return mk_str(js);
+}
+
+SEXP mxr_sym_to_json(SEXP s) {
+  GET_H(mx_symbol_t, h, s, tag_sym, "MXSymbol");
+  const char *js = NULL;
+  int st = mx_symbol_to_json(h, &js);
+  if (st) return mx_fail(st);
+  return mk_str(js);
+}
+
+SEXP mxr_sym_from_json(SEXP json) {
+  const char *js = str1(json);
+  if (!js) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.symbol.load.json: expected a single string");
+  SEXP w = PROTECT(h_wrapper(tag_sym, "MXSymbol"));
+  mx_symbol_t h = NULL;
+  int st = mx_symbol_from_json(js, &h);
+  FINISH_H(w, h, st);
+}
+
+SEXP mxr_sym_save(SEXP s, SEXP path) {
+  GET_H(mx_symbol_t, h, s, tag_sym, "mx.symbol.save");
+  if (!str1(path)) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.symbol.save: filename must be a single string");
+  int st = mx_symbol_save(h, R_ExpandFileName(translateChar(STRING_ELT(path, 0))));
+  if (st) return mx_fail(st);
+  return R_NilValue;
+}
+
+SEXP mxr_sym_load(SEXP path) {
+  if (!str1(path)) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.symbol.load: filename must be a single string");
+  SEXP w = PROTECT(h_wrapper(tag_sym, "MXSymbol"));
+  mx_symbol_t h = NULL;
+  int st = mx_symbol_load(R_ExpandFileName(translateChar(STRING_ELT(path, 0))), &h);
+  FINISH_H(w, h, st);
+}
+
+SEXP mxr_sym_infer_shape(SEXP s, SEXP known, SEXP partial) {
+  GET_H(mx_symbol_t, h, s, tag_sym, "mx.symbol.infer.shape");
+  const char *js = NULL;
+  int st = mx_symbol_infer_shape(h, str1(known), asLogical(partial) == TRUE, &js);
+  if (st) return mx_fail(st);
+  return mk_str(js);
+}
+
+/* ------------------------------------------------------------------ executors */
+
+SEXP mxr_exec_simple_bind(SEXP s, SEXP devt, SEXP devid, SEXP shapes, SEXP types, SEXP req, SEXP reqs) {
+  GET_H(mx_symbol_t, h, s, tag_sym, "mx.simple.bind");
+  SEXP w = PROTECT(h_wrapper(tag_exec, NULL));
+  mx_executor_t e = NULL;
+  int st = mx_executor_simple_bind(h, asInteger(devt), asInteger(devid), str1(shapes), str1_or_null(types),
+                                   asInteger(req), str1_or_null(reqs), &e);
+  FINISH_H(w, e, st);
+}
+
+SEXP mxr_exec_bind(SEXP s, SEXP devt, SEXP devid, SEXP args, SEXP grads, SEXP reqs, SEXP aux) {
+  GET_H(mx_symbol_t, h, s, tag_sym, "mx.exec.bind");
+  mx_ndarray_t sa[MXR_MAX_STACK], sg[MXR_MAX_STACK], sx[MXR_MAX_STACK];
+  mx_ndarray_t *a = NULL, *g = NULL, *x = NULL;
+  int na = 0, ng = 0, nx = 0;
+  const char *e = nd_list(args, 0, sa, &a, &na);
+  if (!e && grads != R_NilValue) e = nd_list(grads, 1, sg, &g, &ng);
+  if (!e) e = nd_list(aux, 0, sx, &x, &nx);
+  if (e) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.exec.bind: %s", e);
+  if ((g && ng != na) || TYPEOF(reqs) != INTSXP || XLENGTH(reqs) != na)
+    return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.exec.bind: one gradient and grad.req per argument expected");
+  SEXP w = PROTECT(h_wrapper(tag_exec, NULL));
+  mx_executor_t o = NULL;
+  int st = mx_executor_bind(h, asInteger(devt), asInteger(devid), na, a, g, INTEGER(reqs), nx, x, &o);
+  FINISH_H(w, o, st);
+}
+
+SEXP mxr_exec_forward(SEXP x, SEXP is_train) {
+  GET_H(mx_executor_t, h, x, tag_exec, "mx.exec.forward");
+  int st = mx_executor_forward(h, asLogical(is_train) == TRUE);
+  if (st) return mx_fail(st);
+  return R_NilValue;
+}
+
+SEXP mxr_exec_backward(SEXP x, SEXP head_grads, SEXP is_train) {
+  GET_H(mx_executor_t, h, x, tag_exec, "mx.exec.backward");
+  mx_ndarray_t sg[MXR_MAX_STACK];
+  mx_ndarray_t *g = NULL;
+  int ng = 0;
+  if (head_grads != R_NilValue) {
+    const char *e = nd_list(head_grads, 1, sg, &g, &ng);
+    if (e) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.exec.backward: %s", e);
+  }
+  int st = mx_executor_backward(h, ng, g, asLogical(is_train) == TRUE);
+  if (st) return mx_fail(st);
+  return R_NilValue;
+}
+
+struct arr_ctx {
+  int n, done;
+  mx_ndarray_t *h;
+};
+
+static SEXP arr_body(void *d) {
+  struct arr_ctx *c = (struct arr_ctx *)d;
+  SEXP out = PROTECT(allocVector(VECSXP, c->n));
+  for (int i = 0; i < c->n; ++i) {
+    if (c->h[i]) {
+      SEXP w = nd_wrapper();
+      R_SetExternalPtrAddr(w, c->h[i]);
+      SET_VECTOR_ELT(out, i, w);
+    }
+    c->done = i + 1;
+  }
+  UNPROTECT(1);
+  return out;
+}
+
+static void arr_clean(void *d, Rboolean jump) {
+  struct arr_ctx *c = (struct arr_ctx *)d;
+  if (jump)
+    for (int i = c->done; i < c->n; ++i) mx_ndarray_free(c->h[i]);
+}
+
+SEXP mxr_exec_arrays(SEXP x, SEXP kind) {
+  GET_H(mx_executor_t, h, x, tag_exec, "MXExecutor");
+  int n = 0;
+  mx_ndarray_t *a = NULL;
+  int st = mx_executor_arrays(h, asInteger(kind), &n, &a);
+  if (st) return mx_fail(st);
+  mx_ndarray_t *copy = (mx_ndarray_t *)R_alloc((size_t)(n > 0 ? n : 1), sizeof(mx_ndarray_t));
+  for (int i = 0; i < n; ++i) copy[i] = a[i];
+  struct arr_ctx c = {n, 0, copy};
+  return R_UnwindProtect(arr_body, &c, arr_clean, &c, NULL);
+}
+
+/* ------------------------------------------------------------------ optimizers */
+
+SEXP mxr_opt_new(SEXP name, SEXP json) {
+  const char *nm = str1(name), *js = str1(json);
+  if (!nm || !js) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.opt.create: name and hyperparameters must be strings");
+  SEXP w = PROTECT(h_wrapper(tag_opt, NULL));
+  mx_optimizer_t h = NULL;
+  int st = mx_optimizer_new(nm, js, &h);
+  FINISH_H(w, h, st);
+}
+
+SEXP mxr_opt_set(SEXP o, SEXP key, SEXP value) {
+  GET_H(mx_optimizer_t, h, o, tag_opt, "optimizer");
+  const char *k = str1(key), *v = str1(value);
+  if (!k || !v) return arg_fail(MX_ERR_INVALID_ARGUMENT, "optimizer: key and value must be strings");
+  int st = mx_optimizer_set(h, k, v);
+  if (st) return mx_fail(st);
+  return R_NilValue;
+}
+
+SEXP mxr_opt_set_index(SEXP o, SEXP index, SEXP name, SEXP lr_mult, SEXP wd_mult) {
+  GET_H(mx_optimizer_t, h, o, tag_opt, "optimizer");
+  int st = mx_optimizer_set_index(h, asInteger(index), str1(name), asReal(lr_mult), asReal(wd_mult));
+  if (st) return mx_fail(st);
+  return R_NilValue;
+}
+
+SEXP mxr_opt_update(SEXP o, SEXP indices, SEXP weights, SEXP grads) {
+  GET_H(mx_optimizer_t, h, o, tag_opt, "optimizer");
+  mx_ndarray_t sw[MXR_MAX_STACK], sg[MXR_MAX_STACK];
+  mx_ndarray_t *w = NULL, *g = NULL;
+  int nw = 0, ng = 0;
+  const char *e = nd_list(weights, 0, sw, &w, &nw);
+  if (!e) e = nd_list(grads, 0, sg, &g, &ng);
+  if (e) return arg_fail(MX_ERR_INVALID_ARGUMENT, "optimizer update: %s", e);
+  if (nw != ng || TYPEOF(indices) != INTSXP || XLENGTH(indices) != nw)
+    return arg_fail(MX_ERR_INVALID_ARGUMENT, "optimizer update: one index, weight and gradient each expected");
+  int st = mx_optimizer_update(h, nw, INTEGER(indices), w, g);
+  if (st) return mx_fail(st);
+  return R_NilValue;
+}
+
+SEXP mxr_opt_lr(SEXP o) {
+  GET_H(mx_optimizer_t, h, o, tag_opt, "optimizer");
+  double lr = 0;
+  int st = mx_optimizer_learning_rate(h, &lr);
+  if (st) return mx_fail(st);
+  return ScalarReal(lr);
+}
+
+SEXP mxr_opt_json(SEXP o) {
+  GET_H(mx_optimizer_t, h, o, tag_opt, "optimizer");
+  const char *js = NULL;
+  int st = mx_optimizer_json(h, &js);
+  if (st) return mx_fail(st);
+  return mk_str(js);
+}
+
+SEXP mxr_opt_save(SEXP o, SEXP path) {
+  GET_H(mx_optimizer_t, h, o, tag_opt, "optimizer");
+  if (!str1(path)) return arg_fail(MX_ERR_INVALID_ARGUMENT, "optimizer states: filename must be a single string");
+  int st = mx_optimizer_save_states(h, R_ExpandFileName(translateChar(STRING_ELT(path, 0))));
+  if (st) return mx_fail(st);
+  return R_NilValue;
+}
+
+SEXP mxr_opt_load(SEXP o, SEXP path) {
+  GET_H(mx_optimizer_t, h, o, tag_opt, "optimizer");
+  if (!str1(path)) return arg_fail(MX_ERR_INVALID_ARGUMENT, "optimizer states: filename must be a single string");
+  int st = mx_optimizer_load_states(h, R_ExpandFileName(translateChar(STRING_ELT(path, 0))));
+  if (st) return mx_fail(st);
+  return R_NilValue;
+}
+
+/* ------------------------------------------------------------------ initializers */
+
+SEXP mxr_init_new(SEXP json) {
+  const char *js = str1(json);
+  if (!js) return arg_fail(MX_ERR_INVALID_ARGUMENT, "initializer: description must be a single string");
+  SEXP w = PROTECT(h_wrapper(tag_init, NULL));
+  mx_initializer_t h = NULL;
+  int st = mx_initializer_new(js, &h);
+  FINISH_H(w, h, st);
+}
+
+SEXP mxr_init_apply(SEXP i, SEXP name, SEXP attrs, SEXP arr) {
+  GET_H(mx_initializer_t, h, i, tag_init, "initializer");
+  GET_ND(a, arr, "initializer");
+  const char *nm = str1(name);
+  if (!nm) return arg_fail(MX_ERR_INVALID_ARGUMENT, "initializer: name must be a single string");
+  int st = mx_initializer_apply_desc(h, nm, str1_or_null(attrs), a);
+  if (st) return mx_fail(st);
+  return R_NilValue;
+}
+
+SEXP mxr_init_json(SEXP i) {
+  GET_H(mx_initializer_t, h, i, tag_init, "initializer");
+  const char *js = NULL;
+  int st = mx_initializer_json(h, &js);
+  if (st) return mx_fail(st);
+  return mk_str(js);
+}
+
+/* ------------------------------------------------------------------ metrics */
+
+SEXP mxr_metric_new(SEXP name, SEXP json) {
+  const char *nm = str1(name), *js = str1(json);
+  if (!nm || !js) return arg_fail(MX_ERR_INVALID_ARGUMENT, "metric: name and arguments must be strings");
+  SEXP w = PROTECT(h_wrapper(tag_metric, NULL));
+  mx_metric_t h = NULL;
+  int st = mx_metric_new(nm, js, &h);
+  FINISH_H(w, h, st);
+}
+
+SEXP mxr_metric_update(SEXP m, SEXP labels, SEXP preds) {
+  GET_H(mx_metric_t, h, m, tag_metric, "metric");
+  mx_ndarray_t sl[MXR_MAX_STACK], sp[MXR_MAX_STACK];
+  mx_ndarray_t *l = NULL, *p = NULL;
+  int nl = 0, np = 0;
+  const char *e = NULL;
+  if (labels != R_NilValue) e = nd_list(labels, 0, sl, &l, &nl);
+  if (!e) e = nd_list(preds, 0, sp, &p, &np);
+  if (e) return arg_fail(MX_ERR_INVALID_ARGUMENT, "metric update: %s", e);
+  if (l && nl != np) return arg_fail(MX_ERR_INVALID_ARGUMENT, "metric update: %d labels but %d predictions", nl, np);
+  int st = mx_metric_update(h, np, l, p);
+  if (st) return mx_fail(st);
+  return R_NilValue;
+}
+
+SEXP mxr_metric_reset(SEXP m) {
+  GET_H(mx_metric_t, h, m, tag_metric, "metric");
+  int st = mx_metric_reset(h);
+  if (st) return mx_fail(st);
+  return R_NilValue;
+}
+
+SEXP mxr_metric_get(SEXP m, SEXP global) {
+  GET_H(mx_metric_t, h, m, tag_metric, "metric");
+  const char *nm = NULL;
+  double v = 0;
+  int64_t n = 0;
+  int st = asLogical(global) == TRUE ? mx_metric_get_global(h, &nm, &v, &n) : mx_metric_get(h, &nm, &v, &n);
+  if (st) return mx_fail(st);
+  SEXP r = PROTECT(allocVector(VECSXP, 3));
+  SET_VECTOR_ELT(r, 0, mk_str(nm));
+  SET_VECTOR_ELT(r, 1, ScalarReal(v));
+  SET_VECTOR_ELT(r, 2, ScalarReal((double)n));
+  UNPROTECT(1);
+  return r;
+}
+
+
+/* ------------------------------------------------------------------ data iterators */
+
+SEXP mxr_iter_new(SEXP name, SEXP json) {
+  const char *nm = str1(name), *js = str1(json);
+  if (!nm || !js) return arg_fail(MX_ERR_INVALID_ARGUMENT, "data iterator: name and arguments must be strings");
+  SEXP w = PROTECT(h_wrapper(tag_iter, NULL));
+  mx_dataiter_t h = NULL;
+  int st = mx_dataiter_new(nm, js, &h);
+  FINISH_H(w, h, st);
+}
+
+SEXP mxr_iter_next(SEXP x) {
+  GET_H(mx_dataiter_t, h, x, tag_iter, "data iterator");
+  int has = 0;
+  int st = mx_dataiter_next(h, &has);
+  if (st) return mx_fail(st);
+  return ScalarLogical(has != 0);
+}
+
+SEXP mxr_iter_reset(SEXP x) {
+  GET_H(mx_dataiter_t, h, x, tag_iter, "data iterator");
+  int st = mx_dataiter_reset(h);
+  if (st) return mx_fail(st);
+  return R_NilValue;
+}
+
+/* kind 0: data arrays, 1: label arrays (new handles, wrapped). */
+SEXP mxr_iter_arrays(SEXP x, SEXP kind) {
+  GET_H(mx_dataiter_t, h, x, tag_iter, "data iterator");
+  int n = 0;
+  mx_ndarray_t *a = NULL;
+  int st = asInteger(kind) == 1 ? mx_dataiter_label(h, &n, &a) : mx_dataiter_data(h, &n, &a);
+  if (st) return mx_fail(st);
+  /* copy out of the thread-local buffer before any R allocation */
+  mx_ndarray_t copy[MXR_MAX_STACK];
+  if (n > MXR_MAX_STACK) {
+    for (int i = 0; i < n; ++i) mx_ndarray_free(a[i]);
+    return arg_fail(MX_ERR_INVALID_ARGUMENT, "data iterator: more than %d arrays per batch", MXR_MAX_STACK);
+  }
+  for (int i = 0; i < n; ++i) copy[i] = a[i];
+  return wrap_handles(n, copy);
+}
+
+SEXP mxr_iter_pad(SEXP x) {
+  GET_H(mx_dataiter_t, h, x, tag_iter, "data iterator");
+  int64_t pad = 0;
+  int st = mx_dataiter_pad(h, &pad);
+  if (st) return mx_fail(st);
+  return ScalarReal((double)pad);
+}
+
+SEXP mxr_iter_index(SEXP x) {
+  GET_H(mx_dataiter_t, h, x, tag_iter, "data iterator");
+  int n = 0;
+  const uint64_t *idx = NULL;
+  int st = mx_dataiter_index(h, &n, &idx);
+  if (st) return mx_fail(st);
+  SEXP r = PROTECT(allocVector(REALSXP, n));
+  for (int i = 0; i < n; ++i) REAL(r)[i] = (double)idx[i];
+  UNPROTECT(1);
+  return r;
+}
+
+SEXP mxr_iter_provide(SEXP x) {
+  GET_H(mx_dataiter_t, h, x, tag_iter, "data iterator");
+  const char *js = NULL;
+  int st = mx_dataiter_provide(h, &js);
+  if (st) return mx_fail(st);
+  return mk_str(js);
+}
+
 /* ------------------------------------------------------------------ init */
 
 void mxr_glue_init(void) {
   tag_nd = install("mx_ndarray");
   tag_params = install("mx_params");
   tag_op = install("mx_op");
+  tag_sym = install("mx_symbol");
+  tag_exec = install("mx_executor");
+  tag_opt = install("mx_optimizer");
+  tag_init = install("mx_initializer");
+  tag_metric = install("mx_metric");
+  tag_iter = install("mx_dataiter");
   cls_nd = mkString("MXNDArray");
   R_PreserveObject(cls_nd);
   cls_fail = mkString("mxr_failure");
