@@ -362,6 +362,71 @@ def blas_matmul(n=1024):
     return 2 * n ** 3 / t / 1e9, "GFLOP/s"
 
 
+# ---------------------------------------------------------------- ResNet-18 inference (model zoo)
+def _resnet18_input(batch):
+    return np.random.RandomState(0).rand(batch, 3, 32, 32).astype(np.float32)
+
+
+def _gluon_resnet18(mxmod, batch):
+    """model_zoo resnet18_v1 (classes=10) on 32x32 images, hybridized; inference images/s."""
+    from_zoo = mxmod.gluon.model_zoo.vision.get_model
+    net = from_zoo("resnet18_v1", classes=10)
+    net.initialize(mxmod.init.Xavier())
+    net.hybridize(static_alloc=True, static_shape=True)
+    x = mxmod.nd.array(_resnet18_input(batch))
+
+    def fwd():
+        net(x).wait_to_read()
+    return batch / _timeit(fwd, min_time=1.0), "images/s"
+
+
+def mx_resnet18(batch=64):
+    mx = mx_setup()
+    import mx.gluon.model_zoo  # noqa: F401
+    return _gluon_resnet18(mx, batch)
+
+
+def mxnet_resnet18(batch=64):
+    import mxnet
+    import mxnet.gluon.model_zoo  # noqa: F401
+    return _gluon_resnet18(mxnet, batch)
+
+
+def torch_resnet18(batch=64):
+    """The same ResNet-18 V1 (7x7/2 stem, max pool, 4 stages of 2 basic blocks, 10 classes)."""
+    import torch
+    nn = torch.nn
+
+    class Basic(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.body = nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout),
+                                      nn.ReLU(inplace=True), nn.Conv2d(cout, cout, 3, 1, 1, bias=False),
+                                      nn.BatchNorm2d(cout))
+            self.down = None
+            if stride != 1 or cin != cout:
+                self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+        def forward(self, x):
+            r = x if self.down is None else self.down(x)
+            return torch.relu(self.body(x) + r)
+
+    layers = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True),
+              nn.MaxPool2d(3, 2, 1)]
+    cin = 64
+    for i, c in enumerate([64, 128, 256, 512]):
+        layers += [Basic(cin, c, 1 if i == 0 else 2), Basic(c, c, 1)]
+        cin = c
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 10)]
+    net = nn.Sequential(*layers).eval()
+    x = torch.from_numpy(_resnet18_input(batch))
+
+    def fwd():
+        with torch.no_grad():
+            net(x)
+    return batch / _timeit(fwd, min_time=1.0), "images/s"
+
+
 if __name__ == "__main__":
     fw, bench = sys.argv[1], sys.argv[2]
     value, unit = globals()["%s_%s" % (fw, bench)]()
