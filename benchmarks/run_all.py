@@ -29,6 +29,7 @@ BENCHES = {
     "conv_large_fwdbwd": (["mx", "torch", "mxnet"], False),
     "lenet": (["mx", "torch", "mxnet"], True),
     "module_mlp": (["mx", "mxnet"], True),
+    "module_lenet": (["mx", "mxnet"], True),
     "resnet18": (["mx", "torch", "mxnet"], True),
 }
 DEFAULT = ["dispatch", "matmul", "mlp"]

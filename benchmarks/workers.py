@@ -335,6 +335,42 @@ def _module_mlp(mxmod, batch=128, batches=20):
     return batch * batches / _timeit(epoch, min_time=1.0, min_iters=2), "samples/s"
 
 
+def _module_lenet(mxmod, batch=64, batches=10):
+    sym = mxmod.sym
+    d = sym.var("data")
+    h = sym.Pooling(sym.Activation(sym.Convolution(d, kernel=(5, 5), num_filter=20), act_type="tanh"),
+                    kernel=(2, 2), stride=(2, 2), pool_type="max")
+    h = sym.Pooling(sym.Activation(sym.Convolution(h, kernel=(5, 5), num_filter=50), act_type="tanh"),
+                    kernel=(2, 2), stride=(2, 2), pool_type="max")
+    h = sym.Activation(sym.FullyConnected(sym.Flatten(h), num_hidden=500), act_type="tanh")
+    net = sym.SoftmaxOutput(sym.FullyConnected(h, num_hidden=10), name="softmax")
+    rng = np.random.RandomState(0)
+    x = rng.rand(batch * batches, 1, 28, 28).astype(np.float32)
+    y = rng.randint(0, 10, batch * batches).astype(np.float32)
+    it = mxmod.io.NDArrayIter(x, y, batch_size=batch)
+    mod = mxmod.mod.Module(net, context=mxmod.cpu())
+    mod.bind(data_shapes=it.provide_data, label_shapes=it.provide_label)
+    mod.init_params(mxmod.init.Xavier())
+    mod.init_optimizer(optimizer="sgd", optimizer_params={"learning_rate": 0.01, "momentum": 0.9})
+
+    def epoch():
+        it.reset()
+        for b in it:
+            mod.forward_backward(b)
+            mod.update()
+        mxmod.nd.waitall()
+    return batch * batches / _timeit(epoch, min_time=1.0, min_iters=2), "samples/s"
+
+
+def mx_module_lenet():
+    return _module_lenet(mx_setup())
+
+
+def mxnet_module_lenet():
+    import mxnet
+    return _module_lenet(mxnet)
+
+
 def mx_module_mlp():
     return _module_mlp(mx_setup())
 
