@@ -186,17 +186,8 @@ template <typename T> void deconv_backward(const OpCall &c) {
         }
     }
   });
-  for (int64_t j = 0; j < WS; ++j) {
-    T s = 0;
-    for (int64_t ch = 0; ch < chunks; ++ch) s += dw_part[static_cast<size_t>(ch * WS + j)];
-    dw[j] = s;
-  }
-  if (db)
-    for (int64_t f = 0; f < F; ++f) {
-      T s = 0;
-      for (int64_t ch = 0; ch < chunks; ++ch) s += db_part[static_cast<size_t>(ch * F + f)];
-      db[f] = s;
-    }
+  nn::sum_chunk_partials(dw_part, chunks, WS, dw);
+  if (db) nn::sum_chunk_partials(db_part, chunks, F, db);
 }
 
 std::vector<std::string> deconv_inputs(const Params &prm) {

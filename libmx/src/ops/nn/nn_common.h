@@ -149,6 +149,16 @@ template <typename T> void col2im(const T *col, const Geom &g, T *x) {
 }
 
 // Number of worker chunks for a loop over `n` independent items.
+// out[j] = sum over chunks of parts[ch * n + j]: combines per-thread partial gradients
+// (weight and bias gradients of convolution-like ops).
+template <typename T> void sum_chunk_partials(const std::vector<T> &parts, int64_t chunks, int64_t n, T *out) {
+  for (int64_t j = 0; j < n; ++j) {
+    T s = 0;
+    for (int64_t ch = 0; ch < chunks; ++ch) s += parts[static_cast<size_t>(ch * n + j)];
+    out[j] = s;
+  }
+}
+
 inline int64_t num_chunks(int64_t n) { return std::max<int64_t>(1, std::min<int64_t>(n, cpu_num_threads())); }
 
 // Run fn(chunk_index, begin, end) over [0, n) split into `chunks` contiguous pieces in parallel.
