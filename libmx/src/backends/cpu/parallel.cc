@@ -1,5 +1,7 @@
 #include "backends/cpu/parallel.h"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <thread>
@@ -24,6 +26,12 @@ int default_threads() {
   return hc ? static_cast<int>(hc) : 1;
 }
 std::atomic<int> g_threads{0};
+
+// libgomp's thread pool does not survive fork(): a child that enters a parallel region after the
+// parent used one can hang. Forked children (DataLoader workers, multiprocessing) therefore run
+// kernels on one thread; they are parallel across processes already.
+void run_serial_after_fork() { g_threads.store(1); }
+const int g_atfork_registered = pthread_atfork(nullptr, nullptr, run_serial_after_fork);
 }  // namespace
 
 int cpu_num_threads() {
