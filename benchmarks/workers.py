@@ -362,6 +362,60 @@ def _module_lenet(mxmod, batch=64, batches=10):
     return batch * batches / _timeit(epoch, min_time=1.0, min_iters=2), "samples/s"
 
 
+def _imperative_fit(mx, forward, shapes, it, batch, batches):
+    """MX's imperative mode on exactly the Module benchmark's job: same iterator, same ops
+    (SoftmaxOutput loss), same optimizer; only autograd replaces the executor."""
+    rng = np.random.RandomState(0)
+    p = [mx.nd.array(rng.normal(0, 0.05, s).astype(np.float32)) for s in shapes]
+    for v in p:
+        v.attach_grad()
+    upd = mx.optimizer.get_updater(mx.optimizer.create("sgd", learning_rate=0.01, momentum=0.9,
+                                                      rescale_grad=1.0 / batch))
+    idx = list(range(len(p)))
+
+    def epoch():
+        it.reset()
+        for b in it:
+            with mx.autograd.record():
+                out = mx.nd.SoftmaxOutput(forward(mx, b.data[0], p), b.label[0])
+            out.backward()
+            upd(idx, [v.grad for v in p], p)
+        mx.nd.waitall()
+    return batch * batches / _timeit(epoch, min_time=1.0, min_iters=2), "samples/s"
+
+
+def mx_imperative_module_mlp(batch=128, batches=20):
+    mx = mx_setup()
+    rng = np.random.RandomState(0)
+    it = mx.io.NDArrayIter(rng.rand(batch * batches, 784).astype(np.float32),
+                           rng.randint(0, 10, batch * batches).astype(np.float32), batch_size=batch)
+
+    def forward(mx, x, p):
+        h = mx.nd.Activation(mx.nd.FullyConnected(x, p[0], p[1], num_hidden=512), act_type="relu")
+        h = mx.nd.Activation(mx.nd.FullyConnected(h, p[2], p[3], num_hidden=512), act_type="relu")
+        return mx.nd.FullyConnected(h, p[4], p[5], num_hidden=10)
+    shapes = [(512, 784), (512,), (512, 512), (512,), (10, 512), (10,)]
+    return _imperative_fit(mx, forward, shapes, it, batch, batches)
+
+
+def mx_imperative_module_lenet(batch=64, batches=10):
+    mx = mx_setup()
+    rng = np.random.RandomState(0)
+    it = mx.io.NDArrayIter(rng.rand(batch * batches, 1, 28, 28).astype(np.float32),
+                           rng.randint(0, 10, batch * batches).astype(np.float32), batch_size=batch)
+
+    def forward(mx, x, p):
+        nd = mx.nd
+        h = nd.Pooling(nd.Activation(nd.Convolution(x, p[0], p[1], kernel=(5, 5), num_filter=20), act_type="tanh"),
+                       kernel=(2, 2), stride=(2, 2), pool_type="max")
+        h = nd.Pooling(nd.Activation(nd.Convolution(h, p[2], p[3], kernel=(5, 5), num_filter=50), act_type="tanh"),
+                       kernel=(2, 2), stride=(2, 2), pool_type="max")
+        h = nd.Activation(nd.FullyConnected(nd.Flatten(h), p[4], p[5], num_hidden=500), act_type="tanh")
+        return nd.FullyConnected(h, p[6], p[7], num_hidden=10)
+    shapes = [(20, 1, 5, 5), (20,), (50, 20, 5, 5), (50,), (500, 800), (500,), (10, 500), (10,)]
+    return _imperative_fit(mx, forward, shapes, it, batch, batches)
+
+
 def mx_module_lenet():
     return _module_lenet(mx_setup())
 

@@ -139,6 +139,52 @@ def test_memory_planning_reuses_buffers():
     assert ex.outputs[0].shape == (64, 256)
 
 
+def test_memory_planning_in_place():
+    # Inference through a chain of elementwise ops and a reshape: each op may overwrite its
+    # input, so the whole chain needs one buffer of the data's size (64-byte aligned).
+    data = mx.sym.var("data")
+    h = mx.sym.Activation(data * 2.0, act_type="relu")
+    h = mx.sym.Flatten(mx.sym.exp(mx.sym.Activation(h, act_type="tanh") + 1.0))
+    h = mx.sym.sigmoid(h)
+    ex = h.simple_bind(mx.cpu(), grad_req="null", data=(8, 4, 5))
+    planned, unplanned = ex.memory_bytes()
+    one = 8 * 4 * 5 * 4
+    assert planned == (one + 63) // 64 * 64, (planned, unplanned)
+    assert unplanned == 7 * ((one + 63) // 64 * 64)  # seven ops, one buffer each unplanned
+    x = np.random.RandomState(0).randn(8, 4, 5).astype(np.float32)
+    ex.arg_dict["data"][:] = x
+    out = ex.forward()[0].asnumpy()
+    ref = 1 / (1 + np.exp(-np.exp(np.tanh(np.maximum(2 * x, 0)) + 1))).reshape(8, 20)
+    np.testing.assert_allclose(out, ref, rtol=1e-5)
+    np.testing.assert_array_equal(ex.arg_dict["data"].asnumpy(), x)  # the bound input is never overwritten
+
+
+def test_training_plan_keeps_values_backward_needs():
+    # tanh's backward reads its output and sigmoid's its input: in-place reuse must not clobber them.
+    data = mx.sym.var("data")
+    y = mx.sym.sum(mx.sym.sigmoid(mx.sym.tanh(data) * 3.0))
+    ex = y.simple_bind(mx.cpu(), data=(6, 7))
+    x = np.random.RandomState(2).randn(6, 7).astype(np.float32)
+    ex.arg_dict["data"][:] = x
+    ex.forward(is_train=True)
+    ex.backward()
+    t = np.tanh(x)
+    s = 1 / (1 + np.exp(-3 * t))
+    np.testing.assert_allclose(ex.grad_dict["data"].asnumpy(), s * (1 - s) * 3 * (1 - t * t), rtol=1e-5, atol=1e-7)
+
+
+def test_backward_alternating_given_and_default_head_grads():
+    data = mx.sym.var("data")
+    ex = (data * data).simple_bind(mx.cpu(), data=(2, 3))
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    ex.arg_dict["data"][:] = x
+    head = np.full((2, 3), 3.0, np.float32)
+    for given in (True, False, True, False):
+        ex.forward(is_train=True)
+        ex.backward(mx.nd.array(head) if given else None)
+        np.testing.assert_allclose(ex.grad_dict["data"].asnumpy(), 2 * x * (head if given else 1))
+
+
 def test_executor_reshape_shares_params():
     net = mlp()
     ex = _bind_random(net, {"data": (5, 8)})

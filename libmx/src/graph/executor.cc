@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "ops/imperative.h"
+#include "random/philox.h"
 
 namespace mx {
 
@@ -71,7 +72,13 @@ std::vector<int> Executor::add_step(const OpDef *op, std::shared_ptr<const Param
   bool tok = op->infer_type ? op->infer_type(p, in_t, aux_t, out_t) : infer_type_same(p, in_t, aux_t, out_t);
   for (int t : out_t) tok = tok && t >= 0;
   MX_CHECK(tok, MX_ERR_TYPE, op->name, ": cannot infer the output dtypes");
-  Step st{op, params, inputs, aux, {}, backward, skip};
+  Step st;
+  st.op = op;
+  st.params = params;
+  st.inputs = inputs;
+  st.aux = aux;
+  st.backward = backward;
+  st.skip = skip;
   for (int i = 0; i < nout; ++i)
     st.outputs.push_back(add_entry(out_s[static_cast<size_t>(i)], static_cast<DType>(out_t[static_cast<size_t>(i)])));
   steps_.push_back(st);
@@ -192,7 +199,51 @@ Executor::Executor(const Symbol &sym, Device dev, std::vector<NDArray> args, std
         arg_grad_entries_[i] = it == grad_of.end() ? -1 : it->second;
       }
   }
+  bind_gradients_in_place();
   plan_memory();
+  prepare_steps(false);
+  prepare_steps(true);
+}
+
+// grad_req 'write': the step producing an argument's gradient writes straight into the user's
+// gradient array instead of a planned buffer that backward() would then copy.
+void Executor::bind_gradients_in_place() {
+  grad_written_in_place_.assign(args_.size(), false);
+  std::vector<bool> produced(entries_.size(), false), taken(entries_.size(), false);
+  for (auto &st : steps_)
+    for (int e : st.outputs) produced[static_cast<size_t>(e)] = true;
+  for (size_t i = 0; i < args_.size(); ++i) {
+    int r = grad_reqs_[i], e = arg_grad_entries_[i];
+    if ((r != MX_GRAD_WRITE && r != MX_GRAD_INPLACE) || e < 0) continue;
+    Entry &en = entries_[static_cast<size_t>(e)];
+    const NDArray &g = grads_[i];
+    if (!produced[static_cast<size_t>(e)] || taken[static_cast<size_t>(e)] || en.array.defined() ||
+        g.dtype() != en.dtype || !(g.shape() == en.shape) || !(g.device() == dev_))
+      continue;
+    bool aliases_input = false;  // a gradient array sharing memory with an argument or aux state
+    for (auto *bound : {&args_, &aux_})
+      for (auto &a : *bound) aliases_input = aliases_input || a.storage() == g.storage();
+    if (aliases_input) continue;
+    en.array = g;
+    taken[static_cast<size_t>(e)] = true;
+    grad_written_in_place_[i] = true;
+  }
+}
+
+void Executor::prepare_steps(bool backward) {
+  for (auto &st : steps_) {
+    if (st.backward != backward) continue;
+    st.in_arr.clear();
+    st.aux_arr.clear();
+    st.out_arr.clear();
+    for (int e : st.inputs) st.in_arr.push_back(entries_[static_cast<size_t>(e)].array);
+    for (int e : st.aux) st.aux_arr.push_back(entries_[static_cast<size_t>(e)].array);
+    for (int e : st.outputs) st.out_arr.push_back(entries_[static_cast<size_t>(e)].array);
+    bool direct = dev_.is_cpu() && static_cast<bool>(st.op->forward_cpu);
+    for (auto *arrs : {&st.in_arr, &st.aux_arr})
+      for (auto &a : *arrs) direct = direct && a.defined() && supports_dtype(st.op, a.dtype());
+    st.direct = direct;
+  }
 }
 
 void Executor::plan_memory() {
@@ -216,11 +267,37 @@ void Executor::plan_memory() {
     return (b + 63) & ~size_t(63);
   };
   unplanned_bytes_ = 0;
+  std::vector<bool> handed_over(entries_.size(), false);  // input whose buffer an output took in place
   for (int s = 0; s < n; ++s) {
     const Step &st = steps_[static_cast<size_t>(s)];
-    for (int e : st.outputs) {
+    std::vector<int> taken_here;
+    for (size_t k = 0; k < st.outputs.size(); ++k) {
+      int e = st.outputs[k];
+      Entry &out = entries_[static_cast<size_t>(e)];
       size_t need = bytes_of(e);
       unplanned_bytes_ += static_cast<int64_t>(need);
+      if (out.array.defined()) continue;  // bound to a user array (a gradient written in place)
+      // In place: the output takes the buffer of an input read for the last time by this step,
+      // when the kernel allows it and dtype and element count agree (an elementwise operand of
+      // equal size can differ from the output only by leading 1s, so element i maps to i).
+      int in_place = -1;
+      for (auto &pr : st.op->inplace) {
+        if (static_cast<size_t>(pr.second) != k || static_cast<size_t>(pr.first) >= st.inputs.size()) continue;
+        int ei = st.inputs[static_cast<size_t>(pr.first)];
+        const Entry &in = entries_[static_cast<size_t>(ei)];
+        if (in.buffer < 0 || last_use[static_cast<size_t>(ei)] != s || handed_over[static_cast<size_t>(ei)] ||
+            in.shape.size() != out.shape.size() || in.dtype != out.dtype ||
+            std::find(taken_here.begin(), taken_here.end(), in.buffer) != taken_here.end())
+          continue;
+        in_place = ei;
+        break;
+      }
+      if (in_place >= 0) {
+        handed_over[static_cast<size_t>(in_place)] = true;
+        out.buffer = entries_[static_cast<size_t>(in_place)].buffer;
+        taken_here.push_back(out.buffer);
+        continue;
+      }
       // Smallest free buffer that fits; else grow the largest free one (sizes are only fixed
       // after planning); else a new buffer.
       auto it = free_bufs.lower_bound(need);
@@ -237,11 +314,12 @@ void Executor::plan_memory() {
         b = static_cast<int>(buf_size.size());
         buf_size.push_back(need);
       }
-      entries_[static_cast<size_t>(e)].buffer = b;
+      out.buffer = b;
+      taken_here.push_back(b);
     }
     auto release = [&](int e) {
       const Entry &en = entries_[static_cast<size_t>(e)];
-      if (en.buffer >= 0 && last_use[static_cast<size_t>(e)] <= s)
+      if (en.buffer >= 0 && last_use[static_cast<size_t>(e)] <= s && !handed_over[static_cast<size_t>(e)])
         free_bufs.emplace(buf_size[static_cast<size_t>(en.buffer)], en.buffer);
     };
     std::vector<int> seen;
@@ -251,7 +329,8 @@ void Executor::plan_memory() {
         release(e);
       }
     for (int e : st.outputs)
-      if (last_use[static_cast<size_t>(e)] < 0) release(e);  // written but never read
+      if (last_use[static_cast<size_t>(e)] < 0 && entries_[static_cast<size_t>(e)].buffer >= 0)
+        release(e);  // written but never read
   }
   planned_bytes_ = 0;
   buffers_.clear();
@@ -264,17 +343,19 @@ void Executor::plan_memory() {
       en.array = NDArray(buffers_[static_cast<size_t>(en.buffer)].storage(), 0, en.shape, en.dtype);
 }
 
+// Shapes and dtypes were inferred and checked at bind and the arrays never change, so prepared
+// steps call their kernels directly; the rest go through invoke_raw.
 void Executor::run(bool backward, bool is_train) {
-  std::vector<NDArray> in, aux, out;
   for (auto &st : steps_) {
     if (st.backward != backward) continue;
-    in.clear();
-    aux.clear();
-    out.clear();
-    for (int e : st.inputs) in.push_back(entries_[static_cast<size_t>(e)].array);
-    for (int e : st.aux) aux.push_back(entries_[static_cast<size_t>(e)].array);
-    for (int e : st.outputs) out.push_back(entries_[static_cast<size_t>(e)].array);
-    invoke_raw(st.op, *st.params, in, aux, is_train, &out, st.skip.empty() ? nullptr : &st.skip);
+    const std::vector<bool> *skip = st.skip.empty() ? nullptr : &st.skip;
+    if (st.direct) {
+      RandomState *rng = st.op->needs_rng ? &random_state(dev_.type, dev_.id) : nullptr;
+      OpCall call{*st.params, st.in_arr, st.aux_arr, st.out_arr, is_train, rng, skip};
+      st.op->forward_cpu(call);
+    } else {
+      invoke_raw(st.op, *st.params, st.in_arr, st.aux_arr, is_train, &st.out_arr, skip);
+    }
   }
 }
 
@@ -291,23 +372,36 @@ void Executor::backward(const std::vector<NDArray> &out_grads, bool is_train) {
   MX_CHECK(forward_done_, MX_ERR_INVALID_ARGUMENT, "backward: call forward(is_train=True) first");
   MX_CHECK(out_grads.empty() || out_grads.size() == out_entries_.size(), MX_ERR_INVALID_ARGUMENT,
            "backward: ", out_grads.size(), " head gradients given for ", out_entries_.size(), " outputs");
+  head_ones_.resize(head_grad_entries_.size());
+  bool rebound = false;  // a head gradient array changed: re-prepare the backward steps
   for (size_t i = 0; i < head_grad_entries_.size(); ++i) {
     Entry &en = entries_[static_cast<size_t>(head_grad_entries_[i])];
+    NDArray head;
     if (i < out_grads.size() && out_grads[i].defined()) {
       MX_CHECK(out_grads[i].shape() == en.shape, MX_ERR_SHAPE, "backward: head gradient ", i, " has shape ",
                out_grads[i].shape().str(), " but output ", i, " has shape ", en.shape.str());
-      en.array = out_grads[i].dtype() == en.dtype ? out_grads[i] : out_grads[i].astype(en.dtype);
+      MX_CHECK(out_grads[i].device() == dev_, MX_ERR_INVALID_ARGUMENT, "backward: head gradient ", i,
+               " is on another device than the executor");
+      head = out_grads[i].dtype() == en.dtype ? out_grads[i] : out_grads[i].astype(en.dtype);
     } else {
-      NDArray ones(en.shape, en.dtype, dev_);
-      ones.fill(1);
-      en.array = ones;
+      if (!head_ones_[i].defined()) {
+        head_ones_[i] = NDArray(en.shape, en.dtype, dev_);
+        head_ones_[i].fill(1);
+      }
+      head = head_ones_[i];
+    }
+    if (!en.array.defined() || en.array.storage() != head.storage() || en.array.offset() != head.offset()) {
+      en.array = head;
+      rebound = true;
     }
   }
+  if (rebound) prepare_steps(true);
   run(true, is_train);
   for (size_t i = 0; i < args_.size(); ++i) {
     int r = grad_reqs_[i];
     if (r == MX_GRAD_NULL) continue;
     int e = arg_grad_entries_[i];
+    if (grad_written_in_place_[i]) continue;
     if (e < 0) {
       if (r != MX_GRAD_ADD) grads_[i].fill(0);
       continue;

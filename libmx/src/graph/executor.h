@@ -37,18 +37,24 @@ class Executor {
     int buffer = -1;   // planned buffer index (-1: external)
   };
   struct Step {
-    const OpDef *op;
+    const OpDef *op = nullptr;
     std::shared_ptr<const Params> params;
     std::vector<int> inputs, aux, outputs;  // entry ids
-    bool backward;
+    bool backward = false;
     std::vector<bool> skip;  // outputs nobody reads
+    // Prepared at bind (shapes are fixed): the bound arrays, and whether the kernel can be
+    // called directly; otherwise (float16 through float32, no kernel) invoke_raw runs it.
+    std::vector<NDArray> in_arr, aux_arr, out_arr;
+    bool direct = false;
   };
   friend class GraphGradBuilder;
   int add_entry(const Shape &s, DType t);
   std::vector<int> add_step(const OpDef *op, std::shared_ptr<const Params> params, const std::vector<int> &inputs,
                             const std::vector<int> &aux, bool backward, const std::vector<bool> &skip = {});
   void build_backward();
+  void bind_gradients_in_place();
   void plan_memory();
+  void prepare_steps(bool backward);
   void run(bool backward, bool is_train);
 
   Symbol sym_;
@@ -60,6 +66,8 @@ class Executor {
   std::vector<int> out_entries_;       // symbol outputs
   std::vector<int> head_grad_entries_;  // backward inputs, one per output
   std::vector<int> arg_grad_entries_;   // per argument, -1 if none
+  std::vector<bool> grad_written_in_place_;  // per argument: its step writes grads_[i] directly
+  std::vector<NDArray> head_ones_;      // default head gradients, made once
   std::vector<NDArray> buffers_;
   bool has_backward_ = false;
   bool forward_done_ = false;

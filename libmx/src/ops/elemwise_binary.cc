@@ -197,7 +197,8 @@ void register_family(const Family &f) {
     if (names.empty()) return;
     OpBuilder &ob = OpBuilder::create(names[0].c_str());
     for (size_t i = 1; i < names.size(); ++i) ob.alias(names[i].c_str());
-    ob.inputs({"lhs", "rhs"}).dtypes(f.dtypes).cpu(f.bin);
+    // Element i of an operand with the output's shape is read only for element i of the output.
+    ob.inputs({"lhs", "rhs"}).dtypes(f.dtypes).cpu(f.bin).inplace({{0, 0}, {1, 0}});
     ob.shape(broadcast ? InferShapeFn(infer_broadcast) : InferShapeFn(infer_elemwise));
     ob.doc(broadcast ? ("Element-wise " + f.name + " with numpy-style broadcasting.").c_str()
                      : ("Element-wise " + f.name + " of two arrays of the same shape.").c_str());
@@ -210,7 +211,7 @@ void register_family(const Family &f) {
     if (names.empty()) return;
     OpBuilder &ob = OpBuilder::create(names[0].c_str());
     for (size_t i = 1; i < names.size(); ++i) ob.alias(names[i].c_str());
-    ob.params<ScalarParam>().inputs({"data"}).dtypes(f.dtypes).shape(infer_shape_same).cpu(k)
+    ob.params<ScalarParam>().inputs({"data"}).dtypes(f.dtypes).shape(infer_shape_same).cpu(k).inplace({{0, 0}})
         .doc(("Element-wise " + f.name + " of an array and a scalar.").c_str());
     if (g) ob.grad(g);
     else ob.no_grad();

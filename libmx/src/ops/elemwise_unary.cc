@@ -195,6 +195,7 @@ template <typename D> GradFn fused(const std::string &name) {
       .doc("Fused backward of a unary op: out_grad * f'(data).")
       .inputs({"out_grad", "data"})
       .shape(infer_shape_same)
+      .inplace({{0, 0}, {1, 0}})
       .cpu([](const OpCall &c) {
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, c.params.op->name, {
           broadcast_binary<T, T, T>(c.inputs[0], c.inputs[1], c.outputs[0],
@@ -226,7 +227,8 @@ OpBuilder &reg(const char *name, std::vector<const char *> aliases, const char *
                std::vector<DType> dtypes, GradFn g) {
   OpBuilder &ob = OpBuilder::create(name);
   for (auto a : aliases) ob.alias(a);
-  ob.doc(doc).inputs({"data"}).shape(infer_shape_same).dtypes(std::move(dtypes)).cpu(std::move(k));
+  // Every kernel registered here maps element i to element i (copies check for same_data).
+  ob.doc(doc).inputs({"data"}).shape(infer_shape_same).dtypes(std::move(dtypes)).cpu(std::move(k)).inplace({{0, 0}});
   if (g) ob.grad(std::move(g));
   else ob.no_grad();
   return ob;

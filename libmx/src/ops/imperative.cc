@@ -7,15 +7,17 @@
 
 namespace mx {
 
-namespace {
-thread_local bool t_recording = false;
-thread_local bool t_training = false;
-
-bool supports(const OpDef *op, DType t) {
+bool supports_dtype(const OpDef *op, DType t) {
   for (DType d : op->dtypes)
     if (d == t) return true;
   return false;
 }
+
+namespace {
+thread_local bool t_recording = false;
+thread_local bool t_training = false;
+
+bool supports(const OpDef *op, DType t) { return supports_dtype(op, t); }
 bool overlaps(const NDArray &a, const NDArray &b) {
   if (a.storage() != b.storage()) return false;
   size_t a0 = a.offset(), a1 = a0 + a.nbytes(), b0 = b.offset(), b1 = b0 + b.nbytes();

@@ -19,6 +19,9 @@ std::vector<NDArray> invoke_raw(const OpDef *op, const Params &params, const std
                                 const std::vector<NDArray> *out = nullptr,
                                 const std::vector<bool> *skip = nullptr);
 
+// Whether the op's kernels take dtype `t` directly (else f16/bf16 run through f32 in invoke_raw).
+bool supports_dtype(const OpDef *op, DType t);
+
 // Thread-local autograd switches.
 bool is_recording();
 bool is_training();

@@ -109,6 +109,10 @@ struct OpDef {
   // Dtypes the kernels handle; float16/bfloat16 inputs of ops without them run through float32.
   std::vector<DType> dtypes{DType::f32, DType::f64};
   bool hidden = false;  // internal op (names starting with '_'), kept out of front-end namespaces
+  // (input, output) pairs whose memory the kernel may share: it reads input element i only to
+  // write output element i. The executor's memory planner uses them when dtype and element
+  // count match.
+  std::vector<std::pair<int, int>> inplace;
 
   std::vector<std::string> inputs(const Params &p) const;
   size_t num_inputs(const Params &p) const {  // without copying names (hot path)
@@ -176,6 +180,7 @@ class OpBuilder {
   OpBuilder &rng() { def_->needs_rng = true; return *this; }
   OpBuilder &dtypes(std::vector<DType> t) { def_->dtypes = std::move(t); return *this; }
   OpBuilder &hidden() { def_->hidden = true; return *this; }
+  OpBuilder &inplace(std::vector<std::pair<int, int>> pairs) { def_->inplace = std::move(pairs); return *this; }
   OpDef &def() { return *def_; }
 
  private:

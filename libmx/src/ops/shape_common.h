@@ -140,7 +140,8 @@ inline void zero_fill(const NDArray &a) {
   if (a.size()) std::memset(a.raw(), 0, a.nbytes());
 }
 inline void copy_bytes(const NDArray &src, const NDArray &dst) {
-  if (src.size()) std::memcpy(dst.raw(), src.raw(), src.nbytes());
+  // Planned in place (a reshape sharing its input's buffer): nothing to move.
+  if (src.size() && !src.same_data(dst)) std::memcpy(dst.raw(), src.raw(), src.nbytes());
 }
 // Conversions between element types and double/int64 (half, bfloat16 and bool included).
 template <typename T> inline double to_f64(T v) {

@@ -426,6 +426,7 @@ int register_ops() {
         return true;
       })
       .cpu(copy_kernel())
+      .inplace({{0, 0}})  // a reshape: same bytes, same order
       .grad(reshape_back_grad());
 
   MX_REGISTER_OP(reshape_like)
@@ -452,6 +453,7 @@ int register_ops() {
         return true;
       })
       .cpu(copy_kernel())
+      .inplace({{0, 0}})  // a reshape: same bytes, same order
       .grad(reshape_back_grad());
 
   MX_REGISTER_OP(Flatten)
@@ -467,6 +469,7 @@ int register_ops() {
         return true;
       })
       .cpu(copy_kernel())
+      .inplace({{0, 0}})  // a reshape: same bytes, same order
       .grad(reshape_back_grad());
 
   MX_REGISTER_OP(expand_dims)
@@ -487,6 +490,7 @@ int register_ops() {
         return true;
       })
       .cpu(copy_kernel())
+      .inplace({{0, 0}})  // a reshape: same bytes, same order
       .grad(reshape_back_grad());
 
   MX_REGISTER_OP(squeeze)
@@ -518,6 +522,7 @@ int register_ops() {
         return true;
       })
       .cpu(copy_kernel())
+      .inplace({{0, 0}})  // a reshape: same bytes, same order
       .grad(reshape_back_grad());
 
   MX_REGISTER_OP(transpose)

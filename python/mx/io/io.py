@@ -168,6 +168,8 @@ class NDArrayIter(DataIter):
         if start < 0:  # roll_over: the carried tail of the previous epoch first
             sel = np.concatenate([self._lead, self.idx[:end]])
         elif end <= self.num_data:
+            if not self.shuffle:  # a plain slice: one copy instead of a gather and a copy
+                return [array(v[start:end], dtype=v.dtype) for _, v in arrays]
             sel = self.idx[start:end]
         else:  # pad by wrapping to the start
             sel = np.concatenate([self.idx[start:], self.idx[:end - self.num_data]])

@@ -71,6 +71,7 @@ const int registered = [] {
       .params<ActParam>()
       .inputs({"data"})
       .shape(infer_shape_same)
+      .inplace({{0, 0}})
       .cpu([](const OpCall &c) { MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "Activation", { act_forward<T>(c); }); })
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {b.emit(&Registry::get().require("_backward_Activation"), n.params,
@@ -82,6 +83,7 @@ const int registered = [] {
       .inputs({"out_grad", "data", "output"})
       .outputs({"data_grad"})
       .shape(infer_shape_same)
+      .inplace({{0, 0}, {1, 0}, {2, 0}})
       .cpu([](const OpCall &c) {
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_Activation", { act_backward<T>(c); });
       })

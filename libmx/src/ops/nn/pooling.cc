@@ -117,29 +117,43 @@ bool pool_shape(const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
   return true;
 }
 
-// Window of output position (per dim): [lo, hi) clipped to the input, and the pool size for
-// averaging (window clipped to the padded input when counting padding).
-struct Window {
-  int64_t lo[3], hi[3];
-  int64_t area;
+// Pooling windows are separable: per spatial dim, output position o covers input [lo, hi)
+// (clipped to the input) and `padded` positions counting padding. Tables are built once per
+// call; spatial dims are right-aligned into three (a, b, c), missing ones of size 1.
+struct DimWindows {
+  std::vector<int64_t> lo, hi, padded;
+};
+struct Windows {
+  DimWindows d[3];
+  int64_t out[3], in[3];  // sizes per aligned dim
 };
 
-inline Window window(const PoolGeom &pg, const int64_t *o) {
+Windows window_tables(const PoolGeom &pg) {
   const nn::Geom &g = pg.g;
-  Window w;
-  int64_t padded = 1, actual = 1;
-  for (int i = 0; i < g.nsp; ++i) {
-    int64_t st = o[i] * g.s[static_cast<size_t>(i)] - g.p[static_cast<size_t>(i)];
-    int64_t en = std::min(st + g.k[static_cast<size_t>(i)], g.in[static_cast<size_t>(i)] + pg.pad_hi[static_cast<size_t>(i)]);
-    padded *= std::max<int64_t>(en - st, 0);
-    st = std::max<int64_t>(st, 0);
-    en = std::min(en, g.in[static_cast<size_t>(i)]);
-    w.lo[i] = st;
-    w.hi[i] = std::max(en, st);
-    actual *= w.hi[i] - w.lo[i];
+  Windows w;
+  for (int a = 0; a < 3; ++a) {
+    int i = a - (3 - g.nsp);  // spatial dim feeding aligned dim a, or < 0
+    DimWindows &t = w.d[a];
+    if (i < 0) {
+      w.out[a] = w.in[a] = 1;
+      t.lo = {0};
+      t.hi = {1};
+      t.padded = {1};
+      continue;
+    }
+    const size_t u = static_cast<size_t>(i);
+    w.out[a] = g.out[u];
+    w.in[a] = g.in[u];
+    for (int64_t o = 0; o < g.out[u]; ++o) {
+      int64_t st = o * g.s[u] - g.p[u];
+      int64_t en = std::min(st + g.k[u], g.in[u] + pg.pad_hi[u]);
+      t.padded.push_back(std::max<int64_t>(en - st, 0));
+      st = std::max<int64_t>(st, 0);
+      en = std::min(en, g.in[u]);
+      t.lo.push_back(st);
+      t.hi.push_back(std::max(en, st));
+    }
   }
-  for (int i = g.nsp; i < 3; ++i) { w.lo[i] = 0; w.hi[i] = 1; }
-  w.area = pg.include_pad ? padded : actual;
   return w;
 }
 
@@ -150,17 +164,35 @@ template <typename T> inline T powp(T a, int p) {
   return static_cast<T>(std::pow(a, p));
 }
 
-// Iterate the clipped window; fn(flat input index).
-template <typename F> inline void for_window(const Window &w, const int64_t *in, int nsp, F fn) {
-  int64_t s1 = nsp >= 2 ? in[nsp - 1] : 1, s0 = nsp >= 3 ? in[nsp - 2] * in[nsp - 1] : (nsp == 2 ? in[1] : 1);
-  // dims mapped to (a, b, c) with c innermost
-  int64_t alo, ahi, blo, bhi, clo, chi, sa, sb;
-  if (nsp == 1) { alo = 0; ahi = 1; blo = 0; bhi = 1; clo = w.lo[0]; chi = w.hi[0]; sa = 0; sb = 0; }
-  else if (nsp == 2) { alo = 0; ahi = 1; blo = w.lo[0]; bhi = w.hi[0]; clo = w.lo[1]; chi = w.hi[1]; sa = 0; sb = s0; }
-  else { alo = w.lo[0]; ahi = w.hi[0]; blo = w.lo[1]; bhi = w.hi[1]; clo = w.lo[2]; chi = w.hi[2]; sa = s0; sb = s1; }
-  for (int64_t a = alo; a < ahi; ++a)
-    for (int64_t b = blo; b < bhi; ++b)
-      for (int64_t c = clo; c < chi; ++c) fn(a * sa + b * sb + c);
+// Calls fn(oi, lo[3], hi[3], area) for every output position of one plane, in order.
+template <typename F> inline void for_each_window(const Windows &w, bool include_pad, F fn) {
+  int64_t oi = 0, lo[3], hi[3];
+  for (int64_t a = 0; a < w.out[0]; ++a) {
+    lo[0] = w.d[0].lo[static_cast<size_t>(a)];
+    hi[0] = w.d[0].hi[static_cast<size_t>(a)];
+    for (int64_t b = 0; b < w.out[1]; ++b) {
+      lo[1] = w.d[1].lo[static_cast<size_t>(b)];
+      hi[1] = w.d[1].hi[static_cast<size_t>(b)];
+      for (int64_t c = 0; c < w.out[2]; ++c, ++oi) {
+        lo[2] = w.d[2].lo[static_cast<size_t>(c)];
+        hi[2] = w.d[2].hi[static_cast<size_t>(c)];
+        int64_t area = include_pad ? w.d[0].padded[static_cast<size_t>(a)] * w.d[1].padded[static_cast<size_t>(b)] *
+                                         w.d[2].padded[static_cast<size_t>(c)]
+                                   : (hi[0] - lo[0]) * (hi[1] - lo[1]) * (hi[2] - lo[2]);
+        fn(oi, lo, hi, area);
+      }
+    }
+  }
+}
+
+// Iterate one clipped window; fn(flat input index within the plane).
+template <typename F> inline void for_window(const Windows &w, const int64_t *lo, const int64_t *hi, F fn) {
+  const int64_t sa = w.in[1] * w.in[2], sb = w.in[2];
+  for (int64_t a = lo[0]; a < hi[0]; ++a)
+    for (int64_t b = lo[1]; b < hi[1]; ++b) {
+      const int64_t row = a * sa + b * sb;
+      for (int64_t c = lo[2]; c < hi[2]; ++c) fn(row + c);
+    }
 }
 
 template <typename T> void pool_forward(const OpCall &c) {
@@ -171,38 +203,34 @@ template <typename T> void pool_forward(const OpCall &c) {
   const int64_t NC = ds[0] * ds[1], I = g.in_size(), O = g.out_size();
   const T *x = c.inputs[0].data<T>();
   T *y = c.outputs[0].data<T>();
-  const int n = g.nsp;
+  const Windows w = window_tables(pg);
   parallel_for(NC, std::max<int64_t>(1, 4096 / std::max<int64_t>(O * g.k_size(), 1)), [&](int64_t b, int64_t e) {
-    int64_t o[3];
     for (int64_t plane = b; plane < e; ++plane) {
       const T *xp = x + plane * I;
       T *yp = y + plane * O;
-      for (int64_t oi = 0; oi < O; ++oi) {
-        int64_t r = oi;
-        for (int i = n - 1; i >= 0; --i) { o[i] = r % g.out[static_cast<size_t>(i)]; r /= g.out[static_cast<size_t>(i)]; }
-        Window w = window(pg, o);
+      for_each_window(w, pg.include_pad, [&](int64_t oi, const int64_t *lo, const int64_t *hi, int64_t area) {
         T acc;
         switch (pg.kind) {
           case kMax: {
             acc = -std::numeric_limits<T>::infinity();
-            for_window(w, g.in.data(), n, [&](int64_t j) { if (xp[j] > acc) acc = xp[j]; });
+            for_window(w, lo, hi, [&](int64_t j) { if (xp[j] > acc) acc = xp[j]; });
             break;
           }
           case kAvg:
           case kSum: {
             acc = 0;
-            for_window(w, g.in.data(), n, [&](int64_t j) { acc += xp[j]; });
-            if (pg.kind == kAvg) acc = w.area > 0 ? acc / static_cast<T>(w.area) : T(0);
+            for_window(w, lo, hi, [&](int64_t j) { acc += xp[j]; });
+            if (pg.kind == kAvg) acc = area > 0 ? acc / static_cast<T>(area) : T(0);
             break;
           }
           default: {
             acc = 0;
-            for_window(w, g.in.data(), n, [&](int64_t j) { acc += powp(xp[j], pg.p); });
+            for_window(w, lo, hi, [&](int64_t j) { acc += powp(xp[j], pg.p); });
             acc = pg.p == 1 ? acc : pg.p == 2 ? std::sqrt(acc) : static_cast<T>(std::pow(acc, T(1) / pg.p));
           }
         }
         yp[oi] = acc;
-      }
+      });
     }
   });
 }
@@ -216,41 +244,37 @@ template <typename T> void pool_backward(const OpCall &c) {
   const int64_t NC = ds[0] * ds[1], I = g.in_size(), O = g.out_size();
   const T *gy = c.inputs[0].data<T>(), *x = c.inputs[1].data<T>(), *y = c.inputs[2].data<T>();
   T *dx = c.outputs[0].data<T>();
-  const int n = g.nsp;
+  const Windows w = window_tables(pg);
   parallel_for(NC, std::max<int64_t>(1, 4096 / std::max<int64_t>(O * g.k_size(), 1)), [&](int64_t b, int64_t e) {
-    int64_t o[3];
     for (int64_t plane = b; plane < e; ++plane) {
       const T *xp = x + plane * I, *yp = y + plane * O, *gp = gy + plane * O;
       T *dp = dx + plane * I;
       std::memset(dp, 0, sizeof(T) * static_cast<size_t>(I));
-      for (int64_t oi = 0; oi < O; ++oi) {
-        int64_t r = oi;
-        for (int i = n - 1; i >= 0; --i) { o[i] = r % g.out[static_cast<size_t>(i)]; r /= g.out[static_cast<size_t>(i)]; }
-        Window w = window(pg, o);
+      for_each_window(w, pg.include_pad, [&](int64_t oi, const int64_t *lo, const int64_t *hi, int64_t area) {
         const T gv = gp[oi];
         switch (pg.kind) {
           case kMax: {  // first position holding the maximum
             int64_t arg = -1;
             T best = -std::numeric_limits<T>::infinity();
-            for_window(w, g.in.data(), n, [&](int64_t j) { if (arg < 0 || xp[j] > best) { best = xp[j]; arg = j; } });
+            for_window(w, lo, hi, [&](int64_t j) { if (arg < 0 || xp[j] > best) { best = xp[j]; arg = j; } });
             if (arg >= 0) dp[arg] += gv;
             break;
           }
           case kAvg:
           case kSum: {
-            T v = pg.kind == kAvg ? (w.area > 0 ? gv / static_cast<T>(w.area) : T(0)) : gv;
-            for_window(w, g.in.data(), n, [&](int64_t j) { dp[j] += v; });
+            T v = pg.kind == kAvg ? (area > 0 ? gv / static_cast<T>(area) : T(0)) : gv;
+            for_window(w, lo, hi, [&](int64_t j) { dp[j] += v; });
             break;
           }
           default: {  // d/dx (sum x^p)^(1/p) = x^(p-1) / out^(p-1)
             const T out = yp[oi];
-            for_window(w, g.in.data(), n, [&](int64_t j) {
+            for_window(w, lo, hi, [&](int64_t j) {
               if (pg.p == 1) dp[j] += gv;
               else if (out != T(0)) dp[j] += gv * powp(xp[j] / out, pg.p - 1);
             });
           }
         }
-      }
+      });
     }
   });
 }
