@@ -1,0 +1,145 @@
+"""Samplers: the order in which a DataLoader visits a dataset (MXNet 1.x ``gluon.data.sampler``)."""
+import numbers
+
+__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "FilterSampler", "BatchSampler", "IntervalSampler"]
+
+
+def _check_length(length, who):
+    if isinstance(length, bool) or not isinstance(length, numbers.Integral) or length < 0:
+        raise ValueError("%s: length must be a non-negative integer, got %r" % (who, length))
+    return int(length)
+
+
+class Sampler:
+    """Base class: iterating yields sample indices (or batches of them)."""
+
+    def __iter__(self):
+        raise NotImplementedError
+
+    def __len__(self):
+        raise NotImplementedError
+
+
+class SequentialSampler(Sampler):
+    """start, start + 1, ..., start + length - 1."""
+
+    def __init__(self, length, start=0):
+        self._length = _check_length(length, "SequentialSampler")
+        if isinstance(start, bool) or not isinstance(start, numbers.Integral):
+            raise ValueError("SequentialSampler: start must be an integer, got %r" % (start,))
+        self._start = int(start)
+
+    def __iter__(self):
+        return iter(range(self._start, self._start + self._length))
+
+    def __len__(self):
+        return self._length
+
+
+def _permutation(n):
+    """A random permutation of range(n) drawn from MX's generator (mx.random.seed reproduces it)."""
+    if n == 0:
+        return []
+    from ... import ndarray as nd
+    return nd.random.shuffle(nd.arange(n, dtype="int64")).asnumpy().tolist()
+
+
+class RandomSampler(Sampler):
+    """A new random permutation of 0 .. length-1 on every pass (MX's generator)."""
+
+    def __init__(self, length):
+        self._length = _check_length(length, "RandomSampler")
+
+    def __iter__(self):
+        return iter(_permutation(self._length))
+
+    def __len__(self):
+        return self._length
+
+
+class FilterSampler(Sampler):
+    """The indices i of dataset for which fn(dataset[i]) is true."""
+
+    def __init__(self, fn, dataset):
+        if not callable(fn):
+            raise TypeError("FilterSampler: fn must be callable, got %s" % type(fn).__name__)
+        self._fn = fn
+        self._dataset = dataset
+        self._indices = [i for i in range(len(dataset)) if fn(dataset[i])]
+
+    def __iter__(self):
+        return iter(self._indices)
+
+    def __len__(self):
+        return len(self._indices)
+
+
+_LAST_BATCH = ("keep", "discard", "rollover")
+
+
+def _check_last_batch(last_batch, who):
+    if last_batch not in _LAST_BATCH:
+        raise ValueError("%s: last_batch must be one of 'keep', 'discard', or 'rollover', but got %r"
+                         % (who, last_batch))
+    return last_batch
+
+
+class BatchSampler(Sampler):
+    """Groups the indices of `sampler` into lists of batch_size. The incomplete last batch is
+    kept ('keep'), dropped ('discard'), or carried over to the front of the next pass ('rollover')."""
+
+    def __init__(self, sampler, batch_size, last_batch="keep"):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size <= 0:
+            raise ValueError("BatchSampler: batch_size must be a positive integer, got %r" % (batch_size,))
+        if not hasattr(sampler, "__iter__"):
+            raise TypeError("BatchSampler: sampler must be a Sampler (an iterable of indices), got %s"
+                            % type(sampler).__name__)
+        self._sampler = sampler
+        self._batch_size = int(batch_size)
+        self._last_batch = _check_last_batch(last_batch, "BatchSampler")
+        self._prev = []
+
+    def __iter__(self):
+        batch, self._prev = self._prev, []
+        for i in self._sampler:
+            batch.append(i)
+            if len(batch) == self._batch_size:
+                yield batch
+                batch = []
+        if batch:
+            if self._last_batch == "keep":
+                yield batch
+            elif self._last_batch == "rollover":
+                self._prev = batch
+
+    def __len__(self):
+        n = len(self._sampler)
+        if self._last_batch == "keep":
+            return (n + self._batch_size - 1) // self._batch_size
+        if self._last_batch == "discard":
+            return n // self._batch_size
+        return (len(self._prev) + n) // self._batch_size
+
+
+class IntervalSampler(Sampler):
+    """0, k, 2k, ... then (rollover=True) 1, k+1, ... and so on: every index once, strided by
+    `interval` (MXNet's contrib IntervalSampler). rollover=False stops after the first stride."""
+
+    def __init__(self, length, interval, rollover=True):
+        self._length = _check_length(length, "IntervalSampler")
+        if isinstance(interval, bool) or not isinstance(interval, numbers.Integral) or interval <= 0:
+            raise ValueError("IntervalSampler: interval must be a positive integer, got %r" % (interval,))
+        if interval > max(self._length, 1):
+            raise ValueError("IntervalSampler: interval %d is larger than length %d" % (interval, self._length))
+        self._interval = int(interval)
+        self._rollover = bool(rollover)
+
+    def __iter__(self):
+        for start in range(self._interval if self._rollover else 1):
+            for i in range(start, self._length, self._interval):
+                yield i
+
+    def __len__(self):
+        if self._rollover:
+            return self._length
+        return len(range(0, self._length, self._interval))
