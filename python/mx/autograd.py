@@ -82,6 +82,13 @@ def _handles(arrays, what):
     return list(arrays), ffi.new("mx_ndarray_t[]", [a.handle for a in arrays])
 
 
+def _is_tracked(arr):
+    """Whether autograd follows `arr` (a marked variable, or computed from one while recording)."""
+    f = ffi.new("int *")
+    check_call(lib.mx_autograd_is_tracked(arr.handle, f))
+    return bool(f[0])
+
+
 def mark_variables(variables, gradients, grad_reqs="write"):
     variables, vh = _handles(variables, "variables")
     gradients, gh = _handles(gradients, "gradients")

@@ -203,6 +203,8 @@ MX_API int mx_autograd_is_training(int *out_flag);
  * grads may be NULL, then zero gradient buffers are allocated. */
 MX_API int mx_autograd_mark_variables(int num, const mx_ndarray_t *vars, const int *grad_reqs,
                                       const mx_ndarray_t *grads);
+/* 1 when the array is a marked variable or was computed from one while recording. */
+MX_API int mx_autograd_is_tracked(mx_ndarray_t arr, int *out_flag);
 /* The gradient buffer of a marked variable, a new handle sharing it (caller owns); *out = NULL
  * when the array has no gradient buffer. */
 MX_API int mx_ndarray_grad(mx_ndarray_t arr, mx_ndarray_t *out);
@@ -430,6 +432,17 @@ typedef enum mx_executor_array_kind {
 MX_API int mx_executor_arrays(mx_executor_t exec, int kind, int *out_num, mx_ndarray_t **out_arrays);
 /* Bytes the memory plan allocates, and what one buffer per value would have needed. */
 MX_API int mx_executor_memory(mx_executor_t exec, int64_t *out_planned_bytes, int64_t *out_unplanned_bytes);
+/* Forward with autograd (hybridized blocks under record): inputs[i] is copied into argument
+ * arg_index[i] (skipped when it is the bound array itself), forward runs, and the outputs come
+ * back as new arrays (caller owns each; *out_arrays is thread-local, valid until the next call
+ * on this thread). While autograd records and some input is tracked, the whole run is taped as
+ * one node whose backward is this executor's backward (arguments bound with grad_req write
+ * pass gradients to their inputs); until that backward (or the node is dropped) the executor
+ * is busy and this call fails on it: check mx_executor_busy and use another binding. */
+MX_API int mx_executor_forward_taped(mx_executor_t exec, int is_train, int num_inputs,
+                                     const mx_ndarray_t *inputs, const int *arg_index, int *out_num,
+                                     mx_ndarray_t **out_arrays);
+MX_API int mx_executor_busy(mx_executor_t exec, int *out_flag);
 
 /* ---------------------------------------------------------------- RecordIO */
 

@@ -51,6 +51,13 @@ int mx_autograd_mark_variables(int num, const mx_ndarray_t *vars, const int *gra
   MX_API_END();
 }
 
+int mx_autograd_is_tracked(mx_ndarray_t arr, int *out_flag) {
+  MX_API_BEGIN();
+  MX_REQUIRE_PTR(out_flag);
+  *out_flag = is_tracked(arr_of(arr, "arr"));
+  MX_API_END();
+}
+
 int mx_ndarray_grad(mx_ndarray_t arr, mx_ndarray_t *out) {
   MX_API_BEGIN();
   MX_REQUIRE_PTR(out);

@@ -7,6 +7,7 @@
 #include "base/file_util.h"
 #include "base/json.h"
 #include "graph/executor.h"
+#include "graph/executor_tape.h"
 
 struct mx_symbol_s {
   mx::Symbol sym;
@@ -15,7 +16,7 @@ struct mx_symbol_s {
   std::string text;  // borrowed results of the JSON functions
 };
 struct mx_executor_s {
-  std::unique_ptr<mx::Executor> ex;
+  std::shared_ptr<mx::Executor> ex;  // shared with autograd nodes of taped calls
 };
 
 using namespace mx;
@@ -325,7 +326,7 @@ int mx_executor_bind(mx_symbol_t sym, int dev_type, int dev_id, int num_args, co
     r.push_back(grads && grad_reqs ? grad_reqs[i] : MX_GRAD_NULL);
   }
   for (int i = 0; i < num_aux; ++i) x.push_back(arr_of(aux[i], "aux[i]"));
-  *out = new mx_executor_s{std::make_unique<Executor>(sym_of(sym), Device{dev_type, dev_id}, a, g, r, x)};
+  *out = new mx_executor_s{std::make_shared<Executor>(sym_of(sym), Device{dev_type, dev_id}, a, g, r, x)};
   MX_API_END();
 }
 
@@ -377,7 +378,7 @@ int mx_executor_simple_bind(mx_symbol_t sym, int dev_type, int dev_id, const cha
     arr.fill(0);
     x.push_back(arr);
   }
-  *out = new mx_executor_s{std::make_unique<Executor>(s, dev, a, g, r, x)};
+  *out = new mx_executor_s{std::make_shared<Executor>(s, dev, a, g, r, x)};
   MX_API_END();
 }
 
@@ -422,6 +423,36 @@ int mx_executor_arrays(mx_executor_t exec, int kind, int *out_num, mx_ndarray_t 
   for (auto &a : *v) t_exec_arrays.push_back(a.defined() ? new_handle(a) : nullptr);
   *out_num = static_cast<int>(t_exec_arrays.size());
   *out_arrays = t_exec_arrays.data();
+  MX_API_END();
+}
+
+int mx_executor_forward_taped(mx_executor_t exec, int is_train, int num_inputs, const mx_ndarray_t *inputs,
+                              const int *arg_index, int *out_num, mx_ndarray_t **out_arrays) {
+  MX_API_BEGIN();
+  MX_REQUIRE_PTR(exec);
+  MX_REQUIRE_PTR(out_num);
+  MX_REQUIRE_PTR(out_arrays);
+  MX_CHECK(num_inputs >= 0 && (num_inputs == 0 || (inputs && arg_index)), MX_ERR_INVALID_ARGUMENT,
+           "mx_executor_forward_taped: inputs and arg_index must hold num_inputs entries");
+  std::vector<NDArray> in;
+  std::vector<int> idx(arg_index, arg_index + num_inputs);
+  for (int i = 0; i < num_inputs; ++i) {
+    MX_CHECK(inputs[i] != nullptr, MX_ERR_INVALID_ARGUMENT, "mx_executor_forward_taped: input ", i, " is NULL");
+    in.push_back(inputs[i]->arr);
+  }
+  std::vector<NDArray> outs = forward_taped(exec->ex, is_train != 0, in, idx);
+  t_exec_arrays.clear();
+  for (auto &o : outs) t_exec_arrays.push_back(new_handle(o));
+  *out_num = static_cast<int>(t_exec_arrays.size());
+  *out_arrays = t_exec_arrays.data();
+  MX_API_END();
+}
+
+int mx_executor_busy(mx_executor_t exec, int *out_flag) {
+  MX_API_BEGIN();
+  MX_REQUIRE_PTR(exec);
+  MX_REQUIRE_PTR(out_flag);
+  *out_flag = exec->ex->busy_token() != 0;
   MX_API_END();
 }
 

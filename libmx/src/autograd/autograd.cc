@@ -28,6 +28,29 @@ void record_op(const OpDef *op, const std::shared_ptr<const Params> &params,
   }
 }
 
+void record_taped(std::shared_ptr<TapedBackward> taped, const std::vector<NDArray> &inputs,
+                  std::vector<NDArray> &outputs) {
+  bool any = false;
+  for (auto &x : inputs) any = any || x.ag() != nullptr;
+  if (!is_recording() || !any) return;
+  auto node = std::make_shared<AGNode>();
+  node->taped = std::move(taped);
+  node->is_train = is_training();
+  for (auto &x : inputs) {
+    node->inputs.push_back(x.detach());
+    node->in_entries.push_back(x.ag());
+  }
+  for (auto &x : outputs) node->outputs.push_back(x.detach());
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    auto info = std::make_shared<AGInfo>();
+    info->node = node;
+    info->index = static_cast<int>(i);
+    outputs[i].ag() = info;
+  }
+}
+
+bool is_tracked(const NDArray &a) { return a.ag() != nullptr; }
+
 void mark_variables(const std::vector<NDArray> &vars, const std::vector<int> &reqs,
                     const std::vector<NDArray> &grads) {
   for (size_t i = 0; i < vars.size(); ++i) {
@@ -123,6 +146,7 @@ std::vector<NDArray> backward(const std::vector<NDArray> &heads, const std::vect
                               bool is_train) {
   MX_CHECK(!heads.empty(), MX_ERR_INVALID_ARGUMENT, "backward: no heads given");
   std::map<Key, NDArray> grads;
+  std::unordered_set<const Storage *> borrowed;  // gradients that are a taped executor's arrays
   ImperativeBuilder b(create_graph, is_train);
   bool prev_rec = set_recording(create_graph);
   bool prev_train = set_training(is_train);
@@ -185,12 +209,42 @@ std::vector<NDArray> backward(const std::vector<NDArray> &heads, const std::vect
 
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     AGNode *n = it->get();
-    int nvis = n->op->num_visible_outputs(*n->params);
+    const std::string node_name = n->taped ? n->taped->name() : n->op->name;
+    int nvis = n->taped ? n->taped->num_outputs() : n->op->num_visible_outputs(*n->params);
     bool any = false;
     for (int i = 0; i < nvis; ++i) any = any || grads.count({n, i});
     if (!any) continue;
-    MX_CHECK(!n->freed, MX_ERR_INVALID_ARGUMENT, "backward: the graph through ", n->op->name,
+    MX_CHECK(!n->freed, MX_ERR_INVALID_ARGUMENT, "backward: the graph through ", node_name,
              " was already freed by an earlier backward; pass retain_graph=True to the first one");
+    if (n->taped) {
+      MX_CHECK(!create_graph, MX_ERR_UNSUPPORTED, "backward: create_graph (higher-order gradients) cannot go through ",
+               node_name, "; call it without hybridize()");
+      std::vector<NDArray> ograds;
+      for (int i = 0; i < nvis; ++i) {
+        auto g = grads.find({n, i});
+        ograds.push_back(g != grads.end() ? g->second : zeros_like(n->outputs[static_cast<size_t>(i)]));
+      }
+      std::vector<NDArray> in_grads = n->taped->backward(ograds, is_train);
+      MX_CHECK(in_grads.size() == n->inputs.size(), MX_ERR_INTERNAL, node_name, " returned ", in_grads.size(),
+               " gradients for ", n->inputs.size(), " inputs");
+      for (size_t i = 0; i < in_grads.size(); ++i) {
+        const auto &e = n->in_entries[i];
+        if (!e || !in_grads[i].defined()) continue;
+        borrowed.insert(in_grads[i].storage().get());
+        Key k = key_of(e);
+        auto gi = grads.find(k);
+        if (gi == grads.end()) grads[k] = in_grads[i];
+        else gi->second = b.sum(gi->second, in_grads[i]);
+      }
+      for (int i = 0; i < nvis; ++i) grads.erase({n, i});
+      if (!retain_graph) {
+        n->inputs.clear();
+        n->outputs.clear();
+        n->taped->release();  // the executor may run the next call
+        n->freed = true;
+      }
+      continue;
+    }
     MX_CHECK(static_cast<bool>(n->op->gradient), MX_ERR_UNSUPPORTED, "backward: operator ",
              n->op->name, " has no gradient");
     GradNode gn;
@@ -248,7 +302,8 @@ std::vector<NDArray> backward(const std::vector<NDArray> &heads, const std::vect
       MX_CHECK(v.ag() != nullptr, MX_ERR_INVALID_ARGUMENT, "grad: variable ", i,
                " is not marked for gradients (call attach_grad() before recording)");
       auto g = grads.find(key_of(v.ag()));
-      result.push_back(g != grads.end() ? g->second : zeros_like(v));
+      if (g == grads.end()) result.push_back(zeros_like(v));
+      else result.push_back(borrowed.count(g->second.storage().get()) ? g->second.copy() : g->second);
     }
     return result;
   }

@@ -2,6 +2,7 @@
 // point at the node (and output index) that produced them through AGInfo.
 #pragma once
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "ops/registry.h"
@@ -19,8 +20,22 @@ struct AGInfo {
   NDArray grad;
 };
 
+// A recorded computation whose gradient is not an op's gradient definition: a whole graph run
+// by an executor (hybridized Gluon blocks), which back-propagates through its own plan.
+class TapedBackward {
+ public:
+  virtual ~TapedBackward() = default;
+  virtual std::string name() const = 0;
+  virtual int num_outputs() const = 0;
+  // Called when the tape is freed after backward (the saved state is no longer needed).
+  virtual void release() {}
+  // One gradient per recorded input (undefined: none); out_grads one per output.
+  virtual std::vector<NDArray> backward(const std::vector<NDArray> &out_grads, bool is_train) = 0;
+};
+
 struct AGNode {
-  const OpDef *op = nullptr;
+  const OpDef *op = nullptr;  // null for a taped computation (`taped` set)
+  std::shared_ptr<TapedBackward> taped;
   std::shared_ptr<const Params> params;
   std::vector<NDArray> inputs;                    // values (without autograd links)
   std::vector<std::shared_ptr<AGInfo>> in_entries;  // autograd links of the inputs (may be null)
@@ -34,6 +49,13 @@ struct AGNode {
 void record_op(const OpDef *op, const std::shared_ptr<const Params> &params,
                const std::vector<NDArray> &inputs, const std::vector<NDArray> &aux,
                std::vector<NDArray> &outputs, bool is_train);
+
+// Tapes `outputs` as produced from `inputs` by `taped` (only while recording and when some
+// input is recorded or a variable).
+void record_taped(std::shared_ptr<TapedBackward> taped, const std::vector<NDArray> &inputs,
+                  std::vector<NDArray> &outputs);
+// Whether the array is a variable or was computed from one while recording.
+bool is_tracked(const NDArray &a);
 
 void mark_variables(const std::vector<NDArray> &vars, const std::vector<int> &reqs,
                     const std::vector<NDArray> &grads);

@@ -360,6 +360,7 @@ void Executor::run(bool backward, bool is_train) {
 }
 
 void Executor::forward(bool is_train) {
+  busy_token_ = 0;  // a recorded call's saved values are overwritten now
   run(false, is_train);
   outputs_.clear();
   for (int e : out_entries_) outputs_.push_back(entries_[static_cast<size_t>(e)].array);

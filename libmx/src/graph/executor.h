@@ -27,6 +27,13 @@ class Executor {
   const Symbol &symbol() const { return sym_; }
   Device device() const { return dev_; }
   int64_t planned_bytes() const { return planned_bytes_; }
+  // Busy while a taped forward (graph/executor_tape.h) waits for its backward: a non-zero token.
+  // Any forward invalidates the token of an earlier taped call.
+  uint64_t busy_token() const { return busy_token_; }
+  uint64_t acquire() { return busy_token_ = ++last_token_; }
+  void release(uint64_t token) {
+    if (busy_token_ == token) busy_token_ = 0;
+  }
   int64_t unplanned_bytes() const { return unplanned_bytes_; }
 
  private:
@@ -71,6 +78,7 @@ class Executor {
   std::vector<NDArray> buffers_;
   bool has_backward_ = false;
   bool forward_done_ = false;
+  uint64_t busy_token_ = 0, last_token_ = 0;
   int64_t planned_bytes_ = 0, unplanned_bytes_ = 0;
 };
 

@@ -7,11 +7,11 @@ Hybridization
 the core's executor, one binding per input-shape signature, sharing the parameters' own arrays
 (so trainer updates and ``load_parameters`` are seen without copies).
 
-MX has no autograd node that wraps a whole executor, so a hybridized block called while
-``autograd.record()`` is active runs ``hybrid_forward`` imperatively (``F = mx.nd``): the same
-registered ops and gradient definitions, recorded on the tape, so gradients reach the parameters.
-Outside recording (inference, evaluation) calls run through the bound executor. A SymbolBlock under
-recording interprets its graph node by node with the registered ops for the same reason.
+Under ``autograd.record()`` the executor runs too: the whole call is taped as one autograd node
+whose backward is the executor's backward (``mx_executor_forward_taped``), as MXNet's CachedOp.
+Such a binding is busy until its call is back-propagated, so a block called several times in one
+recording gets one binding per pending call. Higher-order gradients (create_graph) cannot pass a
+hybridized block; call it un-hybridized for those.
 """
 import json
 import re
@@ -408,13 +408,16 @@ class _CachedGraph:
         if unknown:
             raise ValueError("the graph has inputs %s that are neither block inputs %s nor parameters"
                              % (unknown, self.input_names))
-        self.execs = {}
+        self.execs = {}        # inference bindings, one per input signature
+        self.train_execs = {}  # recorded bindings: signature -> list of (executor, param arrays)
 
     def _param_arrays(self, ctx):
         return [self.params[n].data(ctx) for n in self.arg_names if n not in self.input_names], \
                [self.params[n].data(ctx) for n in self.aux_names]
 
     def run(self, args, is_train):
+        if autograd.is_recording():
+            return self._run_taped(args, is_train)
         ctx = args[0].context
         key = (ctx, tuple((a.shape, a._code()) for a in args))
         pargs, paux = self._param_arrays(ctx)
@@ -434,6 +437,38 @@ class _CachedGraph:
         ex = ent[0]
         outs = ex.forward(is_train=is_train, **dict(zip(self.input_names, args)))
         return [o.copy() for o in outs]
+
+    def _run_taped(self, args, is_train):
+        """Under autograd.record(): the executor runs forward and the tape gets one node whose
+        backward is the executor's backward (gradients for parameters and tracked inputs). A
+        binding is busy until its recorded call is back-propagated, so a block called several
+        times in one recording gets one binding per pending call."""
+        ctx = args[0].context
+        tracked = tuple(autograd._is_tracked(a) for a in args)
+        key = (ctx, tuple((a.shape, a._code()) for a in args), tracked)
+        pargs, paux = self._param_arrays(ctx)
+        pool = [e for e in self.train_execs.get(key, []) if all(a is b for a, b in zip(e[1], pargs + paux))]
+        self.train_execs[key] = pool
+        ex = next((e[0] for e in pool if not e[0].busy), None)
+        if ex is None:
+            inputs = dict(zip(self.input_names, zip(args, tracked)))
+            arrays, grads, reqs, it = [], [], [], iter(pargs)
+            for n in self.arg_names:
+                if n in inputs:
+                    a, want = inputs[n]
+                    arrays.append(nd.zeros(a.shape, ctx=ctx, dtype=a.dtype))
+                else:
+                    a = next(it)
+                    want = self.params[n].grad_req != "null"
+                    arrays.append(a)
+                grads.append(nd.zeros(a.shape, ctx=ctx, dtype=a.dtype) if want else None)
+                reqs.append("write" if want else "null")
+            ex = self.symbol.bind(ctx, arrays, args_grad=grads, grad_req=reqs, aux_states=paux)
+            pool.append((ex, pargs + paux))
+        feed = dict(zip(self.input_names, args))
+        it = iter(pargs)
+        inputs = [feed[n] if n in feed else next(it) for n in self.arg_names]
+        return ex.forward_taped(is_train, inputs, range(len(inputs)))
 
 
 class HybridBlock(Block):
@@ -551,7 +586,7 @@ class HybridBlock(Block):
     def forward(self, x, *args):
         if isinstance(x, NDArray):
             with x.context as ctx:
-                if self._active and not autograd.is_recording():
+                if self._active:
                     return self._call_cached_op(x, *args)
                 try:
                     params = {k: v.data(ctx) for k, v in self._reg_params.items()}
@@ -641,7 +676,6 @@ class SymbolBlock(HybridBlock):
         self._in_format = [0] * len(inputs) if len(inputs) > 1 else [0]
         self._out_format = [0] * len(outputs) if len(outputs) > 1 else 0
         self._active = True
-        self._graph_json = None
 
     def forward(self, x, *args):
         if isinstance(x, Symbol):
@@ -653,8 +687,6 @@ class SymbolBlock(HybridBlock):
             raise ValueError("SymbolBlock expects %d inputs (%s), got %d" % (
                 n_in, [i.name for i in self._cached_graph[0]], 1 + len(args)))
         with x.context:
-            if autograd.is_recording():
-                return self._interpret(x, *args)
             return self._call_cached_op(x, *args)
 
     def hybridize(self, active=True, **kwargs):
@@ -662,38 +694,6 @@ class SymbolBlock(HybridBlock):
 
     def _clear_cached_op(self):
         self._cached = None
-
-    def _interpret(self, *args):
-        """Run the graph node by node with the registered ops (recorded by autograd)."""
-        inputs, out = self._cached_graph
-        if self._graph_json is None:
-            self._graph_json = json.loads(out.tojson())
-        g = self._graph_json
-        ctx = args[0].context
-        feed = {i.name: a for i, a in zip(inputs, args)}
-        try:
-            for p in self._params.values():
-                p.data(ctx)
-        except DeferredInitializationError:
-            self._deferred_infer_shape(*args)
-            for p in self._params.values():
-                p._finish_deferred_init()
-        values = []
-        for node in g["nodes"]:
-            if node["op"] == "null":
-                name = node["name"]
-                values.append([feed[name] if name in feed else self._params[name].data(ctx)])
-                continue
-            ins = [values[e[0]][e[1]] for e in node["inputs"]]
-            attrs = {k: v for k, v in (node.get("attrs") or node.get("param") or {}).items()
-                     if not k.startswith("__")}
-            fn = getattr(nd, node["op"], None) or getattr(nd._internal, node["op"], None)
-            if fn is None:
-                raise NotImplementedError("SymbolBlock: operator '%s' is not registered" % node["op"])
-            res = fn(*ins, **attrs)
-            values.append(res if isinstance(res, list) else [res])
-        outs = [values[h[0]][h[1]] for h in g["heads"]]
-        return outs[0] if len(outs) == 1 else outs
 
     def cast(self, dtype):
         self._clear_cached_op()

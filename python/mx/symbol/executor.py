@@ -135,6 +135,23 @@ class Executor:
         self.outputs = self._arrays(0)
         return self.outputs
 
+    def forward_taped(self, is_train, inputs, arg_index):
+        """Forward from `inputs` (copied into arguments `arg_index`); under autograd.record() the
+        run is taped as one node whose backward is this executor's. Returns output copies."""
+        n = ffi.new("int *")
+        arr = ffi.new("mx_ndarray_t **")
+        check_call(lib.mx_executor_forward_taped(
+            self.handle, int(bool(is_train)), len(inputs), ffi.new("mx_ndarray_t[]", [a.handle for a in inputs]),
+            ffi.new("int[]", list(arg_index)), n, arr))
+        return [_wrap(arr[0][i]) for i in range(n[0])]
+
+    @property
+    def busy(self):
+        """True while a taped forward waits for its backward."""
+        f = ffi.new("int *")
+        check_call(lib.mx_executor_busy(self.handle, f))
+        return bool(f[0])
+
     def backward(self, out_grads=None, is_train=True):
         if out_grads is None:
             check_call(lib.mx_executor_backward(self.handle, 0, ffi.NULL, int(is_train)))
