@@ -33,6 +33,11 @@ BENCHES = {
     "module_mlp": (["mx", "mx_imperative", "mxnet"], True),
     "module_lenet": (["mx", "mx_imperative", "mxnet"], True),
     "resnet18": (["mx", "torch", "mxnet"], True),
+    # Gluon training, imperative and hybridized (PyTorch eager is the reference for both)
+    "gluon_mlp": (["mx", "torch", "mxnet"], True),
+    "gluon_mlp_hybrid": (["mx", "torch", "mxnet"], True),
+    "gluon_lenet": (["mx", "torch", "mxnet"], True),
+    "gluon_lenet_hybrid": (["mx", "torch", "mxnet"], True),
 }
 DEFAULT = ["dispatch", "matmul", "mlp"]
 

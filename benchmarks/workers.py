@@ -434,6 +434,116 @@ def mxnet_module_mlp():
     return _module_mlp(mxnet)
 
 
+# ---------------------------------------------------------------- Gluon training (imperative / hybridized)
+def _gluon_net(mxmod, kind):
+    nn = mxmod.gluon.nn
+    net = nn.HybridSequential()
+    with net.name_scope():
+        if kind == "mlp":
+            net.add(nn.Dense(512, activation="relu"), nn.Dense(512, activation="relu"), nn.Dense(10))
+        else:  # LeNet as in examples/gluon_fashion_mnist.py
+            net.add(nn.Conv2D(20, kernel_size=5, activation="relu"), nn.MaxPool2D(pool_size=2, strides=2),
+                    nn.Conv2D(50, kernel_size=5, activation="relu"), nn.MaxPool2D(pool_size=2, strides=2),
+                    nn.Flatten(), nn.Dense(500, activation="relu"), nn.Dense(10))
+    return net
+
+
+def _gluon_train(mxmod, kind, hybrid, batches=10):
+    """samples/s of autograd.record + SoftmaxCrossEntropyLoss + backward + Trainer.step (SGD momentum)
+    over `batches` distinct batches, for MX and MXNet with the same Gluon code."""
+    batch, shape = (128, (784,)) if kind == "mlp" else (64, (1, 28, 28))
+    rng = np.random.RandomState(0)
+    xs = [mxmod.nd.array(rng.rand(batch, *shape).astype(np.float32)) for _ in range(batches)]
+    ys = [mxmod.nd.array(rng.randint(0, 10, batch).astype(np.float32)) for _ in range(batches)]
+    net = _gluon_net(mxmod, kind)
+    net.initialize(mxmod.init.Xavier())
+    if hybrid:
+        net.hybridize(static_alloc=True, static_shape=True)
+    loss_fn = mxmod.gluon.loss.SoftmaxCrossEntropyLoss()
+    trainer = mxmod.gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.01, "momentum": 0.9})
+
+    def epoch():
+        for x, y in zip(xs, ys):
+            with mxmod.autograd.record():
+                loss = loss_fn(net(x), y)
+            loss.backward()
+            trainer.step(batch)
+        mxmod.nd.waitall()
+    return batch * batches / _timeit(epoch, min_time=1.0, min_iters=2), "samples/s"
+
+
+def _torch_gluon_train(kind, batches=10):
+    import torch
+    torch.manual_seed(0)
+    batch, shape = (128, (784,)) if kind == "mlp" else (64, (1, 28, 28))
+    nn = torch.nn
+    if kind == "mlp":
+        net = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+    else:
+        net = nn.Sequential(nn.Conv2d(1, 20, 5), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Conv2d(20, 50, 5), nn.ReLU(),
+                            nn.MaxPool2d(2, 2), nn.Flatten(), nn.Linear(800, 500), nn.ReLU(), nn.Linear(500, 10))
+    rng = np.random.RandomState(0)
+    xs = [torch.from_numpy(rng.rand(batch, *shape).astype(np.float32)) for _ in range(batches)]
+    ys = [torch.from_numpy(rng.randint(0, 10, batch)) for _ in range(batches)]
+    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def epoch():
+        for x, y in zip(xs, ys):
+            opt.zero_grad()
+            loss_fn(net(x), y).backward()
+            opt.step()
+    return batch * batches / _timeit(epoch, min_time=1.0, min_iters=2), "samples/s"
+
+
+def mx_gluon_mlp():
+    return _gluon_train(mx_setup(), "mlp", False)
+
+
+def mx_gluon_mlp_hybrid():
+    return _gluon_train(mx_setup(), "mlp", True)
+
+
+def mx_gluon_lenet():
+    return _gluon_train(mx_setup(), "lenet", False)
+
+
+def mx_gluon_lenet_hybrid():
+    return _gluon_train(mx_setup(), "lenet", True)
+
+
+def mxnet_gluon_mlp():
+    import mxnet
+    return _gluon_train(mxnet, "mlp", False)
+
+
+def mxnet_gluon_mlp_hybrid():
+    import mxnet
+    return _gluon_train(mxnet, "mlp", True)
+
+
+def mxnet_gluon_lenet():
+    import mxnet
+    return _gluon_train(mxnet, "lenet", False)
+
+
+def mxnet_gluon_lenet_hybrid():
+    import mxnet
+    return _gluon_train(mxnet, "lenet", True)
+
+
+def torch_gluon_mlp():
+    return _torch_gluon_train("mlp")
+
+
+def torch_gluon_lenet():
+    return _torch_gluon_train("lenet")
+
+
+torch_gluon_mlp_hybrid = torch_gluon_mlp      # PyTorch eager is the reference for both modes
+torch_gluon_lenet_hybrid = torch_gluon_lenet
+
+
 # ---------------------------------------------------------------- the BLAS itself
 def blas_matmul(n=1024):
     """sgemm of the scipy-openblas32 library that libmx links, called directly (ctypes)."""

@@ -49,3 +49,18 @@ def test_train_fashion_mnist(tmp_path):
     proc, _ = run_example("train_fashion_mnist.py", "--limit", "3000", "--epochs", "1", "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert "predictions identical to the trained model: True" in proc.stdout, proc.stdout[-4000:]
+
+
+@needs_fashion
+def test_gluon_fashion_mnist(tmp_path):
+    proc, secs = run_example("gluon_fashion_mnist.py", "--limit", "2000", "--epochs", "1", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert re.search(r"epoch 1 \[#+\] 100% 31/31", proc.stdout), proc.stdout[-4000:]  # progress bar
+    m = re.search(r"test accuracy: ([0-9.]+) \((\d+) images\)", proc.stdout)
+    assert m, proc.stdout[-4000:]
+    assert int(m.group(2)) == 2000
+    assert float(m.group(1)) > 0.45, proc.stdout[-4000:]
+    assert "exported model re-imported, same predictions: True" in proc.stdout
+    for f in ("gluon_lenet.params", "gluon_lenet-symbol.json", "gluon_lenet-0000.params"):
+        assert (tmp_path / f).exists()
+    assert secs < 60, "gluon_fashion_mnist.py --limit 2000 --epochs 1 took %.0f s" % secs
