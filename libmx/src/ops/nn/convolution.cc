@@ -84,6 +84,14 @@ bool conv_shape(const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
   return true;
 }
 
+// Small outputs make thin per-sample GEMMs (a LeNet's 8x8 or a ResNet's 4x4 maps): up to
+// kBatchColumns output positions of consecutive samples then share one column matrix and GEMM.
+constexpr int64_t kBatchColumns = 512;
+int64_t samples_per_gemm(const Geom &g, int64_t N) {
+  if (g.is_pointwise()) return 1;  // the input itself is the column matrix
+  return std::max<int64_t>(1, std::min<int64_t>(kBatchColumns / std::max<int64_t>(g.out_size(), 1), N));
+}
+
 template <typename T> void conv_forward(const OpCall &c) {
   const auto &p = c.p<ConvParam>();
   const NDArray &data = c.inputs[0], &weight = c.inputs[1], &out = c.outputs[0];
@@ -95,25 +103,30 @@ template <typename T> void conv_forward(const OpCall &c) {
   const T *bias = p.no_bias ? nullptr : c.inputs[2].data<T>();
   T *y = out.data<T>();
   const bool pointwise = g.is_pointwise();
-  // Samples in parallel, each worker with its own column buffer from the caching pool.
+  const int64_t S = samples_per_gemm(g, N);
+  // Samples in parallel, each worker with its own column (and, when batching, result) buffer.
   const int64_t chunks = nn::num_chunks(N);
-  const int64_t CKO = pointwise ? 0 : C * K * O;
-  NDArray cols(Shape{chunks * CKO}, data.dtype(), data.device());
+  const int64_t COLS = pointwise ? 0 : C * K * O * S, RES = S > 1 ? F * O * S : 0;
+  NDArray bufs(Shape{chunks * (COLS + RES)}, data.dtype(), data.device());
   nn::parallel_chunks(N, chunks, [&](int64_t ch, int64_t b, int64_t e) {
-    T *col = pointwise ? nullptr : cols.data<T>() + ch * CKO;
-    for (int64_t i = b; i < e; ++i) {
-      const T *xi = x + i * C * I;
-      const T *ci = xi;
+    T *col = bufs.data<T>() + ch * (COLS + RES), *res = col + COLS;
+    for (int64_t i = b; i < e; i += S) {
+      const int64_t nb = std::min(S, e - i), ld = nb * O;
+      const T *ci = x + i * C * I;
       if (!pointwise) {
-        nn::im2col(xi, g, col);
+        for (int64_t j = 0; j < nb; ++j) nn::im2col(x + (i + j) * C * I, g, col + j * O, ld);
         ci = col;
       }
-      T *yi = y + i * F * O;
+      T *yi = nb == 1 ? y + i * F * O : res;  // (F, nb*O)
       if (bias)
-        for (int64_t f = 0; f < F; ++f) std::fill(yi + f * O, yi + (f + 1) * O, bias[f]);
+        for (int64_t f = 0; f < F; ++f) std::fill(yi + f * ld, yi + (f + 1) * ld, bias[f]);
       for (int64_t gr = 0; gr < G; ++gr)
-        gemm(false, false, Fg, O, CK, T(1), w + gr * Fg * CK, CK, ci + gr * CK * O, O, bias ? T(1) : T(0),
-             yi + gr * Fg * O, O);
+        gemm(false, false, Fg, ld, CK, T(1), w + gr * Fg * CK, CK, ci + gr * CK * ld, ld, bias ? T(1) : T(0),
+             yi + gr * Fg * ld, ld);
+      if (nb > 1)  // (F, nb, O) -> (nb, F, O)
+        for (int64_t j = 0; j < nb; ++j)
+          for (int64_t f = 0; f < F; ++f)
+            std::memcpy(y + ((i + j) * F + f) * O, res + f * ld + j * O, sizeof(T) * static_cast<size_t>(O));
     }
   });
 }
@@ -130,43 +143,53 @@ template <typename T> void conv_backward(const OpCall &c) {
   T *dx = c.outputs[0].data<T>(), *dw = c.outputs[1].data<T>();
   T *db = p.no_bias ? nullptr : c.outputs[2].data<T>();
   const bool pointwise = g.is_pointwise();
+  const int64_t S = samples_per_gemm(g, N);
   const int64_t chunks = nn::num_chunks(N);
   std::vector<T> dw_part(static_cast<size_t>(chunks * WS), T(0));
   std::vector<T> db_part(static_cast<size_t>(chunks * F), T(0));
-  const int64_t CKO = pointwise ? 0 : C * K * O;
-  NDArray cols(Shape{2 * chunks * CKO}, data.dtype(), data.device());
+  // Per chunk: column matrix, its gradient, and (when batching) the gathered out-gradient.
+  const int64_t COLS = pointwise ? 0 : C * K * O * S, DYB = S > 1 ? F * O * S : 0;
+  NDArray bufs(Shape{chunks * (2 * COLS + DYB)}, data.dtype(), data.device());
   const bool need_dx = c.needed(0);  // the data gradient of a first layer is rarely wanted
   nn::parallel_chunks(N, chunks, [&](int64_t ch, int64_t b, int64_t e) {
-    T *col = pointwise ? nullptr : cols.data<T>() + 2 * ch * CKO;
-    T *dcol = pointwise ? nullptr : col + CKO;
+    T *col = bufs.data<T>() + ch * (2 * COLS + DYB), *dcol = col + COLS, *dyb = dcol + COLS;
     T *dwp = dw_part.data() + ch * WS, *dbp = db_part.data() + ch * F;
-    for (int64_t i = b; i < e; ++i) {
-      const T *xi = x + i * C * I, *dyi = dy + i * F * O;
-      T *dxi = dx + i * C * I;
-      const T *ci = xi;
+    for (int64_t i = b; i < e; i += S) {
+      const int64_t nb = std::min(S, e - i), ld = nb * O;
+      const T *ci = x + i * C * I;
       if (!pointwise) {
-        nn::im2col(xi, g, col);
+        for (int64_t j = 0; j < nb; ++j) nn::im2col(x + (i + j) * C * I, g, col + j * O, ld);
         ci = col;
       }
-      T *dci = pointwise ? dxi : dcol;
+      const T *dyi = dy + i * F * O;  // (F, nb*O) view of the out-gradient
+      if (nb > 1) {
+        for (int64_t j = 0; j < nb; ++j)
+          for (int64_t f = 0; f < F; ++f)
+            std::memcpy(dyb + f * ld + j * O, dy + ((i + j) * F + f) * O, sizeof(T) * static_cast<size_t>(O));
+        dyi = dyb;
+      }
+      T *dci = pointwise ? dx + i * C * I : dcol;
       for (int64_t gr = 0; gr < G; ++gr) {
-        // dW[g] += dY[g] (Fg x O) * col[g]^T (O x CK)
-        gemm(false, true, Fg, CK, O, T(1), dyi + gr * Fg * O, O, ci + gr * CK * O, O, T(1), dwp + gr * Fg * CK, CK);
-        // dcol[g] = W[g]^T (CK x Fg) * dY[g] (Fg x O)
+        // dW[g] += dY[g] (Fg x ld) * col[g]^T (ld x CK)
+        gemm(false, true, Fg, CK, ld, T(1), dyi + gr * Fg * ld, ld, ci + gr * CK * ld, ld, T(1), dwp + gr * Fg * CK, CK);
+        // dcol[g] = W[g]^T (CK x Fg) * dY[g] (Fg x ld)
         if (need_dx)
-          gemm(true, false, CK, O, Fg, T(1), w + gr * Fg * CK, CK, dyi + gr * Fg * O, O, T(0), dci + gr * CK * O, O);
+          gemm(true, false, CK, ld, Fg, T(1), w + gr * Fg * CK, CK, dyi + gr * Fg * ld, ld, T(0), dci + gr * CK * ld, ld);
       }
-      if (!pointwise && need_dx) {
-        std::memset(dxi, 0, sizeof(T) * static_cast<size_t>(C * I));
-        nn::col2im(dcol, g, dxi);
-      }
-      if (db)
-        for (int64_t f = 0; f < F; ++f) {
-          const T *row = dyi + f * O;
-          T s = 0;
-          for (int64_t o = 0; o < O; ++o) s += row[o];
-          dbp[f] += s;
+      if (!pointwise && need_dx)
+        for (int64_t j = 0; j < nb; ++j) {
+          T *dxj = dx + (i + j) * C * I;
+          std::memset(dxj, 0, sizeof(T) * static_cast<size_t>(C * I));
+          nn::col2im(dcol + j * O, g, dxj, ld);
         }
+      if (db)
+        for (int64_t j = 0; j < nb; ++j)
+          for (int64_t f = 0; f < F; ++f) {
+            const T *row = dy + ((i + j) * F + f) * O;
+            T s = 0;
+            for (int64_t o = 0; o < O; ++o) s += row[o];
+            dbp[f] += s;
+          }
     }
   });
   nn::sum_chunk_partials(dw_part, chunks, WS, dw);

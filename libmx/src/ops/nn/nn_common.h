@@ -55,10 +55,12 @@ struct Geom {
   }
 };
 
-// col[(c*K + kidx) * O + o] = x[c, o*s - p + kk*d] (0 outside). x: (C, in...), col: (C*K, O).
-template <typename T> void im2col(const T *x, const Geom &g, T *col) {
+// col[(c*K + kidx) * ld + o] = x[c, o*s - p + kk*d] (0 outside). x: (C, in...), col: (C*K, O)
+// with row stride ld (default O; larger when several samples share one column matrix).
+template <typename T> void im2col(const T *x, const Geom &g, T *col, int64_t ld = -1) {
   const int n = g.nsp;
   const int64_t K = g.k_size(), O = g.out_size(), I = g.in_size();
+  if (ld < 0) ld = O;
   const int64_t olast = g.out[n - 1], oouter = O / olast, ilast = g.in[n - 1];
   const int64_t sl = g.s[n - 1], pl = g.p[n - 1], dl = g.d[n - 1], kl = g.k[n - 1];
   std::vector<int64_t> kk(static_cast<size_t>(n)), oi(static_cast<size_t>(n));
@@ -70,7 +72,7 @@ template <typename T> void im2col(const T *x, const Geom &g, T *col) {
         kk[static_cast<size_t>(i)] = r % g.k[i];
         r /= g.k[i];
       }
-      T *row = col + (c * K + kidx) * O;
+      T *row = col + (c * K + kidx) * ld;
       const int64_t off_l = kk[static_cast<size_t>(n - 1)] * dl - pl;
       // valid range of ol: 0 <= ol*sl + off_l < ilast
       int64_t lo = off_l >= 0 ? 0 : (-off_l + sl - 1) / sl;
@@ -108,9 +110,10 @@ template <typename T> void im2col(const T *x, const Geom &g, T *col) {
 }
 
 // Adjoint of im2col: x[c, pos] += col[...] (x must be zeroed by the caller).
-template <typename T> void col2im(const T *col, const Geom &g, T *x) {
+template <typename T> void col2im(const T *col, const Geom &g, T *x, int64_t ld = -1) {
   const int n = g.nsp;
   const int64_t K = g.k_size(), O = g.out_size(), I = g.in_size();
+  if (ld < 0) ld = O;
   const int64_t olast = g.out[n - 1], oouter = O / olast, ilast = g.in[n - 1];
   const int64_t sl = g.s[n - 1], pl = g.p[n - 1], dl = g.d[n - 1];
   std::vector<int64_t> kk(static_cast<size_t>(n));
@@ -122,7 +125,7 @@ template <typename T> void col2im(const T *col, const Geom &g, T *x) {
         kk[static_cast<size_t>(i)] = r % g.k[i];
         r /= g.k[i];
       }
-      const T *row = col + (c * K + kidx) * O;
+      const T *row = col + (c * K + kidx) * ld;
       const int64_t off_l = kk[static_cast<size_t>(n - 1)] * dl - pl;
       int64_t lo = off_l >= 0 ? 0 : (-off_l + sl - 1) / sl;
       int64_t hi = ilast - off_l <= 0 ? 0 : (ilast - off_l - 1) / sl + 1;
