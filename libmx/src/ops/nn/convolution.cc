@@ -92,21 +92,52 @@ int64_t samples_per_gemm(const Geom &g, int64_t N) {
   return std::max<int64_t>(1, std::min<int64_t>(kBatchColumns / std::max<int64_t>(g.out_size(), 1), N));
 }
 
+// Kernel taps that read only padding for every output position (nn::valid_taps) are dropped:
+// the column matrix loses their rows and the weight their columns.
+struct ValidTaps {
+  std::vector<int64_t> taps;
+  int64_t full = 0, K = 0;
+  bool reduced = false;
+  ValidTaps(const Geom &g, bool pointwise) : full(g.k_size()), K(g.k_size()) {
+    if (pointwise) return;
+    taps = nn::valid_taps(g);
+    reduced = !taps.empty() && static_cast<int64_t>(taps.size()) < full;
+    if (reduced) K = static_cast<int64_t>(taps.size());
+  }
+  // (F, Cg*full) -> (F, Cg*K)
+  template <typename T> const T *gather_weight(const T *w, int64_t F, int64_t Cg, std::vector<T> *out) const {
+    out->resize(static_cast<size_t>(F * Cg * K));
+    for (int64_t fc = 0; fc < F * Cg; ++fc)
+      for (int64_t v = 0; v < K; ++v) (*out)[static_cast<size_t>(fc * K + v)] = w[fc * full + taps[static_cast<size_t>(v)]];
+    return out->data();
+  }
+  // (F, Cg*K) -> (F, Cg*full), zero for dropped taps
+  template <typename T> void scatter_weight(const T *wv, int64_t F, int64_t Cg, T *w) const {
+    std::fill(w, w + F * Cg * full, T(0));
+    for (int64_t fc = 0; fc < F * Cg; ++fc)
+      for (int64_t v = 0; v < K; ++v) w[fc * full + taps[static_cast<size_t>(v)]] = wv[fc * K + v];
+  }
+};
+
 template <typename T> void conv_forward(const OpCall &c) {
   const auto &p = c.p<ConvParam>();
   const NDArray &data = c.inputs[0], &weight = c.inputs[1], &out = c.outputs[0];
   Geom g = conv_geom(p, data.shape(), "Convolution");
   const int64_t N = data.shape()[0], C = g.channels, F = p.num_filter, G = p.num_group;
-  const int64_t K = g.k_size(), O = g.out_size(), I = g.in_size();
-  const int64_t Cg = C / G, Fg = F / G, CK = Cg * K;
-  const T *x = data.data<T>(), *w = weight.data<T>();
+  const int64_t O = g.out_size(), I = g.in_size();
+  const T *x = data.data<T>();
   const T *bias = p.no_bias ? nullptr : c.inputs[2].data<T>();
   T *y = out.data<T>();
   const bool pointwise = g.is_pointwise();
   const int64_t S = samples_per_gemm(g, N);
+  const ValidTaps vt(g, pointwise);
+  std::vector<T> w_valid;
+  const T *w = vt.reduced ? vt.gather_weight(weight.data<T>(), F, C / G, &w_valid) : weight.data<T>();
+  const int64_t Cg = C / G, Fg = F / G, CK = Cg * vt.K;
+  const std::vector<int64_t> *taps = vt.reduced ? &vt.taps : nullptr;
   // Samples in parallel, each worker with its own column (and, when batching, result) buffer.
   const int64_t chunks = nn::num_chunks(N);
-  const int64_t COLS = pointwise ? 0 : C * K * O * S, RES = S > 1 ? F * O * S : 0;
+  const int64_t COLS = pointwise ? 0 : C * vt.K * O * S, RES = S > 1 ? F * O * S : 0;
   NDArray bufs(Shape{chunks * (COLS + RES)}, data.dtype(), data.device());
   nn::parallel_chunks(N, chunks, [&](int64_t ch, int64_t b, int64_t e) {
     T *col = bufs.data<T>() + ch * (COLS + RES), *res = col + COLS;
@@ -114,7 +145,7 @@ template <typename T> void conv_forward(const OpCall &c) {
       const int64_t nb = std::min(S, e - i), ld = nb * O;
       const T *ci = x + i * C * I;
       if (!pointwise) {
-        for (int64_t j = 0; j < nb; ++j) nn::im2col(x + (i + j) * C * I, g, col + j * O, ld);
+        for (int64_t j = 0; j < nb; ++j) nn::im2col(x + (i + j) * C * I, g, col + j * O, ld, taps);
         ci = col;
       }
       T *yi = nb == 1 ? y + i * F * O : res;  // (F, nb*O)
@@ -137,18 +168,22 @@ template <typename T> void conv_backward(const OpCall &c) {
   const NDArray &gy = c.inputs[0], &data = c.inputs[1], &weight = c.inputs[2];
   Geom g = conv_geom(p, data.shape(), "_backward_Convolution");
   const int64_t N = data.shape()[0], C = g.channels, F = p.num_filter, G = p.num_group;
-  const int64_t K = g.k_size(), O = g.out_size(), I = g.in_size();
-  const int64_t Cg = C / G, Fg = F / G, CK = Cg * K, WS = F * CK;
-  const T *x = data.data<T>(), *w = weight.data<T>(), *dy = gy.data<T>();
+  const int64_t O = g.out_size(), I = g.in_size();
+  const T *x = data.data<T>(), *dy = gy.data<T>();
   T *dx = c.outputs[0].data<T>(), *dw = c.outputs[1].data<T>();
   T *db = p.no_bias ? nullptr : c.outputs[2].data<T>();
   const bool pointwise = g.is_pointwise();
   const int64_t S = samples_per_gemm(g, N);
+  const ValidTaps vt(g, pointwise);
+  std::vector<T> w_valid;
+  const T *w = vt.reduced ? vt.gather_weight(weight.data<T>(), F, C / G, &w_valid) : weight.data<T>();
+  const int64_t Cg = C / G, Fg = F / G, CK = Cg * vt.K, WS = F * CK;
+  const std::vector<int64_t> *taps = vt.reduced ? &vt.taps : nullptr;
   const int64_t chunks = nn::num_chunks(N);
   std::vector<T> dw_part(static_cast<size_t>(chunks * WS), T(0));
   std::vector<T> db_part(static_cast<size_t>(chunks * F), T(0));
   // Per chunk: column matrix, its gradient, and (when batching) the gathered out-gradient.
-  const int64_t COLS = pointwise ? 0 : C * K * O * S, DYB = S > 1 ? F * O * S : 0;
+  const int64_t COLS = pointwise ? 0 : C * vt.K * O * S, DYB = S > 1 ? F * O * S : 0;
   NDArray bufs(Shape{chunks * (2 * COLS + DYB)}, data.dtype(), data.device());
   const bool need_dx = c.needed(0);  // the data gradient of a first layer is rarely wanted
   nn::parallel_chunks(N, chunks, [&](int64_t ch, int64_t b, int64_t e) {
@@ -158,7 +193,7 @@ template <typename T> void conv_backward(const OpCall &c) {
       const int64_t nb = std::min(S, e - i), ld = nb * O;
       const T *ci = x + i * C * I;
       if (!pointwise) {
-        for (int64_t j = 0; j < nb; ++j) nn::im2col(x + (i + j) * C * I, g, col + j * O, ld);
+        for (int64_t j = 0; j < nb; ++j) nn::im2col(x + (i + j) * C * I, g, col + j * O, ld, taps);
         ci = col;
       }
       const T *dyi = dy + i * F * O;  // (F, nb*O) view of the out-gradient
@@ -180,7 +215,7 @@ template <typename T> void conv_backward(const OpCall &c) {
         for (int64_t j = 0; j < nb; ++j) {
           T *dxj = dx + (i + j) * C * I;
           std::memset(dxj, 0, sizeof(T) * static_cast<size_t>(C * I));
-          nn::col2im(dcol + j * O, g, dxj, ld);
+          nn::col2im(dcol + j * O, g, dxj, ld, taps);
         }
       if (db)
         for (int64_t j = 0; j < nb; ++j)
@@ -192,7 +227,13 @@ template <typename T> void conv_backward(const OpCall &c) {
           }
     }
   });
-  nn::sum_chunk_partials(dw_part, chunks, WS, dw);
+  if (vt.reduced) {
+    std::vector<T> dw_valid(static_cast<size_t>(WS));
+    nn::sum_chunk_partials(dw_part, chunks, WS, dw_valid.data());
+    vt.scatter_weight(dw_valid.data(), F, C / G, dw);
+  } else {
+    nn::sum_chunk_partials(dw_part, chunks, WS, dw);
+  }
   if (db) nn::sum_chunk_partials(db_part, chunks, F, db);
 }
 
