@@ -141,7 +141,9 @@ CONV_CASES = [
     dict(x=(1, 3, 6, 6), w=(3, 1, 3, 3), kernel=(3, 3), stride=(2, 2), pad=(1, 1), num_group=3, no_bias=True),
     dict(x=(2, 4, 5, 5), w=(3, 4, 1, 1), kernel=(1, 1)),
     dict(x=(1, 2, 4, 5, 4), w=(3, 2, 2, 3, 2), kernel=(2, 3, 2), stride=(1, 2, 1), pad=(1, 0, 1)),
-    # small maps: several samples share one GEMM
+    # a map of 576 positions: one GEMM per sample (above the grouped path's 512 columns)
+    dict(x=(2, 2, 24, 24), w=(3, 2, 3, 3), kernel=(3, 3), pad=(1, 1)),
+    # small maps: several samples share one GEMM per group of positions with the same valid taps
     dict(x=(5, 3, 3, 3), w=(4, 3, 3, 3), kernel=(3, 3), pad=(1, 1)),
     # taps that read only padding are skipped: 1x1 maps (only the centre tap), 2x2 with stride 2
     dict(x=(3, 4, 1, 1), w=(5, 4, 3, 3), kernel=(3, 3), pad=(1, 1)),

@@ -1,5 +1,6 @@
 // Convolution (1-D, 2-D, 3-D, channels first) by N-d im2col + per-group GEMM, and its fused
 // backward _backward_Convolution (data, weight and bias gradients).
+#include "ops/nn/conv_small_maps.h"
 #include "ops/nn/nn_common.h"
 
 namespace mx {
@@ -84,139 +85,111 @@ bool conv_shape(const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
   return true;
 }
 
-// Small outputs make thin per-sample GEMMs (a LeNet's 8x8 or a ResNet's 4x4 maps): up to
-// kBatchColumns output positions of consecutive samples then share one column matrix and GEMM.
+// Maps this small use the grouped path (conv_small_maps.h): up to kBatchColumns output
+// positions of consecutive samples share each GEMM.
 constexpr int64_t kBatchColumns = 512;
 int64_t samples_per_gemm(const Geom &g, int64_t N) {
   if (g.is_pointwise()) return 1;  // the input itself is the column matrix
   return std::max<int64_t>(1, std::min<int64_t>(kBatchColumns / std::max<int64_t>(g.out_size(), 1), N));
 }
 
-// Kernel taps that read only padding for every output position (nn::valid_taps) are dropped:
-// the column matrix loses their rows and the weight their columns.
-struct ValidTaps {
-  std::vector<int64_t> taps;
-  int64_t full = 0, K = 0;
-  bool reduced = false;
-  ValidTaps(const Geom &g, bool pointwise) : full(g.k_size()), K(g.k_size()) {
-    if (pointwise) return;
-    taps = nn::valid_taps(g);
-    reduced = !taps.empty() && static_cast<int64_t>(taps.size()) < full;
-    if (reduced) K = static_cast<int64_t>(taps.size());
-  }
-  // (F, Cg*full) -> (F, Cg*K)
-  template <typename T> const T *gather_weight(const T *w, int64_t F, int64_t Cg, std::vector<T> *out) const {
-    out->resize(static_cast<size_t>(F * Cg * K));
-    for (int64_t fc = 0; fc < F * Cg; ++fc)
-      for (int64_t v = 0; v < K; ++v) (*out)[static_cast<size_t>(fc * K + v)] = w[fc * full + taps[static_cast<size_t>(v)]];
-    return out->data();
-  }
-  // (F, Cg*K) -> (F, Cg*full), zero for dropped taps
-  template <typename T> void scatter_weight(const T *wv, int64_t F, int64_t Cg, T *w) const {
-    std::fill(w, w + F * Cg * full, T(0));
-    for (int64_t fc = 0; fc < F * Cg; ++fc)
-      for (int64_t v = 0; v < K; ++v) w[fc * full + taps[static_cast<size_t>(v)]] = wv[fc * K + v];
+// Per position group, the weight restricted to the group's taps (shared by all workers).
+template <typename T> struct GroupedWeights {
+  std::vector<nn::PositionGroup> groups;
+  std::vector<std::vector<T>> bufs;
+  std::vector<const T *> w;
+  int64_t max_taps = 0, max_positions = 0;
+  GroupedWeights(const Geom &g, const T *weight, int64_t F, int64_t Cg) : groups(nn::position_groups(g)) {
+    bufs.resize(groups.size());
+    for (size_t i = 0; i < groups.size(); ++i) {
+      w.push_back(nn::group_weight(groups[i], weight, F, Cg, g.k_size(), &bufs[i]));
+      max_taps = std::max<int64_t>(max_taps, static_cast<int64_t>(groups[i].taps.size()));
+      max_positions = std::max<int64_t>(max_positions, static_cast<int64_t>(groups[i].positions.size()));
+    }
   }
 };
 
-template <typename T> void conv_forward(const OpCall &c) {
+template <typename T> void conv_forward_small(const OpCall &c, const Geom &g, int64_t S) {
   const auto &p = c.p<ConvParam>();
-  const NDArray &data = c.inputs[0], &weight = c.inputs[1], &out = c.outputs[0];
-  Geom g = conv_geom(p, data.shape(), "Convolution");
+  const NDArray &data = c.inputs[0];
   const int64_t N = data.shape()[0], C = g.channels, F = p.num_filter, G = p.num_group;
-  const int64_t O = g.out_size(), I = g.in_size();
+  const int64_t O = g.out_size(), I = g.in_size(), Cg = C / G, Fg = F / G;
   const T *x = data.data<T>();
   const T *bias = p.no_bias ? nullptr : c.inputs[2].data<T>();
-  T *y = out.data<T>();
-  const bool pointwise = g.is_pointwise();
-  const int64_t S = samples_per_gemm(g, N);
-  const ValidTaps vt(g, pointwise);
-  std::vector<T> w_valid;
-  const T *w = vt.reduced ? vt.gather_weight(weight.data<T>(), F, C / G, &w_valid) : weight.data<T>();
-  const int64_t Cg = C / G, Fg = F / G, CK = Cg * vt.K;
-  const std::vector<int64_t> *taps = vt.reduced ? &vt.taps : nullptr;
-  // Samples in parallel, each worker with its own column (and, when batching, result) buffer.
+  T *y = c.outputs[0].data<T>();
+  const GroupedWeights<T> gw(g, c.inputs[1].data<T>(), F, Cg);
   const int64_t chunks = nn::num_chunks(N);
-  const int64_t COLS = pointwise ? 0 : C * vt.K * O * S, RES = S > 1 ? F * O * S : 0;
+  const int64_t COLS = C * gw.max_taps * S * gw.max_positions, RES = F * S * gw.max_positions;
   NDArray bufs(Shape{chunks * (COLS + RES)}, data.dtype(), data.device());
   nn::parallel_chunks(N, chunks, [&](int64_t ch, int64_t b, int64_t e) {
     T *col = bufs.data<T>() + ch * (COLS + RES), *res = col + COLS;
     for (int64_t i = b; i < e; i += S) {
-      const int64_t nb = std::min(S, e - i), ld = nb * O;
-      const T *ci = x + i * C * I;
-      if (!pointwise) {
-        for (int64_t j = 0; j < nb; ++j) nn::im2col(x + (i + j) * C * I, g, col + j * O, ld, taps);
-        ci = col;
-      }
-      T *yi = nb == 1 ? y + i * F * O : res;  // (F, nb*O)
-      if (bias)
-        for (int64_t f = 0; f < F; ++f) std::fill(yi + f * ld, yi + (f + 1) * ld, bias[f]);
-      for (int64_t gr = 0; gr < G; ++gr)
-        gemm(false, false, Fg, ld, CK, T(1), w + gr * Fg * CK, CK, ci + gr * CK * ld, ld, bias ? T(1) : T(0),
-             yi + gr * Fg * ld, ld);
-      if (nb > 1)  // (F, nb, O) -> (nb, F, O)
+      const int64_t nb = std::min(S, e - i);
+      for (size_t gi = 0; gi < gw.groups.size(); ++gi) {
+        const nn::PositionGroup &grp = gw.groups[gi];
+        const int64_t P = static_cast<int64_t>(grp.positions.size()), ld = nb * P;
+        const int64_t CKt = Cg * static_cast<int64_t>(grp.taps.size());
+        nn::gather_columns(grp, x + i * C * I, nb, C, I, col);
+        for (int64_t gr = 0; gr < G; ++gr)
+          gemm(false, false, Fg, ld, CKt, T(1), gw.w[gi] + gr * Fg * CKt, CKt, col + gr * CKt * ld, ld, T(0),
+               res + gr * Fg * ld, ld);
         for (int64_t j = 0; j < nb; ++j)
-          for (int64_t f = 0; f < F; ++f)
-            std::memcpy(y + ((i + j) * F + f) * O, res + f * ld + j * O, sizeof(T) * static_cast<size_t>(O));
+          for (int64_t f = 0; f < F; ++f) {
+            T *yf = y + ((i + j) * F + f) * O;
+            const T *rf = res + f * ld + j * P;
+            const T bf = bias ? bias[f] : T(0);
+            for (int64_t q = 0; q < P; ++q) yf[grp.positions[static_cast<size_t>(q)]] = rf[q] + bf;
+          }
+      }
     }
   });
 }
 
-// inputs: out_grad, data, weight; outputs: data grad, weight grad, [bias grad]
-template <typename T> void conv_backward(const OpCall &c) {
+template <typename T> void conv_backward_small(const OpCall &c, const Geom &g, int64_t S) {
   const auto &p = c.p<ConvParam>();
-  const NDArray &gy = c.inputs[0], &data = c.inputs[1], &weight = c.inputs[2];
-  Geom g = conv_geom(p, data.shape(), "_backward_Convolution");
+  const NDArray &gy = c.inputs[0], &data = c.inputs[1];
   const int64_t N = data.shape()[0], C = g.channels, F = p.num_filter, G = p.num_group;
-  const int64_t O = g.out_size(), I = g.in_size();
+  const int64_t K = g.k_size(), O = g.out_size(), I = g.in_size(), Cg = C / G, Fg = F / G, WS = F * Cg * K;
   const T *x = data.data<T>(), *dy = gy.data<T>();
   T *dx = c.outputs[0].data<T>(), *dw = c.outputs[1].data<T>();
   T *db = p.no_bias ? nullptr : c.outputs[2].data<T>();
-  const bool pointwise = g.is_pointwise();
-  const int64_t S = samples_per_gemm(g, N);
-  const ValidTaps vt(g, pointwise);
-  std::vector<T> w_valid;
-  const T *w = vt.reduced ? vt.gather_weight(weight.data<T>(), F, C / G, &w_valid) : weight.data<T>();
-  const int64_t Cg = C / G, Fg = F / G, CK = Cg * vt.K, WS = F * CK;
-  const std::vector<int64_t> *taps = vt.reduced ? &vt.taps : nullptr;
+  const bool need_dx = c.needed(0);
+  const GroupedWeights<T> gw(g, c.inputs[2].data<T>(), F, Cg);
   const int64_t chunks = nn::num_chunks(N);
   std::vector<T> dw_part(static_cast<size_t>(chunks * WS), T(0));
   std::vector<T> db_part(static_cast<size_t>(chunks * F), T(0));
-  // Per chunk: column matrix, its gradient, and (when batching) the gathered out-gradient.
-  const int64_t COLS = pointwise ? 0 : C * vt.K * O * S, DYB = S > 1 ? F * O * S : 0;
-  NDArray bufs(Shape{chunks * (2 * COLS + DYB)}, data.dtype(), data.device());
-  const bool need_dx = c.needed(0);  // the data gradient of a first layer is rarely wanted
+  const int64_t COLS = C * gw.max_taps * S * gw.max_positions, DYB = F * S * gw.max_positions,
+                DWT = F * Cg * gw.max_taps, PER = 2 * COLS + DYB + DWT;
+  NDArray bufs(Shape{chunks * PER}, data.dtype(), data.device());
   nn::parallel_chunks(N, chunks, [&](int64_t ch, int64_t b, int64_t e) {
-    T *col = bufs.data<T>() + ch * (2 * COLS + DYB), *dcol = col + COLS, *dyb = dcol + COLS;
+    T *col = bufs.data<T>() + ch * PER, *dcol = col + COLS, *dyb = dcol + COLS, *dwt = dyb + DYB;
     T *dwp = dw_part.data() + ch * WS, *dbp = db_part.data() + ch * F;
     for (int64_t i = b; i < e; i += S) {
-      const int64_t nb = std::min(S, e - i), ld = nb * O;
-      const T *ci = x + i * C * I;
-      if (!pointwise) {
-        for (int64_t j = 0; j < nb; ++j) nn::im2col(x + (i + j) * C * I, g, col + j * O, ld, taps);
-        ci = col;
-      }
-      const T *dyi = dy + i * F * O;  // (F, nb*O) view of the out-gradient
-      if (nb > 1) {
-        for (int64_t j = 0; j < nb; ++j)
-          for (int64_t f = 0; f < F; ++f)
-            std::memcpy(dyb + f * ld + j * O, dy + ((i + j) * F + f) * O, sizeof(T) * static_cast<size_t>(O));
-        dyi = dyb;
-      }
-      T *dci = pointwise ? dx + i * C * I : dcol;
-      for (int64_t gr = 0; gr < G; ++gr) {
-        // dW[g] += dY[g] (Fg x ld) * col[g]^T (ld x CK)
-        gemm(false, true, Fg, CK, ld, T(1), dyi + gr * Fg * ld, ld, ci + gr * CK * ld, ld, T(1), dwp + gr * Fg * CK, CK);
-        // dcol[g] = W[g]^T (CK x Fg) * dY[g] (Fg x ld)
-        if (need_dx)
-          gemm(true, false, CK, ld, Fg, T(1), w + gr * Fg * CK, CK, dyi + gr * Fg * ld, ld, T(0), dci + gr * CK * ld, ld);
-      }
-      if (!pointwise && need_dx)
-        for (int64_t j = 0; j < nb; ++j) {
-          T *dxj = dx + (i + j) * C * I;
-          std::memset(dxj, 0, sizeof(T) * static_cast<size_t>(C * I));
-          nn::col2im(dcol + j * O, g, dxj, ld, taps);
+      const int64_t nb = std::min(S, e - i);
+      if (need_dx) std::memset(dx + i * C * I, 0, sizeof(T) * static_cast<size_t>(nb * C * I));
+      for (size_t gi = 0; gi < gw.groups.size(); ++gi) {
+        const nn::PositionGroup &grp = gw.groups[gi];
+        const int64_t P = static_cast<int64_t>(grp.positions.size()), ld = nb * P;
+        const int64_t Kt = static_cast<int64_t>(grp.taps.size()), CKt = Cg * Kt;
+        nn::gather_columns(grp, x + i * C * I, nb, C, I, col);
+        for (int64_t j = 0; j < nb; ++j)  // dY of the group's positions: (F, nb*P)
+          for (int64_t f = 0; f < F; ++f) {
+            const T *df = dy + ((i + j) * F + f) * O;
+            T *dst = dyb + f * ld + j * P;
+            for (int64_t q = 0; q < P; ++q) dst[q] = df[grp.positions[static_cast<size_t>(q)]];
+          }
+        for (int64_t gr = 0; gr < G; ++gr) {
+          // dW over the group's taps: dY (Fg x ld) * col^T (ld x CKt)
+          gemm(false, true, Fg, CKt, ld, T(1), dyb + gr * Fg * ld, ld, col + gr * CKt * ld, ld, T(0),
+               dwt + gr * Fg * CKt, CKt);
+          if (need_dx)
+            gemm(true, false, CKt, ld, Fg, T(1), gw.w[gi] + gr * Fg * CKt, CKt, dyb + gr * Fg * ld, ld, T(0),
+                 dcol + gr * CKt * ld, ld);
         }
+        for (int64_t fc = 0; fc < F * Cg; ++fc)
+          for (int64_t v = 0; v < Kt; ++v) dwp[fc * K + grp.taps[static_cast<size_t>(v)]] += dwt[fc * Kt + v];
+        if (need_dx) nn::scatter_columns(grp, dcol, nb, C, I, dx + i * C * I);
+      }
       if (db)
         for (int64_t j = 0; j < nb; ++j)
           for (int64_t f = 0; f < F; ++f) {
@@ -227,13 +200,98 @@ template <typename T> void conv_backward(const OpCall &c) {
           }
     }
   });
-  if (vt.reduced) {
-    std::vector<T> dw_valid(static_cast<size_t>(WS));
-    nn::sum_chunk_partials(dw_part, chunks, WS, dw_valid.data());
-    vt.scatter_weight(dw_valid.data(), F, C / G, dw);
-  } else {
-    nn::sum_chunk_partials(dw_part, chunks, WS, dw);
-  }
+  nn::sum_chunk_partials(dw_part, chunks, WS, dw);
+  if (db) nn::sum_chunk_partials(db_part, chunks, F, db);
+}
+
+template <typename T> void conv_forward(const OpCall &c) {
+  const auto &p = c.p<ConvParam>();
+  const NDArray &data = c.inputs[0], &weight = c.inputs[1], &out = c.outputs[0];
+  Geom g = conv_geom(p, data.shape(), "Convolution");
+  const int64_t N = data.shape()[0], C = g.channels, F = p.num_filter, G = p.num_group;
+  if (int64_t S = samples_per_gemm(g, N); S > 1) return conv_forward_small<T>(c, g, S);
+  const int64_t K = g.k_size(), O = g.out_size(), I = g.in_size();
+  const int64_t Cg = C / G, Fg = F / G, CK = Cg * K;
+  const T *x = data.data<T>(), *w = weight.data<T>();
+  const T *bias = p.no_bias ? nullptr : c.inputs[2].data<T>();
+  T *y = out.data<T>();
+  const bool pointwise = g.is_pointwise();
+  // Samples in parallel, each worker with its own column buffer from the caching pool.
+  const int64_t chunks = nn::num_chunks(N);
+  const int64_t CKO = pointwise ? 0 : C * K * O;
+  NDArray cols(Shape{chunks * CKO}, data.dtype(), data.device());
+  nn::parallel_chunks(N, chunks, [&](int64_t ch, int64_t b, int64_t e) {
+    T *col = pointwise ? nullptr : cols.data<T>() + ch * CKO;
+    for (int64_t i = b; i < e; ++i) {
+      const T *xi = x + i * C * I;
+      const T *ci = xi;
+      if (!pointwise) {
+        nn::im2col(xi, g, col);
+        ci = col;
+      }
+      T *yi = y + i * F * O;
+      if (bias)
+        for (int64_t f = 0; f < F; ++f) std::fill(yi + f * O, yi + (f + 1) * O, bias[f]);
+      for (int64_t gr = 0; gr < G; ++gr)
+        gemm(false, false, Fg, O, CK, T(1), w + gr * Fg * CK, CK, ci + gr * CK * O, O, bias ? T(1) : T(0),
+             yi + gr * Fg * O, O);
+    }
+  });
+}
+
+// inputs: out_grad, data, weight; outputs: data grad, weight grad, [bias grad]
+template <typename T> void conv_backward(const OpCall &c) {
+  const auto &p = c.p<ConvParam>();
+  const NDArray &gy = c.inputs[0], &data = c.inputs[1], &weight = c.inputs[2];
+  Geom g = conv_geom(p, data.shape(), "_backward_Convolution");
+  const int64_t N = data.shape()[0], C = g.channels, F = p.num_filter, G = p.num_group;
+  if (int64_t S = samples_per_gemm(g, N); S > 1) return conv_backward_small<T>(c, g, S);
+  const int64_t K = g.k_size(), O = g.out_size(), I = g.in_size();
+  const int64_t Cg = C / G, Fg = F / G, CK = Cg * K, WS = F * CK;
+  const T *x = data.data<T>(), *w = weight.data<T>(), *dy = gy.data<T>();
+  T *dx = c.outputs[0].data<T>(), *dw = c.outputs[1].data<T>();
+  T *db = p.no_bias ? nullptr : c.outputs[2].data<T>();
+  const bool pointwise = g.is_pointwise();
+  const int64_t chunks = nn::num_chunks(N);
+  std::vector<T> dw_part(static_cast<size_t>(chunks * WS), T(0));
+  std::vector<T> db_part(static_cast<size_t>(chunks * F), T(0));
+  const int64_t CKO = pointwise ? 0 : C * K * O;
+  NDArray cols(Shape{2 * chunks * CKO}, data.dtype(), data.device());
+  const bool need_dx = c.needed(0);  // the data gradient of a first layer is rarely wanted
+  nn::parallel_chunks(N, chunks, [&](int64_t ch, int64_t b, int64_t e) {
+    T *col = pointwise ? nullptr : cols.data<T>() + 2 * ch * CKO;
+    T *dcol = pointwise ? nullptr : col + CKO;
+    T *dwp = dw_part.data() + ch * WS, *dbp = db_part.data() + ch * F;
+    for (int64_t i = b; i < e; ++i) {
+      const T *xi = x + i * C * I, *dyi = dy + i * F * O;
+      T *dxi = dx + i * C * I;
+      const T *ci = xi;
+      if (!pointwise) {
+        nn::im2col(xi, g, col);
+        ci = col;
+      }
+      T *dci = pointwise ? dxi : dcol;
+      for (int64_t gr = 0; gr < G; ++gr) {
+        // dW[g] += dY[g] (Fg x O) * col[g]^T (O x CK)
+        gemm(false, true, Fg, CK, O, T(1), dyi + gr * Fg * O, O, ci + gr * CK * O, O, T(1), dwp + gr * Fg * CK, CK);
+        // dcol[g] = W[g]^T (CK x Fg) * dY[g] (Fg x O)
+        if (need_dx)
+          gemm(true, false, CK, O, Fg, T(1), w + gr * Fg * CK, CK, dyi + gr * Fg * O, O, T(0), dci + gr * CK * O, O);
+      }
+      if (!pointwise && need_dx) {
+        std::memset(dxi, 0, sizeof(T) * static_cast<size_t>(C * I));
+        nn::col2im(dcol, g, dxi);
+      }
+      if (db)
+        for (int64_t f = 0; f < F; ++f) {
+          const T *row = dyi + f * O;
+          T s = 0;
+          for (int64_t o = 0; o < O; ++o) s += row[o];
+          dbp[f] += s;
+        }
+    }
+  });
+  nn::sum_chunk_partials(dw_part, chunks, WS, dw);
   if (db) nn::sum_chunk_partials(db_part, chunks, F, db);
 }
 

@@ -55,50 +55,22 @@ struct Geom {
   }
 };
 
-// Kernel positions that read inside the input for at least one output position. Small inputs
-// with padding (a 1x1 map under a padded 3x3 kernel) leave most taps reading only zeros; the
-// convolution then skips their rows and weight columns entirely.
-inline std::vector<int64_t> valid_taps(const Geom &g) {
-  std::vector<int64_t> taps;
-  const int64_t K = g.k_size();
-  for (int64_t kidx = 0; kidx < K; ++kidx) {
-    int64_t r = kidx;
-    bool valid = true;
-    for (int i = g.nsp - 1; i >= 0; --i) {
-      const size_t u = static_cast<size_t>(i);
-      const int64_t kk = r % g.k[u], off = kk * g.d[u] - g.p[u];
-      r /= g.k[u];
-      // some o in [0, out) with 0 <= o*s + off < in
-      const int64_t lo = off >= 0 ? 0 : (-off + g.s[u] - 1) / g.s[u];
-      valid = valid && lo < g.out[u] && lo * g.s[u] + off < g.in[u];
-    }
-    if (valid) taps.push_back(kidx);
-  }
-  return taps;
-}
-
-// col[(c*K + kidx) * ld + o] = x[c, o*s - p + kk*d] (0 outside). x: (C, in...), col: (C*K, O)
-// with row stride ld (default O; larger when several samples share one column matrix). With
-// `taps`, only those kernel positions make rows (c*taps.size() + v): see valid_taps.
-template <typename T> void im2col(const T *x, const Geom &g, T *col, int64_t ld = -1,
-                                  const std::vector<int64_t> *taps = nullptr) {
+// col[(c*K + kidx) * O + o] = x[c, o*s - p + kk*d] (0 outside). x: (C, in...), col: (C*K, O).
+template <typename T> void im2col(const T *x, const Geom &g, T *col) {
   const int n = g.nsp;
-  const int64_t O = g.out_size(), I = g.in_size();
-  const int64_t K = taps ? static_cast<int64_t>(taps->size()) : g.k_size();
-  if (ld < 0) ld = O;
+  const int64_t K = g.k_size(), O = g.out_size(), I = g.in_size();
   const int64_t olast = g.out[n - 1], oouter = O / olast, ilast = g.in[n - 1];
   const int64_t sl = g.s[n - 1], pl = g.p[n - 1], dl = g.d[n - 1], kl = g.k[n - 1];
   std::vector<int64_t> kk(static_cast<size_t>(n)), oi(static_cast<size_t>(n));
   for (int64_t c = 0; c < g.channels; ++c) {
     const T *xc = x + c * I;
-    for (int64_t v = 0; v < K; ++v) {
-      const int64_t kidx = taps ? (*taps)[static_cast<size_t>(v)] : v;
+    for (int64_t kidx = 0; kidx < K; ++kidx) {
       int64_t r = kidx;
       for (int i = n - 1; i >= 0; --i) {
         kk[static_cast<size_t>(i)] = r % g.k[i];
         r /= g.k[i];
       }
-      T *row = col + (c * K + v) * ld;
+      T *row = col + (c * K + kidx) * O;
       const int64_t off_l = kk[static_cast<size_t>(n - 1)] * dl - pl;
       // valid range of ol: 0 <= ol*sl + off_l < ilast
       int64_t lo = off_l >= 0 ? 0 : (-off_l + sl - 1) / sl;
@@ -136,25 +108,21 @@ template <typename T> void im2col(const T *x, const Geom &g, T *col, int64_t ld 
 }
 
 // Adjoint of im2col: x[c, pos] += col[...] (x must be zeroed by the caller).
-template <typename T> void col2im(const T *col, const Geom &g, T *x, int64_t ld = -1,
-                                  const std::vector<int64_t> *taps = nullptr) {
+template <typename T> void col2im(const T *col, const Geom &g, T *x) {
   const int n = g.nsp;
-  const int64_t O = g.out_size(), I = g.in_size();
-  const int64_t K = taps ? static_cast<int64_t>(taps->size()) : g.k_size();
-  if (ld < 0) ld = O;
+  const int64_t K = g.k_size(), O = g.out_size(), I = g.in_size();
   const int64_t olast = g.out[n - 1], oouter = O / olast, ilast = g.in[n - 1];
   const int64_t sl = g.s[n - 1], pl = g.p[n - 1], dl = g.d[n - 1];
   std::vector<int64_t> kk(static_cast<size_t>(n));
   for (int64_t c = 0; c < g.channels; ++c) {
     T *xc = x + c * I;
-    for (int64_t v = 0; v < K; ++v) {
-      const int64_t kidx = taps ? (*taps)[static_cast<size_t>(v)] : v;
+    for (int64_t kidx = 0; kidx < K; ++kidx) {
       int64_t r = kidx;
       for (int i = n - 1; i >= 0; --i) {
         kk[static_cast<size_t>(i)] = r % g.k[i];
         r /= g.k[i];
       }
-      const T *row = col + (c * K + v) * ld;
+      const T *row = col + (c * K + kidx) * O;
       const int64_t off_l = kk[static_cast<size_t>(n - 1)] * dl - pl;
       int64_t lo = off_l >= 0 ? 0 : (-off_l + sl - 1) / sl;
       int64_t hi = ilast - off_l <= 0 ? 0 : (ilast - off_l - 1) / sl + 1;
