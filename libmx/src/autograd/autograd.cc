@@ -7,18 +7,14 @@
 
 namespace mx {
 
-void record_op(const OpDef *op, const std::shared_ptr<const Params> &params,
-               const std::vector<NDArray> &inputs, const std::vector<NDArray> &aux,
-               std::vector<NDArray> &outputs, bool is_train) {
-  auto node = std::make_shared<AGNode>();
-  node->op = op;
-  node->params = params;
-  node->is_train = is_train;
+namespace {
+// Stores the inputs' values and autograd links on `node` and points the outputs at it.
+void link_node(const std::shared_ptr<AGNode> &node, const std::vector<NDArray> &inputs,
+               std::vector<NDArray> &outputs) {
   for (auto &x : inputs) {
     node->inputs.push_back(x.detach());
     node->in_entries.push_back(x.ag());
   }
-  for (auto &x : aux) node->aux.push_back(x.detach());
   for (auto &x : outputs) node->outputs.push_back(x.detach());
   for (size_t i = 0; i < outputs.size(); ++i) {
     auto info = std::make_shared<AGInfo>();
@@ -26,6 +22,18 @@ void record_op(const OpDef *op, const std::shared_ptr<const Params> &params,
     info->index = static_cast<int>(i);
     outputs[i].ag() = info;
   }
+}
+}  // namespace
+
+void record_op(const OpDef *op, const std::shared_ptr<const Params> &params,
+               const std::vector<NDArray> &inputs, const std::vector<NDArray> &aux,
+               std::vector<NDArray> &outputs, bool is_train) {
+  auto node = std::make_shared<AGNode>();
+  node->op = op;
+  node->params = params;
+  node->is_train = is_train;
+  for (auto &x : aux) node->aux.push_back(x.detach());
+  link_node(node, inputs, outputs);
 }
 
 void record_taped(std::shared_ptr<TapedBackward> taped, const std::vector<NDArray> &inputs,
@@ -36,17 +44,7 @@ void record_taped(std::shared_ptr<TapedBackward> taped, const std::vector<NDArra
   auto node = std::make_shared<AGNode>();
   node->taped = std::move(taped);
   node->is_train = is_training();
-  for (auto &x : inputs) {
-    node->inputs.push_back(x.detach());
-    node->in_entries.push_back(x.ag());
-  }
-  for (auto &x : outputs) node->outputs.push_back(x.detach());
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    auto info = std::make_shared<AGInfo>();
-    info->node = node;
-    info->index = static_cast<int>(i);
-    outputs[i].ag() = info;
-  }
+  link_node(node, inputs, outputs);
 }
 
 bool is_tracked(const NDArray &a) { return a.ag() != nullptr; }

@@ -248,29 +248,30 @@ class _NDWire:
         self.data, self.dtype = state
 
 
-def _to_wire(x):
-    if isinstance(x, NDArray):
-        return _NDWire(x)
+def _map_nested(x, leaf):
+    """Apply `leaf` through lists, tuples and dicts (the shapes batchify functions return)."""
     if type(x) is list:
-        return [_to_wire(v) for v in x]
+        return [_map_nested(v, leaf) for v in x]
     if type(x) is tuple:
-        return tuple(_to_wire(v) for v in x)
+        return tuple(_map_nested(v, leaf) for v in x)
     if type(x) is dict:
-        return {k: _to_wire(v) for k, v in x.items()}
-    return x
+        return {k: _map_nested(v, leaf) for k, v in x.items()}
+    return leaf(x)
+
+
+def _to_wire(x):
+    return _map_nested(x, lambda v: _NDWire(v) if isinstance(v, NDArray) else v)
+
+
+def _wire_to_nd(v):
+    if not isinstance(v, _NDWire):
+        return v
+    a = nd.array(v.data, ctx=cpu(), dtype=v.data.dtype)
+    return a.astype(v.dtype) if v.dtype else a
 
 
 def _from_wire(x):
-    if isinstance(x, _NDWire):
-        a = nd.array(x.data, ctx=cpu(), dtype=x.data.dtype)
-        return a.astype(x.dtype) if x.dtype else a
-    if type(x) is list:
-        return [_from_wire(v) for v in x]
-    if type(x) is tuple:
-        return tuple(_from_wire(v) for v in x)
-    if type(x) is dict:
-        return {k: _from_wire(v) for k, v in x.items()}
-    return x
+    return _map_nested(x, _wire_to_nd)
 
 
 def _worker_seed(seed):
