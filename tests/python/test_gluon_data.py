@@ -479,6 +479,9 @@ def test_image_folder_dataset(tmp_path):
     assert grey.shape == (8, 8, 1)
     lum = smooth.astype(float) @ np.array([0.299, 0.587, 0.114])  # BT.601 luma
     assert np.abs(grey[:, :, 0] - lum).max() <= 3
+    # a colour PNG read as grey: BT.601 luma of the exact pixels, rounded
+    png_grey = grey_ds[0][0].asnumpy()[:, :, 0].astype(int)
+    np.testing.assert_array_equal(png_grey, np.floor(a.astype(float) @ np.array([0.299, 0.587, 0.114]) + 0.5))
     with pytest.warns(UserWarning):
         tds = vision.ImageFolderDataset(str(tmp_path), transform=lambda d, l: (d.shape, l + 1))
     assert tds[1] == ((4, 3, 3), 2)

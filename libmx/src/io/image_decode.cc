@@ -69,14 +69,18 @@ Image decode_png(const void *data, size_t n, int channels) {
     png_image_free(&im);
     fail(MX_ERR_FORMAT, "image_decode: PNG of ", im.width, "x", im.height, " pixels is too large");
   }
-  im.format = c == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
+  // Colour to grey goes through RGB and BT.601 luma (as for JPEG, and as MXNet/OpenCV do):
+  // libpng's own conversion is gamma-aware and gives different levels.
+  const int read_c = c == 1 && grey ? 1 : 3;
+  im.format = read_c == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
   Image out;
   out.h = int(im.height);
   out.w = int(im.width);
-  out.c = c;
-  out.px.resize(size_t(out.h) * out.w * c);
+  out.c = read_c;
+  out.px.resize(size_t(out.h) * out.w * read_c);
   if (!png_image_finish_read(&im, nullptr, out.px.data(), 0, nullptr))
     fail(MX_ERR_FORMAT, "image_decode: corrupt PNG (", im.message, ")");
+  to_channels(&out, c);
   return out;
 }
 #endif
