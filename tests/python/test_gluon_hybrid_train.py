@@ -149,3 +149,29 @@ def test_symbolblock_imports_trains_through_executor(tmp_path):
     loss.backward()
     for (k, p) in sb.collect_params().items():
         np.testing.assert_allclose(p.grad().asnumpy(), g_net[k], rtol=1e-4, atol=1e-5, err_msg=k)
+
+
+def test_forward_taped_errors():
+    data = mx.sym.var("data")
+    ex = (data * 2.0).bind(mx.cpu(), {"data": mx.nd.zeros((2, 3))}, args_grad={"data": mx.nd.zeros((2, 3))})
+    x = mx.nd.ones((2, 3))
+    x.attach_grad()
+    with autograd.record():
+        (y,) = ex.forward_taped(True, [x], [0])
+    assert ex.busy
+    with autograd.record():
+        with pytest.raises(mx.base.MXError, match="waiting for its backward"):
+            ex.forward_taped(True, [x], [0])
+    y.backward()
+    assert not ex.busy
+    np.testing.assert_allclose(x.grad.asnumpy(), np.full((2, 3), 2.0))
+    with pytest.raises(ValueError, match="shape"):
+        ex.forward_taped(True, [mx.nd.ones((3, 3))], [0])
+    with pytest.raises(ValueError, match="out of range"):
+        ex.forward_taped(True, [x], [5])
+    # a plain forward while a recorded call is pending makes that call's backward fail clearly
+    with autograd.record():
+        (y,) = ex.forward_taped(True, [x], [0])
+    ex.forward(is_train=True)
+    with pytest.raises(mx.base.MXError, match="ran again"):
+        y.backward()
