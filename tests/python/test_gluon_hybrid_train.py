@@ -88,6 +88,19 @@ def test_batchnorm_running_stats_and_grad_req():
     assert np.abs(nets[1].collect_params()[rm].data().asnumpy()).max() > 0  # updated in training
 
 
+def test_grad_req_changed_after_hybridized_training():
+    net = _net()
+    x = _x(seed=8)
+    net[0].weight.grad_req = "null"
+    net.hybridize()
+    _step(net, x, True)
+    net[0].weight.grad_req = "write"  # unfrozen: the next call needs a binding that computes it
+    _, g1 = _step(net, x, True)
+    _, g0 = _step(net, x, False)
+    np.testing.assert_allclose(g1[net[0].weight.name], g0[net[0].weight.name], rtol=1e-4, atol=1e-5)
+    assert np.abs(g1[net[0].weight.name]).max() > 0
+
+
 def test_grad_req_add_accumulates_and_trainer_steps():
     net = _net()
     x = _x(seed=4)

@@ -445,21 +445,21 @@ class _CachedGraph:
         times in one recording gets one binding per pending call."""
         ctx = args[0].context
         tracked = tuple(autograd._is_tracked(a) for a in args)
-        key = (ctx, tuple((a.shape, a._code()) for a in args), tracked)
+        wants = tuple(self.params[n].grad_req != "null" for n in self.arg_names if n not in self.input_names)
+        key = (ctx, tuple((a.shape, a._code()) for a in args), tracked, wants)
         pargs, paux = self._param_arrays(ctx)
         pool = [e for e in self.train_execs.get(key, []) if all(a is b for a, b in zip(e[1], pargs + paux))]
         self.train_execs[key] = pool
         ex = next((e[0] for e in pool if not e[0].busy), None)
         if ex is None:
             inputs = dict(zip(self.input_names, zip(args, tracked)))
-            arrays, grads, reqs, it = [], [], [], iter(pargs)
+            arrays, grads, reqs, it, pw = [], [], [], iter(pargs), iter(wants)
             for n in self.arg_names:
                 if n in inputs:
                     a, want = inputs[n]
                     arrays.append(nd.zeros(a.shape, ctx=ctx, dtype=a.dtype))
                 else:
-                    a = next(it)
-                    want = self.params[n].grad_req != "null"
+                    a, want = next(it), next(pw)
                     arrays.append(a)
                 grads.append(nd.zeros(a.shape, ctx=ctx, dtype=a.dtype) if want else None)
                 reqs.append("write" if want else "null")
