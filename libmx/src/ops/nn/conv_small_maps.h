@@ -103,36 +103,32 @@ const T *group_weight(const PositionGroup &grp, const T *w, int64_t F, int64_t C
   return dst;
 }
 
-// col (C*Kt, nb*P): row c*Kt+v, column j*P+q = x[sample j, c, offsets[v*P+q]].
-template <typename T>
-void gather_columns(const PositionGroup &grp, const T *x, int64_t nb, int64_t C, int64_t I, T *col) {
+// Calls fn(column index, input index) for every entry of a group's column matrix for nb
+// samples: (C*Kt, nb*P), row c*Kt+v, column j*P+q <-> input [sample j, c, offsets[v*P+q]].
+template <typename Fn>
+void for_each_column_entry(const PositionGroup &grp, int64_t nb, int64_t C, int64_t I, Fn fn) {
   const int64_t Kt = static_cast<int64_t>(grp.taps.size()), P = static_cast<int64_t>(grp.positions.size());
   const int64_t ld = nb * P;
   for (int64_t c = 0; c < C; ++c)
     for (int64_t v = 0; v < Kt; ++v) {
-      T *row = col + (c * Kt + v) * ld;
+      const int64_t row = (c * Kt + v) * ld;
       const int64_t *off = grp.offsets.data() + v * P;
       for (int64_t j = 0; j < nb; ++j) {
-        const T *xc = x + j * C * I + c * I;
-        for (int64_t q = 0; q < P; ++q) row[j * P + q] = xc[off[q]];
+        const int64_t base = j * C * I + c * I;
+        for (int64_t q = 0; q < P; ++q) fn(row + j * P + q, base + off[q]);
       }
     }
 }
 
-// Adjoint of gather_columns: dx[sample j, c, offsets[v*P+q]] += dcol[c*Kt+v, j*P+q].
+template <typename T>
+void gather_columns(const PositionGroup &grp, const T *x, int64_t nb, int64_t C, int64_t I, T *col) {
+  for_each_column_entry(grp, nb, C, I, [&](int64_t ci, int64_t xi) { col[ci] = x[xi]; });
+}
+
+// Adjoint of gather_columns: dx[input index] += dcol[column index].
 template <typename T>
 void scatter_columns(const PositionGroup &grp, const T *dcol, int64_t nb, int64_t C, int64_t I, T *dx) {
-  const int64_t Kt = static_cast<int64_t>(grp.taps.size()), P = static_cast<int64_t>(grp.positions.size());
-  const int64_t ld = nb * P;
-  for (int64_t c = 0; c < C; ++c)
-    for (int64_t v = 0; v < Kt; ++v) {
-      const T *row = dcol + (c * Kt + v) * ld;
-      const int64_t *off = grp.offsets.data() + v * P;
-      for (int64_t j = 0; j < nb; ++j) {
-        T *dxc = dx + j * C * I + c * I;
-        for (int64_t q = 0; q < P; ++q) dxc[off[q]] += row[j * P + q];
-      }
-    }
+  for_each_column_entry(grp, nb, C, I, [&](int64_t ci, int64_t xi) { dx[xi] += dcol[ci]; });
 }
 
 }  // namespace nn

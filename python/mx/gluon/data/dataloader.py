@@ -368,6 +368,10 @@ class _ProcessWorkerIter:
         self._rcvd = 0
         self._done = False
         self._window = max(1, loader._prefetch)
+        self._fill_window()
+
+    def _fill_window(self):
+        """Keep up to `_window` batches in flight; stop the workers if sending fails."""
         try:
             while self._sent - self._rcvd < self._window and self._push():
                 pass
@@ -446,12 +450,7 @@ class _ProcessWorkerIter:
             self._shutdown()
             raise err
         self._rcvd += 1
-        try:
-            while self._sent - self._rcvd < self._window and self._push():
-                pass
-        except BaseException:
-            self._shutdown()
-            raise
+        self._fill_window()
         ret = _from_wire(payload)
         if self._loader._pin_memory:
             ret = _pin(ret, self._loader._pin_device_id)
