@@ -281,6 +281,20 @@ def test_activation(act, dtype):
     fd_check(lambda a: mx.nd.Activation(a, act_type=act), [xg])
 
 
+def test_float32_tanh_accuracy_and_special_values():
+    # float32 tanh has its own vectorised kernel (backends/cpu/fast_math.h): compare with float64
+    x = np.concatenate([np.linspace(-30, 30, 200001), np.logspace(-30, 1, 2000), -np.logspace(-30, 1, 2000)])
+    x = x.astype(np.float32)
+    ref = np.tanh(x.astype(np.float64))
+    for got in (mx.nd.tanh(nd(x)).asnumpy(), mx.nd.Activation(nd(x), act_type="tanh").asnumpy()):
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, ref, rtol=3e-7, atol=0)
+    special = nd(np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 100.0, -100.0], np.float32))
+    out = mx.nd.tanh(special).asnumpy()
+    np.testing.assert_array_equal(out[[0, 2, 3, 5, 6]], [0, 1, -1, 1, -1])
+    assert np.signbit(out[1]) and np.isnan(out[4])
+
+
 def test_activation_errors():
     with pytest.raises(ValueError, match="Activation.*act_type"):
         mx.nd.Activation(nd(np.ones(3, np.float32)), act_type="swish")

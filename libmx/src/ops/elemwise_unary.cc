@@ -6,6 +6,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "backends/cpu/fast_math.h"
 #include "ops/elemwise_common.h"
 
 namespace mx {
@@ -89,7 +90,7 @@ FLOAT_FN(Arccos, std::acos(x))
 FLOAT_FN(Arctan, std::atan(x))
 FLOAT_FN(Sinh, std::sinh(x))
 FLOAT_FN(Cosh, std::cosh(x))
-FLOAT_FN(Tanh, std::tanh(x))
+FLOAT_FN(Tanh, fastmath::tanh_of(x))
 FLOAT_FN(Arcsinh, std::asinh(x))
 FLOAT_FN(Arccosh, std::acosh(x))
 FLOAT_FN(Arctanh, std::atanh(x))

@@ -1,6 +1,7 @@
 // Activation (relu, sigmoid, tanh, softrelu, softsign) and its fused backward.
 #include <cmath>
 
+#include "backends/cpu/fast_math.h"
 #include "ops/nn/nn_common.h"
 
 namespace mx {
@@ -34,7 +35,7 @@ template <typename T> void act_forward(const OpCall &c) {
     switch (a) {
       case kRelu: for (int64_t i = b; i < e; ++i) y[i] = x[i] > T(0) ? x[i] : T(0); break;
       case kSigmoid: for (int64_t i = b; i < e; ++i) y[i] = T(1) / (T(1) + std::exp(-x[i])); break;
-      case kTanh: for (int64_t i = b; i < e; ++i) y[i] = std::tanh(x[i]); break;
+      case kTanh: for (int64_t i = b; i < e; ++i) y[i] = fastmath::tanh_of(x[i]); break;
       case kSoftrelu:  // log(1 + exp(x)), stable
         for (int64_t i = b; i < e; ++i) y[i] = x[i] > T(20) ? x[i] : std::log1p(std::exp(x[i]));
         break;

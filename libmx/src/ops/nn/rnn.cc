@@ -7,6 +7,7 @@
 // runs back-propagation through time.
 #include <cmath>
 
+#include "backends/cpu/fast_math.h"
 #include "ops/nn/nn_common.h"
 
 namespace mx {
@@ -161,25 +162,25 @@ template <typename T> void run_dir(const Net<T> &net, int64_t li, int64_t d, con
       for (int64_t j = 0; j < H; ++j) {
         switch (net.mode) {
           case kLSTM: {
-            T i = sigm(a[j] + b[j]), f = sigm(a[H + j] + b[H + j]), g = std::tanh(a[2 * H + j] + b[2 * H + j]);
+            T i = sigm(a[j] + b[j]), f = sigm(a[H + j] + b[H + j]), g = fastmath::tanh_of(a[2 * H + j] + b[2 * H + j]);
             T o = sigm(a[3 * H + j] + b[3 * H + j]);
             T cc = f * cn[j] + i * g;
             if (net.cmin) cc = std::max(cc, static_cast<T>(*net.cmin));
             if (net.cmax) cc = std::min(cc, static_cast<T>(*net.cmax));
             cn[j] = cc;
-            hn[j] = o * std::tanh(cc);
+            hn[j] = o * fastmath::tanh_of(cc);
             a[j] = i; a[H + j] = f; a[2 * H + j] = g; a[3 * H + j] = o;
             break;
           }
           case kGRU: {
             T r = sigm(a[j] + b[j]), z = sigm(a[H + j] + b[H + j]);
-            T nn_ = std::tanh(a[2 * H + j] + r * b[2 * H + j]);
+            T nn_ = fastmath::tanh_of(a[2 * H + j] + r * b[2 * H + j]);
             if (tr) tr->ghn[static_cast<size_t>((t * N + n) * H + j)] = b[2 * H + j];
             hn[j] = (T(1) - z) * nn_ + z * hn[j];
             a[j] = r; a[H + j] = z; a[2 * H + j] = nn_;
             break;
           }
-          case kTanh: hn[j] = a[j] = std::tanh(a[j] + b[j]); break;
+          case kTanh: hn[j] = a[j] = fastmath::tanh_of(a[j] + b[j]); break;
           case kRelu: { T v = a[j] + b[j]; hn[j] = a[j] = v > T(0) ? v : T(0); break; }
         }
         Y[(t * N + n) * ys + d * H + j] = hn[j];
@@ -274,7 +275,7 @@ template <typename T> void rnn_backward(const OpCall &c) {
             switch (net.mode) {
               case kLSTM: {
                 const T i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j];
-                const T ct = tr.c[static_cast<size_t>(t * NH + q)], tc = std::tanh(ct);
+                const T ct = tr.c[static_cast<size_t>(t * NH + q)], tc = fastmath::tanh_of(ct);
                 T dct = dc[static_cast<size_t>(q)] + dht * o * (T(1) - tc * tc);
                 bool clipped = (net.cmin && ct <= static_cast<T>(*net.cmin)) || (net.cmax && ct >= static_cast<T>(*net.cmax));
                 if (clipped) dct = T(0);
