@@ -1,6 +1,7 @@
 # MX developer entry points. `make help` lists them.
 #
-#   make demo    install deps, build, train the Fashion-MNIST demo (examples/train_fashion_mnist.py)
+#   make demo    install deps, build, train the Fashion-MNIST demo (examples/train_fashion_mnist.py),
+#                then load the checkpoint in R and Julia and predict the same samples
 #   make test    install deps, build, run every test suite (C via ctest, Python via pytest, ...)
 #
 # Variables (override on the command line: make test PYTHON=.venv/bin/python):
@@ -83,6 +84,7 @@ test-%:
 
 demo: deps build
 	$(PYTHON) examples/train_fashion_mnist.py $(DEMO_ARGS)
+	tools/demo_cross_language.sh $(BUILD_DIR)
 
 bench: EXTRAS = test,bench
 bench: deps build

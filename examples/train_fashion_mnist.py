@@ -99,6 +99,16 @@ def forward(p, x):
     return mx.nd.FullyConnected(h, p["fc3_weight"], p["fc3_bias"], num_hidden=p["fc3_bias"].shape[0])
 
 
+def mlp_symbol(hidden, n_out):
+    """The same network as `forward` as a symbol (plus softmax), so the checkpoint carries its graph
+    for Module, R (mx.model.load) and Julia (MX.load_checkpoint)."""
+    net = mx.sym.var("data")
+    for i in (1, 2):
+        net = mx.sym.Activation(mx.sym.FullyConnected(net, num_hidden=hidden, name="fc%d" % i), act_type="relu")
+    net = mx.sym.FullyConnected(net, num_hidden=n_out, name="fc3")
+    return mx.sym.SoftmaxOutput(net, name="softmax")
+
+
 def evaluate(p, x, y, batch=1000):
     metric = mx.metric.Accuracy()
     for i in range(0, len(x), batch):
@@ -184,6 +194,9 @@ def main():
         print("  sample %d: predicted %-12s (p=%.3f), true %s" % (
             i, label, p_after[i, k], CLASSES[int(y_te[i])] if name == "Fashion-MNIST" else int(y_te[i])))
     np.save(os.path.join(args.out, "predictions.npy"), p_after)
+    # For the R and Julia halves of `make demo`: the graph, and the samples with these predictions.
+    mlp_symbol(args.hidden, n_classes).save("%s-symbol.json" % prefix)
+    mx.nd.save(os.path.join(args.out, "demo_io.nd"), {"data": mx.nd.array(sample), "pred": mx.nd.array(p_after)})
     final = evaluate(loaded, x_te, y_te)
     print("test accuracy of the reloaded model: %.4f" % final)
     if not same:
