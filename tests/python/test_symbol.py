@@ -185,6 +185,19 @@ def test_backward_alternating_given_and_default_head_grads():
         np.testing.assert_allclose(ex.grad_dict["data"].asnumpy(), 2 * x * (head if given else 1))
 
 
+def test_head_gradient_sharing_a_gradient_array():
+    # the head gradient given to backward is the very array the data gradient is written into;
+    # transpose's gradient reads other elements than it writes
+    data = mx.sym.var("data")
+    ex = mx.sym.transpose(data).simple_bind(mx.cpu(), data=(3, 3))
+    g = ex.grad_dict["data"]
+    head = np.arange(9, dtype=np.float32).reshape(3, 3)
+    g[:] = head
+    ex.forward(is_train=True)
+    ex.backward(g)
+    np.testing.assert_array_equal(g.asnumpy(), head.T)
+
+
 def test_executor_reshape_shares_params():
     net = mlp()
     ex = _bind_random(net, {"data": (5, 8)})

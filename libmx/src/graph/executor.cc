@@ -384,6 +384,10 @@ void Executor::backward(const std::vector<NDArray> &out_grads, bool is_train) {
       MX_CHECK(out_grads[i].device() == dev_, MX_ERR_INVALID_ARGUMENT, "backward: head gradient ", i,
                " is on another device than the executor");
       head = out_grads[i].dtype() == en.dtype ? out_grads[i] : out_grads[i].astype(en.dtype);
+      // A head gradient sharing memory with a gradient array written in place would be
+      // overwritten while backward still reads it: use a copy.
+      for (size_t a = 0; a < grads_.size(); ++a)
+        if (grad_written_in_place_[a] && grads_[a].storage() == head.storage()) head = head.copy();
     } else {
       if (!head_ones_[i].defined()) {
         head_ones_[i] = NDArray(en.shape, en.dtype, dev_);
