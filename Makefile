@@ -16,6 +16,12 @@ EXTRAS    ?= test
 NO_APT    ?=
 
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+# ccache (Debian, installed by `make deps`) makes rebuilds and other build folders of the same
+# sources cheap; paths under the repo are hashed relative to it, so worktrees share the cache.
+CCACHE := $(shell command -v ccache 2>/dev/null)
+export CCACHE_BASEDIR ?= $(ROOT)
+export CCACHE_NOHASHDIR ?= 1
+CCACHE_ARGS = $(if $(CCACHE),-DCMAKE_C_COMPILER_LAUNCHER=$(CCACHE) -DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE))
 MX_PREFIX = $(ROOT)/$(BUILD_DIR)/install
 PY_EXE = $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 
@@ -63,7 +69,7 @@ all: build
 
 build:
 	$(CMAKE) -S . -B $(BUILD_DIR) -DMX_PYTHON_INPLACE=ON -DPython_EXECUTABLE=$(PY_EXE) \
-	  -DCMAKE_INSTALL_PREFIX=$(MX_PREFIX) $(CMAKE_ARGS)
+	  -DCMAKE_INSTALL_PREFIX=$(MX_PREFIX) $(CCACHE_ARGS) $(CMAKE_ARGS)
 	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS)
 	$(CMAKE) --install $(BUILD_DIR) > /dev/null
 

@@ -28,6 +28,10 @@ APT_PACKAGES = {
         "packages": ["zlib1g-dev", "libpng-dev", "libjpeg-dev"],
         "fallback": "libmx builds without them; .gz and image decoding raise MX_ERR_UNSUPPORTED",
     },
+    "compiler cache (Makefile: rebuilds and extra build folders reuse compiled objects)": {
+        "packages": ["ccache"],
+        "fallback": "builds compile every file from scratch",
+    },
     "R front end (r-package/: R CMD check, testthat, cross-language tests)": {
         "packages": ["r-base-core", "r-base-dev", "r-cran-testthat"],
         "fallback": "none: the R and cross-language suites fail without R",
