@@ -18,7 +18,9 @@ NO_APT    ?=
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 # ccache (Debian, installed by `make deps`) makes rebuilds and other build folders of the same
 # sources cheap; paths under the repo are hashed relative to it, so worktrees share the cache.
-CCACHE := $(shell command -v ccache 2>/dev/null)
+# Expanded when the build recipe runs (not at parse time), so a `make test` that installs ccache
+# in its deps step already uses it.
+CCACHE = $(shell command -v ccache 2>/dev/null)
 export CCACHE_BASEDIR ?= $(ROOT)
 export CCACHE_NOHASHDIR ?= 1
 CCACHE_ARGS = $(if $(CCACHE),-DCMAKE_C_COMPILER_LAUNCHER=$(CCACHE) -DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE))
