@@ -235,6 +235,16 @@ end
     MX.has_op("dot") && @test Array(x * x) ≈ Float32[1 2; 3 4] * Float32[1 2; 3 4]
 end
 
+@testset "linalg ops from the core" begin
+    using LinearAlgebra
+    m = [4.0 1.0 0.5; 1.0 3.0 0.2; 0.5 0.2 2.0]
+    a = MX.array(m)
+    @test isapprox(Array(MX.nd.linalg_potrf(a)), cholesky(m).L; rtol=1e-10)
+    @test isapprox(Array(MX.nd.linalg_inverse(a)), inv(m); rtol=1e-10)
+    @test isapprox(Array(MX.nd.linalg_det(a))[1], det(m); rtol=1e-10)
+    @test_throws MXInvalidArgumentError MX.nd.linalg_inverse(MX.array(ones(2, 2)))
+end
+
 @testset "arithmetic and broadcasting" begin
     A = Float32[1 2 3; 4 5 6]; B = Float32[2 2 2; 3 3 3]; r = Float32[10 20 30]
     a = MX.array(A); b = MX.array(B); rr = MX.array(r)

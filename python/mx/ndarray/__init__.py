@@ -9,3 +9,6 @@ from .utils import zeros, ones, full, arange, eye, linspace, zeros_like, ones_li
 from . import random  # noqa: F401
 from .ndarray import from_numpy  # noqa: F401
 from ..dlpack import from_dlpack, to_dlpack_for_read, to_dlpack_for_write  # noqa: F401
+from .._op_namespaces import make_namespace as _make_namespace
+linalg = _make_namespace(__name__ + ".linalg", vars(op), "linalg_",
+                         "mx.nd.linalg: linear algebra on batches of matrices (the registry's linalg_* ops).")

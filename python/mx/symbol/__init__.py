@@ -5,3 +5,6 @@ from . import _internal  # noqa: F401
 from .symbol import populate as _populate
 
 _populate(globals(), vars(_internal))
+from .._op_namespaces import make_namespace as _make_namespace
+linalg = _make_namespace(__name__ + ".linalg", globals(), "linalg_",
+                         "mx.sym.linalg: linear algebra on batches of matrices (the registry's linalg_* ops).")
