@@ -12,3 +12,5 @@ from ..dlpack import from_dlpack, to_dlpack_for_read, to_dlpack_for_write  # noq
 from .._op_namespaces import make_namespace as _make_namespace
 linalg = _make_namespace(__name__ + ".linalg", vars(op), "linalg_",
                          "mx.nd.linalg: linear algebra on batches of matrices (the registry's linalg_* ops).")
+contrib = _make_namespace(__name__ + ".contrib", vars(_internal), "_contrib_",
+                          "mx.nd.contrib: MXNet's contrib operators (the registry's _contrib_* ops).")

@@ -8,3 +8,5 @@ _populate(globals(), vars(_internal))
 from .._op_namespaces import make_namespace as _make_namespace
 linalg = _make_namespace(__name__ + ".linalg", globals(), "linalg_",
                          "mx.sym.linalg: linear algebra on batches of matrices (the registry's linalg_* ops).")
+contrib = _make_namespace(__name__ + ".contrib", vars(_internal), "_contrib_",
+                          "mx.sym.contrib: MXNet's contrib operators (the registry's _contrib_* ops).")
