@@ -2,6 +2,7 @@
 `import mxnet as mx`."""
 from .base import MXError, MXNetError, version as _version  # noqa: F401
 from .context import Context, cpu, gpu, cpu_pinned, current_context, num_gpus  # noqa: F401
+from . import operator  # noqa: F401
 from . import context  # noqa: F401
 from . import ndarray  # noqa: F401
 from . import ndarray as nd  # noqa: F401

@@ -185,6 +185,40 @@ MX_API int mx_op_invoke1(mx_op_t op, mx_params_t params, int num_inputs, const m
 MX_API int mx_op_invoke_ab(mx_op_t op, mx_params_t params, mx_ndarray_t a, mx_ndarray_t b,
                            mx_ndarray_t *out);
 
+/* ---------------------------------------------------------------- custom operators */
+
+/* Operators implemented in a front end's language (MXNet's mx.operator.CustomOp). The core's
+ * "Custom" op (parameter op_type, plus any other key=value strings, passed through) asks the
+ * callback registered for op_type to describe and run the op, so custom ops work in imperative
+ * calls, autograd and the symbolic executor alike (CPU only).
+ * Requests and their data (JSON in `in_json`; the answer in *out_json):
+ *  - MX_CUSTOM_LIST_ARGUMENTS / LIST_OUTPUTS / LIST_AUXILIARY_STATES: answer a JSON array of names.
+ *  - MX_CUSTOM_INFER_SHAPE: in_json [shape or null per input]; answer {"in": [...], "out": [...],
+ *    "aux": [...]} with every shape filled in.
+ *  - MX_CUSTOM_INFER_TYPE: in_json [dtype code or -1 per input]; answer {"in", "out", "aux"} codes.
+ *  - MX_CUSTOM_FORWARD: arrays = inputs, outputs, aux states (in that order); outputs are to be
+ *    written. MX_CUSTOM_BACKWARD: arrays = output gradients, inputs, outputs, input gradients (to
+ *    be written), aux states. `counts` gives the number of arrays in each group. No answer.
+ * `params_json` is a JSON object of every parameter given (op_type included), as strings.
+ * Every array handle passed is NEW and owned by the callback (free it with mx_ndarray_free, or
+ * keep it). The callback returns 0 on success; otherwise non-zero with *out_json set to the
+ * error message. *out_json must stay valid until the next request on the same thread. */
+typedef enum mx_custom_request {
+  MX_CUSTOM_LIST_ARGUMENTS = 0,
+  MX_CUSTOM_LIST_OUTPUTS = 1,
+  MX_CUSTOM_LIST_AUXILIARY_STATES = 2,
+  MX_CUSTOM_INFER_SHAPE = 3,
+  MX_CUSTOM_INFER_TYPE = 4,
+  MX_CUSTOM_FORWARD = 5,
+  MX_CUSTOM_BACKWARD = 6
+} mx_custom_request;
+typedef int (*mx_custom_fn)(void *user_data, int request, const char *params_json, const char *in_json,
+                            int num_groups, const int *counts, mx_ndarray_t *arrays, int is_train,
+                            const char **out_json);
+/* Register (or replace, or with fn NULL remove) the implementation of op_type. The core keeps
+ * fn and user_data until replaced; the caller keeps user_data alive that long. */
+MX_API int mx_custom_op_register(const char *op_type, mx_custom_fn fn, void *user_data);
+
 /* ---------------------------------------------------------------- autograd */
 
 typedef enum mx_grad_req {

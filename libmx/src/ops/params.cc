@@ -208,6 +208,9 @@ std::string Params::json() const {
   Json o = Json::object();
   if (op)
     for (auto &f : op->params.fields) o.set(f.name, f.get(data.get()));
+  if (op && op->params.open)  // the free-form keys are part of the op's identity
+    for (auto &kv : given)
+      if (op->params.find(kv.first) < 0) o.set(kv.first, kv.second);
   return o.dump();
 }
 
@@ -249,6 +252,10 @@ std::shared_ptr<const Params> parse_params(const OpDef *op, const Kwargs &kwargs
       continue;
     }
     int idx = schema.find(kv.first);
+    if (idx < 0 && schema.open) {
+      p->given.push_back(kv);
+      continue;
+    }
     if (idx < 0) {
       // Graph-level attributes of MXNet symbol files are not op parameters.
       if (kv.first.size() > 4 && kv.first.compare(0, 2, "__") == 0) continue;

@@ -67,6 +67,9 @@ struct ParamSchema {
   std::vector<FieldInfo> fields;
   std::function<std::shared_ptr<void>()> make;  // struct with defaults applied
   std::function<void(void *obj, const std::string &op)> check;  // optional cross-field validation
+  // Open schemas keep unknown keys as strings in Params::given (Custom ops pass them to their
+  // front-end implementation) instead of rejecting them.
+  bool open = false;
   int find(const std::string &name) const;
 };
 
@@ -116,6 +119,8 @@ template <typename S> class ParamDecl {
     return FieldRef<S, F>(&schema_->fields.back(), member);
   }
   // Cross-field validation run after parsing; throw via fail(MX_ERR_INVALID_ARGUMENT, ...).
+  // Accept unknown keys, kept as strings in Params::given.
+  void open() { schema_->open = true; }
   void check(std::function<void(const S &, const std::string &op)> fn) {
     schema_->check = [fn](void *o, const std::string &op) { fn(*static_cast<S *>(o), op); };
   }
