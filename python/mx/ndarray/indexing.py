@@ -50,6 +50,11 @@ def getitem(a, key):
         if not shape:
             raise IndexError("too many indices for a 0-d array")
         i = _norm_index(int(key), shape[0])
+        from .. import autograd
+        if autograd.is_recording():  # a recorded op, so gradients flow back to `a` (views are not taped)
+            from . import op
+            row = op.slice_axis(a, axis=0, begin=i, end=i + 1)
+            return row if len(shape) == 1 else op.reshape(row, shape=shape[1:])
         if len(shape) == 1:  # MXNet 1.x has no 0-d arrays: x[i] of a vector has shape (1,)
             return _slice0(a, i, i + 1)
         return _at(a, i)
