@@ -48,6 +48,9 @@ suite.julia  = MX_LIBRARY=$(ROOT)/$(BUILD_DIR)/libmx.so tools/julia/run_tests.sh
 # Python <-> R and Python <-> Julia over the same libmx (Julia parts skip only without Julia).
 suite.xlang  = MX_LIBRARY=$(ROOT)/$(BUILD_DIR)/libmx.so MX_HOME=$(MX_PREFIX) MX_R_LIB=$(ROOT)/$(BUILD_DIR)/rlib \
                MX_REQUIRE_R=1 PYTHONPATH=$(ROOT)/python $(PYTHON) -m pytest tests/cross_language -q -p no:cacheprovider
+# Tutorials: execute docs/tutorials/*.ipynb with nbclient (Python kernel + IRkernel; Julia from a cell);
+# executed copies land in $(BUILD_DIR)/notebooks/executed for the documentation site.
+suite.notebooks = BUILD_DIR=$(BUILD_DIR) PYTHONPATH=$(ROOT)/python $(PYTHON) -m pytest tests/notebooks -q -p no:cacheprovider
 SUITES ?= $(sort $(patsubst suite.%,%,$(filter suite.%,$(.VARIABLES))))
 
 .PHONY: help all build deps test demo bench wheel install clean

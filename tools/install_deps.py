@@ -36,6 +36,10 @@ APT_PACKAGES = {
         "packages": ["r-base-core", "r-base-dev", "r-cran-testthat"],
         "fallback": "none: the R and cross-language suites fail without R",
     },
+    "tutorial notebooks and documentation site (R notebook kernel, R vignette, nbsphinx)": {
+        "packages": ["r-cran-irkernel", "r-cran-knitr", "r-cran-rmarkdown", "pandoc"],
+        "fallback": "none: the notebooks and docs suites fail without them",
+    },
     # Julia: bookworm has no julia package; tools/julia/install_julia.sh unpacks bullseye's 1.5.3
     # into build/julia when the Julia suite runs.
 }
