@@ -51,9 +51,12 @@ suite.xlang  = MX_LIBRARY=$(ROOT)/$(BUILD_DIR)/libmx.so MX_HOME=$(MX_PREFIX) MX_
 # Tutorials: execute docs/tutorials/*.ipynb with nbclient (Python kernel + IRkernel; Julia from a cell);
 # executed copies land in $(BUILD_DIR)/notebooks/executed for the documentation site.
 suite.notebooks = BUILD_DIR=$(BUILD_DIR) PYTHONPATH=$(ROOT)/python $(PYTHON) -m pytest tests/notebooks -q -p no:cacheprovider
+# Documentation site (tools/docs/build_docs.py, Sphinx with warnings as errors) into $(BUILD_DIR)/docs/html;
+# named so it runs after the notebooks suite and renders its executed copies.
+suite.site = $(PYTHON) tools/docs/build_docs.py --build-dir $(BUILD_DIR)
 SUITES ?= $(sort $(patsubst suite.%,%,$(filter suite.%,$(.VARIABLES))))
 
-.PHONY: help all build deps test demo bench wheel install clean
+.PHONY: help all build deps test demo bench wheel install clean docs
 .DEFAULT_GOAL := help
 # Targets run in order (deps before build: cmake must see the codecs apt installs); cmake
 # parallelises the compile itself (JOBS).
@@ -66,6 +69,7 @@ help:
 	@echo "make build   cmake configure + build into $(BUILD_DIR)/, libmx + cffi module copied into python/mx"
 	@echo "make deps    pip install the '$(EXTRAS)' extras of pyproject.toml + Debian packages (NO_APT=1 skips apt)"
 	@echo "make bench   $(PYTHON) benchmarks/run_all.py"
+	@echo "make docs    the documentation site into $(BUILD_DIR)/docs/html (after make build; make test-notebooks first renders executed tutorials)"
 	@echo "make wheel   build dist/mx-*.whl (pip wheel; incremental build cache in build-wheel/)"
 	@echo "make install pip install . into $(PYTHON)'s environment"
 	@echo "make clean   remove $(BUILD_DIR)/, build-wheel/, dist/ and the in-place copies in python/mx"
@@ -96,6 +100,9 @@ test-%:
 demo: deps build
 	$(PYTHON) examples/train_fashion_mnist.py $(DEMO_ARGS)
 	tools/demo_cross_language.sh $(BUILD_DIR)
+
+docs:
+	$(suite.site)
 
 bench: EXTRAS = test,bench
 bench: deps build

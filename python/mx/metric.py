@@ -85,7 +85,7 @@ class EvalMetric(object):
         return "EvalMetric: {}".format(dict(self.get_name_value()))
 
     def get_config(self):
-        """Configuration to recreate the metric with create(**config)."""
+        """Configuration to recreate the metric with ``create(**config)``."""
         config = self._kwargs.copy()
         config.update({"metric": self.__class__.__name__, "name": self.name,
                        "output_names": self.output_names, "label_names": self.label_names})

@@ -63,7 +63,18 @@ class L2Loss(Loss):
 
 
 class L1Loss(Loss):
-    """|label - pred|."""
+    """Mean absolute error: ``L = |label - pred|``, averaged over all axes except the batch axis.
+
+    Inputs: ``pred`` and ``label`` of the same shape (label is reshaped like pred), and optional
+    ``sample_weight`` broadcastable to them. Output: a loss per sample, shape ``(batch_size,)``.
+
+    Parameters
+    ----------
+    weight : float, optional
+        Global scalar weight of the loss.
+    batch_axis : int, default 0
+        The axis that holds the samples.
+    """
 
     def __init__(self, weight=None, batch_axis=0, **kwargs):
         super().__init__(weight, batch_axis, **kwargs)
@@ -180,7 +191,21 @@ class CTCLoss(Loss):
 
 
 class HuberLoss(Loss):
-    """|d| - rho/2 where |d| > rho, else d^2 / (2 rho)."""
+    """Smoothed L1 (Huber) loss of ``d = label - pred``: ``|d| - rho/2`` where ``|d| > rho``, else
+    ``d**2 / (2 rho)``, averaged over all axes except the batch axis.
+
+    Inputs: ``pred``, ``label`` (same shape) and optional ``sample_weight``. Output: shape
+    ``(batch_size,)``.
+
+    Parameters
+    ----------
+    rho : float, default 1
+        Threshold between the quadratic and the linear part.
+    weight : float, optional
+        Global scalar weight of the loss.
+    batch_axis : int, default 0
+        The axis that holds the samples.
+    """
 
     def __init__(self, rho=1, weight=None, batch_axis=0, **kwargs):
         super().__init__(weight, batch_axis, **kwargs)
@@ -241,7 +266,21 @@ class LogisticLoss(Loss):
 
 
 class TripletLoss(Loss):
-    """max(0, |pos - pred|^2 - |neg - pred|^2 + margin) (summed over non-batch axes)."""
+    """Triplet loss: ``max(0, ||positive - pred||**2 - ||negative - pred||**2 + margin)``, the squared
+    distances summed over all axes except the batch axis.
+
+    Inputs: ``pred``, ``positive``, ``negative`` (same shape) and optional ``sample_weight``.
+    Output: shape ``(batch_size,)``.
+
+    Parameters
+    ----------
+    margin : float, default 1
+        How much closer the positive must be than the negative.
+    weight : float, optional
+        Global scalar weight of the loss.
+    batch_axis : int, default 0
+        The axis that holds the samples.
+    """
 
     def __init__(self, margin=1, weight=None, batch_axis=0, **kwargs):
         super().__init__(weight, batch_axis, **kwargs)

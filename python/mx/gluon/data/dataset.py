@@ -72,8 +72,8 @@ class Dataset:
         return _SampledDataset(self, sampler)
 
     def transform(self, fn, lazy=True):
-        """A dataset of fn(*sample) (tuple samples are unpacked) or fn(sample). lazy=False applies
-        fn to every sample now and returns a SimpleDataset."""
+        """A dataset of ``fn(*sample)`` (tuple samples are unpacked) or ``fn(sample)``.
+        ``lazy=False`` applies ``fn`` to every sample now and returns a SimpleDataset."""
         if not callable(fn):
             raise TypeError("transform: fn must be callable, got %s" % type(fn).__name__)
         trans = _LazyTransformDataset(self, fn)

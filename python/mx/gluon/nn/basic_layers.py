@@ -236,7 +236,23 @@ class Lambda(Block):
 
 
 class HybridLambda(HybridBlock):
-    """Wraps a function f(F, *args) (or the name of an op present in both mx.nd and mx.sym)."""
+    """Wraps a function ``f(F, *args)`` as a hybridizable layer.
+
+    Parameters
+    ----------
+    function : str or callable
+        The name of an operator present in both ``mx.nd`` and ``mx.sym`` (e.g. ``"tanh"``), or a
+        function ``f(F, x, *args)`` written against ``F`` (``mx.nd`` imperatively, ``mx.sym`` once
+        hybridized).
+    prefix : str, optional
+        Prefix of the block's name.
+
+    Example
+    -------
+    >>> act = mx.gluon.nn.HybridLambda(lambda F, x: F.LeakyReLU(x, slope=0.1))
+    >>> act(mx.nd.array([-1, 2])).asnumpy()
+    array([-0.1,  2. ], dtype=float32)
+    """
 
     def __init__(self, function, prefix=None):
         super().__init__(prefix=prefix)

@@ -170,7 +170,7 @@ class RecurrentCell(Block):
         raise NotImplementedError()
 
     def begin_state(self, batch_size=0, func=_nd.zeros, **kwargs):
-        """Initial states: func(name=..., shape=..., **kwargs) for each entry of state_info."""
+        """Initial states: ``func(name=..., shape=..., **kwargs)`` for each entry of ``state_info``."""
         if self._modified:
             raise MXValueError("After applying modifier cells (e.g. ZoneoutCell) the base cell "
                                "cannot be called directly. Call the modifier cell instead.")
