@@ -285,9 +285,9 @@ int register_all() {
   reg("abs", {}, "Element-wise absolute value.", numeric_kernel<Abs>(), kNumeric,
       composed([](GradBuilder &b, Var x, Var) { return b.emit1("sign", {}, {x}); }));
   reg("sign", {}, "Element-wise sign (-1, 0, 1).", numeric_kernel<Sign>(), kNumeric, zero_grad());
-  reg("negative", {}, "Element-wise negation.", numeric_kernel<Negative>(), kNumeric,
+  reg("negative", {}, "Element-wise negation: -x (integer dtypes too).", numeric_kernel<Negative>(), kNumeric,
       [](GradBuilder &b, const GradNode &n) -> std::vector<Var> { return {muls(b, n.out_grads[0], -1)}; });
-  reg("square", {}, "Element-wise square.", numeric_kernel<Square>(), kNumeric,
+  reg("square", {}, "Element-wise square: x * x (integer dtypes too).", numeric_kernel<Square>(), kNumeric,
       composed([](GradBuilder &b, Var x, Var) { return muls(b, x, 2); }));
   reg("relu", {}, "Rectified linear unit: max(x, 0).", numeric_kernel<Relu>(), kNumeric,
       composed([](GradBuilder &b, Var x, Var) { return b.emit1("_greater_scalar", skw(0), {x}); }));
@@ -295,8 +295,8 @@ int register_all() {
       kNumeric, GradFn());
   reg("round", {}, "Round half away from zero.", numeric_kernel<Round>(), kNumeric, zero_grad());
   reg("rint", {}, "Round half to even.", numeric_kernel<Rint>(), kNumeric, zero_grad());
-  reg("ceil", {}, "Element-wise ceiling.", numeric_kernel<Ceil>(), kNumeric, zero_grad());
-  reg("floor", {}, "Element-wise floor.", numeric_kernel<Floor>(), kNumeric, zero_grad());
+  reg("ceil", {}, "Element-wise ceiling: the smallest integer not less than x (integer dtypes pass through).", numeric_kernel<Ceil>(), kNumeric, zero_grad());
+  reg("floor", {}, "Element-wise floor: the largest integer not greater than x (integer dtypes pass through).", numeric_kernel<Floor>(), kNumeric, zero_grad());
   reg("trunc", {}, "Truncate toward zero.", numeric_kernel<Trunc>(), kNumeric, zero_grad());
   reg("fix", {}, "Round toward zero.", numeric_kernel<Fix>(), kNumeric, zero_grad());
 
@@ -305,17 +305,17 @@ int register_all() {
       [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {divv(b, muls(b, n.out_grads[0], 0.5), n.outputs[0])};
       });
-  reg("exp", {}, "Element-wise exponential.", float_kernel<Exp>(), kFloat,
+  reg("exp", {}, "Element-wise exponential e^x.", float_kernel<Exp>(), kFloat,
       composed([](GradBuilder &, Var, Var y) { return y; }));
   reg("expm1", {}, "exp(x) - 1, accurate near 0.", float_kernel<Expm1>(), kFloat,
       composed([](GradBuilder &b, Var x, Var) { return b.emit1("exp", {}, {x}); }));
-  reg("log", {}, "Natural logarithm.", float_kernel<Log>(), kFloat,
+  reg("log", {}, "Element-wise natural logarithm ln(x): -inf at 0, NaN for x < 0.", float_kernel<Log>(), kFloat,
       [](GradBuilder &b, const GradNode &n) -> std::vector<Var> { return {divv(b, n.out_grads[0], n.inputs[0])}; });
-  reg("log10", {}, "Base-10 logarithm.", float_kernel<Log10>(), kFloat,
+  reg("log10", {}, "Element-wise base-10 logarithm log10(x): -inf at 0, NaN for x < 0.", float_kernel<Log10>(), kFloat,
       [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {divv(b, muls(b, n.out_grads[0], 1.0 / std::log(10.0)), n.inputs[0])};
       });
-  reg("log2", {}, "Base-2 logarithm.", float_kernel<Log2>(), kFloat,
+  reg("log2", {}, "Element-wise base-2 logarithm log2(x): -inf at 0, NaN for x < 0.", float_kernel<Log2>(), kFloat,
       [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {divv(b, muls(b, n.out_grads[0], 1.0 / std::log(2.0)), n.inputs[0])};
       });
@@ -323,15 +323,15 @@ int register_all() {
       [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {divv(b, n.out_grads[0], b.emit1("_plus_scalar", skw(1), {n.inputs[0]}))};
       });
-  reg("sin", {}, "Element-wise sine.", float_kernel<Sin>(), kFloat,
+  reg("sin", {}, "Element-wise sine of x in radians.", float_kernel<Sin>(), kFloat,
       composed([](GradBuilder &b, Var x, Var) { return b.emit1("cos", {}, {x}); }));
-  reg("cos", {}, "Element-wise cosine.", float_kernel<Cos>(), kFloat,
+  reg("cos", {}, "Element-wise cosine of x in radians.", float_kernel<Cos>(), kFloat,
       composed([](GradBuilder &b, Var x, Var) { return muls(b, b.emit1("sin", {}, {x}), -1); }));
-  reg("sinh", {}, "Hyperbolic sine.", float_kernel<Sinh>(), kFloat,
+  reg("sinh", {}, "Element-wise hyperbolic sine (e^x - e^-x) / 2.", float_kernel<Sinh>(), kFloat,
       composed([](GradBuilder &b, Var x, Var) { return b.emit1("cosh", {}, {x}); }));
-  reg("cosh", {}, "Hyperbolic cosine.", float_kernel<Cosh>(), kFloat,
+  reg("cosh", {}, "Element-wise hyperbolic cosine (e^x + e^-x) / 2.", float_kernel<Cosh>(), kFloat,
       composed([](GradBuilder &b, Var x, Var) { return b.emit1("sinh", {}, {x}); }));
-  reg("tanh", {}, "Hyperbolic tangent.", float_kernel<Tanh>(), kFloat,
+  reg("tanh", {}, "Element-wise hyperbolic tangent sinh(x) / cosh(x), in (-1, 1).", float_kernel<Tanh>(), kFloat,
       composed([](GradBuilder &b, Var, Var y) {
         return b.emit1("_rminus_scalar", skw(1), {b.emit1("square", {}, {y})});
       }));
@@ -346,19 +346,19 @@ int register_all() {
 
   // --- float math, fused backward
   reg("rsqrt", {}, "1 / sqrt(x).", float_kernel<Rsqrt>(), kFloat, fused<DRsqrt>("rsqrt"));
-  reg("cbrt", {}, "Cube root.", float_kernel<Cbrt>(), kFloat, fused<DCbrt>("cbrt"));
+  reg("cbrt", {}, "Element-wise cube root, defined for negative x too (cbrt(-8) = -2).", float_kernel<Cbrt>(), kFloat, fused<DCbrt>("cbrt"));
   reg("rcbrt", {}, "1 / cbrt(x).", float_kernel<Rcbrt>(), kFloat, fused<DRcbrt>("rcbrt"));
-  reg("tan", {}, "Element-wise tangent.", float_kernel<Tan>(), kFloat, fused<DTan>("tan"));
-  reg("arcsin", {}, "Inverse sine.", float_kernel<Arcsin>(), kFloat, fused<DArcsin>("arcsin"));
-  reg("arccos", {}, "Inverse cosine.", float_kernel<Arccos>(), kFloat, fused<DArccos>("arccos"));
-  reg("arctan", {}, "Inverse tangent.", float_kernel<Arctan>(), kFloat, fused<DArctan>("arctan"));
+  reg("tan", {}, "Element-wise tangent of x in radians.", float_kernel<Tan>(), kFloat, fused<DTan>("tan"));
+  reg("arcsin", {}, "Element-wise inverse sine, in radians [-pi/2, pi/2]; NaN outside [-1, 1].", float_kernel<Arcsin>(), kFloat, fused<DArcsin>("arcsin"));
+  reg("arccos", {}, "Element-wise inverse cosine, in radians [0, pi]; NaN outside [-1, 1].", float_kernel<Arccos>(), kFloat, fused<DArccos>("arccos"));
+  reg("arctan", {}, "Element-wise inverse tangent, in radians (-pi/2, pi/2).", float_kernel<Arctan>(), kFloat, fused<DArctan>("arctan"));
   reg("arcsinh", {}, "Inverse hyperbolic sine.", float_kernel<Arcsinh>(), kFloat, fused<DArcsinh>("arcsinh"));
   reg("arccosh", {}, "Inverse hyperbolic cosine.", float_kernel<Arccosh>(), kFloat, fused<DArccosh>("arccosh"));
   reg("arctanh", {}, "Inverse hyperbolic tangent.", float_kernel<Arctanh>(), kFloat, fused<DArctanh>("arctanh"));
   reg("softsign", {}, "x / (1 + |x|).", float_kernel<Softsign>(), kFloat, fused<DSoftsign>("softsign"));
   reg("erf", {}, "Gauss error function.", float_kernel<Erf>(), kFloat, fused<DErf>("erf"));
   reg("erfinv", {}, "Inverse error function.", float_kernel<Erfinv>(), kFloat, fused<DErfinv>("erfinv"));
-  reg("gamma", {}, "Gamma function.", float_kernel<Gamma>(), kFloat, fused<DGamma>("gamma"));
+  reg("gamma", {}, "Element-wise gamma function (gamma(n) = (n - 1)! for positive integers n).", float_kernel<Gamma>(), kFloat, fused<DGamma>("gamma"));
   reg("gammaln", {}, "Log of the absolute value of the gamma function.", float_kernel<Gammaln>(), kFloat,
       fused<DGammaln>("gammaln"));
 

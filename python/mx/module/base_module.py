@@ -17,6 +17,16 @@ def _interactive():
 
 
 class BaseModule:
+    """Base class of modules: the training loop (``fit``), evaluation (``score``) and prediction.
+
+    Subclasses (:class:`Module`) implement ``bind``, ``init_params``, ``init_optimizer``,
+    ``forward``, ``backward``, ``update``, ``get_outputs`` and ``update_metric``.
+
+    Parameters
+    ----------
+    logger : logging.Logger-like, default the ``logging`` module
+        Receives the training and validation log lines.
+    """
     def __init__(self, logger=logging):
         self.logger = logger
         self.binded = False
@@ -28,16 +38,47 @@ class BaseModule:
 
     @property
     def symbol(self):
+        """The module's symbol."""
         return self._symbol
 
     def forward_backward(self, data_batch):
+        """``forward(data_batch, is_train=True)`` followed by ``backward()``.
+
+        Parameters
+        ----------
+        data_batch : DataBatch
+            The batch to train on.
+        """
         self.forward(data_batch, is_train=True)
         self.backward()
 
     # ------------------------------------------------------------------ evaluation
     def score(self, eval_data, eval_metric, num_batch=None, batch_end_callback=None, score_end_callback=None,
               reset=True, epoch=0, sparse_row_id_fn=None):
-        """Run the model over eval_data and return eval_metric.get_name_value()."""
+        """Evaluate a metric over a data iterator.
+
+        Parameters
+        ----------
+        eval_data : DataIter
+            The evaluation data.
+        eval_metric : str or EvalMetric
+            The metric (or its name for ``mx.metric.create``, e.g. ``'acc'``).
+        num_batch : int, optional
+            Stop after this many batches.
+        batch_end_callback, score_end_callback : callable or list of callables, optional
+            Called with a ``BatchEndParam`` after each batch / at the end.
+        reset : bool, default True
+            Reset ``eval_data`` first.
+        epoch : int, default 0
+            Reported to the callbacks.
+        sparse_row_id_fn : optional
+            Accepted for MXNet compatibility.
+
+        Returns
+        -------
+        list of (str, float)
+            ``eval_metric.get_name_value()``, e.g. ``[('accuracy', 0.91)]``.
+        """
         from .. import metric as _metric
         if not (self.binded and self.params_initialized):
             raise RuntimeError("score: bind the module and initialise its parameters first")
@@ -59,7 +100,24 @@ class BaseModule:
         return eval_metric.get_name_value()
 
     def iter_predict(self, eval_data, num_batch=None, reset=True, sparse_row_id_fn=None):
-        """Yield (outputs without padding, batch index, batch)."""
+        """Iterate over predictions batch by batch.
+
+        Parameters
+        ----------
+        eval_data : DataIter
+            The data to predict on.
+        num_batch : int, optional
+            Stop after this many batches.
+        reset : bool, default True
+            Reset ``eval_data`` first.
+        sparse_row_id_fn : optional
+            Accepted for MXNet compatibility.
+
+        Yields
+        ------
+        (list of NDArray, int, DataBatch)
+            The outputs with the batch's padding removed, the batch index and the batch.
+        """
         if not (self.binded and self.params_initialized):
             raise RuntimeError("iter_predict: bind the module and initialise its parameters first")
         if reset:
@@ -74,7 +132,28 @@ class BaseModule:
 
     def predict(self, eval_data, num_batch=None, merge_batches=True, reset=True, always_output_list=False,
                 sparse_row_id_fn=None):
-        """Outputs over a whole iterator (padding removed), merged along the batch axis."""
+        """Run the network over a whole iterator and collect the outputs.
+
+        Parameters
+        ----------
+        eval_data : DataIter or NDArray or numpy.ndarray
+            The data; an array is wrapped in an ``NDArrayIter`` (batches of up to 128).
+        num_batch : int, optional
+            Stop after this many batches.
+        merge_batches : bool, default True
+            Concatenate the batches along the first axis (else a list per batch).
+        reset : bool, default True
+            Reset ``eval_data`` first.
+        always_output_list : bool, default False
+            Return a list even for a single-output network.
+        sparse_row_id_fn : optional
+            Accepted for MXNet compatibility.
+
+        Returns
+        -------
+        NDArray or list of NDArray
+            Shape ``(num_samples, ...)`` per output, padding removed.
+        """
         from .. import ndarray as nd
         if isinstance(eval_data, nd.NDArray) or hasattr(eval_data, "shape"):
             from ..io import NDArrayIter
@@ -98,8 +177,50 @@ class BaseModule:
             eval_end_callback=None, eval_batch_end_callback=None, initializer=None, arg_params=None,
             aux_params=None, allow_missing=False, force_rebind=False, force_init=False, begin_epoch=0,
             num_epoch=None, validation_metric=None, monitor=None, sparse_row_id_fn=None):
-        """Train for num_epoch epochs (MXNet's Module.fit). Shows a progress bar in a terminal or
-        notebook when no batch_end_callback is given."""
+        """Train the module (MXNet's ``Module.fit``).
+
+        Binds, initialises the parameters and the optimizer, then runs ``num_epoch - begin_epoch`` epochs
+        of ``forward_backward`` + ``update`` over ``train_data``, logging the training metric each epoch
+        and evaluating ``eval_data`` when given. Shows a progress bar in a terminal or notebook when no
+        ``batch_end_callback`` is given.
+
+        Parameters
+        ----------
+        train_data : DataIter
+            The training data (``provide_data``/``provide_label`` give the bind shapes).
+        eval_data : DataIter, optional
+            Validation data, scored after each epoch.
+        eval_metric : str or EvalMetric, default 'acc'
+            The training metric.
+        epoch_end_callback : callable or list, optional
+            Called as ``cb(epoch, symbol, arg_params, aux_params)``, e.g. ``mx.callback.do_checkpoint(prefix)``.
+        batch_end_callback : callable or list, optional
+            Called with a ``BatchEndParam`` after every batch, e.g. ``mx.callback.Speedometer(batch_size)``.
+        kvstore : str, default 'local'
+            Only single-device kvstores.
+        optimizer : str or Optimizer, default 'sgd'
+            The optimizer.
+        optimizer_params : dict or pairs, default (('learning_rate', 0.01),)
+            Its arguments.
+        eval_end_callback, eval_batch_end_callback : callable or list, optional
+            Callbacks of the validation ``score``.
+        initializer : Initializer, optional
+            For parameters not in ``arg_params`` (default ``Uniform(0.01)``).
+        arg_params, aux_params : dict of str to NDArray, optional
+            Starting values (e.g. from a checkpoint).
+        allow_missing : bool, default False
+            Initialise parameters missing from ``arg_params``.
+        force_rebind, force_init : bool, default False
+            Rebind / re-initialise a module that is already bound / initialised.
+        begin_epoch : int, default 0
+            First epoch number (to resume from a checkpoint).
+        num_epoch : int
+            Train until this epoch number (required).
+        validation_metric : str or EvalMetric, optional
+            Metric for ``eval_data`` (default: ``eval_metric``).
+        monitor, sparse_row_id_fn : optional
+            Accepted for MXNet compatibility.
+        """
         from .. import metric as _metric
         from .. import initializer as _init
         from ..callback import ProgressBar

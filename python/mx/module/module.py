@@ -22,6 +22,44 @@ def _descs(shapes):
 
 
 class Module(BaseModule):
+    """A symbol bound to one device, with its parameters, optimizer and metric (MXNet's ``mx.mod.Module``).
+
+    The intermediate-level training API: ``bind`` allocates the executor for given input shapes,
+    ``init_params`` / ``init_optimizer`` prepare training, and ``forward`` / ``backward`` / ``update``
+    run one step; ``fit``, ``score`` and ``predict`` (from :class:`BaseModule`) loop over data
+    iterators. Checkpoints (``save_checkpoint`` / ``Module.load``) use MXNet's
+    ``prefix-symbol.json`` + ``prefix-NNNN.params`` (+ ``.states``) files.
+
+    Parameters
+    ----------
+    symbol : Symbol
+        The network; usually ends in a loss output such as ``SoftmaxOutput``.
+    data_names : list of str, default ('data',)
+        Names of the symbol's data inputs, in the order of ``DataBatch.data``.
+    label_names : list of str, default ('softmax_label',)
+        Names of the label inputs; names the symbol does not have are ignored (None for no labels).
+    logger : logging.Logger-like, default the ``logging`` module
+        Receives the training log (``Epoch[0] Train-accuracy=...``).
+    context : Context or list of one Context, optional
+        The device (default ``mx.cpu()``). MX binds one device per module.
+    work_load_list, group2ctxs, compression_params : optional
+        Accepted for MXNet compatibility and ignored (single device, no kvstore).
+    fixed_param_names : list of str, optional
+        Parameters that are not updated by training (their ``grad_req`` is ``'null'``).
+    state_names : list of str, optional
+        Inputs that are neither data, label nor parameters (e.g. RNN states), set by the user.
+
+    Example
+    -------
+    >>> data = mx.sym.Variable("data")
+    >>> net = mx.sym.SoftmaxOutput(mx.sym.FullyConnected(data, num_hidden=3, name="fc"), name="softmax")
+    >>> x = np.random.rand(20, 4).astype("float32")
+    >>> it = mx.io.NDArrayIter(x, (np.arange(20) % 3).astype("float32"), batch_size=5)
+    >>> mod = mx.mod.Module(net)
+    >>> mod.fit(it, num_epoch=2, optimizer_params={"learning_rate": 0.1})
+    >>> mod.predict(it).shape
+    (20, 3)
+    """
     def __init__(self, symbol, data_names=("data",), label_names=("softmax_label",), logger=logging,
                  context=None, work_load_list=None, fixed_param_names=None, state_names=None, group2ctxs=None,
                  compression_params=None):
@@ -64,6 +102,7 @@ class Module(BaseModule):
 
     @property
     def output_shapes(self):
+        """Pairs ``(output name, shape)`` for the bound input shapes."""
         shapes = {d.name: d.shape for d in (self._data_shapes or []) + (self._label_shapes or [])}
         _, out, _ = self._symbol.infer_shape(**shapes)
         return list(zip(self._output_names, out))
@@ -71,6 +110,25 @@ class Module(BaseModule):
     # ------------------------------------------------------------------ checkpoints
     @staticmethod
     def load(prefix, epoch, load_optimizer_states=False, **kwargs):
+        """Create a Module from a checkpoint (``prefix-symbol.json`` and ``prefix-%04d.params``).
+
+        Parameters
+        ----------
+        prefix : str
+            Path prefix of the checkpoint files.
+        epoch : int
+            Epoch number of the ``.params`` file to load.
+        load_optimizer_states : bool, default False
+            Also load ``prefix-%04d.states`` when ``init_optimizer`` runs (e.g. to resume ``fit``).
+        **kwargs
+            Passed to :class:`Module` (``data_names``, ``label_names``, ``context``, ...).
+
+        Returns
+        -------
+        Module
+            Not bound yet; its parameters are set from the file (bind, then ``fit(..., begin_epoch=epoch)``
+            resumes training).
+        """
         from ..model import load_checkpoint
         sym, args, auxs = load_checkpoint(prefix, epoch)
         mod = Module(symbol=sym, **kwargs)
@@ -81,6 +139,21 @@ class Module(BaseModule):
         return mod
 
     def save_checkpoint(self, prefix, epoch, save_optimizer_states=False, remove_amp_cast=True):
+        """Save the symbol and the current parameters as an MXNet checkpoint.
+
+        Writes ``prefix-symbol.json`` and ``prefix-%04d.params`` (``arg:``/``aux:`` prefixed names).
+
+        Parameters
+        ----------
+        prefix : str
+            Path prefix of the files.
+        epoch : int
+            Epoch number in the ``.params`` (and ``.states``) file name.
+        save_optimizer_states : bool, default False
+            Also write the optimizer state to ``prefix-%04d.states``.
+        remove_amp_cast : bool, default True
+            Accepted for MXNet compatibility (MX inserts no AMP casts).
+        """
         from ..model import save_checkpoint
         arg, aux = self.get_params()
         save_checkpoint(prefix, epoch, self._symbol, arg, aux)
@@ -88,11 +161,25 @@ class Module(BaseModule):
             self.save_optimizer_states("%s-%04d.states" % (prefix, epoch))
 
     def save_optimizer_states(self, fname):
+        """Write the updater's optimizer state (momenta, counts...) to a file, in MXNet's format.
+
+        Parameters
+        ----------
+        fname : str
+            Output path, conventionally ``prefix-%04d.states``.
+        """
         if not self.optimizer_initialized:
             raise RuntimeError("save_optimizer_states: call init_optimizer first")
         self._updater.save(fname)
 
     def load_optimizer_states(self, fname):
+        """Restore optimizer state written by ``save_optimizer_states`` (call ``init_optimizer`` first).
+
+        Parameters
+        ----------
+        fname : str
+            Path of the ``.states`` file.
+        """
         if not self.optimizer_initialized:
             raise RuntimeError("load_optimizer_states: call init_optimizer first")
         if not os.path.exists(fname):
@@ -102,6 +189,25 @@ class Module(BaseModule):
     # ------------------------------------------------------------------ binding
     def bind(self, data_shapes, label_shapes=None, for_training=True, inputs_need_grad=False, force_rebind=False,
              shared_module=None, grad_req="write"):
+        """Allocate the executor for the given input shapes.
+
+        Parameters
+        ----------
+        data_shapes : list of DataDesc or (name, shape)
+            Typically ``train_iter.provide_data``; the first axis is the batch size.
+        label_shapes : list of DataDesc or (name, shape), optional
+            Typically ``train_iter.provide_label``; None for prediction only.
+        for_training : bool, default True
+            Allocate gradients for the parameters (False for inference).
+        inputs_need_grad : bool, default False
+            Also compute gradients for the data inputs (``get_input_grads``).
+        force_rebind : bool, default False
+            Rebind even if already bound (a warning otherwise).
+        shared_module : Module, optional
+            Accepted for MXNet compatibility; memory is not shared.
+        grad_req : {'write', 'add', 'null'}, default 'write'
+            How parameter gradients are stored.
+        """
         if self.binded and not force_rebind:
             self.logger.warning("Already bound, ignoring bind()")
             return
@@ -139,6 +245,23 @@ class Module(BaseModule):
     # ------------------------------------------------------------------ parameters
     def init_params(self, initializer=None, arg_params=None, aux_params=None, allow_missing=False, force_init=False,
                     allow_extra=False):
+        """Initialise the parameters and auxiliary states (after ``bind``).
+
+        Parameters
+        ----------
+        initializer : Initializer, optional
+            For parameters not given in ``arg_params``/``aux_params`` (default ``Uniform(0.01)``).
+        arg_params : dict of str to NDArray, optional
+            Parameter values to copy in (shapes must match).
+        aux_params : dict of str to NDArray, optional
+            Auxiliary state values (e.g. BatchNorm's moving statistics).
+        allow_missing : bool, default False
+            Initialise parameters missing from ``arg_params`` instead of raising.
+        force_init : bool, default False
+            Re-initialise even if parameters are already initialised.
+        allow_extra : bool, default False
+            Accept (and ignore) given arrays the network does not have.
+        """
         from .. import initializer as _init
         if self.params_initialized and not force_init:
             if self.binded and self._arg_params is not None:
@@ -179,10 +302,32 @@ class Module(BaseModule):
         self._aux_params = {n: aux_dict[n] for n in self._aux_names}
 
     def set_params(self, arg_params, aux_params, allow_missing=False, force_init=True, allow_extra=False):
+        """Set the parameters from dictionaries (``init_params`` with ``force_init=True``).
+
+        Parameters
+        ----------
+        arg_params : dict of str to NDArray
+            Parameter values.
+        aux_params : dict of str to NDArray
+            Auxiliary state values.
+        allow_missing : bool, default False
+            Initialise missing ones with the default initializer instead of raising.
+        force_init : bool, default True
+            Overwrite parameters that are already initialised.
+        allow_extra : bool, default False
+            Ignore given arrays the network does not have.
+        """
         self.init_params(initializer=None, arg_params=arg_params, aux_params=aux_params,
                          allow_missing=allow_missing, force_init=force_init, allow_extra=allow_extra)
 
     def get_params(self):
+        """Copies of the current parameters.
+
+        Returns
+        -------
+        (dict of str to NDArray, dict of str to NDArray)
+            ``(arg_params, aux_params)``, copies that later training does not change.
+        """
         if not self.params_initialized:
             raise RuntimeError("get_params: parameters are not initialised")
         if self.binded:
@@ -195,6 +340,19 @@ class Module(BaseModule):
     # ------------------------------------------------------------------ optimizer
     def init_optimizer(self, kvstore="local", optimizer="sgd", optimizer_params=(("learning_rate", 0.01),),
                        force_init=False):
+        """Create the optimizer and its updater (after ``bind`` and ``init_params``).
+
+        Parameters
+        ----------
+        kvstore : str, default 'local'
+            Only ``'local'``/``'device'`` (one device); distributed kvstores are not supported.
+        optimizer : str or Optimizer, default 'sgd'
+            An optimizer name for ``mx.optimizer.create`` or an Optimizer instance.
+        optimizer_params : dict or sequence of pairs, default (('learning_rate', 0.01),)
+            Arguments of the optimizer; ``rescale_grad`` defaults to ``1 / batch_size``.
+        force_init : bool, default False
+            Replace an optimizer that is already initialised.
+        """
         from .. import optimizer as opt
         if self.optimizer_initialized and not force_init:
             self.logger.warning("optimizer already initialized, ignoring init_optimizer()")
@@ -227,6 +385,15 @@ class Module(BaseModule):
 
     # ------------------------------------------------------------------ computation
     def forward(self, data_batch, is_train=None):
+        """Run the network forward on one batch (the executor is reshaped if the batch size changed).
+
+        Parameters
+        ----------
+        data_batch : DataBatch
+            ``data`` (and ``label`` when training) in the order of ``data_names``/``label_names``.
+        is_train : bool, optional
+            Training mode (dropout active, BatchNorm batch statistics); default ``for_training``.
+        """
         if not (self.binded and self.params_initialized):
             raise RuntimeError("forward: bind the module and initialise its parameters first")
         if is_train is None:
@@ -247,11 +414,19 @@ class Module(BaseModule):
         self._exec.forward(is_train=is_train)
 
     def backward(self, out_grads=None):
+        """Back-propagate from the outputs of the last ``forward(is_train=True)``.
+
+        Parameters
+        ----------
+        out_grads : NDArray or list of NDArray, optional
+            Head gradients for outputs that are not loss layers.
+        """
         if not self.for_training:
             raise RuntimeError("backward: the module was bound with for_training=False")
         self._exec.backward(out_grads)
 
     def update(self):
+        """Apply one optimizer step to every parameter from its current gradient."""
         if not self.optimizer_initialized:
             raise RuntimeError("update: call init_optimizer first")
         arg_dict, grad_dict = self._exec.arg_dict, self._exec.grad_dict
@@ -267,14 +442,51 @@ class Module(BaseModule):
             self._updater(idx, grads, weights)
 
     def get_outputs(self, merge_multi_context=True):
+        """The outputs of the last forward pass.
+
+        Parameters
+        ----------
+        merge_multi_context : bool, default True
+            Accepted for MXNet compatibility (one device, so always merged).
+
+        Returns
+        -------
+        list of NDArray
+            One array per symbol output, batch along the first axis.
+        """
         return list(self._exec.outputs)
 
     def get_input_grads(self, merge_multi_context=True):
+        """Gradients with respect to the data inputs (bind with ``inputs_need_grad=True``).
+
+        Parameters
+        ----------
+        merge_multi_context : bool, default True
+            Accepted for MXNet compatibility.
+
+        Returns
+        -------
+        list of NDArray
+            One gradient per data input, in ``data_names`` order.
+        """
         if not self.inputs_need_grad:
             raise RuntimeError("get_input_grads: bind with inputs_need_grad=True")
         return [self._exec.grad_dict[n] for n in self._data_names]
 
     def update_metric(self, eval_metric, labels, pre_sliced=False, pad=None):
+        """Update a metric with the outputs of the last forward pass.
+
+        Parameters
+        ----------
+        eval_metric : EvalMetric
+            The metric to update.
+        labels : list of NDArray
+            The batch's labels.
+        pre_sliced : bool, default False
+            Accepted for MXNet compatibility.
+        pad : int, optional
+            Number of padding samples at the end of the batch, left out of the metric.
+        """
         outputs = self.get_outputs()
         labels = _as_list(labels)
         if pad:
@@ -283,4 +495,11 @@ class Module(BaseModule):
         eval_metric.update(labels, outputs)
 
     def install_monitor(self, mon):
+        """Not supported in MX yet: raises NotImplementedError.
+
+        Parameters
+        ----------
+        mon : Monitor
+            MXNet's executor monitor.
+        """
         raise NotImplementedError("Module.install_monitor is not supported in MX yet")
