@@ -10,24 +10,50 @@ _GRAD_REQ = {"null": 0, "write": 1, "inplace": 2, "add": 3}
 
 
 def set_recording(is_recording):
+    """Turn recording on or off for this thread.
+
+    Parameters
+    ----------
+    is_recording : bool
+        Whether operations are recorded for gradient computation.
+
+    Returns
+    -------
+    bool
+        The previous state.
+    """
     prev = ffi.new("int *")
     check_call(lib.mx_autograd_set_recording(int(bool(is_recording)), prev))
     return bool(prev[0])
 
 
 def set_training(train_mode):
+    """Turn training mode on or off for this thread (affects Dropout and BatchNorm).
+
+    Parameters
+    ----------
+    train_mode : bool
+        Whether operators run in training mode.
+
+    Returns
+    -------
+    bool
+        The previous state.
+    """
     prev = ffi.new("int *")
     check_call(lib.mx_autograd_set_training(int(bool(train_mode)), prev))
     return bool(prev[0])
 
 
 def is_recording():
+    """Whether operations are being recorded on this thread (inside ``record()``)."""
     f = ffi.new("int *")
     check_call(lib.mx_autograd_is_recording(f))
     return bool(f[0])
 
 
 def is_training():
+    """Whether operators run in training mode on this thread."""
     f = ffi.new("int *")
     check_call(lib.mx_autograd_is_training(f))
     return bool(f[0])
@@ -55,20 +81,45 @@ class _Scope:
 
 
 def record(train_mode=True):
-    """Record operations for gradients: `with mx.autograd.record(): ...`."""
+    """Scope in which operations are recorded for gradients: ``with mx.autograd.record(): ...``.
+
+    Parameters
+    ----------
+    train_mode : bool, default True
+        Run operators in training mode inside the scope (Dropout active, BatchNorm uses batch
+        statistics).
+
+    Example
+    -------
+    >>> x = mx.nd.array([1.0, 2.0])
+    >>> x.attach_grad()
+    >>> with mx.autograd.record():
+    ...     y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad.asnumpy()
+    array([2., 4.], dtype=float32)
+    """
     return _Scope(True, train_mode)
 
 
 def pause(train_mode=False):
-    """Stop recording inside a record() block."""
+    """Scope inside ``record()`` in which operations are not recorded.
+
+    Parameters
+    ----------
+    train_mode : bool, default False
+        Training mode inside the scope.
+    """
     return _Scope(False, train_mode)
 
 
 def train_mode():
+    """Scope in which operators run in training mode, without changing recording."""
     return _Scope(None, True)
 
 
 def predict_mode():
+    """Scope in which operators run in inference mode, without changing recording."""
     return _Scope(None, False)
 
 
@@ -90,6 +141,19 @@ def _is_tracked(arr):
 
 
 def mark_variables(variables, gradients, grad_reqs="write"):
+    """Mark arrays as variables whose gradients are computed, with given gradient buffers.
+
+    ``x.attach_grad()`` is the usual shortcut (it allocates the buffer).
+
+    Parameters
+    ----------
+    variables : NDArray or list of NDArray
+        The variables.
+    gradients : NDArray or list of NDArray
+        Buffers of the same shapes that receive the gradients.
+    grad_reqs : str or list of str, default 'write'
+        ``'write'`` (overwrite), ``'add'`` (accumulate) or ``'null'`` (no gradient), per variable.
+    """
     variables, vh = _handles(variables, "variables")
     gradients, gh = _handles(gradients, "gradients")
     if len(variables) != len(gradients):
@@ -115,14 +179,56 @@ def _head_grads(heads, head_grads):
 
 
 def backward(heads, head_grads=None, retain_graph=False, train_mode=True):
-    """Back-propagate from heads into the .grad of marked variables."""
+    """Back-propagate from ``heads`` into the ``.grad`` buffers of the marked variables.
+
+    Parameters
+    ----------
+    heads : NDArray or list of NDArray
+        Outputs recorded inside ``record()``.
+    head_grads : NDArray or list of NDArray, optional
+        Gradients of some loss with respect to each head (default: ones).
+    retain_graph : bool, default False
+        Keep the recorded graph for another backward pass.
+    train_mode : bool, default True
+        Run the backward pass in training mode.
+    """
     heads, hh = _handles(heads, "heads")
     check_call(lib.mx_autograd_backward(len(heads), hh, _head_grads(heads, head_grads),
                                         int(retain_graph), int(train_mode)))
 
 
 def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False, train_mode=True):
-    """Gradients of heads with respect to variables, returned (not written to .grad)."""
+    """Gradients of ``heads`` with respect to ``variables``, returned instead of written to ``.grad``.
+
+    Parameters
+    ----------
+    heads : NDArray or list of NDArray
+        Recorded outputs.
+    variables : NDArray or list of NDArray
+        Marked variables to differentiate with respect to.
+    head_grads : NDArray or list of NDArray, optional
+        Head gradients (default: ones).
+    retain_graph : bool, optional
+        Keep the graph (default: same as ``create_graph``).
+    create_graph : bool, default False
+        Record the gradient computation too, for higher-order gradients.
+    train_mode : bool, default True
+        Run the backward pass in training mode.
+
+    Returns
+    -------
+    list of NDArray
+        One gradient per variable (a list even for a single variable, as in MXNet).
+
+    Example
+    -------
+    >>> x = mx.nd.array([1.0, 2.0])
+    >>> x.attach_grad()
+    >>> with mx.autograd.record():
+    ...     y = (x ** 3).sum()
+    >>> mx.autograd.grad(y, [x])[0].asnumpy()
+    array([ 3., 12.], dtype=float32)
+    """
     from .ndarray.ndarray import _wrap, NDArray
     single = isinstance(variables, NDArray)
     heads, hh = _handles(heads, "heads")

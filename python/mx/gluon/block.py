@@ -120,7 +120,36 @@ def _regroup(args, fmt):
 
 
 class Block:
-    """Base class of all layers and models (MXNet 1.x ``gluon.Block``)."""
+    """Base class of all layers and models (MXNet 1.x ``gluon.Block``).
+
+    Subclasses create child blocks and parameters in ``__init__`` (inside ``with self.name_scope():``)
+    and compute in ``forward(*args)`` with ``mx.nd`` operations; assigning a Block or Parameter to an
+    attribute registers it. A plain Block always runs imperatively; see :class:`HybridBlock` for
+    layers that can be compiled into a graph.
+
+    Parameters
+    ----------
+    prefix : str, optional
+        Prefix of the names of this block's parameters and children (default: the class name in
+        lower case and a counter, e.g. ``dense0_``).
+    params : ParameterDict, optional
+        Share these parameters instead of creating new ones.
+
+    Example
+    -------
+    >>> class MLP(mx.gluon.Block):
+    ...     def __init__(self, **kwargs):
+    ...         super().__init__(**kwargs)
+    ...         with self.name_scope():
+    ...             self.hidden = mx.gluon.nn.Dense(8, activation="relu")
+    ...             self.out = mx.gluon.nn.Dense(2)
+    ...     def forward(self, x):
+    ...         return self.out(self.hidden(x))
+    >>> net = MLP()
+    >>> net.initialize()
+    >>> net(mx.nd.ones((3, 4))).shape
+    (3, 2)
+    """
 
     def __init__(self, prefix=None, params=None):
         self._empty_prefix = prefix == ""
@@ -162,10 +191,12 @@ class Block:
 
     @property
     def prefix(self):
+        """The prefix of this block's parameter and child names (e.g. ``'dense0_'``)."""
         return self._prefix
 
     @property
     def name(self):
+        """The block's name: its prefix without the trailing underscore."""
         return self._name
 
     def name_scope(self):
@@ -178,8 +209,18 @@ class Block:
         return self._params
 
     def collect_params(self, select=None):
-        """A ParameterDict of this block's and all children's parameters; select is a regex
-        (e.g. '.*weight|.*bias') matched against the full names."""
+        """A ParameterDict of this block's and all its children's parameters.
+
+        Parameters
+        ----------
+        select : str, optional
+            A regular expression matched against the full parameter names (e.g. ``'.*weight|.*bias'``);
+            only matching parameters are returned.
+
+        Returns
+        -------
+        ParameterDict
+        """
         self._check_container_with_block()
         ret = ParameterDict(self._params.prefix)
         if not select:
@@ -203,7 +244,15 @@ class Block:
         return ret
 
     def save_parameters(self, filename, deduplicate=False):
-        """Save parameters by structural names ('0.weight', 'conv.bias')."""
+        """Save the parameters to a file, keyed by structural names (``'0.weight'``, ``'conv.bias'``).
+
+        Parameters
+        ----------
+        filename : str
+            Output path (MXNet's ``.params`` format, readable by ``nd.load``, R and Julia).
+        deduplicate : bool, default False
+            Save shared parameters once.
+        """
         params = self._collect_params_with_prefix()
         if deduplicate:
             seen, arg_dict = {}, {}
@@ -216,12 +265,33 @@ class Block:
         nd.save(filename, arg_dict)
 
     def save_params(self, filename):
+        """Deprecated alias of ``save_parameters`` (MXNet 1.x).
+
+        Parameters
+        ----------
+        filename : str
+            Output path.
+        """
         warnings.warn("save_params is deprecated. Please use save_parameters.")
         self.collect_params().save(filename, strip_prefix=self.prefix)
 
     def load_parameters(self, filename, ctx=None, allow_missing=False, ignore_extra=False,
                         cast_dtype=False, dtype_source="current"):
-        """Load what save_parameters wrote (files of collect_params().save are accepted too)."""
+        """Load parameters written by ``save_parameters`` (files of ``collect_params().save`` work too).
+
+        Parameters
+        ----------
+        filename : str
+            Path of the ``.params`` file.
+        ctx : Context or list of Context, optional
+            Where to place the parameters (default: ``mx.cpu()``).
+        allow_missing : bool, default False
+            Leave parameters missing from the file uninitialised instead of raising.
+        ignore_extra : bool, default False
+            Ignore arrays in the file that the block does not have instead of raising.
+        cast_dtype, dtype_source : optional
+            Cast loaded arrays to the parameters' dtype (``dtype_source='current'``) or keep the file's.
+        """
         loaded = nd.load(filename)
         if not isinstance(loaded, dict):
             raise ValueError("%s holds an unnamed list of arrays, not named parameters" % filename)
@@ -253,52 +323,143 @@ class Block:
                     raise ValueError("%s (structural name '%s')" % (e, name)) from None
 
     def load_params(self, filename, ctx=None, allow_missing=False, ignore_extra=False):
+        """Deprecated alias of ``load_parameters`` (MXNet 1.x).
+
+        Parameters
+        ----------
+        filename : str
+            Path of the ``.params`` file.
+        ctx : Context, optional
+            Where to place the parameters.
+        allow_missing, ignore_extra : bool, default False
+            As in ``load_parameters``.
+        """
         warnings.warn("load_params is deprecated. Please use load_parameters.")
         self.load_parameters(filename, ctx, allow_missing, ignore_extra)
 
     def register_child(self, block, name=None):
+        """Register a child block (done automatically when a Block is assigned to an attribute).
+
+        Parameters
+        ----------
+        block : Block
+            The child.
+        name : str, optional
+            Its key among the children (default: its index).
+        """
         if name is None:
             name = str(len(self._children))
         self._children[name] = block
 
     def register_forward_pre_hook(self, hook):
+        """Register ``hook(block, inputs)`` to run before every forward call.
+
+        Parameters
+        ----------
+        hook : callable
+            Called with the block and the tuple of inputs.
+
+        Returns
+        -------
+        handle
+            ``handle.detach()`` removes the hook.
+        """
         key = object()
         self._forward_pre_hooks[key] = hook
         return _HookHandle(self._forward_pre_hooks, key)
 
     def register_forward_hook(self, hook):
+        """Register ``hook(block, inputs, outputs)`` to run after every forward call.
+
+        Parameters
+        ----------
+        hook : callable
+            Called with the block, the inputs and the outputs.
+
+        Returns
+        -------
+        handle
+            ``handle.detach()`` removes the hook.
+        """
         key = object()
         self._forward_hooks[key] = hook
         return _HookHandle(self._forward_hooks, key)
 
     def apply(self, fn):
+        """Call ``fn(block)`` on every child recursively, then on this block.
+
+        Parameters
+        ----------
+        fn : callable
+            Function of one Block.
+
+        Returns
+        -------
+        Block
+            This block.
+        """
         for cld in self._children.values():
             cld.apply(fn)
         fn(self)
         return self
 
     def initialize(self, init=None, ctx=None, verbose=False, force_reinit=False):
-        """Initialize all parameters (collect_params().initialize)."""
+        """Initialize all parameters (``collect_params().initialize``).
+
+        Parameters
+        ----------
+        init : Initializer, optional
+            Default initializer for parameters without their own (default ``mx.init.Uniform()``).
+        ctx : Context or list of Context, optional
+            Where to allocate the parameters (default ``mx.cpu()``).
+        verbose : bool, default False
+            Log which initializer each parameter gets.
+        force_reinit : bool, default False
+            Re-initialize parameters that are already initialized.
+        """
         from .. import initializer
         if init is None:
             init = initializer.Uniform()
         self.collect_params().initialize(init, ctx, verbose, force_reinit)
 
     def hybridize(self, active=True, **kwargs):
-        """Hybridize the HybridBlock children (a plain Block itself runs imperatively)."""
+        """Hybridize the HybridBlock children (a plain Block itself always runs imperatively).
+
+        Parameters
+        ----------
+        active : bool, default True
+            Turn hybridization on or off.
+        **kwargs
+            Passed to the children's ``hybridize`` (``static_alloc``, ``static_shape``).
+        """
         for cld in self._children.values():
             cld.hybridize(active, **kwargs)
 
     def cast(self, dtype):
+        """Cast all parameters (and children's) to a dtype.
+
+        Parameters
+        ----------
+        dtype : str or numpy dtype
+            E.g. ``'float64'``.
+        """
         for child in self._children.values():
             child.cast(dtype)
         for _, param in self.params.items():
             param.cast(dtype)
 
     def zero_grad(self):
+        """Set the gradients of all parameters to zero (before accumulating with ``grad_req='add'``)."""
         self.collect_params().zero_grad()
 
     def reset_ctx(self, ctx):
+        """Move all parameters to other device(s).
+
+        Parameters
+        ----------
+        ctx : Context or list of Context
+            The new device(s).
+        """
         self.collect_params().reset_ctx(ctx)
 
     def __call__(self, *args):
@@ -310,10 +471,23 @@ class Block:
         return out
 
     def forward(self, *args):
+        """The computation of the block; override it in subclasses (call the block, not ``forward``).
+
+        Parameters
+        ----------
+        *args : NDArray
+            The inputs.
+        """
         raise NotImplementedError
 
     def summary(self, *inputs):
-        """Print each block's output shape and parameter count for one forward of inputs."""
+        """Print each block's output shape and parameter count for one forward pass.
+
+        Parameters
+        ----------
+        *inputs : NDArray
+            Example inputs (parameters must be initialized).
+        """
         summary = OrderedDict()
         seen = set()
         hooks = []
@@ -472,8 +646,35 @@ class _CachedGraph:
 
 
 class HybridBlock(Block):
-    """A Block whose computation is ``hybrid_forward(F, x, *args, **params)`` with F either mx.nd
-    (imperative) or mx.sym (traced by hybridize / export)."""
+    """A Block whose computation can be compiled into a graph (MXNet 1.x ``gluon.HybridBlock``).
+
+    Subclasses implement ``hybrid_forward(F, x, *args, **params)`` where ``F`` is ``mx.nd``
+    (imperative) or ``mx.sym`` (after ``hybridize()``, the graph is traced once per input signature
+    and run by the core's executor, for training too), and the block's parameters arrive as keyword
+    arguments. ``export`` writes the traced graph as an MXNet checkpoint.
+
+    Parameters
+    ----------
+    prefix : str, optional
+        Prefix of parameter and child names.
+    params : ParameterDict, optional
+        Parameters to share.
+
+    Example
+    -------
+    >>> class Scale(mx.gluon.HybridBlock):
+    ...     def __init__(self, **kwargs):
+    ...         super().__init__(**kwargs)
+    ...         with self.name_scope():
+    ...             self.s = self.params.get("s", shape=(1,), init=mx.init.One())
+    ...     def hybrid_forward(self, F, x, s):
+    ...         return F.broadcast_mul(x, s)
+    >>> blk = Scale()
+    >>> blk.initialize()
+    >>> blk.hybridize()
+    >>> blk(mx.nd.array([1, 2])).asnumpy()
+    array([1., 2.], dtype=float32)
+    """
 
     def __init__(self, prefix=None, params=None):
         super().__init__(prefix=prefix, params=params)
@@ -490,6 +691,15 @@ class HybridBlock(Block):
             self._clear_cached_op()
 
     def register_child(self, block, name=None):
+        """Register a child; a HybridBlock accepts only HybridBlock children.
+
+        Parameters
+        ----------
+        block : HybridBlock
+            The child.
+        name : str, optional
+            Its key among the children.
+        """
         if not isinstance(block, HybridBlock):
             raise ValueError("Children of HybridBlock must also be HybridBlock, but %s has type %s. "
                              "If you are using Sequential, please try HybridSequential instead."
@@ -499,6 +709,17 @@ class HybridBlock(Block):
             self._clear_cached_op()
 
     def hybridize(self, active=True, static_alloc=False, static_shape=False, **kwargs):
+        """Compile this block into a graph at its next call (or go back to imperative execution).
+
+        Parameters
+        ----------
+        active : bool, default True
+            Whether to hybridize.
+        static_alloc, static_shape : bool, default False
+            Accepted for MXNet compatibility (the executor always plans memory once per signature).
+        **kwargs
+            Ignored.
+        """
         self._active = active
         self._flags = dict(static_alloc=static_alloc, static_shape=static_shape, **kwargs)
         self._clear_cached_op()
@@ -509,6 +730,13 @@ class HybridBlock(Block):
         self._cached = None
 
     def cast(self, dtype):
+        """Cast the parameters to a dtype (the traced graph is rebuilt).
+
+        Parameters
+        ----------
+        dtype : str or numpy dtype
+            E.g. ``'float64'``.
+        """
         self._clear_cached_op()
         super().cast(dtype)
 
@@ -539,7 +767,13 @@ class HybridBlock(Block):
                              % e) from e
 
     def infer_shape(self, *args):
-        """Fill the unknown parameter shapes from the shapes of args."""
+        """Fill in the unknown parameter shapes (deferred initialization) from example inputs.
+
+        Parameters
+        ----------
+        *args : NDArray
+            Inputs with the shapes the block will see.
+        """
         inputs, out = self._get_graph(*args)
         flat, _ = _flatten(list(args), "input")
         flat = [a for a in flat if a is not None]
@@ -552,6 +786,13 @@ class HybridBlock(Block):
                 p.shape = sdict[name]
 
     def infer_type(self, *args):
+        """Infer the parameters' dtypes from example inputs.
+
+        Parameters
+        ----------
+        *args : NDArray
+            Inputs with the dtypes the block will see.
+        """
         pass
 
     def _build_cache(self, *args):
@@ -584,6 +825,15 @@ class HybridBlock(Block):
 
     # ------------------------------------------------------------------ calls
     def forward(self, x, *args):
+        """Run the block: through the traced graph when hybridized, else ``hybrid_forward(mx.nd, ...)``.
+
+        Parameters
+        ----------
+        x : NDArray or Symbol
+            The first input.
+        *args : NDArray or Symbol
+            Further inputs.
+        """
         if isinstance(x, NDArray):
             with x.context as ctx:
                 if self._active:
@@ -604,10 +854,42 @@ class HybridBlock(Block):
             return self.hybrid_forward(sym, x, *args, **params)
 
     def hybrid_forward(self, F, x, *args, **kwargs):
+        """The computation, written once for ``F = mx.nd`` and ``F = mx.sym``; override in subclasses.
+
+        Parameters
+        ----------
+        F : module
+            ``mx.nd`` or ``mx.sym``.
+        x : NDArray or Symbol
+            The first input.
+        *args : NDArray or Symbol
+            Further inputs.
+        **kwargs : NDArray or Symbol
+            The block's parameters, by name.
+        """
         raise NotImplementedError
 
     def export(self, path, epoch=0, remove_amp_cast=True):
-        """Write path-symbol.json and path-%04d.params ('arg:'/'aux:' names, as MXNet)."""
+        """Save the traced graph and parameters as an MXNet checkpoint.
+
+        Writes ``path-symbol.json`` and ``path-%04d.params`` (``arg:``/``aux:`` names, as MXNet), which
+        ``SymbolBlock.imports``, ``mx.mod.Module.load``, R's ``mx.model.load`` and Julia's
+        ``MX.load_checkpoint`` read. Call the hybridized block once first.
+
+        Parameters
+        ----------
+        path : str
+            Path prefix.
+        epoch : int, default 0
+            Epoch number in the ``.params`` file name.
+        remove_amp_cast : bool, default True
+            Accepted for MXNet compatibility.
+
+        Returns
+        -------
+        (str, str)
+            The symbol file and the parameter file written.
+        """
         if not self._cached_graph:
             raise RuntimeError("Please first call block.hybridize() and then run forward with this "
                                "block at least once before calling export.")
@@ -626,11 +908,54 @@ class HybridBlock(Block):
 
 
 class SymbolBlock(HybridBlock):
-    """A block running a symbol graph (e.g. one exported by HybridBlock.export)."""
+    """A block that runs a symbol graph, e.g. one written by ``HybridBlock.export``.
+
+    Parameters
+    ----------
+    outputs : Symbol or list of Symbol
+        The graph's outputs.
+    inputs : Symbol or list of Symbol
+        The variables that are the block's inputs; every other argument becomes a parameter.
+    params : ParameterDict, optional
+        Parameters to share.
+
+    Example
+    -------
+    >>> net = mx.gluon.nn.HybridSequential()
+    >>> net.add(mx.gluon.nn.Dense(3))
+    >>> net.initialize()
+    >>> net.hybridize()
+    >>> y = net(mx.nd.ones((2, 4)))
+    >>> net.export("dense_example")
+    ('dense_example-symbol.json', 'dense_example-0000.params')
+    >>> back = mx.gluon.SymbolBlock.imports("dense_example-symbol.json", ["data"],
+    ...                                     "dense_example-0000.params")
+    >>> back(mx.nd.ones((2, 4))).shape
+    (2, 3)
+    """
 
     @staticmethod
     def imports(symbol_file, input_names, param_file=None, ctx=None, allow_missing=False,
                 ignore_extra=False):
+        """Load a SymbolBlock from a symbol file and (optionally) a parameter file.
+
+        Parameters
+        ----------
+        symbol_file : str
+            Path of ``prefix-symbol.json``.
+        input_names : str or list of str
+            Names of the input variables (e.g. ``'data'``).
+        param_file : str, optional
+            Path of the ``.params`` file (``arg:``/``aux:`` prefixes accepted).
+        ctx : Context, optional
+            Where to place the parameters.
+        allow_missing, ignore_extra : bool, default False
+            As in ``load_parameters``.
+
+        Returns
+        -------
+        SymbolBlock
+        """
         if isinstance(input_names, str):
             input_names = [input_names]
         output = sym.load(symbol_file)
@@ -678,6 +1003,15 @@ class SymbolBlock(HybridBlock):
         self._active = True
 
     def forward(self, x, *args):
+        """Run the graph on the inputs.
+
+        Parameters
+        ----------
+        x : NDArray
+            The first input.
+        *args : NDArray
+            Further inputs, in ``input_names`` order.
+        """
         if isinstance(x, Symbol):
             raise NotImplementedError("composing a SymbolBlock with new symbol inputs is not supported")
         if not isinstance(x, NDArray):
@@ -690,17 +1024,44 @@ class SymbolBlock(HybridBlock):
             return self._call_cached_op(x, *args)
 
     def hybridize(self, active=True, **kwargs):
+        """Run the graph through the executor (a SymbolBlock is a graph already).
+
+        Parameters
+        ----------
+        active : bool, default True
+            Whether to use the executor.
+        **kwargs
+            Ignored.
+        """
         self._flags = kwargs
 
     def _clear_cached_op(self):
         self._cached = None
 
     def cast(self, dtype):
+        """Cast the parameters to a dtype.
+
+        Parameters
+        ----------
+        dtype : str or numpy dtype
+            The new dtype.
+        """
         self._clear_cached_op()
         for p in self._params.values():
             p.cast(dtype)
 
     def hybrid_forward(self, F, x, *args, **kwargs):
+        """Evaluate the graph with ``F`` (used internally).
+
+        Parameters
+        ----------
+        F : module
+            ``mx.nd`` or ``mx.sym``.
+        x : NDArray or Symbol
+            The first input.
+        *args, **kwargs
+            Further inputs and the parameters.
+        """
         raise NotImplementedError
 
 
@@ -725,16 +1086,48 @@ def _var_attrs(attrs):
 
 # containers live here to avoid an import cycle with nn
 class Sequential(Block):
-    """Stacks Blocks sequentially."""
+    """Stacks Blocks sequentially: the output of each is the input of the next.
+
+    Parameters
+    ----------
+    prefix : str, optional
+        Prefix of the children's names.
+    params : ParameterDict, optional
+        Parameters to share.
+
+    Example
+    -------
+    >>> net = mx.gluon.nn.Sequential()
+    >>> net.add(mx.gluon.nn.Dense(8, activation="relu"), mx.gluon.nn.Dense(2))
+    >>> net.initialize()
+    >>> net(mx.nd.ones((3, 5))).shape
+    (3, 2)
+    """
 
     def __init__(self, prefix=None, params=None):
         super().__init__(prefix=prefix, params=params)
 
     def add(self, *blocks):
+        """Append blocks to the sequence.
+
+        Parameters
+        ----------
+        *blocks : Block
+            The blocks, in order.
+        """
         for block in blocks:
             self.register_child(block)
 
     def forward(self, x, *args):
+        """Run the children in order.
+
+        Parameters
+        ----------
+        x : NDArray
+            The input of the first child.
+        *args
+            Extra inputs of the first child.
+        """
         for block in self._children.values():
             x = block(x, *args)
             args = []
@@ -764,6 +1157,15 @@ class Sequential(Block):
         return len(self._children)
 
     def hybridize(self, active=True, **kwargs):
+        """Hybridize the children (a warning names children that are not HybridBlocks).
+
+        Parameters
+        ----------
+        active : bool, default True
+            Whether to hybridize.
+        **kwargs
+            Passed to the children.
+        """
         if self._children and all(isinstance(c, HybridBlock) for c in self._children.values()):
             warnings.warn("All children of this Sequential layer '%s' are HybridBlocks. Consider "
                           "using HybridSequential for the best performance." % self.prefix,
@@ -772,16 +1174,51 @@ class Sequential(Block):
 
 
 class HybridSequential(HybridBlock):
-    """Stacks HybridBlocks sequentially."""
+    """Stacks HybridBlocks sequentially; can be hybridized as a whole.
+
+    Parameters
+    ----------
+    prefix : str, optional
+        Prefix of the children's names.
+    params : ParameterDict, optional
+        Parameters to share.
+
+    Example
+    -------
+    >>> net = mx.gluon.nn.HybridSequential()
+    >>> net.add(mx.gluon.nn.Dense(8, activation="relu"), mx.gluon.nn.Dense(2))
+    >>> net.initialize()
+    >>> net.hybridize()
+    >>> net(mx.nd.ones((3, 5))).shape
+    (3, 2)
+    """
 
     def __init__(self, prefix=None, params=None):
         super().__init__(prefix=prefix, params=params)
 
     def add(self, *blocks):
+        """Append blocks to the sequence.
+
+        Parameters
+        ----------
+        *blocks : HybridBlock
+            The blocks, in order.
+        """
         for block in blocks:
             self.register_child(block)
 
     def hybrid_forward(self, F, x, *args):
+        """Run the children in order.
+
+        Parameters
+        ----------
+        F : module
+            ``mx.nd`` or ``mx.sym``.
+        x : NDArray or Symbol
+            The input of the first child.
+        *args
+            Extra inputs of the first child.
+        """
         for block in self._children.values():
             x = block(x, *args)
             args = []

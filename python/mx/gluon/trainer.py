@@ -7,11 +7,38 @@ __all__ = ["Trainer"]
 
 
 class Trainer:
-    """Trainer(params, optimizer, optimizer_params=None, kvstore='device').
+    """Applies an optimizer to a set of Parameters (MXNet's ``gluon.Trainer``).
 
-    step(batch_size) rescales gradients by 1/batch_size (times the user's rescale_grad), reduces
-    them over contexts and updates every parameter whose grad_req is not 'null'. Optimizer states
-    are saved with save_states in the core's language-neutral optimizer state file."""
+    ``step(batch_size)`` rescales the gradients by ``rescale_grad / batch_size``, reduces them over
+    the parameters' contexts and updates every parameter whose ``grad_req`` is not ``'null'``. The
+    optimizer itself runs in the core; ``save_states`` writes its state in MXNet's ``.states`` format
+    (readable by R and Julia), not as a pickle.
+
+    Parameters
+    ----------
+    params : ParameterDict, dict or list of Parameter
+        The parameters to train, typically ``net.collect_params()``.
+    optimizer : str or Optimizer
+        An optimizer name (``'sgd'``, ``'adam'``, ...) or an ``mx.optimizer.Optimizer``.
+    optimizer_params : dict, optional
+        Arguments of the optimizer (``learning_rate``, ``momentum``, ``wd``, ...); must be None
+        when ``optimizer`` is an instance.
+    kvstore : str, default 'device'
+        Accepted for MXNet compatibility (no distributed kvstore).
+    compression_params, update_on_kvstore : optional
+        Accepted for MXNet compatibility and ignored.
+
+    Example
+    -------
+    >>> net = mx.gluon.nn.Dense(1)
+    >>> net.initialize()
+    >>> trainer = mx.gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1})
+    >>> x, y = mx.nd.ones((4, 2)), mx.nd.zeros((4, 1))
+    >>> with mx.autograd.record():
+    ...     loss = ((net(x) - y) ** 2).mean()
+    >>> loss.backward()
+    >>> trainer.step(batch_size=4)
+    """
 
     def __init__(self, params, optimizer, optimizer_params=None, kvstore="device",
                  compression_params=None, update_on_kvstore=None):
@@ -52,15 +79,25 @@ class Trainer:
 
     @property
     def learning_rate(self):
+        """The optimizer's current learning rate."""
         if not isinstance(self._optimizer, opt.Optimizer):
             raise UserWarning("Optimizer has to be defined before its learning rate can be accessed.")
         return self._optimizer.learning_rate
 
     @property
     def optimizer(self):
+        """The Optimizer instance this Trainer applies."""
         return self._optimizer
 
     def set_learning_rate(self, lr):
+        """Set the learning rate of the optimizer (a learning-rate scheduler, if any, takes over again at
+        the next update).
+
+        Parameters
+        ----------
+        lr : float
+            The new learning rate.
+        """
         self._optimizer.set_learning_rate(lr)
 
     def _check_and_rescale_grad(self, scale):
@@ -68,13 +105,22 @@ class Trainer:
             self._optimizer.rescale_grad = scale
 
     def step(self, batch_size, ignore_stale_grad=False):
-        """One update with gradients rescaled by rescale_grad / batch_size."""
+        """Make one optimization step: rescale, reduce and apply the gradients.
+
+        Parameters
+        ----------
+        batch_size : int
+            Gradients are divided by this (times ``rescale_grad``): pass the number of samples the
+            loss was summed over.
+        ignore_stale_grad : bool, default False
+            Skip parameters whose gradient was not computed since the last step instead of raising.
+        """
         self._check_and_rescale_grad(self._scale / batch_size)
         self._allreduce_grads()
         self._update(ignore_stale_grad)
 
     def allreduce_grads(self):
-        """Sum gradients over contexts (nothing to do with one context)."""
+        """Sum the gradients over the parameters' contexts (for use with ``update``)."""
         self._allreduce_grads()
 
     def _allreduce_grads(self):
@@ -88,7 +134,15 @@ class Trainer:
                     total.copyto(g)
 
     def update(self, batch_size, ignore_stale_grad=False):
-        """Like step, without the gradient reduction (after allreduce_grads)."""
+        """Apply the gradients without reducing them first (call ``allreduce_grads`` before).
+
+        Parameters
+        ----------
+        batch_size : int
+            Gradients are divided by this (times ``rescale_grad``).
+        ignore_stale_grad : bool, default False
+            Skip parameters whose gradient is stale instead of raising.
+        """
         self._check_and_rescale_grad(self._scale / batch_size)
         self._update(ignore_stale_grad)
 
@@ -117,10 +171,23 @@ class Trainer:
                 data[0].copyto(other)
 
     def save_states(self, fname):
-        """Save the optimizer states (the core's optimizer state file, not pickle)."""
+        """Save the optimizer state (momenta, update counts) to a file.
+
+        Parameters
+        ----------
+        fname : str
+            Output path; MXNet's ``.states`` format, which R and Julia load too.
+        """
         self._updaters[0].save(fname)
 
     def load_states(self, fname):
+        """Load an optimizer state written by ``save_states``.
+
+        Parameters
+        ----------
+        fname : str
+            Path of the state file.
+        """
         self._updaters[0].load(fname)
         self._optimizer = self._updaters[0].optimizer
         self._optimizer.param_dict = {i: p for i, p in enumerate(self._params)}

@@ -89,8 +89,59 @@ def _make_conv(nd_, name, layout_default, transpose):
         _Conv.__init__(self, channels, kernel_size, strides, padding, dilation, groups, layout,
                        op_name="Deconvolution" if transpose else "Convolution",
                        adj=output_padding if transpose else None, **kwargs)
-    return type(name, (_Conv,), {"__init__": __init__, "__doc__": "%dD %sconvolution." % (
-        nd_, "transposed " if transpose else "")})
+    return type(name, (_Conv,), {"__init__": __init__, "__doc__": _conv_doc(nd_, name, layout_default, transpose)})
+
+
+_SPATIAL = {1: ("w",), 2: ("h", "w"), 3: ("d", "h", "w")}
+
+
+def _conv_doc(nd_, name, layout, transpose):
+    """The docstring of a generated convolution layer class."""
+    dims = ", ".join(_SPATIAL[nd_])
+    what = "transposed convolution (deconvolution)" if transpose else "convolution"
+    extra = ("output_padding : int or tuple of %d ints, default 0\n"
+             "    Extra size added to one side of each output dimension.\n" % nd_) if transpose else ""
+    return """%(nd)dD %(what)s layer over ``%(layout)s`` input (the ``%(op)s`` operator).
+
+Input ``(batch, in_channels, %(dims)s)``, output ``(batch, channels, %(dims)s)`` with, per spatial
+axis, %(size)s.
+
+Parameters
+----------
+channels : int
+    Number of output channels (filters).
+kernel_size : int or tuple of %(nd)d ints
+    Size of the kernel along (%(dims)s).
+strides : int or tuple of %(nd)d ints, default 1
+    Step of the kernel.
+padding : int or tuple of %(nd)d ints, default 0
+    Zeros implicitly added on both sides of each spatial axis.
+%(extra)sdilation : int or tuple of %(nd)d ints, default 1
+    Spacing between kernel taps.
+groups : int, default 1
+    Split input and output channels into this many groups convolved separately.
+layout : str, default '%(layout)s'
+    Only ``'%(layout)s'`` is supported.
+activation : str, optional
+    Activation applied to the output (``'relu'``, ``'sigmoid'``, ``'tanh'``, ...).
+use_bias : bool, default True
+    Add a learned bias per output channel.
+weight_initializer, bias_initializer : str or Initializer, optional
+    Initializers of the weight (default: the global one) and of the bias (default ``'zeros'``).
+in_channels : int, default 0
+    Number of input channels; 0 infers it from the first input.
+
+Example
+-------
+>>> layer = mx.gluon.nn.%(name)s(4, kernel_size=3)
+>>> layer.initialize()
+>>> layer(mx.nd.ones((2, 3) + (8,) * %(nd)d)).shape
+(2, 4%(outshape)s)
+""" % {"nd": nd_, "what": what, "layout": layout, "op": "Deconvolution" if transpose else "Convolution",
+       "dims": dims, "extra": extra, "name": name,
+       "size": ("out = (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + 1 + output_padding"
+                if transpose else "out = (in + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1"),
+       "outshape": (", 10" * nd_) if transpose else (", 6" * nd_)}
 
 
 Conv1D = _make_conv(1, "Conv1D", "NCW", False)
@@ -142,8 +193,53 @@ def _make_pool(nd_, name, pool_type, layout_default, global_pool):
             _Pooling.__init__(self, _tuple(pool_size, nd_), strides, padding, ceil_mode, False,
                               pool_type, layout, **kwargs)
     return type(name, (_Pooling,), {"__init__": __init__,
-                                    "__doc__": "%s %dD %s pooling." % (
-                                        "Global" if global_pool else "", nd_, pool_type)})
+                                    "__doc__": _pool_doc(nd_, name, pool_type, layout_default, global_pool)})
+
+
+def _pool_doc(nd_, name, pool_type, layout, global_pool):
+    """The docstring of a generated pooling layer class."""
+    dims = ", ".join(_SPATIAL[nd_])
+    kind = "maximum" if pool_type == "max" else "average"
+    if global_pool:
+        return """Global %(nd)dD %(kind)s pooling over ``%(layout)s`` input: the %(kind)s over all of (%(dims)s).
+
+Input ``(batch, channels, %(dims)s)``, output ``(batch, channels%(ones)s)``.
+
+Parameters
+----------
+layout : str, default '%(layout)s'
+    Only ``'%(layout)s'`` is supported.
+
+Example
+-------
+>>> mx.gluon.nn.%(name)s()(mx.nd.ones((2, 3) + (5,) * %(nd)d)).shape
+(2, 3%(ones)s)
+""" % {"nd": nd_, "kind": kind, "layout": layout, "dims": dims, "ones": ", 1" * nd_, "name": name}
+    avg = ("count_include_pad : bool, default True\n"
+           "    Whether padded zeros count in the average's denominator.\n") if pool_type == "avg" else ""
+    return """%(nd)dD %(kind)s pooling over ``%(layout)s`` input (the ``Pooling`` operator).
+
+Input ``(batch, channels, %(dims)s)``; per spatial axis the output size is
+``(in + 2 * padding - pool_size) // strides + 1`` (rounded up with ``ceil_mode``).
+
+Parameters
+----------
+pool_size : int or tuple of %(nd)d ints, default 2
+    Size of the pooling window.
+strides : int or tuple of %(nd)d ints, optional
+    Step of the window (default: ``pool_size``).
+padding : int or tuple of %(nd)d ints, default 0
+    Padding added on both sides of each spatial axis.
+layout : str, default '%(layout)s'
+    Only ``'%(layout)s'`` is supported.
+ceil_mode : bool, default False
+    Round the output size up instead of down ("full" pooling convention).
+%(avg)s
+Example
+-------
+>>> mx.gluon.nn.%(name)s(pool_size=2)(mx.nd.ones((2, 3) + (8,) * %(nd)d)).shape
+(2, 3%(out)s)
+""" % {"nd": nd_, "kind": kind, "layout": layout, "dims": dims, "avg": avg, "name": name, "out": ", 4" * nd_}
 
 
 MaxPool1D = _make_pool(1, "MaxPool1D", "max", "NCW", False)
