@@ -6,7 +6,21 @@ from .progress import ProgressBar as _Bar
 
 
 def do_checkpoint(prefix, period=1):
-    """Epoch-end callback saving prefix-symbol.json and prefix-%04d.params every `period` epochs."""
+    """Epoch-end callback (for ``Module.fit``) saving ``prefix-symbol.json`` and ``prefix-%04d.params``
+    every ``period`` epochs.
+
+    Parameters
+    ----------
+    prefix : str
+        Path prefix of the checkpoint.
+    period : int, default 1
+        Save every this many epochs.
+
+    Returns
+    -------
+    callable
+        ``callback(epoch, symbol, arg_params, aux_params)``.
+    """
     period = int(max(1, period))
 
     def _callback(iter_no, sym, arg, aux):
@@ -17,6 +31,23 @@ def do_checkpoint(prefix, period=1):
 
 
 def module_checkpoint(mod, prefix, period=1, save_optimizer_states=False):
+    """Epoch-end callback calling ``mod.save_checkpoint`` every ``period`` epochs.
+
+    Parameters
+    ----------
+    mod : Module
+        The module to save.
+    prefix : str
+        Path prefix.
+    period : int, default 1
+        Save every this many epochs.
+    save_optimizer_states : bool, default False
+        Also write ``prefix-%04d.states`` (needed to resume with the same momentum).
+
+    Returns
+    -------
+    callable
+    """
     period = int(max(1, period))
 
     def _callback(iter_no, sym=None, arg=None, aux=None):
@@ -26,7 +57,19 @@ def module_checkpoint(mod, prefix, period=1, save_optimizer_states=False):
 
 
 def log_train_metric(period, auto_reset=False):
-    """Batch-end callback logging the training metric every `period` batches."""
+    """Batch-end callback logging the training metric every ``period`` batches.
+
+    Parameters
+    ----------
+    period : int
+        Log every this many batches.
+    auto_reset : bool, default False
+        Reset the metric after logging (each log then covers the last ``period`` batches).
+
+    Returns
+    -------
+    callable
+    """
     def _callback(param):
         if param.nbatch % period == 0 and param.eval_metric is not None:
             for name, value in param.eval_metric.get_name_value():
@@ -37,7 +80,18 @@ def log_train_metric(period, auto_reset=False):
 
 
 class Speedometer:
-    """Logs samples/s (and the metric) every `frequent` batches."""
+    """Batch-end callback logging the training speed (samples per second) and the metric every
+    ``frequent`` batches.
+
+    Parameters
+    ----------
+    batch_size : int
+        Samples per batch.
+    frequent : int, default 50
+        Log every this many batches.
+    auto_reset : bool, default True
+        Reset the metric after each log.
+    """
 
     def __init__(self, batch_size, frequent=50, auto_reset=True):
         self.batch_size, self.frequent, self.auto_reset = batch_size, frequent, auto_reset
@@ -68,7 +122,15 @@ class Speedometer:
 
 
 class ProgressBar:
-    """Batch-end callback drawing a progress bar over `total` batches."""
+    """Batch-end callback drawing a text progress bar over ``total`` batches.
+
+    Parameters
+    ----------
+    total : int
+        Number of batches per epoch.
+    length : int, default 30
+        Width of the bar in characters.
+    """
 
     def __init__(self, total, length=30):
         self.total, self.length = total, length
@@ -84,6 +146,10 @@ class ProgressBar:
 
 
 class LogValidationMetricsCallback:
+    """Eval-end callback logging each validation metric as ``Epoch[N] Validation-name=value``.
+
+    Pass it as ``eval_end_callback`` to ``Module.fit``; it takes no arguments.
+    """
     def __call__(self, param):
         if param.eval_metric is None:
             return

@@ -24,7 +24,18 @@ _REGISTRY = {}
 
 
 def register(klass):
-    """Register an Initializer subclass under its lower-cased class name (MXNet's rule)."""
+    """Register an Initializer subclass under its lower-cased class name (MXNet's rule).
+
+    Parameters
+    ----------
+    klass : type
+        The Initializer subclass (used as a class decorator).
+
+    Returns
+    -------
+    type
+        ``klass``.
+    """
     if not isinstance(klass, type) or not issubclass(klass, Initializer):
         raise TypeError("register: %r is not an Initializer subclass" % (klass,))
     _REGISTRY[klass.__name__.lower()] = klass
@@ -32,7 +43,13 @@ def register(klass):
 
 
 def alias(*aliases):
-    """Register extra names for an Initializer subclass."""
+    """Class decorator registering extra names for an Initializer subclass.
+
+    Parameters
+    ----------
+    *aliases : str
+        The names (e.g. ``'zeros'`` for ``Zero``).
+    """
     def reg(klass):
         for a in aliases:
             _REGISTRY[a.lower()] = klass
@@ -41,7 +58,18 @@ def alias(*aliases):
 
 
 class InitDesc(str):
-    """A parameter name (a str) carrying the variable's attributes and the global initializer."""
+    """A parameter name (a ``str``) that also carries the variable's attributes and the global
+    initializer; initializers use it to pick rules by name (``..._weight``, ``..._bias``, ...).
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name.
+    attrs : dict, optional
+        The variable's attributes (e.g. ``{'__init__': ...}``).
+    global_init : Initializer, optional
+        The initializer that applies where the attributes name none.
+    """
 
     def __new__(cls, name, attrs=None, global_init=None):
         ret = super(InitDesc, cls).__new__(cls, name)
@@ -86,7 +114,19 @@ def _attr_json(attrs):
 
 
 class Initializer(object):
-    """Base class of initializers. Subclass and override ``_init_weight`` for custom rules."""
+    """Base class of initializers (MXNet 1.x ``mx.init.Initializer``).
+
+    Calling ``init(desc, arr)`` fills ``arr`` according to the parameter name in ``desc``, as in
+    MXNet: names ending in ``bias`` or ``beta`` (and moving means) are zeroed, ``gamma`` (and moving
+    variances) set to one, and ``weight`` gets the initializer's rule (the built-in rules run in the core, with the core's
+    random generator, so R and Julia draw the same numbers). Subclass and override
+    ``_init_weight(name, arr)`` for a custom rule.
+
+    Parameters
+    ----------
+    **kwargs
+        Stored and returned by ``dumps()`` (the JSON MXNet writes into symbol attributes).
+    """
 
     _core_name = None  # set by the built-in classes
 
@@ -282,8 +322,18 @@ def _lookup(name):
 
 
 class Load(object):
-    """Initialize parameters from a saved file or a dict of NDArrays ('arg:'/'aux:' prefixes are
-    stripped); names not found go to default_init."""
+    """Initialize parameters from a saved file or a dict of NDArrays (``arg:``/``aux:`` prefixes are
+    stripped); parameters not found use ``default_init``.
+
+    Parameters
+    ----------
+    param : str or dict of str to NDArray
+        A ``.params`` file or the arrays.
+    default_init : Initializer, optional
+        For parameters not in ``param`` (raises if None).
+    verbose : bool, default False
+        Log each loaded parameter.
+    """
 
     def __init__(self, param, default_init=None, verbose=False):
         if isinstance(param, str):
@@ -321,7 +371,25 @@ class Load(object):
 @_builtin
 @register
 class Mixed(Initializer):
-    """Initialize each parameter with the first initializer whose regex (re.match) fits its name."""
+    """Initialize each parameter with the first initializer whose regular expression (``re.match``)
+    matches its name.
+
+    Parameters
+    ----------
+    patterns : list of str
+        Regular expressions, e.g. ``['.*bias', '.*']``.
+    initializers : list of Initializer
+        One per pattern.
+
+    Example
+    -------
+    >>> init = mx.init.Mixed(["fc1_.*", ".*"], [mx.init.Constant(0.5), mx.init.One()])
+    >>> w1, w2 = mx.nd.zeros((2,)), mx.nd.zeros((2,))
+    >>> init(mx.init.InitDesc("fc1_weight"), w1)
+    >>> init(mx.init.InitDesc("fc2_weight"), w2)
+    >>> w1.asnumpy(), w2.asnumpy()
+    (array([0.5, 0.5], dtype=float32), array([1., 1.], dtype=float32))
+    """
     _core_name = "mixed"
 
     def __init__(self, patterns, initializers):
@@ -362,7 +430,15 @@ class Mixed(Initializer):
 @register
 @alias("zeros")
 class Zero(Initializer):
-    """Fills weights with zeros."""
+    """Fills the weights with zeros (registered as ``'zero'`` and ``'zeros'``).
+
+    Example
+    -------
+    >>> w = mx.nd.ones((2,))
+    >>> mx.init.Zero()(mx.init.InitDesc("w_weight"), w)
+    >>> w.asnumpy()
+    array([0., 0.], dtype=float32)
+    """
     _core_name = "zero"
 
     def __init__(self):
@@ -373,7 +449,15 @@ class Zero(Initializer):
 @register
 @alias("ones")
 class One(Initializer):
-    """Fills weights with ones."""
+    """Fills the weights with ones (registered as ``'one'`` and ``'ones'``).
+
+    Example
+    -------
+    >>> w = mx.nd.zeros((2,))
+    >>> mx.init.One()(mx.init.InitDesc("w_weight"), w)
+    >>> w.asnumpy()
+    array([1., 1.], dtype=float32)
+    """
     _core_name = "one"
 
     def __init__(self):
@@ -383,7 +467,13 @@ class One(Initializer):
 @_builtin
 @register
 class Constant(Initializer):
-    """Fills weights with `value` (a scalar, or a list/array with the weight's size)."""
+    """Fills the weights with a constant.
+
+    Parameters
+    ----------
+    value : float or list or NDArray
+        A scalar, or values with the weight's size.
+    """
     _core_name = "constant"
 
     def __init__(self, value):
@@ -399,7 +489,13 @@ class Constant(Initializer):
 @_builtin
 @register
 class Uniform(Initializer):
-    """Weights from U(-scale, scale)."""
+    """Draws the weights from the uniform distribution U(-scale, scale).
+
+    Parameters
+    ----------
+    scale : float, default 0.07
+        Half-width of the interval.
+    """
     _core_name = "uniform"
 
     def __init__(self, scale=0.07):
@@ -411,7 +507,13 @@ class Uniform(Initializer):
 @_builtin
 @register
 class Normal(Initializer):
-    """Weights from N(0, sigma^2)."""
+    """Draws the weights from the normal distribution N(0, sigma**2).
+
+    Parameters
+    ----------
+    sigma : float, default 0.01
+        Standard deviation.
+    """
     _core_name = "normal"
 
     def __init__(self, sigma=0.01):
@@ -423,7 +525,16 @@ class Normal(Initializer):
 @_builtin
 @register
 class Orthogonal(Initializer):
-    """Orthogonal weights (Saxe et al. 2013) scaled by `scale`; rand_type 'uniform' or 'normal'."""
+    """Orthogonal weights (Saxe et al., 2013): the weight, viewed as a ``(shape[0], -1)`` matrix, is
+    an orthogonal matrix from the SVD of a random one, times ``scale``.
+
+    Parameters
+    ----------
+    scale : float, default 1.414
+        Scale of the orthogonal matrix.
+    rand_type : {'uniform', 'normal'}, default 'uniform'
+        Distribution of the random matrix.
+    """
     _core_name = "orthogonal"
 
     def __init__(self, scale=1.414, rand_type="uniform"):
@@ -436,8 +547,21 @@ class Orthogonal(Initializer):
 @_builtin
 @register
 class Xavier(Initializer):
-    """Xavier/Glorot: scale = sqrt(magnitude / factor), factor from fan in/out/avg; rnd_type
-    'uniform' (U(-scale, scale)) or 'gaussian' (N(0, scale^2))."""
+    """Xavier/Glorot initialization: values of scale ``sqrt(magnitude / factor)``, where ``factor``
+    is the fan-in, the fan-out or their average.
+
+    For ``rnd_type='uniform'`` the weights are drawn from U(-scale, scale), for ``'gaussian'`` from
+    N(0, scale**2). Fan-in is ``shape[1] * prod(shape[2:])``, fan-out ``shape[0] * prod(shape[2:])``.
+
+    Parameters
+    ----------
+    rnd_type : {'uniform', 'gaussian'}, default 'uniform'
+        The distribution.
+    factor_type : {'avg', 'in', 'out'}, default 'avg'
+        Which fan to divide by.
+    magnitude : float, default 3
+        Scale factor.
+    """
     _core_name = "xavier"
 
     def __init__(self, rnd_type="uniform", factor_type="avg", magnitude=3):
@@ -451,7 +575,15 @@ class Xavier(Initializer):
 @_builtin
 @register
 class MSRAPrelu(Xavier):
-    """He/MSRA initialization for PReLU: Xavier('gaussian', factor_type, 2 / (1 + slope^2))."""
+    """He/MSRA initialization for (P)ReLU networks: ``Xavier('gaussian', factor_type, 2 / (1 + slope**2))``.
+
+    Parameters
+    ----------
+    factor_type : {'avg', 'in', 'out'}, default 'avg'
+        Which fan to divide by.
+    slope : float, default 0.25
+        Negative slope of the (P)ReLU (0 for ReLU).
+    """
     _core_name = "msraprelu"
 
     def __init__(self, factor_type="avg", slope=0.25):
@@ -465,7 +597,9 @@ class MSRAPrelu(Xavier):
 @_builtin
 @register
 class Bilinear(Initializer):
-    """Bilinear upsampling weights for 4-D deconvolution kernels."""
+    """Bilinear up-sampling weights for 4-D deconvolution kernels ``(C, 1, k, k)`` (as MXNet's, used to
+    initialize ``Deconvolution`` as a bilinear interpolation).
+    """
     _core_name = "bilinear"
 
     def __init__(self):
@@ -475,7 +609,14 @@ class Bilinear(Initializer):
 @_builtin
 @register
 class LSTMBias(Initializer):
-    """Zeros, except the forget-gate quarter of an LSTM bias, set to forget_bias."""
+    """LSTM bias: zeros, except the forget-gate quarter, set to ``forget_bias`` (helps gradients flow
+    early in training).
+
+    Parameters
+    ----------
+    forget_bias : float, default 1.0
+        Value of the forget-gate bias.
+    """
     _core_name = "lstmbias"
 
     def __init__(self, forget_bias=1.0):

@@ -15,8 +15,23 @@ __all__ = ["LRScheduler", "FactorScheduler", "MultiFactorScheduler", "PolySchedu
 
 
 class LRScheduler:
-    """Base class of the core schedulers. ``base_lr``, ``warmup_steps``, ``warmup_begin_lr``,
-    ``warmup_mode`` as in MXNet."""
+    """Base class of the learning-rate schedulers (computed in the core): ``scheduler(num_update)``
+    returns the learning rate for that update count.
+
+    During the first ``warmup_steps`` updates the rate rises from ``warmup_begin_lr`` to
+    ``base_lr`` (linearly, or stays constant with ``warmup_mode='constant'``).
+
+    Parameters
+    ----------
+    base_lr : float, default 0.01
+        The rate after warm-up (an optimizer's ``learning_rate`` overrides it).
+    warmup_steps : int, default 0
+        Number of warm-up updates.
+    warmup_begin_lr : float, default 0
+        Rate at the start of warm-up.
+    warmup_mode : {'linear', 'constant'}, default 'linear'
+        Shape of the warm-up.
+    """
 
     _type = None
 
@@ -118,7 +133,26 @@ class LRScheduler:
 
 
 class FactorScheduler(LRScheduler):
-    """lr = base_lr * factor^floor((num_update - 1) / step), never below stop_factor_lr."""
+    """Multiplies the rate by ``factor`` every ``step`` updates:
+    ``lr = base_lr * factor**floor((num_update - 1) / step)``, never below ``stop_factor_lr``.
+
+    Parameters
+    ----------
+    step : int
+        Updates between two reductions.
+    factor : float, default 1
+        Multiplier (< 1 to decay).
+    stop_factor_lr : float, default 1e-8
+        Lower bound of the rate.
+    base_lr, warmup_steps, warmup_begin_lr, warmup_mode
+        As in :class:`LRScheduler`.
+
+    Example
+    -------
+    >>> s = mx.lr_scheduler.FactorScheduler(step=10, factor=0.5, base_lr=1.0)
+    >>> [s(n) for n in (1, 11, 21)]
+    [1.0, 0.5, 0.25]
+    """
     _type = "factor"
 
     def __init__(self, step, factor=1, stop_factor_lr=1e-8, base_lr=0.01, warmup_steps=0,
@@ -129,7 +163,17 @@ class FactorScheduler(LRScheduler):
 
 
 class MultiFactorScheduler(LRScheduler):
-    """lr multiplied by factor each time num_update passes one of the steps."""
+    """Multiplies the rate by ``factor`` each time the update count passes one of ``step``.
+
+    Parameters
+    ----------
+    step : list of int
+        Increasing update counts.
+    factor : float, default 1
+        Multiplier.
+    base_lr, warmup_steps, warmup_begin_lr, warmup_mode
+        As in :class:`LRScheduler`.
+    """
     _type = "multifactor"
 
     def __init__(self, step, factor=1, base_lr=0.01, warmup_steps=0, warmup_begin_lr=0,
@@ -142,7 +186,22 @@ class MultiFactorScheduler(LRScheduler):
 
 
 class PolyScheduler(LRScheduler):
-    """final_lr + (base_lr - final_lr) * (1 - (n - warmup) / (max_update - warmup))^pwr."""
+    """Polynomial decay to ``final_lr`` at ``max_update``:
+    ``final_lr + (base_lr - final_lr) * (1 - (n - warmup) / (max_update - warmup))**pwr``.
+
+    Parameters
+    ----------
+    max_update : int
+        Update count at which ``final_lr`` is reached.
+    base_lr : float, default 0.01
+        Initial rate.
+    pwr : float, default 2
+        Power of the decay.
+    final_lr : float, default 0
+        Final rate.
+    warmup_steps, warmup_begin_lr, warmup_mode
+        As in :class:`LRScheduler`.
+    """
     _type = "poly"
 
     def __init__(self, max_update, base_lr=0.01, pwr=2, final_lr=0, warmup_steps=0,
@@ -153,7 +212,20 @@ class PolyScheduler(LRScheduler):
 
 
 class CosineScheduler(LRScheduler):
-    """final_lr + (base_lr - final_lr) * (1 + cos(pi * (n - warmup) / (max_update - warmup))) / 2."""
+    """Cosine decay to ``final_lr`` at ``max_update``:
+    ``final_lr + (base_lr - final_lr) * (1 + cos(pi * (n - warmup) / (max_update - warmup))) / 2``.
+
+    Parameters
+    ----------
+    max_update : int
+        Update count at which ``final_lr`` is reached.
+    base_lr : float, default 0.01
+        Initial rate.
+    final_lr : float, default 0
+        Final rate.
+    warmup_steps, warmup_begin_lr, warmup_mode
+        As in :class:`LRScheduler`.
+    """
     _type = "cosine"
 
     def __init__(self, max_update, base_lr=0.01, final_lr=0, warmup_steps=0, warmup_begin_lr=0,

@@ -20,12 +20,30 @@ _REGISTRY = {}
 
 
 def register(klass):
-    """Register an EvalMetric subclass under its lower-cased class name."""
+    """Register an EvalMetric subclass under its lower-cased class name (class decorator).
+
+    Parameters
+    ----------
+    klass : type
+        The subclass.
+
+    Returns
+    -------
+    type
+        ``klass``.
+    """
     _REGISTRY[klass.__name__.lower()] = klass
     return klass
 
 
 def alias(*aliases):
+    """Class decorator registering extra names (e.g. ``'acc'``) for a metric class.
+
+    Parameters
+    ----------
+    *aliases : str
+        The names.
+    """
     def reg(klass):
         for a in aliases:
             _REGISTRY[a.lower()] = klass
@@ -34,8 +52,24 @@ def alias(*aliases):
 
 
 def check_label_shapes(labels, preds, wrap=False, shape=False):
-    """Raise ValueError when the numbers (or, with shape=True, the shapes) of labels and
-    predictions differ; with wrap=True single NDArrays become one-element lists."""
+    """Raise ValueError when the numbers (or shapes) of labels and predictions differ.
+
+    Parameters
+    ----------
+    labels : list of NDArray or NDArray
+        The labels.
+    preds : list of NDArray or NDArray
+        The predictions.
+    wrap : bool, default False
+        Wrap single NDArrays into one-element lists and return them.
+    shape : bool, default False
+        Compare shapes instead of counts.
+
+    Returns
+    -------
+    (labels, preds)
+        When ``wrap`` is True.
+    """
     if not shape:
         label_shape, pred_shape = len(labels), len(preds)
     else:
@@ -70,8 +104,24 @@ def _as_nd(x):
 
 
 class EvalMetric(object):
-    """Base class of metrics: accumulates sum_metric and num_inst (local, and global since the
-    last reset()). Subclass and override update() for custom metrics."""
+    """Base class of metrics (MXNet 1.x ``mx.metric.EvalMetric``).
+
+    A metric accumulates ``sum_metric`` and ``num_inst`` (locally and, since the last ``reset()``,
+    globally); ``get()`` returns ``(name, sum_metric / num_inst)``. The built-in metrics compute in
+    the core; subclass and override ``update(labels, preds)`` for a custom one, or use
+    :class:`CustomMetric`.
+
+    Parameters
+    ----------
+    name : str
+        Name of the metric.
+    output_names : list of str, optional
+        Outputs to use when updating with dicts.
+    label_names : list of str, optional
+        Labels to use when updating with dicts.
+    **kwargs
+        ``has_global_stats`` and the arguments ``get_config`` records.
+    """
 
     def __init__(self, name, output_names=None, label_names=None, **kwargs):
         self.name = str(name)
@@ -214,7 +264,28 @@ class _CoreMetric(EvalMetric):
 @alias("acc")
 class Accuracy(_CoreMetric):
     """Fraction of correct predictions; predictions whose shape differs from the label's are
-    reduced by argmax along `axis`."""
+    reduced by argmax along `axis`.
+
+    Update with ``update(labels, preds)`` (lists of NDArrays), read with ``get()``.
+
+    Parameters
+    ----------
+    axis : int, default 1
+        Class axis of the predictions.
+    name : str, default 'accuracy'
+        Name of the metric (what ``get()`` returns).
+    output_names : list of str, default None
+        Names of the outputs to use when updating with dicts (default: all).
+    label_names : list of str, default None
+        Names of the labels to use when updating with dicts (default: all).
+
+    Example
+    -------
+    >>> acc = mx.metric.Accuracy()
+    >>> acc.update([mx.nd.array([0, 1, 1])], [mx.nd.array([[0.9, 0.1], [0.3, 0.7], [0.8, 0.2]])])
+    >>> acc.get()
+    ('accuracy', 0.6666666666666666)
+    """
     _core_kind = "accuracy"
 
     def __init__(self, axis=1, name="accuracy", output_names=None, label_names=None):
@@ -225,7 +296,21 @@ class Accuracy(_CoreMetric):
 @register
 @alias("top_k_accuracy", "top_k_acc")
 class TopKAccuracy(_CoreMetric):
-    """Fraction of samples whose label is among the top_k (> 1) highest-scored classes."""
+    """Fraction of samples whose label is among the top_k (> 1) highest-scored classes.
+
+    Update with ``update(labels, preds)`` (lists of NDArrays), read with ``get()``.
+
+    Parameters
+    ----------
+    top_k : int, default 1
+        Number of highest-scored classes that count as a hit.
+    name : str, default 'top_k_accuracy'
+        Name of the metric (what ``get()`` returns).
+    output_names : list of str, default None
+        Names of the outputs to use when updating with dicts (default: all).
+    label_names : list of str, default None
+        Names of the labels to use when updating with dicts (default: all).
+    """
     _core_kind = "top_k_accuracy"
 
     def __init__(self, top_k=1, name="top_k_accuracy", output_names=None, label_names=None):
@@ -236,7 +321,21 @@ class TopKAccuracy(_CoreMetric):
 @register
 class F1(_CoreMetric):
     """F1 score of binary classification; average 'macro' (mean of per-update scores) or
-    'micro' (over all samples)."""
+    'micro' (over all samples).
+
+    Update with ``update(labels, preds)`` (lists of NDArrays), read with ``get()``.
+
+    Parameters
+    ----------
+    name : str, default 'f1'
+        Name of the metric (what ``get()`` returns).
+    output_names : list of str, default None
+        Names of the outputs to use when updating with dicts (default: all).
+    label_names : list of str, default None
+        Names of the labels to use when updating with dicts (default: all).
+    average : {'macro', 'micro'}, default 'macro'
+        ``'macro'``: the mean of the per-update scores; ``'micro'``: over all samples seen.
+    """
     _core_kind = "f1"
 
     def __init__(self, name="f1", output_names=None, label_names=None, average="macro"):
@@ -246,7 +345,21 @@ class F1(_CoreMetric):
 
 @register
 class MCC(_CoreMetric):
-    """Matthews correlation coefficient of binary classification (average 'macro'/'micro')."""
+    """Matthews correlation coefficient of binary classification (average 'macro'/'micro').
+
+    Update with ``update(labels, preds)`` (lists of NDArrays), read with ``get()``.
+
+    Parameters
+    ----------
+    name : str, default 'mcc'
+        Name of the metric (what ``get()`` returns).
+    output_names : list of str, default None
+        Names of the outputs to use when updating with dicts (default: all).
+    label_names : list of str, default None
+        Names of the labels to use when updating with dicts (default: all).
+    average : {'macro', 'micro'}, default 'macro'
+        ``'macro'``: the mean of the per-update scores; ``'micro'``: over all samples seen.
+    """
     _core_kind = "mcc"
 
     def __init__(self, name="mcc", output_names=None, label_names=None, average="macro"):
@@ -256,7 +369,19 @@ class MCC(_CoreMetric):
 
 @register
 class MAE(_CoreMetric):
-    """Mean absolute error (the mean of per-batch means, as MXNet 1.x)."""
+    """Mean absolute error (the mean of per-batch means, as MXNet 1.x).
+
+    Update with ``update(labels, preds)`` (lists of NDArrays), read with ``get()``.
+
+    Parameters
+    ----------
+    name : str, default 'mae'
+        Name of the metric (what ``get()`` returns).
+    output_names : list of str, default None
+        Names of the outputs to use when updating with dicts (default: all).
+    label_names : list of str, default None
+        Names of the labels to use when updating with dicts (default: all).
+    """
     _core_kind = "mae"
 
     def __init__(self, name="mae", output_names=None, label_names=None):
@@ -265,7 +390,26 @@ class MAE(_CoreMetric):
 
 @register
 class MSE(_CoreMetric):
-    """Mean squared error (the mean of per-batch means, as MXNet 1.x)."""
+    """Mean squared error (the mean of per-batch means, as MXNet 1.x).
+
+    Update with ``update(labels, preds)`` (lists of NDArrays), read with ``get()``.
+
+    Parameters
+    ----------
+    name : str, default 'mse'
+        Name of the metric (what ``get()`` returns).
+    output_names : list of str, default None
+        Names of the outputs to use when updating with dicts (default: all).
+    label_names : list of str, default None
+        Names of the labels to use when updating with dicts (default: all).
+
+    Example
+    -------
+    >>> m = mx.metric.MSE()
+    >>> m.update([mx.nd.array([1.0, 2.0])], [mx.nd.array([1.5, 2.0])])
+    >>> m.get()
+    ('mse', 0.125)
+    """
     _core_kind = "mse"
 
     def __init__(self, name="mse", output_names=None, label_names=None):
@@ -274,7 +418,19 @@ class MSE(_CoreMetric):
 
 @register
 class RMSE(_CoreMetric):
-    """Root mean squared error (the mean of per-batch RMSEs, as MXNet 1.x)."""
+    """Root mean squared error (the mean of per-batch RMSEs, as MXNet 1.x).
+
+    Update with ``update(labels, preds)`` (lists of NDArrays), read with ``get()``.
+
+    Parameters
+    ----------
+    name : str, default 'rmse'
+        Name of the metric (what ``get()`` returns).
+    output_names : list of str, default None
+        Names of the outputs to use when updating with dicts (default: all).
+    label_names : list of str, default None
+        Names of the labels to use when updating with dicts (default: all).
+    """
     _core_kind = "rmse"
 
     def __init__(self, name="rmse", output_names=None, label_names=None):
@@ -284,7 +440,21 @@ class RMSE(_CoreMetric):
 @register
 @alias("ce")
 class CrossEntropy(_CoreMetric):
-    """Mean of -log(pred[i, label[i]] + eps)."""
+    """Mean of -log(pred[i, label[i]] + eps).
+
+    Update with ``update(labels, preds)`` (lists of NDArrays), read with ``get()``.
+
+    Parameters
+    ----------
+    eps : float, default 1e-12
+        Added to the probability before the log.
+    name : str, default 'cross-entropy'
+        Name of the metric (what ``get()`` returns).
+    output_names : list of str, default None
+        Names of the outputs to use when updating with dicts (default: all).
+    label_names : list of str, default None
+        Names of the labels to use when updating with dicts (default: all).
+    """
     _core_kind = "ce"
 
     def __init__(self, eps=1e-12, name="cross-entropy", output_names=None, label_names=None):
@@ -295,7 +465,21 @@ class CrossEntropy(_CoreMetric):
 @register
 @alias("nll_loss")
 class NegativeLogLikelihood(_CoreMetric):
-    """Mean of -log(pred[i, label[i]] + eps)."""
+    """Mean of -log(pred[i, label[i]] + eps).
+
+    Update with ``update(labels, preds)`` (lists of NDArrays), read with ``get()``.
+
+    Parameters
+    ----------
+    eps : float, default 1e-12
+        Added to the probability before the log.
+    name : str, default 'nll-loss'
+        Name of the metric (what ``get()`` returns).
+    output_names : list of str, default None
+        Names of the outputs to use when updating with dicts (default: all).
+    label_names : list of str, default None
+        Names of the labels to use when updating with dicts (default: all).
+    """
     _core_kind = "nll_loss"
 
     def __init__(self, eps=1e-12, name="nll-loss", output_names=None, label_names=None):
@@ -305,7 +489,23 @@ class NegativeLogLikelihood(_CoreMetric):
 
 @register
 class Perplexity(_CoreMetric):
-    """exp(mean negative log-probability of the labels), skipping ignore_label."""
+    """exp(mean negative log-probability of the labels), skipping ignore_label.
+
+    Update with ``update(labels, preds)`` (lists of NDArrays), read with ``get()``.
+
+    Parameters
+    ----------
+    ignore_label : int or None
+        Label value to skip (e.g. padding); None counts every label.
+    axis : int, default -1
+        Class axis of the predictions.
+    name : str, default 'perplexity'
+        Name of the metric (what ``get()`` returns).
+    output_names : list of str, default None
+        Names of the outputs to use when updating with dicts (default: all).
+    label_names : list of str, default None
+        Names of the labels to use when updating with dicts (default: all).
+    """
     _core_kind = "perplexity"
 
     def __init__(self, ignore_label, axis=-1, name="perplexity", output_names=None, label_names=None):
@@ -318,7 +518,21 @@ class Perplexity(_CoreMetric):
 @register
 @alias("pearsonr")
 class PearsonCorrelation(_CoreMetric):
-    """Pearson correlation of predictions and labels ('macro': mean per update, 'micro': pooled)."""
+    """Pearson correlation of predictions and labels ('macro': mean per update, 'micro': pooled).
+
+    Update with ``update(labels, preds)`` (lists of NDArrays), read with ``get()``.
+
+    Parameters
+    ----------
+    name : str, default 'pearsonr'
+        Name of the metric (what ``get()`` returns).
+    output_names : list of str, default None
+        Names of the outputs to use when updating with dicts (default: all).
+    label_names : list of str, default None
+        Names of the labels to use when updating with dicts (default: all).
+    average : {'macro', 'micro'}, default 'macro'
+        ``'macro'``: the mean of the per-update scores; ``'micro'``: over all samples seen.
+    """
     _core_kind = "pearsonr"
 
     def __init__(self, name="pearsonr", output_names=None, label_names=None, average="macro"):
@@ -328,7 +542,19 @@ class PearsonCorrelation(_CoreMetric):
 
 @register
 class Loss(_CoreMetric):
-    """Mean of the predictions (which are losses); labels are ignored."""
+    """Mean of the predictions (which are losses); labels are ignored.
+
+    Update with ``update(labels, preds)`` (lists of NDArrays), read with ``get()``.
+
+    Parameters
+    ----------
+    name : str, default 'loss'
+        Name of the metric (what ``get()`` returns).
+    output_names : list of str, default None
+        Names of the outputs to use when updating with dicts (default: all).
+    label_names : list of str, default None
+        Names of the labels to use when updating with dicts (default: all).
+    """
     _core_kind = "loss"
     _needs_labels = False
 
@@ -338,7 +564,19 @@ class Loss(_CoreMetric):
 
 @register
 class Torch(Loss):
-    """Dummy metric for torch criterions (mean of outputs)."""
+    """Dummy metric for torch criterions (mean of outputs).
+
+    Update with ``update(labels, preds)`` (lists of NDArrays), read with ``get()``.
+
+    Parameters
+    ----------
+    name : str, default 'torch'
+        Name of the metric (what ``get()`` returns).
+    output_names : list of str, default None
+        Names of the outputs to use when updating with dicts (default: all).
+    label_names : list of str, default None
+        Names of the labels to use when updating with dicts (default: all).
+    """
 
     def __init__(self, name="torch", output_names=None, label_names=None):
         super(Torch, self).__init__(name, output_names, label_names)
@@ -346,7 +584,19 @@ class Torch(Loss):
 
 @register
 class Caffe(Loss):
-    """Dummy metric for caffe criterions (mean of outputs)."""
+    """Dummy metric for caffe criterions (mean of outputs).
+
+    Update with ``update(labels, preds)`` (lists of NDArrays), read with ``get()``.
+
+    Parameters
+    ----------
+    name : str, default 'caffe'
+        Name of the metric (what ``get()`` returns).
+    output_names : list of str, default None
+        Names of the outputs to use when updating with dicts (default: all).
+    label_names : list of str, default None
+        Names of the labels to use when updating with dicts (default: all).
+    """
 
     def __init__(self, name="caffe", output_names=None, label_names=None):
         super(Caffe, self).__init__(name, output_names, label_names)
@@ -355,7 +605,29 @@ class Caffe(Loss):
 @register
 @alias("composite")
 class CompositeEvalMetric(EvalMetric):
-    """Several metrics updated together; get() returns lists of names and values."""
+    """Several metrics updated together; get() returns lists of names and values.
+
+    Update with ``update(labels, preds)`` (lists of NDArrays), read with ``get()``.
+
+    Parameters
+    ----------
+    metrics : list of EvalMetric or str, default None
+        Metrics (or names) to combine.
+    name : str, default 'composite'
+        Name of the metric (what ``get()`` returns).
+    output_names : list of str, default None
+        Names of the outputs to use when updating with dicts (default: all).
+    label_names : list of str, default None
+        Names of the labels to use when updating with dicts (default: all).
+
+    Example
+    -------
+    >>> m = mx.metric.create(["acc", "ce"])
+    >>> m.update([mx.nd.array([1])], [mx.nd.array([[0.25, 0.75]])])
+    >>> names, values = m.get()
+    >>> names
+    ['accuracy', 'cross-entropy']
+    """
 
     def __init__(self, metrics=None, name="composite", output_names=None, label_names=None):
         self.metrics = [create(i) for i in (metrics or [])]
@@ -413,7 +685,23 @@ class CompositeEvalMetric(EvalMetric):
 @register
 class CustomMetric(EvalMetric):
     """A metric from a user function feval(label, pred) on numpy arrays returning a value (one
-    instance) or a (sum_metric, num_inst) tuple."""
+    instance) or a (sum_metric, num_inst) tuple.
+
+    Update with ``update(labels, preds)`` (lists of NDArrays), read with ``get()``.
+
+    Parameters
+    ----------
+    feval : callable
+        Function ``feval(label, pred)`` of numpy arrays returning a value or ``(sum_metric, num_inst)``.
+    name : str, default None
+        Name of the metric (what ``get()`` returns).
+    allow_extra_outputs : bool, default False
+        Accept more predictions than labels.
+    output_names : list of str, default None
+        Names of the outputs to use when updating with dicts (default: all).
+    label_names : list of str, default None
+        Names of the labels to use when updating with dicts (default: all).
+    """
 
     def __init__(self, feval, name=None, allow_extra_outputs=False, output_names=None,
                  label_names=None):
@@ -448,7 +736,30 @@ class CustomMetric(EvalMetric):
 
 
 def np(numpy_feval, name=None, allow_extra_outputs=False):
-    """A CustomMetric from a function of numpy arrays (label, pred)."""
+    """A CustomMetric from a function of numpy arrays.
+
+    Parameters
+    ----------
+    numpy_feval : callable
+        ``f(label, pred)`` on numpy arrays, returning a float (or ``(sum_metric, num_inst)``).
+    name : str, optional
+        Name of the metric (default: the function's name).
+    allow_extra_outputs : bool, default False
+        Accept more predictions than labels.
+
+    Returns
+    -------
+    CustomMetric
+
+    Example
+    -------
+    >>> def max_err(label, pred):
+    ...     return float(abs(label - pred).max())
+    >>> m = mx.metric.np(max_err)
+    >>> m.update([mx.nd.array([1.0, 2.0])], [mx.nd.array([1.5, 2.0])])
+    >>> m.get()
+    ('max_err', 0.5)
+    """
     def feval(label, pred):
         return numpy_feval(label, pred)
     feval.__name__ = numpy_feval.__name__
@@ -456,8 +767,21 @@ def np(numpy_feval, name=None, allow_extra_outputs=False):
 
 
 def create(metric, *args, **kwargs):
-    """A metric from an EvalMetric, a registered name ('acc', 'f1', 'ce', ...), a callable
-    feval(label, pred) (CustomMetric) or a list of those (CompositeEvalMetric)."""
+    """Create a metric from an EvalMetric, a registered name, a function or a list of those.
+
+    Parameters
+    ----------
+    metric : str or EvalMetric or callable or list
+        A name (``'acc'``, ``'f1'``, ``'ce'``, ``'mse'``, ``'top_k_accuracy'``, ...), an instance
+        (returned as is), a function ``feval(label, pred)`` (a CustomMetric) or a list (a
+        CompositeEvalMetric).
+    *args, **kwargs
+        Arguments of the metric class.
+
+    Returns
+    -------
+    EvalMetric
+    """
     if isinstance(metric, EvalMetric):
         return metric
     if isinstance(metric, list):

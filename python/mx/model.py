@@ -8,7 +8,24 @@ BatchEndParam = namedtuple("BatchEndParams", ["epoch", "nbatch", "eval_metric", 
 
 
 def save_checkpoint(prefix, epoch, symbol, arg_params, aux_params, remove_amp_cast=True):
-    """Write prefix-symbol.json (when symbol is given) and prefix-%04d.params."""
+    """Write an MXNet checkpoint: ``prefix-symbol.json`` (when ``symbol`` is given) and
+    ``prefix-%04d.params`` with ``arg:``/``aux:`` prefixed names.
+
+    Parameters
+    ----------
+    prefix : str
+        Path prefix.
+    epoch : int
+        Epoch number in the file name.
+    symbol : Symbol or None
+        The network.
+    arg_params : dict of str to NDArray
+        Parameters.
+    aux_params : dict of str to NDArray
+        Auxiliary states.
+    remove_amp_cast : bool, default True
+        Accepted for MXNet compatibility.
+    """
     if symbol is not None:
         symbol.save("%s-symbol.json" % prefix)
     save_dict = {"arg:%s" % k: v.as_in_context(v.context) for k, v in (arg_params or {}).items()}
@@ -17,7 +34,20 @@ def save_checkpoint(prefix, epoch, symbol, arg_params, aux_params, remove_amp_ca
 
 
 def load_params(prefix, epoch):
-    """(arg_params, aux_params) from prefix-%04d.params."""
+    """Load ``prefix-%04d.params``.
+
+    Parameters
+    ----------
+    prefix : str
+        Path prefix.
+    epoch : int
+        Epoch number.
+
+    Returns
+    -------
+    (dict, dict)
+        ``(arg_params, aux_params)``.
+    """
     fname = "%s-%04d.params" % (prefix, epoch)
     loaded = nd.load(fname)
     if not isinstance(loaded, dict):
@@ -35,7 +65,20 @@ def load_params(prefix, epoch):
 
 
 def load_checkpoint(prefix, epoch):
-    """(symbol, arg_params, aux_params) of a checkpoint written by MX or Apache MXNet."""
+    """Load a checkpoint written by MX or Apache MXNet.
+
+    Parameters
+    ----------
+    prefix : str
+        Path prefix.
+    epoch : int
+        Epoch number.
+
+    Returns
+    -------
+    (Symbol, dict, dict)
+        The symbol, ``arg_params`` and ``aux_params``.
+    """
     symbol = sym.load("%s-symbol.json" % prefix)
     arg_params, aux_params = load_params(prefix, epoch)
     return symbol, arg_params, aux_params

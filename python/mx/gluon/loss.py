@@ -34,7 +34,20 @@ def _batch_mean(F, loss, batch_axis):
 
 
 class Loss(HybridBlock):
-    """Base class of losses: weight (a scalar) and batch_axis."""
+    """Base class of losses: a HybridBlock computing one loss value per sample.
+
+    Subclasses implement ``hybrid_forward(F, pred, label, sample_weight=None)``; the loss is
+    multiplied by ``weight`` and ``sample_weight`` and averaged over all axes except ``batch_axis``.
+
+    Parameters
+    ----------
+    weight : float or None
+        Global scalar weight of the loss.
+    batch_axis : int
+        The axis that holds the samples.
+    **kwargs
+        ``prefix``/``params`` of :class:`HybridBlock`.
+    """
 
     def __init__(self, weight, batch_axis, **kwargs):
         super().__init__(**kwargs)
@@ -50,7 +63,26 @@ class Loss(HybridBlock):
 
 
 class L2Loss(Loss):
-    """0.5 * weight * (label - pred)^2."""
+    """Squared error: ``L = 0.5 * (label - pred)**2`` (times ``weight``).
+
+    Inputs: ``pred`` and ``label`` (label is reshaped like pred) and optional ``sample_weight``
+    broadcastable to them. Output: one loss per sample, shape ``(batch_size,)`` (the mean over all
+    other axes).
+
+    Parameters
+    ----------
+    weight : float, default 1.0
+        Global scalar weight of the loss.
+    batch_axis : int, default 0
+        The axis that holds the samples.
+    **kwargs
+        ``prefix``/``params`` of :class:`HybridBlock`.
+
+    Example
+    -------
+    >>> mx.gluon.loss.L2Loss()(mx.nd.array([[1.0, 2.0]]), mx.nd.array([[0.0, 0.0]])).asnumpy()
+    array([1.25], dtype=float32)
+    """
 
     def __init__(self, weight=1., batch_axis=0, **kwargs):
         super().__init__(weight, batch_axis, **kwargs)
@@ -87,8 +119,25 @@ class L1Loss(Loss):
 
 
 class SigmoidBinaryCrossEntropyLoss(Loss):
-    """Binary cross-entropy on logits (or probabilities with from_sigmoid=True); pos_weight
-    scales the positive term."""
+    """Binary cross-entropy: ``-(label * log(p) + (1 - label) * log(1 - p))`` with
+    ``p = sigmoid(pred)`` (computed stably from logits), or ``p = pred`` with ``from_sigmoid=True``.
+
+    Inputs: ``pred`` and ``label`` (label is reshaped like pred) and optional ``sample_weight``
+    broadcastable to them. Output: one loss per sample, shape ``(batch_size,)`` (the mean over all
+    other axes). Call as ``loss(pred, label, sample_weight=None, pos_weight=None)``;
+    ``pos_weight`` scales the positive term.
+
+    Parameters
+    ----------
+    from_sigmoid : bool, default False
+        ``pred`` already holds probabilities rather than logits.
+    weight : float, optional
+        Global scalar weight of the loss.
+    batch_axis : int, default 0
+        The axis that holds the samples.
+    **kwargs
+        ``prefix``/``params`` of :class:`HybridBlock`.
+    """
 
     def __init__(self, from_sigmoid=False, weight=None, batch_axis=0, **kwargs):
         super().__init__(weight, batch_axis, **kwargs)
@@ -118,7 +167,34 @@ SigmoidBCELoss = SigmoidBinaryCrossEntropyLoss
 
 
 class SoftmaxCrossEntropyLoss(Loss):
-    """-log softmax(pred)[label] (sparse_label) or -sum(label * log softmax(pred))."""
+    """Softmax cross-entropy: ``-log(softmax(pred)[label])`` with integer labels (``sparse_label``),
+    or ``-sum(label * log(softmax(pred)))`` with probability labels.
+
+    Inputs: ``pred`` ``(batch, ..., num_classes)``, ``label`` ``(batch, ...)`` of class indices (or
+    the shape of ``pred`` for dense labels), optional ``sample_weight``. Output ``(batch_size,)``.
+
+    Parameters
+    ----------
+    axis : int, default -1
+        The class axis.
+    sparse_label : bool, default True
+        Labels are class indices (else probability distributions).
+    from_logits : bool, default False
+        ``pred`` already holds log-probabilities (no log_softmax applied).
+    weight : float, optional
+        Global scalar weight of the loss.
+    batch_axis : int, default 0
+        The axis that holds the samples.
+    **kwargs
+        ``prefix``/``params`` of :class:`HybridBlock`.
+
+    Example
+    -------
+    >>> loss = mx.gluon.loss.SoftmaxCrossEntropyLoss()
+    >>> l = loss(mx.nd.array([[0.0, 0.0], [10.0, 0.0]]), mx.nd.array([0, 0]))
+    >>> np.round(l.asnumpy(), 4)
+    array([0.6931, 0.    ], dtype=float32)
+    """
 
     def __init__(self, axis=-1, sparse_label=True, from_logits=False, weight=None, batch_axis=0,
                  **kwargs):
@@ -143,7 +219,26 @@ SoftmaxCELoss = SoftmaxCrossEntropyLoss
 
 
 class KLDivLoss(Loss):
-    """label * (log(label) - pred), pred being log-probabilities (from_logits=True)."""
+    """Kullback-Leibler divergence: ``label * (log(label) - pred)``, averaged over non-batch axes,
+    where ``pred`` holds log-probabilities.
+
+    Inputs: ``pred`` and ``label`` (label is reshaped like pred) and optional ``sample_weight``
+    broadcastable to them. Output: one loss per sample, shape ``(batch_size,)`` (the mean over all
+    other axes).
+
+    Parameters
+    ----------
+    from_logits : bool, default True
+        ``pred`` holds log-probabilities; if False, ``log_softmax`` is applied to it first.
+    axis : int, default -1
+        Class axis for ``log_softmax``.
+    weight : float, optional
+        Global scalar weight of the loss.
+    batch_axis : int, default 0
+        The axis that holds the samples.
+    **kwargs
+        ``prefix``/``params`` of :class:`HybridBlock`.
+    """
 
     def __init__(self, from_logits=True, axis=-1, weight=None, batch_axis=0, **kwargs):
         super().__init__(weight, batch_axis, **kwargs)
@@ -159,7 +254,25 @@ class KLDivLoss(Loss):
 
 
 class CTCLoss(Loss):
-    """Connectionist temporal classification loss (the CTCLoss operator)."""
+    """Connectionist temporal classification loss (Graves et al., 2006; the ``CTCLoss`` operator).
+
+    Call as ``loss(pred, label, pred_lengths=None, label_lengths=None, sample_weight=None)``;
+    ``pred`` holds unnormalized scores ``(batch, seq, alphabet)`` for ``'NTC'``, whose last class is
+    the blank label (as in MXNet's Gluon); ``label`` holds class indices ``(batch, label_len)`` for
+    ``'NT'``; pass ``label_lengths`` (and ``pred_lengths``) when sequences are padded. Output:
+    ``(batch_size,)``.
+
+    Parameters
+    ----------
+    layout : {'NTC', 'TNC'}, default 'NTC'
+        Layout of ``pred``.
+    label_layout : {'NT', 'TN'}, default 'NT'
+        Layout of ``label``.
+    weight : float, optional
+        Global scalar weight of the loss.
+    **kwargs
+        ``prefix``/``params`` of :class:`HybridBlock`.
+    """
 
     def __init__(self, layout="NTC", label_layout="NT", weight=None, **kwargs):
         if layout not in ("NTC", "TNC"):
@@ -220,7 +333,23 @@ class HuberLoss(Loss):
 
 
 class HingeLoss(Loss):
-    """max(0, margin - pred * label), labels in {-1, 1}."""
+    """Hinge loss: ``max(0, margin - pred * label)`` with labels in {-1, 1}.
+
+    Inputs: ``pred`` and ``label`` (label is reshaped like pred) and optional ``sample_weight``
+    broadcastable to them. Output: one loss per sample, shape ``(batch_size,)`` (the mean over all
+    other axes).
+
+    Parameters
+    ----------
+    margin : float, default 1
+        The margin.
+    weight : float, optional
+        Global scalar weight of the loss.
+    batch_axis : int, default 0
+        The axis that holds the samples.
+    **kwargs
+        ``prefix``/``params`` of :class:`HybridBlock`.
+    """
 
     def __init__(self, margin=1, weight=None, batch_axis=0, **kwargs):
         super().__init__(weight, batch_axis, **kwargs)
@@ -234,7 +363,23 @@ class HingeLoss(Loss):
 
 
 class SquaredHingeLoss(Loss):
-    """max(0, margin - pred * label)^2."""
+    """Squared hinge loss: ``max(0, margin - pred * label)**2`` with labels in {-1, 1}.
+
+    Inputs: ``pred`` and ``label`` (label is reshaped like pred) and optional ``sample_weight``
+    broadcastable to them. Output: one loss per sample, shape ``(batch_size,)`` (the mean over all
+    other axes).
+
+    Parameters
+    ----------
+    margin : float, default 1
+        The margin.
+    weight : float, optional
+        Global scalar weight of the loss.
+    batch_axis : int, default 0
+        The axis that holds the samples.
+    **kwargs
+        ``prefix``/``params`` of :class:`HybridBlock`.
+    """
 
     def __init__(self, margin=1, weight=None, batch_axis=0, **kwargs):
         super().__init__(weight, batch_axis, **kwargs)
@@ -248,7 +393,23 @@ class SquaredHingeLoss(Loss):
 
 
 class LogisticLoss(Loss):
-    """log(1 + exp(-pred * label)); label_format 'signed' ({-1,1}) or 'binary' ({0,1})."""
+    """Logistic loss: ``log(1 + exp(-pred * label))`` (computed stably).
+
+    Inputs: ``pred`` and ``label`` (label is reshaped like pred) and optional ``sample_weight``
+    broadcastable to them. Output: one loss per sample, shape ``(batch_size,)`` (the mean over all
+    other axes).
+
+    Parameters
+    ----------
+    weight : float, optional
+        Global scalar weight of the loss.
+    batch_axis : int, default 0
+        The axis that holds the samples.
+    **kwargs
+        ``prefix``/``params`` of :class:`HybridBlock`.
+    label_format : {'signed', 'binary'}, default 'signed'
+        Labels in {-1, 1} (``'signed'``) or {0, 1} (``'binary'``).
+    """
 
     def __init__(self, weight=None, batch_axis=0, label_format="signed", **kwargs):
         super().__init__(weight, batch_axis, **kwargs)
@@ -296,8 +457,25 @@ class TripletLoss(Loss):
 
 
 class PoissonNLLLoss(Loss):
-    """exp(pred) - target*pred (from_logits) or pred - target*log(pred+eps); compute_full adds
-    Stirling's term. Returns the mean over everything, as MXNet."""
+    """Negative log-likelihood of a Poisson distribution: ``exp(pred) - target * pred`` when ``pred``
+    is a log-rate (``from_logits``), else ``pred - target * log(pred + epsilon)``.
+
+    Call as ``loss(pred, target, sample_weight=None, epsilon=1e-08)``. Returns the mean over all
+    elements (a scalar), as MXNet does.
+
+    Parameters
+    ----------
+    weight : float, optional
+        Global scalar weight.
+    from_logits : bool, default True
+        ``pred`` is the log of the rate.
+    batch_axis : int, default 0
+        The batch axis.
+    compute_full : bool, default False
+        Add Stirling's approximation term ``target * log(target) - target + 0.5 * log(2 pi target)``.
+    **kwargs
+        ``prefix``/``params`` of :class:`HybridBlock`.
+    """
 
     def __init__(self, weight=None, from_logits=True, batch_axis=0, compute_full=False, **kwargs):
         super().__init__(weight, batch_axis, **kwargs)
@@ -319,7 +497,23 @@ class PoissonNLLLoss(Loss):
 
 
 class CosineEmbeddingLoss(Loss):
-    """1 - cos(x1, x2) for label 1, max(0, cos(x1, x2) - margin) for label -1."""
+    """Cosine embedding loss: ``1 - cos(x1, x2)`` for label 1, ``max(0, cos(x1, x2) - margin)`` for
+    label -1.
+
+    Call as ``loss(input1, input2, label, sample_weight=None)`` with inputs ``(batch, dim)`` and
+    labels ``(batch,)`` in {-1, 1}; output ``(batch, 1)``.
+
+    Parameters
+    ----------
+    weight : float, optional
+        Global scalar weight.
+    batch_axis : int, default 0
+        The batch axis.
+    margin : float, default 0
+        Margin for dissimilar pairs.
+    **kwargs
+        ``prefix``/``params`` of :class:`HybridBlock`.
+    """
 
     def __init__(self, weight=None, batch_axis=0, margin=0, **kwargs):
         super().__init__(weight, batch_axis, **kwargs)

@@ -21,9 +21,38 @@ def _dumps(v):
 
 
 class Optimizer:
-    """Base class. Common arguments (MXNet 1.x): rescale_grad, param_idx2name, wd,
-    clip_gradient, learning_rate, lr_scheduler, sym (ignored), begin_num_update,
-    multi_precision, param_dict."""
+    """Base class of the optimizers (MXNet 1.x ``mx.optimizer.Optimizer``).
+
+    Subclasses name an update rule implemented in the core; use ``mx.optimizer.create(name)`` or
+    a subclass (``SGD``, ``Adam``, ...). The gradient is first multiplied by ``rescale_grad``,
+    clipped to ``[-clip_gradient, clip_gradient]`` and ``wd * weight`` is added, then the rule
+    updates the weight and its state.
+
+    Parameters
+    ----------
+    rescale_grad : float, default 1.0
+        Multiplies the gradient (Trainer/Module set it to ``1 / batch_size``).
+    param_idx2name : dict of int to str, optional
+        Parameter names by index (for ``lr_mult``/``wd_mult`` and the no-decay rule for biases).
+    wd : float, default 0.0
+        L2 weight decay.
+    clip_gradient : float, optional
+        Clip gradients to this magnitude.
+    learning_rate : float, optional
+        Step size (default depends on the optimizer, 0.01 for the base class).
+    lr_scheduler : LRScheduler, optional
+        Changes the learning rate with the number of updates.
+    sym : Symbol, optional
+        Accepted for MXNet compatibility (attributes are read from ``param_dict``).
+    begin_num_update : int, default 0
+        Initial update count (for schedulers when resuming).
+    multi_precision : bool, default False
+        Keep float32 master weights for float16 parameters.
+    param_dict : dict, optional
+        Gluon Parameters by index (their ``lr_mult``/``wd_mult``).
+    **kwargs
+        Optimizer-specific arguments.
+    """
 
     opt_registry = {}
     _core_name = None
@@ -115,13 +144,43 @@ class Optimizer:
     # ------------------------------------------------------------------ MXNet API
     @staticmethod
     def register(klass):
-        """Register an optimizer class under its lowercase name."""
+        """Register an optimizer class under its lower-case name (class decorator).
+
+        Parameters
+        ----------
+        klass : type
+            An Optimizer subclass.
+
+        Returns
+        -------
+        type
+            ``klass``, so ``mx.optimizer.create(klass.__name__.lower())`` finds it.
+        """
         name = klass.__name__.lower()
         Optimizer.opt_registry[name] = klass
         return klass
 
     @staticmethod
     def create_optimizer(name, **kwargs):
+        """Create an optimizer by its registered name.
+
+        Parameters
+        ----------
+        name : str
+            Case-insensitive name: ``'sgd'``, ``'adam'``, ``'rmsprop'``, ``'nag'``, ...
+        **kwargs
+            Arguments of the optimizer.
+
+        Returns
+        -------
+        Optimizer
+
+        Example
+        -------
+        >>> opt = mx.optimizer.create("sgd", learning_rate=0.5, momentum=0.9)
+        >>> type(opt).__name__, opt.learning_rate
+        ('SGD', 0.5)
+        """
         if not isinstance(name, str):
             raise TypeError("optimizer name must be a string, got %r" % (name,))
         key = name.lower()
@@ -322,8 +381,52 @@ def _make_class(cls_name, core, signature, doc):
                     own[k] = default
         own.update(kwargs)
         Optimizer.__init__(self, **own)
-    cls = type(cls_name, (Optimizer,), {"__init__": __init__, "_core_name": core, "__doc__": doc})
+    cls = type(cls_name, (Optimizer,), {"__init__": __init__, "_core_name": core,
+                                         "__doc__": _optimizer_doc(cls_name, core, signature, doc)})
     return register(cls)
+
+
+# What each optimizer-specific argument means (for the generated docstrings).
+_ARG_DOCS = {
+    "momentum": "Momentum factor (0 disables momentum).",
+    "lazy_update": "Accepted for MXNet compatibility (dense updates; no sparse storage).",
+    "learning_rate": "Step size.",
+    "beta1": "Decay rate of the first-moment (mean) estimate.",
+    "beta2": "Decay rate of the second-moment estimate.",
+    "epsilon": "Added to the denominator for numerical stability.",
+    "eps": "Added to the denominator for numerical stability.",
+    "correct_bias": "Apply Adam's bias correction.",
+    "gamma1": "Decay rate of the mean of squared gradients.",
+    "gamma2": "Momentum factor (centered variant only).",
+    "centered": "Use Graves' centered variant (also tracks the mean gradient).",
+    "clip_weights": "Clip weights to [-clip_weights, clip_weights] after each update (None: no clipping).",
+    "rho": "Decay rate of the accumulated squared gradients and updates.",
+    "lamda1": "L1 regularization strength.",
+    "beta": "FTRL's per-coordinate learning-rate parameter.",
+    "wd_lh": "Decoupled weight decay (applied to the weight directly).",
+    "lower_bound": "Lower bound of the trust ratio (None: unbounded).",
+    "upper_bound": "Upper bound of the trust ratio (None: unbounded).",
+    "bias_correction": "Apply Adam-style bias correction to the moments.",
+    "schedule_decay": "Decay of the momentum schedule.",
+}
+
+
+def _optimizer_doc(cls_name, core, signature, summary):
+    lines = [summary, "",
+             "The update runs in the core (optimizer ``%s``), so R and Julia train with the same rule and "
+             "``.states`` files are shared. Create it directly or with "
+             "``mx.optimizer.create('%s', ...)``." % (core, cls_name.lower()), "",
+             "Parameters", "----------"]
+    for k, default in signature:
+        lines += ["%s : %s, default %r" % (k, type(default).__name__ if default is not None else "float, optional",
+                                           default), "    " + _ARG_DOCS[k]]
+    lines += ["**kwargs", "    The arguments every optimizer takes (see :class:`Optimizer`): ``learning_rate``, "
+              "``wd``, ``rescale_grad``, ``clip_gradient``, ``lr_scheduler``, ``begin_num_update``, "
+              "``multi_precision``, ``param_idx2name``, ``param_dict``.", "",
+              "Example", "-------",
+              ">>> opt = mx.optimizer.%s(learning_rate=0.1)" % cls_name,
+              ">>> opt.learning_rate", "0.1"]
+    return "\n".join(lines) + "\n"
 
 
 _NODEFAULT = object()
@@ -367,8 +470,25 @@ ccSGD = SGD  # MXNet's deprecated alias
 
 
 class Updater:
-    """updater(index, grad, weight) as MXNet's: index/grad/weight may be lists (as Module and
-    gluon.Trainer call it). States live in the optimizer's core."""
+    """Applies an optimizer to weights: ``updater(index, grad, weight)``.
+
+    As in MXNet, ``index``, ``grad`` and ``weight`` may be single values or lists (Module and
+    gluon.Trainer pass lists). The per-index states live in the core; ``get_states`` /
+    ``set_states`` and ``save`` / ``load`` serialize them in MXNet's ``.states`` format.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The update rule.
+
+    Example
+    -------
+    >>> upd = mx.optimizer.get_updater(mx.optimizer.SGD(learning_rate=0.1))
+    >>> w, g = mx.nd.ones((2,)), mx.nd.ones((2,))
+    >>> upd(0, g, w)
+    >>> w.asnumpy()
+    array([0.9, 0.9], dtype=float32)
+    """
 
     def __init__(self, optimizer):
         self.optimizer = optimizer
@@ -415,5 +535,15 @@ class Updater:
 
 
 def get_updater(optimizer):
-    """An Updater for the optimizer."""
+    """An Updater for the optimizer (MXNet's ``mx.optimizer.get_updater``).
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The update rule.
+
+    Returns
+    -------
+    Updater
+    """
     return Updater(optimizer)

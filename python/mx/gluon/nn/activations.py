@@ -8,7 +8,22 @@ __all__ = ["Activation", "LeakyReLU", "PReLU", "ELU", "SELU", "Swish", "GELU"]
 
 
 class Activation(HybridBlock):
-    """Activation(act_type): 'relu', 'sigmoid', 'tanh', 'softrelu', 'softsign'."""
+    """Applies an element-wise activation function (the ``Activation`` operator).
+
+    Input and output have the same shape.
+
+    Parameters
+    ----------
+    activation : str
+        One of ``'relu'``, ``'sigmoid'``, ``'tanh'``, ``'softrelu'`` (log(1 + exp(x))) and ``'softsign'``.
+    **kwargs
+        ``prefix`` and ``params`` of :class:`HybridBlock`.
+
+    Example
+    -------
+    >>> mx.gluon.nn.Activation("relu")(mx.nd.array([-1.0, 2.0])).asnumpy()
+    array([0., 2.], dtype=float32)
+    """
 
     def __init__(self, activation, **kwargs):
         self._act_type = activation
@@ -25,7 +40,20 @@ class Activation(HybridBlock):
 
 
 class LeakyReLU(HybridBlock):
-    """max(x, alpha*x)."""
+    """Leaky rectified linear unit: ``x`` if ``x >= 0`` else ``alpha * x``.
+
+    Parameters
+    ----------
+    alpha : float
+        Slope for negative inputs (>= 0).
+    **kwargs
+        ``prefix`` and ``params`` of :class:`HybridBlock`.
+
+    Example
+    -------
+    >>> mx.gluon.nn.LeakyReLU(0.1)(mx.nd.array([-2.0, 3.0])).asnumpy()
+    array([-0.2,  3. ], dtype=float32)
+    """
 
     def __init__(self, alpha, **kwargs):
         if alpha < 0:
@@ -42,7 +70,19 @@ class LeakyReLU(HybridBlock):
 
 
 class PReLU(HybridBlock):
-    """Leaky ReLU with a learned slope per channel (alpha)."""
+    """Parametric ReLU: ``x`` if ``x >= 0`` else ``alpha * x`` with a learned ``alpha`` per channel.
+
+    Input ``(batch, channels, ...)``; ``alpha`` has shape ``(in_channels,)`` and broadcasts over axis 1.
+
+    Parameters
+    ----------
+    alpha_initializer : Initializer, default Constant(0.25)
+        Initial slope.
+    in_channels : int, default 1
+        Number of channels (1 shares one slope over all channels).
+    **kwargs
+        ``prefix`` and ``params`` of :class:`HybridBlock`.
+    """
 
     def __init__(self, alpha_initializer=None, in_channels=1, **kwargs):
         super().__init__(**kwargs)
@@ -56,7 +96,15 @@ class PReLU(HybridBlock):
 
 
 class ELU(HybridBlock):
-    """x if x > 0 else alpha*(exp(x)-1)."""
+    """Exponential linear unit: ``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``.
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        Scale of the negative part.
+    **kwargs
+        ``prefix`` and ``params`` of :class:`HybridBlock`.
+    """
 
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
@@ -67,21 +115,46 @@ class ELU(HybridBlock):
 
 
 class SELU(HybridBlock):
-    """Scaled ELU."""
+    """Scaled exponential linear unit (Klambauer et al., 2017):
+    ``lambda * x`` if ``x > 0`` else ``lambda * alpha * (exp(x) - 1)``, with the paper's constants.
+
+    Parameters
+    ----------
+    prefix : str, optional
+        Prefix of the block's name.
+    params : ParameterDict, optional
+        Parameters to share (this layer has none).
+    """
 
     def hybrid_forward(self, F, x):
         return _op(F, "LeakyReLU", "SELU")(x, act_type="selu", **_name(F, self))
 
 
 class GELU(HybridBlock):
-    """Gaussian error linear unit."""
+    """Gaussian error linear unit: ``x * Phi(x)``, with ``Phi`` the standard normal CDF.
+
+    Parameters
+    ----------
+    prefix : str, optional
+        Prefix of the block's name.
+    params : ParameterDict, optional
+        Parameters to share (this layer has none).
+    """
 
     def hybrid_forward(self, F, x):
         return _op(F, "LeakyReLU", "GELU")(x, act_type="gelu", **_name(F, self))
 
 
 class Swish(HybridBlock):
-    """x * sigmoid(beta * x)."""
+    """Swish activation: ``x * sigmoid(beta * x)``.
+
+    Parameters
+    ----------
+    beta : float, default 1.0
+        Steepness of the sigmoid.
+    **kwargs
+        ``prefix`` and ``params`` of :class:`HybridBlock`.
+    """
 
     def __init__(self, beta=1.0, **kwargs):
         super().__init__(**kwargs)

@@ -20,7 +20,40 @@ def _first(out):
 
 
 class Dense(HybridBlock):
-    """Fully connected layer: activation(dot(x, weight.T) + bias)."""
+    """Fully connected layer: ``activation(dot(x, weight.T) + bias)``.
+
+    Input ``(batch, in_units)`` (with ``flatten=True`` any ``(batch, ...)`` is flattened first;
+    with ``flatten=False`` the layer acts on the last axis), output ``(batch, units)``.
+    ``weight`` has shape ``(units, in_units)``.
+
+    Parameters
+    ----------
+    units : int
+        Output size.
+    activation : str, optional
+        Activation applied to the output (``'relu'``, ``'sigmoid'``, ``'tanh'``, ...).
+    use_bias : bool, default True
+        Add a learned bias.
+    flatten : bool, default True
+        Flatten all input axes but the first.
+    dtype : str, default 'float32'
+        Parameter dtype.
+    weight_initializer, bias_initializer : str or Initializer, optional
+        Initializers (default: the global one / ``'zeros'``).
+    in_units : int, default 0
+        Input size; 0 infers it from the first input.
+    **kwargs
+        ``prefix`` and ``params`` of :class:`HybridBlock`.
+
+    Example
+    -------
+    >>> layer = mx.gluon.nn.Dense(3, in_units=4)
+    >>> layer.initialize()
+    >>> layer(mx.nd.ones((2, 4))).shape
+    (2, 3)
+    >>> layer.weight.shape
+    (3, 4)
+    """
 
     def __init__(self, units, activation=None, use_bias=True, flatten=True, dtype="float32",
                  weight_initializer=None, bias_initializer="zeros", in_units=0, **kwargs):
@@ -62,7 +95,18 @@ class Dense(HybridBlock):
 
 
 class Dropout(HybridBlock):
-    """Drops inputs with probability rate during training (identity in predict mode)."""
+    """Sets inputs to zero with probability ``rate`` during training and scales the rest by
+    ``1 / (1 - rate)``; the identity in predict mode (outside ``autograd.record()``).
+
+    Parameters
+    ----------
+    rate : float
+        Fraction of the inputs to drop, in [0, 1).
+    axes : tuple of int, default ()
+        Axes along which the same mask is shared (variational dropout).
+    **kwargs
+        ``prefix`` and ``params`` of :class:`HybridBlock`.
+    """
 
     def __init__(self, rate, axes=(), **kwargs):
         super().__init__(**kwargs)
@@ -80,7 +124,34 @@ class Dropout(HybridBlock):
 
 
 class BatchNorm(HybridBlock):
-    """Batch normalization; running_mean/running_var are auxiliary states (grad_req 'null')."""
+    """Batch normalization (Ioffe & Szegedy, 2015) over the channel axis.
+
+    In training, each channel is normalized with the batch's mean and variance and
+    ``running_mean``/``running_var`` (auxiliary states, ``grad_req='null'``) are updated as
+    ``running = momentum * running + (1 - momentum) * batch``; in predict mode the running
+    statistics are used. Output: ``gamma * (x - mean) / sqrt(var + epsilon) + beta``.
+
+    Parameters
+    ----------
+    axis : int, default 1
+        The channel axis.
+    momentum : float, default 0.9
+        Momentum of the running statistics.
+    epsilon : float, default 1e-5
+        Added to the variance.
+    center : bool, default True
+        Learn the offset ``beta``.
+    scale : bool, default True
+        Learn the scale ``gamma`` (else fixed at 1).
+    use_global_stats : bool, default False
+        Always use the running statistics (also in training).
+    beta_initializer, gamma_initializer, running_mean_initializer, running_variance_initializer : optional
+        Initializers (zeros, ones, zeros, ones).
+    in_channels : int, default 0
+        Number of channels; 0 infers it.
+    **kwargs
+        ``prefix`` and ``params`` of :class:`HybridBlock`.
+    """
 
     def __init__(self, axis=1, momentum=0.9, epsilon=1e-5, center=True, scale=True,
                  use_global_stats=False, beta_initializer="zeros", gamma_initializer="ones",
@@ -121,7 +192,32 @@ class BatchNorm(HybridBlock):
 
 
 class Embedding(HybridBlock):
-    """Maps integer indices to dense vectors."""
+    """Maps integer indices to dense vectors: output ``weight[x]``.
+
+    Input of any shape with values in ``[0, input_dim)``, output ``x.shape + (output_dim,)``.
+
+    Parameters
+    ----------
+    input_dim : int
+        Vocabulary size.
+    output_dim : int
+        Vector size.
+    dtype : str, default 'float32'
+        Dtype of the weight.
+    weight_initializer : Initializer, optional
+        Initializer of the ``(input_dim, output_dim)`` weight.
+    sparse_grad : bool, default False
+        Accepted for MXNet compatibility (gradients are dense).
+    **kwargs
+        ``prefix`` and ``params`` of :class:`HybridBlock`.
+
+    Example
+    -------
+    >>> emb = mx.gluon.nn.Embedding(10, 4)
+    >>> emb.initialize()
+    >>> emb(mx.nd.array([[1, 2, 3]])).shape
+    (1, 3, 4)
+    """
 
     def __init__(self, input_dim, output_dim, dtype="float32", weight_initializer=None,
                  sparse_grad=False, **kwargs):
@@ -140,7 +236,20 @@ class Embedding(HybridBlock):
 
 
 class Flatten(HybridBlock):
-    """Flattens all but the first axis."""
+    """Flattens all axes but the first: ``(batch, d1, d2, ...)`` becomes ``(batch, d1 * d2 * ...)``.
+
+    Parameters
+    ----------
+    prefix : str, optional
+        Prefix of the block's name.
+    params : ParameterDict, optional
+        Parameters to share (this layer has none).
+
+    Example
+    -------
+    >>> mx.gluon.nn.Flatten()(mx.nd.ones((2, 3, 4))).shape
+    (2, 12)
+    """
 
     def hybrid_forward(self, F, x):
         return _op(F, "Flatten", "Flatten")(x, **_name(F, self, "flatten0"))
@@ -150,7 +259,26 @@ class Flatten(HybridBlock):
 
 
 class InstanceNorm(HybridBlock):
-    """Instance normalization (the InstanceNorm operator)."""
+    """Instance normalization (Ulyanov et al., 2016): each sample and channel is normalized over its
+    spatial axes, then scaled by ``gamma`` and shifted by ``beta`` per channel.
+
+    Parameters
+    ----------
+    axis : int, default 1
+        The channel axis.
+    epsilon : float, default 1e-5
+        Added to the variance.
+    center : bool, default True
+        Learn ``beta``.
+    scale : bool, default False
+        Learn ``gamma``.
+    beta_initializer, gamma_initializer : optional
+        Initializers (zeros, ones).
+    in_channels : int, default 0
+        Number of channels; 0 infers it.
+    **kwargs
+        ``prefix`` and ``params`` of :class:`HybridBlock`.
+    """
 
     def __init__(self, axis=1, epsilon=1e-5, center=True, scale=False, beta_initializer="zeros",
                  gamma_initializer="ones", in_channels=0, **kwargs):
@@ -174,7 +302,34 @@ class InstanceNorm(HybridBlock):
 
 
 class LayerNorm(HybridBlock):
-    """Layer normalization over `axis` (the LayerNorm operator)."""
+    """Layer normalization (Ba et al., 2016) over ``axis``, with a learned scale and offset of that
+    axis's size.
+
+    Parameters
+    ----------
+    axis : int, default -1
+        The normalized axis.
+    epsilon : float, default 1e-5
+        Added to the variance.
+    center : bool, default True
+        Learn ``beta``.
+    scale : bool, default True
+        Learn ``gamma``.
+    beta_initializer, gamma_initializer : optional
+        Initializers (zeros, ones).
+    in_channels : int, default 0
+        Size of ``axis``; 0 infers it.
+    **kwargs
+        ``prefix`` and ``params`` of :class:`HybridBlock`.
+
+    Example
+    -------
+    >>> ln = mx.gluon.nn.LayerNorm()
+    >>> ln.initialize()
+    >>> y = ln(mx.nd.array([[1.0, 2.0, 3.0]]))
+    >>> np.round(y.asnumpy(), 3)
+    array([[-1.225,  0.   ,  1.225]], dtype=float32)
+    """
 
     def __init__(self, axis=-1, epsilon=1e-5, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", in_channels=0, **kwargs):
@@ -193,7 +348,26 @@ class LayerNorm(HybridBlock):
 
 
 class GroupNorm(HybridBlock):
-    """Group normalization (the GroupNorm operator)."""
+    """Group normalization (Wu & He, 2018): the channels (axis 1) are split into ``num_groups`` groups,
+    each normalized over its channels and spatial axes per sample, then scaled and shifted per channel.
+
+    Parameters
+    ----------
+    num_groups : int, default 1
+        Number of groups; must divide the channel count.
+    epsilon : float, default 1e-5
+        Added to the variance.
+    center : bool, default True
+        Learn ``beta``.
+    scale : bool, default True
+        Learn ``gamma``.
+    beta_initializer, gamma_initializer : optional
+        Initializers (zeros, ones).
+    in_channels : int, default 0
+        Number of channels; 0 infers it.
+    **kwargs
+        ``prefix`` and ``params`` of :class:`HybridBlock`.
+    """
 
     def __init__(self, num_groups=1, epsilon=1e-5, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", in_channels=0, **kwargs):
@@ -212,7 +386,20 @@ class GroupNorm(HybridBlock):
 
 
 class Lambda(Block):
-    """Wraps a function of NDArrays (or the name of an mx.nd function) as a Block."""
+    """Wraps a function of NDArrays (or the name of an ``mx.nd`` function) as a Block.
+
+    Parameters
+    ----------
+    function : str or callable
+        An ``mx.nd`` function name (e.g. ``'tanh'``) or a function ``f(*inputs)``.
+    prefix : str, optional
+        Prefix of the block's name.
+
+    Example
+    -------
+    >>> mx.gluon.nn.Lambda(lambda x: x * 2)(mx.nd.array([1.0, 2.0])).asnumpy()
+    array([2., 4.], dtype=float32)
+    """
 
     def __init__(self, function, prefix=None):
         super().__init__(prefix=prefix)
@@ -278,7 +465,15 @@ class HybridLambda(HybridBlock):
 
 
 class Identity(HybridBlock):
-    """Returns its input."""
+    """Returns its input unchanged (a placeholder, e.g. for a skip branch).
+
+    Parameters
+    ----------
+    prefix : str, optional
+        Prefix of the block's name.
+    params : ParameterDict, optional
+        Parameters to share (this layer has none).
+    """
 
     def hybrid_forward(self, F, x):
         return _op(F, "identity")(x)

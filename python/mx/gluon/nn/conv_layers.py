@@ -257,7 +257,22 @@ GlobalAvgPool3D = _make_pool(3, "GlobalAvgPool3D", "avg", "NCDHW", True)
 
 
 class ReflectionPad2D(HybridBlock):
-    """Pads the last two axes by reflection."""
+    """Pads the last two axes of ``(batch, channels, h, w)`` input by reflection (the ``Pad``
+    operator with ``mode='reflect'``).
+
+    Parameters
+    ----------
+    padding : int or tuple of 8 ints, default 0
+        An int pads all four sides by that much; 8 values are ``Pad``'s ``pad_width``
+        (before/after for each of the 4 axes; the first four must be 0).
+    **kwargs
+        ``prefix`` and ``params`` of :class:`HybridBlock`.
+
+    Example
+    -------
+    >>> mx.gluon.nn.ReflectionPad2D(1)(mx.nd.ones((1, 1, 3, 3))).shape
+    (1, 1, 5, 5)
+    """
 
     def __init__(self, padding=0, **kwargs):
         super().__init__(**kwargs)
