@@ -81,13 +81,34 @@ def to_dlpack_capsule(arr):
 
 
 def to_dlpack_for_read(data):
-    """MXNet's name: a DLPack capsule for reading `data` (waits for pending writes)."""
+    """A DLPack capsule viewing ``data`` for reading (MXNet's name; zero-copy).
+
+    Parameters
+    ----------
+    data : NDArray
+        The array to share.
+
+    Returns
+    -------
+    PyCapsule
+        A ``"dltensor"`` capsule, e.g. for ``torch.utils.dlpack.from_dlpack``.
+    """
     data.wait_to_read()
     return to_dlpack_capsule(data)
 
 
 def to_dlpack_for_write(data):
-    """MXNet's name: a DLPack capsule for writing into `data` (waits for pending work)."""
+    """A DLPack capsule viewing ``data`` for writing (MXNet's name; zero-copy).
+
+    Parameters
+    ----------
+    data : NDArray
+        The array to share.
+
+    Returns
+    -------
+    PyCapsule
+    """
     data.wait_to_write()
     return to_dlpack_capsule(data)
 
@@ -97,9 +118,27 @@ def _is_capsule(obj):
 
 
 def from_dlpack(obj):
-    """An NDArray sharing memory with `obj`: an object with __dlpack__ (numpy >= 1.22, torch,
-    MX arrays, ...) or a "dltensor" PyCapsule, which is consumed (renamed "used_dltensor").
-    CPU tensors only; they must be compact row-major."""
+    """An NDArray sharing memory with a DLPack tensor (zero-copy).
+
+    Parameters
+    ----------
+    obj : object with ``__dlpack__``, or PyCapsule
+        A numpy (>= 1.22) or torch CPU tensor, an MX array, or a ``"dltensor"`` capsule (consumed:
+        renamed ``"used_dltensor"``). The tensor must be compact row-major.
+
+    Returns
+    -------
+    NDArray
+        Writes through either side are visible in both.
+
+    Example
+    -------
+    >>> a = np.arange(3, dtype=np.float32)
+    >>> x = mx.nd.from_dlpack(a)
+    >>> a[0] = 7
+    >>> x.asnumpy()
+    array([7., 1., 2.], dtype=float32)
+    """
     if not _is_capsule(obj):
         if not hasattr(obj, "__dlpack__"):
             raise TypeError("from_dlpack: expected an object with __dlpack__ or a DLPack capsule, got %s"

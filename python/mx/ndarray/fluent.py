@@ -29,4 +29,9 @@ def install(op_module):
         if fn is not None and not hasattr(NDArray, name):
             setattr(NDArray, name, _method(fn))
     if not hasattr(NDArray, "as_nd_ndarray"):
-        NDArray.as_nd_ndarray = lambda self: self
+        NDArray.as_nd_ndarray = _as_nd_ndarray
+
+
+def _as_nd_ndarray(self):
+    """This array (MXNet's conversion from an ``mx.np`` array; MX has only ``mx.nd`` arrays)."""
+    return self

@@ -68,7 +68,28 @@ _free = lib.mx_ndarray_free
 
 
 class NDArray:
-    """An n-dimensional array on a device, backed by libmx."""
+    """An n-dimensional array on a device, backed by libmx (MXNet 1.x ``mx.nd.NDArray``).
+
+    Create arrays with :func:`mx.nd.array`, ``mx.nd.zeros``/``ones``/``full``/``arange`` or any
+    operator. Arithmetic (``+ - * / ** %%``, comparisons) broadcasts like numpy; indexing with ints,
+    slices, lists and arrays follows MXNet (basic slices of the first axis are views that share
+    memory). Every registered operator is also a method (``x.sum(axis=1)``, ``x.reshape(...)``).
+    Arrays are row-major with the same logical shape in Python, R and Julia.
+
+    Parameters
+    ----------
+    handle : cdata
+        An owned ``mx_ndarray_t`` handle (internal: use the creation functions).
+
+    Example
+    -------
+    >>> x = mx.nd.array([[1, 2], [3, 4]])
+    >>> (x * 2 + 1).asnumpy()
+    array([[3., 5.],
+           [7., 9.]], dtype=float32)
+    >>> x.shape, x.dtype, x.sum(axis=0).asnumpy()
+    ((2, 2), <class 'numpy.float32'>, array([4., 6.], dtype=float32))
+    """
 
     __slots__ = ("handle", "__weakref__")
     __array_priority__ = 1000.0  # numpy defers to our operators
@@ -142,14 +163,17 @@ class NDArray:
         return a if dtype is None else a.astype(dtype)
 
     def asscalar(self):
+        """The value of a one-element array, as a numpy scalar (ValueError otherwise)."""
         if self.size != 1:
             raise ValueError("asscalar: the array has %d elements, not 1" % self.size)
         return self.asnumpy().reshape(-1)[0]
 
     def item(self):
+        """The value of a one-element array, as a Python number."""
         return self.asscalar().item()
 
     def tolist(self):
+        """The values as nested Python lists."""
         return self.asnumpy().tolist()
 
     def __float__(self):
@@ -195,6 +219,7 @@ class NDArray:
 
     # ------------------------------------------------------------------ copies and views
     def copy(self):
+        """A new array with the same values on the same device."""
         return self.copyto(self.context)
 
     def __copy__(self):
@@ -204,7 +229,18 @@ class NDArray:
         return self.copy()
 
     def copyto(self, other):
-        """Copy into another NDArray (values, converting dtype) or onto a Context (new array)."""
+        """Copy into another NDArray (converting the dtype; shapes must match) or onto a Context.
+
+        Parameters
+        ----------
+        other : NDArray or Context
+            Destination array, or the device of a new array.
+
+        Returns
+        -------
+        NDArray
+            ``other``, or the new array.
+        """
         if isinstance(other, NDArray):
             if other.handle == self.handle:
                 return other
@@ -217,6 +253,17 @@ class NDArray:
         raise TypeError("copyto: expected an NDArray or a Context, got %s" % type(other).__name__)
 
     def as_in_context(self, ctx):
+        """This array on device ``ctx``: itself if it is there already, else a copy.
+
+        Parameters
+        ----------
+        ctx : Context
+            The device.
+
+        Returns
+        -------
+        NDArray
+        """
         if self.context == ctx:
             return self
         return self.copyto(ctx)
@@ -224,6 +271,19 @@ class NDArray:
     as_in_ctx = as_in_context
 
     def astype(self, dtype, copy=True):
+        """The array converted to another dtype.
+
+        Parameters
+        ----------
+        dtype : str or numpy dtype
+            E.g. ``'float64'``, ``np.int32``, ``'float16'``, ``'bfloat16'``.
+        copy : bool, default True
+            When False and the dtype is already right, return this array itself.
+
+        Returns
+        -------
+        NDArray
+        """
         code = dtype_code(dtype)
         if not copy and code == self._code():
             return self
@@ -252,22 +312,44 @@ class NDArray:
         return op.Reshape(self, shape=tuple(shape), reverse=reverse)
 
     def reshape_like(self, other):
+        """This array reshaped to the shape of ``other``.
+
+        Parameters
+        ----------
+        other : NDArray
+            The array whose shape to take (same number of elements).
+
+        Returns
+        -------
+        NDArray
+        """
         return self.reshape(other.shape)
 
     def detach(self):
+        """A new array sharing the data but cut from the autograd graph (no gradient flows through it)."""
         h = ffi.new("mx_ndarray_t *")
         check_call(lib.mx_ndarray_detach(self.handle, h))
         return _wrap(h[0])
 
     def wait_to_read(self):
+        """Block until pending writes to this array are done (MX computes synchronously, so this returns at once)."""
         check_call(lib.mx_ndarray_wait_to_read(self.handle))
 
     def wait_to_write(self):
+        """Block until pending reads and writes of this array are done."""
         self.wait_to_read()
 
     # ------------------------------------------------------------------ autograd
     def attach_grad(self, grad_req="write", stype=None):
-        """Allocate a gradient buffer and make this array a leaf of recorded graphs."""
+        """Allocate a gradient buffer (``x.grad``) and make this array a variable of recorded graphs.
+
+        Parameters
+        ----------
+        grad_req : {'write', 'add', 'null'}, default 'write'
+            Overwrite the gradient at each ``backward``, accumulate into it, or compute none.
+        stype : str, optional
+            Accepted for MXNet compatibility (dense storage only).
+        """
         from ..autograd import _GRAD_REQ
         if grad_req not in _GRAD_REQ:
             raise ValueError("attach_grad: grad_req must be 'write', 'add' or 'null', got %r" % (grad_req,))
@@ -281,6 +363,17 @@ class NDArray:
         return None if h[0] == ffi.NULL else _wrap(h[0])
 
     def backward(self, out_grad=None, retain_graph=False, train_mode=True):
+        """Back-propagate from this array (recorded in ``autograd.record()``) into the variables' ``.grad``.
+
+        Parameters
+        ----------
+        out_grad : NDArray, optional
+            Gradient with respect to this array (default: ones).
+        retain_graph : bool, default False
+            Keep the graph for another backward pass.
+        train_mode : bool, default True
+            Run the backward pass in training mode.
+        """
         from .. import autograd
         autograd.backward([self], None if out_grad is None else [out_grad], retain_graph, train_mode)
 
@@ -424,13 +517,50 @@ _install_operators()
 
 
 def empty(shape, ctx=None, dtype=None):
+    """A new array whose contents are uninitialised (arbitrary values).
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        The shape.
+    ctx : Context, optional
+        Device (default: the current context, ``mx.cpu()``).
+    dtype : str or numpy dtype, optional
+        Element type (default ``float32``).
+
+    Returns
+    -------
+    NDArray
+    """
     if isinstance(shape, numbers.Integral):
         shape = (shape,)
     return _wrap(_new_handle(shape, dtype_code(dtype), ctx or current_context()))
 
 
 def array(source_array, ctx=None, dtype=None):
-    """An NDArray from a numpy array, an NDArray, or nested lists (float32 by default, as MXNet)."""
+    """An NDArray from a numpy array, an NDArray or nested lists (a copy).
+
+    Parameters
+    ----------
+    source_array : array_like or NDArray
+        The values.
+    ctx : Context, optional
+        Device (default: the current context, ``mx.cpu()``).
+    dtype : str or numpy dtype, optional
+        Element type: ``float32`` unless given, even for a float64 numpy array (as MXNet); an
+        NDArray source keeps its dtype.
+
+    Returns
+    -------
+    NDArray
+
+    Example
+    -------
+    >>> mx.nd.array(np.arange(3, dtype=np.float64)).dtype
+    <class 'numpy.float32'>
+    >>> mx.nd.array([[1, 2]], dtype="int32").asnumpy()
+    array([[1, 2]], dtype=int32)
+    """
     ctx = ctx or current_context()
     if isinstance(source_array, NDArray):
         src = source_array
@@ -454,9 +584,23 @@ def array(source_array, ctx=None, dtype=None):
 
 
 def from_numpy(ndarray, zero_copy=True):
+    """An NDArray from a numpy array, sharing its memory by default (through DLPack).
+
+    Parameters
+    ----------
+    ndarray : numpy.ndarray
+        A C-contiguous array.
+    zero_copy : bool, default True
+        Share the memory (writes through either are visible in both); False copies.
+
+    Returns
+    -------
+    NDArray
+    """
     from .. import dlpack
     return dlpack.from_dlpack(ndarray) if zero_copy else array(ndarray, dtype=ndarray.dtype)
 
 
 def waitall():
+    """Wait for all pending computation (MX computes synchronously; kept for MXNet code)."""
     check_call(lib.mx_waitall())

@@ -18,45 +18,184 @@ def _dtype_name(dtype):
 
 
 def full(shape, val, ctx=None, dtype=None, out=None):
+    """An array filled with ``val``.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        The shape.
+    val : float
+        The value.
+    ctx : Context, optional
+        Device (default: the current context, ``mx.cpu()``).
+    dtype : str or numpy dtype, optional
+        Element type (default ``float32``).
+    out : NDArray, optional
+        Write into this array instead.
+
+    Returns
+    -------
+    NDArray
+    """
     from . import _internal
     ctx = ctx or current_context()
     return _internal._full(shape=_shape(shape), value=float(val), dtype=_dtype_name(dtype), ctx=ctx, out=out)
 
 
 def zeros(shape, ctx=None, dtype=None, **kwargs):
+    """An array of zeros.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        The shape.
+    ctx : Context, optional
+        Device (default: the current context, ``mx.cpu()``).
+    dtype : str or numpy dtype, optional
+        Element type (default ``float32``).
+
+    Returns
+    -------
+    NDArray
+
+    Example
+    -------
+    >>> mx.nd.zeros((2, 3)).asnumpy()
+    array([[0., 0., 0.],
+           [0., 0., 0.]], dtype=float32)
+    """
     from . import _internal
     return _internal._zeros(shape=_shape(shape), dtype=_dtype_name(dtype), ctx=ctx or current_context(), **kwargs)
 
 
 def ones(shape, ctx=None, dtype=None, **kwargs):
+    """An array of ones.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        The shape.
+    ctx : Context, optional
+        Device (default: the current context, ``mx.cpu()``).
+    dtype : str or numpy dtype, optional
+        Element type (default ``float32``).
+
+    Returns
+    -------
+    NDArray
+    """
     from . import _internal
     return _internal._ones(shape=_shape(shape), dtype=_dtype_name(dtype), ctx=ctx or current_context(), **kwargs)
 
 
 def arange(start, stop=None, step=1.0, repeat=1, infer_range=None, ctx=None, dtype=None):
+    """Evenly spaced values in ``[start, stop)`` (MXNet's ``arange``, with ``repeat``).
+
+    Parameters
+    ----------
+    start : float
+        First value (or the stop, with start 0, when ``stop`` is None).
+    stop : float, optional
+        End of the interval (excluded).
+    step : float, default 1.0
+        Spacing.
+    repeat : int, default 1
+        Repeat each value this many times.
+    infer_range : optional
+        Accepted for MXNet compatibility.
+    ctx : Context, optional
+        Device (default: the current context, ``mx.cpu()``).
+    dtype : str or numpy dtype, optional
+        Element type (default ``float32``).
+
+    Returns
+    -------
+    NDArray
+
+    Example
+    -------
+    >>> mx.nd.arange(0, 3, repeat=2).asnumpy()
+    array([0., 0., 1., 1., 2., 2.], dtype=float32)
+    """
     from . import _internal
     return _internal._arange(start=float(start), stop=None if stop is None else float(stop), step=float(step),
                              repeat=int(repeat), dtype=_dtype_name(dtype), ctx=ctx or current_context())
 
 
 def zeros_like(a, **kwargs):
+    """An array of zeros with the shape, dtype and device of ``a``.
+
+    Parameters
+    ----------
+    a : NDArray
+        The template.
+    **kwargs
+        ``out`` and further operator arguments.
+
+    Returns
+    -------
+    NDArray
+    """
     from . import op
     return op.zeros_like(a, **kwargs)
 
 
 def ones_like(a, **kwargs):
+    """An array of ones with the shape, dtype and device of ``a``.
+
+    Parameters
+    ----------
+    a : NDArray
+        The template.
+    **kwargs
+        ``out`` and further operator arguments.
+
+    Returns
+    -------
+    NDArray
+    """
     from . import op
     return op.ones_like(a, **kwargs)
 
 
 def concatenate(arrays, axis=0, always_copy=True):
+    """Join arrays along an existing axis (the ``concat`` operator).
+
+    Parameters
+    ----------
+    arrays : list of NDArray
+        Arrays whose shapes agree except along ``axis``.
+    axis : int, default 0
+        The axis to join along.
+    always_copy : bool, default True
+        Accepted for MXNet compatibility (the result is always a new array).
+
+    Returns
+    -------
+    NDArray
+    """
     from . import op
     return op.concat(*arrays, dim=axis)
 
 
 def save(fname, data):
-    """Save an NDArray, a list of NDArrays or a dict of str -> NDArray (MXNet's format, or
-    safetensors for a .safetensors name)."""
+    """Save arrays to a file in MXNet's binary format (or safetensors for a ``.safetensors`` name).
+
+    Files load in MXNet 1.x (``mx.nd.load``), in MX's R (``mx.nd.load``) and Julia (``MX.load``).
+
+    Parameters
+    ----------
+    fname : str or os.PathLike
+        Output path.
+    data : NDArray or list of NDArray or dict of str to NDArray
+        What to save; a dict keeps the names.
+
+    Example
+    -------
+    >>> mx.nd.save("arrays.nd", {"w": mx.nd.ones((2,))})
+    >>> mx.nd.load("arrays.nd")["w"].asnumpy()
+    array([1., 1.], dtype=float32)
+    """
     if isinstance(data, NDArray):
         data = [data]
     if isinstance(data, dict):
@@ -91,7 +230,18 @@ def _collect(n, arrs, names):
 
 
 def load(fname):
-    """Load what save wrote (or an MXNet .params/.nd file): a list or a dict."""
+    """Load a file written by ``save`` (or by MXNet: ``.params``, ``.nd``).
+
+    Parameters
+    ----------
+    fname : str or os.PathLike
+        Path of the file.
+
+    Returns
+    -------
+    list of NDArray or dict of str to NDArray
+        A dict when the file has names.
+    """
     import os
     fname = os.fspath(fname)
     n = ffi.new("int *")
@@ -102,6 +252,17 @@ def load(fname):
 
 
 def load_frombuffer(buf):
+    """Load arrays from the bytes of a file written by ``save``.
+
+    Parameters
+    ----------
+    buf : bytes-like
+        The file's contents.
+
+    Returns
+    -------
+    list of NDArray or dict of str to NDArray
+    """
     n = ffi.new("int *")
     arrs = ffi.new("mx_ndarray_t **")
     names = ffi.new("const char ***")
@@ -110,11 +271,51 @@ def load_frombuffer(buf):
 
 
 def eye(N, M=0, k=0, ctx=None, dtype=None, **kwargs):
+    """A 2-D array with ones on the ``k``-th diagonal and zeros elsewhere.
+
+    Parameters
+    ----------
+    N : int
+        Number of rows.
+    M : int, default 0
+        Number of columns (0: ``N``).
+    k : int, default 0
+        Diagonal index (positive: above the main diagonal).
+    ctx : Context, optional
+        Device (default: the current context, ``mx.cpu()``).
+    dtype : str or numpy dtype, optional
+        Element type (default ``float32``).
+
+    Returns
+    -------
+    NDArray
+    """
     from . import _internal
     return _internal._eye(N=int(N), M=int(M), k=int(k), dtype=_dtype_name(dtype), ctx=ctx or current_context())
 
 
 def linspace(start, stop, num, endpoint=True, ctx=None, dtype=None):
+    """``num`` evenly spaced values from ``start`` to ``stop``.
+
+    Parameters
+    ----------
+    start : float
+        First value.
+    stop : float
+        Last value (included when ``endpoint``).
+    num : int
+        Number of values.
+    endpoint : bool, default True
+        Include ``stop``.
+    ctx : Context, optional
+        Device (default: the current context, ``mx.cpu()``).
+    dtype : str or numpy dtype, optional
+        Element type (default ``float32``).
+
+    Returns
+    -------
+    NDArray
+    """
     from . import _internal
     return _internal._linspace(start=float(start), stop=float(stop), num=int(num), endpoint=bool(endpoint),
                                dtype=_dtype_name(dtype), ctx=ctx or current_context())

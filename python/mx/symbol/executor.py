@@ -10,7 +10,33 @@ _free = lib.mx_executor_free
 
 
 class Executor:
-    """forward(is_train, **inputs), backward(out_grads), outputs, arg_dict, grad_dict, aux_dict."""
+    """A symbol bound to arrays on a device: runs the graph forward and backward.
+
+    Created by ``Symbol.simple_bind`` / ``Symbol.bind``. ``arg_dict``, ``grad_dict`` and ``aux_dict``
+    map names to the bound arrays (write inputs into them), ``forward(is_train=False, **inputs)``
+    returns ``outputs``, ``backward(out_grads=None)`` fills the gradient arrays. Memory is planned
+    once at bind (in-place where safe); ``reshape`` rebinds for new input shapes.
+
+    Parameters
+    ----------
+    handle : cdata
+        An owned ``mx_executor_t`` (internal).
+    symbol : Symbol
+        The bound graph.
+    ctx : Context
+        The device.
+
+    Example
+    -------
+    >>> x = mx.sym.var("x")
+    >>> ex = (x * x).simple_bind(mx.cpu(), x=(2,))
+    >>> ex.arg_dict["x"][:] = mx.nd.array([1.0, 3.0])
+    >>> ex.forward(is_train=True)[0].asnumpy()
+    array([1., 9.], dtype=float32)
+    >>> ex.backward(mx.nd.ones((2,)))
+    >>> ex.grad_dict["x"].asnumpy()
+    array([2., 6.], dtype=float32)
+    """
 
     def __init__(self, handle, symbol, ctx):
         self.handle = handle

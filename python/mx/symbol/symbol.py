@@ -25,7 +25,28 @@ def _cstrs(items):
 
 
 class Symbol:
-    """A symbolic graph (one or more outputs)."""
+    """A symbolic graph with one or more outputs (MXNet 1.x ``mx.sym.Symbol``).
+
+    Build graphs from variables (:func:`var`) and operators (``mx.sym.FullyConnected(...)``, every
+    registry operator); arithmetic on symbols adds nodes. Inputs not given become variables named
+    ``<node>_<input>`` (``fc1_weight``). ``infer_shape`` derives all shapes from some input shapes,
+    ``simple_bind`` allocates an executor, ``tojson``/``save`` write MXNet's ``-symbol.json``.
+
+    Parameters
+    ----------
+    handle : cdata
+        An owned ``mx_symbol_t`` handle (internal).
+
+    Example
+    -------
+    >>> data = mx.sym.var("data")
+    >>> net = mx.sym.FullyConnected(data, num_hidden=4, name="fc1")
+    >>> net.list_arguments()
+    ['data', 'fc1_weight', 'fc1_bias']
+    >>> arg_shapes, out_shapes, _ = net.infer_shape(data=(2, 3))
+    >>> arg_shapes, out_shapes
+    ([(2, 3), (4, 3), (4,)], [(2, 4)])
+    """
 
     __slots__ = ("handle", "__weakref__")
 
@@ -45,15 +66,19 @@ class Symbol:
         return [py_str(names[0][i]) for i in range(n[0])]
 
     def list_arguments(self):
+        """Names of the graph's arguments (inputs and parameters), in graph order."""
         return self._list(0)
 
     def list_outputs(self):
+        """Names of the outputs (``<node>_output``...)."""
         return self._list(1)
 
     def list_auxiliary_states(self):
+        """Names of the auxiliary states (e.g. BatchNorm's ``moving_mean``/``moving_var``)."""
         return self._list(2)
 
     def list_inputs(self):
+        """Names of all inputs: the arguments and the auxiliary states."""
         return self._list(3)
 
     @property
@@ -90,11 +115,13 @@ class Symbol:
         return (self[i] for i in range(len(self)))
 
     def get_internals(self):
+        """A grouped symbol of every node's outputs (pick one with ``internals['fc1_output']``)."""
         out = ffi.new("mx_symbol_t *")
         check_call(lib.mx_symbol_get_internals(self.handle, out))
         return _wrap(out[0])
 
     def get_children(self):
+        """The inputs of this symbol's head node, grouped (None for a variable)."""
         out = ffi.new("mx_symbol_t *")
         check_call(lib.mx_symbol_get_children(self.handle, out))
         return None if out[0] == ffi.NULL else _wrap(out[0])
@@ -111,6 +138,17 @@ class Symbol:
 
     # ------------------------------------------------------------------ attributes
     def attr(self, key):
+        """The value of an attribute of this symbol's node.
+
+        Parameters
+        ----------
+        key : str
+            Attribute name, e.g. ``'__lr_mult__'``.
+
+        Returns
+        -------
+        str or None
+        """
         p = ffi.new("const char **")
         check_call(lib.mx_symbol_get_attr(self.handle, c_str(key), p))
         return None if p[0] == ffi.NULL else py_str(p[0])
@@ -120,20 +158,42 @@ class Symbol:
             check_call(lib.mx_symbol_set_attr(self.handle, c_str(k), c_str(str(v))))
 
     def list_attr(self, recursive=False):
+        """The attributes of this node (or of every node).
+
+        Parameters
+        ----------
+        recursive : bool, default False
+            Include every node, with keys ``<node>$<attr>``.
+
+        Returns
+        -------
+        dict of str to str
+        """
         p = ffi.new("const char **")
         check_call(lib.mx_symbol_list_attr(self.handle, int(recursive), p))
         return json.loads(py_str(p[0]))
 
     def attr_dict(self):
+        """The attributes of every node, as ``{node name: {attr: value}}``."""
         return self.list_attr(recursive=True)
 
     # ------------------------------------------------------------------ serialisation
     def tojson(self):
+        """The graph as MXNet's JSON (the contents of a ``-symbol.json`` file)."""
         p = ffi.new("const char **")
         check_call(lib.mx_symbol_to_json(self.handle, p))
         return py_str(p[0])
 
     def save(self, fname, remove_amp_cast=True):
+        """Write the graph as JSON (MXNet's ``-symbol.json``).
+
+        Parameters
+        ----------
+        fname : str or os.PathLike
+            Output path.
+        remove_amp_cast : bool, default True
+            Accepted for MXNet compatibility.
+        """
         check_call(lib.mx_symbol_save(self.handle, c_str(os.fspath(fname))))
 
     # ------------------------------------------------------------------ inference
@@ -152,17 +212,53 @@ class Symbol:
         return json.loads(py_str(p[0]))
 
     def infer_shape(self, *args, **kwargs):
-        """(arg_shapes, out_shapes, aux_shapes) from some input shapes."""
+        """Infer all argument, output and auxiliary shapes from some input shapes.
+
+        Parameters
+        ----------
+        *args : tuple of int
+            Shapes of the arguments in ``list_arguments()`` order (None for unknown).
+        **kwargs : tuple of int
+            Shapes by argument name, e.g. ``data=(32, 784)``.
+
+        Returns
+        -------
+        (list of tuple, list of tuple, list of tuple)
+            ``(arg_shapes, out_shapes, aux_shapes)``; raises MXShapeError if incomplete or inconsistent.
+        """
         r = self._infer(lib.mx_symbol_infer_shape, args, kwargs, False, lambda s: [int(d) for d in s])
         tup = lambda lst: [tuple(x) for x in lst]  # noqa: E731
         return tup(r["arg_shapes"]), tup(r["out_shapes"]), tup(r["aux_shapes"])
 
     def infer_shape_partial(self, *args, **kwargs):
+        """Like ``infer_shape``, but unknown shapes are returned as ``()`` instead of raising.
+
+        Parameters
+        ----------
+        *args, **kwargs : tuple of int
+            Known shapes, by position or name.
+
+        Returns
+        -------
+        (list of tuple, list of tuple, list of tuple)
+        """
         r = self._infer(lib.mx_symbol_infer_shape, args, kwargs, True, lambda s: [int(d) for d in s])
         tup = lambda lst: [tuple(x) if x is not None else () for x in lst]  # noqa: E731
         return tup(r["arg_shapes"]), tup(r["out_shapes"]), tup(r["aux_shapes"])
 
     def infer_type(self, *args, **kwargs):
+        """Infer the dtypes of all arguments, outputs and auxiliary states from some input dtypes.
+
+        Parameters
+        ----------
+        *args, **kwargs : numpy dtype or str
+            Known dtypes, by position or name.
+
+        Returns
+        -------
+        (list, list, list)
+            numpy dtype types, or ``(None, None, None)`` when they cannot all be inferred.
+        """
         from ..ndarray.ndarray import _NAMES, dtype_code
         r = self._infer(lib.mx_symbol_infer_type, args, kwargs, True, lambda t: _NAMES[dtype_code(t)])
         if not r["complete"]:
@@ -173,15 +269,76 @@ class Symbol:
     # ------------------------------------------------------------------ binding
     def bind(self, ctx, args, args_grad=None, grad_req="write", aux_states=None, group2ctx=None,
              shared_exec=None):
+        """Bind the graph to given arrays (MXNet's ``bind``).
+
+        Parameters
+        ----------
+        ctx : Context
+            The device.
+        args : list or dict of NDArray
+            Argument arrays (in ``list_arguments()`` order, or by name).
+        args_grad : list or dict of NDArray, optional
+            Gradient buffers.
+        grad_req : str or list or dict, default 'write'
+            ``'write'``, ``'add'`` or ``'null'``, globally or per argument.
+        aux_states : list or dict of NDArray, optional
+            Auxiliary state arrays.
+        group2ctx, shared_exec : optional
+            Accepted for MXNet compatibility.
+
+        Returns
+        -------
+        Executor
+        """
         from .executor import Executor
         return Executor._bind(self, ctx, args, args_grad, grad_req, aux_states)
 
     def simple_bind(self, ctx, grad_req="write", type_dict=None, stype_dict=None, group2ctx=None,
                     shared_arg_names=None, shared_exec=None, shared_buffer=None, **kwargs):
+        """Allocate arrays from input shapes and bind (MXNet's ``simple_bind``).
+
+        Parameters
+        ----------
+        ctx : Context
+            The device.
+        grad_req : str or list or dict, default 'write'
+            Gradient requirement, globally or per argument.
+        type_dict : dict of str to dtype, optional
+            Input dtypes.
+        stype_dict, group2ctx, shared_arg_names, shared_exec, shared_buffer : optional
+            Accepted for MXNet compatibility.
+        **kwargs : tuple of int
+            Input shapes by name, e.g. ``data=(32, 784)``.
+
+        Returns
+        -------
+        Executor
+            With ``arg_dict``, ``grad_dict``, ``aux_dict``, ``forward``, ``backward``, ``outputs``.
+        """
         from .executor import Executor
         return Executor._simple_bind(self, ctx, grad_req, type_dict, kwargs)
 
     def eval(self, ctx=None, **kwargs):
+        """Evaluate the graph once on given input arrays.
+
+        Parameters
+        ----------
+        ctx : Context, optional
+            The device (default: the current context).
+        **kwargs : NDArray
+            Every argument, by name.
+
+        Returns
+        -------
+        list of NDArray
+            The outputs.
+
+        Example
+        -------
+        >>> a, b = mx.sym.var("a"), mx.sym.var("b")
+        >>> (a + 2 * b).eval(a=mx.nd.ones((2,)), b=mx.nd.ones((2,)))[0].asnumpy()
+        array([3., 3.], dtype=float32)
+        """
         from ..context import current_context
         ex = self.bind(ctx or current_context(), kwargs, grad_req="null")
         return ex.forward()
@@ -270,7 +427,31 @@ def _arith(lhs, rhs, op_array, op_scalar, _):
 
 
 def var(name, attr=None, shape=None, lr_mult=None, wd_mult=None, dtype=None, init=None, stype=None, **kwargs):
-    """A graph input (MXNet's mx.sym.var / Variable)."""
+    """A graph input (MXNet's ``mx.sym.var`` / ``mx.sym.Variable``).
+
+    Parameters
+    ----------
+    name : str
+        The variable's name.
+    attr : dict of str to str, optional
+        Extra attributes.
+    shape : tuple of int, optional
+        Shape hint (``__shape__``) for shape inference.
+    lr_mult, wd_mult : float, optional
+        Per-parameter learning-rate and weight-decay multipliers.
+    dtype : str or numpy dtype, optional
+        Dtype hint.
+    init : Initializer or str, optional
+        Initializer of this parameter (``__init__``).
+    stype : str, optional
+        Accepted for MXNet compatibility (dense only).
+    **kwargs
+        Further attributes spelled ``__name__``.
+
+    Returns
+    -------
+    Symbol
+    """
     if not isinstance(name, str):
         raise TypeError("Variable name must be a str")
     attrs = dict(attr or {})
@@ -302,6 +483,24 @@ Variable = var
 
 
 def Group(symbols):
+    """One symbol with the outputs of several symbols.
+
+    Parameters
+    ----------
+    symbols : list of Symbol
+        The symbols (non-empty).
+
+    Returns
+    -------
+    Symbol
+
+    Example
+    -------
+    >>> x = mx.sym.var("x")
+    >>> g = mx.sym.Group([mx.sym.exp(x, name="e"), mx.sym.log(x, name="l")])
+    >>> g.list_outputs()
+    ['e_output', 'l_output']
+    """
     symbols = list(symbols)
     if not symbols or not all(isinstance(s, Symbol) for s in symbols):
         raise TypeError("Group expects a non-empty list of Symbols")
@@ -311,6 +510,17 @@ def Group(symbols):
 
 
 def load_json(json_str):
+    """A symbol from MXNet's JSON (e.g. the contents of a ``-symbol.json`` file).
+
+    Parameters
+    ----------
+    json_str : str
+        The JSON text.
+
+    Returns
+    -------
+    Symbol
+    """
     out = ffi.new("mx_symbol_t *")
     check_call(lib.mx_symbol_from_json(c_str(json_str), out))
     return _wrap(out[0])
@@ -320,6 +530,17 @@ fromjson = load_json
 
 
 def load(fname):
+    """A symbol from a ``-symbol.json`` file written by MX or MXNet.
+
+    Parameters
+    ----------
+    fname : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    Symbol
+    """
     out = ffi.new("mx_symbol_t *")
     check_call(lib.mx_symbol_load(c_str(os.fspath(fname)), out))
     return _wrap(out[0])
