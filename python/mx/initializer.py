@@ -286,8 +286,20 @@ def _is_core_init(init):
 
 
 def create(init, *args, **kwargs):
-    """An Initializer from an instance, a registered name ('xavier', 'zeros', ...) or a
-    description string '["xavier", {"magnitude": 2}]' / '{"name": "xavier", ...}'."""
+    """An Initializer from an instance, a registered name or a description string.
+
+    Parameters
+    ----------
+    init : Initializer or str
+        An instance (returned as is), a name (``'xavier'``, ``'zeros'``, ``'uniform'``, ...) or a
+        JSON description (``'["xavier", {"magnitude": 2}]'``, as MXNet writes into ``__init__``).
+    *args, **kwargs
+        Arguments of the initializer class.
+
+    Returns
+    -------
+    Initializer
+    """
     if isinstance(init, (Initializer, Load)):
         return init
     if not isinstance(init, str):

@@ -5,6 +5,19 @@ from . import ndarray as nd
 from . import symbol as sym
 
 BatchEndParam = namedtuple("BatchEndParams", ["epoch", "nbatch", "eval_metric", "locals"])
+BatchEndParam.__doc__ = """What batch-end and score-end callbacks receive (MXNet's ``BatchEndParam``).
+
+Parameters
+----------
+epoch : int
+    The current epoch.
+nbatch : int
+    Index of the batch in the epoch.
+eval_metric : EvalMetric
+    The metric being accumulated.
+locals : dict
+    The local variables of the training loop (for advanced callbacks).
+"""
 
 
 def save_checkpoint(prefix, epoch, symbol, arg_params, aux_params, remove_amp_cast=True):

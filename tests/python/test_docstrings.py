@@ -1,10 +1,6 @@
 """Public API names carry real docstrings: a description, and a Parameters section where the
 callable takes parameters (classes: more than a one-line summary). Registry operators must have a
 description of at least three words and a doc for every parameter (R and Julia show the same text).
-
-KNOWN_UNDOCUMENTED lists the names still waiting for their docstrings. It may only shrink: the test
-fails when a listed name has become documented (remove it from the list) and when a name outside
-the list lacks a docstring.
 """
 import inspect
 
@@ -78,51 +74,6 @@ def _public_api():
 
 API = _public_api()
 
-KNOWN_UNDOCUMENTED = {
-    "mx.gluon.Constant",
-    "mx.gluon.DeferredInitializationError",
-    "mx.gluon.Parameter",
-    "mx.gluon.ParameterDict",
-    "mx.gluon.data.BatchSampler",
-    "mx.gluon.data.DataLoader",
-    "mx.gluon.data.Dataset",
-    "mx.gluon.data.FilterSampler",
-    "mx.gluon.data.IntervalSampler",
-    "mx.gluon.data.RandomSampler",
-    "mx.gluon.data.RecordFileDataset",
-    "mx.gluon.data.Sampler",
-    "mx.gluon.data.SequentialSampler",
-    "mx.gluon.data.SimpleDataset",
-    "mx.gluon.data.default_batchify_fn",
-    "mx.gluon.rnn.BidirectionalCell",
-    "mx.gluon.rnn.DropoutCell",
-    "mx.gluon.rnn.GRU",
-    "mx.gluon.rnn.GRUCell",
-    "mx.gluon.rnn.HybridRecurrentCell",
-    "mx.gluon.rnn.HybridSequentialRNNCell",
-    "mx.gluon.rnn.LSTM",
-    "mx.gluon.rnn.LSTMCell",
-    "mx.gluon.rnn.ModifierCell",
-    "mx.gluon.rnn.RNN",
-    "mx.gluon.rnn.RNNCell",
-    "mx.gluon.rnn.RecurrentCell",
-    "mx.gluon.rnn.ResidualCell",
-    "mx.gluon.rnn.SequentialRNNCell",
-    "mx.gluon.rnn.ZoneoutCell",
-    "mx.initializer.create",
-    "mx.io.CoreDataIter",
-    "mx.io.DataBatch",
-    "mx.io.DataDesc",
-    "mx.io.DataIter",
-    "mx.io.NDArrayIter",
-    "mx.io.PrefetchingIter",
-    "mx.io.ResizeIter",
-    "mx.model.BatchEndParam",
-    "mx.nd.NDArray.to_dlpack_for_read",
-    "mx.nd.NDArray.to_dlpack_for_write",
-}
-
-
 def test_public_api_is_walked():
     assert len(API) > 200
     for name in ["mx.mod.Module", "mx.gluon.Trainer", "mx.gluon.nn.Conv2D", "mx.gluon.loss.L2Loss",
@@ -132,14 +83,9 @@ def test_public_api_is_walked():
 
 
 def test_public_names_have_real_docstrings():
-    missing = {n: p for n, (o, c) in sorted(API.items()) if (p := _problem(o, c)) and n not in KNOWN_UNDOCUMENTED}
+    missing = {n: p for n, (o, c) in sorted(API.items()) if (p := _problem(o, c))}
     assert not missing, "public names without a real docstring (%d):\n" % len(missing) + "\n".join(
         "  %s: %s" % kv for kv in missing.items())
-
-
-def test_known_undocumented_list_only_shrinks():
-    fixed = sorted(n for n in KNOWN_UNDOCUMENTED if n not in API or not _problem(*API[n]))
-    assert not fixed, "documented now (or gone): remove from KNOWN_UNDOCUMENTED: %s" % fixed
 
 
 def test_the_check_catches_weak_docstrings():

@@ -23,7 +23,11 @@ tensor_types = (NDArray,)
 
 
 class DeferredInitializationError(MXError, RuntimeError):
-    """A parameter whose initialization was deferred was used before its first forward."""
+    """A parameter whose initialization was deferred (unknown shape) was used before the first
+    forward pass inferred its shape.
+
+    Run the block once on data (or call ``infer_shape``) before reading the parameter.
+    """
 
 
 def _shape_known(shape):
@@ -48,11 +52,36 @@ def _ctx_list(ctx):
 
 
 class Parameter:
-    """A weight of a Block: one array per context, a gradient buffer, and how to initialize it.
+    """A weight of a Block: one array per context, a gradient buffer, and how to initialize it
+    (MXNet 1.x ``gluon.Parameter``).
 
-    Parameters follow MXNet 1.x: ``name``, ``grad_req`` ('write', 'add', 'null'), ``shape``
-    (0 or -1 for dims inferred at the first forward), ``dtype``, ``lr_mult``, ``wd_mult``,
-    ``init``, ``allow_deferred_init``, ``differentiable``.
+    Parameters
+    ----------
+    name : str
+        Full name (prefix included), e.g. ``'dense0_weight'``.
+    grad_req : {'write', 'add', 'null'}, default 'write'
+        How gradients are stored ('null': not trained).
+    shape : tuple of int, optional
+        The shape; 0 (or -1) marks dimensions inferred at the first forward.
+    dtype : numpy dtype, default float32
+        Element type.
+    lr_mult, wd_mult : float, default 1.0
+        Multipliers of the learning rate and weight decay for this parameter.
+    init : Initializer or str, optional
+        Its initializer (default: the one given to ``initialize``).
+    allow_deferred_init : bool, default False
+        Allow ``initialize`` before the shape is known.
+    differentiable : bool, default True
+        False sets ``grad_req='null'``.
+    stype, grad_stype : str, default 'default'
+        Accepted for MXNet compatibility (dense storage only).
+
+    Example
+    -------
+    >>> p = mx.gluon.Parameter("w", shape=(2, 3), init=mx.init.One())
+    >>> p.initialize()
+    >>> float(p.data().asnumpy().sum()), p.grad().shape
+    (6.0, (2, 3))
     """
 
     def __init__(self, name, grad_req="write", shape=None, dtype=np.float32, lr_mult=1.0,
@@ -362,7 +391,15 @@ class _ConstantInit(initializer.Initializer):
 
 
 class Constant(Parameter):
-    """A parameter that is never updated (grad_req 'null')."""
+    """A parameter holding a fixed value that is never updated (``grad_req='null'``).
+
+    Parameters
+    ----------
+    name : str
+        Its name.
+    value : NDArray or array_like
+        The value (its shape and dtype become the parameter's).
+    """
 
     def __init__(self, name, value):
         if not isinstance(value, NDArray):
@@ -387,7 +424,19 @@ class Constant(Parameter):
 
 
 class ParameterDict:
-    """An ordered dict of Parameters sharing a name prefix (MXNet 1.x)."""
+    """An ordered dict of Parameters sharing a name prefix (MXNet 1.x ``gluon.ParameterDict``);
+    ``block.collect_params()`` returns one.
+
+    ``get(name, **kwargs)`` creates or retrieves ``prefix + name``; ``initialize``, ``zero_grad``,
+    ``reset_ctx``, ``setattr``, ``save`` and ``load`` act on all parameters.
+
+    Parameters
+    ----------
+    prefix : str, default ''
+        Prefix of the names created by ``get``.
+    shared : ParameterDict, optional
+        Look names up here first (parameter sharing).
+    """
 
     def __init__(self, prefix="", shared=None):
         self._prefix = prefix

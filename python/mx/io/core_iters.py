@@ -21,7 +21,14 @@ def _jsonable(v):
 
 
 class CoreDataIter(DataIter):
-    """A DataIter over a core iterator handle (mx_dataiter_new)."""
+    """Base of the iterators implemented in the core (``CSVIter``, ``MNISTIter``, ``ImageRecordIter``):
+    reading, decoding, augmentation and batching run in libmx (R and Julia use the same ones).
+
+    Parameters
+    ----------
+    **kwargs
+        MXNet's arguments of the iterator (``batch_size``, file paths, shapes, ...).
+    """
 
     _name = None
 

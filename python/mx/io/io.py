@@ -7,7 +7,20 @@ from ..ndarray import NDArray, array
 
 
 class DataDesc(namedtuple("DataDesc", ["name", "shape"])):
-    """Name, shape, dtype and layout of one input."""
+    """Name, shape, dtype and layout of one input (a named tuple ``(name, shape)`` with ``dtype`` and
+    ``layout`` attributes, as MXNet's).
+
+    Parameters
+    ----------
+    name : str
+        Input name, e.g. ``'data'``.
+    shape : tuple of int
+        Shape including the batch axis.
+    dtype : numpy dtype, default float32
+        Element type.
+    layout : str, default 'NCHW'
+        Axis names; ``N`` marks the batch axis.
+    """
 
     def __new__(cls, name, shape, dtype=np.float32, layout="NCHW"):
         ret = super().__new__(cls, name, tuple(shape))
@@ -29,7 +42,23 @@ class DataDesc(namedtuple("DataDesc", ["name", "shape"])):
 
 
 class DataBatch:
-    """One batch: data and label lists, pad (padded samples at the end) and index."""
+    """One batch of data from a DataIter.
+
+    Parameters
+    ----------
+    data : list of NDArray
+        The data arrays, batch along the first axis.
+    label : list of NDArray, optional
+        The label arrays.
+    pad : int, optional
+        Number of padding samples at the end of the batch (left out of metrics and predictions).
+    index : array, optional
+        Indices of the samples in the data set.
+    bucket_key : optional
+        Bucket of the batch (bucketing iterators).
+    provide_data, provide_label : list of DataDesc, optional
+        Descriptions of this batch's arrays.
+    """
 
     def __init__(self, data, label=None, pad=None, index=None, bucket_key=None, provide_data=None,
                  provide_label=None):
@@ -46,7 +75,15 @@ class DataBatch:
 
 
 class DataIter:
-    """Base class: iterate with `for batch in it`, or next()/reset()."""
+    """Base class of data iterators (MXNet 1.x ``mx.io.DataIter``): iterate with ``for batch in it``
+    (or ``next()``), ``reset()`` at the start of each epoch. Subclasses describe their arrays with
+    ``provide_data`` / ``provide_label`` (lists of DataDesc).
+
+    Parameters
+    ----------
+    batch_size : int, default 0
+        Samples per batch.
+    """
 
     def __init__(self, batch_size=0):
         self.batch_size = batch_size
@@ -103,9 +140,34 @@ def _init_data(data, allow_empty, default_name):
 
 
 class NDArrayIter(DataIter):
-    """Batches over in-memory arrays (MXNet's NDArrayIter): shuffle, last_batch_handle
-    'pad' (wrap to the start, report pad), 'discard', 'roll_over' (carry the rest into the next
-    epoch)."""
+    """Batches over in-memory arrays (MXNet's ``NDArrayIter``).
+
+    Parameters
+    ----------
+    data : array_like or NDArray or list or dict of them
+        Inputs, samples along the first axis (a dict names them; else ``data_name``).
+    label : array_like or NDArray or list or dict, optional
+        Labels, samples along the first axis.
+    batch_size : int, default 1
+        Samples per batch.
+    shuffle : bool, default False
+        Shuffle the samples at every ``reset()``.
+    last_batch_handle : {'pad', 'discard', 'roll_over'}, default 'pad'
+        What to do with a last, incomplete batch: fill it from the start and report ``pad``, drop
+        it, or carry its samples into the next epoch.
+    data_name : str, default 'data'
+        Name of the data input.
+    label_name : str, default 'softmax_label'
+        Name of the label input.
+
+    Example
+    -------
+    >>> it = mx.io.NDArrayIter(np.arange(10, dtype=np.float32).reshape(5, 2), np.arange(5), batch_size=2)
+    >>> [b.data[0].shape for b in it], it.provide_data[0].name
+    ([(2, 2), (2, 2), (2, 2)], 'data')
+    >>> it.reset(); [b.pad for b in it]
+    [0, 0, 1]
+    """
 
     def __init__(self, data, label=None, batch_size=1, shuffle=False, last_batch_handle="pad",
                  data_name="data", label_name="softmax_label"):
@@ -191,7 +253,17 @@ class NDArrayIter(DataIter):
 
 
 class ResizeIter(DataIter):
-    """Makes an iterator yield exactly `size` batches per epoch (restarting it when needed)."""
+    """Makes an iterator yield exactly ``size`` batches per epoch, restarting it when it runs out.
+
+    Parameters
+    ----------
+    data_iter : DataIter
+        The iterator to resize.
+    size : int
+        Batches per epoch.
+    reset_internal : bool, default True
+        Reset ``data_iter`` at every ``reset()``.
+    """
 
     def __init__(self, data_iter, size, reset_internal=True):
         super().__init__(data_iter.batch_size)
@@ -231,7 +303,15 @@ class ResizeIter(DataIter):
 
 
 class PrefetchingIter(DataIter):
-    """Prefetches the next batch of one or more iterators on a background thread."""
+    """Prefetches the next batch of one or more iterators on a background thread.
+
+    Parameters
+    ----------
+    iters : DataIter or list of DataIter
+        The iterators; their batches are combined (data and labels concatenated as lists).
+    rename_data, rename_label : list of dict, optional
+        Renames of each iterator's data/label names.
+    """
 
     def __init__(self, iters, rename_data=None, rename_label=None):
         import queue

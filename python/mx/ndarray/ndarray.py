@@ -396,9 +396,11 @@ class NDArray:
         return (2, ctx.device_id) if ctx.device_type == "gpu" else (1, 0)
 
     def to_dlpack_for_read(self):
+        """A DLPack capsule viewing this array (zero-copy), e.g. for ``torch.utils.dlpack.from_dlpack``."""
         return self.__dlpack__()
 
     def to_dlpack_for_write(self):
+        """A DLPack capsule viewing this array for writing (zero-copy)."""
         return self.__dlpack__()
 
 

@@ -34,8 +34,28 @@ class DataLoaderTimeoutError(multiprocessing.TimeoutError, TimeoutError):
 # ---------------------------------------------------------------------- batchify
 
 def default_batchify_fn(data):
-    """Stack a list of samples into a batch: NDArrays with mx.nd.stack, tuples element by element
-    (giving a list of batches), anything else through numpy (keeping its dtype)."""
+    """Stack a list of samples into a batch.
+
+    NDArrays are stacked with ``mx.nd.stack`` (all samples must have one shape), tuples element by
+    element (giving a list of batches, e.g. ``[data, label]``), anything else through numpy
+    (keeping its dtype).
+
+    Parameters
+    ----------
+    data : list
+        The samples (non-empty).
+
+    Returns
+    -------
+    NDArray or list
+        The batch, samples along a new first axis.
+
+    Example
+    -------
+    >>> x, y = mx.gluon.data.dataloader.default_batchify_fn([(mx.nd.ones((2,)), 0), (mx.nd.zeros((2,)), 1)])
+    >>> x.shape, y.asnumpy()
+    ((2, 2), array([0, 1]))
+    """
     if not isinstance(data, (list, tuple)) or len(data) == 0:
         raise ValueError("default_batchify_fn: expected a non-empty list of samples, got %r" % (data,))
     first = data[0]
@@ -85,13 +105,50 @@ def _pin(batch, device_id):
 # ---------------------------------------------------------------------- DataLoader
 
 class DataLoader:
-    """Loads batches from `dataset`.
+    """Loads batches from a Dataset (MXNet 1.x ``gluon.data.DataLoader``).
 
-    batch_size/shuffle/sampler/last_batch build a BatchSampler; batch_sampler replaces them all.
-    num_workers > 0 loads batches in that many forked processes (thread_pool=True: threads);
-    prefetch (default 2 * num_workers) batches are in flight; timeout (seconds) bounds the wait
-    for one batch. pin_memory puts the batch arrays on cpu_pinned(pin_device_id).
-    try_nopython and auto_reload are accepted for compatibility and have no effect.
+    Iterating yields one batch per step (``default_batchify_fn``: ``[data, label]`` for datasets of
+    pairs). With ``num_workers > 0`` batches are loaded in that many forked worker processes (or
+    threads with ``thread_pool=True``), ``prefetch`` of them in flight, in order; a worker error is
+    re-raised in the main process.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Anything with ``__getitem__`` and ``__len__``.
+    batch_size : int, optional
+        Samples per batch (required unless ``batch_sampler`` is given).
+    shuffle : bool, default False
+        Draw the samples in a new random order every epoch.
+    sampler : Sampler, optional
+        Order of the samples (exclusive with ``shuffle``).
+    last_batch : {'keep', 'discard', 'rollover'}, optional
+        The incomplete last batch is kept (default), dropped, or carried into the next epoch.
+    batch_sampler : Sampler, optional
+        Yields lists of indices; replaces batch_size/shuffle/sampler/last_batch.
+    batchify_fn : callable, optional
+        Turns a list of samples into a batch (default ``default_batchify_fn``).
+    num_workers : int, default 0
+        Worker processes (0: load in the main process).
+    pin_memory : bool, default False
+        Put batches in ``cpu_pinned(pin_device_id)`` memory.
+    pin_device_id : int, default 0
+        Device of the pinned memory.
+    prefetch : int, optional
+        Batches in flight (default ``2 * num_workers``).
+    thread_pool : bool, default False
+        Use threads instead of processes.
+    timeout : float, default 120
+        Seconds to wait for one batch before raising ``DataLoaderTimeoutError``.
+    try_nopython, auto_reload : optional
+        Accepted for MXNet compatibility; no effect.
+
+    Example
+    -------
+    >>> ds = mx.gluon.data.ArrayDataset(np.arange(10, dtype=np.float32).reshape(5, 2), np.arange(5))
+    >>> loader = mx.gluon.data.DataLoader(ds, batch_size=2)
+    >>> [(x.shape, y.shape) for x, y in loader]
+    [((2, 2), (2,)), ((2, 2), (2,)), ((1, 2), (1,))]
     """
 
     def __init__(self, dataset, batch_size=None, shuffle=False, sampler=None, last_batch=None,

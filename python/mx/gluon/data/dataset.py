@@ -27,7 +27,11 @@ def _check_index(idx, length, who):
 
 
 class Dataset:
-    """Abstract dataset: subclasses implement ``__getitem__`` and ``__len__``."""
+    """Abstract data set: subclasses implement ``__getitem__(idx)`` and ``__len__()``.
+
+    ``transform(fn)`` / ``transform_first(fn)`` map the samples (lazily by default), ``filter``,
+    ``shard``, ``take`` and ``sample`` select them.
+    """
 
     def __getitem__(self, idx):
         raise NotImplementedError
@@ -89,7 +93,13 @@ class Dataset:
 
 
 class SimpleDataset(Dataset):
-    """A Dataset over any object with ``__len__`` and ``__getitem__`` (e.g. a list)."""
+    """A Dataset over any object with ``__len__`` and ``__getitem__`` (e.g. a list).
+
+    Parameters
+    ----------
+    data : sequence
+        The samples.
+    """
 
     def __init__(self, data):
         if not hasattr(data, "__len__") or not hasattr(data, "__getitem__"):
@@ -179,7 +189,13 @@ class ArrayDataset(Dataset):
 
 
 class RecordFileDataset(Dataset):
-    """The raw records (bytes) of a RecordIO file, indexed through the .idx file beside it."""
+    """The raw records (bytes) of a RecordIO file, indexed through the ``.idx`` file beside it.
+
+    Parameters
+    ----------
+    filename : str
+        Path of the ``.rec`` file (``.idx`` is the same path with that extension).
+    """
 
     def __init__(self, filename):
         self.filename = str(filename)

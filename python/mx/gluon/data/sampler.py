@@ -11,7 +11,10 @@ def _check_length(length, who):
 
 
 class Sampler:
-    """Base class: iterating yields sample indices (or batches of them)."""
+    """Base class of samplers: iterating yields sample indices (or, for BatchSampler, lists of them).
+
+    Subclasses implement ``__iter__`` and ``__len__``.
+    """
 
     def __iter__(self):
         raise NotImplementedError
@@ -21,7 +24,15 @@ class Sampler:
 
 
 class SequentialSampler(Sampler):
-    """start, start + 1, ..., start + length - 1."""
+    """Yields ``start, start + 1, ..., start + length - 1``.
+
+    Parameters
+    ----------
+    length : int
+        Number of indices.
+    start : int, default 0
+        First index.
+    """
 
     def __init__(self, length, start=0):
         self._length = _check_length(length, "SequentialSampler")
@@ -45,7 +56,14 @@ def _permutation(n):
 
 
 class RandomSampler(Sampler):
-    """A new random permutation of 0 .. length-1 on every pass (MX's generator)."""
+    """Yields a new random permutation of ``0 .. length - 1`` on every pass (drawn with MX's
+    generator, so ``mx.random.seed`` makes it reproducible).
+
+    Parameters
+    ----------
+    length : int
+        Number of indices.
+    """
 
     def __init__(self, length):
         self._length = _check_length(length, "RandomSampler")
@@ -58,7 +76,15 @@ class RandomSampler(Sampler):
 
 
 class FilterSampler(Sampler):
-    """The indices i of dataset for which fn(dataset[i]) is true."""
+    """Yields the indices ``i`` of ``dataset`` for which ``fn(dataset[i])`` is true.
+
+    Parameters
+    ----------
+    fn : callable
+        Predicate on samples.
+    dataset : Dataset
+        The data set to filter.
+    """
 
     def __init__(self, fn, dataset):
         if not callable(fn):
@@ -85,8 +111,22 @@ def _check_last_batch(last_batch, who):
 
 
 class BatchSampler(Sampler):
-    """Groups the indices of `sampler` into lists of batch_size. The incomplete last batch is
-    kept ('keep'), dropped ('discard'), or carried over to the front of the next pass ('rollover')."""
+    """Groups the indices of ``sampler`` into lists of ``batch_size``.
+
+    Parameters
+    ----------
+    sampler : Sampler
+        Source of indices.
+    batch_size : int
+        Indices per batch.
+    last_batch : {'keep', 'discard', 'rollover'}, default 'keep'
+        The incomplete last batch is kept, dropped, or carried over to the front of the next pass.
+
+    Example
+    -------
+    >>> list(mx.gluon.data.BatchSampler(mx.gluon.data.SequentialSampler(5), 2))
+    [[0, 1], [2, 3], [4]]
+    """
 
     def __init__(self, sampler, batch_size, last_batch="keep"):
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size <= 0:
@@ -122,8 +162,18 @@ class BatchSampler(Sampler):
 
 
 class IntervalSampler(Sampler):
-    """0, k, 2k, ... then (rollover=True) 1, k+1, ... and so on: every index once, strided by
-    `interval` (MXNet's contrib IntervalSampler). rollover=False stops after the first stride."""
+    """Yields ``0, k, 2k, ...`` then (with ``rollover``) ``1, k+1, ...`` and so on: every index once,
+    strided by ``interval`` (MXNet's contrib ``IntervalSampler``).
+
+    Parameters
+    ----------
+    length : int
+        Number of indices.
+    interval : int
+        The stride ``k``.
+    rollover : bool, default True
+        Continue with the next offsets after the first stride (else stop).
+    """
 
     def __init__(self, length, interval, rollover=True):
         self._length = _check_length(length, "IntervalSampler")

@@ -150,7 +150,17 @@ def _activate(F, x, activation, **kw):
 
 
 class RecurrentCell(Block):
-    """Base class of recurrent cells: one step per call, ``unroll`` for sequences."""
+    """Base class of recurrent cells: one step per call, ``unroll`` for sequences.
+
+    Subclasses define ``state_info`` and the step; ``begin_state`` and ``unroll`` come from here.
+
+    Parameters
+    ----------
+    prefix : str, default None
+        Prefix of the cell's parameter names.
+    params : ParameterDict, default None
+        Parameters to share.
+    """
 
     def __init__(self, prefix=None, params=None):
         super().__init__(prefix=prefix, params=params)
@@ -221,7 +231,17 @@ class RecurrentCell(Block):
 
 
 class HybridRecurrentCell(RecurrentCell, HybridBlock):
-    """A recurrent cell whose step is ``hybrid_forward(F, x, states, **params)``."""
+    """A recurrent cell whose step is ``hybrid_forward(F, x, states, **params)``.
+
+    Subclasses define ``state_info`` and the step; ``begin_state`` and ``unroll`` come from here.
+
+    Parameters
+    ----------
+    prefix : str, default None
+        Prefix of the cell's parameter names.
+    params : ParameterDict, default None
+        Parameters to share.
+    """
 
     def __init__(self, prefix=None, params=None):
         super().__init__(prefix=prefix, params=params)
@@ -294,7 +314,31 @@ class _GatedCell(HybridRecurrentCell):
 
 
 class RNNCell(_GatedCell):
-    """Elman cell: h' = activation(W_ih x + b_ih + W_hh h + b_hh)."""
+    """Elman cell: h' = activation(W_ih x + b_ih + W_hh h + b_hh).
+
+    Call as ``output, new_states = cell(x, states)`` for one step, or ``cell.unroll(length, inputs)`` for a sequence.
+
+    Parameters
+    ----------
+    hidden_size : int
+        Number of hidden units.
+    activation : str, default 'tanh'
+        Activation of the cell ('tanh', 'relu', ...).
+    i2h_weight_initializer : Initializer, default None
+        Initializer of the input-to-hidden weights.
+    h2h_weight_initializer : Initializer, default None
+        Initializer of the hidden-to-hidden weights.
+    i2h_bias_initializer : str or Initializer, default 'zeros'
+        Initializer of the input-to-hidden bias.
+    h2h_bias_initializer : str or Initializer, default 'zeros'
+        Initializer of the hidden-to-hidden bias.
+    input_size : int, default 0
+        Input feature size; 0 infers it at the first forward.
+    prefix : str, default None
+        Prefix of the cell's parameter names.
+    params : ParameterDict, default None
+        Parameters to share.
+    """
 
     def __init__(self, hidden_size, activation="tanh", i2h_weight_initializer=None,
                  h2h_weight_initializer=None, i2h_bias_initializer="zeros",
@@ -321,7 +365,41 @@ class RNNCell(_GatedCell):
 
 class LSTMCell(_GatedCell):
     """LSTM cell; gates (i, f, c, o) = split(W_ih x + b_ih + W_hh h + b_hh, 4);
-    c' = sigmoid(f) * c + sigmoid(i) * tanh(c~); h' = sigmoid(o) * tanh(c'); states [h, c]."""
+    c' = sigmoid(f) * c + sigmoid(i) * tanh(c~); h' = sigmoid(o) * tanh(c'); states [h, c].
+
+    Call as ``output, new_states = cell(x, states)`` for one step, or ``cell.unroll(length, inputs)`` for a sequence.
+
+    Parameters
+    ----------
+    hidden_size : int
+        Number of hidden units.
+    i2h_weight_initializer : Initializer, default None
+        Initializer of the input-to-hidden weights.
+    h2h_weight_initializer : Initializer, default None
+        Initializer of the hidden-to-hidden weights.
+    i2h_bias_initializer : str or Initializer, default 'zeros'
+        Initializer of the input-to-hidden bias.
+    h2h_bias_initializer : str or Initializer, default 'zeros'
+        Initializer of the hidden-to-hidden bias.
+    input_size : int, default 0
+        Input feature size; 0 infers it at the first forward.
+    prefix : str, default None
+        Prefix of the cell's parameter names.
+    params : ParameterDict, default None
+        Parameters to share.
+    activation : str, default 'tanh'
+        Activation of the cell ('tanh', 'relu', ...).
+    recurrent_activation : str, default 'sigmoid'
+        Activation of the gates.
+
+    Example
+    -------
+    >>> cell = mx.gluon.rnn.LSTMCell(8)
+    >>> cell.initialize()
+    >>> outputs, states = cell.unroll(5, mx.nd.ones((3, 5, 4)), layout="NTC", merge_outputs=True)
+    >>> outputs.shape, [s.shape for s in states]
+    ((3, 5, 8), [(3, 8), (3, 8)])
+    """
 
     _num_gates = 4
     _num_states = 2
@@ -361,7 +439,29 @@ class LSTMCell(_GatedCell):
 class GRUCell(_GatedCell):
     """GRU cell (MXNet's formula): r = sigmoid(i_r + h_r), z = sigmoid(i_z + h_z),
     n = tanh(i_n + r * h_n), h' = (1 - z) * n + z * h, with i_* = W_i* x + b_i*,
-    h_* = W_h* h + b_h*."""
+    h_* = W_h* h + b_h*.
+
+    Call as ``output, new_states = cell(x, states)`` for one step, or ``cell.unroll(length, inputs)`` for a sequence.
+
+    Parameters
+    ----------
+    hidden_size : int
+        Number of hidden units.
+    i2h_weight_initializer : Initializer, default None
+        Initializer of the input-to-hidden weights.
+    h2h_weight_initializer : Initializer, default None
+        Initializer of the hidden-to-hidden weights.
+    i2h_bias_initializer : str or Initializer, default 'zeros'
+        Initializer of the input-to-hidden bias.
+    h2h_bias_initializer : str or Initializer, default 'zeros'
+        Initializer of the hidden-to-hidden bias.
+    input_size : int, default 0
+        Input feature size; 0 infers it at the first forward.
+    prefix : str, default None
+        Prefix of the cell's parameter names.
+    params : ParameterDict, default None
+        Parameters to share.
+    """
 
     _num_gates = 3
 
@@ -466,7 +566,17 @@ class _SequentialMixin:
 
 
 class SequentialRNNCell(_SequentialMixin, RecurrentCell):
-    """Stacks cells: the output of each is the input of the next; states are concatenated."""
+    """Stacks cells: the output of each is the input of the next; states are concatenated.
+
+    Call as ``output, new_states = cell(x, states)`` for one step, or ``cell.unroll(length, inputs)`` for a sequence.
+
+    Parameters
+    ----------
+    prefix : str, default None
+        Prefix of the cell's parameter names.
+    params : ParameterDict, default None
+        Parameters to share.
+    """
 
     def __init__(self, prefix=None, params=None):
         super().__init__(prefix=prefix, params=params)
@@ -477,7 +587,17 @@ class SequentialRNNCell(_SequentialMixin, RecurrentCell):
 
 
 class HybridSequentialRNNCell(_SequentialMixin, HybridRecurrentCell):
-    """Stacks HybridRecurrentCells (hybridizable)."""
+    """Stacks HybridRecurrentCells (hybridizable).
+
+    Call as ``output, new_states = cell(x, states)`` for one step, or ``cell.unroll(length, inputs)`` for a sequence.
+
+    Parameters
+    ----------
+    prefix : str, default None
+        Prefix of the cell's parameter names.
+    params : ParameterDict, default None
+        Parameters to share.
+    """
 
     def __init__(self, prefix=None, params=None):
         super().__init__(prefix=prefix, params=params)
@@ -487,7 +607,21 @@ class HybridSequentialRNNCell(_SequentialMixin, HybridRecurrentCell):
 
 
 class DropoutCell(HybridRecurrentCell):
-    """Applies Dropout to its input (no states)."""
+    """Applies Dropout to its input (no states).
+
+    Call as ``output, new_states = cell(x, states)`` for one step, or ``cell.unroll(length, inputs)`` for a sequence.
+
+    Parameters
+    ----------
+    rate : float
+        Dropout rate.
+    axes : tuple of int, default ()
+        Axes sharing one dropout mask.
+    prefix : str, default None
+        Prefix of the cell's parameter names.
+    params : ParameterDict, default None
+        Parameters to share.
+    """
 
     def __init__(self, rate, axes=(), prefix=None, params=None):
         if not isinstance(rate, Number):
@@ -523,7 +657,15 @@ class DropoutCell(HybridRecurrentCell):
 
 
 class ModifierCell(HybridRecurrentCell):
-    """Base class of cells that wrap another cell (its parameters are the base cell's)."""
+    """Base class of cells that wrap another cell (its parameters are the base cell's).
+
+    Subclasses define ``state_info`` and the step; ``begin_state`` and ``unroll`` come from here.
+
+    Parameters
+    ----------
+    base_cell : RecurrentCell
+        The wrapped cell.
+    """
 
     def __init__(self, base_cell):
         if base_cell._modified:
@@ -559,7 +701,19 @@ class ModifierCell(HybridRecurrentCell):
 
 class ZoneoutCell(ModifierCell):
     """Zoneout: in training, each output/state unit keeps its previous value with probability
-    zoneout_outputs/zoneout_states (masks from the Dropout op; identity in predict mode)."""
+    zoneout_outputs/zoneout_states (masks from the Dropout op; identity in predict mode).
+
+    Call as ``output, new_states = cell(x, states)`` for one step, or ``cell.unroll(length, inputs)`` for a sequence.
+
+    Parameters
+    ----------
+    base_cell : RecurrentCell
+        The wrapped cell.
+    zoneout_outputs : float, default 0.0
+        Probability of keeping the previous output, per unit.
+    zoneout_states : float, default 0.0
+        Probability of keeping the previous state, per unit.
+    """
 
     def __init__(self, base_cell, zoneout_outputs=0., zoneout_states=0.):
         if isinstance(base_cell, BidirectionalCell):
@@ -599,7 +753,15 @@ class ZoneoutCell(ModifierCell):
 
 
 class ResidualCell(ModifierCell):
-    """Adds the input to the base cell's output (output = base(x) + x)."""
+    """Adds the input to the base cell's output (output = base(x) + x).
+
+    Call as ``output, new_states = cell(x, states)`` for one step, or ``cell.unroll(length, inputs)`` for a sequence.
+
+    Parameters
+    ----------
+    base_cell : RecurrentCell
+        The wrapped cell.
+    """
 
     def __init__(self, base_cell):
         super().__init__(base_cell)
@@ -629,7 +791,19 @@ class ResidualCell(ModifierCell):
 
 class BidirectionalCell(HybridRecurrentCell):
     """Runs l_cell forward and r_cell backward in time and concatenates their outputs on the
-    feature axis; states are l_cell's followed by r_cell's. Only ``unroll`` is supported."""
+    feature axis; states are l_cell's followed by r_cell's. Only ``unroll`` is supported.
+
+    Call as ``output, new_states = cell(x, states)`` for one step, or ``cell.unroll(length, inputs)`` for a sequence.
+
+    Parameters
+    ----------
+    l_cell : RecurrentCell
+        Cell run forward in time.
+    r_cell : RecurrentCell
+        Cell run backward in time.
+    output_prefix : str, default 'bi_'
+        Prefix of the output names.
+    """
 
     def __init__(self, l_cell, r_cell, output_prefix="bi_"):
         super().__init__(prefix="", params=None)

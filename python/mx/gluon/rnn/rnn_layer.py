@@ -270,6 +270,37 @@ class RNN(_RNNLayer):
 
     Call as ``out = layer(x)`` or ``out, states = layer(x, states)``; x has layout 'TNC' or 'NTC',
     states is a list with one (num_layers * num_directions, N, hidden_size) array.
+
+    Runs the fused ``RNN`` operator of the core over a whole sequence (forward and backward), with MXNet's parameter names ``l0_i2h_weight``, ...
+
+    Parameters
+    ----------
+    hidden_size : int
+        Number of hidden units.
+    num_layers : int, default 1
+        Number of stacked layers.
+    activation : str, default 'relu'
+        Activation of the cell ('tanh', 'relu', ...).
+    layout : {'TNC', 'NTC'}, default 'TNC'
+        Layout of the input and output: time, batch, channel (or batch first).
+    dropout : float, default 0
+        Dropout rate between layers (not after the last).
+    bidirectional : bool, default False
+        Also run a backward-in-time RNN and concatenate both outputs.
+    i2h_weight_initializer : Initializer, default None
+        Initializer of the input-to-hidden weights.
+    h2h_weight_initializer : Initializer, default None
+        Initializer of the hidden-to-hidden weights.
+    i2h_bias_initializer : str or Initializer, default 'zeros'
+        Initializer of the input-to-hidden bias.
+    h2h_bias_initializer : str or Initializer, default 'zeros'
+        Initializer of the hidden-to-hidden bias.
+    input_size : int, default 0
+        Input feature size; 0 infers it at the first forward.
+    dtype : str, default 'float32'
+        Parameter dtype.
+    **kwargs
+        ``prefix``/``params`` of :class:`HybridBlock`.
     """
 
     def __init__(self, hidden_size, num_layers=1, activation="relu", layout="TNC", dropout=0,
@@ -294,6 +325,54 @@ class LSTM(_RNNLayer):
 
     ``projection_size`` is not supported by the core operator (a non-None value raises);
     ``state_clip_min``/``state_clip_max`` clip the cell state as MXNet's GPU kernel does.
+
+    Runs the fused ``RNN`` operator of the core over a whole sequence (forward and backward), with MXNet's parameter names ``l0_i2h_weight``, ...
+
+    Parameters
+    ----------
+    hidden_size : int
+        Number of hidden units.
+    num_layers : int, default 1
+        Number of stacked layers.
+    layout : {'TNC', 'NTC'}, default 'TNC'
+        Layout of the input and output: time, batch, channel (or batch first).
+    dropout : float, default 0
+        Dropout rate between layers (not after the last).
+    bidirectional : bool, default False
+        Also run a backward-in-time RNN and concatenate both outputs.
+    input_size : int, default 0
+        Input feature size; 0 infers it at the first forward.
+    i2h_weight_initializer : Initializer, default None
+        Initializer of the input-to-hidden weights.
+    h2h_weight_initializer : Initializer, default None
+        Initializer of the hidden-to-hidden weights.
+    i2h_bias_initializer : str or Initializer, default 'zeros'
+        Initializer of the input-to-hidden bias.
+    h2h_bias_initializer : str or Initializer, default 'zeros'
+        Initializer of the hidden-to-hidden bias.
+    projection_size : int, default None
+        Not supported by the core operator: a non-None value raises.
+    h2r_weight_initializer : Initializer, default None
+        Initializer of the projection weights (unused).
+    state_clip_min : float, default None
+        Lower clip of the cell state (None: no clipping).
+    state_clip_max : float, default None
+        Upper clip of the cell state (None: no clipping).
+    state_clip_nan : bool, default False
+        Clip NaN cell states too.
+    dtype : str, default 'float32'
+        Parameter dtype.
+    **kwargs
+        ``prefix``/``params`` of :class:`HybridBlock`.
+
+    Example
+    -------
+    >>> layer = mx.gluon.rnn.LSTM(8, num_layers=2)
+    >>> layer.initialize()
+    >>> x = mx.nd.ones((5, 3, 4))            # (time, batch, features), layout 'TNC'
+    >>> out, (h, c) = layer(x, layer.begin_state(batch_size=3))
+    >>> out.shape, h.shape, c.shape
+    ((5, 3, 8), (2, 3, 8), (2, 3, 8))
     """
 
     def __init__(self, hidden_size, num_layers=1, layout="TNC", dropout=0, bidirectional=False,
@@ -313,7 +392,37 @@ class LSTM(_RNNLayer):
 
 
 class GRU(_RNNLayer):
-    """Multi-layer GRU (gates r, z, n; n = tanh(W_in x + b_in + r * (W_hn h + b_hn)))."""
+    """Multi-layer GRU (gates r, z, n; n = tanh(W_in x + b_in + r * (W_hn h + b_hn))).
+
+    Runs the fused ``RNN`` operator of the core over a whole sequence (forward and backward), with MXNet's parameter names ``l0_i2h_weight``, ...
+
+    Parameters
+    ----------
+    hidden_size : int
+        Number of hidden units.
+    num_layers : int, default 1
+        Number of stacked layers.
+    layout : {'TNC', 'NTC'}, default 'TNC'
+        Layout of the input and output: time, batch, channel (or batch first).
+    dropout : float, default 0
+        Dropout rate between layers (not after the last).
+    bidirectional : bool, default False
+        Also run a backward-in-time RNN and concatenate both outputs.
+    input_size : int, default 0
+        Input feature size; 0 infers it at the first forward.
+    i2h_weight_initializer : Initializer, default None
+        Initializer of the input-to-hidden weights.
+    h2h_weight_initializer : Initializer, default None
+        Initializer of the hidden-to-hidden weights.
+    i2h_bias_initializer : str or Initializer, default 'zeros'
+        Initializer of the input-to-hidden bias.
+    h2h_bias_initializer : str or Initializer, default 'zeros'
+        Initializer of the hidden-to-hidden bias.
+    dtype : str, default 'float32'
+        Parameter dtype.
+    **kwargs
+        ``prefix``/``params`` of :class:`HybridBlock`.
+    """
 
     def __init__(self, hidden_size, num_layers=1, layout="TNC", dropout=0, bidirectional=False,
                  input_size=0, i2h_weight_initializer=None, h2h_weight_initializer=None,
