@@ -37,7 +37,7 @@ suite.python = PYTHONPATH=$(ROOT)/python $(PYTHON) -m pytest tests/python -q $(P
 # `make build` installed into $(BUILD_DIR)/install.
 suite.r      = mkdir -p $(BUILD_DIR)/rlib && MX_HOME=$(MX_PREFIX) R CMD INSTALL --preclean -l $(BUILD_DIR)/rlib r-package \
                && R_LIBS=$(ROOT)/$(BUILD_DIR)/rlib Rscript r-package/tools/gen-op-docs.R r-package/man \
-               && cd $(BUILD_DIR) && rm -rf mx.Rcheck mx_*.tar.gz && R CMD build $(ROOT)/r-package \
+               && cd $(BUILD_DIR) && rm -rf mx.Rcheck mx_*.tar.gz && MX_HOME=$(MX_PREFIX) R CMD build $(ROOT)/r-package \
                && MX_HOME=$(MX_PREFIX) _R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual mx_*.tar.gz \
                && ! grep -q "Status:.*\(ERROR\|WARNING\)" mx.Rcheck/00check.log
 # Julia: a private Julia 1.5.3 when none is on PATH; if it cannot be installed the suite says so

@@ -30,9 +30,24 @@ def rst_title(text, ch="="):
     return [text, ch * len(text), ""]
 
 
-def r_reference(src, env):
+def r_vignettes(out, build, env):
+    """Render r-package/vignettes/*.Rmd to HTML (rmarkdown, Debian) against the package in build/rlib."""
+    rlib = os.path.join(build, "rlib")
+    if not os.path.isdir(os.path.join(rlib, "mx")):
+        os.makedirs(rlib, exist_ok=True)
+        run(["R", "CMD", "INSTALL", "--preclean", "-l", rlib, os.path.join(ROOT, "r-package")],
+            env=dict(env, MX_HOME=os.path.join(build, "install")), stdout=subprocess.DEVNULL)
+    dst = os.path.join(out, "vignettes")
+    os.makedirs(dst, exist_ok=True)
+    for rmd in sorted(glob.glob(os.path.join(ROOT, "r-package", "vignettes", "*.Rmd"))):
+        run(["Rscript", "-e", "rmarkdown::render(commandArgs(TRUE)[1], output_dir = commandArgs(TRUE)[2], "
+             "intermediates_dir = tempdir(), quiet = TRUE)", rmd, dst], env=dict(env, R_LIBS=rlib))
+
+
+def r_reference(src, env, build):
     out = os.path.join(src, "_extra", "r")
     run(["Rscript", os.path.join(TOOLS, "gen_r_reference.R"), os.path.join(ROOT, "r-package", "man"), out], env=env)
+    r_vignettes(out, build, env)
     rows = [l.split("\t") for l in open(os.path.join(out, "index.tsv")).read().splitlines() if l]
     lines = rst_title("R reference") + [
         "The help pages of the R package ``mx`` (``r-package/man``), rendered from their Rd sources by "
@@ -41,8 +56,9 @@ def r_reference(src, env):
         "shows the same page.", ""]
     vignettes = sorted(glob.glob(os.path.join(out, "vignettes", "*.html")))
     if vignettes:
-        lines += ["Vignettes: " + ", ".join("`%s <../r/vignettes/%s>`__" % (os.path.basename(v)[:-5], os.path.basename(v))
-                                             for v in vignettes) + ".", ""]
+        lines += ["Vignettes (``r-package/vignettes``, rendered with knitr/rmarkdown): "
+                  + ", ".join("`%s <../r/vignettes/%s>`__" % (os.path.basename(v)[:-5], os.path.basename(v))
+                              for v in vignettes) + ".", ""]
     lines += [".. list-table::", "   :header-rows: 1", "   :widths: 35 65", "", "   * - page", "     - title"]
     for f, name, title in rows:
         lines += ["   * - `%s <../r/%s>`__" % (name.replace("`", ""), f), "     - %s" % title.replace("*", "\\*")]
@@ -106,7 +122,7 @@ def main():
     run([sys.executable, os.path.join(TOOLS, "gen_op_reference.py"), api], env=env)
     run([sys.executable, os.path.join(TOOLS, "gen_c_api_reference.py"), os.path.join(api, "c_api.rst")], env=env)
     with open(os.path.join(api, "r.rst"), "w") as f:
-        f.write("\n".join(r_reference(src, env)) + "\n")
+        f.write("\n".join(r_reference(src, env, build)) + "\n")
     with open(os.path.join(api, "julia.rst"), "w") as f:
         f.write("\n".join(julia_reference(src, env, build)) + "\n")
     tutorials(src, build)

@@ -801,7 +801,7 @@ class BidirectionalCell(HybridRecurrentCell):
         Cell run forward in time.
     r_cell : RecurrentCell
         Cell run backward in time.
-    output_prefix : str, default 'bi_'
+    output_prefix : str, default ``'bi_'``
         Prefix of the output names.
     """
 
