@@ -113,11 +113,14 @@ def test_the_check_catches_weak_docstrings():
 
 
 def _public_ops():
+    """(public name, schema); contrib ops (``_contrib_X``) are public as ``contrib.X``."""
     for name in _ops.list_ops():
         s = _ops.op_schema(name)
         public = [n for n in [name] + list(s["aliases"]) if not n.startswith("_")]
         if public:
             yield public[0], s
+        elif name.startswith("_contrib_"):
+            yield "contrib." + name[len("_contrib_"):], s
 
 
 @pytest.mark.parametrize("name,schema", list(_public_ops()), ids=[n for n, _ in _public_ops()])
@@ -126,6 +129,8 @@ def test_registry_operator_docs(name, schema):
     assert len(doc.split()) >= 3, "%s: registry doc too short: %r (improve its .doc() in libmx/src/ops)" % (name, doc)
     undocumented = [p["name"] for p in schema["params"] if not p["doc"]]
     assert not undocumented, "%s: parameters without a doc: %s" % (name, undocumented)
-    f = getattr(mx.nd, name)
+    f = mx.nd
+    for part in name.split("."):
+        f = getattr(f, part)
     if f.__module__ == "mx.ndarray.register":  # else a Python wrapper, checked by the API walk
         assert doc in f.__doc__ and "Parameters" in f.__doc__

@@ -25,12 +25,13 @@ REDUCE = {"sum", "mean", "prod", "max", "min", "nansum", "nanprod", "norm", "arg
           "argmax_channel", "argsort", "sort", "topk", "pick"}
 
 FAMILIES = [
+    ("contrib", "Contrib operators (mx.nd.contrib)", lambda n: n.startswith("contrib.")),
     ("nn", "Neural-network layers", lambda n: n[:1].isupper() or n in (
         "softmax", "log_softmax", "softmin", "make_loss", "ctc_loss", "depth_to_space", "space_to_depth", "smooth_l1",
         "softmax_cross_entropy")),
     ("random", "Random sampling", lambda n: n.startswith(("random_", "sample_")) or n in (
         "normal", "uniform", "shuffle")),
-    ("linalg", "Linear algebra", lambda n: n.startswith("linalg_") or n in ("dot", "batch_dot", "khatri_rao")),
+    ("linalg", "Linear algebra (mx.nd.linalg)", lambda n: n.startswith("linalg_") or n in ("dot", "batch_dot", "khatri_rao")),
     ("broadcast", "Broadcasting and element-wise binary", lambda n: n.startswith(("broadcast_", "elemwise_"))
         or n in ("add_n", "maximum", "minimum", "hypot", "power")),
     ("unary", "Element-wise unary math", lambda n: n in UNARY_MATH),
@@ -52,16 +53,23 @@ def esc(text):
 
 
 def public_names(s):
-    return [n for n in [s["name"]] + list(s["aliases"]) if not n.startswith("_")]
+    """Names users call; a contrib op ``_contrib_X`` is ``contrib.X`` (mx.nd.contrib.X)."""
+    names = [n for n in [s["name"]] + list(s["aliases"]) if not n.startswith("_")]
+    if not names and s["name"].startswith("_contrib_"):
+        names = ["contrib." + s["name"][len("_contrib_"):]]
+    return names
 
 
 def op_section(s):
     name, aliases = public_names(s)[0], public_names(s)[1:]
-    out = [".. _op-%s:" % name, "", name, "~" * len(name), ""]
+    out = [".. _op-%s:" % name.replace(".", "-"), "", name, "~" * len(name), ""]
     out += [esc(s.get("doc") or "(no description in the registry)"), ""]
     names = ["``mx.nd.%s``" % name, "``mx.sym.%s``" % name] + ["``mx.nd.%s``" % a for a in aliases]
-    out += ["Python: %s. R: ``mx.nd.%s`` / ``mx.symbol.%s``. Julia: ``MX.nd.%s``."
-            % (", ".join(names), name, name, name), ""]
+    if name.startswith("contrib."):
+        out += ["Python: ``mx.nd.%s``, ``mx.sym.%s``; registry name ``%s``." % (name, name, s["name"]), ""]
+    else:
+        out += ["Python: %s. R: ``mx.nd.%s`` / ``mx.symbol.%s``. Julia: ``MX.nd.%s``."
+                % (", ".join(names), name, name, name), ""]
     if s["name"] != name:
         out += ["Registered as ``%s``." % s["name"], ""]
     inputs = list(s["inputs"])
@@ -112,7 +120,7 @@ def main():
     for key, title, _ in FAMILIES:
         ops = sorted(by_family[key], key=lambda s: public_names(s)[0].lower())
         index.append("   ops_%s" % key)
-        page = [title, "=" * len(title), "", ", ".join(":ref:`%s <op-%s>`" % ((public_names(s)[0],) * 2) for s in ops), ""]
+        page = [title, "=" * len(title), "", ", ".join(":ref:`%s <op-%s>`" % (public_names(s)[0], public_names(s)[0].replace(".", "-")) for s in ops), ""]
         for s in ops:
             page += op_section(s)
         with open(os.path.join(out_dir, "ops_%s.rst" % key), "w") as f:
