@@ -11,6 +11,7 @@ then sphinx-build -W. Needs `make build` first (the op registry and the Julia pa
 """
 import argparse
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -80,6 +81,16 @@ def julia_reference(src, env, build):
     return rst.splitlines()
 
 
+def _same_cells(executed, source):
+    """Whether an executed copy was run from the current source (same cells, outputs aside)."""
+    def cells(path):
+        with open(path, encoding="utf-8") as f:
+            nb = json.load(f)
+        return [(c["cell_type"], "".join(c["source"]) if isinstance(c["source"], list) else c["source"])
+                for c in nb["cells"]]
+    return cells(executed) == cells(source)
+
+
 def tutorials(src, build):
     dst = os.path.join(src, "tutorials")
     os.makedirs(dst, exist_ok=True)
@@ -88,7 +99,7 @@ def tutorials(src, build):
     n_exec = 0
     for n in names:
         e = os.path.join(executed, n)
-        if os.path.isfile(e) and os.path.getmtime(e) >= os.path.getmtime(os.path.join(ROOT, "docs", "tutorials", n)):
+        if os.path.isfile(e) and _same_cells(e, os.path.join(ROOT, "docs", "tutorials", n)):
             shutil.copy(e, dst)
             n_exec += 1
         else:
