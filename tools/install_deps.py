@@ -32,6 +32,10 @@ APT_PACKAGES = {
         "packages": ["ccache"],
         "fallback": "builds compile every file from scratch",
     },
+    "network plots (mx.viz.plot_network renders with Graphviz's dot)": {
+        "packages": ["graphviz"],
+        "fallback": "plot_network returns the Digraph; rendering it to a file fails",
+    },
     "R front end (r-package/: R CMD check, testthat, cross-language tests)": {
         "packages": ["r-base-core", "r-base-dev", "r-cran-testthat"],
         "fallback": "none: the R and cross-language suites fail without R",

@@ -24,3 +24,5 @@ from . import module as mod  # noqa: F401
 from . import gluon  # noqa: F401
 
 __version__ = _version()
+from . import onnx  # noqa: F401,E402 - imports the onnx package only when used
+from . import viz  # noqa: F401,E402 - graphviz is imported only by plot_network
