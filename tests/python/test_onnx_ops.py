@@ -99,6 +99,7 @@ CASES = {
                        S.arcsin(D * 0.3), S.arccos(D * 0.3), S.arctan(D), S.arctanh(D * 0.3)]),
               {"data": (2, 3)}, {"data": (0.2, 2.2)}),
     "clip": (S.clip(D, a_min=-0.3, a_max=0.4), {"data": (3, 4)}),
+    "round_halves": (S.round(D * 0.5), {"data": (2, 5)}, {"data": "int:9"}),
     "hard_sigmoid": (S.hard_sigmoid(D, alpha=0.3, beta=0.4), {"data": (3, 4)}),
     "Cast": (S.Cast(D, dtype="int32"), {"data": (3, 4)}, {"data": "int:5"}),
     "where": (S.where(S.var("data2"), D, D1), {"data": (2, 3), "data1": (2, 3), "data2": (2, 3)},

@@ -376,13 +376,24 @@ _UNARY = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "exp": "Exp", "l
           "floor": "Floor", "ceil": "Ceil", "sin": "Sin", "cos": "Cos", "tan": "Tan",
           "arcsin": "Asin", "arccos": "Acos", "arctan": "Atan", "sinh": "Sinh", "cosh": "Cosh",
           "arcsinh": "Asinh", "arccosh": "Acosh", "arctanh": "Atanh", "erf": "Erf",
-          "sign": "Sign", "softsign": "Softsign", "round": "Round", "logical_not": "Not"}
+          "sign": "Sign", "softsign": "Softsign", "logical_not": "Not"}
 
 
 @converter(*[k for k in _UNARY if k != "logical_not"])
 def convert_unary(b, n):
     """Unary math -> the ONNX op of the same meaning."""
     b.add(_UNARY[n.op], [n.inputs[0]], n.outputs[0])
+
+
+@converter("round")
+def convert_round(b, n):
+    """round (halves away from zero) -> Sign(x) * Floor(Abs(x) + 0.5) (ONNX Round rounds halves
+    to even)."""
+    x = n.inputs[0]
+    a = b.add("Add", [b.add("Abs", [x], hint=n.name + "_abs"), _scalar(b, n, 0.5, hint="half")],
+              hint=n.name + "_shifted")
+    f = b.add("Floor", [a], hint=n.name + "_floor")
+    b.add("Mul", [b.add("Sign", [x], hint=n.name + "_sign"), f], n.outputs[0])
 
 
 @converter("square")
