@@ -481,7 +481,8 @@ class Block:
         raise NotImplementedError
 
     def summary(self, *inputs):
-        """Print each block's output shape and parameter count for one forward pass.
+        """Print each block's output shape and parameter count for one forward pass (also for
+        a hybridized block: its children run imperatively for the summary).
 
         Parameters
         ----------
@@ -494,7 +495,11 @@ class Block:
 
         def _register(block):
             def _hook(block, _, outputs):
-                name = "%s-%d" % (block.__class__.__name__, len(summary) + 1)
+                outs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+                if any(isinstance(o, Symbol) for o in outs):
+                    return  # a symbolic trace (deferred shape inference), not the forward
+                # 'Input' is the first entry, so the first layer is '<Class>-1' as in MXNet
+                name = "%s-%d" % (block.__class__.__name__, len(summary))
                 summary[name] = OrderedDict()
                 outs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
                 summary[name]["output_shape"] = [o.shape for o in outs if isinstance(o, NDArray)]
@@ -516,7 +521,14 @@ class Block:
 
         summary["Input"] = OrderedDict(output_shape=[i.shape for i in inputs], n_params=0,
                                        trainable=0, shared=0)
+        # a hybridized block runs its cached graph and never calls its children: run them
+        # imperatively for the summary (same numbers), then restore the hybridized state
+        hybrid = []
+        self.apply(lambda b: hybrid.append((b, b._active))
+                   if isinstance(b, HybridBlock) and not isinstance(b, SymbolBlock) else None)
         try:
+            for b, _ in hybrid:
+                b._active = False
             self.apply(_register)
             self(*inputs)
             lines = ["-" * 80, "%25s  %42s %15s" % ("Layer (type)", "Output Shape", "Param #"),
@@ -538,6 +550,8 @@ class Block:
         finally:
             for h in hooks:
                 h.detach()
+            for b, active in hybrid:
+                b._active = active
 
 
 class _HookHandle:

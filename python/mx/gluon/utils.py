@@ -1,12 +1,17 @@
-"""gluon.utils (MXNet 1.x): split_data, split_and_load, clip_global_norm, check_sha1."""
+"""gluon.utils (MXNet 1.x): split_data, split_and_load, clip_global_norm, check_sha1, download."""
 import hashlib
 import math
+import os
+import shutil
+import tempfile
+import urllib.parse
+import urllib.request
 import warnings
 
 from .. import ndarray as nd
 from ..ndarray.ndarray import NDArray
 
-__all__ = ["split_data", "split_and_load", "clip_global_norm", "check_sha1"]
+__all__ = ["split_data", "split_and_load", "clip_global_norm", "check_sha1", "download"]
 
 
 def split_data(data, num_slice, batch_axis=0, even_split=True):
@@ -66,3 +71,60 @@ def check_sha1(filename, sha1_hash):
                 break
             sha1.update(data)
     return sha1.hexdigest() == sha1_hash
+
+
+def download(url, path=None, overwrite=False, sha1_hash=None, retries=5, verify_ssl=True):
+    """Fetch url into path (MXNet 1.x gluon.utils.download) without network access.
+
+    ``file://`` URLs and plain local paths are copied; a file already at the destination (with
+    the right sha1_hash when one is given) is the local cache and is returned unchanged unless
+    overwrite=True. Network URLs raise ``OSError`` naming the destination, since MX never
+    downloads: put the file there yourself.
+
+    Parameters
+    ----------
+    url : str
+    path : str, optional
+        Destination file or folder (default: the current folder, file name from the URL).
+    overwrite : bool
+    sha1_hash : str, optional
+        Expected SHA-1 of the file; a mismatch of the copied file raises ``ValueError``.
+    retries, verify_ssl :
+        Accepted for compatibility (there is no network transfer to retry or verify).
+
+    Returns
+    -------
+    str : the destination path.
+    """
+    parsed = urllib.parse.urlparse(url)
+    fname = os.path.basename(parsed.path) or "download"
+    if path is None:
+        dest = fname
+    else:
+        dest = os.path.expanduser(path)
+        if os.path.isdir(dest) or dest.endswith(os.sep):
+            dest = os.path.join(dest, fname)
+    if os.path.isfile(dest) and not overwrite and (not sha1_hash or check_sha1(dest, sha1_hash)):
+        return dest
+    if parsed.scheme == "file":
+        src = urllib.request.url2pathname(parsed.path)
+    elif parsed.scheme == "" or (len(parsed.scheme) == 1 and os.name == "nt"):
+        src = os.path.expanduser(url)
+    else:
+        raise OSError("download: MX does not access the network; cannot fetch %s. Place the file at "
+                      "%s (or pass a file:// URL)" % (url, os.path.abspath(dest)))
+    if not os.path.isfile(src):
+        raise FileNotFoundError("download: %s: no such file '%s'" % (url, src))
+    folder = os.path.dirname(os.path.abspath(dest))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".download-")  # rename: never a partial file
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        if sha1_hash and not check_sha1(tmp, sha1_hash):
+            raise ValueError("download: %s does not have the expected SHA-1 %s" % (url, sha1_hash))
+        os.replace(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return dest

@@ -128,10 +128,27 @@ class MNIST(_DownloadedDataset):
         self._label = labels.astype(np.int32)
 
 
-class FashionMNIST(MNIST):
-    """Fashion-MNIST (same file names and format as MNIST)."""
+DEBIAN_FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
 
-    def __init__(self, root=os.path.join("~", ".mxnet", "datasets", "fashion-mnist"), train=True, transform=None):
+
+def _mxnet_home():
+    return os.environ.get("MXNET_HOME", os.path.join("~", ".mxnet"))
+
+
+class FashionMNIST(MNIST):
+    """Fashion-MNIST (same file names and format as MNIST).
+
+    root=None (the default) uses $MXNET_HOME/datasets/fashion-mnist (MXNET_HOME defaults to
+    ~/.mxnet) when it holds the files, else Debian's dataset-fashion-mnist directory
+    /usr/share/datasets/fashion-mnist; an explicit root is used as given."""
+
+    def __init__(self, root=None, train=True, transform=None):
+        if root is None:
+            home = os.path.join(_mxnet_home(), "datasets", "fashion-mnist")
+            name = (self._train_files if train else self._test_files)[0]
+            has = lambda d: any(os.path.isfile(os.path.join(os.path.expanduser(d), name + ext))  # noqa: E731
+                                for ext in ("", ".gz"))
+            root = home if has(home) or not has(DEBIAN_FASHION_MNIST) else DEBIAN_FASHION_MNIST
         super().__init__(root, train, transform)
 
 
