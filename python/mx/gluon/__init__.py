@@ -8,3 +8,4 @@ from .trainer import Trainer  # noqa: F401
 from . import model_zoo  # noqa: F401,E402
 from . import rnn  # noqa: F401
 from . import data  # noqa: F401
+from . import contrib  # noqa: F401,E402

@@ -1,0 +1,6 @@
+"""gluon.contrib.estimator (MXNet 1.9): Estimator.fit/evaluate and the event handlers."""
+from .estimator import Estimator  # noqa: F401
+from .event_handler import (EventHandler, TrainBegin, TrainEnd, EpochBegin, EpochEnd,  # noqa: F401
+                            BatchBegin, BatchEnd, StoppingHandler, MetricHandler,
+                            ValidationHandler, LoggingHandler, CheckpointHandler,
+                            EarlyStoppingHandler, GradientUpdateHandler, ProgressHandler)
