@@ -77,3 +77,13 @@ def test_pretrained_reads_mxnet_home_models(tmp_path, monkeypatch):
     net.save_parameters(str(tmp_path / "models" / "squeezenet1.1-264ba497.params"))
     loaded = vision.get_model("squeezenet1.1", pretrained=True)
     np.testing.assert_allclose(loaded(x).asnumpy(), y, rtol=1e-6)
+
+
+def test_mnist_default_root_follows_mxnet_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("MXNET_HOME", str(tmp_path))
+    _write_idx(str(tmp_path / "datasets" / "mnist"), "train", 4)
+    d = datasets.MNIST()
+    assert len(d) == 4 and d[3][1] == 3
+    monkeypatch.setenv("MXNET_HOME", str(tmp_path / "empty"))
+    with pytest.raises(FileNotFoundError, match=str(tmp_path / "empty" / "datasets" / "mnist")):
+        datasets.MNIST()

@@ -65,6 +65,13 @@ def _no_download(who, root, missing, hint=""):
 
 # ---------------------------------------------------------------------- MNIST
 
+DEBIAN_FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
+
+
+def _mxnet_home():
+    return os.environ.get("MXNET_HOME", os.path.join("~", ".mxnet"))
+
+
 def _read_idx(path, ndim):
     """The uint8 array of an IDX file (gzip-compressed when the name ends in .gz)."""
     try:
@@ -98,8 +105,10 @@ class MNIST(_DownloadedDataset):
     _hint = ("; Debian's dataset-fashion-mnist package installs Fashion-MNIST in /usr/share/datasets/fashion-mnist "
              "(FashionMNIST(root='/usr/share/datasets/fashion-mnist'))")
 
-    def __init__(self, root=os.path.join("~", ".mxnet", "datasets", "mnist"), train=True, transform=None):
+    def __init__(self, root=None, train=True, transform=None):
         self._train = bool(train)
+        if root is None:  # as MXNet: $MXNET_HOME/datasets/mnist (MXNET_HOME defaults to ~/.mxnet)
+            root = os.path.join(_mxnet_home(), "datasets", "mnist")
         super().__init__(root, transform)
 
     def _find(self, name):
@@ -126,13 +135,6 @@ class MNIST(_DownloadedDataset):
                              % (type(self).__name__, found[0], images.shape[0], found[1], labels.shape[0]))
         self._data = nd.array(images.reshape(images.shape + (1,)), dtype=np.uint8)
         self._label = labels.astype(np.int32)
-
-
-DEBIAN_FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
-
-
-def _mxnet_home():
-    return os.environ.get("MXNET_HOME", os.path.join("~", ".mxnet"))
 
 
 class FashionMNIST(MNIST):
