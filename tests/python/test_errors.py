@@ -210,3 +210,83 @@ def test_errors_in_threads_keep_their_own_message():
         t.join()
     assert all(v == "ok" for v in results.values()), results
     assert len(results) == 4
+
+
+# ------------------------------------------------------------------ messages in the user's terms
+def test_core_message_starts_with_the_op_and_ends_with_the_c_function():
+    with pytest.raises(base.MXShapeError) as info:
+        mx.nd.broadcast_add(ones((2, 3)), ones((4, 5)))
+    msg = str(info.value)
+    assert msg.startswith("broadcast_add: ")
+    assert "(2, 3)" in msg and "(4, 5)" in msg
+    assert msg.endswith("]") and "[mx_op_invoke" in msg   # the C entry point last, for bug reports
+
+
+def test_fully_connected_talks_about_the_input_width():
+    with pytest.raises(base.MXShapeError) as info:
+        mx.nd.FullyConnected(ones((4, 30)), ones((10, 20)), ones((10,)), num_hidden=10)
+    msg = str(info.value)
+    assert msg.startswith("FullyConnected: input has 30 features")
+    assert "takes 20" in msg
+
+
+def test_dense_layer_names_itself_and_its_in_units():
+    from mx import gluon
+    net = gluon.nn.HybridSequential()
+    with net.name_scope():
+        net.add(gluon.nn.Dense(8, in_units=30), gluon.nn.Dense(10, in_units=8))
+    net.initialize()
+    net(ones((4, 30)))  # fits
+    with pytest.raises(base.MXShapeError) as info:
+        net[1](ones((4, 30)))
+    assert str(info.value).startswith("%s: input has 30 features but in_units=8" % net[1].name)
+    # the example of the issue, a layer on its own
+    dense = gluon.nn.Dense(3, in_units=20)
+    dense.initialize()
+    with pytest.raises(base.MXShapeError) as info:
+        dense(ones((4, 30)))
+    assert str(info.value).startswith(dense.name + ": input has 30 features but in_units=20")
+    # raised inside a container, the innermost layer is named, once
+    bad = gluon.nn.Sequential()
+    bad.add(gluon.nn.Dense(5, in_units=3))
+    bad.initialize()
+    with pytest.raises(ValueError) as info:
+        bad(ones((2, 4)))
+    msg = str(info.value)
+    assert msg.startswith("%s: input has 4 features but in_units=3" % bad[0].name)
+    assert msg.count(": input has") == 1 and bad.name not in msg
+
+
+def test_hybridized_block_names_itself_for_core_errors():
+    from mx import gluon
+    net = gluon.nn.HybridSequential()
+    net.add(gluon.nn.Dense(5, in_units=3))
+    net.initialize()
+    net.hybridize()
+    with pytest.raises(base.MXShapeError) as info:
+        net(ones((2, 4)))
+    msg = str(info.value)
+    assert msg.startswith(net.name + ": ")
+    assert "input has 4 features" in msg
+
+
+@pytest.mark.parametrize("loss, pred, label", [
+    ("SoftmaxCrossEntropyLoss", (4, 3), (5,)),
+    ("L2Loss", (4, 1), (5, 1)),
+    ("SigmoidBinaryCrossEntropyLoss", (3, 2), (2, 2)),
+])
+def test_losses_compare_batch_sizes(loss, pred, label):
+    from mx import gluon
+    fn = getattr(gluon.loss, loss)()
+    with pytest.raises(base.MXShapeError) as info:
+        fn(ones(pred), ones(label))
+    assert str(info.value).startswith("%s: pred has batch size %d but label has %d"
+                                      % (loss, pred[0], label[0]))
+
+
+def test_ctc_loss_compares_the_batch_axes_of_its_layouts():
+    from mx import gluon
+    fn = gluon.loss.CTCLoss(layout="TNC", label_layout="NT")
+    with pytest.raises(base.MXShapeError) as info:
+        fn(ones((6, 2, 4)), ones((3, 2)))   # pred batch 2 (axis 1), label batch 3 (axis 0)
+    assert "pred has batch size 2 but label has 3" in str(info.value)

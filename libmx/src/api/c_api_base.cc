@@ -20,8 +20,10 @@ bool cuda_available();
 namespace {
 thread_local std::string t_last_error;
 }
+// The user's terms first (op or layer, argument, expected vs got); the C function that reported
+// it last, for bug reports: "FullyConnected: input has 30 features ... [mx_op_invoke]".
 int set_last_error(int status, const char *func, const std::string &msg) {
-  t_last_error = std::string(func) + ": " + msg;
+  t_last_error = msg + " [" + func + "]";
   return status;
 }
 void clear_last_error() { t_last_error.clear(); }

@@ -26,9 +26,20 @@ from .. import ndarray as nd
 from .. import symbol as sym
 from ..ndarray.ndarray import NDArray
 from ..symbol import Symbol
+from ..base import MXError
 from .parameter import Parameter, ParameterDict, DeferredInitializationError
 
 __all__ = ["Block", "HybridBlock", "SymbolBlock"]
+
+
+def _named(err, layer):
+    """The core's error with the innermost layer that raised it in front (`dense0: ...`), so the
+    user sees which of their layers failed; outer blocks pass it through unchanged."""
+    if getattr(err, "mx_layer", None):
+        return err
+    named = type(err)("%s: %s" % (layer, err))
+    named.mx_layer = layer
+    return named.with_traceback(err.__traceback__)
 
 
 class _NameCounter:
@@ -465,7 +476,10 @@ class Block:
     def __call__(self, *args):
         for hook in self._forward_pre_hooks.values():
             hook(self, args)
-        out = self.forward(*args)
+        try:
+            out = self.forward(*args)
+        except MXError as e:
+            raise _named(e, self.name) from None
         for hook in self._forward_hooks.values():
             hook(self, args, out)
         return out

@@ -1,9 +1,13 @@
 """Losses (MXNet 1.x ``gluon.loss``). Each loss returns one value per sample: the mean over every
 axis but batch_axis (``F.mean(..., axis=batch_axis, exclude=True)``), after weighting by the scalar
 ``weight`` and the broadcastable ``sample_weight``."""
+import inspect
+
 import numpy as np
 
 from .. import ndarray as _nd
+from ..base import MXShapeError
+from ..ndarray.ndarray import NDArray
 from .block import HybridBlock
 from ._ops import op as _op
 
@@ -60,6 +64,27 @@ class Loss(HybridBlock):
 
     def hybrid_forward(self, F, x, *args, **kwargs):
         raise NotImplementedError
+
+    def _batch_axes(self):
+        """Batch axis of the first and of the second input."""
+        return self._batch_axis, self._batch_axis
+
+    def forward(self, x, *args):
+        if args and isinstance(x, NDArray) and isinstance(args[0], NDArray):
+            self._check_batch(x, args[0])
+        return super().forward(x, *args)
+
+    def _check_batch(self, a, b):
+        """A loss fed 4 predictions and 5 labels says so, instead of naming an internal op."""
+        ia, ib = self._batch_axes()
+        if a.ndim <= ia or b.ndim <= ib or a.shape[ia] == b.shape[ib]:
+            return
+        names = list(inspect.signature(self.hybrid_forward).parameters)[1:3]
+        err = MXShapeError("%s: %s has batch size %d but %s has %d (shapes %s and %s)"
+                           % (type(self).__name__, names[0], a.shape[ia], names[1], b.shape[ib],
+                              a.shape, b.shape))
+        err.mx_layer = type(self).__name__
+        raise err
 
 
 class L2Loss(Loss):
@@ -283,6 +308,9 @@ class CTCLoss(Loss):
         self._label_layout = label_layout
         batch_axis = label_layout.find("N")
         super().__init__(weight, batch_axis, **kwargs)
+
+    def _batch_axes(self):
+        return self._layout.find("N"), self._batch_axis
 
     def hybrid_forward(self, F, pred, label, pred_lengths=None, label_lengths=None,
                        sample_weight=None):

@@ -36,6 +36,10 @@ bool fc_shape(const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
   if (!in[0].known()) return false;
   int64_t rows, k;
   fc_dims(p, in[0], &rows, &k);
+  // Said in terms of the input: a wrong input width is the usual mistake, not a wrong weight.
+  if (in[1].known() && in[1].ndim() == 2 && in[1][1] != k)
+    fail(MX_ERR_SHAPE, op, ": input has ", k, " features (data shape ", in[0].str(), p.flatten ? ", flattened" : "",
+         ") but the weight ", in[1].str(), " takes ", in[1][1]);
   assign_shape(in[1], Shape{p.num_hidden, k}, op, "weight");
   if (!p.no_bias) assign_shape(in[2], Shape{p.num_hidden}, op, "bias");
   Shape o;

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ... import symbol as _sym
+from ...base import MXShapeError
 from ..block import Block, HybridBlock, Sequential, HybridSequential
 from .._ops import op as _op
 
@@ -76,6 +77,8 @@ class Dense(HybridBlock):
                 self.act = None
 
     def hybrid_forward(self, F, x, weight, bias=None):
+        if F is not _sym:
+            self._check_width(x, weight)
         fc = _op(F, "FullyConnected", "Dense")
         if bias is None:
             act = fc(x, weight, no_bias=True, num_hidden=self._units, flatten=self._flatten,
@@ -86,6 +89,16 @@ class Dense(HybridBlock):
         if self.act is not None:
             act = self.act(act)
         return act
+
+    def _check_width(self, x, weight):
+        """In the layer's own terms (in_units), before the op would talk about its weight."""
+        shape = x.shape
+        if not shape or weight.ndim != 2:
+            return
+        width = int(np.prod(shape[1:])) if self._flatten else shape[-1]
+        if width != weight.shape[1]:
+            raise MXShapeError("input has %d features but in_units=%d (input shape %s%s)"
+                               % (width, weight.shape[1], shape, ", flattened" if self._flatten else ""))
 
     def __repr__(self):
         shape = self.weight.shape
