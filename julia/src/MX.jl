@@ -7,7 +7,8 @@ errors to Julia exceptions and generates one function per registry operator (`MX
 
 Logical shapes are the same as in Python and R: a 2x3 `Matrix` becomes an NDArray of size (2, 3).
 
-The library is found through `ENV["MX_LIBRARY"]`, else the repository's build folders.
+The library is found through `ENV["MX_LIBRARY"]`, else the libmx of the Python package
+(`python3 -m mx --libdir`), else the repository's build folders (see julia/README.md).
 """
 module MX
 
@@ -16,6 +17,7 @@ include("json.jl")
 include("context.jl")
 include("ndarray.jl")
 include("ops.jl")
+include("creation.jl")
 include("arith.jl")
 include("autograd.jl")
 include("random.jl")
@@ -29,7 +31,17 @@ include("model.jl")
 # wraps its handles like NDArray (mutable struct + finalizer calling the matching mx_*_free),
 # checks every status with _check and is included here.
 
-export NDArray, MXError, MXInvalidArgumentError, MXShapeError, MXTypeError, MXUnsupportedError,
+"""
+    mx
+
+`MX` under the name MXNet.jl code uses: after `using MX`, `mx.zeros(2, 3)`, `mx.Variable(:data)`,
+`mx.FeedForward(net; context=mx.cpu())`, `mx.SGD(η=0.1)`, `mx.fit(model, opt, provider; n_epoch=2)`
+and `mx.predict(model, provider)` run on this package. Where MXNet.jl's semantics differ from
+MXNet's (MXNet.jl puts the batch last), MX follows MXNet: the batch is the first dimension.
+"""
+const mx = MX
+
+export mx, NDArray, MXError, MXInvalidArgumentError, MXShapeError, MXTypeError, MXUnsupportedError,
        MXOutOfMemoryError, MXIOError, MXFormatError, MXInternalError, MXUnknownError, MXLibraryError,
        SymbolicNode, Executor, FeedForward, ArrayDataProvider, DataBatch, CSVIter, MNISTIter,
        ImageRecordIter

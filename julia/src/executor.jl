@@ -1,6 +1,13 @@
 # Executors: a symbol bound to arrays on a device. Array lists follow the symbol's
 # list_arguments / list_outputs / list_auxiliary_states order; the dictionaries index them by name.
 
+"""
+    Executor
+
+A symbol bound to arrays on a device (`MX.bind`, `MX.simple_bind`): `forward(e; is_train)`,
+`backward(e)`, and its arrays by position (`e.arg_arrays`, `e.grad_arrays`, `e.aux_arrays`,
+`e.outputs`) or by name (`e.arg_dict`, `e.grad_dict`, `e.aux_dict`).
+"""
 mutable struct Executor
     handle::Ptr{Cvoid}
     symbol::SymbolicNode

@@ -35,6 +35,7 @@ end
 
 _named_arrays(x::Nothing, default) = (String[], Array[])
 _named_arrays(x::AbstractArray, default) = (String[string(default)], Array[x])
+_named_arrays(x::Pair, default) = _named_arrays([x], default)
 function _named_arrays(x::Union{AbstractDict,AbstractVector{<:Pair},Tuple}, default)
     ps = collect(x)
     (String[string(first(p)) for p in ps], Array[collect(last(p)) for p in ps])
@@ -56,6 +57,9 @@ function ArrayDataProvider(data; label=nothing, batch_size::Integer=1, shuffle::
     reset!(p)
     p
 end
+
+# MXNet.jl's form: ArrayDataProvider(:data => X, :label => y; batch_size=...).
+ArrayDataProvider(data::Pair, label::Pair; kwargs...) = ArrayDataProvider(data; label=label, kwargs...)
 
 num_samples(p::ArrayDataProvider) = size(p.data_arrays[1], 1)
 get_batch_size(p::ArrayDataProvider) = p.batch_size

@@ -197,13 +197,7 @@ Base.Array{T}(x::NDArray) where {T} = convert(Array{T}, Array(x))
 Base.convert(::Type{Array}, x::NDArray) = Array(x)
 Base.collect(x::NDArray) = Array(x)
 
-"Zeros (filled by copying a Julia array; no math happens here)."
-zeros(::Type{T}, dims::Integer...; ctx::Context=current_context()) where {T} =
-    array(Base.zeros(T, dims...); dtype=T, ctx=ctx)
-zeros(dims::Integer...; ctx::Context=current_context()) = zeros(Float32, dims...; ctx=ctx)
-ones(::Type{T}, dims::Integer...; ctx::Context=current_context()) where {T} =
-    array(Base.ones(T, dims...); dtype=T, ctx=ctx)
-ones(dims::Integer...; ctx::Context=current_context()) = ones(Float32, dims...; ctx=ctx)
+# zeros, ones, full, arange, fill! and the NDArray(::Array) constructor: creation.jl
 
 "Copy values of `src` into `dst` (same shape; dtype converted; any devices)."
 function Base.copyto!(dst::NDArray, src::NDArray)

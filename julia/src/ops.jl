@@ -8,8 +8,16 @@
 # MXNet's semantics (axes are 0-based, as the logical shapes are the same in every language):
 #     MX.nd.broadcast_add(a, b);  MX.nd.sum(x; axis=1);  MX.nd.slice(x; :begin => (0,), :end => (2,))
 
-"Operators generated from the registry: `MX.nd.<op name>`."
+"Operators generated from the registry: `MX.nd.<op name>`, and the creation functions."
 module nd
+import ..MX
+# MX.nd.ones((2, 3)) etc. are MX's creation functions (creation.jl), never Base's.
+for f in (:zeros, :ones, :full, :empty, :array, :arange)
+    @eval begin
+        @doc $("    MX.nd.$(f)(...)\n\nThe same as `MX.$(f)`: returns an NDArray.")
+        $f(args...; kwargs...) = MX.$f(args...; kwargs...)
+    end
+end
 end
 
 "Registry information of one operator."

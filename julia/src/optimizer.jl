@@ -32,17 +32,22 @@ _hp_value(v::AbstractVector) = Any[_hp_value(x) for x in v]
 _hp_value(v::Symbol) = string(v)
 _hp_value(v) = v
 
+# MXNet.jl's Greek hyperparameter names (mx.SGD(η=0.1, μ=0.9, λ=1e-4)) for MXNet's own.
+const _MXNETJL_HP = Dict(:η => :learning_rate, :μ => :momentum, :λ => :wd)
+
 """
     MX.Optimizer(name; learning_rate=0.01, wd=0, rescale_grad=1, clip_gradient=nothing, ...)
 
 The core's optimizer `name` (sgd, nag, adam, adamw, rmsprop, adagrad, adadelta, ftrl, signum,
-lamb, ...) with MXNet's hyperparameter names. `param_idx2name` (Dict 0-based index => name) makes
+lamb, ...) with MXNet's hyperparameter names (MXNet.jl's `η`, `μ`, `λ` mean `learning_rate`,
+`momentum`, `wd`). `param_idx2name` (Dict 0-based index => name) makes
 weight-decay rules follow names as in Python.
 """
 function Optimizer(name::Union{AbstractString,Symbol}; kwargs...)
     hp = Dict{String,Any}()
     for (k, v) in kwargs
         v === nothing && continue
+        k = get(_MXNETJL_HP, k, k)
         if k === :param_idx2name
             hp["param_idx2name"] = Dict{String,Any}(string(Int(i)) => string(n) for (i, n) in v)
         else

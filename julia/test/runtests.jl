@@ -419,6 +419,60 @@ end
     MX.update!(met, MX.array(Float32[0, 1]), MX.array(Float32[0.9 0.1; 0.2 0.8]))
     @test MX.get(met)[2] == 1.0
 end
+@testset "creation functions return NDArrays; NDArray(::Array)" begin
+    for f in (MX.nd.ones, MX.nd.zeros, MX.ones, MX.zeros, MX.nd.empty)
+        x = f((2, 3))
+        @test x isa NDArray{Float32,2}
+        @test size(x) == (2, 3)
+    end
+    @test Array(MX.nd.ones((2, 3))) == Base.ones(Float32, 2, 3)
+    @test Array(MX.nd.zeros(Float64, (4,))) == Base.zeros(4)
+    @test MX.nd.zeros(Float64, (4,)) isa NDArray{Float64,1}
+    @test Array(MX.ones(Int32, 2, 2)) == Base.ones(Int32, 2, 2)
+    @test Array(MX.nd.full((2, 2), 7.5)) == fill(7.5f0, 2, 2)
+    @test Array(MX.nd.arange(5)) == Float32[0, 1, 2, 3, 4]
+    @test Array(MX.arange(1, 3; step=0.5, dtype=Float64)) == collect(1.0:0.5:2.5)
+    x = MX.zeros(2, 3)
+    @test fill!(x, 2) === x
+    @test Array(x) == fill(2.0f0, 2, 3)
+    @test_throws MXInvalidArgumentError MX.zeros(2, -1)
+    A = Float64[1 2 3; 4 5 6]
+    y = NDArray(A)
+    @test y isa NDArray{Float64,2}
+    @test Array(y) == A
+    @test NDArray{Float32}(A) isa NDArray{Float32,2}
+    @test Array(NDArray{Float32}(A)) == Float32.(A)
+    @test Array(NDArray(Int32[1, 2])) == Int32[1, 2]
+end
+
+@testset "mx alias: MXNet.jl-style code runs" begin
+    @test mx === MX
+    @test mx.zeros(2, 3) isa NDArray
+    mx.seed!(3)
+    X = Float32.(hcat([sin(0.37i) for i in 1:100], [cos(0.91i) for i in 1:100]))
+    y = Float32[x[1] - x[2] > 0 ? 1 : 0 for x in eachrow(X)]
+    fc1 = mx.FullyConnected(mx.Variable(:data); name=:fc1, num_hidden=16)
+    act = mx.Activation(fc1; name=:relu1, act_type=:relu)
+    net = mx.SoftmaxOutput(mx.FullyConnected(act; name=:fc2, num_hidden=2); name=:softmax)
+    model = mx.FeedForward(net; context=mx.cpu())
+    provider = mx.ArrayDataProvider(:data => X, :softmax_label => y; batch_size=10, shuffle=true)
+    mx.fit(model, mx.ADAM(η=0.05), provider; n_epoch=30, initializer=mx.Xavier(), verbosity=0)
+    probs = mx.predict(model, mx.ArrayDataProvider(:data => X; batch_size=10))
+    @test size(probs) == (100, 2)
+    @test sum((probs[:, 2] .> 0.5) .== (y .== 1)) >= 90
+    # the Greek names reach the core as MXNet's hyperparameters
+    hp = mx.optimizer_config(mx.SGD(η=0.25, μ=0.5, λ=0.125))["hparams"]
+    @test (hp["learning_rate"], hp["momentum"], hp["wd"]) == (0.25, 0.5, 0.125)
+end
+
+@testset "every exported name and creation function is documented" begin
+    documented(n) = haskey(Docs.meta(MX), Docs.Binding(MX, n))
+    @test isempty([n for n in names(MX) if n !== :MX && !documented(n)])
+    for f in (:zeros, :ones, :full, :arange, :array, :empty, :NDArray, :Executor)
+        @test documented(f)
+    end
+end
+
 @testset "core data iterators" begin
     fixtures = normpath(joinpath(@__DIR__, "..", "..", "tests", "data", "mxnet-1.9.1"))
     csvdir = joinpath(fixtures, "csv")
