@@ -44,6 +44,10 @@ APT_PACKAGES = {
         "packages": ["r-cran-irkernel", "r-cran-knitr", "r-cran-rmarkdown", "pandoc"],
         "fallback": "none: the notebooks and docs suites fail without them",
     },
+    "Julia's Pkg (libgit2 of the private Julia 1.5.3 loads libhttp_parser.so.2.9: Pkg.develop)": {
+        "packages": ["libhttp-parser2.9"],
+        "fallback": "Pkg operations fail in the private Julia; julia --project=julia still works",
+    },
     # Julia: bookworm has no julia package; tools/julia/install_julia.sh unpacks bullseye's 1.5.3
     # into build/julia when the Julia suite runs.
 }

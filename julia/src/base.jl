@@ -14,11 +14,31 @@ const _LIBPATH = Ref{String}("")
 const _SYMS = Dict{Symbol,Ptr{Cvoid}}()
 const _SYMS_LOCK = ReentrantLock()
 
-"Candidate paths of libmx.so, most specific first."
+"""
+    MX.python_libdir(python=get(ENV, "MX_PYTHON", "python3"))
+
+The folder of the libmx that the Python package `mx` uses (`python3 -m mx --libdir`), or
+`nothing` when there is no such interpreter or package.
+"""
+function python_libdir(python::AbstractString=get(ENV, "MX_PYTHON", "python3"))
+    Sys.which(python) === nothing && !isfile(python) && return nothing
+    out = try
+        readchomp(pipeline(`$(python) -m mx --libdir`; stderr=devnull))
+    catch
+        return nothing
+    end
+    isempty(out) ? nothing : out
+end
+
+"Candidate paths of libmx.so, most specific first: MX_LIBRARY, the Python package's, the build tree's."
 function library_candidates()
     c = String[]
     p = get(ENV, "MX_LIBRARY", "")
     isempty(p) || push!(c, p)
+    if isempty(p)
+        d = python_libdir()
+        d === nothing || push!(c, joinpath(d, "libmx.so"))
+    end
     root = normpath(joinpath(@__DIR__, "..", ".."))
     push!(c, joinpath(root, "build", "install", "lib", "libmx.so"))
     push!(c, joinpath(root, "build", "libmx.so"))

@@ -23,7 +23,35 @@ if [ "$FORCE" = 0 ] && command -v julia >/dev/null 2>&1; then
   command -v julia
   exit 0
 fi
+# The wrapper bin/julia, and an empty package registry in a second, read-only depot: Julia 1.5's
+# Pkg clones the General registry (network) whenever a depot has none, even with
+# JULIA_PKG_OFFLINE=true, so without it `Pkg.develop(path="julia")` fails offline in a fresh depot.
+# MX depends on standard libraries only, so an empty registry is all its resolution needs.
+write_wrapper() {
+  mkdir -p "$DEST/bin" "$DEST/offline-depot/registries/MXOffline"
+  cat > "$DEST/offline-depot/registries/MXOffline/Registry.toml" <<'REG'
+name = "MXOffline"
+uuid = "7c9b4b8e-2f2a-4d61-9c55-3a3e6c1f0d21"
+repo = ""
+description = "Empty registry (tools/julia/install_julia.sh): Pkg resolves stdlib-only packages offline."
+
+[packages]
+REG
+  cat > "$DEST/bin/julia" <<WRAP
+#!/bin/sh
+# Private Julia 1.5.3 from Debian bullseye (tools/julia/install_julia.sh). The bundled
+# libunwind 1.3.2 must come before the host's; offline-depot holds an empty registry.
+HERE="\$(cd "\$(dirname "\$0")/.." && pwd)"
+LIB="\$HERE/root/usr/lib/x86_64-linux-gnu"
+export LD_LIBRARY_PATH="\$LIB:\$LIB/julia\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
+export JULIA_DEPOT_PATH="\${JULIA_DEPOT_PATH:-\$HERE/depot}:\$HERE/offline-depot"
+exec "\$HERE/root/usr/bin/julia" "\$@"
+WRAP
+  chmod +x "$DEST/bin/julia"
+}
+
 if [ "$FORCE" = 0 ] && [ -x "$DEST/bin/julia" ] && "$DEST/bin/julia" --startup-file=no -e 'exit(0)' >/dev/null 2>&1; then
+  grep -q offline-depot "$DEST/bin/julia" || write_wrapper   # trees installed before it existed
   say "using the existing private Julia in $DEST"
   echo "$DEST/bin/julia"
   exit 0
@@ -133,18 +161,7 @@ rm -rf "$DEST"
 mv "$DEST.tmp" "$DEST" || die "cannot move the tree into $DEST"
 R="$DEST/root"
 LIBDIR="$R/usr/lib/x86_64-linux-gnu"
-mkdir -p "$DEST/bin"
-cat > "$DEST/bin/julia" <<WRAP
-#!/bin/sh
-# Private Julia 1.5.3 from Debian bullseye (tools/julia/install_julia.sh). The bundled
-# libunwind 1.3.2 must come before the host's.
-HERE="\$(cd "\$(dirname "\$0")/.." && pwd)"
-LIB="\$HERE/root/usr/lib/x86_64-linux-gnu"
-export LD_LIBRARY_PATH="\$LIB:\$LIB/julia\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
-export JULIA_DEPOT_PATH="\${JULIA_DEPOT_PATH:-\$HERE/depot}"
-exec "\$HERE/root/usr/bin/julia" "\$@"
-WRAP
-chmod +x "$DEST/bin/julia"
+write_wrapper
 
 # Smoke test: start, and survive a thrown exception (the libunwind problem).
 if ! out="$("$DEST/bin/julia" --startup-file=no -e 'try; error("x"); catch e; end; print(VERSION)' 2>&1)"; then
