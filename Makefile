@@ -56,7 +56,7 @@ suite.notebooks = BUILD_DIR=$(BUILD_DIR) PYTHONPATH=$(ROOT)/python $(PYTHON) -m 
 suite.site = $(PYTHON) tools/docs/build_docs.py --build-dir $(BUILD_DIR)
 SUITES ?= $(sort $(patsubst suite.%,%,$(filter suite.%,$(.VARIABLES))))
 
-.PHONY: help all build deps test demo bench wheel install clean docs
+.PHONY: help all build deps test demo bench wheel test-wheel install clean docs
 .DEFAULT_GOAL := help
 # Targets run in order (deps before build: cmake must see the codecs apt installs); cmake
 # parallelises the compile itself (JOBS).
@@ -70,7 +70,8 @@ help:
 	@echo "make deps    pip install the '$(EXTRAS)' extras of pyproject.toml + Debian packages (NO_APT=1 skips apt)"
 	@echo "make bench   $(PYTHON) benchmarks/run_all.py"
 	@echo "make docs    the documentation site into $(BUILD_DIR)/docs/html (after make build; make test-notebooks first renders executed tutorials)"
-	@echo "make wheel   build dist/mx-*.whl (pip wheel; incremental build cache in build-wheel/)"
+	@echo "make wheel   build dist/mx-*manylinux*.whl (pip wheel + auditwheel repair; incremental build in build-wheel/)"
+	@echo "make test-wheel   make wheel, then install it in a fresh venv; Python, R and Julia use it (tests/wheel)"
 	@echo "make install pip install . into $(PYTHON)'s environment"
 	@echo "make clean   remove $(BUILD_DIR)/, build-wheel/, dist/ and the in-place copies in python/mx"
 
@@ -110,9 +111,23 @@ bench: deps build
 
 # --no-build-isolation: scikit-build-core clears its build folder whenever pip's isolated build
 # environment changes (every isolated build), so only builds in this environment are incremental.
+# -v shows CMake's progress; ccache is passed as the compiler launcher (build-wheel/ sits as deep
+# as build/, so both share cached objects). auditwheel then copies the libraries that are not part
+# of the manylinux baseline (libpng, libjpeg, libgomp; zlib belongs to it) into the wheel, rewrites rpaths and
+# retags it: dist/mx-*-manylinux_*.whl. OpenBLAS stays in the scipy-openblas32 dependency.
+# The compilers are named as CMake names them for `make build` (cc/c++; with Ninja it would pick
+# gcc/g++), since ccache keys objects by the compiler's name too.
+WHEEL_CCACHE = $(if $(CCACHE),-Ccmake.define.CMAKE_C_COMPILER_LAUNCHER=$(CCACHE) -Ccmake.define.CMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE) \
+               $(if $(shell command -v c++ 2>/dev/null),-Ccmake.define.CMAKE_C_COMPILER=cc -Ccmake.define.CMAKE_CXX_COMPILER=c++))
 wheel:
-	$(PYTHON) tools/install_deps.py --extras= --no-apt
-	$(PYTHON) -m pip wheel . --no-deps --no-build-isolation -w dist
+	$(PYTHON) tools/install_deps.py --extras=wheel --no-apt
+	rm -rf dist/raw dist/mx-*.whl
+	CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) $(PYTHON) -m pip wheel . --no-deps --no-build-isolation -v -w dist/raw $(WHEEL_CCACHE)
+	$(PYTHON) tools/repair_wheel.py dist/raw dist
+
+# The wheel end to end (minutes: builds it): auditwheel, a fresh venv, R and Julia against it.
+test-wheel: wheel
+	MX_WHEEL_DIR=$(ROOT)/dist PYTHONPATH=$(ROOT)/python $(PYTHON) -m pytest tests/wheel -q -p no:cacheprovider
 
 install:
 	$(PYTHON) tools/install_deps.py --extras= --no-apt
