@@ -114,7 +114,7 @@ bench: deps build
 # -v shows CMake's progress; ccache is passed as the compiler launcher (build-wheel/ sits as deep
 # as build/, so both share cached objects). auditwheel then copies the libraries that are not part
 # of the manylinux baseline (libpng, libjpeg, libgomp; zlib belongs to it) into the wheel, rewrites rpaths and
-# retags it: dist/mx-*-manylinux_*.whl. OpenBLAS stays in the scipy-openblas32 dependency.
+# retags it: dist/mx-*-manylinux_*.whl (OpenBLAS from scipy-openblas32 is bundled too).
 # The compilers are named as CMake names them for `make build` (cc/c++; with Ninja it would pick
 # gcc/g++), since ccache keys objects by the compiler's name too.
 WHEEL_CCACHE = $(if $(CCACHE),-Ccmake.define.CMAKE_C_COMPILER_LAUNCHER=$(CCACHE) -Ccmake.define.CMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE) \

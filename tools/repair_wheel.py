@@ -4,10 +4,9 @@
     python tools/repair_wheel.py RAW_DIR OUT_DIR
 
 auditwheel copies every shared library libmx needs beyond the manylinux baseline (libpng, libjpeg,
-libgomp; zlib is part of that baseline) into mx.libs/ inside the wheel, points the rpaths there
-and retags the wheel.
-libscipy_openblas stays out: it comes from the scipy-openblas32 dependency, found through libmx's
-rpath $ORIGIN/../scipy_openblas32/lib. Prints the result's tag, size and bundled libraries.
+libgomp, and the scipy-openblas32 BLAS it was built against; zlib is part of that baseline) into
+mx.libs/ inside the wheel, points the rpaths there and retags the wheel, so it loads on systems
+that have none of them. Prints the result's tag, size and bundled libraries.
 """
 import glob
 import os
@@ -23,8 +22,13 @@ def main(raw_dir, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     before = set(glob.glob(os.path.join(out_dir, "mx-*.whl")))
     print("repair_wheel: auditwheel repair %s" % raw[0], flush=True)
-    subprocess.check_call([sys.executable, "-m", "auditwheel", "repair", "--exclude",
-                           "libscipy_openblas.so", "-w", out_dir, raw[0]])
+    # libmx finds OpenBLAS through an rpath into the scipy_openblas32 package, which does not exist
+    # inside the unpacked wheel; auditwheel looks it up on LD_LIBRARY_PATH instead.
+    import scipy_openblas32
+    env = dict(os.environ)
+    env["LD_LIBRARY_PATH"] = os.pathsep.join(
+        [scipy_openblas32.get_lib_dir()] + [p for p in env.get("LD_LIBRARY_PATH", "").split(os.pathsep) if p])
+    subprocess.check_call([sys.executable, "-m", "auditwheel", "repair", "-w", out_dir, raw[0]], env=env)
     made = sorted(set(glob.glob(os.path.join(out_dir, "mx-*.whl"))) - before) or \
         sorted(glob.glob(os.path.join(out_dir, "mx-*manylinux*.whl")))
     if not made:
