@@ -28,6 +28,10 @@ APT_PACKAGES = {
         "packages": ["zlib1g-dev", "libpng-dev", "libjpeg-dev"],
         "fallback": "libmx builds without them; .gz and image decoding raise MX_ERR_UNSUPPORTED",
     },
+    "libraries the core builds on (CMakeLists.txt: nlohmann/json parser, official DLPack header)": {
+        "packages": ["nlohmann-json3-dev", "libdlpack-dev"],
+        "fallback": "none: CMake stops and names the missing package",
+    },
     "compiler cache (Makefile: rebuilds and extra build folders reuse compiled objects)": {
         "packages": ["ccache"],
         "fallback": "builds compile every file from scratch",

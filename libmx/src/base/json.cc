@@ -1,8 +1,11 @@
 #include "base/json.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "base/error.h"
 
@@ -11,137 +14,77 @@ namespace mx {
 namespace {
 const Json kNull;
 
-class Parser {
- public:
-  explicit Parser(const std::string &t) : t_(t) {}
-  Json run() {
-    Json v = value(0);
-    ws();
-    if (i_ != t_.size()) bad("trailing characters");
-    return v;
-  }
+using Ordered = nlohmann::ordered_json;
+constexpr int kMaxDepth = 512;
 
- private:
-  const std::string &t_;
-  size_t i_ = 0;
-  [[noreturn]] void bad(const char *what) {
-    fail(MX_ERR_FORMAT, "JSON parse error: ", what, " at offset ", i_);
-  }
-  void ws() {
-    while (i_ < t_.size() && (t_[i_] == ' ' || t_[i_] == '\n' || t_[i_] == '\t' || t_[i_] == '\r')) ++i_;
-  }
-  bool eat(char c) {
-    ws();
-    if (i_ < t_.size() && t_[i_] == c) { ++i_; return true; }
-    return false;
-  }
-  Json value(int depth) {
-    if (depth > 512) bad("nesting too deep");
-    ws();
-    if (i_ >= t_.size()) bad("unexpected end");
-    char c = t_[i_];
-    if (c == '{') {
-      ++i_;
-      Json o = Json::object();
-      if (eat('}')) return o;
-      do {
-        ws();
-        if (i_ >= t_.size() || t_[i_] != '"') bad("expected a key");
-        std::string k = str();
-        if (!eat(':')) bad("expected ':'");
-        o.set(k, value(depth + 1));
-      } while (eat(','));
-      if (!eat('}')) bad("expected '}'");
-      return o;
+// Non-finite numbers, which strict JSON (and so nlohmann) refuses but other writers produce:
+// Python's json and Julia's writer emit NaN/Infinity/-Infinity, R's writes 1e999. Outside strings
+// such tokens become marker strings before parsing, and numbers again in convert().
+const char kMark = '\x01';
+bool rewrite_nonfinite(const std::string &in, std::string *out) {
+  bool changed = false, in_str = false;
+  out->clear();
+  out->reserve(in.size());
+  for (size_t i = 0; i < in.size();) {
+    const char c = in[i];
+    if (in_str) {
+      if (c == '\\' && i + 1 < in.size()) { out->append(in, i, 2); i += 2; continue; }
+      if (c == '"') in_str = false;
+      out->push_back(c);
+      ++i;
+      continue;
     }
-    if (c == '[') {
-      ++i_;
+    if (c == '"') { in_str = true; out->push_back(c); ++i; continue; }
+    const char *word = nullptr;
+    size_t len = 0;
+    for (const char *w : {"-Infinity", "Infinity", "NaN"})
+      if (in.compare(i, std::strlen(w), w) == 0) { word = w; len = std::strlen(w); break; }
+    if (!word && (c == '-' || (c >= '0' && c <= '9'))) {
+      len = 1;
+      while (i + len < in.size() && in[i + len] != 0 && std::strchr("0123456789.eE+-", in[i + len])) ++len;
+      const std::string num = in.substr(i, len);
+      if (std::isinf(std::strtod(num.c_str(), nullptr))) word = num[0] == '-' ? "-Infinity" : "Infinity";
+    }
+    if (!word) { out->append(in, i, len ? len : 1); i += len ? len : 1; continue; }
+    *out += "\"\\u0001";
+    *out += word;
+    *out += '"';
+    i += len;
+    changed = true;
+  }
+  return changed;
+}
+
+// nlohmann's value (object order kept) into ours; depth is bounded by the parse callback.
+Json convert(const Ordered &v) {
+  switch (v.type()) {
+    case Ordered::value_t::null: return Json();
+    case Ordered::value_t::boolean: return Json(v.get<bool>());
+    case Ordered::value_t::number_integer: return Json(static_cast<double>(v.get<int64_t>()));
+    case Ordered::value_t::number_unsigned: return Json(static_cast<double>(v.get<uint64_t>()));
+    case Ordered::value_t::number_float: return Json(v.get<double>());
+    case Ordered::value_t::string: {
+      const std::string &str = v.get_ref<const std::string &>();
+      if (!str.empty() && str[0] == kMark) {
+        if (str == "\x01NaN") return Json(std::nan(""));
+        if (str == "\x01Infinity") return Json(HUGE_VAL);
+        if (str == "\x01-Infinity") return Json(-HUGE_VAL);
+      }
+      return Json(str);
+    }
+    case Ordered::value_t::array: {
       Json a = Json::array();
-      if (eat(']')) return a;
-      do { a.push(value(depth + 1)); } while (eat(','));
-      if (!eat(']')) bad("expected ']'");
+      for (const auto &x : v) a.push(convert(x));
       return a;
     }
-    if (c == '"') return Json(str());
-    if (t_.compare(i_, 4, "true") == 0) { i_ += 4; return Json(true); }
-    if (t_.compare(i_, 5, "false") == 0) { i_ += 5; return Json(false); }
-    if (t_.compare(i_, 4, "null") == 0) { i_ += 4; return Json(); }
-    // Python's json module writes these for non-finite floats.
-    if (t_.compare(i_, 3, "NaN") == 0) { i_ += 3; return Json(std::nan("")); }
-    if (t_.compare(i_, 8, "Infinity") == 0) { i_ += 8; return Json(HUGE_VAL); }
-    if (t_.compare(i_, 9, "-Infinity") == 0) { i_ += 9; return Json(-HUGE_VAL); }
-    if (c == '-' || (c >= '0' && c <= '9')) {
-      const char *start = t_.c_str() + i_;
-      char *end = nullptr;
-      double d = std::strtod(start, &end);
-      if (end == start) bad("bad number");
-      i_ += static_cast<size_t>(end - start);
-      return Json(d);
+    case Ordered::value_t::object: {
+      Json o = Json::object();
+      for (const auto &kv : v.items()) o.set(kv.key(), convert(kv.value()));
+      return o;
     }
-    bad("unexpected character");
+    default: fail(MX_ERR_FORMAT, "JSON parse error: unsupported value (binary data)");
   }
-  static void put_utf8(std::string &out, uint32_t cp) {
-    if (cp < 0x80) out += static_cast<char>(cp);
-    else if (cp < 0x800) { out += static_cast<char>(0xC0 | (cp >> 6)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
-    else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-  uint32_t hex4() {
-    if (i_ + 4 > t_.size()) bad("short \\u escape");
-    uint32_t v = 0;
-    for (int k = 0; k < 4; ++k) {
-      char h = t_[i_++];
-      v <<= 4;
-      if (h >= '0' && h <= '9') v |= static_cast<uint32_t>(h - '0');
-      else if (h >= 'a' && h <= 'f') v |= static_cast<uint32_t>(h - 'a' + 10);
-      else if (h >= 'A' && h <= 'F') v |= static_cast<uint32_t>(h - 'A' + 10);
-      else bad("bad \\u escape");
-    }
-    return v;
-  }
-  std::string str() {
-    ++i_;  // opening quote
-    std::string out;
-    while (true) {
-      if (i_ >= t_.size()) bad("unterminated string");
-      char c = t_[i_++];
-      if (c == '"') break;
-      if (c != '\\') { out += c; continue; }
-      if (i_ >= t_.size()) bad("unterminated escape");
-      char e = t_[i_++];
-      switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'u': {
-          uint32_t cp = hex4();
-          if (cp >= 0xD800 && cp < 0xDC00 && i_ + 6 <= t_.size() && t_[i_] == '\\' && t_[i_ + 1] == 'u') {
-            i_ += 2;
-            uint32_t lo = hex4();
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          }
-          put_utf8(out, cp);
-          break;
-        }
-        default: bad("bad escape");
-      }
-    }
-    return out;
-  }
-};
+}
 }  // namespace
 
 bool Json::as_bool() const {
@@ -272,6 +215,24 @@ std::string Json::dump(int indent) const {
   return out;
 }
 
-Json Json::parse(const std::string &text) { return Parser(text).run(); }
+// Parsed by nlohmann/json; errors keep its position ("line 1, column 12") and reason, without its
+// internal exception id, and nesting deeper than kMaxDepth is refused before it can exhaust the stack.
+Json Json::parse(const std::string &text) {
+  std::string rewritten;
+  const std::string &src = rewrite_nonfinite(text, &rewritten) ? rewritten : text;
+  Ordered v;
+  try {
+    v = Ordered::parse(src, [](int depth, Ordered::parse_event_t, Ordered &) {
+      if (depth > kMaxDepth) fail(MX_ERR_FORMAT, "JSON parse error: nesting deeper than ", kMaxDepth, " levels");
+      return true;
+    });
+  } catch (const nlohmann::json::exception &e) {  // parse_error, or out_of_range for numbers
+    std::string what = e.what();
+    const size_t id_end = what.find("] ");
+    if (what.rfind("[json.exception.", 0) == 0 && id_end != std::string::npos) what = what.substr(id_end + 2);
+    fail(MX_ERR_FORMAT, "JSON ", what);
+  }
+  return convert(v);
+}
 
 }  // namespace mx

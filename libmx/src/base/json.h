@@ -1,5 +1,6 @@
-// Minimal JSON value, parser and writer for the core's small documents (op schemas, optimizer
-// hyperparameters, symbol files). Parsing is bounded (depth) and throws MX_ERR_FORMAT.
+// JSON value and writer for the core's small documents (op schemas, optimizer hyperparameters,
+// symbol files); parsing is nlohmann/json's (json.cc), bounded in depth, throwing MX_ERR_FORMAT.
+// The writer stays ours, so symbol files keep the layout they had.
 #pragma once
 #include <cstdint>
 #include <map>

@@ -33,7 +33,7 @@ DLDataType dl_type(DType t) {
     case DType::i8: return {kDLInt, 8, 1};
     case DType::i32: return {kDLInt, 32, 1};
     case DType::i64: return {kDLInt, 64, 1};
-    case DType::boolean: return {kDLBool, 8, 1};
+    case DType::boolean: return {kBoolCode, 8, 1};
   }
   fail(MX_ERR_TYPE, "dtype code ", static_cast<int>(t), " has no DLPack type");
 }
@@ -57,7 +57,7 @@ bool mx_type(DLDataType t, DType *out) {
     case kDLUInt:
       if (t.bits == 8) { *out = DType::u8; return true; }
       return false;
-    case kDLBool:
+    case kBoolCode:
       if (t.bits == 8) { *out = DType::boolean; return true; }
       return false;
     default:

@@ -1,7 +1,8 @@
-// DLPack v0.8 ABI (https://dmlc.github.io/dlpack/latest/c_api.html), written out from the public
-// specification: the unversioned DLManagedTensor exchanged in PyCapsules named "dltensor".
-// Kept in namespace mx::dlpack so it never clashes with another copy of dlpack.h.
+// DLPack through its official header (Debian libdlpack-dev: dlpack/dlpack.h): the unversioned
+// DLManagedTensor exchanged in PyCapsules named "dltensor".
 #pragma once
+#include <dlpack/dlpack.h>
+
 #include <cstdint>
 
 #include "ndarray/ndarray.h"
@@ -9,59 +10,18 @@
 namespace mx {
 namespace dlpack {
 
-enum DLDeviceType : int32_t {
-  kDLCPU = 1,
-  kDLCUDA = 2,
-  kDLCUDAHost = 3,
-  kDLOpenCL = 4,
-  kDLVulkan = 7,
-  kDLMetal = 8,
-  kDLVPI = 9,
-  kDLROCM = 10,
-  kDLROCMHost = 11,
-  kDLExtDev = 12,
-  kDLCUDAManaged = 13,
-  kDLOneAPI = 14,
-  kDLWebGPU = 15,
-  kDLHexagon = 16,
-};
+using ::DLDataType;
+using ::DLDevice;
+using ::DLManagedTensor;
+using ::DLTensor;
 
-struct DLDevice {
-  DLDeviceType device_type;
-  int32_t device_id;
-};
-
-enum DLDataTypeCode : uint8_t {
-  kDLInt = 0,
-  kDLUInt = 1,
-  kDLFloat = 2,
-  kDLOpaqueHandle = 3,
-  kDLBfloat = 4,
-  kDLComplex = 5,
-  kDLBool = 6,
-};
-
-struct DLDataType {
-  uint8_t code;
-  uint8_t bits;
-  uint16_t lanes;
-};
-
-struct DLTensor {
-  void *data;
-  DLDevice device;
-  int32_t ndim;
-  DLDataType dtype;
-  int64_t *shape;
-  int64_t *strides;  // in elements; NULL means compact row-major
-  uint64_t byte_offset;
-};
-
-struct DLManagedTensor {
-  DLTensor dl_tensor;
-  void *manager_ctx;
-  void (*deleter)(DLManagedTensor *self);
-};
+// Type code of booleans, added in DLPack 0.8 (what PyTorch and NumPy export); Debian's header
+// is 0.6 and lacks it. Codes are append-only, so the value is fixed.
+#if defined(DLPACK_VERSION) && DLPACK_VERSION >= 80
+constexpr uint8_t kBoolCode = kDLBool;
+#else
+constexpr uint8_t kBoolCode = 6;
+#endif
 
 static_assert(sizeof(DLTensor) == 48, "DLTensor layout");
 static_assert(sizeof(DLManagedTensor) == 64, "DLManagedTensor layout");
