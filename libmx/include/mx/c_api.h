@@ -4,8 +4,7 @@
  *
  * Conventions (docs/DESIGN.md section 2):
  *  - Every fallible function returns int: 0 = ok, a negative mx_status value on error. On error,
- *    mx_last_error() (thread-local) says what was wrong in the caller's terms (op, argument,
- *    expected vs got) and ends with the reporting function in brackets: "... [mx_op_invoke]".
+ *    mx_last_error() (thread-local) names the function, what was wrong and the offending value.
  *  - out_* pointers are written only on success.
  *  - Handles returned through out_* are OWNED BY THE CALLER and released with the matching
  *    *_free function, which accepts NULL and may be called from any thread.
