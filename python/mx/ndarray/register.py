@@ -4,6 +4,11 @@ import keyword
 from ..base import check_call, ffi, lib
 from . import _internal_ops as _ops
 from .ndarray import NDArray, _wrap
+from .op_args import split_args
+
+
+def _is_nd(x):
+    return isinstance(x, NDArray)
 
 _TYPE_DOC = {"int": "int", "float": "float", "boolean": "boolean", "string": "str"}
 
@@ -43,6 +48,7 @@ def make_op_function(name, schema=None):
     named_set = frozenset(named)
     variadic = s["variadic_input"]
     count_param = s["variadic_count_param"]
+    param_names = [p["name"] for p in s["params"]]
     params_of = _ops.params_handle
     invoke = _ops.invoke
     single_output = len(s["outputs"]) == 1 and not s["num_outputs_depend_on_params"]
@@ -66,30 +72,24 @@ def make_op_function(name, schema=None):
                 return _wrap(out[0])
         out = kwargs.pop("out", None)
         kwargs.pop("name", None)
-        handles = []
-        for a in args:
-            if isinstance(a, NDArray):
-                handles.append(a.handle)
-            elif isinstance(a, (list, tuple)) and variadic and all(isinstance(x, NDArray) for x in a):
-                handles.extend(x.handle for x in a)
-            else:
-                raise TypeError("%s: positional arguments must be NDArrays, got %s (pass parameters "
-                                "by keyword)" % (name, type(a).__name__))
-        if kwargs and not named_set.isdisjoint(kwargs):
-            given = {}
-            for k in named:
-                if k in kwargs:
-                    v = kwargs.pop(k)
-                    if v is None:
-                        continue
-                    if not isinstance(v, NDArray):
-                        raise TypeError("%s: input '%s' must be an NDArray, got %s" % (name, k, type(v).__name__))
-                    given[k] = v.handle
-            # Keyword inputs follow the positional ones in declaration order.
-            for k in named[len(handles):] if len(handles) <= len(named) else []:
-                if k in given:
-                    handles.append(given.pop(k))
-            handles.extend(given.values())
+        if variadic:
+            keep = []
+            for a in args:
+                if isinstance(a, NDArray):
+                    keep.append(a)
+                elif isinstance(a, (list, tuple)) and all(isinstance(x, NDArray) for x in a):
+                    keep.extend(a)
+                else:
+                    raise TypeError("%s: positional arguments must be NDArrays, got %s (pass parameters "
+                                    "by keyword)" % (name, type(a).__name__))
+            if kwargs and not named_set.isdisjoint(kwargs):
+                keep.extend(split_args(name, named, (), (), kwargs, _is_nd))
+        else:
+            # `keep` holds every input NDArray until the call returns: an array passed only by
+            # keyword has no other reference once popped from kwargs, and freeing it would leave
+            # a dangling handle in the call.
+            keep = split_args(name, named, param_names, args, kwargs, _is_nd)
+        handles = [a.handle for a in keep]
         if variadic and count_param and count_param not in kwargs:
             kwargs[count_param] = len(handles) - len(aux_names)
         params = params_of(name, kwargs)

@@ -122,13 +122,13 @@ def arange(start, stop=None, step=1.0, repeat=1, infer_range=None, ctx=None, dty
                              repeat=int(repeat), dtype=_dtype_name(dtype), ctx=ctx or current_context())
 
 
-def zeros_like(a, **kwargs):
+def zeros_like(*args, **kwargs):
     """An array of zeros with the shape, dtype and device of ``a``.
 
     Parameters
     ----------
-    a : NDArray
-        The template.
+    data : NDArray
+        The template (positional or `data=`, as MXNet's op).
     **kwargs
         ``out`` and further operator arguments.
 
@@ -137,16 +137,16 @@ def zeros_like(a, **kwargs):
     NDArray
     """
     from . import op
-    return op.zeros_like(a, **kwargs)
+    return op.zeros_like(*args, **kwargs)
 
 
-def ones_like(a, **kwargs):
+def ones_like(*args, **kwargs):
     """An array of ones with the shape, dtype and device of ``a``.
 
     Parameters
     ----------
-    a : NDArray
-        The template.
+    data : NDArray
+        The template (positional or `data=`, as MXNet's op).
     **kwargs
         ``out`` and further operator arguments.
 
@@ -155,7 +155,7 @@ def ones_like(a, **kwargs):
     NDArray
     """
     from . import op
-    return op.ones_like(a, **kwargs)
+    return op.ones_like(*args, **kwargs)
 
 
 def concatenate(arrays, axis=0, always_copy=True):
