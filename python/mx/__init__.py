@@ -22,6 +22,15 @@ from . import callback  # noqa: F401
 from . import module  # noqa: F401
 from . import module as mod  # noqa: F401
 from . import gluon  # noqa: F401
+# MXNet 1.x modules and names that programs import
+from . import base  # noqa: F401
+from . import name  # noqa: F401
+from . import attribute  # noqa: F401
+from .attribute import AttrScope  # noqa: F401
+from . import util  # noqa: F401
+from .util import np_shape, is_np_shape, set_np_shape, is_np_array  # noqa: F401
+from . import runtime  # noqa: F401
+from . import test_utils  # noqa: F401
 
 __version__ = _version()
 from . import onnx  # noqa: F401,E402 - imports the onnx package only when used

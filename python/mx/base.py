@@ -3,7 +3,8 @@ import os
 
 from . import _cdef
 
-__all__ = ["MXError", "MXNetError", "check_call", "ffi", "lib", "py_str", "c_str"]
+__all__ = ["MXError", "MXNetError", "check_call", "ffi", "lib", "py_str", "c_str", "string_types", "numeric_types",
+           "integer_types", "NotImplementedForSymbol"]
 
 
 class MXError(Exception):
@@ -135,3 +136,52 @@ def features():
     out = ffi.new("const char **")
     check_call(lib.mx_features(out))
     return json.loads(py_str(out[0]))
+
+
+# ---------------------------------------------------------------------------- MXNet 1.x names
+# Code written for MXNet imports these from mxnet.base.
+import numbers as _numbers  # noqa: E402
+
+import numpy as _np  # noqa: E402
+
+string_types = (str,)
+numeric_types = (float, int, _np.generic)
+integer_types = (int, _np.int32, _np.int64)
+py_str_types = string_types
+NDArrayHandle = "mx_ndarray_t"   # handle type names; MX's handles are cffi pointers
+SymbolHandle = "mx_symbol_t"
+ExecutorHandle = "mx_executor_t"
+_LIB = lib  # MX's C library (its functions are the mx_* ABI, not MXNet's MX* functions)
+_Null = None
+
+
+class NotImplementedForSymbol(MXError, NotImplementedError):
+    """An NDArray method that has no Symbol counterpart."""
+
+    def __init__(self, function, alias, *args):
+        super().__init__()
+        self.function = getattr(function, "__name__", str(function))
+        self.alias = alias
+        self.args = tuple(str(type(a)) for a in args)
+
+    def __str__(self):
+        msg = "Function %s" % self.function
+        if self.alias:
+            msg += " (namely operator \"%s\")" % self.alias
+        if self.args:
+            msg += " with arguments (%s)" % ", ".join(self.args)
+        return msg + " is not implemented for Symbol and only available in NDArray."
+
+
+def _as_list(obj):
+    """obj if it is a list, [obj] otherwise (MXNet's helper)."""
+    return obj if isinstance(obj, list) else [obj]
+
+
+def data_dir():
+    import os
+    return os.getenv("MXNET_HOME", os.path.join(os.path.expanduser("~"), ".mxnet"))
+
+
+def _is_number(x):
+    return isinstance(x, _numbers.Number)

@@ -17,8 +17,9 @@ def seed(seed_state, ctx="all"):
         s = int(seed_state)
     except (TypeError, ValueError):
         raise ValueError("seed: seed_state must be an integer, got %r" % (seed_state,)) from None
-    if s < 0 or s >= 2 ** 64:
-        raise ValueError("seed: seed_state must be in [0, 2**64), got %d" % s)
+    if s < -2 ** 63 or s >= 2 ** 64:
+        raise ValueError("seed: seed_state must be in [-2**63, 2**64), got %d" % s)
+    s &= 2 ** 64 - 1  # MXNet accepts negative seeds: use their two's complement
     if isinstance(ctx, str):
         if ctx != "all":
             raise ValueError("seed: ctx must be 'all' or a Context, got %r" % (ctx,))

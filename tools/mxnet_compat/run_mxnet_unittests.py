@@ -197,7 +197,7 @@ def run_file(path, shim, args):
     if os.path.exists(results):
         os.remove(results)
     env = dict(os.environ)
-    pp = [shim] + ([args.mx_path] if args.target == "mx" else [])
+    pp = [shim] + ([args.mx_path] if args.target == "mx" else []) + list(args.extra_path)
     if env.get("PYTHONPATH") and args.target == "mx":
         pp.append(env["PYTHONPATH"])
     env["PYTHONPATH"] = os.pathsep.join(pp)
@@ -271,6 +271,9 @@ def main():
     ap.add_argument("--target", choices=["mx", "mxnet"], default="mx")
     ap.add_argument("--python", default=sys.executable, help="interpreter that runs pytest")
     ap.add_argument("--mx-path", default=os.path.join(REPO, "python"), help="directory holding the mx package")
+    ap.add_argument("--extra-path", action="append", default=[],
+                    help="more import directories (e.g. scipy for the reference venv, installed with "
+                         "pip install --target DIR scipy==1.10.1)")
     ap.add_argument("--files", default=",".join(DEFAULT_FILES), help="comma-separated names (test_X.py)")
     ap.add_argument("--timeout", type=float, default=60, help="seconds per test")
     ap.add_argument("--file-timeout", type=float, default=1800, help="seconds per test file")

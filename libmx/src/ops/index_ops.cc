@@ -760,6 +760,7 @@ int register_ops() {
   MX_REGISTER_OP(SequenceMask)
       .doc("Sets elements past each sequence's length to `value`.")
       .params<SeqParam>()
+      .inputs({"data", "sequence_length"})  // the schema lists every input a call may name
       .inputs_fn(seq_inputs)
       .dtypes(all_dtypes())
       .type(type_from_first)
@@ -793,6 +794,7 @@ int register_ops() {
   MX_REGISTER_OP(SequenceReverse)
       .doc("Reverses the first sequence_length elements of each sequence along the time axis.")
       .params<SeqParam>()
+      .inputs({"data", "sequence_length"})  // the schema lists every input a call may name
       .inputs_fn(seq_inputs)
       .dtypes(all_dtypes())
       .type(type_from_first)
@@ -826,6 +828,7 @@ int register_ops() {
   MX_REGISTER_OP(SequenceLast)
       .doc("The last element of each sequence (at sequence_length - 1).")
       .params<SeqParam>()
+      .inputs({"data", "sequence_length"})  // the schema lists every input a call may name
       .inputs_fn(seq_inputs)
       .dtypes(all_dtypes())
       .type(type_from_first)

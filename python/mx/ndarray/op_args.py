@@ -10,6 +10,12 @@ def split_args(op_name, input_names, param_names, args, kwargs, is_input):
     checks the count for ops whose inputs depend on parameters). Parameters given positionally
     are moved into kwargs; input keywords are removed from it. The returned list holds the input
     objects themselves, so callers keep them alive while their handles are in use."""
+    if not input_names:
+        # inputs named only at call time (UpSampling's arg0..argN): leading arrays are inputs
+        lead = 0
+        while lead < len(args) and is_input(args[lead]):
+            lead += 1
+        input_names = ["arg%d" % i for i in range(lead)]
     n_in = len(input_names)
     slots = [None] * n_in
     pos = 0

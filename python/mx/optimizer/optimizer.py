@@ -6,7 +6,7 @@ import math
 import os
 import tempfile
 
-from ..base import check_call, ffi, lib, py_str, c_str
+from ..base import check_call, ffi, lib, py_str, c_str, MXNotSupportedError
 from .. import lr_scheduler as _lrs
 
 __all__ = ["Optimizer", "SGD", "NAG", "Adam", "AdamW", "RMSProp", "AdaGrad", "AdaDelta", "Ftrl",
@@ -61,7 +61,11 @@ class Optimizer:
                  learning_rate=None, lr_scheduler=None, sym=None, begin_num_update=0,
                  multi_precision=False, param_dict=None, **kwargs):
         if self._core_name is None:
-            raise NotImplementedError("Optimizer is abstract; use mx.optimizer.create(name)")
+            # a Python optimizer (a user subclass registered with @register): its own
+            # create_state/update run; the core rules stay the fast path for built-in ones
+            _python_init(self, rescale_grad, param_idx2name, wd, clip_gradient, learning_rate,
+                         lr_scheduler, begin_num_update, multi_precision, param_dict, kwargs)
+            return
         hp = dict(kwargs)
         hp.update(rescale_grad=rescale_grad, wd=wd, clip_gradient=clip_gradient,
                   begin_num_update=begin_num_update, multi_precision=bool(multi_precision))
@@ -119,7 +123,7 @@ class Optimizer:
                 if not (n.endswith("_weight") or n.endswith("_gamma"))}
 
     def __getattr__(self, name):
-        if name.startswith("_"):
+        if name.startswith("_") or self.__dict__.get("_handle") is None:
             raise AttributeError(name)
         hp = self._core_json()["hparams"]
         if name in hp:
@@ -129,7 +133,9 @@ class Optimizer:
         raise AttributeError("%s has no attribute '%s'" % (type(self).__name__, name))
 
     def __setattr__(self, name, value):
-        if name in ("learning_rate", "lr", "lr_scheduler", "num_update", "begin_num_update"):
+        if self.__dict__.get("_handle") is None and name not in ("learning_rate", "lr", "lr_scheduler"):
+            object.__setattr__(self, name, value)
+        elif name in ("learning_rate", "lr", "lr_scheduler", "num_update", "begin_num_update"):
             object.__setattr__(self, name, value)  # properties below
         elif name in self.__dict__.get("_hp_keys", ()) and name != "learning_rate":
             self._set_core(name, value)
@@ -191,6 +197,9 @@ class Optimizer:
 
     @property
     def learning_rate(self):
+        if self._handle is None:
+            sched = self.lr_scheduler
+            return sched(self.num_update) if sched is not None else self.__dict__["_py_lr"]
         out = ffi.new("double *")
         check_call(lib.mx_optimizer_learning_rate(self._handle, out))
         return out[0]
@@ -201,6 +210,8 @@ class Optimizer:
 
     @property
     def lr(self):
+        if self._handle is None:
+            return self.__dict__["_py_lr"]
         return self._core_json()["hparams"]["learning_rate"]
 
     @lr.setter
@@ -213,6 +224,9 @@ class Optimizer:
                               "set_learning_rate can mutate the value of the learning rate of "
                               "the optimizer only when the LRScheduler of the optimizer is "
                               "undefined.")
+        if self._handle is None:
+            self.__dict__["_py_lr"] = float(lr)
+            return
         self._set_core("learning_rate", lr)
 
     @property
@@ -222,6 +236,9 @@ class Optimizer:
     @lr_scheduler.setter
     def lr_scheduler(self, sched):
         old = self.__dict__.get("_lr_scheduler")
+        if self._handle is None:
+            self.__dict__["_lr_scheduler"] = sched
+            return
         if old is not None and old is not sched:
             old._unbind()
         if sched is None:
@@ -235,27 +252,41 @@ class Optimizer:
 
     @property
     def num_update(self):
+        if self._handle is None:
+            return self.__dict__["_py_num_update"]
         return self._core_json()["num_update"]
 
     @num_update.setter
     def num_update(self, n):
+        if self._handle is None:
+            self.__dict__["_py_num_update"] = int(n)
+            return
         self._set_core("num_update", int(n))
 
     @property
     def begin_num_update(self):
+        if self._handle is None:
+            return self.__dict__["_py_begin"]
         return self._core_json()["begin_num_update"]
 
     @begin_num_update.setter
     def begin_num_update(self, n):
+        if self._handle is None:
+            self.__dict__["_py_begin"] = int(n)
+            return
         self._set_core("begin_num_update", int(n))
 
     @property
     def _index_update_count(self):
+        if self._handle is None:
+            return self.__dict__["_py_counts"]
         return {int(k): v for k, v in self._core_json()["index_update_count"].items()}
 
     def set_lr_mult(self, args_lr_mult):
         """Learning-rate multipliers keyed by parameter index or name (replaces earlier ones)."""
         self.__dict__["lr_mult"] = dict(args_lr_mult)
+        if self._handle is None:
+            return
         self._set_core("lr_mult", [[k if isinstance(k, str) else int(k), float(v)]
                                    for k, v in args_lr_mult.items()])
 
@@ -265,6 +296,8 @@ class Optimizer:
         d = self._name_rule_wd()
         d.update(args_wd_mult)
         self.__dict__["wd_mult"] = d
+        if self._handle is None:
+            return
         self._set_core("wd_mult", [[k if isinstance(k, str) else int(k), float(v)]
                                    for k, v in args_wd_mult.items()])
 
@@ -273,11 +306,16 @@ class Optimizer:
         return None
 
     def create_state_multi_precision(self, index, weight):
-        return None
+        if not _runs_python(self):
+            return None
+        if self.multi_precision and _is_f16(weight):
+            master = weight.astype("float32")
+            return (master, self.create_state(index, master))
+        return self.create_state(index, weight)
 
     def _sync_param_dict(self, indices):
         pd = self.param_dict
-        if not pd:
+        if not pd or self._handle is None:
             return
         for i in indices:
             p = pd.get(i)
@@ -287,6 +325,9 @@ class Optimizer:
 
     def update(self, index, weight, grad, state=None):
         """Update weight(s) in place from grad(s); index may be an int or a list."""
+        if self._handle is None:
+            raise NotImplementedError("%s.update: a Python optimizer must define update(index, weight, grad, "
+                                      "state)" % type(self).__name__)
         if isinstance(index, (list, tuple)):
             indices, weights, grads = list(index), list(weight), list(grad)
         else:
@@ -304,7 +345,43 @@ class Optimizer:
             ffi.new("mx_ndarray_t[]", [_handle_of(g, "grad") for g in grads])))
 
     def update_multi_precision(self, index, weight, grad, state=None):
+        if _runs_python(self) and self.multi_precision and _is_f16(weight):
+            # state is (float32 master weight, own state): update the master, copy it back
+            master, own = state
+            self.update(index, master, grad.astype("float32"), own)
+            master.copyto(weight)
+            return
         self.update(index, weight, grad, state)
+
+    # -- helpers Python optimizers call (MXNet 1.x names)
+    def _update_count(self, index):
+        if self._handle is not None:
+            return
+        counts = self.__dict__["_py_counts"]
+        for i in index if isinstance(index, (list, tuple)) else [index]:
+            counts[i] = counts.get(i, self.begin_num_update) + 1
+            self.__dict__["_py_num_update"] = max(counts[i], self.__dict__["_py_num_update"])
+
+    def _mult(self, table, index, attr):
+        p = self.param_dict.get(index) if self.param_dict else None
+        if p is not None:
+            return getattr(p, attr, 1.0)
+        if index in table:
+            return table[index]
+        name = self.idx2name.get(index)
+        return table.get(name, 1.0) if name is not None else 1.0
+
+    def _get_lr(self, index):
+        return self.learning_rate * self._mult(self.lr_mult, index, "lr_mult")
+
+    def _get_lrs(self, indices):
+        return [self._get_lr(i) for i in indices]
+
+    def _get_wd(self, index):
+        return self.wd * self._mult(self.wd_mult, index, "wd_mult")
+
+    def _get_wds(self, indices):
+        return [self._get_wd(i) for i in indices]
 
     # ------------------------------------------------------------------ states
     def _save_states_file(self, path):
@@ -347,7 +424,51 @@ class Optimizer:
         return out, json.loads(py_str(js[0]))
 
     def __repr__(self):
+        if self._handle is None:
+            return "%s(learning_rate=%s)" % (type(self).__name__, self.lr)
         return "%s(%s)" % (type(self).__name__, json.dumps(self._core_json()["hparams"]))
+
+
+def _python_init(self, rescale_grad, param_idx2name, wd, clip_gradient, learning_rate, lr_scheduler,
+                 begin_num_update, multi_precision, param_dict, kwargs):
+    if kwargs:
+        raise TypeError("%s: unexpected arguments %s" % (type(self).__name__, sorted(kwargs)))
+    if param_idx2name is not None and not isinstance(param_idx2name, dict):
+        raise TypeError("param_idx2name must be a dict of int -> str")
+    d = self.__dict__
+    d["_handle"] = None
+    d["_hp_keys"] = set()
+    d["_py_lr"] = 0.01 if learning_rate is None else float(learning_rate)
+    d["_lr_scheduler"] = lr_scheduler
+    if lr_scheduler is not None and learning_rate is not None:
+        lr_scheduler.base_lr = learning_rate
+    d["_py_begin"] = int(begin_num_update)
+    d["_py_num_update"] = int(begin_num_update)
+    d["_py_counts"] = {}
+    d["rescale_grad"] = rescale_grad
+    d["wd"] = wd
+    d["clip_gradient"] = clip_gradient
+    d["multi_precision"] = bool(multi_precision)
+    d["idx2name"] = dict(param_idx2name or {})
+    d["lr_mult"] = {}
+    d["wd_mult"] = {}
+    d["param_dict"] = param_dict if param_dict else {}
+    d["sym_info"] = None
+    d["aggregate_num"] = 0
+    d["wd_mult"] = self._name_rule_wd()
+
+
+def _runs_python(opt):
+    """True when the optimizer's own Python create_state/update must run (a Python optimizer, or
+    a subclass of a built-in one overriding them)."""
+    t = type(opt)
+    return opt.__dict__.get("_handle") is None or t.update is not Optimizer.update or \
+        t.create_state is not Optimizer.create_state
+
+
+def _is_f16(a):
+    import numpy as np
+    return getattr(a, "dtype", None) == np.float16
 
 
 def _handle_of(a, what):
@@ -501,11 +622,19 @@ class Updater:
             indices, grads, weights = list(index), list(grad), list(weight)
         else:
             indices, grads, weights = [index], [grad], [weight]
+        opt = self.optimizer
+        if _runs_python(opt):
+            for i, g, w in zip(indices, grads, weights):
+                if i not in self.states:
+                    self.states[i] = opt.create_state_multi_precision(i, w)
+                    self.states_synced[i] = True
+                opt.update_multi_precision(i, w, g, self.states[i])
+            return
         for i in indices:
             if i not in self.states:
                 self.states[i] = None
                 self.states_synced[i] = True
-        self.optimizer.update_multi_precision(indices, weights, grads, None)
+        opt.update_multi_precision(indices, weights, grads, None)
 
     def sync_state_context(self, state, context):
         return state
@@ -522,6 +651,9 @@ class Updater:
         "<index>:<state>" arrays and the optimizer JSON: name, hyperparameters, counters,
         scheduler). The optimizer configuration is always included, so dump_optimizer is only
         accepted for compatibility."""
+        if self.optimizer._handle is None:
+            raise MXNotSupportedError("get_states: the states of a Python optimizer (%s) cannot be saved "
+                                      "(MX never pickles)" % type(self.optimizer).__name__)
         return self.optimizer._states_bytes()
 
     def save(self, fname):

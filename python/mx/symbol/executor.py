@@ -1,6 +1,8 @@
 """Executor: a symbol bound to arrays, run by the core's graph executor."""
 import json
 
+import numpy as np
+
 from ..base import check_call, ffi, lib, c_str
 from ..context import Context
 from ..ndarray.ndarray import NDArray, _wrap, dtype_code, _NAMES
@@ -47,7 +49,10 @@ class Executor:
         self.arg_arrays = self._arrays(1)
         self.grad_arrays = self._arrays(2)
         self.aux_arrays = self._arrays(3)
-        self.outputs = []
+        self._outputs = None       # the core's outputs after a forward (same memory every run)
+        self._placeholders = None  # outputs handed out before the first forward (MXNet allocates at bind)
+        self._share_with = None    # (parent executor): reshape()d executors write the parent's outputs too
+        self._monitor = None
 
     def __del__(self):
         h = getattr(self, "handle", None)
@@ -144,6 +149,52 @@ class Executor:
     def output_dict(self):
         return dict(zip(self._symbol.list_outputs(), self.outputs))
 
+    @property
+    def outputs(self):
+        """The output arrays. As in MXNet they exist from bind on (zeros before the first
+        forward) and every forward writes the same arrays."""
+        if self._placeholders is not None:
+            return self._placeholders
+        if self._outputs is not None:
+            return self._outputs
+        self._placeholders = self._allocate_outputs()
+        return self._placeholders
+
+    @outputs.setter
+    def outputs(self, value):
+        self._outputs = list(value)
+
+    def _allocate_outputs(self):
+        from ..ndarray import zeros
+        args = {n: a.shape for n, a in zip(self._arg_names, self.arg_arrays)}
+        types = {n: a.dtype for n, a in zip(self._arg_names, self.arg_arrays)}
+        _, out_shapes, _ = self._symbol.infer_shape(**args)
+        _, out_types, _ = self._symbol.infer_type(**types)
+        out_types = out_types or [None] * len(out_shapes)
+        return [zeros(s, ctx=self._ctx, dtype=t) for s, t in zip(out_shapes, out_types)]
+
+    def set_monitor_callback(self, callback, monitor_all=False):
+        """After each forward, callback(name, array) for every node output of the graph
+        ('<node>_output' names; monitor_all adds the arguments and auxiliary states)."""
+        self._monitor = None if callback is None else (callback, bool(monitor_all))
+
+    def _run_monitor(self, is_train):
+        callback, monitor_all = self._monitor
+        internals = self._symbol.get_internals()
+        inputs = set(self._arg_names) | set(self._aux_names)
+        args = dict(zip(self._arg_names, self.arg_arrays))
+        aux = dict(zip(self._aux_names, self.aux_arrays))
+        ex = internals.bind(self._ctx, args={k: v for k, v in args.items() if k in internals.list_arguments()},
+                            aux_states={k: v for k, v in aux.items() if k in internals.list_auxiliary_states()},
+                            grad_req="null")
+        outs = ex.forward(is_train=is_train)
+        for name, arr in zip(internals.list_outputs(), outs):
+            if name in inputs:
+                if monitor_all:
+                    callback(name, arr)
+            else:
+                callback(name, arr)
+
     def forward(self, is_train=False, **kwargs):
         arg_dict = self.arg_dict
         for k, v in kwargs.items():
@@ -158,7 +209,18 @@ class Executor:
                     k, src.shape, arg_dict[k].shape))
             src.copyto(arg_dict[k])
         check_call(lib.mx_executor_forward(self.handle, int(bool(is_train))))
-        self.outputs = self._arrays(0)
+        self._outputs = self._arrays(0)
+        if self._placeholders is not None:
+            for src, dst in zip(self._outputs, self._placeholders):
+                src.copyto(dst)
+        if self._share_with is not None:
+            # MXNet's reshaped executor writes into the original's output memory
+            for src, dst in zip(self._outputs, self._share_with.outputs):
+                n = src.size
+                if n <= dst.size and src.dtype == dst.dtype:
+                    src.reshape(-1).copyto(dst.reshape(-1)[0:n])
+        if self._monitor is not None:
+            self._run_monitor(is_train)
         return self.outputs
 
     def forward_taped(self, is_train, inputs, arg_index):
@@ -202,22 +264,44 @@ class Executor:
                 raise ValueError("copy_params_from: '%s' is not an auxiliary state of the symbol" % name)
 
     def reshape(self, partial_shaping=False, allow_up_sizing=False, **kwargs):
-        """A new executor for new input shapes, sharing parameter arrays whose shapes are unchanged."""
-        shapes = {n: a.shape for n, a in self.arg_dict.items()}
+        """A new executor for new input shapes. Arrays whose shapes are unchanged are shared; a
+        smaller array is a view of the original's memory (as MXNet's), a larger one needs
+        allow_up_sizing=True. Unless partial_shaping, only the arguments named may change shape.
+        The new executor's outputs are written into the original's output memory as well."""
+        shapes = {n: a.shape for n, a in self.arg_dict.items() if n not in kwargs}
         shapes.update({k: tuple(v) for k, v in kwargs.items()})
-        arg_shapes, _, aux_shapes = self._symbol.infer_shape(**shapes)
-        from ..ndarray import zeros
-        args, grads = [], []
-        for n, s, a, g in zip(self._arg_names, arg_shapes, self.arg_arrays, self.grad_arrays):
-            if a.shape == tuple(s):
-                args.append(a)
-                grads.append(g)
-            else:
-                args.append(zeros(s, ctx=self._ctx, dtype=a.dtype))
-                grads.append(None if g is None else zeros(s, ctx=self._ctx, dtype=a.dtype))
+        unknown = [k for k in kwargs if k not in self._arg_names]
+        if unknown:
+            raise ValueError("reshape: %s are not arguments of the symbol (%s)" % (unknown, self._arg_names))
+        known = {k: tuple(v) for k, v in kwargs.items()}
+        arg_shapes, _, aux_shapes = self._symbol.infer_shape_partial(**known)
+        arg_shapes = [tuple(s) if s else shapes[n] for n, s in zip(self._arg_names, arg_shapes)]
+        aux_shapes = [tuple(s) if s else a.shape for s, a in zip(aux_shapes, self.aux_arrays)]
+
+        def fit(name, arr, shape):
+            if arr is None:
+                return None
+            if arr.shape == tuple(shape):
+                return arr
+            if name not in kwargs and not partial_shaping:
+                raise ValueError("reshape: the shape of '%s' changes from %s to %s; pass partial_shaping=True "
+                                 "to allow arguments not named to change" % (name, arr.shape, tuple(shape)))
+            n = int(np.prod(shape))
+            if n <= arr.size:
+                return arr.reshape(-1)[0:n].reshape(tuple(shape))
+            if not allow_up_sizing:
+                raise ValueError("reshape: '%s' needs %d elements but has %d; pass allow_up_sizing=True to "
+                                 "allocate a new array" % (name, n, arr.size))
+            from ..ndarray import zeros
+            return zeros(shape, ctx=self._ctx, dtype=arr.dtype)
+        args = [fit(n, a, s) for n, a, s in zip(self._arg_names, self.arg_arrays, arg_shapes)]
+        grads = [fit(n, g, s) for n, g, s in zip(self._arg_names, self.grad_arrays, arg_shapes)]
+        aux = [fit(n, a, s) for n, a, s in zip(self._aux_names, self.aux_arrays, aux_shapes)]
         reqs = ["write" if g is not None else "null" for g in grads]
-        return Executor._bind(self._symbol, self._ctx, args, grads if any(g is not None for g in grads) else None,
-                              reqs, self.aux_arrays)
+        new = Executor._bind(self._symbol, self._ctx, args, grads if any(g is not None for g in grads) else None,
+                             reqs, aux)
+        new._share_with = self
+        return new
 
     def memory_bytes(self):
         """(planned, unplanned): bytes the memory plan allocates vs one buffer per value."""

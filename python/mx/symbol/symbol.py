@@ -7,6 +7,8 @@ import numpy as np
 
 from ..base import check_call, ffi, lib, py_str, c_str
 from ..ndarray import _internal_ops as _ops
+from ..name import NameManager
+from ..attribute import AttrScope
 
 __all__ = ["Symbol", "var", "Variable", "Group", "load", "load_json", "fromjson"]
 
@@ -403,6 +405,12 @@ class Symbol:
 
 
 def _compose(op_name, args, kwargs, name=None, attr=None):
+    manager = NameManager.active()
+    if manager is not None:
+        name = manager.get(name, op_name.lower())
+    scope = AttrScope.active()
+    if scope is not None:
+        attr = scope.get(attr)
     out = ffi.new("mx_symbol_t *")
     akeep, anames = _cstrs(list((attr or {}).keys()))
     vkeep, avals = _cstrs([str(v) for v in (attr or {}).values()])
@@ -454,7 +462,8 @@ def var(name, attr=None, shape=None, lr_mult=None, wd_mult=None, dtype=None, ini
     """
     if not isinstance(name, str):
         raise TypeError("Variable name must be a str")
-    attrs = dict(attr or {})
+    scope = AttrScope.active()
+    attrs = scope.get(attr) if scope is not None else dict(attr or {})
     if shape is not None:
         attrs["__shape__"] = str(tuple(shape))
     if lr_mult is not None:
@@ -546,28 +555,57 @@ def load(fname):
     return _wrap(out[0])
 
 
+def _is_sym(x):
+    return isinstance(x, Symbol)
+
+
 def make_symbol_function(name, schema):
-    input_names = set(schema["inputs"]) | set(schema["aux"])
+    input_names = list(schema["inputs"]) + list(schema["aux"])
+    param_names = [p["name"] for p in schema["params"]]
     variadic = schema["variadic_input"]
     count_param = schema["variadic_count_param"]
 
     def sym_function(*args, **kwargs):
         sym_name = kwargs.pop("name", None)
         attr = kwargs.pop("attr", None)
-        args = list(args)
-        if variadic and len(args) == 1 and isinstance(args[0], (list, tuple)):
-            args = list(args[0])
-        for a in args:
-            if not isinstance(a, Symbol):
-                raise TypeError("%s: positional arguments must be Symbols, got %s" % (name, type(a).__name__))
+        if variadic:
+            args = list(args)
+            if len(args) == 1 and isinstance(args[0], (list, tuple)):
+                args = list(args[0])
+            for a in args:
+                if not isinstance(a, Symbol):
+                    raise TypeError("%s: positional arguments must be Symbols, got %s" % (name, type(a).__name__))
+            if variadic and count_param and count_param not in kwargs:
+                kwargs[count_param] = len(args)
+            return _compose(name, args, kwargs, sym_name, attr)
+        # inputs positionally or by name, then parameters positionally in registry order;
+        # named inputs stay keywords so the core binds them by name
+        n_pos = 0
+        while n_pos < len(args) and n_pos < len(input_names) and (args[n_pos] is None or _is_sym(args[n_pos])):
+            n_pos += 1
+        positional = [a for a in args[:n_pos]]
+        if n_pos < len(args):
+            if any(_is_sym(a) for a in args[n_pos:]):
+                raise TypeError("%s: takes %d inputs %s, got more Symbols" % (name, len(input_names), input_names))
+            from ..ndarray.op_args import split_args
+            split_args(name, [], param_names, args[n_pos:], kwargs, _is_sym)
+        while positional and positional[-1] is None:
+            positional.pop()
+        if any(a is None for a in positional):
+            # a None in the middle: pass what follows by name
+            named = {input_names[i]: a for i, a in enumerate(positional) if a is not None}
+            positional = []
+            for k, v in named.items():
+                if k in kwargs:
+                    raise TypeError("%s: got multiple values for input '%s'" % (name, k))
+                kwargs[k] = v
         for k, v in list(kwargs.items()):
-            if k in input_names and v is not None and not isinstance(v, Symbol):
-                raise TypeError("%s: input '%s' must be a Symbol, got %s" % (name, k, type(v).__name__))
-            if v is None and k in input_names:
-                del kwargs[k]
-        if variadic and count_param and count_param not in kwargs:
-            kwargs[count_param] = len(args)
-        return _compose(name, args, kwargs, sym_name, attr)
+            if k in input_names:
+                if v is None:
+                    del kwargs[k]
+                elif not isinstance(v, Symbol):
+                    raise TypeError("%s: input '%s' must be a Symbol, got %s" % (name, k, type(v).__name__))
+        return _compose(name, positional, kwargs, sym_name, attr)
 
     sym_function.__name__ = name
     from ..ndarray.register import _docstring

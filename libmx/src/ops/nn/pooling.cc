@@ -212,7 +212,7 @@ template <typename T> void pool_forward(const OpCall &c) {
         T acc;
         switch (pg.kind) {
           case kMax: {
-            acc = -std::numeric_limits<T>::infinity();
+            acc = std::numeric_limits<T>::lowest();  // MXNet: a window lying wholly in padding gives the lowest finite value
             for_window(w, lo, hi, [&](int64_t j) { if (xp[j] > acc) acc = xp[j]; });
             break;
           }

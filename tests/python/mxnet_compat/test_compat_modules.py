@@ -1,0 +1,145 @@
+"""Modules and names MXNet 1.x programs import: mx.test_utils, mx.util, mx.runtime, mx.base,
+mx.name, mx.AttrScope (what they return is checked against numpy / expected semantics)."""
+import os
+
+import numpy as np
+import pytest
+
+import mx
+from mx import test_utils as tu
+
+
+def test_assert_almost_equal_tolerances():
+    a = np.array([1.0, 2.0], np.float32)
+    tu.assert_almost_equal(mx.nd.array(a), a + 1e-6)
+    with pytest.raises(AssertionError):
+        tu.assert_almost_equal(mx.nd.array(a), a + 0.1)
+    assert tu.almost_equal(a, a + 0.05, rtol=0.1, atol=0)
+    assert not tu.almost_equal(a, a + 0.05, rtol=1e-3, atol=1e-3)
+    assert tu.same(mx.nd.array(a), a) and not tu.same(a, a[::-1])
+    tu.assert_exception(mx.nd.ones((2,)).reshape, mx.MXNetError, (3,))
+    with pytest.raises(AssertionError):
+        tu.assert_exception(lambda: None, ValueError)
+
+
+def test_same_array_detects_shared_memory():
+    a = mx.nd.zeros((2, 3))
+    assert tu.same_array(a, a.reshape((3, 2)))
+    assert not tu.same_array(a, a.copy())
+    np.testing.assert_array_equal(a.asnumpy(), np.zeros((2, 3)))
+
+
+def test_random_helpers_shapes():
+    s = tu.rand_shape_nd(4, dim=5)
+    assert len(s) == 4 and all(1 <= d <= 5 for d in s)
+    x, y = tu.rand_shape_2d(3, 4)
+    assert 1 <= x <= 3 and 1 <= y <= 4
+    a = tu.rand_ndarray((3, 4), dtype=np.float64)
+    assert a.shape == (3, 4) and a.dtype == np.float64 and np.abs(a.asnumpy()).max() <= 1
+    with pytest.raises(mx.base.MXNotSupportedError):
+        tu.rand_ndarray((3, 4), stype="csr")
+    d = np.random.rand(3, 4, 5)
+    np.testing.assert_allclose(tu.np_reduce(d, (0, 2), True, np.sum), d.sum(axis=(0, 2), keepdims=True))
+    assert tu.default_context() == mx.cpu()
+
+
+def test_symbolic_checks_against_numpy():
+    x, y = mx.sym.var("x"), mx.sym.var("y")
+    s = x * y + mx.sym.sin(x)
+    a, b = np.random.rand(3, 4), np.random.rand(3, 4)
+    tu.check_symbolic_forward(s, [a, b], [a * b + np.sin(a)])
+    with pytest.raises(AssertionError):
+        tu.check_symbolic_forward(s, [a, b], [a * b])
+    og = np.random.rand(3, 4)
+    tu.check_symbolic_backward(s, [a, b], [og], [og * (b + np.cos(a)), og * a])
+    tu.check_symbolic_backward(s, {"x": a, "y": b}, [og], {"x": og * (b + np.cos(a)), "y": og * a},
+                               grad_req="add")
+    with pytest.raises(AssertionError):
+        tu.check_symbolic_backward(s, [a, b], [og], [og * b, og * a])
+
+
+def test_check_numeric_gradient_finds_wrong_gradients():
+    x, y = mx.sym.var("x"), mx.sym.var("y")
+    tu.check_numeric_gradient(x * x * y, [np.random.rand(2, 3) + 0.5, np.random.rand(2, 3)])
+    # BlockGrad's symbolic gradient is zero, the numeric one is not
+    with pytest.raises(AssertionError):
+        tu.check_numeric_gradient(mx.sym.BlockGrad(x) * y, [np.random.rand(2, 3) + 0.5, np.random.rand(2, 3)])
+
+
+def test_environment_restores():
+    os.environ.pop("MX_COMPAT_TEST_VAR", None)
+    with tu.environment("MX_COMPAT_TEST_VAR", "1"):
+        assert os.environ["MX_COMPAT_TEST_VAR"] == "1"
+        with tu.environment({"MX_COMPAT_TEST_VAR": None}):
+            assert "MX_COMPAT_TEST_VAR" not in os.environ
+        assert os.environ["MX_COMPAT_TEST_VAR"] == "1"
+    assert "MX_COMPAT_TEST_VAR" not in os.environ
+
+
+def test_util_np_switches():
+    assert not mx.util.is_np_array() and not mx.is_np_shape()
+    with mx.np_shape(True):
+        assert mx.is_np_shape()
+    assert not mx.is_np_shape()
+
+    @mx.util.use_np
+    def f():
+        return 1
+    with pytest.raises(mx.base.MXNotSupportedError, match="numpy array semantics"):
+        f()
+    with pytest.raises(mx.base.MXNotSupportedError):
+        mx.util.set_np()
+    mx.util.reset_np()
+
+
+def test_runtime_features_follow_the_build():
+    f = mx.runtime.Features()
+    assert f.is_enabled("CUDA") == (mx.base.features()["cuda"] is True)
+    assert f.is_enabled("openmp") == mx.base.features()["openmp"]
+    with pytest.raises(RuntimeError):
+        f.is_enabled("NO_SUCH_FEATURE")
+    assert [x.name for x in mx.runtime.feature_list()][0] == "CUDA"
+
+
+def test_base_names():
+    from mx.base import NotImplementedForSymbol, string_types, numeric_types, integer_types, _as_list
+    assert isinstance("a", string_types) and isinstance(np.float32(1), numeric_types)
+    assert isinstance(np.int64(3), integer_types)
+    assert _as_list(1) == [1] and _as_list([1]) == [1]
+    err = NotImplementedForSymbol(test_base_names, "op")
+    assert isinstance(err, mx.MXNetError) and "not implemented for Symbol" in str(err)
+
+
+def test_name_manager_and_prefix():
+    x = mx.sym.var("x")
+    with mx.name.NameManager():
+        a = mx.sym.FullyConnected(x, num_hidden=2)
+        b = mx.sym.FullyConnected(a, num_hidden=2)
+    assert b.list_arguments() == ["x", "fullyconnected0_weight", "fullyconnected0_bias",
+                                  "fullyconnected1_weight", "fullyconnected1_bias"]
+    with mx.name.Prefix("net_"):
+        c = mx.sym.FullyConnected(x, num_hidden=2, name="fc")
+    assert c.list_arguments() == ["x", "net_fc_weight", "net_fc_bias"]
+
+
+def test_attr_scope():
+    with mx.AttrScope(ctx_group="dev1"):
+        v = mx.sym.var("v")
+        with mx.AttrScope(lr_mult="0.5"):
+            r = mx.sym.relu(v, attr={"ctx_group": "dev2"})
+    assert v.attr("ctx_group") == "dev1"
+    assert r.attr("ctx_group") == "dev2" and r.attr("lr_mult") == "0.5"
+    assert mx.sym.relu(v).attr("ctx_group") is None
+    with pytest.raises(ValueError):
+        mx.AttrScope(x=1)
+
+
+def test_random_seed_accepts_negative_seeds():
+    mx.random.seed(-5)
+    a = mx.nd.random.uniform(shape=(4,)).asnumpy()
+    mx.random.seed(-5)
+    b = mx.nd.random.uniform(shape=(4,)).asnumpy()
+    mx.random.seed(5)
+    c = mx.nd.random.uniform(shape=(4,)).asnumpy()
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
