@@ -15,6 +15,9 @@ _CODE_OF = {
 }
 _NP_OF = {v: k.type for k, v in _CODE_OF.items()}
 _BF16 = 12
+py_slice = slice  # MXNet's name for Python's slice (its ndarray module shadows `slice`)
+_STORAGE_TYPE_STR_TO_ID = {"undefined": -1, "default": 0, "row_sparse": 1, "csr": 2}
+_STORAGE_TYPE_ID_TO_STR = {v: k for k, v in _STORAGE_TYPE_STR_TO_ID.items()}
 _NAMES = {0: "float32", 1: "float64", 2: "float16", 3: "uint8", 4: "int32", 5: "int8", 6: "int64",
           7: "bool", 12: "bfloat16"}
 

@@ -143,3 +143,36 @@ def test_random_seed_accepts_negative_seeds():
     c = mx.nd.random.uniform(shape=(4,)).asnumpy()
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
+
+
+def test_gluon_contrib_concurrent_and_pixel_shuffle():
+    from mx.gluon.contrib.nn import HybridConcurrent, Identity, PixelShuffle2D
+    net = HybridConcurrent(axis=1)
+    net.add(Identity())
+    net.add(mx.gluon.nn.Dense(3, in_units=2, use_bias=False, weight_initializer=mx.init.One()))
+    net.initialize()
+    x = np.random.rand(4, 2).astype(np.float32)
+    want = np.concatenate([x, np.repeat(x.sum(axis=1, keepdims=True), 3, axis=1)], axis=1)
+    np.testing.assert_allclose(net(mx.nd.array(x)).asnumpy(), want, rtol=1e-6)
+    net.hybridize()
+    np.testing.assert_allclose(net(mx.nd.array(x)).asnumpy(), want, rtol=1e-6)
+
+    f1, f2 = 2, 3
+    a = np.random.rand(2, 2 * f1 * f2, 3, 4).astype(np.float32)
+    want = np.zeros((2, 2, 3 * f1, 4 * f2), np.float32)
+    for c in range(2):
+        for i in range(f1):
+            for j in range(f2):
+                want[:, c, i::f1, j::f2] = a[:, c * f1 * f2 + i * f2 + j]
+    np.testing.assert_array_equal(PixelShuffle2D((f1, f2))(mx.nd.array(a)).asnumpy(), want)
+
+
+def test_unsupported_modules_import_and_explain():
+    import mx.ndarray.sparse as sp
+    from mx.contrib.amp import amp
+    with pytest.raises(mx.base.MXNotSupportedError, match="sparse"):
+        sp.csr_matrix
+    with pytest.raises(mx.base.MXNotSupportedError, match="mixed precision"):
+        amp.init()
+    with pytest.raises(mx.base.MXNotSupportedError):
+        mx.numpy.zeros
