@@ -32,6 +32,7 @@ from .util import np_shape, is_np_shape, set_np_shape, is_np_array  # noqa: F401
 from . import runtime  # noqa: F401
 from . import test_utils  # noqa: F401
 from . import contrib  # noqa: F401
+from . import rnn  # noqa: F401
 from .ndarray import sparse as _sparse  # noqa: F401
 from . import _unsupported
 numpy = _unsupported.install(__name__ + ".numpy", "MXNet's numpy-compatible arrays (mx.np) are not supported by MX; "

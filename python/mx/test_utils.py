@@ -15,7 +15,12 @@ import numpy as np
 from .base import MXNotSupportedError
 from .context import Context, cpu, current_context
 from .ndarray.ndarray import NDArray, array as _nd_array
-from .util import use_np  # noqa: F401  (MXNet exports it from here too)
+from .util import use_np, getenv, setenv  # noqa: F401  (MXNet exports them from here too)
+from .ndarray import array  # noqa: F401
+from .ndarray.ndarray import _STORAGE_TYPE_STR_TO_ID  # noqa: F401
+from .symbol import Symbol  # noqa: F401
+from .runtime import Features  # noqa: F401
+import numpy.random as rnd  # noqa: F401,E402
 
 _default_ctx = [None]
 

@@ -144,6 +144,14 @@ class NDArray:
     def stype(self):
         return "default"
 
+    def tostype(self, stype):
+        """MXNet's storage conversion: 'default' (dense) returns a copy; sparse storage is a
+        separate feature MX does not have yet."""
+        if stype == "default":
+            return self.copy()
+        from ..base import MXNotSupportedError
+        raise MXNotSupportedError("tostype(%r): sparse storage is not supported by MX; arrays are dense" % (stype,))
+
     @property
     def T(self):
         if self.ndim < 2:

@@ -17,7 +17,14 @@ def _dtype_name(dtype):
     return _NAMES[dtype_code(dtype)]
 
 
-def full(shape, val, ctx=None, dtype=None, out=None):
+def _dense_only(fname, stype):
+    """MXNet's stype argument: dense ('default') works, sparse storage is not supported."""
+    if stype not in (None, "default"):
+        from ..base import MXNotSupportedError
+        raise MXNotSupportedError("%s: storage type %r is not supported (MX stores arrays densely)" % (fname, stype))
+
+
+def full(shape, val, ctx=None, dtype=None, out=None, stype=None):
     """An array filled with ``val``.
 
     Parameters
@@ -33,16 +40,20 @@ def full(shape, val, ctx=None, dtype=None, out=None):
     out : NDArray, optional
         Write into this array instead.
 
+    stype : str, optional
+        Only ``"default"`` (dense) is supported.
+
     Returns
     -------
     NDArray
     """
+    _dense_only("full", stype)
     from . import _internal
     ctx = ctx or current_context()
     return _internal._full(shape=_shape(shape), value=float(val), dtype=_dtype_name(dtype), ctx=ctx, out=out)
 
 
-def zeros(shape, ctx=None, dtype=None, **kwargs):
+def zeros(shape, ctx=None, dtype=None, stype=None, **kwargs):
     """An array of zeros.
 
     Parameters
@@ -54,6 +65,9 @@ def zeros(shape, ctx=None, dtype=None, **kwargs):
     dtype : str or numpy dtype, optional
         Element type (default ``float32``).
 
+    stype : str, optional
+        Only ``"default"`` (dense) is supported.
+
     Returns
     -------
     NDArray
@@ -64,11 +78,12 @@ def zeros(shape, ctx=None, dtype=None, **kwargs):
     array([[0., 0., 0.],
            [0., 0., 0.]], dtype=float32)
     """
+    _dense_only("zeros", stype)
     from . import _internal
     return _internal._zeros(shape=_shape(shape), dtype=_dtype_name(dtype), ctx=ctx or current_context(), **kwargs)
 
 
-def ones(shape, ctx=None, dtype=None, **kwargs):
+def ones(shape, ctx=None, dtype=None, stype=None, **kwargs):
     """An array of ones.
 
     Parameters
@@ -80,10 +95,14 @@ def ones(shape, ctx=None, dtype=None, **kwargs):
     dtype : str or numpy dtype, optional
         Element type (default ``float32``).
 
+    stype : str, optional
+        Only ``"default"`` (dense) is supported.
+
     Returns
     -------
     NDArray
     """
+    _dense_only("ones", stype)
     from . import _internal
     return _internal._ones(shape=_shape(shape), dtype=_dtype_name(dtype), ctx=ctx or current_context(), **kwargs)
 

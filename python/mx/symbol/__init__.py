@@ -12,3 +12,17 @@ contrib = _make_namespace(__name__ + ".contrib", vars(_internal), "_contrib_",
                           "mx.sym.contrib: MXNet's contrib operators (the registry's _contrib_* ops).")
 from . import fluent as _fluent
 _fluent.install(__import__(__name__, fromlist=["_"]))
+from ..ndarray import scalar_binary as _scalar_binary
+_scalar_binary.install(globals(), Symbol, __import__(__name__, fromlist=["_"]), _internal)
+
+
+def zeros(shape, dtype=None, **kwargs):
+    """Symbol of zeros (MXNet's mx.sym.zeros)."""
+    return _internal._zeros(shape=tuple(shape) if not isinstance(shape, int) else (shape,),
+                            **({"dtype": dtype} if dtype is not None else {}), **kwargs)
+
+
+def ones(shape, dtype=None, **kwargs):
+    """Symbol of ones (MXNet's mx.sym.ones)."""
+    return _internal._ones(shape=tuple(shape) if not isinstance(shape, int) else (shape,),
+                           **({"dtype": dtype} if dtype is not None else {}), **kwargs)

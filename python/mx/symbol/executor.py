@@ -303,6 +303,15 @@ class Executor:
         new._share_with = self
         return new
 
+    def debug_str(self):
+        """A readable summary of the bound graph (nodes in order, memory planned)."""
+        planned, unplanned = self.memory_bytes()
+        lines = ["Symbol outputs: %s" % ", ".join(self._symbol.list_outputs())]
+        for n, a in zip(self._arg_names, self.arg_arrays):
+            lines.append("Variable:%s %s" % (n, a.shape))
+        lines.append("Total %d MB allocated (%d MB without memory planning)" % (planned >> 20, unplanned >> 20))
+        return "\n".join(lines)
+
     def memory_bytes(self):
         """(planned, unplanned): bytes the memory plan allocates vs one buffer per value."""
         p = ffi.new("int64_t[2]")

@@ -135,6 +135,22 @@ class Symbol:
     def __copy__(self):
         return load_json(self.tojson())
 
+    def __getstate__(self):
+        return {"handle": self.tojson()}  # pickled as MXNet does: the graph JSON
+
+    def __setstate__(self, state):
+        s = load_json(state["handle"])
+        self.handle = s.handle
+        s.handle = None
+
+    def __bool__(self):
+        from ..base import NotImplementedForSymbol
+        raise NotImplementedForSymbol(self.__bool__, "bool")
+
+    def __abs__(self):
+        from . import abs as _abs
+        return _abs(self)
+
     def __deepcopy__(self, memo):
         return self.__copy__()
 
@@ -247,6 +263,14 @@ class Symbol:
         r = self._infer(lib.mx_symbol_infer_shape, args, kwargs, True, lambda s: [int(d) for d in s])
         tup = lambda lst: [tuple(x) if x is not None else () for x in lst]  # noqa: E731
         return tup(r["arg_shapes"]), tup(r["out_shapes"]), tup(r["aux_shapes"])
+
+    def infer_type_partial(self, *args, **kwargs):
+        """Like infer_type, with None for types that cannot be inferred."""
+        from ..ndarray.ndarray import _NAMES, dtype_code
+        r = self._infer(lib.mx_symbol_infer_type, args, kwargs, True, lambda t: _NAMES[dtype_code(t)])
+        conv = lambda lst: [None if t is None else np.dtype(t).type if t != "bfloat16" else t  # noqa: E731
+                            for t in lst]
+        return conv(r["arg_types"]), conv(r["out_types"]), conv(r["aux_types"])
 
     def infer_type(self, *args, **kwargs):
         """Infer the dtypes of all arguments, outputs and auxiliary states from some input dtypes.
