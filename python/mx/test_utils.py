@@ -406,7 +406,7 @@ def check_numeric_gradient(sym, location, aux_states=None, numeric_eps=None, rto
         reqs = {k: "write" for k in grad_nodes}
     # one scalar head: sum over outputs of sum(out * proj)
     arg_shapes = {k: v.shape for k, v in location.items()}
-    _, out_shapes, _ = sym.infer_shape(**arg_shapes)
+    _, out_shapes, _ = sym._infer_shape_strict(**arg_shapes)
     projs, heads = [], []
     for i, (out, shape) in enumerate(zip(sym, out_shapes)):
         p = _sym.var("__random_proj_%d" % i)

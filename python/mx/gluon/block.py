@@ -806,7 +806,7 @@ class HybridBlock(Block):
         flat, _ = _flatten(list(args), "input")
         flat = [a for a in flat if a is not None]
         shapes = {i.name: a.shape for i, a in zip(inputs, flat)}
-        arg_shapes, _, aux_shapes = out.infer_shape(**shapes)
+        arg_shapes, _, aux_shapes = out._infer_shape_strict(**shapes)
         sdict = dict(zip(out.list_arguments(), arg_shapes))
         sdict.update(zip(out.list_auxiliary_states(), aux_shapes))
         for name, p in self.collect_params().items():

@@ -104,7 +104,7 @@ class Module(BaseModule):
     def output_shapes(self):
         """Pairs ``(output name, shape)`` for the bound input shapes."""
         shapes = {d.name: d.shape for d in (self._data_shapes or []) + (self._label_shapes or [])}
-        _, out, _ = self._symbol.infer_shape(**shapes)
+        _, out, _ = self._symbol._infer_shape_strict(**shapes)
         return list(zip(self._output_names, out))
 
     # ------------------------------------------------------------------ checkpoints
@@ -240,7 +240,7 @@ class Module(BaseModule):
                 if l not in shapes:
                     shapes[l] = (n,) + tuple(bound[l].shape[1:])
         if any(bound[k].shape != tuple(v) for k, v in shapes.items()):
-            self._exec = self._exec.reshape(**shapes)
+            self._exec = self._exec.reshape(partial_shaping=True, allow_up_sizing=True, _share_outputs=False, **shapes)
 
     # ------------------------------------------------------------------ parameters
     def init_params(self, initializer=None, arg_params=None, aux_params=None, allow_missing=False, force_init=False,

@@ -90,6 +90,8 @@ def make_op_function(name, schema=None):
             # a dangling handle in the call.
             keep = split_args(name, named, param_names, args, kwargs, _is_nd)
         handles = [a.handle for a in keep]
+        if kwargs and not param_names:
+            kwargs = {}  # MXNet ignores keywords given to an op without parameters
         if variadic and count_param and count_param not in kwargs:
             kwargs[count_param] = len(handles) - len(aux_names)
         params = params_of(name, kwargs)

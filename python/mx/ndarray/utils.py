@@ -39,7 +39,6 @@ def full(shape, val, ctx=None, dtype=None, out=None, stype=None):
         Element type (default ``float32``).
     out : NDArray, optional
         Write into this array instead.
-
     stype : str, optional
         Only ``"default"`` (dense) is supported.
 
@@ -64,7 +63,6 @@ def zeros(shape, ctx=None, dtype=None, stype=None, **kwargs):
         Device (default: the current context, ``mx.cpu()``).
     dtype : str or numpy dtype, optional
         Element type (default ``float32``).
-
     stype : str, optional
         Only ``"default"`` (dense) is supported.
 
@@ -94,7 +92,6 @@ def ones(shape, ctx=None, dtype=None, stype=None, **kwargs):
         Device (default: the current context, ``mx.cpu()``).
     dtype : str or numpy dtype, optional
         Element type (default ``float32``).
-
     stype : str, optional
         Only ``"default"`` (dense) is supported.
 

@@ -51,7 +51,7 @@ class Executor:
         self.aux_arrays = self._arrays(3)
         self._outputs = None       # the core's outputs after a forward (same memory every run)
         self._placeholders = None  # outputs handed out before the first forward (MXNet allocates at bind)
-        self._share_with = None    # (parent executor): reshape()d executors write the parent's outputs too
+        self._share_with = None    # reshape()d executors write the original's output arrays too
         self._monitor = None
 
     def __del__(self):
@@ -168,7 +168,7 @@ class Executor:
         from ..ndarray import zeros
         args = {n: a.shape for n, a in zip(self._arg_names, self.arg_arrays)}
         types = {n: a.dtype for n, a in zip(self._arg_names, self.arg_arrays)}
-        _, out_shapes, _ = self._symbol.infer_shape(**args)
+        _, out_shapes, _ = self._symbol._infer_shape_strict(**args)
         _, out_types, _ = self._symbol.infer_type(**types)
         out_types = out_types or [None] * len(out_shapes)
         return [zeros(s, ctx=self._ctx, dtype=t) for s, t in zip(out_shapes, out_types)]
@@ -215,7 +215,7 @@ class Executor:
                 src.copyto(dst)
         if self._share_with is not None:
             # MXNet's reshaped executor writes into the original's output memory
-            for src, dst in zip(self._outputs, self._share_with.outputs):
+            for src, dst in zip(self._outputs, self._share_with):
                 n = src.size
                 if n <= dst.size and src.dtype == dst.dtype:
                     src.reshape(-1).copyto(dst.reshape(-1)[0:n])
@@ -263,7 +263,7 @@ class Executor:
             elif not allow_extra_params:
                 raise ValueError("copy_params_from: '%s' is not an auxiliary state of the symbol" % name)
 
-    def reshape(self, partial_shaping=False, allow_up_sizing=False, **kwargs):
+    def reshape(self, partial_shaping=False, allow_up_sizing=False, _share_outputs=True, **kwargs):
         """A new executor for new input shapes. Arrays whose shapes are unchanged are shared; a
         smaller array is a view of the original's memory (as MXNet's), a larger one needs
         allow_up_sizing=True. Unless partial_shaping, only the arguments named may change shape.
@@ -300,7 +300,8 @@ class Executor:
         reqs = ["write" if g is not None else "null" for g in grads]
         new = Executor._bind(self._symbol, self._ctx, args, grads if any(g is not None for g in grads) else None,
                              reqs, aux)
-        new._share_with = self
+        if _share_outputs:
+            new._share_with = list(self.outputs)  # the arrays, not this executor: no chain of executors
         return new
 
     def debug_str(self):

@@ -242,8 +242,24 @@ class Symbol:
         Returns
         -------
         (list of tuple, list of tuple, list of tuple)
-            ``(arg_shapes, out_shapes, aux_shapes)``; raises MXShapeError if incomplete or inconsistent.
+            ``(arg_shapes, out_shapes, aux_shapes)``. As in MXNet, when the given shapes do not
+            determine every shape the result is ``(None, None, None)`` with a warning naming the
+            unknown arguments; inconsistent shapes raise MXShapeError.
         """
+        r = self._infer(lib.mx_symbol_infer_shape, args, kwargs, True, lambda s: [int(d) for d in s])
+        if not r.get("complete", True):
+            import warnings
+            unknown = [n for n, sh in zip(self.list_arguments(), r["arg_shapes"]) if sh is None]
+            warnings.warn("Cannot decide shape for the following arguments (0s in shape means unknown "
+                          "dimensions). Consider providing them as input:\n\t%s" % ", ".join(unknown),
+                          stacklevel=2)
+            return None, None, None
+        tup = lambda lst: [tuple(x) for x in lst]  # noqa: E731
+        return tup(r["arg_shapes"]), tup(r["out_shapes"]), tup(r["aux_shapes"])
+
+    def _infer_shape_strict(self, *args, **kwargs):
+        """infer_shape that raises MXShapeError naming the argument whose shape is unknown (for
+        callers inside MX that need every shape)."""
         r = self._infer(lib.mx_symbol_infer_shape, args, kwargs, False, lambda s: [int(d) for d in s])
         tup = lambda lst: [tuple(x) for x in lst]  # noqa: E731
         return tup(r["arg_shapes"]), tup(r["out_shapes"]), tup(r["aux_shapes"])
@@ -445,7 +461,29 @@ def _compose(op_name, args, kwargs, name=None, attr=None):
         _ops.op_handle(op_name), _ops.params_handle(op_name, params), c_str(name) if name else ffi.NULL,
         len(args), ffi.new("mx_symbol_t[]", [a.handle for a in args]), len(kw_names), kn,
         ffi.new("mx_symbol_t[]", [kwargs[k].handle for k in kw_names]), len(akeep), anames, avals, out))
-    return _wrap(out[0])
+    sym = _wrap(out[0])
+    if any(k[0] == op_name for k in _INPUT_VAR_INIT):
+        _set_input_var_inits(sym, op_name, len(args), kwargs)
+    return sym
+
+
+# Initialisers MXNet attaches to inputs it creates as variables (FSetInputVarAttrOnCompose):
+# PReLU's slope starts at 0.25, not at the default initialiser's value for *_gamma.
+_INPUT_VAR_INIT = {("LeakyReLU", "gamma", 1): '["Constant", {"value": 0.25}]'}
+
+
+def _set_input_var_inits(sym, op_name, n_positional, kwargs):
+    for (op, input_name, index), init in _INPUT_VAR_INIT.items():
+        if op != op_name or input_name in kwargs or n_positional > index:
+            continue
+        node = sym.name or (sym.list_outputs()[0].rsplit("_output", 1)[0] if len(sym) else None)
+        internals = sym.get_internals()
+        names = internals.list_outputs()
+        var_name = "%s_%s" % (node, input_name)
+        if var_name in names:
+            var = internals[names.index(var_name)]
+            if var.attr("__init__") is None:
+                var._set_attr(__init__=init)
 
 
 def _arith(lhs, rhs, op_array, op_scalar, _):
@@ -629,6 +667,8 @@ def make_symbol_function(name, schema):
                     del kwargs[k]
                 elif not isinstance(v, Symbol):
                     raise TypeError("%s: input '%s' must be a Symbol, got %s" % (name, k, type(v).__name__))
+            elif not param_names and not isinstance(v, Symbol):
+                del kwargs[k]  # MXNet ignores keywords given to an op without parameters
         return _compose(name, positional, kwargs, sym_name, attr)
 
     sym_function.__name__ = name

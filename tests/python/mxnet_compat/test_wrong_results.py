@@ -39,3 +39,17 @@ def test_prelu_default_alpha_is_quarter_even_with_global_initializer():
     np.testing.assert_array_equal(net.alpha.data().asnumpy(), [0.25])
     x = np.array([-2.0, -1.0, 0.5, 3.0], np.float32)
     np.testing.assert_allclose(net(mx.nd.array(x)).asnumpy(), np.where(x > 0, x, 0.25 * x))
+
+
+def test_symbolic_prelu_slope_starts_at_quarter():
+    data = mx.sym.var("data")
+    mod = mx.mod.Module(mx.sym.LeakyReLU(data=data, act_type="prelu", name="p"), label_names=None)
+    mod.bind(data_shapes=[("data", (4, 6))])
+    mod.init_params(mx.init.Xavier())
+    np.testing.assert_array_equal(mod.get_params()[0]["p_gamma"].asnumpy(), np.full(6, 0.25, np.float32))
+    # an explicit initialiser on the variable wins
+    gamma = mx.sym.var("g", init=mx.init.One())
+    mod = mx.mod.Module(mx.sym.LeakyReLU(data=data, gamma=gamma, act_type="prelu"), label_names=None)
+    mod.bind(data_shapes=[("data", (4, 6))])
+    mod.init_params()
+    np.testing.assert_array_equal(mod.get_params()[0]["g"].asnumpy(), np.ones(6, np.float32))
