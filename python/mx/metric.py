@@ -784,6 +784,11 @@ def create(metric, *args, **kwargs):
     """
     if isinstance(metric, EvalMetric):
         return metric
+    if isinstance(metric, dict) and "metric" in metric:  # a get_config() dict
+        config = dict(metric)
+        name = config.pop("metric")
+        config.update(kwargs)
+        return create(name, *args, **config)
     if isinstance(metric, list):
         composite = CompositeEvalMetric()
         for child in metric:
@@ -791,6 +796,18 @@ def create(metric, *args, **kwargs):
         return composite
     if isinstance(metric, str):
         klass = _REGISTRY.get(metric.lower())
+        if klass is None and metric.lstrip().startswith("{"):
+            # MXNet: a metric's get_config() as JSON, {"metric": "Accuracy", "axis": 0, ...}
+            import json
+            try:
+                config = json.loads(metric)
+            except ValueError as e:
+                raise ValueError("create: %r is neither a metric name nor a JSON config: %s" % (metric, e)) from None
+            if not isinstance(config, dict) or "metric" not in config:
+                raise ValueError("create: a JSON metric config needs a 'metric' entry, got %r" % (metric,))
+            name = config.pop("metric")
+            config.update(kwargs)
+            return create(name, *args, **config)
         if klass is None:
             raise ValueError("unknown metric %r; registered: %s" % (metric, ", ".join(sorted(_REGISTRY))))
         return klass(*args, **kwargs)

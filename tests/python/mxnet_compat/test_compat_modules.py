@@ -176,3 +176,66 @@ def test_unsupported_modules_import_and_explain():
         amp.init()
     with pytest.raises(mx.base.MXNotSupportedError):
         mx.numpy.zeros
+
+
+def test_metric_created_from_its_json_config():
+    import json
+    for name, kw in (("acc", {"axis": 0}), ("f1", {}), ("perplexity", {"ignore_label": -1}), (["acc", "mse"], {})):
+        m = mx.metric.create(name, **kw)
+        m2 = mx.metric.create(json.dumps(m.get_config()))
+        assert m2.get_config() == m.get_config()
+    m2.update([mx.nd.array([0, 1])], [mx.nd.array([[0.9, 0.1], [0.2, 0.8]])])
+    assert m2.get()[1][0] == 1.0
+    with pytest.raises(ValueError):
+        mx.metric.create('{"no_metric": 1}')
+
+
+def test_binary_helpers_with_numbers_match_numpy():
+    a, b = np.array([1.0, 5.0, -2.0], np.float32), np.array([3.0, 2.0, -2.0], np.float32)
+    na, nb = mx.nd.array(a), mx.nd.array(b)
+    np.testing.assert_array_equal(mx.nd.maximum(na, nb).asnumpy(), np.maximum(a, b))
+    np.testing.assert_array_equal(mx.nd.minimum(na, 2).asnumpy(), np.minimum(a, 2))
+    np.testing.assert_allclose(mx.nd.power(2, na).asnumpy(), np.power(2, a))
+    np.testing.assert_allclose(mx.nd.hypot(na, 3).asnumpy(), np.hypot(a, 3), rtol=1e-6)
+    np.testing.assert_array_equal(mx.nd.greater(2, na).asnumpy(), (2 > a).astype(np.float32))
+    assert mx.nd.maximum(3, 4) == 4
+    x = mx.sym.var("x")
+    np.testing.assert_allclose(mx.sym.power(x, 2).eval(x=na)[0].asnumpy(), a ** 2)
+    np.testing.assert_array_equal(mx.sym.maximum(x, mx.sym.var("y")).eval(x=na, y=nb)[0].asnumpy(), np.maximum(a, b))
+    with pytest.raises(TypeError):
+        mx.nd.maximum("a", na)
+
+
+def test_sym_random_matches_nd_random():
+    mx.random.seed(11)
+    s = mx.sym.random.normal(loc=1, scale=2, shape=(3, 4)).eval()[0].asnumpy()
+    mx.random.seed(11)
+    n = mx.nd.random.normal(loc=1, scale=2, shape=(3, 4)).asnumpy()
+    np.testing.assert_array_equal(s, n)
+    u = mx.sym.random.uniform(-1, 1, shape=(1000,)).eval()[0].asnumpy()
+    assert u.min() >= -1 and u.max() < 1 and abs(u.mean()) < 0.1
+
+
+def test_infer_shape_unknown_gives_nones_like_mxnet():
+    data, prev = mx.sym.var("data"), mx.sym.var("prev")
+    out = mx.sym.FullyConnected(data, num_hidden=3) + mx.sym.FullyConnected(prev, num_hidden=3)
+    with pytest.warns(UserWarning, match="prev"):
+        assert out.infer_shape(data=(2, 4)) == (None, None, None)
+    assert out.infer_shape(data=(2, 4), prev=(2, 5))[1] == [(2, 3)]
+    with pytest.raises(mx.MXNetError):
+        out.infer_shape(data=(2, 4), prev=(3, 5))
+
+
+def test_symbol_pickle_bool_abs():
+    import pickle
+    x = mx.sym.var("x")
+    y = pickle.loads(pickle.dumps(abs(x) * 2))
+    np.testing.assert_array_equal(y.eval(x=mx.nd.array([-1.5, 2]))[0].asnumpy(), [3, 4])
+    with pytest.raises(mx.base.NotImplementedForSymbol):
+        bool(x)
+
+
+def test_parameterless_op_ignores_keywords_as_mxnet():
+    a = np.array([[1.0], [-1.0]], np.float32)
+    got = mx.nd.broadcast_maximum(mx.nd.array([0.0]), mx.nd.array(a), axis=1)
+    np.testing.assert_array_equal(got.asnumpy(), np.maximum(0, a))
