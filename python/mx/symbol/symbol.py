@@ -643,7 +643,9 @@ def make_symbol_function(name, schema):
         # inputs positionally or by name, then parameters positionally in registry order;
         # named inputs stay keywords so the core binds them by name
         n_pos = 0
-        while n_pos < len(args) and n_pos < len(input_names) and (args[n_pos] is None or _is_sym(args[n_pos])):
+        # inputs named only at call time (UpSampling, BilinearResize2D): leading Symbols are inputs
+        max_in = len(input_names) if input_names else len(args)
+        while n_pos < len(args) and n_pos < max_in and (args[n_pos] is None or _is_sym(args[n_pos])):
             n_pos += 1
         positional = [a for a in args[:n_pos]]
         if n_pos < len(args):
