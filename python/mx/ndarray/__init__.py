@@ -6,6 +6,7 @@ from .op import *  # noqa: F401,F403
 from . import fluent as _fluent
 _fluent.install(op)
 from .utils import zeros, ones, full, arange, eye, linspace, zeros_like, ones_like, save, load, concatenate  # noqa: F401
+from .utils import load_frombuffer  # noqa: F401
 from . import random  # noqa: F401
 from .ndarray import from_numpy  # noqa: F401
 from ..dlpack import from_dlpack, to_dlpack_for_read, to_dlpack_for_write  # noqa: F401

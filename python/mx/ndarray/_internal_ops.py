@@ -43,6 +43,8 @@ def param_str(v):
         return repr(float(v))
     if v is None:
         return "None"
+    if isinstance(v, np.ndarray):  # MXNet accepts numpy arrays for tuple parameters
+        v = v.tolist()
     if isinstance(v, (tuple, list)):
         items = [param_str(x) for x in v]
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"

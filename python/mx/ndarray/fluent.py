@@ -23,11 +23,24 @@ def _method(fn):
     return method
 
 
+def _shape_method(fn):
+    """flatten/squeeze/expand_dims: inplace=True returns a view sharing this array's memory
+    (MXNet's semantics), with the shape the op computes."""
+    def method(self, *args, **kwargs):
+        inplace = kwargs.pop("inplace", False)
+        out = fn(self, *args, **kwargs)
+        return self.reshape(out.shape) if inplace else out
+    method.__name__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
 def install(op_module):
     for name in _FLUENT:
         fn = getattr(op_module, name, None)
         if fn is not None and not hasattr(NDArray, name):
-            setattr(NDArray, name, _method(fn))
+            wrap = _shape_method if name in ("flatten", "squeeze", "expand_dims") else _method
+            setattr(NDArray, name, wrap(fn))
     if not hasattr(NDArray, "as_nd_ndarray"):
         NDArray.as_nd_ndarray = _as_nd_ndarray
 

@@ -239,3 +239,27 @@ def test_parameterless_op_ignores_keywords_as_mxnet():
     a = np.array([[1.0], [-1.0]], np.float32)
     got = mx.nd.broadcast_maximum(mx.nd.array([0.0]), mx.nd.array(a), axis=1)
     np.testing.assert_array_equal(got.asnumpy(), np.maximum(0, a))
+
+
+def test_inplace_shape_methods_share_memory():
+    a = np.arange(1, 31, dtype=np.float32).reshape(2, 3, 5)
+    t = mx.nd.array(a)
+    view, copy = t.flatten(inplace=True), t.flatten()
+    s = mx.nd.array(np.ones((1, 3), np.float32)).squeeze(axis=0)
+    e = t.expand_dims(axis=1, inplace=True)
+    assert view.shape == (2, 15) and e.shape == (2, 1, 3, 5) and s.shape == (3,)
+    t[0] = -1
+    np.testing.assert_array_equal(view.asnumpy()[0], np.full(15, -1.0))
+    np.testing.assert_array_equal(e.asnumpy()[0, 0], np.full((3, 5), -1.0))
+    np.testing.assert_array_equal(copy.asnumpy(), a.reshape(2, 15))
+
+
+def test_numpy_array_as_tuple_parameter_and_load_frombuffer(tmp_path):
+    got = mx.nd.broadcast_to(mx.nd.ones((1, 2)), shape=np.array([3, 2]))
+    assert got.shape == (3, 2)
+    a = np.random.rand(2, 3).astype(np.float32)
+    f = str(tmp_path / "x.nd")
+    mx.nd.save(f, {"a": mx.nd.array(a)})
+    with open(f, "rb") as fh:
+        back = mx.nd.load_frombuffer(fh.read())
+    np.testing.assert_array_equal(back["a"].asnumpy(), a)
