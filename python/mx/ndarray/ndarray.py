@@ -146,7 +146,17 @@ class NDArray:
 
     def tostype(self, stype):
         """MXNet's storage conversion: 'default' (dense) returns a copy; sparse storage is a
-        separate feature MX does not have yet."""
+        separate feature MX does not have yet.
+
+        Parameters
+        ----------
+        stype : str
+            ``'default'``; ``'csr'`` and ``'row_sparse'`` raise MXNotSupportedError.
+
+        Returns
+        -------
+        NDArray
+        """
         if stype == "default":
             return self.copy()
         from ..base import MXNotSupportedError

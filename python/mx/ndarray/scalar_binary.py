@@ -47,7 +47,12 @@ def make(name, array_type, ops_module, internal_module):
         raise TypeError("%s: expected arrays or numbers, got %s and %s" % (name, type(lhs).__name__,
                                                                            type(rhs).__name__))
     helper.__name__ = name
-    helper.__doc__ = "%s of lhs and rhs (arrays broadcast; either may be a number)." % name
+    kind = "Symbol" if array_type.__name__ == "Symbol" else "NDArray"
+    helper.__doc__ = ("Elementwise %s of lhs and rhs, as MXNet's ``%s``: two arrays use ``%s`` (broadcasting),\n"
+                      "an array and a number use ``%s``, two numbers give the Python result.\n\n"
+                      "Parameters\n----------\nlhs : %s or number\n    Left operand.\n"
+                      "rhs : %s or number\n    Right operand.\n\nReturns\n-------\n%s or number\n"
+                      % (name, name, arr_op, scal_op, kind, kind, kind))
     return helper
 
 

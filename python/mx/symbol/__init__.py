@@ -18,12 +18,40 @@ _scalar_binary.install(globals(), Symbol, __import__(__name__, fromlist=["_"]), 
 
 
 def zeros(shape, dtype=None, **kwargs):
-    """Symbol of zeros (MXNet's mx.sym.zeros)."""
+    """Symbol of zeros (MXNet's mx.sym.zeros).
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        The shape.
+    dtype : str or numpy dtype, optional
+        Element type (default float32).
+    **kwargs
+        ``name``, ``attr``.
+
+    Returns
+    -------
+    Symbol
+    """
     return _internal._zeros(shape=tuple(shape) if not isinstance(shape, int) else (shape,),
                             **({"dtype": dtype} if dtype is not None else {}), **kwargs)
 
 
 def ones(shape, dtype=None, **kwargs):
-    """Symbol of ones (MXNet's mx.sym.ones)."""
+    """Symbol of ones (MXNet's mx.sym.ones).
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        The shape.
+    dtype : str or numpy dtype, optional
+        Element type (default float32).
+    **kwargs
+        ``name``, ``attr``.
+
+    Returns
+    -------
+    Symbol
+    """
     return _internal._ones(shape=tuple(shape) if not isinstance(shape, int) else (shape,),
                            **({"dtype": dtype} if dtype is not None else {}), **kwargs)

@@ -14,7 +14,20 @@ def _method(fn):
 
 
 def _reshape(self, *shape, **kwargs):
-    """reshape((2, -1)), reshape(2, -1) or reshape(shape=(2, -1), reverse=False)."""
+    """reshape((2, -1)), reshape(2, -1) or reshape(shape=(2, -1), reverse=False): the Reshape op
+    with MXNet's special codes.
+
+    Parameters
+    ----------
+    *shape : int or tuple of int
+        The new shape.
+    **kwargs
+        ``shape``, ``reverse`` as the Reshape op.
+
+    Returns
+    -------
+    Symbol
+    """
     from . import Reshape
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
@@ -26,6 +39,17 @@ def _reshape(self, *shape, **kwargs):
 
 
 def _astype(self, dtype, **kwargs):
+    """The symbol cast to another element type (the Cast op).
+
+    Parameters
+    ----------
+    dtype : str or numpy dtype
+        Target element type.
+
+    Returns
+    -------
+    Symbol
+    """
     from . import Cast
     return Cast(self, dtype=dtype)
 
