@@ -576,4 +576,7 @@ end
         @test x[2, 1, :, :] ≈ Float32.(permutedims(reshape(raw[2, :], 28, 28))) ./ 255
     end
 end
+# bad-call sweep (issue 15): cases in bad_calls_cases.jl, run in a child process
+include("bad_calls.jl")
+
 end # MX.jl

@@ -21,7 +21,9 @@
   if (!is.numeric(i)) .mx_stop(.MX_ERR_VALUE, "index for dimension ", axis, " must be numeric or logical (MXNDArrays have no dimnames)")
   if (anyNA(i)) .mx_stop(.MX_ERR_VALUE, "index for dimension ", axis, " has NA")
   i <- trunc(i)
-  if (all(i <= 0)) {
+  i <- i[i != 0] # as in R, 0 selects nothing (x[0, 1] is empty, not everything)
+  if (length(i) == 0L) return(integer(0))
+  if (all(i < 0)) {
     keep <- setdiff(seq_len(n), -i)
     return(as.integer(keep) - 1L)
   }
@@ -119,6 +121,7 @@
   dtype <- .mx_dtype_name(info[[2L]])
   region <- shp
   for (k in active) region[k] <- length(idx[[k]])
+  if (any(region == 0L)) return(x) # an empty selection (x[0, ] <- v) assigns nothing, as in R
   if (length(active) == 0L || (identical(active, 1L) && !is.null(prog[[1L]]) && prog[[1L]][3L] == 1L)) {
     target <- if (length(active) == 0L) x else .mx_call(C_mxr_nd_slice, x, prog[[1L]][1L], prog[[1L]][2L])
     .mx_call(C_mxr_nd_copy, .mx_fill_value(value, region, ctx, dtype), target)

@@ -105,6 +105,11 @@ mx.symbol.get.output <- function(x, index) {
     if (is.na(i)) .mx_stop(.MX_ERR_VALUE, "mx.symbol.get.output: no output named '", index, "'")
     index <- i
   }
+  # R indices are 1-based: check here so the message names the index the caller gave
+  n <- mx.symbol.num.outputs(x)
+  if (!is.numeric(index) || length(index) != 1L || is.na(index) || index < 1 || index > n)
+    .mx_stop(.MX_ERR_VALUE, "mx.symbol.get.output: index ", format(index), " is out of range (the symbol has ", n,
+             " output", if (n == 1L) "" else "s", "; indices are 1..", n, ")")
   .mx_call(C_mxr_sym_get_output, .mx_check_sym(x, "mx.symbol.get.output"), as.integer(index) - 1L)
 }
 mx.symbol.num.outputs <- function(x) .mx_call(C_mxr_sym_num_outputs, .mx_check_sym(x, "MXSymbol"))
@@ -155,6 +160,11 @@ Ops.MXSymbol <- function(e1, e2) {
   f <- function(op, ...) .mx_sym_call(list(name = op, count_param = "", tuple_params = character()),
                                        list(), list(), list(...), NULL)
   if (is.mx.symbol(e1) && is.mx.symbol(e2)) return(f(ops[1L], e1, e2))
+  other <- if (is.mx.symbol(e1)) e2 else e1
+  if (!(is.numeric(other) || is.logical(other)) || length(other) != 1L || is.na(other))
+    .mx_stop(.MX_ERR_TYPE, "MXSymbol ", g, " ", class(other)[1L], ": the other operand must be an MXSymbol or ",
+             "one number, got ", if (is.character(other)) "character" else class(other)[1L],
+             if (length(other) != 1L) paste0(" of length ", length(other)) else "")
   if (is.mx.symbol(e1)) return(f(ops[2L], e1, scalar = as.double(e2)))
   f(ops[3L], e2, scalar = as.double(e1))
 }
