@@ -25,6 +25,12 @@ export CCACHE_BASEDIR ?= $(ROOT)
 export CCACHE_NOHASHDIR ?= 1
 CCACHE_ARGS = $(if $(CCACHE),-DCMAKE_C_COMPILER_LAUNCHER=$(CCACHE) -DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE))
 MX_PREFIX = $(ROOT)/$(BUILD_DIR)/install
+ASAN_DIR  ?= build-asan
+FUZZ_DIR  ?= build-fuzz
+FUZZ_SECONDS ?= 600
+FUZZ_CI_SECONDS ?= 20
+SAN_CMAKE = -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DMX_BUILD_PYTHON=OFF \
+            -DPython_EXECUTABLE=$(PY_EXE) $(CCACHE_ARGS)
 PY_EXE = $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 
 # ---- test suites: ONE LINE adds one, `suite.NAME = command` (run from the repo root). `make test`
@@ -54,9 +60,14 @@ suite.notebooks = BUILD_DIR=$(BUILD_DIR) PYTHONPATH=$(ROOT)/python $(PYTHON) -m 
 # Documentation site (tools/docs/build_docs.py, Sphinx with warnings as errors) into $(BUILD_DIR)/docs/html;
 # named so it runs after the notebooks suite and renders its executed copies.
 suite.site = $(PYTHON) tools/docs/build_docs.py --build-dir $(BUILD_DIR)
+# Sanitizers and fuzzing (clang; cmake/sanitizers.cmake): build-asan/ and build-fuzz/ compile
+# libmx with the same flags, so ccache compiles it once for both.
+#   fuzz: libFuzzer harness per reader (tests/fuzz): regression inputs, then FUZZ_CI_SECONDS each
+#         (`make fuzz`: FUZZ_SECONDS each)
+suite.fuzz   = $(MAKE) --no-print-directory fuzz-build && tests/fuzz/run_fuzz.sh $(FUZZ_DIR) $(FUZZ_CI_SECONDS)
 SUITES ?= $(sort $(patsubst suite.%,%,$(filter suite.%,$(.VARIABLES))))
 
-.PHONY: help all build deps test demo bench wheel test-wheel install clean docs
+.PHONY: help all build deps test demo bench wheel test-wheel install clean docs fuzz fuzz-build asan-build
 .DEFAULT_GOAL := help
 # Targets run in order (deps before build: cmake must see the codecs apt installs); cmake
 # parallelises the compile itself (JOBS).
@@ -73,6 +84,7 @@ help:
 	@echo "make wheel   build dist/mx-*manylinux*.whl (pip wheel + auditwheel repair; incremental build in build-wheel/)"
 	@echo "make test-wheel   make wheel, then install it in a fresh venv; Python, R and Julia use it (tests/wheel)"
 	@echo "make install pip install . into $(PYTHON)'s environment"
+	@echo "make fuzz    build the libFuzzer harnesses ($(FUZZ_DIR)/) and fuzz each reader FUZZ_SECONDS=$(FUZZ_SECONDS) s"
 	@echo "make clean   remove $(BUILD_DIR)/, build-wheel/, dist/ and the in-place copies in python/mx"
 
 all: build
@@ -97,6 +109,18 @@ test: deps build
 test-%:
 	$(if $(suite.$*),,$(error no test suite '$*'; suites: $(SUITES)))
 	$(suite.$*)
+
+# clang ASan+UBSan builds (cmake/sanitizers.cmake); libmx compiled once thanks to ccache.
+asan-build:
+	$(CMAKE) -S . -B $(ASAN_DIR) -DMX_SANITIZE=ON $(SAN_CMAKE)
+	$(CMAKE) --build $(ASAN_DIR) -j $(JOBS)
+
+fuzz-build:
+	$(CMAKE) -S . -B $(FUZZ_DIR) -DMX_FUZZ=ON -DMX_BUILD_TESTS=OFF $(SAN_CMAKE)
+	$(CMAKE) --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_all
+
+fuzz: deps fuzz-build
+	tests/fuzz/run_fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
 demo: deps build
 	$(PYTHON) examples/train_fashion_mnist.py $(DEMO_ARGS)
@@ -134,6 +158,6 @@ install:
 	$(PYTHON) -m pip install . --no-build-isolation
 
 clean:
-	rm -rf $(BUILD_DIR) build-wheel dist .pytest_cache
+	rm -rf $(BUILD_DIR) build-wheel dist .pytest_cache $(ASAN_DIR) $(FUZZ_DIR)
 	rm -f python/mx/libmx.so python/mx/_mx_cffi*.so
 	rm -rf python/mx/include

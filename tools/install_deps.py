@@ -40,6 +40,10 @@ APT_PACKAGES = {
         "packages": ["graphviz"],
         "fallback": "plot_network returns the Digraph; rendering it to a file fails",
     },
+    "sanitizers and fuzzing (make test-asan, make fuzz: clang, ASan/UBSan/libFuzzer runtimes, libomp)": {
+        "packages": ["clang", "libclang-rt-dev", "libomp-dev", "llvm"],
+        "fallback": "none: the fuzz and asan suites fail without clang",
+    },
     "R front end (r-package/: R CMD check, testthat, cross-language tests)": {
         "packages": ["r-base-core", "r-base-dev", "r-cran-testthat"],
         "fallback": "none: the R and cross-language suites fail without R",

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Run the C tests and Python tests against the ASan+UBSan build of libmx in BUILD_DIR
+# (cmake -DMX_SANITIZE=ON, see cmake/sanitizers.cmake; `make test-asan` builds it and calls this):
+#
+#   tests/asan/run_asan.sh BUILD_DIR [PYTEST_ARGS...]     (default: the whole tests/python)
+#
+# The Python interpreter is not built with ASan, so the shared ASan runtime is preloaded
+# (LD_PRELOAD) and libmx is opened from BUILD_DIR through MX_LIBRARY (cffi ABI mode). Any ASan
+# report, UBSan report (halt_on_error=1) or leak (tests/asan/lsan.supp lists the process-lifetime
+# registries, the only allowed "leaks") fails the run.
+set -u
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BUILD="$(cd "${1:?usage: run_asan.sh BUILD_DIR [PYTEST_ARGS...]}" && pwd)"
+shift
+[ $# -eq 0 ] && set -- tests/python
+# the real interpreter (not a pyenv shim: the shim itself would run under LD_PRELOAD)
+PYTHON="$("${PYTHON:-python3}" -c 'import sys; print(sys.executable)')"
+RUNTIME="$(clang -print-file-name=libclang_rt.asan-x86_64.so)"
+[ -f "$RUNTIME" ] || { echo "run_asan: no ASan runtime ($RUNTIME): apt-get install clang libclang-rt-dev" >&2; exit 1; }
+
+# allocator_may_return_null: a request for more memory than exists must reach libmx as a failed
+# allocation (MX_ERR_OUT_OF_MEMORY), as it does without ASan, not end the process.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:allocator_may_return_null=1:detect_odr_violation=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$ROOT/tests/asan/lsan.supp:print_suppressions=0}"
+command -v llvm-symbolizer >/dev/null && export ASAN_SYMBOLIZER_PATH="$(command -v llvm-symbolizer)"
+cd "$ROOT"
+status=0
+start=$SECONDS
+echo "run_asan: C tests (ctest in $BUILD)"
+(cd "$BUILD" && ctest --output-on-failure -j "${JOBS:-2}") || status=1
+echo "run_asan: C tests took $((SECONDS - start)) s"
+start=$SECONDS
+echo "run_asan: Python tests $* (LD_PRELOAD=$RUNTIME, MX_LIBRARY=$BUILD/libmx.so)"
+# malloc_context_size=2: the interpreter's suppressions (lsan.supp) then see only the direct caller
+LSAN_OPTIONS="$LSAN_OPTIONS:malloc_context_size=2" \
+LD_PRELOAD="$RUNTIME" MX_LIBRARY="$BUILD/libmx.so" PYTHONPATH="$ROOT/python" \
+  "$PYTHON" -m pytest -q -p no:cacheprovider "$@" || status=1
+echo "run_asan: Python tests took $((SECONDS - start)) s"
+exit $status
