@@ -579,4 +579,21 @@ end
 # bad-call sweep (issue 15): cases in bad_calls_cases.jl, run in a child process
 include("bad_calls.jl")
 
+@testset "reliability: huge shapes and INT_MIN division (issue 15)" begin
+    one = MX.ones(1, 1)
+    err = try MX.nd.broadcast_to(one; shape=(2^31, 2^31)); nothing catch e; e end
+    @test err isa MXShapeError
+    @test occursin("2147483648, 2147483648", err.msg)
+    err = try MX.nd.broadcast_to(one; shape=(2^40, 2^40)); nothing catch e; e end
+    @test err isa MXShapeError
+    @test occursin("64 bits", err.msg)
+    @test Array(one .+ 1) == fill(2.0f0, 1, 1)        # the process goes on working
+    for T in (Int32, Int64)
+        a = MX.array(T[typemin(T), 7]); m = MX.array(T[-1, -1])
+        @test Array(MX.nd.broadcast_div(a, m)) == T[typemin(T), -7]   # wraps, as numpy
+        @test Array(MX.nd.broadcast_mod(a, m)) == T[0, 0]
+        @test Array(MX.nd._div_scalar(a; scalar=-1)) == T[typemin(T), -7]
+        @test Array(MX.nd._mod_scalar(a; scalar=-1)) == T[0, 0]
+    end
+end
 end # MX.jl

@@ -121,8 +121,14 @@ def py_str(cptr):
     return ffi.string(cptr).decode("utf-8")
 
 
-def c_str(s):
-    return s.encode("utf-8")
+def c_str(s, what="string"):
+    """UTF-8 bytes for a C string argument. The ABI takes NUL-terminated strings, so an embedded
+    NUL would silently cut the string short ('victim.nd\\x00.x' would save to 'victim.nd'):
+    refuse it, as Python's own open() does."""
+    b = s.encode("utf-8") if isinstance(s, str) else bytes(s)
+    if b"\x00" in b:
+        raise ValueError("embedded null character in %s %r" % (what, s))
+    return b
 
 
 def version():

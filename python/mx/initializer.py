@@ -89,6 +89,7 @@ class _Handle:
     def __del__(self):
         h = getattr(self, "h", None)
         if h is not None and lib is not None:
+            self.h = None  # released exactly once, even if __del__ runs again
             lib.mx_initializer_free(h)
 
 

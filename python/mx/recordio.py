@@ -30,10 +30,10 @@ class MXRecordIO:
     def open(self):
         h = ffi.new("mx_recordio_t *")
         if self.flag == "w":
-            check_call(lib.mx_recordio_writer_new(c_str(self.uri), h))
+            check_call(lib.mx_recordio_writer_new(c_str(self.uri, "path"), h))
             self.writable = True
         else:
-            check_call(lib.mx_recordio_reader_new(c_str(self.uri), h))
+            check_call(lib.mx_recordio_reader_new(c_str(self.uri, "path"), h))
             self.writable = False
         self.handle = h[0]
         self.is_open = True
@@ -274,3 +274,17 @@ def unpack_img(s, iscolor=-1):
     if img.shape[2] == 1:
         img = img[:, :, 0]
     return header, img
+
+
+def max_image_pixels():
+    """The largest width*height that image decoding (unpack_img, ImageRecordIter) accepts.
+    Checked from the header before any pixel memory is allocated; the default is the
+    MX_MAX_IMAGE_PIXELS environment variable, else 178956970 (Pillow's decompression-bomb limit)."""
+    n = ffi.new("int64_t *")
+    check_call(lib.mx_image_max_pixels(n))
+    return int(n[0])
+
+
+def set_max_image_pixels(pixels):
+    """Set the pixel limit of image decoding for this process (a positive int)."""
+    check_call(lib.mx_image_set_max_pixels(int(pixels)))

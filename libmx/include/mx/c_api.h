@@ -242,6 +242,11 @@ MX_API int mx_autograd_is_tracked(mx_ndarray_t arr, int *out_flag);
 /* The gradient buffer of a marked variable, a new handle sharing it (caller owns); *out = NULL
  * when the array has no gradient buffer. */
 MX_API int mx_ndarray_grad(mx_ndarray_t arr, mx_ndarray_t *out);
+/* *out_flag = 1 when a backward pass wrote arr's gradient since the flag was last cleared
+ * (MXNet's _fresh_grad; 0 for arrays without attach_grad). Trainers clear it after an update
+ * with mx_ndarray_set_grad_fresh(arr, 0) and warn when asked to step on a stale gradient. */
+MX_API int mx_ndarray_grad_fresh(mx_ndarray_t arr, int *out_flag);
+MX_API int mx_ndarray_set_grad_fresh(mx_ndarray_t arr, int flag);
 /* Back-propagate from heads into the gradient buffers of marked variables. head_grads may be
  * NULL, or hold NULL entries, meaning ones. */
 MX_API int mx_autograd_backward(int num_heads, const mx_ndarray_t *heads,
@@ -519,6 +524,13 @@ MX_API int mx_image_encode(const void *pixels, int height, int width, int channe
 MX_API int mx_image_supported(const char *format, int *out_flag);
 /* Bilinear resize of a uint8 HWC array to (height, width). New array, caller owns. */
 MX_API int mx_image_resize(mx_ndarray_t src, int height, int width, mx_ndarray_t *out);
+/* The largest width*height mx_image_decode (and ImageRecordIter) accepts; checked from the
+ * header before any pixel memory is allocated (MX_ERR_FORMAT beyond it). Process-wide; default
+ * MX_MAX_IMAGE_PIXELS from the environment, else 178956970 (Pillow's decompression-bomb limit).
+ * Headers claiming more pixels than their compressed bytes can hold are refused as well. */
+MX_API int mx_image_max_pixels(int64_t *out_pixels);
+/* Set that limit (pixels > 0, else MX_ERR_INVALID_ARGUMENT). */
+MX_API int mx_image_set_max_pixels(int64_t pixels);
 
 /* ---------------------------------------------------------------- data iterators */
 

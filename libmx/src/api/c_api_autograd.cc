@@ -58,6 +58,21 @@ int mx_autograd_is_tracked(mx_ndarray_t arr, int *out_flag) {
   MX_API_END();
 }
 
+int mx_ndarray_grad_fresh(mx_ndarray_t arr, int *out_flag) {
+  MX_API_BEGIN();
+  MX_REQUIRE_PTR(out_flag);
+  const NDArray &a = arr_of(arr, "arr");
+  *out_flag = a.ag() && a.ag()->is_variable && a.ag()->fresh_grad ? 1 : 0;
+  MX_API_END();
+}
+
+int mx_ndarray_set_grad_fresh(mx_ndarray_t arr, int flag) {
+  MX_API_BEGIN();
+  const NDArray &a = arr_of(arr, "arr");
+  if (a.ag() && a.ag()->is_variable) a.ag()->fresh_grad = flag != 0;
+  MX_API_END();
+}
+
 int mx_ndarray_grad(mx_ndarray_t arr, mx_ndarray_t *out) {
   MX_API_BEGIN();
   MX_REQUIRE_PTR(out);

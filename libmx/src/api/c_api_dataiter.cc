@@ -303,4 +303,17 @@ int mx_dataiter_provide(mx_dataiter_t it, const char **out_json) {
   MX_API_END();
 }
 
+int mx_image_max_pixels(int64_t *out_pixels) {
+  MX_API_BEGIN();
+  MX_REQUIRE_PTR(out_pixels);
+  *out_pixels = mx::io::image_max_pixels();
+  MX_API_END();
+}
+
+int mx_image_set_max_pixels(int64_t pixels) {
+  MX_API_BEGIN();
+  mx::io::image_set_max_pixels(pixels);
+  MX_API_END();
+}
+
 }  // extern "C"

@@ -11,103 +11,24 @@
 #include <random>
 
 #include "api/api_util.h"
+#include "base/file_util.h"
 #include "io/dlpack.h"
 #include "io/ndarray_file.h"
 
 namespace mx {
 namespace {
 
-// Writes into "<path>.tmp.<pid>.<random>" in the target's folder; commit() flushes, fsyncs and
-// renames it over the target. Destroyed uncommitted (any failure), it removes the temporary
-// file and the previous target stays untouched.
+// The NDArray writers' byte sink over the core's one atomic writer (base/file_util.h): temporary
+// file next to the target, renamed over it on commit(); stale temporaries of a killed save are
+// cleaned, permission bits kept, symlinks written through, read-only targets refused.
 class AtomicFileSink : public io::ByteSink {
  public:
-  explicit AtomicFileSink(const std::string &path) : path_(path) {
-    static std::atomic<uint64_t> counter{0};
-    uint64_t seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-    try {
-      std::random_device rd;
-      seed ^= (uint64_t(rd()) << 32) ^ rd();
-    } catch (...) {
-    }
-    for (int attempt = 0; attempt < 16; ++attempt) {
-      uint64_t r = std::mt19937_64(seed + counter.fetch_add(1) * 0x9E3779B97F4A7C15ull)();
-      char suffix[64];
-      std::snprintf(suffix, sizeof suffix, ".tmp.%ld.%016llx", static_cast<long>(::getpid()),
-                    static_cast<unsigned long long>(r));
-      tmp_ = path_ + suffix;
-      fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-      if (fd_ >= 0) break;
-      if (errno != EEXIST) break;
-    }
-    if (fd_ < 0)
-      fail(MX_ERR_IO, "cannot save '", path_, "': cannot create the temporary file '", tmp_, "': ",
-           std::strerror(errno));
-    buf_.reserve(kBuf);
-  }
-  ~AtomicFileSink() override {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(tmp_.c_str());
-  }
-
-  void write(const void *data, size_t n) override {
-    const auto *p = static_cast<const uint8_t *>(data);
-    if (buf_.size() + n <= kBuf) {
-      buf_.insert(buf_.end(), p, p + n);
-      return;
-    }
-    flush();
-    if (n >= kBuf) {
-      write_fd(p, n);
-    } else {
-      buf_.insert(buf_.end(), p, p + n);
-    }
-  }
-
-  void commit() {
-    flush();
-    if (::fsync(fd_) != 0) io_fail("cannot sync");
-    int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) io_fail("cannot close");
-    if (::rename(tmp_.c_str(), path_.c_str()) != 0) io_fail("cannot rename the temporary file over it");
-    committed_ = true;
-    // Make the rename itself durable (best effort: some filesystems refuse to fsync folders).
-    std::string dir = ".";
-    size_t slash = path_.find_last_of('/');
-    if (slash != std::string::npos) dir = slash == 0 ? "/" : path_.substr(0, slash);
-    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-      (void)::fsync(dfd);
-      ::close(dfd);
-    }
-  }
+  explicit AtomicFileSink(const std::string &path) : w_(path, "save") {}
+  void write(const void *data, size_t n) override { w_.write(data, n); }
+  void commit() { w_.commit(); }
 
  private:
-  static constexpr size_t kBuf = 1 << 20;
-  std::string path_, tmp_;
-  int fd_ = -1;
-  bool committed_ = false;
-  std::vector<uint8_t> buf_;
-
-  [[noreturn]] void io_fail(const char *what) {
-    fail(MX_ERR_IO, "cannot save '", path_, "': ", what, " ('", tmp_, "'): ", std::strerror(errno));
-  }
-  void flush() {
-    if (!buf_.empty()) write_fd(buf_.data(), buf_.size());
-    buf_.clear();
-  }
-  void write_fd(const uint8_t *p, size_t n) {
-    while (n > 0) {
-      ssize_t w = ::write(fd_, p, n < (size_t(1) << 30) ? n : (size_t(1) << 30));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        io_fail("write failed");
-      }
-      p += w;
-      n -= static_cast<size_t>(w);
-    }
-  }
+  AtomicWriter w_;
 };
 
 bool ends_with(const std::string &s, const char *suffix) {

@@ -15,14 +15,7 @@ int mx_ndarray_new(const int64_t *shape, int ndim, int dtype, int dev_type, int 
   MX_CHECK(dtype_valid(dtype), MX_ERR_TYPE, "unknown dtype code ", dtype);
   MX_CHECK(dev_type == MX_CPU || dev_type == MX_GPU || dev_type == MX_CPU_PINNED, MX_ERR_INVALID_ARGUMENT,
            "unknown device type ", dev_type);
-  Shape s(shape, ndim);
-  int64_t total = 1;
-  for (int i = 0; i < ndim; ++i) {
-    MX_CHECK(shape[i] >= 0, MX_ERR_SHAPE, "invalid shape ", s.str(), ": dimensions must be >= 0");
-    MX_CHECK(shape[i] == 0 || total <= (int64_t(1) << 50) / shape[i], MX_ERR_OUT_OF_MEMORY,
-             "shape ", s.str(), " is too large");
-    total *= shape[i];
-  }
+  Shape s(shape, ndim);  // dims and sizes are checked by the NDArray constructor, as everywhere
   *out = new_handle(NDArray(s, static_cast<DType>(dtype), Device{dev_type, dev_id}));
   MX_API_END();
 }

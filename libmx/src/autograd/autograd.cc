@@ -309,6 +309,7 @@ std::vector<NDArray> backward(const std::vector<NDArray> &heads, const std::vect
     if (info->grad_req == MX_GRAD_NULL) continue;
     auto g = grads.find(key_of(info));
     if (g == grads.end()) continue;
+    info->fresh_grad = true;
     if (info->grad_req == MX_GRAD_ADD) {
       NDArray s = b.sum(info->grad, g->second);
       if (create_graph) info->grad = s;

@@ -18,6 +18,9 @@ struct AGInfo {
   bool is_variable = false;
   int grad_req = MX_GRAD_NULL;
   NDArray grad;
+  // Set when backward writes `grad`, cleared by the optimizer front end after a step: an update
+  // without a backward in between uses a stale gradient (MXNet's _fresh_grad).
+  bool fresh_grad = false;
 };
 
 // A recorded computation whose gradient is not an op's gradient definition: a whole graph run

@@ -23,9 +23,19 @@ std::string output_name(const GraphNode &n, int i) {
   return n.name + "_output" + std::to_string(i);
 }
 
-Shape parse_shape_attr(const std::string &text) {
+// A variable's "__shape__" attribute, e.g. "(4, 3)" (0 marks an unknown dim). Attributes come
+// from user code and files: a malformed one is a format error naming the variable and the value.
+Shape parse_shape_attr(const std::string &var, const std::string &text) {
   std::vector<int64_t> d;
-  parse_value(text, &d);
+  try {
+    parse_value(text, &d);
+  } catch (const std::invalid_argument &e) {
+    fail(MX_ERR_FORMAT, "variable '", var, "': attribute __shape__ has value '", text,
+         "', which is not a shape (a tuple of non-negative integers such as (4, 3)): ", e.what());
+  }
+  for (int64_t x : d)
+    MX_CHECK(x >= 0, MX_ERR_FORMAT, "variable '", var, "': attribute __shape__ has value '", text,
+             "' with a negative dimension ", x);
   return Shape(d);
 }
 }  // namespace
@@ -383,7 +393,7 @@ GraphShapes infer_graph_shapes(const Symbol &sym, const std::map<std::string, Sh
       } else {
         auto a = n->attrs.find("__shape__");
         if (a != n->attrs.end()) {
-          Shape s = parse_shape_attr(a->second);
+          Shape s = parse_shape_attr(n->name, a->second);
           bool full = true;
           for (int64_t d : s.dims()) full = full && d > 0;  // 0 marks an unknown dim
           if (full) val[{n.get(), 0}] = s;
@@ -434,7 +444,18 @@ GraphTypes infer_graph_types(const Symbol &sym, const std::map<std::string, int>
         auto a = n->attrs.find("__dtype__");
         if (a != n->attrs.end()) {
           int64_t code = -1;
-          try { parse_value(a->second, &code); } catch (...) { code = static_cast<int64_t>(dtype_from_name(a->second)); }
+          try {
+            parse_value(a->second, &code);
+          } catch (const std::invalid_argument &) {
+            try {
+              code = static_cast<int64_t>(dtype_from_name(a->second));
+            } catch (const Error &) {
+              code = -2;
+            }
+          }
+          MX_CHECK(code >= 0 && code <= INT32_MAX && dtype_valid(static_cast<int>(code)), MX_ERR_FORMAT,
+                   "variable '", n->name, "': attribute __dtype__ has value '", a->second,
+                   "', which is neither a dtype code nor a dtype name");
           t = static_cast<int>(code);
         }
       }

@@ -1,5 +1,7 @@
 #include "io/data_iter.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -149,8 +151,9 @@ void IterParams::check_unknown() {
 
 // ---------------------------------------------------------------- BatchIter
 void BatchIter::setup(int64_t batch_size, Last last, bool shuffle, uint64_t seed, bool shuffle_each_epoch) {
-  MX_CHECK(batch_size > 0 && batch_size < (int64_t(1) << 31), MX_ERR_INVALID_ARGUMENT,
-           "DataIter: batch_size must be positive, got ", batch_size);
+  MX_CHECK(batch_size > 0, MX_ERR_INVALID_ARGUMENT, "DataIter: batch_size must be positive, got ", batch_size);
+  MX_CHECK(batch_size < (int64_t(1) << 31), MX_ERR_INVALID_ARGUMENT, "DataIter: batch_size ", batch_size,
+           " is too large (at most 2147483647)");
   bs_ = batch_size;
   last_ = last;
   shuffle_ = shuffle;
@@ -411,44 +414,95 @@ std::unique_ptr<DataIter> make_csv(const Json &params) {
 namespace {
 constexpr size_t kMaxIdxBytes = size_t(1) << 32;
 
-std::string read_maybe_gz(const std::string &iter, const std::string &path) {
+// deflate cannot expand data more than about 1032:1; a gzip stream that claims more output than
+// that ratio allows from its real size is a bomb or a lie.
+constexpr uint64_t kMaxDeflateRatio = 1032;
+
+uint32_t be32(const unsigned char *b) {
+  return uint32_t(b[0]) << 24 | uint32_t(b[1]) << 16 | uint32_t(b[2]) << 8 | uint32_t(b[3]);
+}
+
+// An IDX file of unsigned bytes with `ndims` dimensions (plain or gzip-compressed): the header
+// is read and checked first, then exactly the bytes it declares. What the header may claim is
+// bounded by the real input before anything is allocated: a plain file must hold the bytes, a
+// gzip stream may not claim more than kMaxDeflateRatio times its size, and only regular files
+// are read (/dev/zero would otherwise stream forever).
+struct IdxFile {
+  std::vector<uint64_t> dims;
+  std::string data;
+};
+IdxFile read_idx(const std::string &iter, const std::string &path, const char *kind, int ndims) {
+  check_path(path, iter.c_str());
+  const uint32_t magic_want = 0x800u + uint32_t(ndims);
+  const size_t header = 4 + 4 * size_t(ndims);
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) fail(MX_ERR_IO, iter, ": cannot open '", path, "': ", std::strerror(errno));
+  MX_CHECK(S_ISREG(st.st_mode), MX_ERR_IO, iter, ": cannot read ", kind, " file '", path, "': ",
+           S_ISDIR(st.st_mode) ? "it is a directory" : "it is not a regular file (a device, FIFO or socket)");
+  const uint64_t file_size = uint64_t(st.st_size);
+  unsigned char h[16];
+  IdxFile out;
+  uint64_t claim = 1;
+  auto check_header = [&](size_t got, bool compressed) {
+    MX_CHECK(got >= 4, MX_ERR_FORMAT, iter, ": ", kind, " file '", path, "' is truncated (", got,
+             " bytes, an IDX ", kind, " header needs ", header, ")");
+    uint32_t magic = be32(h);
+    MX_CHECK(magic == magic_want, MX_ERR_FORMAT, iter, ": ", kind, " file '", path, "' has magic ", magic,
+             " at offset 0, expected ", magic_want, " (IDX unsigned byte, ", ndims, " dims)");
+    MX_CHECK(got >= header, MX_ERR_FORMAT, iter, ": ", kind, " file '", path, "' is truncated (", got,
+             " bytes, an IDX ", kind, " header needs ", header, ")");
+    for (int i = 0; i < ndims; ++i) {
+      uint64_t d = be32(h + 4 + 4 * i);
+      out.dims.push_back(d);
+      claim *= d;  // at most 3 factors below 2^32 each: checked against the limit below
+      MX_CHECK(claim <= kMaxIdxBytes, MX_ERR_FORMAT, iter, ": ", kind, " file '", path,
+               "' declares more than ", kMaxIdxBytes, " bytes of data");
+    }
+    const uint64_t avail = compressed ? file_size * kMaxDeflateRatio : file_size - header;
+    MX_CHECK(claim <= avail, MX_ERR_FORMAT, iter, ": ", kind, " file '", path, "' declares ", claim,
+             " bytes of data but ",
+             compressed ? "its gzip stream of " : "holds only ", compressed ? file_size : file_size - header,
+             compressed ? " bytes cannot expand to that" : " bytes after the header");
+  };
 #ifdef MX_HAVE_ZLIB
   gzFile g = gzopen(path.c_str(), "rb");
   if (!g) fail(MX_ERR_IO, iter, ": cannot open '", path, "': ", std::strerror(errno));
-  std::string out;
-  std::vector<char> buf(1 << 16);
-  for (;;) {
-    int r = gzread(g, buf.data(), unsigned(buf.size()));
-    if (r < 0) {
-      int code = 0;
-      std::string msg = gzerror(g, &code);
-      gzclose(g);
-      fail(MX_ERR_FORMAT, iter, ": corrupt gzip data in '", path, "' after ", out.size(), " bytes: ", msg);
+  struct Closer {
+    gzFile g;
+    ~Closer() { gzclose(g); }
+  } closer{g};
+  auto gz_read = [&](void *dst, size_t n) -> size_t {
+    size_t got = 0;
+    while (got < n) {
+      unsigned chunk = unsigned(std::min<size_t>(n - got, size_t(1) << 30));
+      int r = gzread(g, static_cast<char *>(dst) + got, chunk);
+      if (r < 0) {
+        int code = 0;
+        std::string msg = gzerror(g, &code);
+        fail(MX_ERR_FORMAT, iter, ": corrupt gzip data in '", path, "' after ", got, " bytes: ", msg);
+      }
+      if (r == 0) break;
+      got += size_t(r);
     }
-    if (r == 0) break;
-    out.append(buf.data(), size_t(r));
-    if (out.size() > kMaxIdxBytes) {
-      gzclose(g);
-      fail(MX_ERR_FORMAT, iter, ": '", path, "' holds more than ", kMaxIdxBytes, " bytes");
-    }
-  }
-  int rc = gzclose(g);
-  if (rc != Z_OK && rc != Z_BUF_ERROR)
-    fail(MX_ERR_FORMAT, iter, ": corrupt or truncated gzip file '", path, "'");
-  if (rc == Z_BUF_ERROR) fail(MX_ERR_FORMAT, iter, ": truncated gzip file '", path, "'");
-  return out;
+    return got;
+  };
+  size_t got = gz_read(h, header);
+  check_header(got, gzdirect(g) == 0);
+  out.data.resize(size_t(claim));
+  got = gz_read(&out.data[0], size_t(claim));
+  MX_CHECK(got == claim, MX_ERR_FORMAT, iter, ": ", kind, " file '", path, "' declares ", claim,
+           " bytes of data but holds only ", got, " bytes after the header (truncated)");
 #else
   std::string s = read_file(path, kMaxIdxBytes);
   if (s.size() >= 2 && uint8_t(s[0]) == 0x1f && uint8_t(s[1]) == 0x8b)
     fail(MX_ERR_UNSUPPORTED, iter, ": '", path, "' is gzip-compressed but this build has no zlib; gunzip it first");
-  return s;
+  std::memcpy(h, s.data(), std::min(s.size(), header));
+  check_header(s.size(), false);
+  out.data = s.substr(header, size_t(claim));
 #endif
+  return out;
 }
 
-uint32_t be32(const std::string &s, size_t off) {
-  const unsigned char *b = reinterpret_cast<const unsigned char *>(s.data()) + off;
-  return uint32_t(b[0]) << 24 | uint32_t(b[1]) << 16 | uint32_t(b[2]) << 8 | uint32_t(b[3]);
-}
 }  // namespace
 
 std::unique_ptr<DataIter> make_mnist(const Json &params) {
@@ -467,26 +521,14 @@ std::unique_ptr<DataIter> make_mnist(const Json &params) {
   MX_CHECK(bs > 0, MX_ERR_INVALID_ARGUMENT, "MNISTIter: batch_size must be positive, got ", bs);
   MX_CHECK(num_parts >= 1 && part_index >= 0 && part_index < num_parts, MX_ERR_INVALID_ARGUMENT,
            "MNISTIter: part_index ", part_index, " must be in [0, num_parts=", num_parts, ")");
-  std::string img = read_maybe_gz("MNISTIter", image);
-  MX_CHECK(img.size() >= 16, MX_ERR_FORMAT, "MNISTIter: image file '", image, "' is truncated (", img.size(),
-           " bytes, an IDX image header needs 16)");
-  uint32_t magic = be32(img, 0);
-  MX_CHECK(magic == 0x803, MX_ERR_FORMAT, "MNISTIter: image file '", image, "' has magic ", magic,
-           " at offset 0, expected 2051 (IDX unsigned byte, 3 dims)");
-  uint64_t n = be32(img, 4), rows = be32(img, 8), cols = be32(img, 12);
+  IdxFile imf = read_idx("MNISTIter", image, "image", 3);
+  uint64_t n = imf.dims[0], rows = imf.dims[1], cols = imf.dims[2];
   MX_CHECK(rows > 0 && cols > 0 && rows <= 65536 && cols <= 65536, MX_ERR_FORMAT, "MNISTIter: image file '", image,
            "' declares images of ", rows, "x", cols, " pixels");
-  MX_CHECK(n * rows * cols <= img.size() - 16, MX_ERR_FORMAT, "MNISTIter: image file '", image, "' declares ", n,
-           " images of ", rows, "x", cols, " but holds only ", img.size() - 16, " pixel bytes after offset 16");
-  std::string lab = read_maybe_gz("MNISTIter", labelf);
-  MX_CHECK(lab.size() >= 8, MX_ERR_FORMAT, "MNISTIter: label file '", labelf, "' is truncated (", lab.size(),
-           " bytes, an IDX label header needs 8)");
-  MX_CHECK(be32(lab, 0) == 0x801, MX_ERR_FORMAT, "MNISTIter: label file '", labelf, "' has magic ", be32(lab, 0),
-           " at offset 0, expected 2049 (IDX unsigned byte, 1 dim)");
-  uint64_t nl = be32(lab, 4);
-  MX_CHECK(nl <= lab.size() - 8, MX_ERR_FORMAT, "MNISTIter: label file '", labelf, "' declares ", nl,
-           " labels but holds only ", lab.size() - 8, " bytes after offset 8");
+  IdxFile lbf = read_idx("MNISTIter", labelf, "label", 1);
+  uint64_t nl = lbf.dims[0];
   MX_CHECK(nl == n, MX_ERR_SHAPE, "MNISTIter: '", image, "' has ", n, " images but '", labelf, "' has ", nl, " labels");
+  const std::string &img = imf.data, &lab = lbf.data;
   // Partition (num_parts / part_index): contiguous ranges.
   uint64_t begin = n * uint64_t(part_index) / uint64_t(num_parts);
   uint64_t end = n * uint64_t(part_index + 1) / uint64_t(num_parts);
@@ -496,11 +538,11 @@ std::unique_ptr<DataIter> make_mnist(const Json &params) {
   it->add_field(data_name, ds, DType::f32, true);
   it->add_field(label_name, {}, DType::f32, false);
   auto &s0 = it->source(0);
-  s0.bytes.assign(img.begin() + 16 + std::ptrdiff_t(begin * rows * cols), img.begin() + 16 + std::ptrdiff_t(end * rows * cols));
+  s0.bytes.assign(img.begin() + std::ptrdiff_t(begin * rows * cols), img.begin() + std::ptrdiff_t(end * rows * cols));
   s0.u8_to_f32 = true;
   s0.scale = 1.f / 255.f;
   std::vector<float> lv(end - begin);
-  for (uint64_t i = begin; i < end; ++i) lv[i - begin] = float(uint8_t(lab[8 + i]));
+  for (uint64_t i = begin; i < end; ++i) lv[i - begin] = float(uint8_t(lab[i]));
   it->source(1).bytes.assign(reinterpret_cast<char *>(lv.data()), reinterpret_cast<char *>(lv.data() + lv.size()));
   it->set_n(int64_t(end - begin));
   // MXNet's MNISTIter shuffles once at creation and drops an incomplete last batch.

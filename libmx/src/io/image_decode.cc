@@ -1,6 +1,8 @@
 #include "io/image_decode.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <cmath>
 #include <csetjmp>
 #include <cstdlib>
@@ -35,7 +37,24 @@ bool image_jpeg_supported() {
 }
 
 namespace {
-constexpr int64_t kMaxPixels = int64_t(1) << 28;  // bound what a hostile header can make us allocate
+// Pillow's decompression-bomb threshold (2 x its MAX_IMAGE_PIXELS): a 13377x13377 image.
+constexpr int64_t kDefaultMaxPixels = 178956970;
+std::atomic<int64_t> g_max_pixels{-1};  // -1: not read from the environment yet
+
+// A header's width x height is checked before any pixel buffer exists: against the pixel limit,
+// and against what the compressed bytes could possibly hold (`px_per_byte`: the format's best
+// case), so a tiny file cannot claim a huge image.
+void check_claim(const char *fmt, int64_t w, int64_t h, size_t n, int64_t px_per_byte) {
+  const int64_t px = w * h;  // both below 2^32: no overflow
+  const int64_t limit = image_max_pixels();
+  if (px > limit)
+    fail(MX_ERR_FORMAT, "image_decode: ", fmt, " of ", w, "x", h, " = ", px, " pixels exceeds the limit of ", limit,
+         " pixels (a decompression bomb?); raise it with MX_MAX_IMAGE_PIXELS or mx_image_set_max_pixels");
+  const int64_t possible = static_cast<int64_t>(n) * px_per_byte + 65536;
+  if (px > possible)
+    fail(MX_ERR_FORMAT, "image_decode: ", fmt, " header claims ", w, "x", h, " = ", px, " pixels but ", n,
+         " bytes of ", fmt, " data cannot hold more than ", possible, " (truncated or forged header)");
+}
 
 void to_channels(Image *img, int channels) {
   if (channels == 0 || channels == img->c) return;
@@ -65,9 +84,12 @@ Image decode_png(const void *data, size_t n, int channels) {
     fail(MX_ERR_FORMAT, "image_decode: corrupt PNG (", im.message, ")");
   bool grey = (im.format & PNG_FORMAT_FLAG_COLOR) == 0;
   int c = channels == 0 ? (grey ? 1 : 3) : channels;
-  if (int64_t(im.width) * im.height > kMaxPixels) {
+  // deflate expands at most ~1032:1 and a pixel takes at least one bit of the filtered rows.
+  try {
+    check_claim("PNG", im.width, im.height, n, 1032 * 8);
+  } catch (...) {
     png_image_free(&im);
-    fail(MX_ERR_FORMAT, "image_decode: PNG of ", im.width, "x", im.height, " pixels is too large");
+    throw;
   }
   // Colour to grey goes through RGB and BT.601 luma (as for JPEG, and as MXNet/OpenCV do):
   // libpng's own conversion is gamma-aware and gives different levels.
@@ -99,8 +121,10 @@ void jpeg_err_exit(j_common_ptr cinfo) {
 void jpeg_silent(j_common_ptr, int) {}
 
 // Plain-C style: no objects with destructors live across setjmp/longjmp.
+// max_px: the pixel limit, and at most 512 pixels per byte (every 8x8 block's DC coefficient
+// takes at least one bit, even in progressive files whose AC scans skip blocks).
 int decode_jpeg_raw(const unsigned char *data, size_t n, int want, unsigned char **out_px, int *h, int *w,
-                    int *c, char *msg) {
+                    int *c, char *msg, int64_t max_px) {
   jpeg_decompress_struct cinfo;
   JpegErr err;
   unsigned char *volatile px = nullptr;
@@ -119,8 +143,10 @@ int decode_jpeg_raw(const unsigned char *data, size_t n, int want, unsigned char
   jpeg_read_header(&cinfo, TRUE);
   int cc = want == 0 ? (cinfo.num_components == 1 ? 1 : 3) : want;
   cinfo.out_color_space = cc == 1 ? JCS_GRAYSCALE : JCS_RGB;
-  if (int64_t(cinfo.image_width) * cinfo.image_height > kMaxPixels) {
-    std::strcpy(msg, "image too large");
+  if (int64_t(cinfo.image_width) * cinfo.image_height > max_px) {
+    std::snprintf(msg, JMSG_LENGTH_MAX, "header claims %ux%u pixels, more than the %lld allowed (the pixel limit, "
+                  "MX_MAX_IMAGE_PIXELS, or what %zu bytes of JPEG can hold: truncated or forged header)",
+                  unsigned(cinfo.image_width), unsigned(cinfo.image_height), static_cast<long long>(max_px), n);
     jpeg_destroy_decompress(&cinfo);
     return -1;
   }
@@ -149,7 +175,8 @@ Image decode_jpeg(const void *data, size_t n, int channels) {
   unsigned char *px = nullptr;
   int h = 0, w = 0, c = 0;
   char msg[JMSG_LENGTH_MAX + 1] = {0};
-  if (decode_jpeg_raw(static_cast<const unsigned char *>(data), n, channels, &px, &h, &w, &c, msg) != 0)
+  const int64_t max_px = std::min<int64_t>(image_max_pixels(), static_cast<int64_t>(n) * 512 + 65536);
+  if (decode_jpeg_raw(static_cast<const unsigned char *>(data), n, channels, &px, &h, &w, &c, msg, max_px) != 0)
     fail(MX_ERR_FORMAT, "image_decode: corrupt JPEG (", msg, ")");
   Image out;
   out.h = h;
@@ -191,6 +218,26 @@ int encode_jpeg_raw(const uint8_t *px, int h, int w, int c, int quality, unsigne
 }
 #endif
 }  // namespace
+
+int64_t image_max_pixels() {
+  int64_t v = g_max_pixels.load();
+  if (v >= 0) return v;
+  v = kDefaultMaxPixels;
+  const char *env = std::getenv("MX_MAX_IMAGE_PIXELS");
+  if (env && *env) {
+    char *end = nullptr;
+    long long x = std::strtoll(env, &end, 10);
+    if (end && *end == 0 && x > 0) v = x;
+  }
+  int64_t unset = -1;
+  g_max_pixels.compare_exchange_strong(unset, v);
+  return g_max_pixels.load();
+}
+
+void image_set_max_pixels(int64_t n) {
+  MX_CHECK(n > 0, MX_ERR_INVALID_ARGUMENT, "image_set_max_pixels: the limit must be positive, got ", n);
+  g_max_pixels.store(n);
+}
 
 Image image_decode(const void *data, size_t n, int channels) {
   MX_CHECK(channels == 0 || channels == 1 || channels == 3, MX_ERR_INVALID_ARGUMENT,
@@ -266,6 +313,8 @@ std::string image_encode(const uint8_t *px, int h, int w, int c, const std::stri
 
 Image image_resize(const Image &src, int h, int w) {
   MX_CHECK(h > 0 && w > 0, MX_ERR_INVALID_ARGUMENT, "image_resize: target size ", h, "x", w, " must be positive");
+  MX_CHECK(int64_t(h) * w <= image_max_pixels(), MX_ERR_INVALID_ARGUMENT, "image_resize: target size ", h, "x", w,
+           " exceeds the image pixel limit of ", image_max_pixels(), " (MX_MAX_IMAGE_PIXELS)");
   Image out;
   out.h = h;
   out.w = w;

@@ -16,6 +16,11 @@ struct Image {
   std::vector<uint8_t> px;  // h * w * c, row-major HWC
 };
 
+// Largest width x height a decoder accepts (checked from the header, before allocating):
+// MX_MAX_IMAGE_PIXELS from the environment, else 178956970 (Pillow's bomb threshold).
+int64_t image_max_pixels();
+void image_set_max_pixels(int64_t n);  // throws MX_ERR_INVALID_ARGUMENT unless n > 0
+
 bool image_png_supported();
 bool image_jpeg_supported();
 

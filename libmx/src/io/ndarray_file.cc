@@ -21,6 +21,7 @@
 #include <cstring>
 
 #include "base/error.h"
+#include "base/file_util.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "MX's file readers assume a little-endian host"
@@ -43,6 +44,7 @@ constexpr size_t kWindow = 64 * 1024;
 }
 
 FileSource::FileSource(const std::string &path) : name_("'" + path + "'") {
+  check_path(path, "load");
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) fail(MX_ERR_IO, "cannot open '", path, "': ", std::strerror(errno));
   struct stat st;

@@ -27,6 +27,7 @@ std::string hex32(uint32_t v) {
 
 // ---------------------------------------------------------------- writer
 RecordWriter::RecordWriter(const std::string &path) : path_(path) {
+  check_path(path, "RecordIO writer");
   f_ = std::fopen(path.c_str(), "wb");
   if (!f_) fail(MX_ERR_IO, "RecordIO: cannot open '", path, "' for writing: ", std::strerror(errno));
 }
@@ -81,6 +82,7 @@ void RecordWriter::close() {
 
 // ---------------------------------------------------------------- reader
 RecordReader::RecordReader(const std::string &path) : path_(path) {
+  check_path(path, "RecordIO reader");
   f_ = std::fopen(path.c_str(), "rb");
   if (!f_) fail(MX_ERR_IO, "RecordIO: cannot open '", path, "' for reading: ", std::strerror(errno));
   if (std::fseek(f_, 0, SEEK_END) != 0) {

@@ -6,10 +6,24 @@
 
 namespace mx {
 
+// Every fresh array comes through here (ops' outputs, creation functions, loads, copies), so
+// this is the one place where element and byte counts are overflow-checked and bounded before
+// anything is allocated: a wrapped count would allocate too little and kernels would write
+// past the end.
 NDArray::NDArray(const Shape &shape, DType dtype, Device dev) : shape_(shape), dtype_(dtype) {
   for (int64_t d : shape.dims())
     MX_CHECK(d >= 0, MX_ERR_SHAPE, "invalid shape ", shape.str(), ": dimensions must be >= 0");
-  storage_ = Storage::alloc(static_cast<size_t>(shape.size()) * dtype_size(dtype), dev);
+  int64_t n = 0;
+  size_t bytes = 0;
+  MX_CHECK(checked_size(shape, &n), MX_ERR_SHAPE, "shape ", shape.str(),
+           " is too large: its number of elements does not fit in 64 bits");
+  MX_CHECK(!__builtin_mul_overflow(static_cast<size_t>(n), dtype_size(dtype), &bytes), MX_ERR_SHAPE,
+           "shape ", shape.str(), " is too large: ", n, " elements of ", dtype_name(dtype),
+           " need more than 2^64 bytes");
+  MX_CHECK(bytes <= max_alloc_bytes(), MX_ERR_OUT_OF_MEMORY, "out of memory: an array of shape ", shape.str(),
+           " and dtype ", dtype_name(dtype), " needs ", bytes, " bytes, more than the ", max_alloc_bytes(),
+           " bytes allowed (the machine's memory, or MX_MAX_ALLOC_BYTES)");
+  storage_ = Storage::alloc(bytes, dev);
 }
 
 NDArray::NDArray(std::shared_ptr<Storage> storage, size_t offset, const Shape &shape, DType dtype)

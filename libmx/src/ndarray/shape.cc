@@ -15,6 +15,15 @@ std::string Shape::str() const {
   return s + ")";
 }
 
+bool checked_size(const Shape &s, int64_t *out) {
+  int64_t n = 1;
+  for (int64_t d : s.dims()) {
+    if (d < 0 || __builtin_mul_overflow(n, d, &n)) return false;
+  }
+  *out = n;
+  return true;
+}
+
 int normalize_axis(int64_t axis, int ndim, const char *what) {
   int64_t a = axis < 0 ? axis + ndim : axis;
   if (a < 0 || a >= ndim)

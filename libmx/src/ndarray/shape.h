@@ -42,6 +42,10 @@ class Shape {
   std::vector<int64_t> dims_;
 };
 
+// Overflow-checked element count: false (and *out untouched) when a dim is negative or the
+// product does not fit in int64. Shape::size() wraps silently; allocation paths use this.
+bool checked_size(const Shape &s, int64_t *out);
+
 // Normalise a possibly negative axis for ndim dims; throws MX_ERR_INVALID_ARGUMENT naming `what`.
 int normalize_axis(int64_t axis, int ndim, const char *what);
 

@@ -1,5 +1,8 @@
 #include "ndarray/storage.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -70,10 +73,29 @@ class CpuPool {
 };
 }  // namespace
 
+size_t max_alloc_bytes() {
+  static const size_t limit = [] {
+    constexpr size_t kCap = size_t(1) << 62;  // keeps the pool's power-of-two bucket finite
+    const char *env = std::getenv("MX_MAX_ALLOC_BYTES");
+    if (env && *env) {
+      char *end = nullptr;
+      unsigned long long v = std::strtoull(env, &end, 10);
+      if (end && *end == 0 && v > 0) return std::min<size_t>(static_cast<size_t>(v), kCap);
+    }
+    long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0) return kCap;
+    return std::min<size_t>(static_cast<size_t>(pages) * static_cast<size_t>(page), kCap);
+  }();
+  return limit;
+}
+
 std::shared_ptr<Storage> Storage::alloc(size_t bytes, Device dev) {
   if (!dev.is_cpu()) {
     fail(MX_ERR_UNSUPPORTED, "device gpu(", dev.id, ") is not available: this build of MX has no CUDA backend or no GPU is present");
   }
+  if (bytes > max_alloc_bytes())
+    fail(MX_ERR_OUT_OF_MEMORY, "out of memory: cannot allocate ", bytes, " bytes on cpu (the limit is ",
+         max_alloc_bytes(), " bytes, the machine's memory or MX_MAX_ALLOC_BYTES)");
   struct Alloc : Storage {};  // lets allocate_shared reach the private constructor
   std::shared_ptr<Storage> s = std::allocate_shared<Alloc>(std::allocator<Alloc>());
   s->capacity_ = CpuPool::bucket(bytes);

@@ -43,6 +43,11 @@ class Storage {
   std::function<void()> deleter_;  // set for external memory
 };
 
+// Largest single allocation allowed on the CPU, checked before any memory is touched: the
+// machine's physical memory, or MX_MAX_ALLOC_BYTES (bytes) from the environment when set (read
+// once; tests lower it to probe the limit without allocating). Never more than 2^62.
+size_t max_alloc_bytes();
+
 // Release cached pool blocks back to the system (tests and memory pressure).
 void storage_pool_trim();
 

@@ -1,6 +1,7 @@
 // Binary element-wise ops in three forms sharing one functor each: elemwise_<op> (same shapes),
 // broadcast_<op> (numpy broadcasting) and _<op>_scalar / _r<op>_scalar (array with a scalar).
 #include <cmath>
+#include <type_traits>
 
 #include "ops/elemwise_common.h"
 
@@ -25,19 +26,36 @@ const std::vector<DType> &kFloat = kFloatTypes;
 
 
 // Functors compute in the element type; integer division and modulo by zero give 0.
+// Signed division by -1 is negation (computed unsigned, so INT_MIN / -1 wraps to INT_MIN as numpy
+// gives) and modulo by -1 is 0: the hardware traps (SIGFPE) on INT_MIN / -1 and INT_MIN % -1.
+template <typename T> constexpr bool is_signed_int() { return std::is_integral<T>::value && std::is_signed<T>::value; }
+template <typename T> T wrapping_neg(T a) {
+  using U = std::make_unsigned_t<T>;
+  return static_cast<T>(U(0) - static_cast<U>(a));
+}
 struct Add { template <typename T> static T f(T a, T b) { return a + b; } };
 struct Sub { template <typename T> static T f(T a, T b) { return a - b; } };
 struct Mul { template <typename T> static T f(T a, T b) { return a * b; } };
 struct Div {
   template <typename T> static T f(T a, T b) {
-    if constexpr (std::is_integral<T>::value) return b == 0 ? T(0) : T(a / b);
-    else return a / b;
+    if constexpr (is_signed_int<T>()) {
+      if (b == 0) return T(0);
+      if (b == T(-1)) return wrapping_neg(a);
+      return T(a / b);
+    } else if constexpr (std::is_integral<T>::value) {
+      return b == 0 ? T(0) : T(a / b);
+    } else {
+      return a / b;
+    }
   }
 };
 struct Mod {  // sign follows the divisor, as numpy's and MXNet's mod
   template <typename T> static T f(T a, T b) {
     if constexpr (std::is_integral<T>::value) {
       if (b == 0) return T(0);
+      if constexpr (is_signed_int<T>()) {
+        if (b == T(-1)) return T(0);
+      }
       T r = T(a % b);
       if (r != 0 && ((r < 0) != (b < 0))) r = T(r + b);
       return r;

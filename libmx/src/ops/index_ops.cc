@@ -3,6 +3,7 @@
 // _backward_pick, _backward_gather_nd, _scatter_along_axis, _take_along_axis,
 // _backward_SequenceLast). Index inputs may have any dtype; floats truncate toward zero.
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "ops/shape_common.h"
@@ -267,10 +268,17 @@ std::vector<int64_t> sort_lines(const NDArray &data, Lines L, int64_t k, bool as
       for (int64_t q = 0; q < L.post; ++q) {
         for (int64_t j = 0; j < L.n; ++j)
           line[static_cast<size_t>(j)] = {to_f64<T>(d[(p * L.n + j) * L.post + q]), j};
+        // NaN compares false with everything, which breaks the strict weak order std::sort needs
+        // (unordered output, and undefined behaviour). numpy puts NaN last in ascending order;
+        // descending is its mirror (NaN first, as np.sort(x)[::-1] and torch's topk).
         if (ascend)
-          std::stable_sort(line.begin(), line.end(), [](auto &a, auto &b) { return a.first < b.first; });
+          std::stable_sort(line.begin(), line.end(), [](auto &a, auto &b) {
+            return std::isnan(b.first) ? !std::isnan(a.first) : a.first < b.first;
+          });
         else
-          std::stable_sort(line.begin(), line.end(), [](auto &a, auto &b) { return a.first > b.first; });
+          std::stable_sort(line.begin(), line.end(), [](auto &a, auto &b) {
+            return std::isnan(a.first) ? !std::isnan(b.first) : a.first > b.first;
+          });
         for (int64_t j = 0; j < k; ++j) idx[static_cast<size_t>((p * k + j) * L.post + q)] = line[static_cast<size_t>(j)].second;
       }
   });

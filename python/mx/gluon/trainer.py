@@ -6,6 +6,15 @@ from .parameter import Parameter, ParameterDict
 __all__ = ["Trainer"]
 
 
+def _grad_fresh(arr):
+    """Whether backward wrote arr's gradient since the last step (kept by the core)."""
+    return arr._fresh_grad
+
+
+def _set_grad_fresh(arr, flag):
+    arr._fresh_grad = flag
+
+
 class Trainer:
     """Applies an optimizer to a set of Parameters (MXNet's ``gluon.Trainer``).
 
@@ -150,7 +159,7 @@ class Trainer:
         """One optimizer call over all trainable parameters. With several contexts the gradients
         are already reduced: the first context's copy is updated (one optimizer state per
         parameter, in the core) and copied to the other contexts."""
-        idx, ws, gs, replicas = [], [], [], []
+        idx, ws, gs, replicas, fresh = [], [], [], [], []
         for i, param in enumerate(self._params):
             if param.grad_req == "null":
                 continue
@@ -159,11 +168,29 @@ class Trainer:
                     continue
                 param.list_data()  # raises, naming the parameter
             data, grads = param.list_data(), param.list_grad()
+            # As MXNet: a gradient no backward has written since the last step is stale. Raise
+            # (UserWarning, MXNet's class) unless ignore_stale_grad, which skips the parameter.
+            # Flags are cleared only after every parameter passed, so a refused step changes
+            # nothing (MXNet cleared the ones checked before the stale one).
+            stale = [d for d in data if not _grad_fresh(d)]
+            if stale:
+                if ignore_stale_grad:
+                    continue
+                raise UserWarning(
+                    "Gradient of Parameter `%s` on context %s has not been updated by backward since "
+                    "last `step`. This could mean a bug in your model that made it only use a subset "
+                    "of the Parameters (Blocks) for this iteration. If you are intentionally only "
+                    "using a subset, call step with ignore_stale_grad=True to suppress this warning "
+                    "and skip updating of Parameters with stale gradient"
+                    % (param.name, stale[0].context))
+            fresh.extend(data)
             idx.append(i)
             ws.append(data[0])
             gs.append(grads[0])
             if len(data) > 1:
                 replicas.append(data)
+        for d in fresh:
+            _set_grad_fresh(d, False)
         if idx:
             self._updaters[0](idx, gs, ws)
         for data in replicas:

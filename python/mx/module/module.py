@@ -21,6 +21,9 @@ def _descs(shapes):
     return out
 
 
+_DEFAULT_INIT = object()  # init_params() without an initializer argument: Uniform(0.01), as MXNet
+
+
 class Module(BaseModule):
     """A symbol bound to one device, with its parameters, optimizer and metric (MXNet's ``mx.mod.Module``).
 
@@ -243,14 +246,15 @@ class Module(BaseModule):
             self._exec = self._exec.reshape(partial_shaping=True, allow_up_sizing=True, _share_outputs=False, **shapes)
 
     # ------------------------------------------------------------------ parameters
-    def init_params(self, initializer=None, arg_params=None, aux_params=None, allow_missing=False, force_init=False,
-                    allow_extra=False):
+    def init_params(self, initializer=_DEFAULT_INIT, arg_params=None, aux_params=None, allow_missing=False,
+                    force_init=False, allow_extra=False):
         """Initialise the parameters and auxiliary states (after ``bind``).
 
         Parameters
         ----------
         initializer : Initializer, optional
             For parameters not given in ``arg_params``/``aux_params`` (default ``Uniform(0.01)``).
+            None (as ``set_params`` passes) leaves missing ones as bound, with ``allow_missing``.
         arg_params : dict of str to NDArray, optional
             Parameter values to copy in (shapes must match).
         aux_params : dict of str to NDArray, optional
@@ -269,7 +273,7 @@ class Module(BaseModule):
             return
         if not self.binded:
             raise RuntimeError("init_params: call bind() first")
-        if initializer is None:
+        if initializer is _DEFAULT_INIT:
             initializer = _init.Uniform(0.01)
         arg_dict, aux_dict = self._exec.arg_dict, self._exec.aux_dict
         attrs = self._symbol.attr_dict()
@@ -284,8 +288,12 @@ class Module(BaseModule):
             elif given is not None and not allow_missing:
                 raise RuntimeError("init_params: %s '%s' is missing from the given parameters (pass "
                                    "allow_missing=True to initialise it)" % (kind, name))
-            else:
+            elif initializer is not None:
                 initializer(_init.InitDesc(name, attrs.get(name, {})), arr)
+            elif given is None:
+                raise RuntimeError("init_params: no initializer and no given value for %s '%s'" % (kind, name))
+            # else (set_params, allow_missing, no initializer): keep the bound array as it is, as
+            # MXNet does; e.g. softmax_label of a Module made with label_names=None for prediction
 
         for name in self._param_names:
             fill(name, arg_dict[name], arg_params, "parameter")

@@ -63,8 +63,8 @@ def params_handle(op_name, kwargs):
     key = (op_name, items)
     h = _params_cache.get(key)
     if h is None:
-        keys = [ffi.new("char[]", k.encode()) for k, _ in items]
-        vals = [ffi.new("char[]", v.encode()) for _, v in items]
+        keys = [ffi.new("char[]", c_str(k, "parameter name")) for k, _ in items]
+        vals = [ffi.new("char[]", c_str(v, "value of parameter '%s'" % k)) for k, v in items]
         out = ffi.new("mx_params_t *")
         check_call(lib.mx_params_new(op_handle(op_name), len(items), ffi.new("char *[]", keys),
                                      ffi.new("char *[]", vals), out))

@@ -43,6 +43,58 @@ def _is_array_index(k):
     return isinstance(k, (NDArray, list, np.ndarray))
 
 
+def _index_array(k, n, axis, ctx):
+    """An integer index array (list, numpy or NDArray) for an axis of size n, checked as numpy
+    does: out-of-range indices raise IndexError (take would clip them silently), and a boolean
+    mask must match the axis length (it selects where True) instead of being read as 0/1."""
+    if isinstance(k, NDArray):
+        if np.dtype(k.dtype) != np.bool_:
+            return k, True  # checked by take(mode='raise') without copying it to the host
+        k = k.asnumpy()
+    idx = np.asarray(k)
+    if idx.dtype == np.bool_:
+        if idx.ndim != 1 or idx.shape[0] != n:
+            raise IndexError("boolean index did not match indexed array along axis %d; size of axis is %d "
+                             "but size of corresponding boolean axis is %s"
+                             % (axis, n, idx.shape[0] if idx.ndim else "0 (a 0-d boolean)"))
+        idx = np.flatnonzero(idx)
+    elif idx.size == 0:
+        idx = idx.astype(np.int64)
+    elif not np.issubdtype(idx.dtype, np.integer):
+        raise IndexError("arrays used as indices must be of integer (or boolean) type, got %s" % idx.dtype)
+    if idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        if hi >= n or lo < -n:
+            bad = hi if hi >= n else lo
+            raise IndexError("index %d is out of bounds for axis %d with size %d" % (bad, axis, n))
+        if lo < 0:
+            idx = np.where(idx < 0, idx + n, idx)  # take() would clip negatives to 0
+    return array(idx, ctx=ctx, dtype=np.int64), False
+
+
+def _take(a, k, axis):
+    from . import op
+    from ..base import MXError
+    if axis == 0 and not isinstance(k, list):
+        m = k.asnumpy() if isinstance(k, NDArray) and np.dtype(k.dtype) == np.bool_ else k
+        if isinstance(m, np.ndarray) and m.dtype == np.bool_ and m.ndim > 1:
+            # An n-d mask selects elements (or sub-arrays) of the leading dims, as numpy does.
+            if m.shape != a.shape[:m.ndim]:
+                raise IndexError("boolean index of shape %s did not match the indexed array's leading "
+                                 "dimensions %s" % (m.shape, a.shape[:m.ndim]))
+            a = a.reshape((m.size,) + a.shape[m.ndim:])
+            k = m.reshape(-1)
+    idx, unchecked = _index_array(k, a.shape[axis], axis, a.context)
+    if not unchecked:
+        return op.take(a, idx, axis=axis)
+    try:
+        return op.take(a, idx, axis=axis, mode="raise")
+    except MXError as e:
+        if "out of bounds" in str(e):
+            raise IndexError(str(e)) from None
+        raise
+
+
 def getitem(a, key):
     shape = a.shape
     # Fast views along axis 0.
@@ -64,22 +116,18 @@ def getitem(a, key):
         if not autograd.is_recording():
             return _slice0(a, b, max(b, e))
     if isinstance(key, NDArray) or isinstance(key, (list, np.ndarray)):
-        idx = key if isinstance(key, NDArray) else array(np.asarray(key), ctx=a.context, dtype=np.int64)
-        if np.dtype(idx.dtype) == np.bool_:
-            raise IndexError("boolean mask indexing is not supported; use mx.nd.contrib.boolean_mask")
-        from . import op
-        return op.take(a, idx, axis=0)
+        if not shape:
+            raise IndexError("too many indices for a 0-d array")
+        return _take(a, key, 0)
     key = _expand(key, len(shape))
     from . import op
     arr_pos = [i for i, k in enumerate(key) if _is_array_index(k)]
     if arr_pos:
         # One integer array among full slices: take along that axis (numpy's result layout).
         p = arr_pos[0]
-        if len(arr_pos) == 1 and None not in key and len(key) <= len(shape) and \
-                all(k == slice(None) for i, k in enumerate(key) if i != p):
-            k = key[p]
-            idx = k if isinstance(k, NDArray) else array(np.asarray(k), ctx=a.context, dtype=np.int64)
-            return op.take(a, idx, axis=p)
+        if len(arr_pos) == 1 and not any(k is None for k in key) and len(key) <= len(shape) and \
+                all(isinstance(k, slice) and k == slice(None) for i, k in enumerate(key) if i != p):
+            return _take(a, key[p], p)
         raise IndexError("unsupported index %r: MX supports one integer array among full slices "
                          "(use take, pick or gather_nd for other advanced indexing)" % (key,))
     begin, end, step, squeeze, newaxes = [], [], [], [], []

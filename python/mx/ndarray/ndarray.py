@@ -53,8 +53,22 @@ def dtype_np(code):
     return _NP_OF[code]
 
 
+def _shape_tuple(shape):
+    """A shape as a tuple of Python ints: an int or a sequence of integers (numpy integers too).
+    Floats and strings are a TypeError, as numpy's, rather than silently truncated."""
+    import operator
+    if isinstance(shape, numbers.Integral):
+        return (int(shape),)
+    if isinstance(shape, (str, bytes)):
+        raise TypeError("shape must be an int or a tuple of ints, got %r" % (shape,))
+    try:
+        return tuple(operator.index(d) for d in shape)
+    except TypeError:
+        raise TypeError("shape must be an int or a tuple of ints, got %r" % (shape,)) from None
+
+
 def _new_handle(shape, code, ctx):
-    shape = tuple(int(d) for d in shape)
+    shape = _shape_tuple(shape)
     h = ffi.new("mx_ndarray_t *")
     check_call(lib.mx_ndarray_new(ffi.new("int64_t[]", shape) if shape else ffi.NULL, len(shape), code,
                                   ctx.device_typeid, ctx.device_id, h))
@@ -101,9 +115,13 @@ class NDArray:
         self.handle = handle
 
     def __del__(self):
+        # Clear the handle before freeing it, so a second __del__ (or a use afterwards) never
+        # reaches a freed handle: released exactly once.
         h = getattr(self, "handle", None)
         if h is not None and _free is not None:
-            _free(h)
+            self.handle = ffi.NULL  # later use: a clear "NULL array handle" error from the core
+            if h != ffi.NULL:
+                _free(h)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -383,6 +401,17 @@ class NDArray:
         check_call(lib.mx_ndarray_grad(self.handle, h))
         return None if h[0] == ffi.NULL else _wrap(h[0])
 
+    @property
+    def _fresh_grad(self):
+        """MXNet's flag: backward wrote this array's gradient since the last optimizer step."""
+        f = ffi.new("int *")
+        check_call(lib.mx_ndarray_grad_fresh(self.handle, f))
+        return bool(f[0])
+
+    @_fresh_grad.setter
+    def _fresh_grad(self, state):
+        check_call(lib.mx_ndarray_set_grad_fresh(self.handle, int(bool(state))))
+
     def backward(self, out_grad=None, retain_graph=False, train_mode=True):
         """Back-propagate from this array (recorded in ``autograd.record()``) into the variables' ``.grad``.
 
@@ -476,8 +505,10 @@ def _binary(op_array, op_scalar, op_rscalar):
                 return _wrap(invoke1(h_scal, params(op_scalar, {"scalar": other}), [self.handle]))
             return _wrap(invoke1(h_rscal, params(op_rscalar, {"scalar": other}), [self.handle]))
         if isinstance(other, np.ndarray):
-            return _wrap(invoke1(h_arr, _ops._NULL, [array(other, ctx=self.context, dtype=self.dtype).handle,
-                                                     self.handle]))
+            # Keep the converted operand alive across the call: taking .handle of a temporary
+            # let it be freed before the op ran (numpy_array + nd_array segfaulted).
+            lhs = array(other, ctx=self.context, dtype=self.dtype)
+            return _wrap(invoke1(h_arr, _ops._NULL, [lhs.handle, self.handle]))
         return NotImplemented
 
     def inplace(self, other):
@@ -595,6 +626,11 @@ def array(source_array, ctx=None, dtype=None):
     code = dtype_code(dtype)
     if code == _BF16:
         return array(source_array, ctx, np.float32).astype(bfloat16)
+    # numpy would silently drop imaginary parts and turn dates or digit strings into numbers.
+    kind = getattr(source_array, "dtype", None)
+    kind = kind.kind if isinstance(kind, np.dtype) else None
+    if kind in ("c", "m", "M", "S", "U", "V"):
+        raise TypeError("array: cannot convert an array of %s to %s" % (source_array.dtype, _NAMES[code]))
     try:
         src = np.ascontiguousarray(np.asarray(source_array, dtype=_NP_OF[code]))
     except (TypeError, ValueError) as e:

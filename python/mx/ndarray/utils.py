@@ -9,7 +9,9 @@ from .ndarray import NDArray, _wrap, dtype_code, empty
 
 
 def _shape(shape):
-    return (int(shape),) if isinstance(shape, numbers.Integral) else tuple(int(d) for d in shape)
+    """A shape tuple of ints; a float or text dimension is a TypeError (as numpy), not truncated."""
+    from .ndarray import _shape_tuple
+    return _shape_tuple(shape)
 
 
 def _dtype_name(dtype):
@@ -220,7 +222,7 @@ def save(fname, data):
         if not all(isinstance(k, str) for k in names):
             raise TypeError("save: dict keys must be str")
         # surrogateescape: names loaded from files that are not valid UTF-8 save back unchanged
-        cnames = [ffi.new("char[]", k.encode("utf-8", "surrogateescape")) for k in names]
+        cnames = [ffi.new("char[]", c_str(k.encode("utf-8", "surrogateescape"), "array name")) for k in names]
         names_arg = ffi.new("char *[]", cnames)
     elif isinstance(data, (list, tuple)):
         arrays = list(data)
@@ -233,7 +235,7 @@ def save(fname, data):
             raise TypeError("save: every value must be an NDArray, got %s" % type(a).__name__)
     import os
     fname = os.fspath(fname)
-    check_call(lib.mx_ndarray_save(c_str(fname), len(arrays), ffi.new("mx_ndarray_t[]", [a.handle for a in arrays]),
+    check_call(lib.mx_ndarray_save(c_str(fname, "path"), len(arrays), ffi.new("mx_ndarray_t[]", [a.handle for a in arrays]),
                                    names_arg, 0))
 
 
@@ -263,7 +265,7 @@ def load(fname):
     n = ffi.new("int *")
     arrs = ffi.new("mx_ndarray_t **")
     names = ffi.new("const char ***")
-    check_call(lib.mx_ndarray_load(c_str(fname), n, arrs, names))
+    check_call(lib.mx_ndarray_load(c_str(fname, "path"), n, arrs, names))
     return _collect(n, arrs, names)
 
 

@@ -385,10 +385,10 @@ class Optimizer:
 
     # ------------------------------------------------------------------ states
     def _save_states_file(self, path):
-        check_call(lib.mx_optimizer_save_states(self._handle, c_str(os.fspath(path))))
+        check_call(lib.mx_optimizer_save_states(self._handle, c_str(os.fspath(path), "path")))
 
     def _load_states_file(self, path):
-        check_call(lib.mx_optimizer_load_states(self._handle, c_str(os.fspath(path))))
+        check_call(lib.mx_optimizer_load_states(self._handle, c_str(os.fspath(path), "path")))
 
     def _states_bytes(self):
         fd, path = tempfile.mkstemp(suffix=".states")

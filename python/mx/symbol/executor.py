@@ -57,7 +57,9 @@ class Executor:
     def __del__(self):
         h = getattr(self, "handle", None)
         if h is not None and _free is not None:
-            _free(h)
+            self.handle = ffi.NULL  # released exactly once; later use is a clear NULL-handle error
+            if h != ffi.NULL:
+                _free(h)
 
     def _arrays(self, kind):
         n = ffi.new("int *")

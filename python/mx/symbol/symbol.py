@@ -58,7 +58,9 @@ class Symbol:
     def __del__(self):
         h = getattr(self, "handle", None)
         if h is not None and _free is not None:
-            _free(h)
+            self.handle = ffi.NULL  # released exactly once; later use is a clear NULL-handle error
+            if h != ffi.NULL:
+                _free(h)
 
     # ------------------------------------------------------------------ structure
     def _list(self, kind):
@@ -107,6 +109,8 @@ class Symbol:
         if not isinstance(index, numbers.Integral):
             raise TypeError("symbol index must be an int or an output name")
         n = len(self)
+        if index < -n or index >= n:
+            raise IndexError("symbol output index %d is out of range for %d output(s)" % (index, n))
         if index < 0:
             index += n
         out = ffi.new("mx_symbol_t *")
@@ -212,7 +216,7 @@ class Symbol:
         remove_amp_cast : bool, default True
             Accepted for MXNet compatibility.
         """
-        check_call(lib.mx_symbol_save(self.handle, c_str(os.fspath(fname))))
+        check_call(lib.mx_symbol_save(self.handle, c_str(os.fspath(fname), "path")))
 
     # ------------------------------------------------------------------ inference
     def _infer(self, fn, args, kwargs, partial, conv):
@@ -613,7 +617,7 @@ def load(fname):
     Symbol
     """
     out = ffi.new("mx_symbol_t *")
-    check_call(lib.mx_symbol_load(c_str(os.fspath(fname)), out))
+    check_call(lib.mx_symbol_load(c_str(os.fspath(fname), "path"), out))
     return _wrap(out[0])
 
 
