@@ -126,10 +126,19 @@ def test_negative_dimension_is_shape_error():
 
 
 def test_huge_array_is_memory_error():
+    # Fits in 64 bits but not in memory: MemoryError, before anything is allocated.
     with pytest.raises(MemoryError) as info:
-        mx.nd.empty((1 << 30, 1 << 30, 1 << 30))
+        mx.nd.empty((1 << 40,))
     assert isinstance(info.value, base.MXMemoryError)
+    assert "out of memory" in str(info.value) and "(1099511627776,)" in str(info.value)
+    # An element count beyond 64 bits is an impossible shape: ValueError, as numpy's
+    # "array is too big" (issue 15: it used to wrap around to a small allocation).
+    with pytest.raises(ValueError) as info:
+        mx.nd.empty((1 << 30, 1 << 30, 1 << 30))
+    assert isinstance(info.value, base.MXShapeError)
     assert "too large" in str(info.value)
+    with pytest.raises(ValueError):
+        np.empty((1 << 30, 1 << 30, 1 << 30))
 
 
 def test_copy_size_mismatch_is_shape_error():
