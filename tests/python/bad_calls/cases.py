@@ -158,7 +158,7 @@ good("dtypes", "float64 kept", lambda: A([1e300], "float64") * 10, [1e301])
 bad("dtypes", "array of datetime", lambda: mx.nd.array(np.array(["2020-01-01"], dtype="datetime64[D]")), TE)
 bad("dtypes", "zeros dtype int", lambda: mx.nd.zeros((2,), dtype=7), TE)
 good("dtypes", "astype same dtype no copy", lambda: R().astype("float32", copy=False), X23)
-bad("dtypes", "sqrt of int via bad kwarg dtype", lambda: mx.nd.sqrt(R(), dtype="float32"), (VE, TE), "dtype")
+bad("dtypes", "sum with a dtype keyword", lambda: mx.nd.sum(R(), dtype="float32"), (VE, TE), "dtype")
 good("dtypes", "int32 sqrt", lambda: mx.nd.sqrt(A([4, 9], "float32")), [2, 3])
 bad("dtypes", "one_hot depth negative", lambda: mx.nd.one_hot(A([0, 1]), depth=-1), VE, "depth")
 
@@ -168,12 +168,17 @@ UNARY = ["relu", "sigmoid", "tanh", "exp", "log", "sqrt", "abs", "negative", "sq
 for op in UNARY:
     f = getattr(mx.nd, op)
     bad("ops", "%s of a string" % op, lambda f=f: f("abc"), TE)
-    bad("ops", "%s of None" % op, lambda f=f: f(None), TE)
+    bad("ops", "%s of None" % op, lambda f=f: f(None), (TE, VE), "input|NDArray|None")
+    # MXNet ignores keywords given to an op without parameters (main follows it): the value stands
+    good("ops", "%s ignores a keyword" % op, lambda f=f: f(R(), bogus_param=1).asnumpy(),
+         check=lambda v, f=f: np.array_equal(v, f(R()).asnumpy(), equal_nan=True))
+for op in ["softmax", "sum", "clip", "transpose", "Activation"]:
+    f = getattr(mx.nd, op)
     bad("ops", "%s unknown kwarg" % op, lambda f=f: f(R(), bogus_param=1), (VE, TE), "bogus_param")
 for op in ["broadcast_add", "broadcast_mul", "broadcast_sub", "broadcast_div", "broadcast_maximum", "dot"]:
     f = getattr(mx.nd, op)
     bad("ops", "%s one input" % op, lambda f=f: f(R()), (TE, VE))
-    bad("ops", "%s with a list" % op, lambda f=f: f(R(), [1, 2, 3]), TE)
+    bad("ops", "%s with a list" % op, lambda f=f: f(R(), [1, 2, 3]), (TE, VE))
 bad("ops", "relu two inputs", lambda: mx.nd.relu(R(), R()), (TE, VE))
 bad("ops", "Activation bad act_type", lambda: mx.nd.Activation(R(), act_type="bogus"), VE, "act_type|bogus")
 bad("ops", "LeakyReLU bad act_type", lambda: mx.nd.LeakyReLU(R(), act_type="bogus"), VE, "bogus")
@@ -448,8 +453,9 @@ def _exe_grad():
 
 
 good("executors", "backward value", _exe_grad, [2.0, 6.0])
-good("executors", "reshape smaller batch", lambda: _exe().reshape(x=(4, 3)).arg_dict["x"].shape,
+good("executors", "reshape to a bigger batch", lambda: _exe().reshape(allow_up_sizing=True, x=(4, 3)).arg_dict["x"].shape,
      check=lambda s: s == (4, 3))
+bad("executors", "reshape up without allow_up_sizing", lambda: _exe().reshape(x=(4, 3)), VE, "allow_up_sizing")
 bad("executors", "forward is_train string", lambda: _fw(is_train="yes", x=A([[1.0, 2.0, 3.0]])) and None or
     (_ for _ in ()).throw(TypeError("accepted")), TE)
 
