@@ -39,6 +39,8 @@ numpy = _unsupported.install(__name__ + ".numpy", "MXNet's numpy-compatible arra
                              "use mx.nd")
 np = numpy
 npx = _unsupported.install(__name__ + ".numpy_extension", "mx.npx is not supported by MX; use mx.nd")
+from . import kvstore  # noqa: F401
+from . import kvstore as kv  # noqa: F401
 
 __version__ = _version()
 from . import onnx  # noqa: F401,E402 - imports the onnx package only when used

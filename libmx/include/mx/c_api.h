@@ -565,6 +565,72 @@ MX_API int mx_dataiter_index(mx_dataiter_t it, int *out_num, const uint64_t **ou
  * Borrowed from `it`. */
 MX_API int mx_dataiter_provide(mx_dataiter_t it, const char **out_json);
 
+/* ---------------------------------------------------------------- KVStore (data-parallel) */
+
+/* MXNet's KVStore. Keys are strings (front ends pass integer keys as decimal text). Values
+ * pushed under one key are summed: over the arrays of one call ('local', 'device') and over
+ * all workers of the job for 'dist_sync', 'dist_device_sync' and 'horovod' (an alias), which
+ * reduce by allreduce over MPI (Horovod style: every worker holds the whole store; no server).
+ * MPI (Open MPI's libmpi.so.40, or MX_MPI_LIBRARY) is loaded only when a dist type is created;
+ * without it that fails with MX_ERR_UNSUPPORTED naming the library and the Debian package.
+ * 'dist_async' is MX_ERR_UNSUPPORTED (no parameter server). Gradients of one push are fused
+ * into buckets (bucket_bytes, default 25 MiB) reduced by one allreduce each. Collectives wait
+ * at most `timeout` seconds (default 300, env MX_KVSTORE_TIMEOUT) for the other workers, then
+ * fail with MX_ERR_IO (a dead worker never hangs the others). Every worker must make the same
+ * collective calls (init, push, pushpull, broadcast, barrier) with the same keys, shapes and
+ * dtypes; a mismatch is an error naming the key, on every worker. Only CPU arrays for now
+ * (a NCCL backend for GPU arrays slots in behind the same calls). */
+typedef struct mx_kvstore_s *mx_kvstore_t;
+
+/* Caller owns; the first dist kvstore of a process initialises MPI (finalised at exit). */
+MX_API int mx_kvstore_new(const char *type, mx_kvstore_t *out);
+MX_API int mx_kvstore_free(mx_kvstore_t kv);
+/* The type name, e.g. "dist_sync". Borrowed from `kv`. */
+MX_API int mx_kvstore_type(mx_kvstore_t kv, const char **out_type);
+MX_API int mx_kvstore_rank(mx_kvstore_t kv, int *out_rank);
+MX_API int mx_kvstore_num_workers(mx_kvstore_t kv, int *out_num);
+/* Store copies of `values` (keys must be new and distinct). Dist types: collective; rank 0's
+ * values are broadcast, so every worker starts from the same values. */
+MX_API int mx_kvstore_init(mx_kvstore_t kv, int num, const char **keys, const mx_ndarray_t *values);
+/* Sum the values of each key (a key may repeat: its arrays are summed), over workers for dist
+ * types; with an optimizer set, update the stored value with that sum as gradient, else the
+ * stored value becomes the sum. Collective for dist types. `priority` is accepted and ignored. */
+MX_API int mx_kvstore_push(mx_kvstore_t kv, int num, const char **keys, const mx_ndarray_t *values,
+                           int priority);
+/* Copy stored values into `outs` (a key may repeat). Local, never collective. */
+MX_API int mx_kvstore_pull(mx_kvstore_t kv, int num, const char **keys, const mx_ndarray_t *outs,
+                           int priority);
+/* push then pull, fused: an array pushed and pulled into itself under one key (no optimizer)
+ * is reduced in place without a copy. */
+MX_API int mx_kvstore_pushpull(mx_kvstore_t kv, int num, const char **keys,
+                               const mx_ndarray_t *values, int num_out, const char **out_keys,
+                               const mx_ndarray_t *outs, int priority);
+/* init then pull (dist: rank 0's values reach every worker's `outs`). */
+MX_API int mx_kvstore_broadcast(mx_kvstore_t kv, int num, const char **keys,
+                                const mx_ndarray_t *values, int num_out, const char **out_keys,
+                                const mx_ndarray_t *outs, int priority);
+/* Always MX_ERR_UNSUPPORTED: MX has no row_sparse storage yet. */
+MX_API int mx_kvstore_row_sparse_pull(mx_kvstore_t kv, int num, const char **keys,
+                                      const mx_ndarray_t *outs, const mx_ndarray_t *row_ids,
+                                      int priority);
+/* Run `opt` on pushes (update_on_kvstore). The kvstore shares the optimizer (its states and
+ * counts are the ones mx_optimizer_* see); freeing `opt` afterwards is allowed. Integer keys
+ * are the optimizer's indices; other keys use the index the optimizer's idx2name gives them. */
+MX_API int mx_kvstore_set_optimizer(mx_kvstore_t kv, mx_optimizer_t opt);
+/* The optimizer state file of mx_optimizer_save_states / load. MX_ERR_INVALID_ARGUMENT when no
+ * optimizer is set. */
+MX_API int mx_kvstore_save_optimizer_states(mx_kvstore_t kv, const char *path);
+MX_API int mx_kvstore_load_optimizer_states(mx_kvstore_t kv, const char *path);
+/* Collective: returns when every worker has reached it. */
+MX_API int mx_kvstore_barrier(mx_kvstore_t kv);
+/* MXNet's compression_params as JSON: {"type": "2bit", "threshold": 0.5}. Not for 'local'. */
+MX_API int mx_kvstore_set_gradient_compression(mx_kvstore_t kv, const char *params_json);
+/* Settings: "bucket_bytes" (number), "timeout" (seconds). value_json is JSON text. */
+MX_API int mx_kvstore_set_config(mx_kvstore_t kv, const char *key, const char *value_json);
+/* {"type","backend","rank","num_workers","bucket_bytes","gradient_compression","optimizer"}.
+ * Borrowed from `kv` until its next call. */
+MX_API int mx_kvstore_config(mx_kvstore_t kv, const char **out_json);
+
 #ifdef __cplusplus
 }
 #endif

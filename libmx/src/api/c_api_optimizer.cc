@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "api/api_util.h"
+#include "api/optimizer_handle.h"
 #include "base/json.h"
 #include "optimizer/lr_scheduler.h"
 #include "optimizer/optimizer.h"
@@ -13,13 +14,6 @@ struct mx_lr_scheduler_s {
   std::string json;
 };
 
-struct mx_optimizer_s {
-  std::unique_ptr<mx::Optimizer> opt;
-  std::string json;
-  std::vector<std::string> names;
-  std::vector<const char *> name_ptrs;
-  std::vector<mx_ndarray_t> handles;
-};
 
 namespace {
 

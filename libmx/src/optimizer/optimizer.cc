@@ -206,6 +206,12 @@ void Optimizer::set_index(int index, const char *name, double lr_mult, double wd
   if (!std::isnan(wd_mult)) wd_mult_idx_[index] = wd_mult;
 }
 
+int Optimizer::index_of_name(const std::string &name) const {
+  for (const auto &kv : idx2name_)
+    if (kv.second == name) return kv.first;
+  return -1;
+}
+
 void Optimizer::set_mults(const Json &value, bool is_wd) {
   const char *what = is_wd ? "wd_mult" : "lr_mult";
   MX_CHECK(value.is_array() || value.is_object(), MX_ERR_INVALID_ARGUMENT, "optimizer ", name_,

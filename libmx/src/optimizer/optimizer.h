@@ -41,6 +41,8 @@ class Optimizer {
   const std::string &name() const { return name_; }
   void set(const std::string &key, const Json &value);
   void set_index(int index, const char *name, double lr_mult, double wd_mult);
+  // The index registered for a parameter name (idx2name), or -1 (KVStore string keys).
+  int index_of_name(const std::string &name) const;
   void update(const std::vector<int> &indices, const std::vector<NDArray> &weights,
               const std::vector<NDArray> &grads);
   double learning_rate();

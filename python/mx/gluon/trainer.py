@@ -68,10 +68,20 @@ class Trainer:
             self._params.append(param)
         optimizer_params = dict(optimizer_params or {})
         self._scale = float(optimizer_params.get("rescale_grad", 1.0))
-        self._kvstore_type = kvstore
-        self._update_on_kvstore = update_on_kvstore
+        self._kvstore_params = {"kvstore": kvstore, "update_on_kvstore": update_on_kvstore}
         self._compression_params = compression_params
+        self._kvstore = None
+        self._update_on_kvstore = None
+        self._distributed = False
+        self._kv_initialized = False
+        self._params_to_init = list(self._params)
         self._init_optimizer(optimizer, optimizer_params)
+        kv_type = getattr(kvstore, "type", kvstore)
+        if isinstance(kv_type, str) and ("dist" in kv_type or kv_type == "horovod"):
+            # Distributed: create the store and broadcast rank 0's parameters now, so the first
+            # forward pass of every worker already uses the same values (parameters whose
+            # initialisation is deferred are broadcast at the first step).
+            self._prepare()
 
     def _init_optimizer(self, optimizer, optimizer_params):
         param_dict = {i: param for i, param in enumerate(self._params)}
@@ -109,7 +119,67 @@ class Trainer:
         """
         self._optimizer.set_learning_rate(lr)
 
+    # ------------------------------------------------------------------ kvstore
+    def _init_kvstore(self):
+        """Create the kvstore as MXNet's Trainer does: none for one device and a non-dist
+        type; update_on_kvstore defaults to True for dist types (MXNET_UPDATE_ON_KVSTORE)."""
+        from ..kvstore import kvstore as kvs
+        import os
+        config = self._kvstore_params
+        kv, want = config["kvstore"], config["update_on_kvstore"]
+        ndev = 1
+        for p in self._params:
+            try:
+                ndev = max(ndev, len(p.list_ctx()))
+            except RuntimeError:
+                pass  # not initialised yet: step() will name it
+        if kv is None:
+            store = None
+        elif isinstance(kv, kvs.KVStore):
+            store = kv
+        elif isinstance(kv, str):
+            store = None if (ndev == 1 and "dist" not in kv and kv != "horovod") else kvs.create(kv)
+        else:
+            raise TypeError("kvstore must be a KVStore, a str or None, got %r" % (kv,))
+        if store is None:
+            self._kvstore, self._update_on_kvstore, self._distributed = None, None, False
+        else:
+            update = bool(int(os.getenv("MXNET_UPDATE_ON_KVSTORE", "1")))
+            if want is not None:
+                update = bool(want)
+            self._distributed = "dist" in store.type or store.type == "horovod"
+            if self._compression_params:
+                store.set_gradient_compression(self._compression_params)
+            if update:
+                store.set_optimizer(self._optimizer)
+            self._kvstore, self._update_on_kvstore = store, update
+        self._kv_initialized = True
+
+    def _init_params(self):
+        """Give every parameter's value to the kvstore; dist types broadcast rank 0's values,
+        so all workers start from the same parameters."""
+        pending, keys, vals, outs = [], [], [], []
+        for param in self._params_to_init:
+            if param._deferred_init:
+                pending.append(param)
+                continue
+            data = param.list_data()
+            keys.append(self._param2idx[param.name])
+            vals.append(data[0])
+            outs.append(data)
+        if keys and self._kvstore is not None:
+            self._kvstore.broadcast(keys, vals, out=outs)
+        self._params_to_init = pending
+
+    def _prepare(self):
+        if not self._kv_initialized:
+            self._init_kvstore()
+        if self._params_to_init:
+            self._init_params()
+
     def _check_and_rescale_grad(self, scale):
+        # The kvstore shares the core optimizer (MXNet's dist servers held a pickled copy and
+        # warned here), so a changed batch size simply takes effect.
         if self._optimizer.rescale_grad != scale:
             self._optimizer.rescale_grad = scale
 
@@ -120,19 +190,38 @@ class Trainer:
         ----------
         batch_size : int
             Gradients are divided by this (times ``rescale_grad``): pass the number of samples the
-            loss was summed over.
+            loss was summed over (with a dist kvstore gradients are also summed over the workers:
+            pass the global batch size).
         ignore_stale_grad : bool, default False
             Skip parameters whose gradient was not computed since the last step instead of raising.
         """
         self._check_and_rescale_grad(self._scale / batch_size)
+        self._prepare()
         self._allreduce_grads()
         self._update(ignore_stale_grad)
 
     def allreduce_grads(self):
         """Sum the gradients over the parameters' contexts (for use with ``update``)."""
+        self._prepare()
+        if self._kvstore is not None and self._update_on_kvstore:
+            raise AssertionError("allreduce_grads() when parameters are updated on kvstore is "
+                                 "not supported. Try setting `update_on_kvstore` to False when "
+                                 "creating trainer.")
         self._allreduce_grads()
 
     def _allreduce_grads(self):
+        if self._kvstore is not None:
+            # One fused call for all parameters: the core packs them into fusion buckets.
+            keys, grads, outs = [], [], []
+            for i, param in enumerate(self._params):
+                if param.grad_req == "null" or param._data is None:
+                    continue
+                keys.append(i)
+                grads.append(param.list_grad())
+                outs.append(param.list_data() if self._update_on_kvstore else param.list_grad())
+            if keys:
+                self._kvstore.pushpull(keys, grads, out=outs)
+            return
         for param in self._params:
             if param.grad_req == "null" or param._data is None:
                 continue
@@ -152,6 +241,11 @@ class Trainer:
         ignore_stale_grad : bool, default False
             Skip parameters whose gradient is stale instead of raising.
         """
+        self._prepare()
+        if self._kvstore is not None and self._update_on_kvstore:
+            raise AssertionError("update() when parameters are updated on kvstore is not "
+                                 "supported. Try setting `update_on_kvstore` to False when "
+                                 "creating trainer.")
         self._check_and_rescale_grad(self._scale / batch_size)
         self._update(ignore_stale_grad)
 
@@ -159,6 +253,8 @@ class Trainer:
         """One optimizer call over all trainable parameters. With several contexts the gradients
         are already reduced: the first context's copy is updated (one optimizer state per
         parameter, in the core) and copied to the other contexts."""
+        if self._kvstore is not None and self._update_on_kvstore:
+            return  # the kvstore ran the optimizer in pushpull
         idx, ws, gs, replicas, fresh = [], [], [], [], []
         for i, param in enumerate(self._params):
             if param.grad_req == "null":

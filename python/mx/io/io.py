@@ -159,6 +159,10 @@ class NDArrayIter(DataIter):
         Name of the data input.
     label_name : str, default 'softmax_label'
         Name of the label input.
+    num_parts : int, default 1
+        Split the samples into this many contiguous parts (one per data-parallel worker).
+    part_index : int, default 0
+        The part this iterator serves (``mx.kvstore.worker_rank()`` in a distributed job).
 
     Example
     -------
@@ -170,7 +174,7 @@ class NDArrayIter(DataIter):
     """
 
     def __init__(self, data, label=None, batch_size=1, shuffle=False, last_batch_handle="pad",
-                 data_name="data", label_name="softmax_label"):
+                 data_name="data", label_name="softmax_label", num_parts=1, part_index=0):
         super().__init__(batch_size)
         if last_batch_handle not in ("pad", "discard", "roll_over"):
             raise ValueError("last_batch_handle must be 'pad', 'discard' or 'roll_over', got %r" % last_batch_handle)
@@ -178,6 +182,15 @@ class NDArrayIter(DataIter):
             raise ValueError("batch_size must be positive, got %r" % batch_size)
         self.data = _init_data(data, False, data_name)
         self.label = _init_data(label, True, label_name)
+        num_parts, part_index = int(num_parts), int(part_index)
+        if num_parts < 1 or not 0 <= part_index < num_parts:
+            raise ValueError("NDArrayIter: part_index %d must be in [0, num_parts=%d)"
+                             % (part_index, num_parts))
+        if num_parts > 1:
+            n = self.data[0][1].shape[0]
+            b, e = n * part_index // num_parts, n * (part_index + 1) // num_parts
+            self.data = [(k, v[b:e]) for k, v in self.data]
+            self.label = [(k, v[b:e]) for k, v in self.label]
         self.num_data = self.data[0][1].shape[0]
         for k, v in self.data + self.label:
             if v.shape[0] != self.num_data:

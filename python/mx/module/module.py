@@ -22,6 +22,26 @@ def _descs(shapes):
 
 
 _DEFAULT_INIT = object()  # init_params() without an initializer argument: Uniform(0.01), as MXNet
+def _create_kvstore(kvstore):
+    """(kvstore or None, update_on_kvstore) as MXNet's model._create_kvstore for one device:
+    no kvstore for 'local'/'device'; dist types update on the kvstore unless
+    MXNET_UPDATE_ON_KVSTORE=0."""
+    import os
+    from .. import kvstore as kvs
+    if kvstore is None:
+        return None, False
+    if isinstance(kvstore, kvs.KVStore):
+        kv = kvstore
+    elif isinstance(kvstore, str):
+        if "dist" not in kvstore and kvstore != "horovod":
+            if kvstore not in ("local", "device", "nccl", "local_update_cpu",
+                               "local_allreduce_cpu", "local_allreduce_device"):
+                kvs.create(kvstore)  # raises, naming the bad type
+            return None, False
+        kv = kvs.create(kvstore)
+    else:
+        raise TypeError("kvstore must be a KVStore, a str or None, got %r" % (kvstore,))
+    return kv, bool(int(os.getenv("MXNET_UPDATE_ON_KVSTORE", "1")))
 
 
 class Module(BaseModule):
@@ -93,6 +113,9 @@ class Module(BaseModule):
         self._exec = None
         self._optimizer = None
         self._updater = None
+        self._kvstore = None
+        self._update_on_kvstore = False
+        self._compression_params = compression_params
         self._preload_opt_states = None
         self._data_shapes = self._label_shapes = None
 
@@ -173,7 +196,10 @@ class Module(BaseModule):
         """
         if not self.optimizer_initialized:
             raise RuntimeError("save_optimizer_states: call init_optimizer first")
-        self._updater.save(fname)
+        if self._kvstore is not None and self._update_on_kvstore:
+            self._kvstore.save_optimizer_states(fname)
+        else:
+            self._updater.save(fname)
 
     def load_optimizer_states(self, fname):
         """Restore optimizer state written by ``save_optimizer_states`` (call ``init_optimizer`` first).
@@ -367,9 +393,10 @@ class Module(BaseModule):
             return
         if not (self.binded and self.params_initialized):
             raise RuntimeError("init_optimizer: bind the module and initialise its parameters first")
-        if kvstore not in (None, "local", "device") and not hasattr(kvstore, "type"):
-            raise ValueError("kvstore %r is not supported (MX trains on one device: use 'local')" % (kvstore,))
+        kv, update_on_kvstore = _create_kvstore(kvstore)
         batch_size = self._data_shapes[0].shape[0]
+        if kv is not None and "dist" in kv.type and "_sync" in kv.type:
+            batch_size *= kv.num_workers  # MXNet: gradients are summed over the workers
         idx2name = dict(enumerate(self._param_names))
         if isinstance(optimizer, str):
             params = dict(optimizer_params)
@@ -386,6 +413,16 @@ class Module(BaseModule):
                 optimizer.set_idx2name(idx2name) if hasattr(optimizer, "set_idx2name") else None
         self._optimizer = optimizer
         self._updater = opt.get_updater(optimizer)
+        self._kvstore, self._update_on_kvstore = kv, update_on_kvstore
+        if kv is not None:
+            if self._compression_params:
+                kv.set_gradient_compression(self._compression_params)
+            if update_on_kvstore:
+                kv.set_optimizer(optimizer)
+            # Every worker starts from rank 0's parameters (broadcast from rank 0 for dist types).
+            arg_dict = self._exec.arg_dict
+            names = [n for n in self._param_names]
+            kv.broadcast(names, [arg_dict[n] for n in names], out=[arg_dict[n] for n in names])
         self.optimizer_initialized = True
         if self._preload_opt_states is not None:
             self.load_optimizer_states(self._preload_opt_states)
@@ -446,8 +483,17 @@ class Module(BaseModule):
             idx.append(i)
             weights.append(arg_dict[name])
             grads.append(g)
-        if idx:
-            self._updater(idx, grads, weights)
+        if not idx:
+            return
+        if self._kvstore is not None:
+            # One fused call: the core packs the gradients into buckets, reduces them over the
+            # workers and (update_on_kvstore) runs the optimizer on the kvstore.
+            names = [self._param_names[i] for i in idx]
+            if self._update_on_kvstore:
+                self._kvstore.pushpull(names, grads, out=weights)
+                return
+            self._kvstore.pushpull(names, grads)
+        self._updater(idx, grads, weights)
 
     def get_outputs(self, merge_multi_context=True):
         """The outputs of the last forward pass.

@@ -1,7 +1,8 @@
 """Samplers: the order in which a DataLoader visits a dataset (MXNet 1.x ``gluon.data.sampler``)."""
 import numbers
 
-__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "FilterSampler", "BatchSampler", "IntervalSampler"]
+__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "FilterSampler", "BatchSampler", "IntervalSampler",
+           "DistributedSampler"]
 
 
 def _check_length(length, who):
@@ -193,3 +194,44 @@ class IntervalSampler(Sampler):
         if self._rollover:
             return self._length
         return len(range(0, self._length, self._interval))
+
+
+class DistributedSampler(Sampler):
+    """This worker's share of 0 .. length-1 for data-parallel training: part `part_index` of
+    `num_parts` (by default the rank and size of the job that mx.tools.launch started), every
+    part the same size (indices wrap around so all workers take the same number of steps).
+    shuffle=True permutes the whole index set each pass with a generator seeded by
+    seed + epoch, identical on every worker, so the parts stay disjoint."""
+
+    def __init__(self, length, num_parts=None, part_index=None, shuffle=False, seed=0):
+        from ...kvstore.dist import worker_rank, worker_count
+        self._length = _check_length(length, "DistributedSampler")
+        self._num_parts = worker_count() if num_parts is None else int(num_parts)
+        self._part = worker_rank() if part_index is None else int(part_index)
+        if self._num_parts < 1 or not 0 <= self._part < self._num_parts:
+            raise ValueError("DistributedSampler: part_index %d must be in [0, num_parts=%d)"
+                             % (self._part, self._num_parts))
+        self._shuffle = bool(shuffle)
+        self._seed = int(seed)
+        self._epoch = 0
+
+    def set_epoch(self, epoch):
+        """Make the next pass's shuffle depend on `epoch` (call once per epoch on every worker)."""
+        self._epoch = int(epoch)
+
+    def _per_part(self):
+        return -(-self._length // self._num_parts) if self._length else 0
+
+    def __iter__(self):
+        import numpy as np
+        idx = np.arange(self._length)
+        if self._shuffle:
+            idx = np.random.RandomState(self._seed + self._epoch).permutation(self._length)
+        per = self._per_part()
+        if per == 0:
+            return iter([])
+        idx = np.resize(idx, per * self._num_parts)  # wrap so every part has `per` indices
+        return iter(idx[self._part * per:(self._part + 1) * per].tolist())
+
+    def __len__(self):
+        return self._per_part()

@@ -1,0 +1,180 @@
+// MPI collectives over MPI_COMM_WORLD. Every call is non-blocking (MPI_I*) and completed by
+// polling MPI_Test against a deadline, so a dead or stuck worker turns into a clear error after
+// the timeout instead of a hang; MPI's error handler is set to return codes (never abort).
+#include <sched.h>
+
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <mutex>
+#include <vector>
+
+#include "base/error.h"
+#include "kvstore/collective.h"
+#include "kvstore/mpi_lib.h"
+#include "ndarray/ndarray.h"
+
+namespace mx {
+namespace {
+
+constexpr int kThreadSerialized = 2;  // MPI_THREAD_SERIALIZED: calls are serialised by mu_
+constexpr double kDefaultTimeout = 300.0;
+
+double env_timeout() {
+  const char *s = std::getenv("MX_KVSTORE_TIMEOUT");
+  if (s && *s) {
+    char *end = nullptr;
+    double v = std::strtod(s, &end);
+    if (end != s && v > 0) return v;
+  }
+  return kDefaultTimeout;
+}
+
+class MpiCollective : public Collective {
+ public:
+  MpiCollective() : m_(mpi_lib()), timeout_(env_timeout()) {
+    int inited = 0;
+    check(m_.Initialized(&inited), "MPI_Initialized", "startup");
+    if (!inited) {
+      int provided = 0;
+      check(m_.Init_thread(nullptr, nullptr, kThreadSerialized, &provided), "MPI_Init_thread",
+            "startup");
+      we_initialised_ = true;
+    }
+    check(m_.Comm_set_errhandler(m_.comm_world, m_.errors_return), "MPI_Comm_set_errhandler",
+          "startup");
+    check(m_.Comm_rank(m_.comm_world, &rank_), "MPI_Comm_rank", "startup");
+    check(m_.Comm_size(m_.comm_world, &size_), "MPI_Comm_size", "startup");
+  }
+  // At process exit: finalise MPI if MX started it and the job is healthy (a failed collective
+  // leaves peers in an unknown state; finalising then could block).
+  ~MpiCollective() override {
+    if (!we_initialised_ || broken_) return;
+    int fin = 0;
+    if (m_.Finalized(&fin) == 0 && !fin) m_.Finalize();
+  }
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  const char *backend() const override { return "mpi"; }
+  void set_timeout(double s) override { timeout_ = s; }
+
+  void allreduce_sum(void *buf, int64_t count, DType dtype, const std::string &what) override {
+    if (size_ == 1 || count == 0) return;
+    if (dtype == DType::f16 || dtype == DType::bf16) {
+      // MPI has no half type: reduce in float32 and convert back.
+      std::vector<float> tmp(static_cast<size_t>(count));
+      convert_buffer(buf, dtype, tmp.data(), DType::f32, count);
+      allreduce_sum(tmp.data(), count, DType::f32, what);
+      convert_buffer(tmp.data(), DType::f32, buf, dtype, count);
+      return;
+    }
+    void *type = mpi_type(dtype, what);
+    size_t isz = dtype_size(dtype);
+    for (int64_t off = 0; off < count; off += kChunk) {
+      int n = static_cast<int>(std::min<int64_t>(kChunk, count - off));
+      run(what, "MPI_Iallreduce", [&](void **req) {
+        return m_.Iallreduce(kInPlace, static_cast<char *>(buf) + off * isz, n, type, m_.op_sum,
+                             m_.comm_world, req);
+      });
+    }
+  }
+
+  void allreduce_max_i64(int64_t *buf, int64_t count, const std::string &what) override {
+    if (size_ == 1 || count == 0) return;
+    MX_CHECK(count < kChunk, MX_ERR_INTERNAL, "kvstore: metadata vector too long");
+    run(what, "MPI_Iallreduce", [&](void **req) {
+      return m_.Iallreduce(kInPlace, buf, static_cast<int>(count), m_.t_int64, m_.op_max,
+                           m_.comm_world, req);
+    });
+  }
+
+  void broadcast(void *buf, size_t nbytes, int root, const std::string &what) override {
+    if (size_ == 1 || nbytes == 0) return;
+    for (size_t off = 0; off < nbytes; off += kChunk) {
+      int n = static_cast<int>(std::min<size_t>(kChunk, nbytes - off));
+      run(what, "MPI_Ibcast", [&](void **req) {
+        return m_.Ibcast(static_cast<char *>(buf) + off, n, m_.t_byte, root, m_.comm_world, req);
+      });
+    }
+  }
+
+  void barrier(const std::string &what) override {
+    if (size_ == 1) return;
+    run(what, "MPI_Ibarrier", [&](void **req) { return m_.Ibarrier(m_.comm_world, req); });
+  }
+
+ private:
+  static constexpr int64_t kChunk = INT_MAX / 2;  // MPI counts are int
+  void *const kInPlace = reinterpret_cast<void *>(1);  // Open MPI's MPI_IN_PLACE
+
+  void *mpi_type(DType t, const std::string &what) const {
+    switch (t) {
+      case DType::f32: return m_.t_float;
+      case DType::f64: return m_.t_double;
+      case DType::i8: return m_.t_int8;
+      case DType::u8: return m_.t_uint8;
+      case DType::i32: return m_.t_int32;
+      case DType::i64: return m_.t_int64;
+      default:
+        fail(MX_ERR_TYPE, "kvstore: ", what, ": dtype ", dtype_name(t),
+             " cannot be reduced over MPI (float16/32/64, bfloat16, int8/32/64 and uint8 can)");
+    }
+  }
+
+  void check(int rc, const char *call, const std::string &what) {
+    if (rc == 0) return;
+    broken_ = true;
+    fail(MX_ERR_IO, "kvstore: ", call, " failed during ", what, " on rank ", rank_, ": ",
+         m_.error_text(rc));
+  }
+
+  // Start one non-blocking collective and poll it to completion or the deadline. Polling yields
+  // the CPU between tests, so waiting workers do not starve busy ones on shared cores.
+  template <typename Start> void run(const std::string &what, const char *call, Start start) {
+    std::lock_guard<std::mutex> lock(mu_);
+    MX_CHECK(!broken_, MX_ERR_IO, "kvstore: ", what, ": an earlier collective of this job failed "
+             "(a worker died or timed out); the job cannot continue");
+    void *req = nullptr;
+    check(start(&req), call, what);
+    auto t0 = std::chrono::steady_clock::now();
+    for (unsigned it = 0;; ++it) {
+      int done = 0;
+      check(m_.Test(&req, &done, nullptr), "MPI_Test", what);
+      if (done) return;
+      if ((it & 63) == 63) {
+        sched_yield();
+        double waited =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (waited > timeout_) {
+          broken_ = true;
+          fail(MX_ERR_IO, "kvstore: ", what, " on rank ", rank_, " of ", size_,
+               ": no answer from the other workers after ", timeout_,
+               " s (a worker died, hangs, or runs different code; MX_KVSTORE_TIMEOUT sets the "
+               "limit)");
+        }
+      }
+    }
+  }
+
+  const MpiLib &m_;
+  std::mutex mu_;
+  int rank_ = 0, size_ = 1;
+  double timeout_;
+  bool we_initialised_ = false;
+  bool broken_ = false;
+};
+
+}  // namespace
+
+std::shared_ptr<Collective> mpi_world_collective() {
+  // One per process (MPI_COMM_WORLD), shared by every dist kvstore; destroyed at exit, which
+  // finalises MPI.
+  static std::mutex mu;
+  static std::shared_ptr<Collective> world;
+  std::lock_guard<std::mutex> lock(mu);
+  if (!world) world = std::make_shared<MpiCollective>();
+  return world;
+}
+
+}  // namespace mx

@@ -1,0 +1,466 @@
+#include "kvstore/kvstore.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <set>
+
+#include "backends/cpu/parallel.h"
+#include "base/error.h"
+#include "optimizer/optimizer.h"
+
+namespace mx {
+namespace {
+
+constexpr int64_t kDefaultBucketBytes = 25 << 20;
+
+int64_t env_bucket_bytes() {
+  const char *s = std::getenv("MX_KVSTORE_BUCKET_BYTES");
+  if (s && *s) {
+    char *end = nullptr;
+    long long v = std::strtoll(s, &end, 10);
+    if (end != s && v > 0) return v;
+  }
+  return kDefaultBucketBytes;
+}
+
+// Multithreaded memcpy: packing fusion buckets is memory-bound, one core does not saturate it.
+void par_copy(void *dst, const void *src, size_t n) {
+  parallel_for(static_cast<int64_t>(n), 1 << 20, [&](int64_t b, int64_t e) {
+    std::memcpy(static_cast<char *>(dst) + b, static_cast<const char *>(src) + b,
+                static_cast<size_t>(e - b));
+  });
+}
+
+// dst = sum of values (same shape and dtype), multithreaded.
+void sum_into(const NDArray &dst, const std::vector<NDArray> &values) {
+  const int64_t n = dst.size();
+  DType dt = dst.dtype();
+  if (dt == DType::f16 || dt == DType::bf16) {  // accumulate in float32
+    std::vector<float> acc(static_cast<size_t>(n), 0.f), tmp(static_cast<size_t>(n));
+    for (const auto &v : values) {
+      convert_buffer(v.raw(), dt, tmp.data(), DType::f32, n);
+      for (int64_t i = 0; i < n; ++i) acc[i] += tmp[i];
+    }
+    convert_buffer(acc.data(), DType::f32, dst.raw(), dt, n);
+    return;
+  }
+  MX_DTYPE_SWITCH_NUMERIC(dt, T, "kvstore push", {
+    T *d = dst.data<T>();
+    std::vector<const T *> srcs;
+    for (const auto &v : values) srcs.push_back(v.data<T>());
+    parallel_for(n, 1 << 15, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        T s = srcs[0][i];
+        for (size_t k = 1; k < srcs.size(); ++k) s = static_cast<T>(s + srcs[k][i]);
+        d[i] = s;
+      }
+    });
+  });
+}
+
+uint64_t fnv(uint64_t h, const void *p, size_t n) {
+  const unsigned char *c = static_cast<const unsigned char *>(p);
+  for (size_t i = 0; i < n; ++i) h = (h ^ c[i]) * 1099511628211ULL;
+  return h;
+}
+
+// Signature of (key, shape, dtype): 62 bits, so it and its negation fit an int64.
+int64_t signature(const std::string &key, const NDArray &a) {
+  uint64_t h = 1469598103934665603ULL;
+  h = fnv(h, key.data(), key.size() + 1);
+  int dt = static_cast<int>(a.dtype()), nd = a.ndim();
+  h = fnv(h, &dt, sizeof dt);
+  h = fnv(h, &nd, sizeof nd);
+  for (int i = 0; i < nd; ++i) {
+    int64_t d = a.shape()[i];
+    h = fnv(h, &d, sizeof d);
+  }
+  return static_cast<int64_t>(h >> 2);
+}
+
+std::string describe(const NDArray &a) {
+  return a.shape().str() + " " + dtype_name(a.dtype());
+}
+
+bool parse_int_key(const std::string &k, int *out) {
+  if (k.empty() || k.size() > 10) return false;
+  size_t i = (k[0] == '-') ? 1 : 0;
+  if (i == k.size()) return false;
+  for (size_t j = i; j < k.size(); ++j)
+    if (k[j] < '0' || k[j] > '9') return false;
+  long long v = std::strtoll(k.c_str(), nullptr, 10);
+  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) return false;
+  *out = static_cast<int>(v);
+  return true;
+}
+
+}  // namespace
+
+KVStore::KVStore(const std::string &type) : bucket_bytes_(env_bucket_bytes()) {
+  if (type == "local" || type == "device") {
+    type_ = type;
+    comm_ = make_local_collective();
+  } else if (type == "dist_sync" || type == "dist_device_sync" || type == "horovod" ||
+             type == "dist") {
+    type_ = type == "dist" ? "dist_sync" : type;
+    dist_ = true;
+    comm_ = mpi_world_collective();
+  } else if (type == "dist_async" || type == "dist_device_async") {
+    fail(MX_ERR_UNSUPPORTED, "kvstore '", type,
+         "' is not supported: MX reduces gradients by allreduce over MPI (every worker takes "
+         "part in every step), there is no parameter server to apply asynchronous updates. "
+         "Use 'dist_sync' (or 'dist_device_sync', 'horovod')");
+  } else if (type == "nccl" || type == "dist_sync_device") {
+    fail(MX_ERR_UNSUPPORTED, "kvstore '", type,
+         "' needs GPU arrays and NCCL, which this build does not have; use 'dist_sync' or 'device'");
+  } else {
+    fail(MX_ERR_INVALID_ARGUMENT, "unknown kvstore type '", type,
+         "' (local, device, dist_sync, dist_device_sync, horovod)");
+  }
+}
+
+KVStore::Entry &KVStore::entry_of(const std::string &key, const char *op) {
+  auto it = store_.find(key);
+  MX_CHECK(it != store_.end(), MX_ERR_INVALID_ARGUMENT, "kvstore.", op, ": key '", key,
+           "' has not been initialised (call init first)");
+  return it->second;
+}
+
+void KVStore::check_consistent(const char *op, const std::vector<std::string> &keys,
+                               const std::vector<const NDArray *> &arrays,
+                               const std::string &local_error) {
+  if (!dist_) return;
+  const int64_t n = static_cast<int64_t>(keys.size());
+  std::vector<int64_t> sig(keys.size());
+  uint64_t all = 1469598103934665603ULL;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    sig[i] = arrays[i] ? signature(keys[i], *arrays[i]) : 0;
+    all = fnv(all, &sig[i], sizeof sig[i]);
+  }
+  if (!local_error.empty()) all ^= 0x2545F4914F6CDD1DULL;  // a local failure poisons the check
+  int64_t h = static_cast<int64_t>(all >> 2);
+  std::string what = std::string("kvstore.") + op;
+  int64_t v[4] = {n, -n, h, -h};
+  comm_->allreduce_max_i64(v, 4, what + " (consistency check)");
+  if (v[0] == n && -v[1] == n && v[2] == h && -v[3] == h) return;  // every worker agrees
+  // Every worker saw the same maxima, so all take the same branches below (and make the same
+  // collective calls) before any of them throws.
+  std::string me = " on this worker (rank " + std::to_string(rank()) + ")";
+  if (v[0] != -v[1]) {
+    if (!local_error.empty()) return;  // the caller throws its own, more precise error
+    fail(MX_ERR_INVALID_ARGUMENT, what, ": the workers passed different numbers of keys (",
+         -v[1], " to ", v[0], "; ", n, me, "): every worker must call ", op,
+         " with the same keys in the same order");
+  }
+  // Same count everywhere: find the first key whose signature differs.
+  std::vector<int64_t> per(2 * keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    per[2 * i] = sig[i];
+    per[2 * i + 1] = -sig[i];
+  }
+  comm_->allreduce_max_i64(per.data(), static_cast<int64_t>(per.size()), what + " (key check)");
+  if (!local_error.empty()) return;  // the caller throws its own, more precise error
+  for (size_t i = 0; i < keys.size(); ++i)
+    if (per[2 * i] != sig[i] || -per[2 * i + 1] != sig[i])
+      fail(MX_ERR_SHAPE, what, ": key '", keys[i], "' differs across workers: ",
+           arrays[i] ? describe(*arrays[i]) : std::string("?"), me,
+           ", another worker passed a different key, shape or dtype at this position");
+  fail(MX_ERR_INVALID_ARGUMENT, what, ": another worker failed this call (see its error)");
+}
+
+std::vector<KVStore::Group> KVStore::group(const char *op, const std::vector<std::string> &keys,
+                                           const std::vector<NDArray> &values) {
+  MX_CHECK(keys.size() == values.size(), MX_ERR_INVALID_ARGUMENT, "kvstore.", op, ": ",
+           keys.size(), " keys but ", values.size(), " values");
+  std::vector<Group> groups;
+  std::map<std::string, size_t> pos;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    Entry &e = entry_of(keys[i], op);
+    const NDArray &v = values[i];
+    MX_CHECK(v.defined(), MX_ERR_INVALID_ARGUMENT, "kvstore.", op, ": key '", keys[i],
+             "': NULL array");
+    MX_CHECK(v.device().is_cpu(), MX_ERR_UNSUPPORTED, "kvstore.", op, ": key '", keys[i],
+             "': only CPU arrays can be reduced in this build");
+    MX_CHECK(v.shape() == e.stored.shape() && v.dtype() == e.stored.dtype(), MX_ERR_SHAPE,
+             "kvstore.", op, ": key '", keys[i], "' was initialised as ", describe(e.stored),
+             " but got ", describe(v));
+    auto it = pos.find(keys[i]);
+    if (it == pos.end()) {
+      pos[keys[i]] = groups.size();
+      Group g;
+      g.key = keys[i];
+      g.entry = &e;
+      g.values.push_back(v);
+      groups.push_back(std::move(g));
+    } else {
+      groups[it->second].values.push_back(v);
+    }
+  }
+  return groups;
+}
+
+void KVStore::reduce(const char *op, std::vector<Group> &groups, bool inplace) {
+  // 1. Local sum of each key's arrays (and gradient compression, as MXNet: per pushed array).
+  for (auto &g : groups) {
+    Entry &e = *g.entry;
+    if (!e.merge.defined()) e.merge = NDArray(e.stored.shape(), e.stored.dtype());
+    if (compression_) {
+      while (e.residual.size() < g.values.size()) {
+        NDArray r(e.stored.shape(), e.stored.dtype());
+        r.fill(0.0);
+        e.residual.push_back(r);
+      }
+      compression_->quantize(g.values[0], e.residual[0], e.merge);
+      if (g.values.size() > 1) {
+        std::vector<NDArray> parts{e.merge};
+        for (size_t k = 1; k < g.values.size(); ++k) {
+          NDArray q(e.stored.shape(), e.stored.dtype());
+          compression_->quantize(g.values[k], e.residual[k], q);
+          parts.push_back(q);
+        }
+        NDArray total(e.stored.shape(), e.stored.dtype());
+        sum_into(total, parts);
+        std::swap(e.merge, total);
+      }
+      g.src = e.merge;
+    } else if (g.values.size() == 1) {
+      g.src = g.values[0];
+    } else {
+      sum_into(e.merge, g.values);
+      g.src = e.merge;
+    }
+    bool own = g.src.same_data(e.merge);
+    // Without workers to reduce with, the local sum is the result (no copy).
+    g.result = (own || inplace || !dist_) ? g.src : e.merge;
+  }
+  if (!dist_ || comm_->size() == 1) {
+    for (auto &g : groups)
+      if (!g.result.same_data(g.src)) g.result.assign(g.src);
+    return;
+  }
+  // 2. Fusion buckets: consecutive keys of one dtype up to bucket_bytes_, one allreduce each.
+  const std::string what = std::string("kvstore.") + op;
+  size_t i = 0;
+  while (i < groups.size()) {
+    size_t j = i + 1;
+    size_t bytes = groups[i].src.nbytes();
+    while (j < groups.size() && groups[j].src.dtype() == groups[i].src.dtype() &&
+           bytes + groups[j].src.nbytes() <= static_cast<size_t>(bucket_bytes_)) {
+      bytes += groups[j].src.nbytes();
+      ++j;
+    }
+    DType dt = groups[i].src.dtype();
+    if (j == i + 1) {  // one key: reduce where the result lives, no staging copy
+      Group &g = groups[i];
+      if (!g.result.same_data(g.src)) par_copy(g.result.raw(), g.src.raw(), g.src.nbytes());
+      comm_->allreduce_sum(g.result.raw(), g.result.size(), dt, what + " of key '" + g.key + "'");
+    } else {
+      if (!staging_.defined() || staging_.nbytes() < bytes)
+        staging_ = NDArray(Shape({static_cast<int64_t>(bytes)}), DType::u8);
+      char *buf = static_cast<char *>(staging_.raw());
+      size_t off = 0;
+      for (size_t k = i; k < j; ++k) {
+        par_copy(buf + off, groups[k].src.raw(), groups[k].src.nbytes());
+        off += groups[k].src.nbytes();
+      }
+      comm_->allreduce_sum(buf, static_cast<int64_t>(bytes / dtype_size(dt)), dt,
+                           what + " of keys '" + groups[i].key + "'..'" + groups[j - 1].key + "'");
+      off = 0;
+      for (size_t k = i; k < j; ++k) {
+        par_copy(groups[k].result.raw(), buf + off, groups[k].result.nbytes());
+        off += groups[k].result.nbytes();
+      }
+    }
+    i = j;
+  }
+}
+
+int KVStore::opt_index_for(const std::string &key) {
+  int idx;
+  if (parse_int_key(key, &idx)) return idx;
+  idx = opt_->index_of_name(key);
+  if (idx >= 0) return idx;
+  idx = next_named_index_++;
+  opt_->set_index(idx, key.c_str(), std::nan(""), std::nan(""));
+  return idx;
+}
+
+void KVStore::apply(std::vector<Group> &groups) {
+  if (opt_) {
+    std::vector<int> idx;
+    std::vector<NDArray> ws, gs;
+    for (auto &g : groups) {
+      if (g.entry->opt_index < 0) g.entry->opt_index = opt_index_for(g.key);
+      idx.push_back(g.entry->opt_index);
+      ws.push_back(g.entry->stored);
+      gs.push_back(g.result);
+    }
+    opt_->update(idx, ws, gs);
+    return;
+  }
+  for (auto &g : groups) {
+    Entry &e = *g.entry;
+    if (g.result.same_data(e.merge))
+      std::swap(e.stored, e.merge);  // the store's own buffer becomes the value: no copy
+    else
+      par_copy(e.stored.raw(), g.result.raw(), g.result.nbytes());
+  }
+}
+
+void KVStore::init(const std::vector<std::string> &keys, const std::vector<NDArray> &values) {
+  std::string err;
+  mx_status st = MX_OK;
+  std::vector<const NDArray *> arrs;
+  try {
+    MX_CHECK(keys.size() == values.size(), MX_ERR_INVALID_ARGUMENT, "kvstore.init: ", keys.size(),
+             " keys but ", values.size(), " values");
+    std::set<std::string> seen;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      MX_CHECK(values[i].defined(), MX_ERR_INVALID_ARGUMENT, "kvstore.init: key '", keys[i],
+               "': NULL array");
+      MX_CHECK(values[i].device().is_cpu(), MX_ERR_UNSUPPORTED, "kvstore.init: key '", keys[i],
+               "': only CPU arrays can be stored in this build");
+      MX_CHECK(!store_.count(keys[i]) && seen.insert(keys[i]).second, MX_ERR_INVALID_ARGUMENT,
+               "kvstore.init: duplicate init of key '", keys[i], "'");
+    }
+  } catch (const Error &e) {
+    err = e.what();
+    st = e.status();
+  }
+  for (size_t i = 0; i < keys.size(); ++i) arrs.push_back(i < values.size() ? &values[i] : nullptr);
+  check_consistent("init", keys, arrs, err);
+  if (st != MX_OK) throw Error(st, err);
+  // Copies, then rank 0's values to everyone (MXNet: the first worker's init wins).
+  std::vector<Entry *> added;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    Entry &e = store_[keys[i]];
+    e.stored = NDArray(values[i].shape(), values[i].dtype());
+    par_copy(e.stored.raw(), values[i].raw(), values[i].nbytes());
+    added.push_back(&e);
+  }
+  if (dist_) {
+    for (size_t i = 0; i < keys.size(); ++i)
+      comm_->broadcast(added[i]->stored.raw(), added[i]->stored.nbytes(), 0,
+                       "kvstore.init of key '" + keys[i] + "'");
+  }
+}
+
+void KVStore::push(const std::vector<std::string> &keys, const std::vector<NDArray> &values) {
+  pushpull(keys, values, {}, {});
+}
+
+void KVStore::pull(const std::vector<std::string> &keys, const std::vector<NDArray> &outs) {
+  MX_CHECK(keys.size() == outs.size(), MX_ERR_INVALID_ARGUMENT, "kvstore.pull: ", keys.size(),
+           " keys but ", outs.size(), " output arrays");
+  for (size_t i = 0; i < keys.size(); ++i) {
+    Entry &e = entry_of(keys[i], "pull");
+    MX_CHECK(outs[i].defined(), MX_ERR_INVALID_ARGUMENT, "kvstore.pull: key '", keys[i],
+             "': NULL output array");
+    MX_CHECK(outs[i].shape() == e.stored.shape(), MX_ERR_SHAPE, "kvstore.pull: key '", keys[i],
+             "' holds ", describe(e.stored), " but the output array is ", describe(outs[i]));
+    outs[i].assign(e.stored);
+  }
+}
+
+void KVStore::pushpull(const std::vector<std::string> &keys, const std::vector<NDArray> &values,
+                       const std::vector<std::string> &out_keys, const std::vector<NDArray> &outs) {
+  std::string err;
+  mx_status st = MX_OK;
+  std::vector<Group> groups;
+  try {
+    groups = group("pushpull", keys, values);
+    MX_CHECK(out_keys.size() == outs.size(), MX_ERR_INVALID_ARGUMENT, "kvstore.pushpull: ",
+             out_keys.size(), " output keys but ", outs.size(), " output arrays");
+    for (size_t i = 0; i < out_keys.size(); ++i) {
+      Entry &e = entry_of(out_keys[i], "pull");
+      MX_CHECK(outs[i].defined() && outs[i].shape() == e.stored.shape(), MX_ERR_SHAPE,
+               "kvstore.pull: key '", out_keys[i], "' holds ", describe(e.stored),
+               " but the output array is ",
+               outs[i].defined() ? describe(outs[i]) : std::string("NULL"));
+    }
+  } catch (const Error &e) {
+    err = e.what();
+    st = e.status();
+  }
+  std::vector<const NDArray *> arrs;
+  for (const auto &v : values) arrs.push_back(&v);
+  if (arrs.size() != keys.size()) arrs.resize(keys.size(), nullptr);
+  check_consistent("push", keys, arrs, err);
+  if (st != MX_OK) throw Error(st, err);
+  // In place (Horovod's allreduce): without an optimizer, a key pushed from one array and
+  // pulled into that same array is reduced right there.
+  bool inplace = !opt_ && !outs.empty();
+  if (inplace) {
+    for (auto &g : groups) {
+      bool found = false;
+      for (size_t i = 0; i < outs.size(); ++i)
+        if (out_keys[i] == g.key && g.values.size() == 1 && outs[i].same_data(g.values[0]) &&
+            outs[i].dtype() == g.values[0].dtype())
+          found = true;
+      inplace = inplace && found;
+    }
+  }
+  reduce("push", groups, inplace);
+  apply(groups);
+  for (size_t i = 0; i < outs.size(); ++i) {
+    Entry &e = entry_of(out_keys[i], "pull");
+    bool done = false;
+    if (!opt_)
+      for (auto &g : groups)
+        if (g.key == out_keys[i] && g.result.same_data(outs[i])) done = true;
+    if (!done) outs[i].assign(e.stored);
+  }
+}
+
+void KVStore::broadcast(const std::vector<std::string> &keys, const std::vector<NDArray> &values,
+                        const std::vector<std::string> &out_keys,
+                        const std::vector<NDArray> &outs) {
+  init(keys, values);
+  pull(out_keys, outs);
+}
+
+void KVStore::barrier() { comm_->barrier("kvstore.barrier"); }
+
+void KVStore::set_optimizer(std::shared_ptr<Optimizer> opt) {
+  opt_ = std::move(opt);
+  for (auto &kv : store_) kv.second.opt_index = -1;
+}
+
+void KVStore::set_gradient_compression(const Json &params) {
+  MX_CHECK(type_ != "local", MX_ERR_INVALID_ARGUMENT,
+           "set_gradient_compression: gradient compression is not supported for kvstore 'local' "
+           "(use 'device' or a dist type)");
+  compression_ = std::make_unique<GradientCompression>(params);
+  for (auto &kv : store_) kv.second.residual.clear();
+}
+
+void KVStore::set_config(const std::string &key, const Json &value) {
+  if (key == "bucket_bytes") {
+    MX_CHECK(value.is_number() && value.as_number() >= 1, MX_ERR_INVALID_ARGUMENT,
+             "kvstore: bucket_bytes must be a positive number of bytes, got ", value.dump());
+    bucket_bytes_ = value.as_int();
+  } else if (key == "timeout") {
+    MX_CHECK(value.is_number() && value.as_number() > 0, MX_ERR_INVALID_ARGUMENT,
+             "kvstore: timeout must be a positive number of seconds, got ", value.dump());
+    comm_->set_timeout(value.as_number());
+  } else {
+    fail(MX_ERR_INVALID_ARGUMENT, "kvstore: unknown setting '", key,
+         "' (bucket_bytes, timeout)");
+  }
+}
+
+Json KVStore::config() const {
+  Json j = Json::object();
+  j.set("type", Json(type_));
+  j.set("backend", Json(comm_->backend()));
+  j.set("rank", Json(rank()));
+  j.set("num_workers", Json(num_workers()));
+  j.set("bucket_bytes", Json(bucket_bytes_));
+  j.set("gradient_compression", compression_ ? compression_->to_json() : Json());
+  j.set("optimizer", Json(opt_ != nullptr));
+  return j;
+}
+
+}  // namespace mx

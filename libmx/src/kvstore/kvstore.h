@@ -1,0 +1,88 @@
+// KVStore with MXNet 1.x semantics. Values pushed under one key are summed (over the arrays of
+// one call, and over workers for the dist types, which reduce by allreduce over MPI, Horovod
+// style: every worker holds the whole store, there is no parameter server). With an optimizer
+// set, a push updates the stored weight with the reduced gradient (update_on_kvstore); without
+// one, the stored value becomes the reduced sum. pull copies stored values out.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/json.h"
+#include "kvstore/collective.h"
+#include "kvstore/compression.h"
+#include "ndarray/ndarray.h"
+
+namespace mx {
+
+class Optimizer;
+
+class KVStore {
+ public:
+  // Types: local, device, dist_sync, dist_device_sync, horovod (= dist_sync). dist_async is
+  // MX_ERR_UNSUPPORTED (no parameter server), unknown names MX_ERR_INVALID_ARGUMENT.
+  explicit KVStore(const std::string &type);
+
+  const std::string &type() const { return type_; }
+  int rank() const { return comm_->rank(); }
+  int num_workers() const { return comm_->size(); }
+  bool is_dist() const { return dist_; }
+
+  void init(const std::vector<std::string> &keys, const std::vector<NDArray> &values);
+  void push(const std::vector<std::string> &keys, const std::vector<NDArray> &values);
+  void pull(const std::vector<std::string> &keys, const std::vector<NDArray> &outs);
+  void pushpull(const std::vector<std::string> &keys, const std::vector<NDArray> &values,
+                const std::vector<std::string> &out_keys, const std::vector<NDArray> &outs);
+  void broadcast(const std::vector<std::string> &keys, const std::vector<NDArray> &values,
+                 const std::vector<std::string> &out_keys, const std::vector<NDArray> &outs);
+  void barrier();
+
+  void set_optimizer(std::shared_ptr<Optimizer> opt);
+  const std::shared_ptr<Optimizer> &optimizer() const { return opt_; }
+  void set_gradient_compression(const Json &params);
+  // "bucket_bytes" (fusion bucket size, default 25 MiB; env MX_KVSTORE_BUCKET_BYTES) and
+  // "timeout" (seconds a collective waits for the others; env MX_KVSTORE_TIMEOUT).
+  void set_config(const std::string &key, const Json &value);
+  Json config() const;
+
+ private:
+  struct Entry {
+    NDArray stored;                 // the value pull returns (the weight under an optimizer)
+    NDArray merge;                  // reduction buffer owned by the store
+    std::vector<NDArray> residual;  // gradient-compression error feedback, per pushed array
+    int opt_index = -1;             // index handed to the optimizer
+  };
+  struct Group {                    // one key of a push: its arrays and where the sum ends up
+    std::string key;
+    Entry *entry = nullptr;
+    std::vector<NDArray> values;
+    NDArray src;     // the local sum (a user array when only one was pushed)
+    NDArray result;  // where the reduced sum is written
+  };
+
+  Entry &entry_of(const std::string &key, const char *op);
+  std::vector<Group> group(const char *op, const std::vector<std::string> &keys,
+                           const std::vector<NDArray> &values);
+  // Dist only: every worker must call with the same keys, shapes and dtypes; names the key.
+  void check_consistent(const char *op, const std::vector<std::string> &keys,
+                        const std::vector<const NDArray *> &arrays, const std::string &local_error);
+  // Sum each group over its arrays and over workers into g.result; `inplace` lets a group
+  // whose single array is also its output be reduced in that array.
+  void reduce(const char *op, std::vector<Group> &groups, bool inplace);
+  void apply(std::vector<Group> &groups);
+  int opt_index_for(const std::string &key);
+
+  std::string type_;
+  bool dist_ = false;
+  std::shared_ptr<Collective> comm_;
+  std::map<std::string, Entry> store_;
+  std::shared_ptr<Optimizer> opt_;
+  std::unique_ptr<GradientCompression> compression_;
+  int64_t bucket_bytes_;
+  int next_named_index_ = 1 << 24;  // optimizer indices for string keys the optimizer lacks
+  NDArray staging_;                  // fusion buffer, reused across calls
+};
+
+}  // namespace mx

@@ -1,0 +1,4 @@
+"""mx.kvstore (also mx.kv): MXNet's KVStore for multi-array and distributed data-parallel
+training; the dist types reduce by allreduce over MPI in the core."""
+from .kvstore import KVStore, KVStoreBase, create  # noqa: F401
+from .dist import worker_rank, worker_count, is_rank0, rank0_only  # noqa: F401

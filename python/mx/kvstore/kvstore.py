@@ -1,0 +1,267 @@
+"""mx.kvstore.KVStore (MXNet 1.9's API) over the core's KVStore (libmx mx_kvstore_*).
+
+Keys are ints or strings (not mixed, as in MXNet); the core sees them as text. Reductions,
+optimizer updates, gradient compression and the MPI transport all run in the core."""
+import json
+import os
+
+from ..base import check_call, ffi, lib, py_str, c_str
+from ..ndarray.ndarray import NDArray
+
+__all__ = ["KVStore", "KVStoreBase", "create"]
+
+
+class KVStoreBase:
+    """MXNet's capability constants and registry of Python-defined kvstores."""
+    OPTIMIZER = "optimizer"
+    kv_registry = {}
+
+    @staticmethod
+    def register(klass):
+        name = klass.__name__.lower()
+        KVStoreBase.kv_registry[name] = klass
+        return klass
+
+
+def _key_str(k):
+    if isinstance(k, bool) or not isinstance(k, (int, str)):
+        raise TypeError("kvstore keys must be int or str, got %r" % (k,))
+    return str(k)
+
+
+def _check_arrays(vals, what):
+    for v in vals:
+        if not isinstance(v, NDArray):
+            raise TypeError("kvstore %s: values must be mx.nd.NDArray, got %s"
+                            % (what, type(v).__name__))
+    return vals
+
+
+def _flatten(key, value, what):
+    """(keys, arrays) for the core, MXNet's conventions: one key with an array or a list of
+    arrays (summed), or a list of keys with one array or list of arrays each."""
+    if isinstance(key, (list, tuple)):
+        keys = list(key)
+        if not keys:
+            return [], []
+        kinds = {isinstance(k, str) for k in keys}
+        if len(kinds) > 1:
+            raise TypeError("kvstore %s: keys mix int and str (%r); MXNet forbids it" % (what, keys))
+        if not isinstance(value, (list, tuple)) or len(value) != len(keys):
+            raise ValueError("kvstore %s: %d keys need a list of %d values, got %r"
+                             % (what, len(keys), len(keys), type(value).__name__))
+        out_k, out_v = [], []
+        for k, v in zip(keys, value):
+            vs = list(v) if isinstance(v, (list, tuple)) else [v]
+            _check_arrays(vs, what)
+            out_k += [_key_str(k)] * len(vs)
+            out_v += vs
+        return out_k, out_v
+    vs = list(value) if isinstance(value, (list, tuple)) else [value]
+    _check_arrays(vs, what)
+    return [_key_str(key)] * len(vs), vs
+
+
+def _c_lists(keys, arrays):
+    ckeys = [ffi.new("char[]", c_str(k)) for k in keys]  # kept alive by the caller's frame
+    return (len(keys), ffi.new("const char *[]", ckeys), ckeys,
+            ffi.new("mx_ndarray_t[]", [a.handle for a in arrays]))
+
+
+class KVStore(KVStoreBase):
+    """A key-value store for data-parallel training: push sums values (over arrays and, for
+    the dist types, over workers by allreduce on MPI); pull reads the stored value."""
+
+    def __init__(self, handle):
+        self.handle = handle
+        self._updater = None          # a Python updater set with _set_updater
+        self._py_store = {}           # its weights: key -> NDArray
+        self._grad_keys = set()       # shadow keys in the core holding reduced gradients
+        self._optimizer = None
+
+    def __del__(self):
+        h = getattr(self, "handle", None)
+        if h is not None:
+            lib.mx_kvstore_free(h)
+            self.handle = None
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def type(self):
+        out = ffi.new("const char **")
+        check_call(lib.mx_kvstore_type(self.handle, out))
+        return py_str(out[0])
+
+    @property
+    def rank(self):
+        out = ffi.new("int *")
+        check_call(lib.mx_kvstore_rank(self.handle, out))
+        return out[0]
+
+    @property
+    def num_workers(self):
+        out = ffi.new("int *")
+        check_call(lib.mx_kvstore_num_workers(self.handle, out))
+        return out[0]
+
+    def _config(self):
+        out = ffi.new("const char **")
+        check_call(lib.mx_kvstore_config(self.handle, out))
+        return json.loads(py_str(out[0]))
+
+    def is_capable(self, capability):
+        if capability.lower() == KVStoreBase.OPTIMIZER:
+            return True
+        raise ValueError("Unknown capability: {}".format(capability))
+
+    # ------------------------------------------------------------------ core calls
+    def _call2(self, fn, keys, vals, okeys, outs, priority):
+        n, ck, keep1, cv = _c_lists(keys, vals)
+        m, cok, keep2, co = _c_lists(okeys, outs)
+        check_call(fn(self.handle, n, ck, cv, m, cok, co, int(priority)))
+
+    def init(self, key, value):
+        """Initialise keys (dist: rank 0's values go to every worker)."""
+        keys, vals = _flatten(key, value, "init")
+        if self._updater is not None:
+            for k, v in zip(keys, vals):
+                self._py_store[k] = v.copy()
+        n, ck, keep, cv = _c_lists(keys, vals)
+        check_call(lib.mx_kvstore_init(self.handle, n, ck, cv))
+        if self._updater is not None:
+            self.pull(keys, out=[self._py_store[k] for k in keys])
+
+    def push(self, key, value, priority=0):
+        """Sum the values of each key over arrays and workers; update or replace the stored value."""
+        keys, vals = _flatten(key, value, "push")
+        if self._updater is not None:
+            return self._push_python_updater(keys, vals)
+        n, ck, keep, cv = _c_lists(keys, vals)
+        check_call(lib.mx_kvstore_push(self.handle, n, ck, cv, int(priority)))
+
+    def pull(self, key, out=None, priority=0, ignore_sparse=True):
+        """Copy stored values into `out` (an array or list of arrays per key)."""
+        if out is None:
+            raise ValueError("kvstore pull: out must be given (an NDArray or list of NDArrays)")
+        keys, outs = _flatten(key, out, "pull")
+        if self._updater is not None:
+            for k, o in zip(keys, outs):
+                if k not in self._py_store:
+                    raise ValueError("kvstore pull: key '%s' has not been initialised" % k)
+                self._py_store[k].copyto(o)
+            return
+        n, ck, keep, co = _c_lists(keys, outs)
+        check_call(lib.mx_kvstore_pull(self.handle, n, ck, co, int(priority)))
+
+    def pushpull(self, key, value, out=None, priority=0):
+        """push then pull in one call; with out=None the values receive the result (in place)."""
+        if out is None:
+            out = value
+        keys, vals = _flatten(key, value, "pushpull")
+        okeys, outs = _flatten(key, out, "pushpull")
+        if self._updater is not None:
+            self._push_python_updater(keys, vals)
+            return self.pull(key, out=out)
+        self._call2(lib.mx_kvstore_pushpull, keys, vals, okeys, outs, priority)
+
+    def broadcast(self, key, value, out, priority=0):
+        """Initialise with `value` (rank 0's, for dist types) and pull it into `out`."""
+        keys, vals = _flatten(key, value, "broadcast")
+        okeys, outs = _flatten(key, out, "broadcast")
+        if self._updater is not None:
+            self.init(key, value)
+            return self.pull(key, out=out)
+        self._call2(lib.mx_kvstore_broadcast, keys, vals, okeys, outs, priority)
+
+    def row_sparse_pull(self, key, out=None, priority=0, row_ids=None):
+        """Raises: MX has no row_sparse storage yet."""
+        check_call(lib.mx_kvstore_row_sparse_pull(self.handle, 0, ffi.NULL, ffi.NULL, ffi.NULL,
+                                                  int(priority)))
+
+    def set_gradient_compression(self, compression_params):
+        """MXNet's {'type': '2bit', 'threshold': 0.5} (not for the 'local' type)."""
+        if not isinstance(compression_params, dict):
+            raise TypeError("compression_params must be a dict, got %s"
+                            % type(compression_params).__name__)
+        check_call(lib.mx_kvstore_set_gradient_compression(
+            self.handle, c_str(json.dumps(compression_params))))
+
+    def set_optimizer(self, optimizer):
+        """Run `optimizer` (in the core) on every push: update_on_kvstore."""
+        from ..optimizer import Optimizer
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError("set_optimizer: expected an mx.optimizer.Optimizer, got %s"
+                            % type(optimizer).__name__)
+        check_call(lib.mx_kvstore_set_optimizer(self.handle, optimizer._handle))
+        self._optimizer = optimizer
+
+    def save_optimizer_states(self, fname, dump_optimizer=False):
+        """The core's optimizer state file (it always holds the optimizer's configuration)."""
+        if self._updater is not None and self._optimizer is None:
+            raise RuntimeError("save_optimizer_states: a Python updater keeps its own states")
+        check_call(lib.mx_kvstore_save_optimizer_states(self.handle, c_str(os.fspath(fname))))
+
+    def load_optimizer_states(self, fname):
+        check_call(lib.mx_kvstore_load_optimizer_states(self.handle, c_str(os.fspath(fname))))
+
+    def barrier(self):
+        """Wait until every worker reaches this call."""
+        check_call(lib.mx_kvstore_barrier(self.handle))
+
+    _barrier = barrier
+
+    def set_bucket_size(self, nbytes):
+        """Size of the fusion buckets one allreduce reduces (default 25 MiB)."""
+        check_call(lib.mx_kvstore_set_config(self.handle, b"bucket_bytes", c_str(str(int(nbytes)))))
+
+    def set_timeout(self, seconds):
+        """Seconds a collective waits for the other workers before failing."""
+        check_call(lib.mx_kvstore_set_config(self.handle, b"timeout", c_str(repr(float(seconds)))))
+
+    def _send_command_to_servers(self, head, body):
+        raise NotImplementedError("MX's dist kvstore has no servers (allreduce over MPI)")
+
+    # ------------------------------------------------------------------ Python updaters
+    def _set_updater(self, updater):
+        """updater(key, merged_gradient, stored_weight), run in Python after the reduction
+        (MXNet's kvstore._set_updater). Keys initialised from now on are kept in Python."""
+        self._updater = updater
+
+    def _push_python_updater(self, keys, vals):
+        from .. import ndarray as nd
+        uniq = []
+        for k in keys:
+            if k not in self._py_store:
+                raise ValueError("kvstore push: key '%s' has not been initialised" % k)
+            if k not in uniq:
+                uniq.append(k)
+        gkeys = ["__grad__:" + k for k in uniq]
+        new = [g for g in gkeys if g not in self._grad_keys]
+        if new:
+            zeros = [nd.zeros(self._py_store[k[9:]].shape, dtype=self._py_store[k[9:]].dtype)
+                     for k in new]
+            n, ck, keep, cv = _c_lists(new, zeros)
+            check_call(lib.mx_kvstore_init(self.handle, n, ck, cv))
+            self._grad_keys.update(new)
+        merged = [nd.zeros(self._py_store[k].shape, dtype=self._py_store[k].dtype) for k in uniq]
+        self._call2(lib.mx_kvstore_pushpull, ["__grad__:" + k for k in keys], vals, gkeys,
+                    merged, 0)
+        for k, g in zip(uniq, merged):
+            self._updater(int(k) if k.lstrip("-").isdigit() else k, g, self._py_store[k])
+
+
+_ALIASES = {"local_update_cpu": "local", "local_allreduce_cpu": "local",
+            "local_allreduce_device": "device"}
+
+
+def create(name="local"):
+    """A KVStore: 'local', 'device', 'dist_sync', 'dist_device_sync', 'horovod'.
+    'dist_async' raises MXNotSupportedError (MX reduces by allreduce, without servers)."""
+    if not isinstance(name, str):
+        raise TypeError("name must be a string")
+    if name in KVStoreBase.kv_registry:
+        return KVStoreBase.kv_registry[name]()
+    core = _ALIASES.get(name, name)
+    h = ffi.new("mx_kvstore_t *")
+    check_call(lib.mx_kvstore_new(c_str(core), h))
+    return KVStore(h[0])
