@@ -75,7 +75,10 @@ suite.fuzz   = $(MAKE) --no-print-directory fuzz-build && tests/fuzz/run_fuzz.sh
 #         `make test-asan` (too slow for make test's 30-minute budget on 2 cores).
 suite.asan-subset = $(MAKE) --no-print-directory asan-build && PYTHON=$(PY_EXE) tests/asan/run_asan.sh $(ASAN_DIR) $(ASAN_SUBSET)
 # Distributed training on Open MPI (mpirun --oversubscribe; 1-3 local workers, one thread each).
-suite.dist   = PYTHONPATH=$(ROOT)/python $(PYTHON) -m pytest tests/dist -q -p no:cacheprovider $(PYTEST_ARGS)
+# R and Julia workers use $(BUILD_DIR)/rlib (installed here if the r suite has not run yet) and
+# $(BUILD_DIR)/libmx.so.
+suite.dist   = BUILD_DIR=$(BUILD_DIR) MX_HOME=$(MX_PREFIX) MX_R_LIB=$(ROOT)/$(BUILD_DIR)/rlib \
+               PYTHONPATH=$(ROOT)/python $(PYTHON) -m pytest tests/dist -q -p no:cacheprovider $(PYTEST_ARGS)
 SUITES ?= $(sort $(patsubst suite.%,%,$(filter suite.%,$(.VARIABLES))))
 
 .PHONY: help all build deps test demo bench wheel test-wheel install clean docs fuzz fuzz-build asan-build test-asan

@@ -25,6 +25,7 @@ include("symbol.jl")
 include("executor.jl")
 include("initializer.jl")
 include("optimizer.jl")
+include("kvstore.jl")
 include("io.jl")
 include("model.jl")
 # Extension points for the next parts (symbol.jl, executor.jl, optimizer.jl, io.jl, ...): each
@@ -44,7 +45,7 @@ const mx = MX
 export mx, NDArray, MXError, MXInvalidArgumentError, MXShapeError, MXTypeError, MXUnsupportedError,
        MXOutOfMemoryError, MXIOError, MXFormatError, MXInternalError, MXUnknownError, MXLibraryError,
        SymbolicNode, Executor, FeedForward, ArrayDataProvider, DataBatch, CSVIter, MNISTIter,
-       ImageRecordIter
+       ImageRecordIter, KVStore
 
 function __init__()
     _load_library()

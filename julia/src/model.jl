@@ -144,15 +144,26 @@ _unpad(x::NDArray, pad::Int) = pad == 0 ? x : _slice_view(x, 0, size(x, 1) - pad
 
 Train as Python's Module.fit. `optimizer` is an `Optimizer`, or a name (then created with
 `optimizer_params`, rescale_grad = 1/batch_size and the parameter names, as Python does).
-`load_optimizer_states` is a .states file (from any front end) to resume from. Epochs are
+`load_optimizer_states` is a .states file (from any front end) to resume from. `kvstore`
+(:dist_sync, :horovod or a KVStore) trains data-parallel in a job started by
+`python -m mx.tools.launch`: gradients summed over workers (rescale_grad 1/(batch*workers)),
+updates on the kvstore, parameters broadcast from rank 0 first. Epochs are
 numbered from `begin_epoch + 1` to `n_epoch` (the number a checkpoint of that epoch gets).
 verbosity 0: silent; 1: one line per epoch; 2: also a progress line per batch.
 """
 function fit(m::FeedForward, optimizer, data::AbstractDataProvider; n_epoch::Integer=10,
              initializer::Initializer=Uniform(0.01), eval_data=nothing, eval_metric::Metric=Accuracy(),
              callbacks=AbstractCallback[], verbosity::Integer=1, begin_epoch::Integer=0,
-             optimizer_params=(learning_rate=0.01,), load_optimizer_states=nothing, force_init::Bool=false)
+             optimizer_params=(learning_rate=0.01,), load_optimizer_states=nothing, force_init::Bool=false,
+             kvstore=:local)
     shapes = _provider_shapes(data)
+    # kvstore: :local/:device train here; a dist type (or a KVStore) sums gradients over the
+    # workers of the job, runs the optimizer on the kvstore and starts from rank 0's parameters
+    kv = kvstore isa KVStore ? kvstore :
+         (occursin("dist", string(kvstore)) || string(kvstore) == "horovod") ? KVStore(kvstore) :
+         string(kvstore) in ("local", "device") ? nothing : KVStore(kvstore)
+    nworkers = kv !== nothing && occursin("dist", string(kv_type(kv))) &&
+               occursin("_sync", string(kv_type(kv))) ? num_workers(kv) : 1
     init_model(m, initializer, shapes; overwrite=force_init)
     e = m.exec
     pnames = param_names(m)
@@ -160,7 +171,7 @@ function fit(m::FeedForward, optimizer, data::AbstractDataProvider; n_epoch::Int
         opt = optimizer
     else
         hp = Dict{Symbol,Any}(Symbol(k) => v for (k, v) in pairs(optimizer_params))
-        haskey(hp, :rescale_grad) || (hp[:rescale_grad] = 1.0 / get_batch_size(data))
+        haskey(hp, :rescale_grad) || (hp[:rescale_grad] = 1.0 / (get_batch_size(data) * nworkers))
         hp[:param_idx2name] = Dict(i - 1 => n for (i, n) in enumerate(pnames))
         opt = Optimizer(string(optimizer); hp...)
     end
@@ -171,6 +182,12 @@ function fit(m::FeedForward, optimizer, data::AbstractDataProvider; n_epoch::Int
         g = get(e.grad_dict, n, nothing)
         g === nothing && continue
         push!(idx, i - 1); push!(ws, e.arg_dict[n]); push!(gs, g)
+    end
+    kvkeys = String[pnames[i + 1] for i in idx]
+    if kv !== nothing
+        set_optimizer(kv, opt)
+        pw = NDArray[e.arg_dict[n] for n in pnames]
+        broadcast!(kv, collect(pnames), pw, pw)
     end
     state = OptimizationState(begin_epoch, 0, 0, eval_metric)
     nb = Base.IteratorSize(typeof(data)) isa Base.SizeUnknown ? 0 : length(data)
@@ -185,7 +202,11 @@ function fit(m::FeedForward, optimizer, data::AbstractDataProvider; n_epoch::Int
             _load_batch!(e, m.label_names, batch.label)
             forward(e; is_train=true)
             backward(e)
-            update!(opt, idx, ws, gs)
+            if kv === nothing
+                update!(opt, idx, ws, gs)
+            else
+                pushpull!(kv, kvkeys, gs, ws)  # one fused allreduce, then the update
+            end
             isempty(batch.label) || update!(eval_metric, [_unpad(l, batch.pad) for l in batch.label],
                                             [_unpad(o, batch.pad) for o in e.outputs[1:length(batch.label)]])
             state.curr_iter += 1

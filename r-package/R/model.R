@@ -51,8 +51,18 @@ mx.model.FeedForward.create <- function(symbol, X, y = NULL, ctx = NULL, begin.r
                                         optimizer.states = NULL, shuffle = TRUE, ...) {
   .mx_check_sym(symbol, "mx.model.FeedForward.create")
   ctx <- .mx_ctx_of(ctx)
-  if (!kvstore %in% c("local", "device"))
-    .mx_stop(.MX_ERR_UNSUPPORTED, "kvstore '", kvstore, "' is not supported (MX trains on one device)")
+  # kvstore: 'local'/'device' train in this process; dist types (or an MXKVStore) reduce the
+  # gradients over the workers of the job and run the optimizer on the kvstore.
+  kv <- NULL
+  if (inherits(kvstore, "MXKVStore")) {
+    kv <- kvstore
+  } else if (!is.character(kvstore) || length(kvstore) != 1L) {
+    .mx_stop(.MX_ERR_VALUE, "kvstore must be a type name or an MXKVStore (mx.kv.create)")
+  } else if (grepl("dist", kvstore) || kvstore == "horovod") {
+    kv <- mx.kv.create(kvstore)
+  } else if (!kvstore %in% c("local", "device")) {
+    mx.kv.create(kvstore)  # raises, naming the bad type
+  }
   it <- .mx_as_iter(X, y, array.batch.size, shuffle, "mx.model.FeedForward.create")
   if (is.null(it$provide.label())) .mx_stop(.MX_ERR_VALUE, "mx.model.FeedForward.create: training needs labels (y)")
   if (!is.null(eval.data) && !is.mx.dataiter(eval.data)) {
@@ -93,8 +103,10 @@ mx.model.FeedForward.create <- function(symbol, X, y = NULL, ctx = NULL, begin.r
   # optimizer over the parameter indices 0..k-1 (Module's order)
   idx2name <- as.list(param.names)
   names(idx2name) <- as.character(seq_along(param.names) - 1L)
+  # dist: gradients are summed over the workers, so they are divided by the global batch size
+  nworkers <- if (!is.null(kv) && grepl("dist", kv$type) && grepl("_sync", kv$type)) kv$num.workers else 1L
   if (is.character(optimizer)) {
-    optimizer <- mx.opt.create(optimizer, rescale.grad = 1 / bs, param_idx2name = idx2name, ...)
+    optimizer <- mx.opt.create(optimizer, rescale.grad = 1 / (bs * nworkers), param_idx2name = idx2name, ...)
   } else if (inherits(optimizer, "MXOptimizer")) {
     .mx_call(C_mxr_opt_set, optimizer$handle, "idx2name", .mx_to_json(idx2name))
   } else .mx_stop(.MX_ERR_VALUE, "optimizer must be a name or an MXOptimizer (mx.opt.create)")
@@ -106,6 +118,11 @@ mx.model.FeedForward.create <- function(symbol, X, y = NULL, ctx = NULL, begin.r
       writeBin(optimizer.states, f)
     }
     mx.opt.load.states(optimizer, f)
+  }
+  if (!is.null(kv)) {
+    # every worker starts from rank 0's parameters; updates run on the kvstore
+    kv$set.optimizer(optimizer)
+    kv$broadcast(param.names, unname(args[param.names]), unname(args[param.names]))
   }
   upd_idx <- which(!vapply(grads[param.names], is.null, NA))
   upd_w <- unname(args[param.names][upd_idx])
@@ -131,7 +148,10 @@ mx.model.FeedForward.create <- function(symbol, X, y = NULL, ctx = NULL, begin.r
       .mx_call(C_mxr_nd_copy, b$label, label_arr)
       .mx_call(C_mxr_exec_forward, exec$handle, TRUE)
       .mx_call(C_mxr_exec_backward, exec$handle, NULL, TRUE)
-      if (length(upd_i)) .mx_call(C_mxr_opt_update, optimizer$handle, upd_i, upd_w, upd_g)
+      if (length(upd_i)) {
+        if (is.null(kv)) .mx_call(C_mxr_opt_update, optimizer$handle, upd_i, upd_w, upd_g)
+        else kv$pushpull(param.names[upd_idx], upd_g, upd_w)  # one fused allreduce + update
+      }
       if (!is.null(metric))
         .mx_call(C_mxr_metric_update, metric, list(b$label), list(exec$outputs[[1L]]))
       nbatch <- nbatch + 1L

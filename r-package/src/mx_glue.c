@@ -879,7 +879,7 @@ SEXP mxr_nd_load(SEXP path) {
  * the kind; the finalizer frees the handle with the matching *_free. */
 
 static SEXP tag_sym = NULL, tag_exec = NULL, tag_opt = NULL, tag_init = NULL, tag_metric = NULL,
-            tag_iter = NULL;
+            tag_iter = NULL, tag_kv = NULL;
 
 static void h_finalizer(SEXP p) {
   void *h = R_ExternalPtrAddr(p);
@@ -891,6 +891,7 @@ static void h_finalizer(SEXP p) {
   else if (t == tag_init) mx_initializer_free((mx_initializer_t)h);
   else if (t == tag_metric) mx_metric_free((mx_metric_t)h);
   else if (t == tag_iter) mx_dataiter_free((mx_dataiter_t)h);
+  else if (t == tag_kv) mx_kvstore_free((mx_kvstore_t)h);
   R_ClearExternalPtr(p);
 }
 
@@ -1275,6 +1276,88 @@ SEXP mxr_opt_load(SEXP o, SEXP path) {
   return R_NilValue;
 }
 
+/* ------------------------------------------------------------------ kvstore */
+
+SEXP mxr_kv_new(SEXP type) {
+  const char *t = str1(type);
+  if (!t) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.kv.create: type must be a single string");
+  SEXP w = PROTECT(h_wrapper(tag_kv, NULL));
+  mx_kvstore_t h = NULL;
+  int st = mx_kvstore_new(t, &h);
+  FINISH_H(w, h, st);
+}
+
+SEXP mxr_kv_config(SEXP k) {
+  GET_H(mx_kvstore_t, h, k, tag_kv, "kvstore");
+  const char *js = NULL;
+  int st = mx_kvstore_config(h, &js);
+  if (st) return mx_fail(st);
+  return mk_str(js);
+}
+
+/* Keys of a character vector (R_alloc'd pointers). */
+static const char *kv_keys(SEXP keys, int n, const char ***out) {
+  if (TYPEOF(keys) != STRSXP || XLENGTH(keys) != n) return "keys must be a character vector, one per array";
+  const char **ks = (const char **)R_alloc((size_t)(n > 0 ? n : 1), sizeof(char *));
+  for (int i = 0; i < n; ++i) {
+    if (STRING_ELT(keys, i) == NA_STRING) return "keys must not be NA";
+    ks[i] = translateCharUTF8(STRING_ELT(keys, i));
+  }
+  *out = ks;
+  return NULL;
+}
+
+/* op: "init", "push", "pull", "pushpull" or "broadcast"; outs/out_keys only for the last two. */
+SEXP mxr_kv_call(SEXP k, SEXP op, SEXP keys, SEXP values, SEXP out_keys, SEXP outs) {
+  GET_H(mx_kvstore_t, h, k, tag_kv, "kvstore");
+  const char *o = str1(op);
+  if (!o) return arg_fail(MX_ERR_INVALID_ARGUMENT, "kvstore: op must be a string");
+  mx_ndarray_t sv[MXR_MAX_STACK], so[MXR_MAX_STACK];
+  mx_ndarray_t *v = NULL, *w = NULL;
+  int nv = 0, nw = 0;
+  const char **ks = NULL, **oks = NULL;
+  const char *e = nd_list(values, 0, sv, &v, &nv);
+  if (!e) e = kv_keys(keys, nv, &ks);
+  if (!e && outs != R_NilValue) {
+    e = nd_list(outs, 0, so, &w, &nw);
+    if (!e) e = kv_keys(out_keys, nw, &oks);
+  }
+  if (e) return arg_fail(MX_ERR_INVALID_ARGUMENT, "kvstore %s: %s", o, e);
+  int st;
+  if (!strcmp(o, "init")) st = mx_kvstore_init(h, nv, ks, v);
+  else if (!strcmp(o, "push")) st = mx_kvstore_push(h, nv, ks, v, 0);
+  else if (!strcmp(o, "pull")) st = mx_kvstore_pull(h, nv, ks, v, 0);
+  else if (!strcmp(o, "pushpull")) st = mx_kvstore_pushpull(h, nv, ks, v, nw, oks, w, 0);
+  else if (!strcmp(o, "broadcast")) st = mx_kvstore_broadcast(h, nv, ks, v, nw, oks, w, 0);
+  else return arg_fail(MX_ERR_INVALID_ARGUMENT, "kvstore: unknown operation '%s'", o);
+  if (st) return mx_fail(st);
+  return R_NilValue;
+}
+
+SEXP mxr_kv_set_optimizer(SEXP k, SEXP opt) {
+  GET_H(mx_kvstore_t, h, k, tag_kv, "kvstore");
+  GET_H(mx_optimizer_t, o, opt, tag_opt, "optimizer");
+  int st = mx_kvstore_set_optimizer(h, o);
+  if (st) return mx_fail(st);
+  return R_NilValue;
+}
+
+/* what: "barrier", "save", "load", "compression" (arg: JSON), or a setting name (arg: JSON). */
+SEXP mxr_kv_ctl(SEXP k, SEXP what, SEXP arg) {
+  GET_H(mx_kvstore_t, h, k, tag_kv, "kvstore");
+  const char *wt = str1(what), *a = arg == R_NilValue ? NULL : str1(arg);
+  if (!wt) return arg_fail(MX_ERR_INVALID_ARGUMENT, "kvstore: bad control call");
+  int st;
+  if (!strcmp(wt, "barrier")) st = mx_kvstore_barrier(h);
+  else if (!a) return arg_fail(MX_ERR_INVALID_ARGUMENT, "kvstore %s: argument must be a single string", wt);
+  else if (!strcmp(wt, "save")) st = mx_kvstore_save_optimizer_states(h, R_ExpandFileName(a));
+  else if (!strcmp(wt, "load")) st = mx_kvstore_load_optimizer_states(h, R_ExpandFileName(a));
+  else if (!strcmp(wt, "compression")) st = mx_kvstore_set_gradient_compression(h, a);
+  else st = mx_kvstore_set_config(h, wt, a);
+  if (st) return mx_fail(st);
+  return R_NilValue;
+}
+
 /* ------------------------------------------------------------------ initializers */
 
 SEXP mxr_init_new(SEXP json) {
@@ -1436,6 +1519,7 @@ void mxr_glue_init(void) {
   tag_init = install("mx_initializer");
   tag_metric = install("mx_metric");
   tag_iter = install("mx_dataiter");
+  tag_kv = install("mx_kvstore");
   cls_nd = mkString("MXNDArray");
   R_PreserveObject(cls_nd);
   cls_fail = mkString("mxr_failure");

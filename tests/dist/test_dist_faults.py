@@ -1,7 +1,7 @@
 """Faults in a dist_sync job end it with clear errors, never a hang."""
 import re
 
-from conftest import PY, launch, run_single
+from dist_helpers import PY, launch, run_single
 
 WORKER = "tests/dist/worker_fault.py"
 

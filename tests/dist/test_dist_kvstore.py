@@ -2,7 +2,7 @@
 (tests/dist/worker_kvstore_methods.py holds the checks)."""
 import pytest
 
-from conftest import PY, launch
+from dist_helpers import PY, launch
 
 WORKER = "tests/dist/worker_kvstore_methods.py"
 

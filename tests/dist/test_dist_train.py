@@ -4,7 +4,7 @@ and Adam; every worker starts from different random parameters (broadcast from r
 import numpy as np
 import pytest
 
-from conftest import PY, launch, run_single
+from dist_helpers import PY, launch, run_single
 
 WORKER = "tests/dist/worker_train.py"
 

@@ -1,0 +1,76 @@
+"""R and Julia: 2-3 workers training an MLP with FeedForward.create / MX.fit (kvstore
+dist_sync) end with the same parameters as one process training on the concatenated batches."""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from dist_helpers import PY, ROOT, launch, run_single
+
+BUILD = os.path.join(ROOT, os.environ.get("BUILD_DIR", "build"))
+
+
+def load_params(path):
+    import mx
+    return {k.split(":")[-1]: v.asnumpy() for k, v in mx.nd.load(path).items()}
+
+
+def assert_same(got, want, what):
+    import numpy as np
+    assert sorted(got) == sorted(want), (what, sorted(got), sorted(want))
+    for k in want:
+        err = float(np.max(np.abs(got[k] - want[k])))
+        assert err <= 1e-6, "%s: parameter %s differs by %g" % (what, k, err)
+
+
+def r_env():
+    lib = os.environ.get("MX_R_LIB", os.path.join(BUILD, "rlib"))
+    home = os.environ.get("MX_HOME", os.path.join(BUILD, "install"))
+    if not os.path.isdir(os.path.join(lib, "mx")):  # the r suite has not run yet: install it
+        os.makedirs(lib, exist_ok=True)
+        p = subprocess.run(["R", "CMD", "INSTALL", "-l", lib, "r-package"], cwd=ROOT,
+                           env=dict(os.environ, MX_HOME=home), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+        assert p.returncode == 0, p.stdout.decode("utf-8", "replace")
+    return {"R_LIBS": lib, "MX_HOME": home}
+
+
+@pytest.mark.parametrize("opt,n", [("sgd", 2), ("adam", 3)])
+def test_r_feedforward_dist_sync(tmp_path, opt, n):
+    env = r_env()
+    ref, dist = str(tmp_path / "ref"), str(tmp_path / "dist")
+    script = "tests/dist/worker_train.R"
+    rc, out, _ = run_single(["Rscript", script, opt, "local", str(n), ref], env=env)
+    assert rc == 0, out
+    rc, out, _ = launch(n, ["Rscript", script, opt, "dist_sync", str(n), dist], env=env)
+    assert rc == 0, out
+    want = load_params(ref + ".0.params")
+    for r in range(n):
+        assert_same(load_params("%s.%d.params" % (dist, r)), want, "R %s rank %d" % (opt, r))
+
+
+def julia_exe():
+    j = shutil.which("julia")
+    if j:
+        return j
+    p = subprocess.run([os.path.join(ROOT, "tools", "julia", "install_julia.sh")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
+    lines = p.stdout.decode().strip().splitlines()
+    if p.returncode != 0 or not lines:
+        pytest.skip("Julia is not available here: the Julia dist test did not run")
+    return lines[-1]
+
+
+def test_julia_fit_dist_sync(tmp_path):
+    j = julia_exe()
+    env = {"MX_LIBRARY": os.environ.get("MX_LIBRARY", os.path.join(BUILD, "libmx.so"))}
+    ref, dist = str(tmp_path / "ref"), str(tmp_path / "dist")
+    cmd = [j, "--startup-file=no", "--project=julia", "tests/dist/worker_train.jl", "sgd"]
+    rc, out, _ = run_single(cmd + ["local", "2", ref], env=env, timeout=300)
+    assert rc == 0, out
+    rc, out, _ = launch(2, cmd + ["dist_sync", "2", dist], env=env, timeout=300)
+    assert rc == 0, out
+    want = load_params(ref + ".0-0001.params")
+    for r in range(2):
+        assert_same(load_params("%s.%d-0001.params" % (dist, r)), want, "Julia rank %d" % r)
