@@ -595,5 +595,22 @@ include("bad_calls.jl")
         @test Array(MX.nd._div_scalar(a; scalar=-1)) == T[typemin(T), -7]
         @test Array(MX.nd._mod_scalar(a; scalar=-1)) == T[0, 0]
     end
+@testset "kvstore (one process)" begin
+    kv = MX.KVStore(:device)
+    @test MX.kv_type(kv) == :device && MX.num_workers(kv) == 1 && MX.rank(kv) == 0
+    MX.init!(kv, [3, 4], [MX.zeros(Float32, 2, 2), MX.zeros(Float32, 3)])
+    a = Float32[1 2; 3 4]
+    push!(kv, 3, [MX.array(a), MX.array(2 .* a)])      # summed
+    o = MX.zeros(Float32, 2, 2)
+    MX.pull!(kv, 3, o)
+    @test Array(o) == 3 .* a
+    kv2 = MX.KVStore(:local)
+    MX.init!(kv2, "w", MX.array(Float32[1, 2, 3]))
+    MX.set_optimizer(kv2, MX.SGD(learning_rate=0.5))
+    w = MX.zeros(Float32, 3)
+    MX.pushpull!(kv2, "w", MX.array(Float32[1, 1, 2]), w)
+    @test Array(w) == Float32[1, 2, 3] .- 0.5f0 .* Float32[1, 1, 2]
+    @test_throws MXUnsupportedError MX.KVStore(:dist_async)
+    @test_throws MXShapeError push!(kv2, "w", MX.zeros(Float32, 2))
 end
 end # MX.jl

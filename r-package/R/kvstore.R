@@ -10,6 +10,9 @@
 
 .mx_kv_flatten <- function(keys, values, what) {
   if (is.mx.ndarray(values)) values <- list(values)
+  # one key with a list of arrays: they are all pushed under (or pulled into) that key
+  if (length(keys) == 1L && is.list(values) && length(values) > 1L &&
+      all(vapply(values, is.mx.ndarray, NA))) values <- list(values)
   if (!is.list(values) || length(values) != length(keys))
     .mx_stop(.MX_ERR_VALUE, "kvstore ", what, ": need one value (or a list of values) per key; ",
              length(keys), " keys, ", length(values), " values")
