@@ -197,11 +197,31 @@ class IntervalSampler(Sampler):
 
 
 class DistributedSampler(Sampler):
-    """This worker's share of 0 .. length-1 for data-parallel training: part `part_index` of
-    `num_parts` (by default the rank and size of the job that mx.tools.launch started), every
-    part the same size (indices wrap around so all workers take the same number of steps).
-    shuffle=True permutes the whole index set each pass with a generator seeded by
-    seed + epoch, identical on every worker, so the parts stay disjoint."""
+    """This worker's share of 0 .. length-1 for data-parallel training.
+
+    Part `part_index` of `num_parts` (by default the rank and size of the job that
+    mx.tools.launch started); every part has the same size (indices wrap around), so all
+    workers take the same number of steps. shuffle=True permutes the whole index set each pass
+    with a generator seeded by seed + epoch, identical on every worker, so parts stay disjoint.
+
+    Parameters
+    ----------
+    length : int
+        Number of samples in the dataset.
+    num_parts : int, optional
+        Number of workers (default: ``mx.kvstore.worker_count()``).
+    part_index : int, optional
+        This worker's part (default: ``mx.kvstore.worker_rank()``).
+    shuffle : bool, default False
+        Visit the samples in a new random order every pass (call ``set_epoch`` each epoch).
+    seed : int, default 0
+        Base seed of the shuffle; must be the same on every worker.
+
+    Example
+    -------
+    >>> [list(mx.gluon.data.DistributedSampler(5, num_parts=2, part_index=i)) for i in range(2)]
+    [[0, 1, 2], [3, 4, 0]]
+    """
 
     def __init__(self, length, num_parts=None, part_index=None, shuffle=False, seed=0):
         from ...kvstore.dist import worker_rank, worker_count
@@ -216,7 +236,13 @@ class DistributedSampler(Sampler):
         self._epoch = 0
 
     def set_epoch(self, epoch):
-        """Make the next pass's shuffle depend on `epoch` (call once per epoch on every worker)."""
+        """Make the next pass's shuffle depend on `epoch` (call once per epoch on every worker).
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch about to start.
+        """
         self._epoch = int(epoch)
 
     def _per_part(self):

@@ -1,0 +1,97 @@
+"""Data-parallel training throughput, 1 -> 2 processes with one thread each (weak scaling: each
+worker trains a batch of --batch samples per step), Gluon + kvstore 'dist_sync'.
+
+    python benchmarks/dist_train_scaling.py [--model mlp|lenet] [--steps 30] [--workers 1 2]
+
+Prints one JSON line per worker count (samples/s over all workers, ms per step, the time spent
+in trainer.step = gradient allreduce + update) and the scaling efficiency
+throughput(N) / (N * throughput(1)). Re-launches itself through mx.tools.launch."""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def worker(a):
+    import numpy as np
+    import mx
+    from mx import autograd, gluon, nd
+    mx.random.seed(0)
+    net = gluon.nn.HybridSequential()
+    if a.model == "mlp":
+        net.add(gluon.nn.Dense(512, activation="relu"), gluon.nn.Dense(512, activation="relu"),
+                gluon.nn.Dense(10))
+        shape = (a.batch, 784)
+    else:
+        net.add(gluon.nn.Conv2D(20, 5, activation="tanh"), gluon.nn.MaxPool2D(2, 2),
+                gluon.nn.Conv2D(50, 5, activation="tanh"), gluon.nn.MaxPool2D(2, 2),
+                gluon.nn.Flatten(), gluon.nn.Dense(500, activation="tanh"), gluon.nn.Dense(10))
+        shape = (a.batch, 1, 28, 28)
+    net.initialize(mx.init.Xavier())
+    net.hybridize()
+    x = nd.array(np.random.RandomState(1).uniform(-1, 1, shape).astype(np.float32))
+    y = nd.array(np.random.RandomState(2).randint(0, 10, a.batch).astype(np.float32))
+    net(x)  # shapes known before the Trainer broadcasts the parameters
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.01, "momentum": 0.9},
+                            kvstore="dist_sync")
+    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+    kv = trainer._kvstore
+    step_t = 0.0
+    for i in range(a.steps + 3):
+        if i == 3:  # warm-up done
+            kv.barrier()
+            t0, step_t = time.perf_counter(), 0.0
+        with autograd.record():
+            loss = loss_fn(net(x), y)
+        loss.backward()
+        s0 = time.perf_counter()
+        trainer.step(a.batch * kv.num_workers)
+        step_t += time.perf_counter() - s0
+    nd.waitall()
+    kv.barrier()
+    total = time.perf_counter() - t0
+    if kv.rank == 0:
+        print("RESULT " + json.dumps({
+            "model": a.model, "workers": kv.num_workers, "batch_per_worker": a.batch,
+            "ms_per_step": round(1e3 * total / a.steps, 2),
+            "ms_in_trainer_step": round(1e3 * step_t / a.steps, 2),
+            "samples_per_s": round(a.batch * kv.num_workers * a.steps / total, 1)}), flush=True)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--model", choices=["mlp", "lenet"], default="mlp")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--steps", type=int, default=30)
+    p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.worker:
+        return worker(a)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env["PYTHONPATH"] = os.path.join(os.path.dirname(HERE), "python") + os.pathsep + env.get("PYTHONPATH", "")
+    res = {}
+    for n in a.workers:
+        out = subprocess.run([sys.executable, "-m", "mx.tools.launch", "-n", str(n), sys.executable,
+                              os.path.abspath(__file__), "--worker", "--model", a.model, "--batch",
+                              str(a.batch), "--steps", str(a.steps)],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT).stdout.decode()
+        line = [l for l in out.splitlines() if l.startswith("RESULT ")]
+        if not line:
+            sys.exit("worker run failed:\n" + out)
+        r = json.loads(line[0][7:])
+        res[n] = r
+        print(json.dumps(r), flush=True)
+    if 1 in res:
+        for n, r in res.items():
+            if n > 1:
+                print(json.dumps({"model": a.model, "workers": n, "scaling_efficiency": round(
+                    r["samples_per_s"] / (n * res[1]["samples_per_s"]), 3)}))
+
+
+if __name__ == "__main__":
+    main()
