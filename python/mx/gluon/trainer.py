@@ -32,10 +32,15 @@ class Trainer:
     optimizer_params : dict, optional
         Arguments of the optimizer (``learning_rate``, ``momentum``, ``wd``, ...); must be None
         when ``optimizer`` is an instance.
-    kvstore : str, default 'device'
-        Accepted for MXNet compatibility (no distributed kvstore).
-    compression_params, update_on_kvstore : optional
-        Accepted for MXNet compatibility and ignored.
+    kvstore : str or KVStore, default 'device'
+        'local'/'device' train in this process; 'dist_sync', 'dist_device_sync', 'horovod' (or
+        an ``mx.kv`` KVStore of those types) sum gradients over the workers of a job started by
+        ``python -m mx.tools.launch`` (allreduce over MPI) and broadcast rank 0's parameters
+        when the Trainer is created (docs/distributed.md).
+    compression_params : dict, optional
+        Gradient compression for the kvstore, e.g. ``{'type': '2bit', 'threshold': 0.5}``.
+    update_on_kvstore : bool, optional
+        Run the optimizer on the kvstore (default True for dist types, as MXNet).
 
     Example
     -------

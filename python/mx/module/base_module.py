@@ -196,8 +196,10 @@ class BaseModule:
             Called as ``cb(epoch, symbol, arg_params, aux_params)``, e.g. ``mx.callback.do_checkpoint(prefix)``.
         batch_end_callback : callable or list, optional
             Called with a ``BatchEndParam`` after every batch, e.g. ``mx.callback.Speedometer(batch_size)``.
-        kvstore : str, default 'local'
-            Only single-device kvstores.
+        kvstore : str or KVStore, default 'local'
+            'local' trains in this process; 'dist_sync' (or 'dist_device_sync', 'horovod')
+            trains data-parallel in a job started by ``python -m mx.tools.launch``: gradients
+            summed over the workers, the optimizer run on the kvstore.
         optimizer : str or Optimizer, default 'sgd'
             The optimizer.
         optimizer_params : dict or pairs, default (('learning_rate', 0.01),)
