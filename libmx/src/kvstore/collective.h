@@ -18,9 +18,11 @@ class Collective {
   virtual int rank() const = 0;
   virtual int size() const = 0;
   virtual const char *backend() const = 0;  // "local", "mpi"
-  // Element-wise sum over all workers, in place. `what` names the data in error messages.
+  // Element-wise sum over all workers, in place. `what` names the data in error messages. May
+  // block without a deadline (callers check liveness first with the calls below).
   virtual void allreduce_sum(void *buf, int64_t count, DType dtype, const std::string &what) = 0;
-  // Element-wise max over all workers of int64 values, in place (metadata checks).
+  // Element-wise max over all workers of int64 values, in place (metadata checks); this, the
+  // broadcast and the barrier fail after the timeout instead of waiting forever.
   virtual void allreduce_max_i64(int64_t *buf, int64_t count, const std::string &what) = 0;
   // Root's bytes to every worker.
   virtual void broadcast(void *buf, size_t nbytes, int root, const std::string &what) = 0;

@@ -17,6 +17,7 @@ struct MpiLib {
   int (*Comm_size)(Handle, int *);
   int (*Comm_set_errhandler)(Handle, Handle);
   int (*Iallreduce)(const void *, void *, int, Handle, Handle, Handle, Handle *);
+  int (*Allreduce)(const void *, void *, int, Handle, Handle, Handle);
   int (*Ibcast)(void *, int, Handle, int, Handle, Handle *);
   int (*Ibarrier)(Handle, Handle *);
   int (*Test)(Handle *, int *, void *);
