@@ -178,7 +178,9 @@ void Json::dump_to(std::string &out, int indent, int level) const {
       if (std::isnan(n_)) { out += "NaN"; break; }
       if (std::isinf(n_)) { out += n_ > 0 ? "Infinity" : "-Infinity"; break; }
       char buf[32];
-      if (n_ == std::floor(n_) && std::fabs(n_) < 1e15) std::snprintf(buf, sizeof buf, "%.0f", n_);
+      // "-0.0", not "-0": a JSON integer -0 reads back as +0, losing the sign.
+      if (n_ == 0 && std::signbit(n_)) std::snprintf(buf, sizeof buf, "-0.0");
+      else if (n_ == std::floor(n_) && std::fabs(n_) < 1e15) std::snprintf(buf, sizeof buf, "%.0f", n_);
       else std::snprintf(buf, sizeof buf, "%.17g", n_);
       out += buf;
       break;

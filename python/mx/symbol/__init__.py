@@ -17,6 +17,11 @@ from ..ndarray import scalar_binary as _scalar_binary
 _scalar_binary.install(globals(), Symbol, __import__(__name__, fromlist=["_"]), _internal)
 
 
+def _filled(creator, shape, dtype, kwargs):
+    shape = tuple(shape) if not isinstance(shape, int) else (shape,)
+    return creator(shape=shape, **({"dtype": dtype} if dtype is not None else {}), **kwargs)
+
+
 def zeros(shape, dtype=None, **kwargs):
     """Symbol of zeros (MXNet's mx.sym.zeros).
 
@@ -33,8 +38,7 @@ def zeros(shape, dtype=None, **kwargs):
     -------
     Symbol
     """
-    return _internal._zeros(shape=tuple(shape) if not isinstance(shape, int) else (shape,),
-                            **({"dtype": dtype} if dtype is not None else {}), **kwargs)
+    return _filled(_internal._zeros, shape, dtype, kwargs)
 
 
 def ones(shape, dtype=None, **kwargs):
@@ -53,5 +57,4 @@ def ones(shape, dtype=None, **kwargs):
     -------
     Symbol
     """
-    return _internal._ones(shape=tuple(shape) if not isinstance(shape, int) else (shape,),
-                           **({"dtype": dtype} if dtype is not None else {}), **kwargs)
+    return _filled(_internal._ones, shape, dtype, kwargs)
