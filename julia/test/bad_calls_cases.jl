@@ -45,22 +45,17 @@ function freed()
     x
 end
 
-# Cases that still crash or misbehave until the core fixes of issue 15 (rel-core) land: held back
-# (not run, and not counted) so the suite stays green meanwhile; bad_calls.jl names them.
-const HELD_BACK = Set([
-    "zeros of 2^62 elements", "zeros of 2^31 x 2^31", "broadcast_to (2^31, 2^31)",
-    "int32 typemin / -1 wraps as numpy", "int32 typemin % -1 is 0", "int64 typemin / -1 wraps as numpy",
-    "int64 typemin % -1 is 0", "int32 typemin / -1 scalar", "eye(2^31)", "sort puts NaN last",
-    "malformed __shape__ attribute", "CSVIter with batch_size 2^40", "CSVIter on /dev/zero"])
+# Cases held back (not run, and named by bad_calls.jl) while a core fix is pending: none now.
+const HELD_BACK = Set{String}()
 
 const ALL_BAD_CALLS = Vector{BadCase}([
     # ---- creation
     bad("zeros with a negative dimension", () -> MX.zeros(2, -1), Union{ArgumentError,MXClear}),
     bad("empty with a negative dimension", () -> MX.empty(Float32, -3), Union{ArgumentError,MXClear}),
-    bad("zeros of 2^62 elements", () -> MX.zeros(2^62), Union{MXOutOfMemoryError,MXInvalidArgumentError}, r"memory|large|too"i),
-    bad("zeros of 2^31 x 2^31", () -> MX.zeros(2^31, 2^31), Union{MXOutOfMemoryError,MXInvalidArgumentError}, r"memory|large|too"i),
-    bad("ones of 2^40 x 2^40 (count wraps)", () -> MX.ones(2^40, 2^40), Union{MXOutOfMemoryError,MXInvalidArgumentError}, r"memory|large|too"i),
-    bad("empty of 2^63-1 elements", () -> MX.empty(Float64, typemax(Int)), Union{MXOutOfMemoryError,MXInvalidArgumentError}, r"memory|large|too"i),
+    bad("zeros of 2^62 elements", () -> MX.zeros(2^62), Union{MXOutOfMemoryError,MXInvalidArgumentError,MXShapeError}, r"memory|large|too"i),
+    bad("zeros of 2^31 x 2^31", () -> MX.zeros(2^31, 2^31), Union{MXOutOfMemoryError,MXInvalidArgumentError,MXShapeError}, r"memory|large|too"i),
+    bad("ones of 2^40 x 2^40 (count wraps)", () -> MX.ones(2^40, 2^40), Union{MXOutOfMemoryError,MXInvalidArgumentError,MXShapeError}, r"memory|large|too"i),
+    bad("empty of 2^63-1 elements", () -> MX.empty(Float64, typemax(Int)), Union{MXOutOfMemoryError,MXInvalidArgumentError,MXShapeError}, r"memory|large|too"i),
     bad("array of complex numbers", () -> MX.array(ComplexF64[1, 2]), Union{MXTypeError,ArgumentError}, r"Complex"),
     bad("array of strings", () -> MX.array(["a", "b"]), Union{MXTypeError,ArgumentError,MethodError}, r"String"),
     bad("empty with dtype String", () -> MX.empty(String, 2), Union{MXTypeError,ArgumentError}, r"String"),
@@ -102,7 +97,7 @@ const ALL_BAD_CALLS = Vector{BadCase}([
     bad("softmax over axis 10", () -> MX.nd.softmax(m23(); axis=10), MXClear, r"axis"),
     bad("one_hot with depth -1", () -> MX.nd.one_hot(MX.array(Float32[0, 1]); depth=-1), MXClear, r"depth"),
     bad("arange with step 0", () -> MX.nd._arange(; start=0, stop=10, step=0), MXClear, r"step"),
-    bad("eye(2^31)", () -> MX.nd._eye(; N=2^31), Union{MXOutOfMemoryError,MXInvalidArgumentError}, r"memory|large|too"i),
+    bad("eye(2^31)", () -> MX.nd._eye(; N=2^31), Union{MXOutOfMemoryError,MXInvalidArgumentError,MXShapeError}, r"memory|large|too"i),
     bad("Reshape with a non-integer shape string", () -> MX.nd.Reshape(m23(); shape="(3, x)"), MXClear, r"shape"),
     good("topk ignores nothing: k=2 of 3", () -> Array(MX.nd.topk(MX.array(Float32[3, 1, 2]); k=2, ret_typ="value")),
          v -> v == Float32[3, 2]),
@@ -141,7 +136,7 @@ const ALL_BAD_CALLS = Vector{BadCase}([
             Array(MX.grad(x))
         end, v -> v == 2 .* Float32[1 2 3; 4 5 6]),
     # ---- symbols
-    bad("symbol from malformed JSON", () -> MX.from_json("{bad"), MXFormatError, r"offset"),
+    bad("symbol from malformed JSON", () -> MX.from_json("{bad"), MXFormatError, r"offset|parse error"i),
     bad("symbol JSON with an unknown op", () -> MX.from_json("""{"nodes": [{"op": "NoSuchOp", "name": "n", "inputs": []}],
             "arg_nodes": [], "heads": [[0, 0, 0]]}"""), MXClear, r"NoSuchOp"),
     bad("symbol JSON without nodes", () -> MX.from_json("{}"), MXClear, r"nodes"),

@@ -595,6 +595,8 @@ include("bad_calls.jl")
         @test Array(MX.nd._div_scalar(a; scalar=-1)) == T[typemin(T), -7]
         @test Array(MX.nd._mod_scalar(a; scalar=-1)) == T[0, 0]
     end
+end
+
 @testset "kvstore (one process)" begin
     kv = MX.KVStore(:device)
     @test MX.kv_type(kv) == :device && MX.num_workers(kv) == 1 && MX.rank(kv) == 0

@@ -4,7 +4,7 @@ tiny files whose headers claim huge images). Inputs the fuzzers find are copied 
 
     python3 tests/fuzz/make_regressions.py
 
-(Until the core bounds image headers by a pixel limit, these files wait in tests/fuzz/held-back/.)
+(The core bounds image headers by a pixel limit, so these run as regressions.)
 """
 import os
 import struct

@@ -5,8 +5,7 @@
 #   tests/fuzz/run_fuzz.sh BUILD_DIR SECONDS [HARNESS...]
 #
 # For each harness (default: all): first every file of tests/fuzz/regressions/HARNESS/ once
-# (inputs that ever crashed, hung or over-allocated; tests/fuzz/held-back/HARNESS/ holds those
-# whose fix has not landed yet, not run), then SECONDS of fuzzing from the checked-in
+# (inputs that ever crashed, hung or over-allocated), then SECONDS of fuzzing from the checked-in
 # seeds tests/fuzz/corpus/HARNESS/ (new inputs go to BUILD_DIR/fuzz-corpus/HARNESS, kept between
 # runs; the checked-in corpus is never written). A crash, sanitizer report, leak, hang longer than
 # FUZZ_TIMEOUT seconds, one allocation above FUZZ_MALLOC_MB or RSS above FUZZ_RSS_MB fails the run;
@@ -30,9 +29,6 @@ LIMITS=(-timeout="$FUZZ_TIMEOUT" -malloc_limit_mb="$FUZZ_MALLOC_MB" -rss_limit_m
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:allocator_may_return_null=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$ROOT/tests/asan/lsan.supp:print_suppressions=0}"
-# Held back until issue 15's core fixes land: symbol attributes such as "__shape__": "(4, 3.5)"
-# still end in MX_ERR_INTERNAL ("expected an integer"), which the harnesses otherwise count as a finding.
-export MX_FUZZ_ALLOW_INTERNAL=1
 export OMP_NUM_THREADS=1   # one core per harness; results must not depend on threads anyway
 command -v llvm-symbolizer >/dev/null && export ASAN_SYMBOLIZER_PATH="$(command -v llvm-symbolizer)"
 
