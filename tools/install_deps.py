@@ -51,6 +51,7 @@ APT_PACKAGES = {
     "tutorial notebooks and documentation site (R notebook kernel, R vignette, nbsphinx)": {
         "packages": ["r-cran-irkernel", "r-cran-knitr", "r-cran-rmarkdown", "pandoc"],
         "fallback": "none: the notebooks and docs suites fail without them",
+    },
     "distributed training (kvstore dist_sync: libmpi.so.40 loaded at run time, mpirun; dist suite)": {
         "packages": ["openmpi-bin", "libopenmpi-dev"],
         "fallback": "dist kvstore types raise a clear error naming libmpi; the dist suite fails",
