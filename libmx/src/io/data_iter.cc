@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <numeric>
@@ -169,7 +170,12 @@ void BatchIter::setup(int64_t batch_size, Last last, bool shuffle, uint64_t seed
     int64_t per = 1;
     for (int64_t d : fd.shape) per *= d;
     fd.row_bytes = size_t(per) * dtype_size(fd.dtype);
-    fd.buf.assign(fd.row_bytes * size_t(bs_), 0);
+    // A batch buffer is allocated at the first batch: an iterator with fewer instances than a
+    // batch (or none) allocates nothing, whatever per-instance size its source declares.
+    MX_CHECK(fd.row_bytes == 0 || size_t(bs_) <= (SIZE_MAX / 2) / fd.row_bytes, MX_ERR_SHAPE, "DataIter: a batch of ",
+             bs_, " instances of field '", fd.name, "' (", fd.row_bytes, " bytes each) exceeds the address space");
+    fd.buf.clear();
+    fd.buf.shrink_to_fit();
     Json d = Json::object();
     d.set("name", fd.name);
     Json sh = Json::array();
@@ -249,6 +255,8 @@ bool BatchIter::next() {
     }
   }
   started_ = true;
+  for (Field &fd : fields_)
+    if (fd.buf.size() != fd.row_bytes * size_t(bs_)) fd.buf.assign(fd.row_bytes * size_t(bs_), 0);
   fill(sel);
   for (size_t i = 0; i < sel.size(); ++i) index[i] = uint64_t(sel[i]);
   data.clear();
