@@ -28,7 +28,7 @@ from . import name  # noqa: F401
 from . import attribute  # noqa: F401
 from .attribute import AttrScope  # noqa: F401
 from . import util  # noqa: F401
-from .util import np_shape, is_np_shape, set_np_shape, is_np_array  # noqa: F401
+from .util import np_shape, is_np_shape, set_np_shape, is_np_array, use_np_shape  # noqa: F401
 from . import runtime  # noqa: F401
 from . import test_utils  # noqa: F401
 from . import contrib  # noqa: F401

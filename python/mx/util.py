@@ -79,6 +79,17 @@ def np_array(active=True):
 
 
 def use_np_shape(func):
+    """Decorator: run func with numpy shape semantics recorded on (classes pass through).
+
+    Parameters
+    ----------
+    func : callable or class
+        What to decorate.
+
+    Returns
+    -------
+    callable or class
+    """
     if isinstance(func, type):
         return func
     return np_shape(True)(func)

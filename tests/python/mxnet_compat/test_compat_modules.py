@@ -263,3 +263,11 @@ def test_numpy_array_as_tuple_parameter_and_load_frombuffer(tmp_path):
     with open(f, "rb") as fh:
         back = mx.nd.load_frombuffer(fh.read())
     np.testing.assert_array_equal(back["a"].asnumpy(), a)
+
+
+def test_use_np_shape_and_contrib_aliases():
+    @mx.use_np_shape
+    def f():
+        return mx.is_np_shape()
+    assert f() is True and not mx.is_np_shape()
+    assert mx.contrib.ndarray is mx.nd.contrib and mx.contrib.symbol is mx.sym.contrib
