@@ -23,7 +23,7 @@
 
 #include "mx_glue.h"
 
-static SEXP tag_nd = NULL, tag_params = NULL, tag_op = NULL, cls_nd = NULL, cls_fail = NULL;
+static SEXP tag_nd = NULL, tag_params = NULL, tag_op = NULL, cls_nd = NULL, cls_sym = NULL, cls_fail = NULL;
 
 #define MXR_MAX_STACK 32
 
@@ -57,32 +57,55 @@ static SEXP arg_fail(int status, const char *fmt, ...) {
   return fail_obj(status, buf);
 }
 
-/* ------------------------------------------------------------------ handles */
+static SEXP mk_str(const char *s) { return ScalarString(mkCharCE(s ? s : "", CE_UTF8)); }
 
-static void nd_finalizer(SEXP p) {
-  mx_ndarray_t h = (mx_ndarray_t)R_ExternalPtrAddr(p);
-  if (h) {
-    mx_ndarray_free(h);
-    R_ClearExternalPtr(p);
-  }
+/* What a call returns: the failure object when it failed, else `value` (which must be safe to
+ * build from the call's zero-initialised outputs, as it is built either way). */
+static SEXP result(int st, SEXP value) { return st ? mx_fail(st) : value; }
+
+/* ------------------------------------------------------------------ handles
+ * Every libmx object lives in an external pointer whose tag names its kind; one finalizer frees
+ * it with the matching *_free. The pointer is allocated (and protected) BEFORE the libmx call
+ * that creates the handle, so an R allocation error cannot leak it. */
+
+static SEXP tag_sym = NULL, tag_exec = NULL, tag_opt = NULL, tag_init = NULL, tag_metric = NULL,
+            tag_iter = NULL, tag_kv = NULL;
+
+static void h_finalizer(SEXP p) {
+  void *h = R_ExternalPtrAddr(p);
+  if (!h) return;
+  SEXP t = R_ExternalPtrTag(p);
+  if (t == tag_nd) mx_ndarray_free((mx_ndarray_t)h);
+  else if (t == tag_params) mx_params_free((mx_params_t)h);
+  else if (t == tag_sym) mx_symbol_free((mx_symbol_t)h);
+  else if (t == tag_exec) mx_executor_free((mx_executor_t)h);
+  else if (t == tag_opt) mx_optimizer_free((mx_optimizer_t)h);
+  else if (t == tag_init) mx_initializer_free((mx_initializer_t)h);
+  else if (t == tag_metric) mx_metric_free((mx_metric_t)h);
+  else if (t == tag_iter) mx_dataiter_free((mx_dataiter_t)h);
+  else if (t == tag_kv) mx_kvstore_free((mx_kvstore_t)h);
+  R_ClearExternalPtr(p);
 }
 
-static void params_finalizer(SEXP p) {
-  mx_params_t h = (mx_params_t)R_ExternalPtrAddr(p);
-  if (h) {
-    mx_params_free(h);
-    R_ClearExternalPtr(p);
-  }
-}
-
-/* An empty NDArray wrapper (class MXNDArray, finalizer registered); fill with R_SetExternalPtrAddr. */
-static SEXP nd_wrapper(void) {
-  SEXP p = PROTECT(R_MakeExternalPtr(NULL, tag_nd, R_NilValue));
-  R_RegisterCFinalizerEx(p, nd_finalizer, TRUE);
-  setAttrib(p, R_ClassSymbol, cls_nd);
+/* An empty handle wrapper of kind `tag` with class attribute `cls` (none when R_NilValue). */
+static SEXP h_wrapper(SEXP tag, SEXP cls) {
+  SEXP p = PROTECT(R_MakeExternalPtr(NULL, tag, R_NilValue));
+  R_RegisterCFinalizerEx(p, h_finalizer, TRUE);
+  if (cls != R_NilValue) setAttrib(p, R_ClassSymbol, cls);
   UNPROTECT(1);
   return p;
 }
+
+/* Finish a handle-creating call: `w` (protected once by the caller) receives `h` when st is 0. */
+static SEXP handle_result(SEXP w, void *h, int st) {
+  UNPROTECT(1);
+  if (st) return mx_fail(st);
+  R_SetExternalPtrAddr(w, h);
+  return w;
+}
+
+/* An empty NDArray wrapper (class MXNDArray); fill with R_SetExternalPtrAddr. */
+static SEXP nd_wrapper(void) { return h_wrapper(tag_nd, cls_nd); }
 
 /* NULL when ok, else a message. */
 static const char *nd_get(SEXP x, mx_ndarray_t *out) {
@@ -123,8 +146,8 @@ static const char *nd_list(SEXP lst, int allow_null, mx_ndarray_t *stack, mx_nda
   return NULL;
 }
 
-/* Wrap `n` caller-owned handles into a list; on an R error while allocating, the handles not yet
- * wrapped are freed before the error continues. */
+/* Wrap `n` caller-owned handles into a list (a NULL handle becomes NULL); on an R error while
+ * allocating, the handles not yet wrapped are freed before the error continues. */
 struct wrap_ctx {
   int n, done;
   mx_ndarray_t *h;
@@ -134,10 +157,12 @@ static SEXP wrap_body(void *d) {
   struct wrap_ctx *c = (struct wrap_ctx *)d;
   SEXP out = PROTECT(allocVector(VECSXP, c->n));
   for (int i = 0; i < c->n; ++i) {
-    SEXP w = nd_wrapper();
-    R_SetExternalPtrAddr(w, c->h[i]);
+    if (c->h[i]) {
+      SEXP w = nd_wrapper();
+      R_SetExternalPtrAddr(w, c->h[i]);
+      SET_VECTOR_ELT(out, i, w);
+    }
     c->done = i + 1;
-    SET_VECTOR_ELT(out, i, w);
   }
   UNPROTECT(1);
   return out;
@@ -210,21 +235,18 @@ SEXP mxr_version(void) {
 SEXP mxr_features(void) {
   const char *js = NULL;
   int st = mx_features(&js);
-  if (st) return mx_fail(st);
-  return ScalarString(mkCharCE(js, CE_UTF8));
+  return result(st, mk_str(js));
 }
 
 SEXP mxr_device_count(SEXP dev_type) {
   int n = 0;
   int st = mx_device_count(asInteger(dev_type), &n);
-  if (st) return mx_fail(st);
-  return ScalarInteger(n);
+  return result(st, ScalarInteger(n));
 }
 
 SEXP mxr_set_num_threads(SEXP n) {
   int st = mx_set_num_threads(asInteger(n));
-  if (st) return mx_fail(st);
-  return R_NilValue;
+  return result(st, R_NilValue);
 }
 
 SEXP mxr_random_seed(SEXP seed, SEXP dev_type) {
@@ -232,8 +254,7 @@ SEXP mxr_random_seed(SEXP seed, SEXP dev_type) {
   if (!(s >= 0 && s <= 18446744073709549568.0) || s != floor(s))
     return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.set.seed: seed must be a whole number >= 0, got %g", s);
   int st = mx_random_seed((uint64_t)s, asInteger(dev_type));
-  if (st) return mx_fail(st);
-  return R_NilValue;
+  return result(st, R_NilValue);
 }
 
 /* ------------------------------------------------------------------ NDArray basics */
@@ -251,13 +272,7 @@ SEXP mxr_nd_new(SEXP shape, SEXP dtype, SEXP dev_type, SEXP dev_id) {
   SEXP w = PROTECT(nd_wrapper());
   mx_ndarray_t h = NULL;
   int st = mx_ndarray_new(shp, ndim, asInteger(dtype), asInteger(dev_type), asInteger(dev_id), &h);
-  if (st) {
-    UNPROTECT(1);
-    return mx_fail(st);
-  }
-  R_SetExternalPtrAddr(w, h);
-  UNPROTECT(1);
-  return w;
+  return handle_result(w, h, st);
 }
 
 SEXP mxr_nd_shape(SEXP x) {
@@ -265,8 +280,7 @@ SEXP mxr_nd_shape(SEXP x) {
   int nd = 0;
   const int64_t *shp = NULL;
   int st = mx_ndarray_shape(h, &nd, &shp);
-  if (st) return mx_fail(st);
-  return shape_to_sexp(nd, shp);
+  return result(st, shape_to_sexp(nd, shp));
 }
 
 /* list(shape, dtype, dev_type, dev_id) in one call */
@@ -291,8 +305,7 @@ SEXP mxr_nd_size(SEXP x) {
   GET_ND(h, x, "length");
   int64_t n = 0;
   int st = mx_ndarray_size(h, &n);
-  if (st) return mx_fail(st);
-  return ScalarReal((double)n);
+  return result(st, ScalarReal((double)n));
 }
 
 SEXP mxr_nd_reshape(SEXP x, SEXP shape) {
@@ -304,13 +317,7 @@ SEXP mxr_nd_reshape(SEXP x, SEXP shape) {
   SEXP w = PROTECT(nd_wrapper());
   mx_ndarray_t o = NULL;
   int st = mx_ndarray_reshape(h, shp, ndim, &o);
-  if (st) {
-    UNPROTECT(1);
-    return mx_fail(st);
-  }
-  R_SetExternalPtrAddr(w, o);
-  UNPROTECT(1);
-  return w;
+  return handle_result(w, o, st);
 }
 
 SEXP mxr_nd_slice(SEXP x, SEXP begin, SEXP end) {
@@ -318,13 +325,7 @@ SEXP mxr_nd_slice(SEXP x, SEXP begin, SEXP end) {
   SEXP w = PROTECT(nd_wrapper());
   mx_ndarray_t o = NULL;
   int st = mx_ndarray_slice(h, (int64_t)asReal(begin), (int64_t)asReal(end), &o);
-  if (st) {
-    UNPROTECT(1);
-    return mx_fail(st);
-  }
-  R_SetExternalPtrAddr(w, o);
-  UNPROTECT(1);
-  return w;
+  return handle_result(w, o, st);
 }
 
 SEXP mxr_nd_at(SEXP x, SEXP index) {
@@ -332,21 +333,14 @@ SEXP mxr_nd_at(SEXP x, SEXP index) {
   SEXP w = PROTECT(nd_wrapper());
   mx_ndarray_t o = NULL;
   int st = mx_ndarray_at(h, (int64_t)asReal(index), &o);
-  if (st) {
-    UNPROTECT(1);
-    return mx_fail(st);
-  }
-  R_SetExternalPtrAddr(w, o);
-  UNPROTECT(1);
-  return w;
+  return handle_result(w, o, st);
 }
 
 SEXP mxr_nd_copy(SEXP src, SEXP dst) {
   GET_ND(s, src, "mx.nd.copyto");
   GET_ND(d, dst, "mx.nd.copyto");
   int st = mx_ndarray_copy(s, d);
-  if (st) return mx_fail(st);
-  return dst;
+  return result(st, dst);
 }
 
 SEXP mxr_nd_to_device(SEXP x, SEXP dev_type, SEXP dev_id) {
@@ -354,13 +348,7 @@ SEXP mxr_nd_to_device(SEXP x, SEXP dev_type, SEXP dev_id) {
   SEXP w = PROTECT(nd_wrapper());
   mx_ndarray_t o = NULL;
   int st = mx_ndarray_to_device(h, asInteger(dev_type), asInteger(dev_id), &o);
-  if (st) {
-    UNPROTECT(1);
-    return mx_fail(st);
-  }
-  R_SetExternalPtrAddr(w, o);
-  UNPROTECT(1);
-  return w;
+  return handle_result(w, o, st);
 }
 
 SEXP mxr_nd_detach(SEXP x) {
@@ -368,13 +356,7 @@ SEXP mxr_nd_detach(SEXP x) {
   SEXP w = PROTECT(nd_wrapper());
   mx_ndarray_t o = NULL;
   int st = mx_ndarray_detach(h, &o);
-  if (st) {
-    UNPROTECT(1);
-    return mx_fail(st);
-  }
-  R_SetExternalPtrAddr(w, o);
-  UNPROTECT(1);
-  return w;
+  return handle_result(w, o, st);
 }
 
 SEXP mxr_nd_shares_memory(SEXP a, SEXP b) {
@@ -382,19 +364,17 @@ SEXP mxr_nd_shares_memory(SEXP a, SEXP b) {
   GET_ND(hb, b, "mx.nd.shares.memory");
   int f = 0;
   int st = mx_ndarray_shares_memory(ha, hb, &f);
-  if (st) return mx_fail(st);
-  return ScalarLogical(f != 0);
+  return result(st, ScalarLogical(f != 0));
 }
 
 SEXP mxr_nd_free(SEXP x) {
-  if (is_nd(x)) nd_finalizer(x);
+  if (is_nd(x)) h_finalizer(x);
   return R_NilValue;
 }
 
 SEXP mxr_waitall(void) {
   int st = mx_waitall();
-  if (st) return mx_fail(st);
-  return R_NilValue;
+  return result(st, R_NilValue);
 }
 
 /* ------------------------------------------------------------------ conversion R <-> NDArray */
@@ -630,8 +610,7 @@ SEXP mxr_op_schema(SEXP opx) {
   if (e) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx_op_schema: %s", e);
   const char *js = NULL;
   int st = mx_op_schema(op, &js);
-  if (st) return mx_fail(st);
-  return ScalarString(mkCharCE(js, CE_UTF8));
+  return result(st, mk_str(js));
 }
 
 SEXP mxr_params_new(SEXP opx, SEXP keys, SEXP values) {
@@ -649,17 +628,10 @@ SEXP mxr_params_new(SEXP opx, SEXP keys, SEXP values) {
     k[i] = translateCharUTF8(STRING_ELT(keys, i));
     v[i] = translateCharUTF8(STRING_ELT(values, i));
   }
-  SEXP w = PROTECT(R_MakeExternalPtr(NULL, tag_params, R_NilValue));
-  R_RegisterCFinalizerEx(w, params_finalizer, TRUE);
+  SEXP w = PROTECT(h_wrapper(tag_params, R_NilValue));
   mx_params_t p = NULL;
   int st = mx_params_new(op, n, k, v, &p);
-  if (st) {
-    UNPROTECT(1);
-    return mx_fail(st);
-  }
-  R_SetExternalPtrAddr(w, p);
-  UNPROTECT(1);
-  return w;
+  return handle_result(w, p, st);
 }
 
 static const char *params_get(SEXP x, mx_params_t *out) {
@@ -679,8 +651,7 @@ SEXP mxr_params_json(SEXP px) {
   if (e || p == NULL) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx_params_json: invalid parameter handle");
   const char *js = NULL;
   int st = mx_params_json(p, &js);
-  if (st) return mx_fail(st);
-  return ScalarString(mkCharCE(js, CE_UTF8));
+  return result(st, mk_str(js));
 }
 
 /* inputs: list of MXNDArrays; out: NULL or list of MXNDArrays to write into.
@@ -723,13 +694,7 @@ SEXP mxr_op_invoke1(SEXP opx, SEXP px, SEXP inputs) {
   SEXP w = PROTECT(nd_wrapper());
   mx_ndarray_t o = NULL;
   int st = mx_op_invoke1(op, p, nin, in, &o);
-  if (st) {
-    UNPROTECT(1);
-    return mx_fail(st);
-  }
-  R_SetExternalPtrAddr(w, o);
-  UNPROTECT(1);
-  return w;
+  return handle_result(w, o, st);
 }
 
 /* ------------------------------------------------------------------ autograd */
@@ -737,29 +702,25 @@ SEXP mxr_op_invoke1(SEXP opx, SEXP px, SEXP inputs) {
 SEXP mxr_ag_set_recording(SEXP flag) {
   int prev = 0;
   int st = mx_autograd_set_recording(asLogical(flag) == TRUE, &prev);
-  if (st) return mx_fail(st);
-  return ScalarLogical(prev != 0);
+  return result(st, ScalarLogical(prev != 0));
 }
 
 SEXP mxr_ag_set_training(SEXP flag) {
   int prev = 0;
   int st = mx_autograd_set_training(asLogical(flag) == TRUE, &prev);
-  if (st) return mx_fail(st);
-  return ScalarLogical(prev != 0);
+  return result(st, ScalarLogical(prev != 0));
 }
 
 SEXP mxr_ag_is_recording(void) {
   int f = 0;
   int st = mx_autograd_is_recording(&f);
-  if (st) return mx_fail(st);
-  return ScalarLogical(f != 0);
+  return result(st, ScalarLogical(f != 0));
 }
 
 SEXP mxr_ag_is_training(void) {
   int f = 0;
   int st = mx_autograd_is_training(&f);
-  if (st) return mx_fail(st);
-  return ScalarLogical(f != 0);
+  return result(st, ScalarLogical(f != 0));
 }
 
 SEXP mxr_ag_mark_variables(SEXP vars, SEXP reqs, SEXP grads) {
@@ -776,8 +737,7 @@ SEXP mxr_ag_mark_variables(SEXP vars, SEXP reqs, SEXP grads) {
     if (ng != nv) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.nd.attach.grad: one gradient buffer per variable expected");
   }
   int st = mx_autograd_mark_variables(nv, v, INTEGER(reqs), g);
-  if (st) return mx_fail(st);
-  return R_NilValue;
+  return result(st, R_NilValue);
 }
 
 SEXP mxr_nd_grad(SEXP x) {
@@ -810,8 +770,7 @@ SEXP mxr_ag_backward(SEXP heads, SEXP head_grads, SEXP retain, SEXP train) {
     if (ng != nh) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.autograd.backward: %d heads but %d head gradients", nh, ng);
   }
   int st = mx_autograd_backward(nh, h, g, asLogical(retain) == TRUE, asLogical(train) == TRUE);
-  if (st) return mx_fail(st);
-  return R_NilValue;
+  return result(st, R_NilValue);
 }
 
 SEXP mxr_ag_grad(SEXP heads, SEXP head_grads, SEXP vars, SEXP retain, SEXP create, SEXP train) {
@@ -849,8 +808,7 @@ SEXP mxr_nd_save(SEXP path, SEXP arrays, SEXP names, SEXP format) {
   }
   const char *p = R_ExpandFileName(translateChar(STRING_ELT(path, 0)));
   int st = mx_ndarray_save(p, n, a, nm, asInteger(format));
-  if (st) return mx_fail(st);
-  return R_NilValue;
+  return result(st, R_NilValue);
 }
 
 SEXP mxr_nd_load(SEXP path) {
@@ -874,34 +832,7 @@ SEXP mxr_nd_load(SEXP path) {
   return lst;
 }
 
-/* ------------------------------------------------------------------ generic handles
- * Symbols, executors, optimizers, initializers and metrics: an external pointer whose tag names
- * the kind; the finalizer frees the handle with the matching *_free. */
-
-static SEXP tag_sym = NULL, tag_exec = NULL, tag_opt = NULL, tag_init = NULL, tag_metric = NULL,
-            tag_iter = NULL, tag_kv = NULL;
-
-static void h_finalizer(SEXP p) {
-  void *h = R_ExternalPtrAddr(p);
-  if (!h) return;
-  SEXP t = R_ExternalPtrTag(p);
-  if (t == tag_sym) mx_symbol_free((mx_symbol_t)h);
-  else if (t == tag_exec) mx_executor_free((mx_executor_t)h);
-  else if (t == tag_opt) mx_optimizer_free((mx_optimizer_t)h);
-  else if (t == tag_init) mx_initializer_free((mx_initializer_t)h);
-  else if (t == tag_metric) mx_metric_free((mx_metric_t)h);
-  else if (t == tag_iter) mx_dataiter_free((mx_dataiter_t)h);
-  else if (t == tag_kv) mx_kvstore_free((mx_kvstore_t)h);
-  R_ClearExternalPtr(p);
-}
-
-static SEXP h_wrapper(SEXP tag, const char *cls) {
-  SEXP p = PROTECT(R_MakeExternalPtr(NULL, tag, R_NilValue));
-  R_RegisterCFinalizerEx(p, h_finalizer, TRUE);
-  if (cls) setAttrib(p, R_ClassSymbol, mkString(cls));
-  UNPROTECT(1);
-  return p;
-}
+/* ------------------------------------------------------------------ other handles */
 
 static void *h_get(SEXP x, SEXP tag) {
   if (TYPEOF(x) != EXTPTRSXP || R_ExternalPtrTag(x) != tag) return NULL;
@@ -928,19 +859,7 @@ static const char **str_vec(SEXP s, int *n) {
   return v;
 }
 
-static SEXP mk_str(const char *s) { return ScalarString(mkCharCE(s ? s : "", CE_UTF8)); }
 
-/* Finish a handle-creating call: store h into w (already protected once). */
-#define FINISH_H(w, h, st)                                                                     \
-  do {                                                                                         \
-    if (st) {                                                                                  \
-      UNPROTECT(1);                                                                            \
-      return mx_fail(st);                                                                      \
-    }                                                                                          \
-    R_SetExternalPtrAddr((w), (h));                                                            \
-    UNPROTECT(1);                                                                              \
-    return (w);                                                                                \
-  } while (0)
 
 static const char *sym_list(SEXP lst, mx_symbol_t **out, int *n) {
   if (lst == R_NilValue) {
@@ -967,10 +886,10 @@ SEXP mxr_sym_variable(SEXP name, SEXP keys, SEXP vals) {
   int nk = 0, nv = 0;
   const char **k = str_vec(keys, &nk), **v = str_vec(vals, &nv);
   if (nk != nv) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.symbol.Variable: attribute keys and values differ in length");
-  SEXP w = PROTECT(h_wrapper(tag_sym, "MXSymbol"));
+  SEXP w = PROTECT(h_wrapper(tag_sym, cls_sym));
   mx_symbol_t h = NULL;
   int st = mx_symbol_variable(nm, nk, k, v, &h);
-  FINISH_H(w, h, st);
+  return handle_result(w, h, st);
 }
 
 SEXP mxr_sym_compose(SEXP opx, SEXP px, SEXP name, SEXP args, SEXP kwnames, SEXP kwargs, SEXP akeys, SEXP avals) {
@@ -987,10 +906,10 @@ SEXP mxr_sym_compose(SEXP opx, SEXP px, SEXP name, SEXP args, SEXP kwnames, SEXP
   const char **kn = str_vec(kwnames, &nkn);
   const char **ak = str_vec(akeys, &nak), **av = str_vec(avals, &nav);
   if (nkn != nkw || nak != nav) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.symbol: names and values differ in length");
-  SEXP w = PROTECT(h_wrapper(tag_sym, "MXSymbol"));
+  SEXP w = PROTECT(h_wrapper(tag_sym, cls_sym));
   mx_symbol_t h = NULL;
   int st = mx_symbol_compose(op, p, str1_or_null(name), na, a, nkw, kn, kw, nak, ak, av, &h);
-  FINISH_H(w, h, st);
+  return handle_result(w, h, st);
 }
 
 SEXP mxr_sym_group(SEXP lst) {
@@ -998,34 +917,33 @@ SEXP mxr_sym_group(SEXP lst) {
   int n = 0;
   const char *e = sym_list(lst, &a, &n);
   if (e) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.symbol.Group: %s", e);
-  SEXP w = PROTECT(h_wrapper(tag_sym, "MXSymbol"));
+  SEXP w = PROTECT(h_wrapper(tag_sym, cls_sym));
   mx_symbol_t h = NULL;
   int st = mx_symbol_group(n, a, &h);
-  FINISH_H(w, h, st);
+  return handle_result(w, h, st);
 }
 
 SEXP mxr_sym_num_outputs(SEXP s) {
   GET_H(mx_symbol_t, h, s, tag_sym, "MXSymbol");
   int n = 0;
   int st = mx_symbol_num_outputs(h, &n);
-  if (st) return mx_fail(st);
-  return ScalarInteger(n);
+  return result(st, ScalarInteger(n));
 }
 
 SEXP mxr_sym_get_output(SEXP s, SEXP index) {
   GET_H(mx_symbol_t, h, s, tag_sym, "MXSymbol");
-  SEXP w = PROTECT(h_wrapper(tag_sym, "MXSymbol"));
+  SEXP w = PROTECT(h_wrapper(tag_sym, cls_sym));
   mx_symbol_t o = NULL;
   int st = mx_symbol_get_output(h, asInteger(index), &o);
-  FINISH_H(w, o, st);
+  return handle_result(w, o, st);
 }
 
 SEXP mxr_sym_internals(SEXP s) {
   GET_H(mx_symbol_t, h, s, tag_sym, "MXSymbol");
-  SEXP w = PROTECT(h_wrapper(tag_sym, "MXSymbol"));
+  SEXP w = PROTECT(h_wrapper(tag_sym, cls_sym));
   mx_symbol_t o = NULL;
   int st = mx_symbol_get_internals(h, &o);
-  FINISH_H(w, o, st);
+  return handle_result(w, o, st);
 }
 
 SEXP mxr_sym_list(SEXP s, SEXP kind) {
@@ -1044,8 +962,7 @@ SEXP mxr_sym_name(SEXP s) {
   GET_H(mx_symbol_t, h, s, tag_sym, "MXSymbol");
   const char *nm = NULL;
   int st = mx_symbol_name(h, &nm);
-  if (st) return mx_fail(st);
-  return mk_str(nm);
+  return result(st, mk_str(nm));
 }
 
 SEXP mxr_sym_get_attr(SEXP s, SEXP key) {
@@ -1062,68 +979,63 @@ SEXP mxr_sym_set_attr(SEXP s, SEXP key, SEXP value) {
   const char *k = str1(key), *v = str1(value);
   if (!k || !v) return arg_fail(MX_ERR_INVALID_ARGUMENT, "attribute key and value must be single strings");
   int st = mx_symbol_set_attr(h, k, v);
-  if (st) return mx_fail(st);
-  return R_NilValue;
+  return result(st, R_NilValue);
 }
 
 SEXP mxr_sym_list_attr(SEXP s, SEXP recursive) {
   GET_H(mx_symbol_t, h, s, tag_sym, "MXSymbol");
   const char *js = NULL;
   int st = mx_symbol_list_attr(h, asLogical(recursive) == TRUE, &js);
-  if (st) return mx_fail(st);
-  return mk_str(js);
+  return result(st, mk_str(js));
 }
 
 SEXP mxr_sym_to_json(SEXP s) {
   GET_H(mx_symbol_t, h, s, tag_sym, "MXSymbol");
   const char *js = NULL;
   int st = mx_symbol_to_json(h, &js);
-  if (st) return mx_fail(st);
-  return mk_str(js);
+  return result(st, mk_str(js));
 }
 
 SEXP mxr_sym_from_json(SEXP json) {
   const char *js = str1(json);
   if (!js) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.symbol.load.json: expected a single string");
-  SEXP w = PROTECT(h_wrapper(tag_sym, "MXSymbol"));
+  SEXP w = PROTECT(h_wrapper(tag_sym, cls_sym));
   mx_symbol_t h = NULL;
   int st = mx_symbol_from_json(js, &h);
-  FINISH_H(w, h, st);
+  return handle_result(w, h, st);
 }
 
 SEXP mxr_sym_save(SEXP s, SEXP path) {
   GET_H(mx_symbol_t, h, s, tag_sym, "mx.symbol.save");
   if (!str1(path)) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.symbol.save: filename must be a single string");
   int st = mx_symbol_save(h, R_ExpandFileName(translateChar(STRING_ELT(path, 0))));
-  if (st) return mx_fail(st);
-  return R_NilValue;
+  return result(st, R_NilValue);
 }
 
 SEXP mxr_sym_load(SEXP path) {
   if (!str1(path)) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.symbol.load: filename must be a single string");
-  SEXP w = PROTECT(h_wrapper(tag_sym, "MXSymbol"));
+  SEXP w = PROTECT(h_wrapper(tag_sym, cls_sym));
   mx_symbol_t h = NULL;
   int st = mx_symbol_load(R_ExpandFileName(translateChar(STRING_ELT(path, 0))), &h);
-  FINISH_H(w, h, st);
+  return handle_result(w, h, st);
 }
 
 SEXP mxr_sym_infer_shape(SEXP s, SEXP known, SEXP partial) {
   GET_H(mx_symbol_t, h, s, tag_sym, "mx.symbol.infer.shape");
   const char *js = NULL;
   int st = mx_symbol_infer_shape(h, str1(known), asLogical(partial) == TRUE, &js);
-  if (st) return mx_fail(st);
-  return mk_str(js);
+  return result(st, mk_str(js));
 }
 
 /* ------------------------------------------------------------------ executors */
 
 SEXP mxr_exec_simple_bind(SEXP s, SEXP devt, SEXP devid, SEXP shapes, SEXP types, SEXP req, SEXP reqs) {
   GET_H(mx_symbol_t, h, s, tag_sym, "mx.simple.bind");
-  SEXP w = PROTECT(h_wrapper(tag_exec, NULL));
+  SEXP w = PROTECT(h_wrapper(tag_exec, R_NilValue));
   mx_executor_t e = NULL;
   int st = mx_executor_simple_bind(h, asInteger(devt), asInteger(devid), str1(shapes), str1_or_null(types),
                                    asInteger(req), str1_or_null(reqs), &e);
-  FINISH_H(w, e, st);
+  return handle_result(w, e, st);
 }
 
 SEXP mxr_exec_bind(SEXP s, SEXP devt, SEXP devid, SEXP args, SEXP grads, SEXP reqs, SEXP aux) {
@@ -1137,17 +1049,16 @@ SEXP mxr_exec_bind(SEXP s, SEXP devt, SEXP devid, SEXP args, SEXP grads, SEXP re
   if (e) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.exec.bind: %s", e);
   if ((g && ng != na) || TYPEOF(reqs) != INTSXP || XLENGTH(reqs) != na)
     return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.exec.bind: one gradient and grad.req per argument expected");
-  SEXP w = PROTECT(h_wrapper(tag_exec, NULL));
+  SEXP w = PROTECT(h_wrapper(tag_exec, R_NilValue));
   mx_executor_t o = NULL;
   int st = mx_executor_bind(h, asInteger(devt), asInteger(devid), na, a, g, INTEGER(reqs), nx, x, &o);
-  FINISH_H(w, o, st);
+  return handle_result(w, o, st);
 }
 
 SEXP mxr_exec_forward(SEXP x, SEXP is_train) {
   GET_H(mx_executor_t, h, x, tag_exec, "mx.exec.forward");
   int st = mx_executor_forward(h, asLogical(is_train) == TRUE);
-  if (st) return mx_fail(st);
-  return R_NilValue;
+  return result(st, R_NilValue);
 }
 
 SEXP mxr_exec_backward(SEXP x, SEXP head_grads, SEXP is_train) {
@@ -1160,34 +1071,7 @@ SEXP mxr_exec_backward(SEXP x, SEXP head_grads, SEXP is_train) {
     if (e) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.exec.backward: %s", e);
   }
   int st = mx_executor_backward(h, ng, g, asLogical(is_train) == TRUE);
-  if (st) return mx_fail(st);
-  return R_NilValue;
-}
-
-struct arr_ctx {
-  int n, done;
-  mx_ndarray_t *h;
-};
-
-static SEXP arr_body(void *d) {
-  struct arr_ctx *c = (struct arr_ctx *)d;
-  SEXP out = PROTECT(allocVector(VECSXP, c->n));
-  for (int i = 0; i < c->n; ++i) {
-    if (c->h[i]) {
-      SEXP w = nd_wrapper();
-      R_SetExternalPtrAddr(w, c->h[i]);
-      SET_VECTOR_ELT(out, i, w);
-    }
-    c->done = i + 1;
-  }
-  UNPROTECT(1);
-  return out;
-}
-
-static void arr_clean(void *d, Rboolean jump) {
-  struct arr_ctx *c = (struct arr_ctx *)d;
-  if (jump)
-    for (int i = c->done; i < c->n; ++i) mx_ndarray_free(c->h[i]);
+  return result(st, R_NilValue);
 }
 
 SEXP mxr_exec_arrays(SEXP x, SEXP kind) {
@@ -1198,8 +1082,7 @@ SEXP mxr_exec_arrays(SEXP x, SEXP kind) {
   if (st) return mx_fail(st);
   mx_ndarray_t *copy = (mx_ndarray_t *)R_alloc((size_t)(n > 0 ? n : 1), sizeof(mx_ndarray_t));
   for (int i = 0; i < n; ++i) copy[i] = a[i];
-  struct arr_ctx c = {n, 0, copy};
-  return R_UnwindProtect(arr_body, &c, arr_clean, &c, NULL);
+  return wrap_handles(n, copy);
 }
 
 /* ------------------------------------------------------------------ optimizers */
@@ -1207,10 +1090,10 @@ SEXP mxr_exec_arrays(SEXP x, SEXP kind) {
 SEXP mxr_opt_new(SEXP name, SEXP json) {
   const char *nm = str1(name), *js = str1(json);
   if (!nm || !js) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.opt.create: name and hyperparameters must be strings");
-  SEXP w = PROTECT(h_wrapper(tag_opt, NULL));
+  SEXP w = PROTECT(h_wrapper(tag_opt, R_NilValue));
   mx_optimizer_t h = NULL;
   int st = mx_optimizer_new(nm, js, &h);
-  FINISH_H(w, h, st);
+  return handle_result(w, h, st);
 }
 
 SEXP mxr_opt_set(SEXP o, SEXP key, SEXP value) {
@@ -1218,15 +1101,13 @@ SEXP mxr_opt_set(SEXP o, SEXP key, SEXP value) {
   const char *k = str1(key), *v = str1(value);
   if (!k || !v) return arg_fail(MX_ERR_INVALID_ARGUMENT, "optimizer: key and value must be strings");
   int st = mx_optimizer_set(h, k, v);
-  if (st) return mx_fail(st);
-  return R_NilValue;
+  return result(st, R_NilValue);
 }
 
 SEXP mxr_opt_set_index(SEXP o, SEXP index, SEXP name, SEXP lr_mult, SEXP wd_mult) {
   GET_H(mx_optimizer_t, h, o, tag_opt, "optimizer");
   int st = mx_optimizer_set_index(h, asInteger(index), str1(name), asReal(lr_mult), asReal(wd_mult));
-  if (st) return mx_fail(st);
-  return R_NilValue;
+  return result(st, R_NilValue);
 }
 
 SEXP mxr_opt_update(SEXP o, SEXP indices, SEXP weights, SEXP grads) {
@@ -1240,59 +1121,48 @@ SEXP mxr_opt_update(SEXP o, SEXP indices, SEXP weights, SEXP grads) {
   if (nw != ng || TYPEOF(indices) != INTSXP || XLENGTH(indices) != nw)
     return arg_fail(MX_ERR_INVALID_ARGUMENT, "optimizer update: one index, weight and gradient each expected");
   int st = mx_optimizer_update(h, nw, INTEGER(indices), w, g);
-  if (st) return mx_fail(st);
-  return R_NilValue;
+  return result(st, R_NilValue);
 }
 
 SEXP mxr_opt_lr(SEXP o) {
   GET_H(mx_optimizer_t, h, o, tag_opt, "optimizer");
   double lr = 0;
   int st = mx_optimizer_learning_rate(h, &lr);
-  if (st) return mx_fail(st);
-  return ScalarReal(lr);
+  return result(st, ScalarReal(lr));
 }
 
 SEXP mxr_opt_json(SEXP o) {
   GET_H(mx_optimizer_t, h, o, tag_opt, "optimizer");
   const char *js = NULL;
   int st = mx_optimizer_json(h, &js);
-  if (st) return mx_fail(st);
-  return mk_str(js);
+  return result(st, mk_str(js));
 }
 
-SEXP mxr_opt_save(SEXP o, SEXP path) {
+static SEXP opt_states_file(SEXP o, SEXP path, int (*io)(mx_optimizer_t, const char *)) {
   GET_H(mx_optimizer_t, h, o, tag_opt, "optimizer");
   if (!str1(path)) return arg_fail(MX_ERR_INVALID_ARGUMENT, "optimizer states: filename must be a single string");
-  int st = mx_optimizer_save_states(h, R_ExpandFileName(translateChar(STRING_ELT(path, 0))));
-  if (st) return mx_fail(st);
-  return R_NilValue;
+  return result(io(h, R_ExpandFileName(translateChar(STRING_ELT(path, 0)))), R_NilValue);
 }
 
-SEXP mxr_opt_load(SEXP o, SEXP path) {
-  GET_H(mx_optimizer_t, h, o, tag_opt, "optimizer");
-  if (!str1(path)) return arg_fail(MX_ERR_INVALID_ARGUMENT, "optimizer states: filename must be a single string");
-  int st = mx_optimizer_load_states(h, R_ExpandFileName(translateChar(STRING_ELT(path, 0))));
-  if (st) return mx_fail(st);
-  return R_NilValue;
-}
+SEXP mxr_opt_save(SEXP o, SEXP path) { return opt_states_file(o, path, mx_optimizer_save_states); }
+SEXP mxr_opt_load(SEXP o, SEXP path) { return opt_states_file(o, path, mx_optimizer_load_states); }
 
 /* ------------------------------------------------------------------ kvstore */
 
 SEXP mxr_kv_new(SEXP type) {
   const char *t = str1(type);
   if (!t) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx.kv.create: type must be a single string");
-  SEXP w = PROTECT(h_wrapper(tag_kv, NULL));
+  SEXP w = PROTECT(h_wrapper(tag_kv, R_NilValue));
   mx_kvstore_t h = NULL;
   int st = mx_kvstore_new(t, &h);
-  FINISH_H(w, h, st);
+  return handle_result(w, h, st);
 }
 
 SEXP mxr_kv_config(SEXP k) {
   GET_H(mx_kvstore_t, h, k, tag_kv, "kvstore");
   const char *js = NULL;
   int st = mx_kvstore_config(h, &js);
-  if (st) return mx_fail(st);
-  return mk_str(js);
+  return result(st, mk_str(js));
 }
 
 /* Keys of a character vector (R_alloc'd pointers). */
@@ -1330,16 +1200,14 @@ SEXP mxr_kv_call(SEXP k, SEXP op, SEXP keys, SEXP values, SEXP out_keys, SEXP ou
   else if (!strcmp(o, "pushpull")) st = mx_kvstore_pushpull(h, nv, ks, v, nw, oks, w, 0);
   else if (!strcmp(o, "broadcast")) st = mx_kvstore_broadcast(h, nv, ks, v, nw, oks, w, 0);
   else return arg_fail(MX_ERR_INVALID_ARGUMENT, "kvstore: unknown operation '%s'", o);
-  if (st) return mx_fail(st);
-  return R_NilValue;
+  return result(st, R_NilValue);
 }
 
 SEXP mxr_kv_set_optimizer(SEXP k, SEXP opt) {
   GET_H(mx_kvstore_t, h, k, tag_kv, "kvstore");
   GET_H(mx_optimizer_t, o, opt, tag_opt, "optimizer");
   int st = mx_kvstore_set_optimizer(h, o);
-  if (st) return mx_fail(st);
-  return R_NilValue;
+  return result(st, R_NilValue);
 }
 
 /* what: "barrier", "save", "load", "compression" (arg: JSON), or a setting name (arg: JSON). */
@@ -1354,8 +1222,7 @@ SEXP mxr_kv_ctl(SEXP k, SEXP what, SEXP arg) {
   else if (!strcmp(wt, "load")) st = mx_kvstore_load_optimizer_states(h, R_ExpandFileName(a));
   else if (!strcmp(wt, "compression")) st = mx_kvstore_set_gradient_compression(h, a);
   else st = mx_kvstore_set_config(h, wt, a);
-  if (st) return mx_fail(st);
-  return R_NilValue;
+  return result(st, R_NilValue);
 }
 
 /* ------------------------------------------------------------------ initializers */
@@ -1363,10 +1230,10 @@ SEXP mxr_kv_ctl(SEXP k, SEXP what, SEXP arg) {
 SEXP mxr_init_new(SEXP json) {
   const char *js = str1(json);
   if (!js) return arg_fail(MX_ERR_INVALID_ARGUMENT, "initializer: description must be a single string");
-  SEXP w = PROTECT(h_wrapper(tag_init, NULL));
+  SEXP w = PROTECT(h_wrapper(tag_init, R_NilValue));
   mx_initializer_t h = NULL;
   int st = mx_initializer_new(js, &h);
-  FINISH_H(w, h, st);
+  return handle_result(w, h, st);
 }
 
 SEXP mxr_init_apply(SEXP i, SEXP name, SEXP attrs, SEXP arr) {
@@ -1375,16 +1242,14 @@ SEXP mxr_init_apply(SEXP i, SEXP name, SEXP attrs, SEXP arr) {
   const char *nm = str1(name);
   if (!nm) return arg_fail(MX_ERR_INVALID_ARGUMENT, "initializer: name must be a single string");
   int st = mx_initializer_apply_desc(h, nm, str1_or_null(attrs), a);
-  if (st) return mx_fail(st);
-  return R_NilValue;
+  return result(st, R_NilValue);
 }
 
 SEXP mxr_init_json(SEXP i) {
   GET_H(mx_initializer_t, h, i, tag_init, "initializer");
   const char *js = NULL;
   int st = mx_initializer_json(h, &js);
-  if (st) return mx_fail(st);
-  return mk_str(js);
+  return result(st, mk_str(js));
 }
 
 /* ------------------------------------------------------------------ metrics */
@@ -1392,10 +1257,10 @@ SEXP mxr_init_json(SEXP i) {
 SEXP mxr_metric_new(SEXP name, SEXP json) {
   const char *nm = str1(name), *js = str1(json);
   if (!nm || !js) return arg_fail(MX_ERR_INVALID_ARGUMENT, "metric: name and arguments must be strings");
-  SEXP w = PROTECT(h_wrapper(tag_metric, NULL));
+  SEXP w = PROTECT(h_wrapper(tag_metric, R_NilValue));
   mx_metric_t h = NULL;
   int st = mx_metric_new(nm, js, &h);
-  FINISH_H(w, h, st);
+  return handle_result(w, h, st);
 }
 
 SEXP mxr_metric_update(SEXP m, SEXP labels, SEXP preds) {
@@ -1409,15 +1274,13 @@ SEXP mxr_metric_update(SEXP m, SEXP labels, SEXP preds) {
   if (e) return arg_fail(MX_ERR_INVALID_ARGUMENT, "metric update: %s", e);
   if (l && nl != np) return arg_fail(MX_ERR_INVALID_ARGUMENT, "metric update: %d labels but %d predictions", nl, np);
   int st = mx_metric_update(h, np, l, p);
-  if (st) return mx_fail(st);
-  return R_NilValue;
+  return result(st, R_NilValue);
 }
 
 SEXP mxr_metric_reset(SEXP m) {
   GET_H(mx_metric_t, h, m, tag_metric, "metric");
   int st = mx_metric_reset(h);
-  if (st) return mx_fail(st);
-  return R_NilValue;
+  return result(st, R_NilValue);
 }
 
 SEXP mxr_metric_get(SEXP m, SEXP global) {
@@ -1441,25 +1304,23 @@ SEXP mxr_metric_get(SEXP m, SEXP global) {
 SEXP mxr_iter_new(SEXP name, SEXP json) {
   const char *nm = str1(name), *js = str1(json);
   if (!nm || !js) return arg_fail(MX_ERR_INVALID_ARGUMENT, "data iterator: name and arguments must be strings");
-  SEXP w = PROTECT(h_wrapper(tag_iter, NULL));
+  SEXP w = PROTECT(h_wrapper(tag_iter, R_NilValue));
   mx_dataiter_t h = NULL;
   int st = mx_dataiter_new(nm, js, &h);
-  FINISH_H(w, h, st);
+  return handle_result(w, h, st);
 }
 
 SEXP mxr_iter_next(SEXP x) {
   GET_H(mx_dataiter_t, h, x, tag_iter, "data iterator");
   int has = 0;
   int st = mx_dataiter_next(h, &has);
-  if (st) return mx_fail(st);
-  return ScalarLogical(has != 0);
+  return result(st, ScalarLogical(has != 0));
 }
 
 SEXP mxr_iter_reset(SEXP x) {
   GET_H(mx_dataiter_t, h, x, tag_iter, "data iterator");
   int st = mx_dataiter_reset(h);
-  if (st) return mx_fail(st);
-  return R_NilValue;
+  return result(st, R_NilValue);
 }
 
 /* kind 0: data arrays, 1: label arrays (new handles, wrapped). */
@@ -1483,8 +1344,7 @@ SEXP mxr_iter_pad(SEXP x) {
   GET_H(mx_dataiter_t, h, x, tag_iter, "data iterator");
   int64_t pad = 0;
   int st = mx_dataiter_pad(h, &pad);
-  if (st) return mx_fail(st);
-  return ScalarReal((double)pad);
+  return result(st, ScalarReal((double)pad));
 }
 
 SEXP mxr_iter_index(SEXP x) {
@@ -1503,8 +1363,7 @@ SEXP mxr_iter_provide(SEXP x) {
   GET_H(mx_dataiter_t, h, x, tag_iter, "data iterator");
   const char *js = NULL;
   int st = mx_dataiter_provide(h, &js);
-  if (st) return mx_fail(st);
-  return mk_str(js);
+  return result(st, mk_str(js));
 }
 
 /* ------------------------------------------------------------------ init */
@@ -1522,6 +1381,8 @@ void mxr_glue_init(void) {
   tag_kv = install("mx_kvstore");
   cls_nd = mkString("MXNDArray");
   R_PreserveObject(cls_nd);
+  cls_sym = mkString("MXSymbol");
+  R_PreserveObject(cls_sym);
   cls_fail = mkString("mxr_failure");
   R_PreserveObject(cls_fail);
 }
