@@ -516,8 +516,17 @@ SEXP mxr_nd_to_r(SEXP x) {
     size *= shp[k];
   }
   if (size > (int64_t)R_XLEN_T_MAX) return arg_fail(MX_ERR_OUT_OF_MEMORY, "as.array: array too large for R");
+  /* R's integer NA is INT_MIN: an int32 array holding INT_MIN comes back as doubles (exact), the
+   * way length() of a long vector does, rather than turning a value into NA. */
+  int int32_min = 0;
+  if (dt == MX_INT32 && devt == MX_CPU && size > 0) {
+    void *p32 = NULL;
+    st = mx_ndarray_data(h, &p32);
+    if (st) return mx_fail(st);
+    for (int64_t i = 0; i < size && !int32_min; ++i) int32_min = ((const int32_t *)p32)[i] == INT32_MIN;
+  }
   int rtype = REALSXP;
-  if (dt == MX_INT32 || dt == MX_INT8 || dt == MX_UINT8) rtype = INTSXP;
+  if ((dt == MX_INT32 && !int32_min) || dt == MX_INT8 || dt == MX_UINT8) rtype = INTSXP;
   else if (dt == MX_BOOL) rtype = LGLSXP;
   SEXP res = PROTECT(allocVector(rtype, (R_xlen_t)size));
   SEXP dimv = PROTECT(ndim > 0 ? shape_to_sexp(ndim, dims) : R_NilValue);
@@ -546,7 +555,12 @@ SEXP mxr_nd_to_r(SEXP x) {
       case MX_FLOAT32: { const float *in = (const float *)ptr; double *o = REAL(res); MXR_PERMUTE(o[off] = (double)in[r]); break; }
       case MX_FLOAT64: { const double *in = (const double *)ptr; double *o = REAL(res); MXR_PERMUTE(o[off] = in[r]); break; }
       case MX_INT64: { const int64_t *in = (const int64_t *)ptr; double *o = REAL(res); MXR_PERMUTE(o[off] = (double)in[r]); break; }
-      case MX_INT32: { const int32_t *in = (const int32_t *)ptr; int *o = INTEGER(res); MXR_PERMUTE(o[off] = in[r]); break; }
+      case MX_INT32: {
+        const int32_t *in = (const int32_t *)ptr;
+        if (rtype == REALSXP) { double *o = REAL(res); MXR_PERMUTE(o[off] = (double)in[r]); }
+        else { int *o = INTEGER(res); MXR_PERMUTE(o[off] = in[r]); }
+        break;
+      }
       case MX_INT8: { const int8_t *in = (const int8_t *)ptr; int *o = INTEGER(res); MXR_PERMUTE(o[off] = in[r]); break; }
       case MX_UINT8: { const uint8_t *in = (const uint8_t *)ptr; int *o = INTEGER(res); MXR_PERMUTE(o[off] = in[r]); break; }
       case MX_BOOL: { const uint8_t *in = (const uint8_t *)ptr; int *o = LOGICAL(res); MXR_PERMUTE(o[off] = in[r] != 0); break; }

@@ -44,10 +44,8 @@ tmpfile <- function(ext, content = NULL) {
 }
 internal <- function(op, ...) get(op, envir = mx.nd.internal)(...)
 
-# Cases held back (not run; test-bad-calls.R names them).
-# R stores INT_MIN as NA_integer_, so the core's numpy-style wrap (INT_MIN / -1 = INT_MIN) reads back
-# as NA and these cases' expected values need rework; the NaN-last sort case's comparison too.
-held_back <- c("int32 INT_MIN / -1", "int32 division by a scalar -1", "sort puts NaN last")
+# Cases held back (not run; test-bad-calls.R names them): none today.
+held_back <- character(0)
 
 bad_call_cases <- function() Filter(function(case) !(case$name %in% held_back), all_bad_call_cases())
 
@@ -104,7 +102,11 @@ all_bad_call_cases <- function() list(
   bad("non-array input", mx.nd.sum("abc"), "mx_type_error", "MXNDArray"),
   bad("unknown operator", mx:::.mx_invoke("NoSuchOp", list(m23())), "mx_value_error", "NoSuchOp"),
   good("sort puts NaN last", as.array(mx.nd.sort(mx.nd.array(c(3, NaN, 1)))),
-       function(v) identical(v[1:2], c(1, 3)) && is.nan(v[3])),
+       function(v) identical(as.vector(v[1:2]), c(1, 3)) && is.nan(v[3])),
+  good("int32 INT_MIN reads back exactly (R's NA is INT_MIN)", as.array(i32(c(-2^31, 5))),
+       function(v) is.double(v) && identical(as.vector(v), c(-2147483648, 5))),
+  good("int32 without INT_MIN stays integer", as.array(i32(c(-2^31 + 1, 5))),
+       function(v) is.integer(v) && identical(as.vector(v), c(-2147483647L, 5L))),
   good("topk of 3 values", as.array(mx.nd.topk(mx.nd.array(c(3, 1, 2)), k = 2, ret_typ = "value")),
        function(v) identical(as.numeric(v), c(3, 2))),
   # ---- indexing
