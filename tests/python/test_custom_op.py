@@ -149,3 +149,59 @@ def test_errors_are_clear():
         mx.nd.Custom(mx.nd.ones((2,)), op_type="test_broken").asnumpy()
     with pytest.raises(mx.MXNetError, match="same shape"):
         mx.nd.Custom(mx.nd.ones((2,)), mx.nd.ones((3,)), op_type="test_weighted_sum")
+
+
+def _register_scaler(factor, outputs):
+    """Registers 'test_rereg': `outputs` outputs, each factor * x."""
+
+    class Scale(mx.operator.CustomOp):
+        def forward(self, is_train, req, in_data, out_data, aux):
+            for i in range(len(out_data)):
+                self.assign(out_data[i], req[i], in_data[0] * factor)
+
+    @mx.operator.register("test_rereg")
+    class ScaleProp(mx.operator.CustomOpProp):
+        def list_outputs(self):
+            return ["out%d" % i for i in range(outputs)]
+
+        def infer_shape(self, in_shape):
+            return in_shape, [in_shape[0]] * outputs, []
+
+        def create_operator(self, ctx, shapes, dtypes):
+            return Scale()
+
+
+def test_reregistering_changes_the_description_and_concurrent_calls_survive():
+    import threading
+    x = mx.nd.array([1.0, 2.0])
+    _register_scaler(2.0, 1)
+    np.testing.assert_allclose(mx.nd.Custom(x, op_type="test_rereg").asnumpy(), [2.0, 4.0])
+    errors, stop = [], threading.Event()
+
+    def caller():
+        while not stop.is_set():
+            try:
+                out = mx.nd.Custom(x, op_type="test_rereg")
+                outs = out if isinstance(out, list) else [out]
+                for o in outs:  # either description, never a torn one
+                    v = o.asnumpy()
+                    assert np.allclose(v, 2 * x.asnumpy()) or np.allclose(v, 3 * x.asnumpy()), v
+            except mx.base.MXNetError as e:
+                # a call that straddles a re-registration may see both descriptions: it must
+                # then fail cleanly, naming the op
+                if "test_rereg" not in str(e):
+                    errors.append(e)
+            except Exception as e:  # noqa: BLE001 - collected and reported below
+                errors.append(e)
+
+    t = threading.Thread(target=caller)
+    t.start()
+    for k in range(30):
+        _register_scaler(3.0 if k % 2 == 0 else 2.0, 2 if k % 2 == 0 else 1)
+    stop.set()
+    t.join()
+    assert not errors, errors[:3]
+    _register_scaler(3.0, 2)
+    a, b = mx.nd.Custom(x, op_type="test_rereg")
+    np.testing.assert_allclose(a.asnumpy(), [3.0, 6.0])
+    np.testing.assert_allclose(b.asnumpy(), [3.0, 6.0])

@@ -30,8 +30,11 @@ struct Impl {
 
 std::mutex g_mutex;
 std::map<std::string, Impl> g_impls;
-// Answers to the LIST_* requests per parameter set (the registry asks for them on hot paths).
-std::map<std::string, std::vector<std::string>> g_lists;
+// Answers to the LIST_* requests per op type, then per request and parameter set (the registry
+// asks for them on hot paths); re-registering an op type drops its answers.
+std::map<std::string, std::map<std::string, std::vector<std::string>>> g_lists;
+// Registrations per op type: an answer computed across a re-registration is not cached.
+std::map<std::string, uint64_t> g_generation;
 
 Impl impl_of(const std::string &op_type) {
   std::lock_guard<std::mutex> lock(g_mutex);
@@ -63,12 +66,17 @@ std::string ask(const Params &p, mx_custom_request req, const std::string &in_js
   return answer ? answer : "";
 }
 
-const std::vector<std::string> &names(const Params &p, mx_custom_request req) {
+// A copy, taken under the lock: re-registering the op type (another thread may) drops the cache.
+std::vector<std::string> names(const Params &p, mx_custom_request req) {
+  const std::string &op_type = p.get<CustomParam>().op_type;
   const std::string key = std::to_string(static_cast<int>(req)) + p.json();
+  uint64_t generation = 0;
   {
     std::lock_guard<std::mutex> lock(g_mutex);
-    auto it = g_lists.find(key);
-    if (it != g_lists.end()) return it->second;
+    auto &answers = g_lists[op_type];
+    auto it = answers.find(key);
+    if (it != answers.end()) return it->second;
+    generation = g_generation[op_type];
   }
   Json j = Json::parse(ask(p, req, "null", {}, {}, false));
   MX_CHECK(j.is_array(), MX_ERR_INVALID_ARGUMENT, "Custom op '", p.get<CustomParam>().op_type,
@@ -76,7 +84,8 @@ const std::vector<std::string> &names(const Params &p, mx_custom_request req) {
   std::vector<std::string> v;
   for (auto &e : j.items()) v.push_back(e.as_string());
   std::lock_guard<std::mutex> lock(g_mutex);
-  return g_lists.emplace(key, std::move(v)).first->second;
+  if (g_generation[op_type] == generation) g_lists[op_type][key] = v;
+  return v;
 }
 
 int64_t count_of(const Params &p, mx_custom_request req) { return static_cast<int64_t>(names(p, req).size()); }
@@ -227,8 +236,8 @@ void register_custom_op(const std::string &op_type, mx_custom_fn fn, void *user_
   MX_CHECK(!op_type.empty(), MX_ERR_INVALID_ARGUMENT, "mx_custom_op_register: op_type is empty");
   std::lock_guard<std::mutex> lock(g_mutex);
   // A new implementation may describe itself differently: forget cached answers for this type.
-  for (auto it = g_lists.begin(); it != g_lists.end();)
-    it = it->first.find("\"op_type\":\"" + op_type + "\"") != std::string::npos ? g_lists.erase(it) : std::next(it);
+  g_lists.erase(op_type);
+  ++g_generation[op_type];
   if (fn)
     g_impls[op_type] = Impl{fn, user_data};
   else
