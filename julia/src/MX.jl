@@ -27,6 +27,7 @@ include("initializer.jl")
 include("optimizer.jl")
 include("kvstore.jl")
 include("io.jl")
+include("progress.jl")
 include("model.jl")
 # Extension points for the next parts (symbol.jl, executor.jl, optimizer.jl, io.jl, ...): each
 # wraps its handles like NDArray (mutable struct + finalizer calling the matching mx_*_free),

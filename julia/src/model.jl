@@ -149,7 +149,7 @@ Train as Python's Module.fit. `optimizer` is an `Optimizer`, or a name (then cre
 `python -m mx.tools.launch`: gradients summed over workers (rescale_grad 1/(batch*workers)),
 updates on the kvstore, parameters broadcast from rank 0 first. Epochs are
 numbered from `begin_epoch + 1` to `n_epoch` (the number a checkpoint of that epoch gets).
-verbosity 0: silent; 1: one line per epoch; 2: also a progress line per batch.
+verbosity 0: silent; 1: one line per epoch; 2: also a progress bar (throttled, with the batch rate).
 """
 function fit(m::FeedForward, optimizer, data::AbstractDataProvider; n_epoch::Integer=10,
              initializer::Initializer=Uniform(0.01), eval_data=nothing, eval_metric::Metric=Accuracy(),
@@ -196,6 +196,7 @@ function fit(m::FeedForward, optimizer, data::AbstractDataProvider; n_epoch::Int
         state.epoch = epoch
         reset!(eval_metric)
         reset!(data)
+        bar = verbosity >= 2 && nb > 0 ? ProgressBar(nb; prefix="Epoch[$(epoch)]") : nothing
         for (k, batch) in enumerate(data)
             state.batch = k
             _load_batch!(e, m.data_names, batch.data)
@@ -210,15 +211,12 @@ function fit(m::FeedForward, optimizer, data::AbstractDataProvider; n_epoch::Int
             isempty(batch.label) || update!(eval_metric, [_unpad(l, batch.pad) for l in batch.label],
                                             [_unpad(o, batch.pad) for o in e.outputs[1:length(batch.label)]])
             state.curr_iter += 1
-            if verbosity >= 2
-                w = 30; done = nb > 0 ? round(Int, w * k / nb) : 0
-                print(stderr, "\r[", "="^done, done < w ? ">" : "", " "^max(0, w - done - 1), "] ", k, "/", nb)
-                k == nb && println(stderr)
-            end
+            bar === nothing || progress_update!(bar)
             for cb in callbacks
                 cb isa BatchCallback && k % cb.frequency == 0 && cb.f(m, state)
             end
         end
+        bar === nothing || progress_close(bar)
         _sync_params!(m)
         if verbosity >= 1
             nm, v = get(eval_metric)

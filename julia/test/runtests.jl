@@ -419,6 +419,38 @@ end
     MX.update!(met, MX.array(Float32[0, 1]), MX.array(Float32[0.9 0.1; 0.2 0.8]))
     @test MX.get(met)[2] == 1.0
 end
+@testset "progress bars: throttled, rate from the first update, deciles in logs" begin
+    t = Ref(0.0)
+    clock() = t[]
+    buf = IOBuffer()
+    p = MX.ProgressBar(100; inplace=true, min_interval=0.25, clock=clock, out=buf)
+    for i in 1:100
+        t[] += 0.01               # 100 batches a second
+        MX.progress_update!(p)
+    end
+    @test p.draws == 5            # first update, at 0.26, 0.51, 0.76 s, and the final 100/100
+    @test occursin("100% 100/100", String(take!(buf)))
+    t[] = 0.0
+    p = MX.ProgressBar(10; inplace=true, clock=clock, out=buf)
+    t[] += 2.0                    # a slow first batch
+    MX.progress_update!(p)
+    @test MX.progress_rate(p) == 0.5
+    for i in 1:4
+        t[] += 0.1
+        MX.progress_update!(p)
+    end
+    @test MX.progress_rate(p) ≈ 4 / 0.4
+    take!(buf)
+    p = MX.ProgressBar(37; inplace=false, clock=clock, out=buf)
+    for i in 1:37
+        t[] += 0.05
+        MX.progress_update!(p)
+    end
+    lines = split(strip(String(take!(buf))), "\n")
+    @test length(lines) == 11     # deciles 0..9 once each, then 100 %
+    @test !any(occursin('\r', l) for l in lines)
+    @test endswith(lines[end], "batch/s") && occursin("100% 37/37", lines[end])
+end
 @testset "creation functions return NDArrays; NDArray(::Array)" begin
     for f in (MX.nd.ones, MX.nd.zeros, MX.ones, MX.zeros, MX.nd.empty)
         x = f((2, 3))

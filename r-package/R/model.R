@@ -141,7 +141,7 @@ mx.model.FeedForward.create <- function(symbol, X, y = NULL, ctx = NULL, begin.r
     it$reset()
     if (!is.null(metric)) .mx_call(C_mxr_metric_reset, metric)
     nbatch <- 0L
-    pb <- if (verbose && interactive() && !is.na(it$num.batches)) utils::txtProgressBar(min = 0, max = it$num.batches, style = 3) else NULL
+    pb <- if (verbose && !is.na(it$num.batches)) .mx_progress_new(it$num.batches, sprintf("[%d]", iteration)) else NULL
     while (it$iter.next()) {
       b <- it$value()
       .mx_call(C_mxr_nd_copy, b$data, data_arr)
@@ -155,11 +155,11 @@ mx.model.FeedForward.create <- function(symbol, X, y = NULL, ctx = NULL, begin.r
       if (!is.null(metric))
         .mx_call(C_mxr_metric_update, metric, list(b$label), list(exec$outputs[[1L]]))
       nbatch <- nbatch + 1L
-      if (!is.null(pb)) utils::setTxtProgressBar(pb, nbatch)
+      if (!is.null(pb)) .mx_progress_update(pb)
       env$nbatch <- nbatch
       if (!is.null(batch.end.callback)) batch.end.callback(iteration, nbatch, env, verbose)
     }
-    if (!is.null(pb)) close(pb)
+    if (!is.null(pb)) .mx_progress_close(pb)
     env$train.metric <- if (is.null(metric)) NULL else .mx_metric_value(metric)
     if (verbose && !is.null(metric))
       message(sprintf("[%d] Train-%s=%s", iteration, env$train.metric$name, format(env$train.metric$value)))
