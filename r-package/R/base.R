@@ -51,7 +51,6 @@
 
 .mx_dtype_name <- function(code) names(.mx_dtypes)[match(code, .mx_dtypes)]
 
-.mx_json <- function(text) .mx_call(C_mxr_json_parse, text)
 
 .onLoad <- function(libname, pkgname) {
   lib_abi <- .Call(C_mxr_abi_version)

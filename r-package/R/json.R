@@ -1,38 +1,36 @@
-# A small JSON writer for the configuration strings the core takes (shapes, hyperparameters,
-# initializer descriptions). Named lists become objects, unnamed lists and vectors of length != 1
-# arrays (use I() to force an array), NULL null.
+# JSON to and from the core through jsonlite (Debian r-cran-jsonlite): the configuration strings
+# the core takes (shapes, hyperparameters, initializer descriptions) and the descriptions it
+# returns (operator schemas, attributes, iterator layouts).
 
+# Objects become named lists, arrays lists, numbers numeric, null NULL.
+.mx_json <- function(text) jsonlite::parse_json(text, simplifyVector = FALSE)
+
+# Named lists become objects, unnamed lists and vectors of length != 1 arrays (use I() to force
+# an array), NULL null, NA null; numbers keep all 17 significant digits. JSON has no infinity:
+# a scalar Inf is written as 1e999, which the core reads back as infinity.
 .mx_to_json <- function(x) {
-  if (is.null(x)) return("null")
   if (inherits(x, "mx_json")) return(unclass(x))
-  if (is.list(x)) {
-    nm <- names(x)
-    items <- vapply(x, .mx_to_json, "")
-    if (!is.null(nm) && length(x))
-      return(paste0("{", paste0(.mx_json_str(nm), ": ", items, collapse = ", "), "}"))
-    if (!is.null(nm)) return("{}")
-    return(paste0("[", paste(items, collapse = ", "), "]"))
-  }
-  one <- function(v) {
-    if (is.character(v)) return(.mx_json_str(v))
-    if (is.logical(v)) return(if (is.na(v)) "null" else if (v) "true" else "false")
-    if (is.na(v)) return("null")
-    if (is.infinite(v)) return(if (v > 0) "1e999" else "-1e999")
-    if (v == trunc(v) && abs(v) < 1e15) return(sprintf("%.0f", v))
-    sprintf("%.17g", v)
-  }
-  items <- vapply(as.list(x), one, "")
-  if (length(x) == 1L && !inherits(x, "AsIs")) return(items)
-  paste0("[", paste(items, collapse = ", "), "]")
+  if (is.null(x)) return("null")
+  as.character(jsonlite::toJSON(.mx_json_ready(x), auto_unbox = TRUE, digits = I(17), null = "null",
+                                na = "null", json_verbatim = TRUE))
 }
 
-.mx_json_str <- function(s) {
-  s <- gsub("\\", "\\\\", s, fixed = TRUE)
-  s <- gsub("\"", "\\\"", s, fixed = TRUE)
-  s <- gsub("\n", "\\n", s, fixed = TRUE)
-  s <- gsub("\t", "\\t", s, fixed = TRUE)
-  paste0("\"", s, "\"")
+.mx_json_ready <- function(x) {
+  if (inherits(x, "mx_json")) return(structure(unclass(x), class = "json"))
+  if (is.list(x)) {
+    y <- lapply(x, .mx_json_ready)
+    attributes(y) <- attributes(x)
+    return(y)
+  }
+  if (is.numeric(x) && any(is.infinite(x))) {
+    if (length(x) != 1L || inherits(x, "AsIs"))
+      stop("mx: JSON cannot hold Inf inside a vector (got ", deparse(x), ")", call. = FALSE)
+    return(structure(if (x > 0) "1e999" else "-1e999", class = "json"))
+  }
+  x
 }
+
+.mx_json_str <- function(s) as.character(jsonlite::toJSON(as.character(s), auto_unbox = TRUE))
 
 # R-style argument names (learning.rate) -> MXNet's (learning_rate).
 .mx_py_names <- function(args) {

@@ -48,7 +48,6 @@ static const R_CallMethodDef call_methods[] = {
     {"mxr_ag_grad", (DL_FUNC)&mxr_ag_grad, 6},
     {"mxr_nd_save", (DL_FUNC)&mxr_nd_save, 4},
     {"mxr_nd_load", (DL_FUNC)&mxr_nd_load, 1},
-    {"mxr_json_parse", (DL_FUNC)&mxr_json_parse, 1},
     {"mxr_sym_variable", (DL_FUNC)&mxr_sym_variable, 3},
     {"mxr_sym_compose", (DL_FUNC)&mxr_sym_compose, 8},
     {"mxr_sym_group", (DL_FUNC)&mxr_sym_group, 1},

@@ -46,7 +46,6 @@ SEXP mxr_ag_backward(SEXP heads, SEXP head_grads, SEXP retain, SEXP train);
 SEXP mxr_ag_grad(SEXP heads, SEXP head_grads, SEXP vars, SEXP retain, SEXP create, SEXP train);
 SEXP mxr_nd_save(SEXP path, SEXP arrays, SEXP names, SEXP format);
 SEXP mxr_nd_load(SEXP path);
-SEXP mxr_json_parse(SEXP text);
 SEXP mxr_sym_variable(SEXP name, SEXP keys, SEXP vals);
 SEXP mxr_sym_compose(SEXP opx, SEXP px, SEXP name, SEXP args, SEXP kwnames, SEXP kwargs, SEXP akeys, SEXP avals);
 SEXP mxr_sym_group(SEXP lst);
