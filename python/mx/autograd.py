@@ -240,3 +240,7 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
                                     int(retain_graph), int(create_graph), int(train_mode), out))
     res = [_wrap(out[i]) for i in range(len(variables))]
     return res[0] if single and False else res
+
+
+from .autograd_function import Function  # noqa: E402,F401  (MXNet's mx.autograd.Function)
+__all__.append("Function")

@@ -18,7 +18,7 @@ from .ndarray.ndarray import NDArray
 
 __all__ = ["InitDesc", "Initializer", "register", "alias", "create", "Load", "Mixed", "Zero", "One",
            "Constant", "Uniform", "Normal", "Orthogonal", "Xavier", "MSRAPrelu", "Bilinear",
-           "LSTMBias"]
+           "LSTMBias", "FusedRNN"]
 
 _REGISTRY = {}
 
@@ -283,7 +283,17 @@ def NDArray_from(values, like):
 def _is_core_init(init):
     if isinstance(init, Initializer):
         return init._is_core()
-    return isinstance(init, str)  # a description string: the core parses it
+    if not isinstance(init, str):
+        return False
+    # A description string: the core parses it, unless it names a Python-only initializer
+    # (FusedRNN, or a user's registered subclass).
+    try:
+        d = json.loads(init)
+        name = d[0] if isinstance(d, list) and d else (d.get("name") if isinstance(d, dict) else None)
+    except ValueError:
+        name = init.strip()
+    klass = _REGISTRY.get(name.lower()) if isinstance(name, str) else None
+    return klass is None or klass in _BUILTIN
 
 
 def create(init, *args, **kwargs):
@@ -637,3 +647,50 @@ class LSTMBias(Initializer):
         self.forget_bias = forget_bias
         self._core()
 
+
+
+@register
+class FusedRNN(Initializer):
+    """Initializes the packed 'parameters' vector of the fused RNN op (mx.rnn.FusedRNNCell): the
+    vector is viewed as its per-layer, per-direction, per-gate weights and biases, each of which
+    gets `init` (or the global initializer) by its name; LSTM forget-gate biases get forget_bias.
+
+    Parameters
+    ----------
+    init : Initializer or str or None
+        Rule for the unpacked weights (None: the initializer that called this one).
+    num_hidden, num_layers, mode, bidirectional, forget_bias
+        The fused cell's configuration (as mx.rnn.FusedRNNCell).
+    """
+
+    def __init__(self, init, num_hidden, num_layers, mode, bidirectional=False, forget_bias=1.0):
+        if isinstance(init, str):
+            init = create(init)
+        Initializer.__init__(self, init=init.dumps() if init is not None else None, num_hidden=num_hidden,
+                             num_layers=num_layers, mode=mode, bidirectional=bidirectional,
+                             forget_bias=forget_bias)
+        self._init = init
+        self._num_hidden = num_hidden
+        self._num_layers = num_layers
+        self._mode = mode
+        self._bidirectional = bidirectional
+        self._forget_bias = forget_bias
+
+    def _init_weight(self, desc, arr):
+        from .rnn.rnn_cell import FusedRNNCell
+        cell = FusedRNNCell(self._num_hidden, self._num_layers, self._mode, self._bidirectional,
+                            forget_bias=self._forget_bias, prefix="")
+        global_init = getattr(desc, "global_init", None)
+        args = cell.unpack_weights({"parameters": arr})
+        for name, part in args.items():
+            part_desc = InitDesc(name, global_init=global_init)
+            if self._mode == "lstm" and name.endswith("_f_bias"):
+                part[:] = self._forget_bias
+            elif self._init is not None:
+                self._init(part_desc, part)
+            elif global_init is not None:
+                global_init(part_desc, part)
+            else:
+                raise ValueError("FusedRNN: no initializer for %s (give init= or call it through an "
+                                 "initializer)" % name)
+        arr[:] = cell.pack_weights(args)["parameters"]

@@ -368,11 +368,13 @@ void Executor::forward(bool is_train) {
 }
 
 void Executor::backward(const std::vector<NDArray> &out_grads, bool is_train) {
-  MX_CHECK(has_backward_, MX_ERR_INVALID_ARGUMENT,
-           "backward: the executor was bound without gradients (every grad_req is 'null')");
-  MX_CHECK(forward_done_, MX_ERR_INVALID_ARGUMENT, "backward: call forward(is_train=True) first");
   MX_CHECK(out_grads.empty() || out_grads.size() == out_entries_.size(), MX_ERR_INVALID_ARGUMENT,
            "backward: ", out_grads.size(), " head gradients given for ", out_entries_.size(), " outputs");
+  // MXNet semantics: with every grad_req 'null' there is nothing to compute, so backward is a
+  // no-op; backward before any forward is allowed too, and MX runs the forward pass first so the
+  // backward steps never read intermediates that were never written.
+  if (!has_backward_) return;
+  if (!forward_done_) forward(is_train);
   head_ones_.resize(head_grad_entries_.size());
   bool rebound = false;  // a head gradient array changed: re-prepare the backward steps
   for (size_t i = 0; i < head_grad_entries_.size(); ++i) {

@@ -247,10 +247,12 @@ class Module(BaseModule):
         types = {d.name: getattr(d, "dtype", np.float32) for d in self._data_shapes + self._label_shapes}
         reqs = {}
         for n in self._symbol.list_arguments():
+            # grad_req: one string for parameters and (inputs_need_grad) data, or a dict by name
+            req = grad_req.get(n, "null") if isinstance(grad_req, dict) else grad_req
             if n in self._param_names:
-                reqs[n] = grad_req if (for_training and n not in self._fixed_param_names) else "null"
+                reqs[n] = req if (for_training and n not in self._fixed_param_names) else "null"
             else:
-                reqs[n] = "write" if (inputs_need_grad and n in self._data_names) else "null"
+                reqs[n] = req if (inputs_need_grad and n in self._data_names) else "null"
         self._exec = self._symbol.simple_bind(self._context, grad_req=reqs, type_dict=types, **shapes)
         self.binded = True
         if self.params_initialized and self._arg_params is not None:
@@ -525,7 +527,7 @@ class Module(BaseModule):
         """
         if not self.inputs_need_grad:
             raise RuntimeError("get_input_grads: bind with inputs_need_grad=True")
-        return [self._exec.grad_dict[n] for n in self._data_names]
+        return [self._exec.grad_dict.get(n) for n in self._data_names]  # None where grad_req is 'null'
 
     def update_metric(self, eval_metric, labels, pre_sliced=False, pad=None):
         """Update a metric with the outputs of the last forward pass.

@@ -22,3 +22,5 @@ contrib.cond = _control_flow.cond
 from . import scalar_binary as _scalar_binary
 _scalar_binary.install(globals(), NDArray, op, _internal)
 from . import sparse  # noqa: F401,E402
+from . import legacy_ops as _legacy_ops  # noqa: E402
+_legacy_ops.install(globals(), "nd", op, _internal)

@@ -350,19 +350,16 @@ class NDArray:
         from . import op
         return op.Reshape(self, shape=tuple(shape), reverse=reverse)
 
-    def reshape_like(self, other):
-        """This array reshaped to the shape of ``other``.
-
-        Parameters
-        ----------
-        other : NDArray
-            The array whose shape to take (same number of elements).
+    def reshape_like(self, *args, **kwargs):
+        """This array reshaped to the shape of ``rhs`` (the reshape_like op: ``rhs``, and optionally
+        ``lhs_begin``/``lhs_end``/``rhs_begin``/``rhs_end`` to reshape a range of axes).
 
         Returns
         -------
         NDArray
         """
-        return self.reshape(other.shape)
+        from . import op
+        return op.reshape_like(self, *args, **kwargs)
 
     def detach(self):
         """A new array sharing the data but cut from the autograd graph (no gradient flows through it)."""

@@ -302,7 +302,68 @@ class FusedRNNCell(BaseRNNCell):
         self._get_next_state = get_next_state
         self._directions = ["l", "r"] if bidirectional else ["l"]
         self._forget_bias = forget_bias
-        self._parameter = self.params.get("parameters")
+        from .. import initializer
+        self._parameter = self.params.get("parameters", init=initializer.FusedRNN(
+            None, num_hidden, num_layers, mode, bidirectional, forget_bias))
+
+    @property
+    def _gate_names(self):
+        return {"rnn_relu": [""], "rnn_tanh": [""], "lstm": ["_i", "_f", "_c", "_o"],
+                "gru": ["_r", "_z", "_o"]}[self._mode]
+
+    def _weight_views(self, arr, num_input):
+        """Name -> view of the packed vector, in the RNN op's layout: every weight (per layer, per
+        direction: the i2h gates, then the h2h gates), then every bias in the same order."""
+        h, b = self._num_hidden, len(self._directions)
+        views, pos = {}, 0
+
+        def take(name, shape):
+            nonlocal pos
+            n = 1
+            for d in shape:
+                n *= d
+            views[name] = arr[pos:pos + n].reshape(shape)
+            pos += n
+
+        for kind in ("weight", "bias"):
+            for layer in range(self._num_layers):
+                cols = num_input if layer == 0 else b * h
+                for d in self._directions:
+                    for group, width in (("i2h", cols), ("h2h", h)):
+                        for g in self._gate_names:
+                            take("%s%s%d_%s%s_%s" % (self._prefix, d, layer, group, g, kind),
+                                 (h, width) if kind == "weight" else (h,))
+        if pos != arr.size:
+            raise ValueError("FusedRNNCell: 'parameters' has %d elements, expected %d for this configuration"
+                             % (arr.size, pos))
+        return views
+
+    def _num_input(self, size):
+        # size = g*h*b*(I + h + 2) + (L-1)*g*h*b*(b*h + h + 2), solved for the input width I
+        g, h, b, L = len(self._gate_names), self._num_hidden, len(self._directions), self._num_layers
+        return size // (g * h * b) - (L - 1) * (b * h + h + 2) - h - 2
+
+    def unpack_weights(self, args):
+        """Split the packed 'parameters' into per-layer, per-direction, per-gate weights and biases."""
+        args = args.copy()
+        arr = args.pop(self._parameter.name)
+        for name, view in self._weight_views(arr, self._num_input(arr.size)).items():
+            args[name] = view.copy()
+        return args
+
+    def pack_weights(self, args):
+        """Inverse of unpack_weights."""
+        from .. import ndarray as nd
+        args = args.copy()
+        w0 = args["%sl0_i2h%s_weight" % (self._prefix, self._gate_names[0])]
+        num_input = w0.shape[1]
+        g, h, b, L = len(self._gate_names), self._num_hidden, len(self._directions), self._num_layers
+        total = g * h * b * (num_input + h + 2) + (L - 1) * g * h * b * (b * h + h + 2)
+        arr = nd.zeros((total,), ctx=w0.context, dtype=w0.dtype)
+        for name, view in self._weight_views(arr, num_input).items():
+            view[:] = args.pop(name)
+        args[self._parameter.name] = arr
+        return args
 
     @property
     def state_info(self):

@@ -58,3 +58,5 @@ def ones(shape, dtype=None, **kwargs):
     Symbol
     """
     return _filled(_internal._ones, shape, dtype, kwargs)
+from ..ndarray import legacy_ops as _legacy_ops  # noqa: E402
+_legacy_ops.install(globals(), "sym", __import__(__name__, fromlist=["_"]), _internal)
