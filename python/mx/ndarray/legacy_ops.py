@@ -42,15 +42,49 @@ def install(ns, kind, op, internal):
         group = ns["Group"]
 
     def split_v2(ary, indices_or_sections, axis=0, squeeze_axis=False, **kwargs):
-        """Split along `axis` into equal sections (an int) or at the given indices (as numpy.split)."""
+        """Split along `axis` into equal sections (an int) or at the given indices (as numpy.split).
+
+        Parameters
+        ----------
+        ary : NDArray or Symbol
+            The array to split.
+        indices_or_sections : int or tuple of int
+            Number of equal sections, or the increasing indices where pieces start.
+        axis : int, default 0
+            The axis to split along.
+        squeeze_axis : bool, default False
+            Drop the split axis from every piece (each must then have length 1 along it).
+
+        Returns
+        -------
+        list of NDArray, or a grouped Symbol
+        """
         return _split_v2(op, group, ary, indices_or_sections, axis, squeeze_axis, **kwargs)
 
     def all_finite(data, init_output=True, **kwargs):
-        """1 (shape (1,)) when every element of data is finite, else 0."""
+        """1 (shape (1,)) when every element of data is finite, else 0.
+
+        Parameters
+        ----------
+        data : NDArray or Symbol
+            The array to check.
+        init_output : bool, default True
+            Must be True (MX always writes a fresh output).
+        """
         return _all_finite(op, internal, [data], init_output)
 
     def multi_all_finite(*data, num_arrays=None, init_output=True, **kwargs):
-        """1 (shape (1,)) when every element of every array is finite, else 0."""
+        """1 (shape (1,)) when every element of every array is finite, else 0.
+
+        Parameters
+        ----------
+        *data : NDArray or Symbol
+            The arrays to check.
+        num_arrays : int, optional
+            Number of arrays (checked against the arrays given).
+        init_output : bool, default True
+            Must be True (MX always writes a fresh output).
+        """
         if num_arrays is not None and num_arrays != len(data):
             raise ValueError("multi_all_finite: num_arrays=%d but %d arrays given" % (num_arrays, len(data)))
         return _all_finite(op, internal, list(data), init_output)
@@ -63,7 +97,21 @@ def install(ns, kind, op, internal):
         ns.setdefault("pow", ns["power"])
 
         def arange(start, stop=None, step=1.0, repeat=1, infer_range=False, name=None, dtype=None, **kwargs):
-            """Symbol of evenly spaced values in [start, stop) (MXNet's mx.sym.arange)."""
+            """Symbol of evenly spaced values in [start, stop) (MXNet's mx.sym.arange).
+
+            Parameters
+            ----------
+            start : number
+                First value (or the end, with stop None, as Python's range).
+            stop : number, optional
+                End (exclusive).
+            step : number, default 1.0
+                Spacing.
+            repeat : int, default 1
+                Times each value is repeated.
+            infer_range, name, dtype
+                As MXNet's (dtype default float32).
+            """
             kw = dict(start=start, step=step, repeat=repeat, name=name, **kwargs)
             if stop is not None:
                 kw["stop"] = stop
@@ -74,7 +122,21 @@ def install(ns, kind, op, internal):
         return
 
     def moveaxis(tensor, source, destination):
-        """Move axes of an array to new positions (numpy.moveaxis), as a transpose."""
+        """Move axes of an array to new positions (numpy.moveaxis), as a transpose.
+
+        Parameters
+        ----------
+        tensor : NDArray
+            The array.
+        source : int or sequence of int
+            Axes to move.
+        destination : int or sequence of int
+            Their new positions.
+
+        Returns
+        -------
+        NDArray
+        """
         nd = len(tensor.shape)
 
         def norm(ax, what):
@@ -96,15 +158,45 @@ def install(ns, kind, op, internal):
         return op.transpose(tensor, axes=tuple(order))
 
     def onehot_encode(indices, out):
-        """Deprecated (use one_hot): write the one-hot rows of `indices` into `out`."""
+        """Deprecated (use one_hot): write the one-hot rows of `indices` into `out`.
+
+        Parameters
+        ----------
+        indices : NDArray
+            Class index per row.
+        out : NDArray
+            (rows, classes) array written in place.
+        """
         return op.one_hot(indices, depth=out.shape[1], dtype=out.dtype, out=out)
 
     def choose_element_0index(lhs, rhs, out=None, **kwargs):
-        """Deprecated (use pick): lhs[i, rhs[i]] for every row i."""
+        """Deprecated (use pick): lhs[i, rhs[i]] for every row i.
+
+        Parameters
+        ----------
+        lhs : NDArray
+            2-D array.
+        rhs : NDArray
+            Column index per row.
+        out : NDArray, optional
+            Where to write the result.
+        """
         return op.pick(lhs, rhs, axis=1, out=out)
 
     def fill_element_0index(lhs, mhs, rhs, out=None, **kwargs):
-        """Deprecated: a copy of lhs with lhs[i, rhs[i]] = mhs[i] for every row i."""
+        """Deprecated: a copy of lhs with lhs[i, rhs[i]] = mhs[i] for every row i.
+
+        Parameters
+        ----------
+        lhs : NDArray
+            2-D array.
+        mhs : NDArray
+            Value per row.
+        rhs : NDArray
+            Column index per row.
+        out : NDArray, optional
+            Where to write the result.
+        """
         mask = op.one_hot(rhs, depth=lhs.shape[1], dtype=lhs.dtype)
         vals = op.broadcast_mul(mask, op.reshape(mhs.astype(lhs.dtype), shape=(-1, 1)))
         res = op.where(mask, vals, lhs)
@@ -114,7 +206,15 @@ def install(ns, kind, op, internal):
         return res
 
     def reset_arrays(*data, num_arrays=None, **kwargs):
-        """Set every given array to zero (in place)."""
+        """Set every given array to zero (in place).
+
+        Parameters
+        ----------
+        *data : NDArray
+            The arrays.
+        num_arrays : int, optional
+            Number of arrays (checked against the arrays given).
+        """
         if num_arrays is not None and num_arrays != len(data):
             raise ValueError("reset_arrays: num_arrays=%d but %d arrays given" % (num_arrays, len(data)))
         for a in data:
@@ -122,6 +222,15 @@ def install(ns, kind, op, internal):
 
     from .ndarray import NDArray
     if not hasattr(NDArray, "split_v2"):
-        NDArray.split_v2 = lambda self, *args, **kwargs: split_v2(self, *args, **kwargs)
+        def _split_v2_method(self, *args, **kwargs):
+            """split_v2 of this array (see mx.nd.split_v2).
+
+            Parameters
+            ----------
+            *args, **kwargs
+                indices_or_sections, axis, squeeze_axis.
+            """
+            return split_v2(self, *args, **kwargs)
+        NDArray.split_v2 = _split_v2_method
     for f in (moveaxis, onehot_encode, choose_element_0index, fill_element_0index, reset_arrays):
         ns.setdefault(f.__name__, f)
