@@ -621,7 +621,7 @@ static const char *op_get(SEXP x, mx_op_t *out) {
 SEXP mxr_op_schema(SEXP opx) {
   mx_op_t op;
   const char *e = op_get(opx, &op);
-  if (e) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx_op_schema: %s", e);
+  if (e) return arg_fail(MX_ERR_INVALID_ARGUMENT, "operator schema: %s [mx_op_schema]", e);
   const char *js = NULL;
   int st = mx_op_schema(op, &js);
   return result(st, mk_str(js));
@@ -630,15 +630,15 @@ SEXP mxr_op_schema(SEXP opx) {
 SEXP mxr_params_new(SEXP opx, SEXP keys, SEXP values) {
   mx_op_t op;
   const char *e = op_get(opx, &op);
-  if (e) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx_params_new: %s", e);
+  if (e) return arg_fail(MX_ERR_INVALID_ARGUMENT, "operator parameters: %s [mx_params_new]", e);
   if (TYPEOF(keys) != STRSXP || TYPEOF(values) != STRSXP || XLENGTH(keys) != XLENGTH(values))
-    return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx_params_new: keys and values must be character vectors of one length");
+    return arg_fail(MX_ERR_INVALID_ARGUMENT, "operator parameters: keys and values must be character vectors of one length [mx_params_new]");
   int n = (int)XLENGTH(keys);
   const char **k = (const char **)R_alloc((size_t)(n > 0 ? n : 1), sizeof(char *));
   const char **v = (const char **)R_alloc((size_t)(n > 0 ? n : 1), sizeof(char *));
   for (int i = 0; i < n; ++i) {
     if (STRING_ELT(keys, i) == NA_STRING || STRING_ELT(values, i) == NA_STRING)
-      return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx_params_new: parameter keys and values must not be NA");
+      return arg_fail(MX_ERR_INVALID_ARGUMENT, "operator parameters: parameter keys and values must not be NA [mx_params_new]");
     k[i] = translateCharUTF8(STRING_ELT(keys, i));
     v[i] = translateCharUTF8(STRING_ELT(values, i));
   }
@@ -662,7 +662,7 @@ static const char *params_get(SEXP x, mx_params_t *out) {
 SEXP mxr_params_json(SEXP px) {
   mx_params_t p;
   const char *e = params_get(px, &p);
-  if (e || p == NULL) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx_params_json: invalid parameter handle");
+  if (e || p == NULL) return arg_fail(MX_ERR_INVALID_ARGUMENT, "operator parameters: invalid parameter handle [mx_params_json]");
   const char *js = NULL;
   int st = mx_params_json(p, &js);
   return result(st, mk_str(js));
@@ -675,7 +675,7 @@ SEXP mxr_op_invoke(SEXP opx, SEXP px, SEXP inputs, SEXP out) {
   mx_params_t p;
   const char *e = op_get(opx, &op);
   if (!e) e = params_get(px, &p);
-  if (e) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx_op_invoke: %s", e);
+  if (e) return arg_fail(MX_ERR_INVALID_ARGUMENT, "operator call: %s [mx_op_invoke]", e);
   mx_ndarray_t stack_in[MXR_MAX_STACK], stack_out[MXR_MAX_STACK];
   mx_ndarray_t *in = NULL, *outs = NULL;
   int nin = 0, nout = 0;
@@ -699,7 +699,7 @@ SEXP mxr_op_invoke1(SEXP opx, SEXP px, SEXP inputs) {
   mx_params_t p;
   const char *e = op_get(opx, &op);
   if (!e) e = params_get(px, &p);
-  if (e) return arg_fail(MX_ERR_INVALID_ARGUMENT, "mx_op_invoke1: %s", e);
+  if (e) return arg_fail(MX_ERR_INVALID_ARGUMENT, "operator call: %s [mx_op_invoke1]", e);
   mx_ndarray_t stack_in[MXR_MAX_STACK];
   mx_ndarray_t *in = NULL;
   int nin = 0;
