@@ -12,7 +12,7 @@ CMAKE     ?= cmake
 CMAKE_ARGS ?=
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
-EXTRAS    ?= test
+EXTRAS    ?= test,cuda
 NO_APT    ?=
 
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
@@ -23,7 +23,7 @@ ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 CCACHE = $(shell command -v ccache 2>/dev/null)
 export CCACHE_BASEDIR ?= $(ROOT)
 export CCACHE_NOHASHDIR ?= 1
-CCACHE_ARGS = $(if $(CCACHE),-DCMAKE_C_COMPILER_LAUNCHER=$(CCACHE) -DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE))
+CCACHE_ARGS = $(if $(CCACHE),-DCMAKE_C_COMPILER_LAUNCHER=$(CCACHE) -DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE) -DCMAKE_CUDA_COMPILER_LAUNCHER=$(CCACHE))
 MX_PREFIX = $(ROOT)/$(BUILD_DIR)/install
 ASAN_DIR  ?= build-asan
 FUZZ_DIR  ?= build-fuzz
@@ -34,7 +34,7 @@ ASAN_SUBSET ?= tests/python/test_errors.py tests/python/test_ndarray_io.py tests
 # RSS-based leak tests (test_leaks.py: ASan's quarantine grows RSS; LSan checks leaks instead)
 # and the timed example runs are left out under ASan.
 ASAN_PYTEST_ARGS ?= tests/python --ignore=tests/python/test_leaks.py --ignore=tests/python/test_examples.py
-SAN_CMAKE = -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DMX_BUILD_PYTHON=OFF \
+SAN_CMAKE = -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DMX_BUILD_PYTHON=OFF -DMX_CUDA=OFF \
             -DPython_EXECUTABLE=$(PY_EXE) $(CCACHE_ARGS)
 PY_EXE = $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 

@@ -52,7 +52,9 @@ class Context:
         Context._default.value = self._old
 
     def empty_cache(self):
-        pass
+        """Give the GPU memory MX's pool keeps for reuse back to the driver (no-op on the CPU)."""
+        if self.device_type == "gpu":
+            check_call(lib.mx_gpu_empty_cache(self.device_id))
 
 
 def cpu(device_id=0):
@@ -69,15 +71,28 @@ def num_gpus():
     return n[0]
 
 
+def _gpu_unavailable_reason():
+    reason = ffi.new("const char **")
+    check_call(lib.mx_gpu_status(ffi.NULL, ffi.NULL, reason))
+    return ffi.string(reason[0]).decode()
+
+
 def gpu(device_id=0):
-    """A GPU context. Raises a clear error where no GPU (or no CUDA build) is present."""
+    """A GPU context. Raises a clear error (naming why: no CUDA build, no driver, no device)
+    where gpu(device_id) cannot be used."""
     n = num_gpus()
     if int(device_id) >= n:
         raise MXNotSupportedError(
             "mx.gpu(%d): no such GPU (%d usable GPUs: %s)" % (
-                int(device_id), n, "this build of MX has no CUDA backend or no GPU is present"
-                if n == 0 else "ids 0..%d" % (n - 1)))
+                int(device_id), n, _gpu_unavailable_reason() if n == 0 else "ids 0..%d" % (n - 1)))
     return Context("gpu", device_id)
+
+
+def gpu_memory_info(device_id=0):
+    """(free, total) bytes of GPU device_id, as the driver reports them."""
+    free, total = ffi.new("uint64_t *"), ffi.new("uint64_t *")
+    check_call(lib.mx_gpu_memory_info(int(device_id), free, total))
+    return int(free[0]), int(total[0])
 
 
 def current_context():

@@ -139,8 +139,12 @@ def test_packaged_header_when_installed():
 
 # ------------------------------------------------------------------ devices
 def test_no_gpu_here():
-    if base.features()["cuda"]:
-        pytest.skip("CUDA build")
+    import ctypes
+    try:
+        ctypes.CDLL("libcuda.so.1")
+        pytest.skip("an NVIDIA driver is installed here")
+    except OSError:
+        pass  # no driver: a CUDA build must report 0 GPUs too
     assert mx.context.num_gpus() == 0
     assert mx.num_gpus() == 0
 

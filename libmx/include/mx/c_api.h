@@ -631,6 +631,22 @@ MX_API int mx_kvstore_set_config(mx_kvstore_t kv, const char *key, const char *v
  * Borrowed from `kv` until its next call. */
 MX_API int mx_kvstore_config(mx_kvstore_t kv, const char **out_json);
 
+/* ---------------------------------------------------------------- CUDA backend (GPU devices) */
+/* Whether this libmx has the CUDA backend (*out_compiled 1/0), how many GPUs it can use, and,
+ * when that is 0, why (*out_reason: "this build of MX has no CUDA backend ...", "no NVIDIA
+ * driver: libcuda.so.1 could not be loaded ...", "no CUDA-capable GPU is present ..."; "" when
+ * GPUs are usable). Any out pointer may be NULL. The reason is borrowed and static. Never fails
+ * for lack of a GPU: the probe runs once, on the first call. */
+MX_API int mx_gpu_status(int *out_compiled, int *out_count, const char **out_reason);
+/* Free and total bytes of GPU dev_id as the driver reports them (MXNet's gpu_memory_info).
+ * MX_ERR_UNSUPPORTED naming the reason when gpu(dev_id) is not usable. */
+MX_API int mx_gpu_memory_info(int dev_id, uint64_t *out_free, uint64_t *out_total);
+/* MX's caching pool on GPU dev_id: bytes in arrays now (*out_in_use) and bytes taken from the
+ * driver (*out_reserved; kept for reuse until mx_gpu_empty_cache). */
+MX_API int mx_gpu_pool_stats(int dev_id, uint64_t *out_in_use, uint64_t *out_reserved);
+/* Wait for dev_id's work, then give the pool's unused memory back to the driver. */
+MX_API int mx_gpu_empty_cache(int dev_id);
+
 #ifdef __cplusplus
 }
 #endif

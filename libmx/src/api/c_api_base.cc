@@ -3,6 +3,7 @@
 
 #include "api/api_util.h"
 #include "backends/cpu/blas.h"
+#include "backends/gpu.h"
 #include "backends/cpu/parallel.h"
 #include "base/json.h"
 #include "random/philox.h"
@@ -15,7 +16,6 @@
 
 namespace mx {
 void set_log_callback(mx_log_fn fn, void *user);
-bool cuda_available();
 
 namespace {
 thread_local std::string t_last_error;
@@ -28,7 +28,6 @@ int set_last_error(int status, const char *func, const std::string &msg) {
 }
 void clear_last_error() { t_last_error.clear(); }
 const char *last_error_cstr() { return t_last_error.c_str(); }
-bool cuda_available() { return false; }
 }  // namespace mx
 
 using namespace mx;
@@ -56,7 +55,7 @@ int mx_features(const char **out_json) {
   MX_REQUIRE_PTR(out_json);
   static const std::string json = [] {
     Json o = Json::object();
-    o.set("cuda", cuda_available());
+    o.set("cuda", gpu::compiled());
     o.set("blas", blas_name());
 #ifdef _OPENMP
     o.set("openmp", true);
@@ -74,7 +73,7 @@ int mx_device_count(int dev_type, int *out_count) {
   MX_API_BEGIN();
   MX_REQUIRE_PTR(out_count);
   if (dev_type == MX_CPU || dev_type == MX_CPU_PINNED) *out_count = 1;
-  else if (dev_type == MX_GPU) *out_count = 0;
+  else if (dev_type == MX_GPU) *out_count = gpu::device_count();
   else fail(MX_ERR_INVALID_ARGUMENT, "unknown device type ", dev_type, " (cpu 1, gpu 2, cpu_pinned 3)");
   MX_API_END();
 }
@@ -91,6 +90,38 @@ int mx_random_seed(uint64_t seed, int dev_type) {
   MX_CHECK(dev_type == -1 || dev_type == MX_CPU || dev_type == MX_GPU || dev_type == MX_CPU_PINNED,
            MX_ERR_INVALID_ARGUMENT, "unknown device type ", dev_type);
   random_seed_all(seed, dev_type);
+  MX_API_END();
+}
+
+int mx_gpu_status(int *out_compiled, int *out_count, const char **out_reason) {
+  MX_API_BEGIN();
+  if (out_compiled) *out_compiled = gpu::compiled() ? 1 : 0;
+  if (out_count) *out_count = gpu::device_count();
+  if (out_reason) *out_reason = gpu::unavailable_reason().c_str();
+  MX_API_END();
+}
+
+int mx_gpu_memory_info(int dev_id, uint64_t *out_free, uint64_t *out_total) {
+  MX_API_BEGIN();
+  size_t fr = 0, tot = 0;
+  gpu::memory_info(dev_id, &fr, &tot);
+  if (out_free) *out_free = fr;
+  if (out_total) *out_total = tot;
+  MX_API_END();
+}
+
+int mx_gpu_pool_stats(int dev_id, uint64_t *out_in_use, uint64_t *out_reserved) {
+  MX_API_BEGIN();
+  size_t used = 0, res = 0;
+  gpu::pool_stats(dev_id, &used, &res);
+  if (out_in_use) *out_in_use = used;
+  if (out_reserved) *out_reserved = res;
+  MX_API_END();
+}
+
+int mx_gpu_empty_cache(int dev_id) {
+  MX_API_BEGIN();
+  gpu::empty_cache(dev_id);
   MX_API_END();
 }
 

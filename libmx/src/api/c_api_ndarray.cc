@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "api/api_util.h"
+#include "backends/gpu.h"
 
 using namespace mx;
 
@@ -63,9 +64,9 @@ int mx_ndarray_copy_from(mx_ndarray_t arr, const void *data, size_t nbytes) {
   const NDArray &a = arr_of(arr, "arr");
   MX_CHECK(nbytes == a.nbytes(), MX_ERR_SHAPE, "got ", nbytes, " bytes but the array of shape ",
            a.shape().str(), " and dtype ", dtype_name(a.dtype()), " holds ", a.nbytes());
-  MX_CHECK(a.device().is_cpu(), MX_ERR_UNSUPPORTED, "copy to a gpu array needs the CUDA backend");
   MX_CHECK(data != nullptr || nbytes == 0, MX_ERR_INVALID_ARGUMENT, "data is NULL");
-  if (nbytes) std::memcpy(a.raw(), data, nbytes);
+  if (!a.device().is_cpu()) gpu::copy(a.raw(), a.device(), data, Device(), nbytes);
+  else if (nbytes) std::memcpy(a.raw(), data, nbytes);
   MX_API_END();
 }
 
@@ -74,9 +75,9 @@ int mx_ndarray_copy_to(mx_ndarray_t arr, void *data, size_t nbytes) {
   const NDArray &a = arr_of(arr, "arr");
   MX_CHECK(nbytes == a.nbytes(), MX_ERR_SHAPE, "buffer has ", nbytes, " bytes but the array of shape ",
            a.shape().str(), " and dtype ", dtype_name(a.dtype()), " holds ", a.nbytes());
-  MX_CHECK(a.device().is_cpu(), MX_ERR_UNSUPPORTED, "copy from a gpu array needs the CUDA backend");
   MX_CHECK(data != nullptr || nbytes == 0, MX_ERR_INVALID_ARGUMENT, "data is NULL");
-  if (nbytes) std::memcpy(data, a.raw(), nbytes);
+  if (!a.device().is_cpu()) gpu::copy(data, Device(), a.raw(), a.device(), nbytes);  // waits
+  else if (nbytes) std::memcpy(data, a.raw(), nbytes);
   MX_API_END();
 }
 
@@ -160,12 +161,19 @@ int mx_ndarray_shares_memory(mx_ndarray_t a, mx_ndarray_t b, int *out_flag) {
   MX_API_END();
 }
 
+// CPU work is synchronous; GPU work is queued on the device's streams: wait for that device
+// (a kernel error since the last sync is reported here, naming the op).
 int mx_ndarray_wait_to_read(mx_ndarray_t arr) {
   MX_API_BEGIN();
-  arr_of(arr, "arr");
+  Device d = arr_of(arr, "arr").device();
+  if (!d.is_cpu()) gpu::synchronize(d.id);
   MX_API_END();
 }
 
-int mx_waitall(void) { return MX_OK; }
+int mx_waitall(void) {
+  MX_API_BEGIN();
+  gpu::synchronize(-1);
+  MX_API_END();
+}
 
 }  // extern "C"

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "backends/cpu/parallel.h"
+#include "backends/gpu.h"
 
 namespace mx {
 
@@ -120,8 +121,18 @@ void NDArray::assign(const NDArray &src) const {
   MX_CHECK(src.shape() == shape_, MX_ERR_SHAPE, "copy: source shape ", src.shape().str(),
            " does not match destination shape ", shape_.str());
   if (same_data(src) && src.dtype() == dtype_) return;
-  MX_CHECK(device().is_cpu() && src.device().is_cpu(), MX_ERR_UNSUPPORTED,
-           "copy between devices needs the CUDA backend");
+  if (!device().is_cpu() || !src.device().is_cpu()) {
+    if (src.dtype() == dtype_) {
+      gpu::copy(raw(), device(), src.raw(), src.device(), nbytes());
+      return;
+    }
+    // A dtype change across devices or on a GPU goes through the host (creation and
+    // conversion paths, not per-op ones: ops convert with their own GPU kernels).
+    NDArray conv = (src.device().is_cpu() ? src : src.to(Device())).astype(dtype_);
+    if (device().is_cpu()) assign(conv);
+    else gpu::copy(raw(), device(), conv.raw(), Device(), nbytes());
+    return;
+  }
   if (src.dtype() == dtype_) {
     std::memmove(raw(), src.raw(), nbytes());
   } else {
@@ -133,6 +144,10 @@ void NDArray::fill(double value) const {
   int64_t n = size();
   MX_DTYPE_SWITCH_ALL(dtype_, T, {
     T v = T(value);
+    if (!device().is_cpu()) {
+      gpu::fill(device().id, raw(), &v, sizeof(T), static_cast<size_t>(n));
+      return;
+    }
     T *d = data<T>();
     parallel_for(n, 1 << 16, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) d[i] = v;

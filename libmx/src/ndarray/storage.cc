@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "backends/gpu.h"
 #include "base/error.h"
 
 namespace mx {
@@ -90,13 +91,20 @@ size_t max_alloc_bytes() {
 }
 
 std::shared_ptr<Storage> Storage::alloc(size_t bytes, Device dev) {
-  if (!dev.is_cpu()) {
-    fail(MX_ERR_UNSUPPORTED, "device gpu(", dev.id, ") is not available: this build of MX has no CUDA backend or no GPU is present");
+  struct Alloc : Storage {};  // lets allocate_shared reach the private constructor
+  if (!dev.is_cpu()) {  // the device's caching pool (backends/gpu.h); throws with the reason
+    size_t cap = 0;
+    void *p = gpu::alloc(dev.id, bytes, &cap);
+    std::shared_ptr<Storage> s = std::allocate_shared<Alloc>(std::allocator<Alloc>());
+    s->ptr_ = p;
+    s->capacity_ = cap;
+    s->bytes_ = bytes;
+    s->dev_ = dev;
+    return s;
   }
   if (bytes > max_alloc_bytes())
     fail(MX_ERR_OUT_OF_MEMORY, "out of memory: cannot allocate ", bytes, " bytes on cpu (the limit is ",
          max_alloc_bytes(), " bytes, the machine's memory or MX_MAX_ALLOC_BYTES)");
-  struct Alloc : Storage {};  // lets allocate_shared reach the private constructor
   std::shared_ptr<Storage> s = std::allocate_shared<Alloc>(std::allocator<Alloc>());
   s->capacity_ = CpuPool::bucket(bytes);
   s->ptr_ = CpuPool::get().take(s->capacity_);
@@ -118,6 +126,8 @@ std::shared_ptr<Storage> Storage::external(void *ptr, size_t bytes, Device dev,
 Storage::~Storage() {
   if (deleter_) {
     deleter_();
+  } else if (ptr_ && !dev_.is_cpu()) {
+    gpu::release(dev_.id, ptr_, capacity_);
   } else if (ptr_) {
     CpuPool::get().give(ptr_, capacity_);
   }

@@ -1,0 +1,50 @@
+// The GPU backend as the rest of the core sees it: device probing, memory, copies and
+// synchronisation. The CUDA build implements it in backends/cuda/; a build without CUDA in
+// gpu_none.cc (no devices, a clear reason). Nothing here exposes CUDA types, so every file of the
+// core can include it whether or not the toolkit was found.
+#pragma once
+#include <cstddef>
+#include <string>
+
+#include "ndarray/storage.h"
+
+namespace mx {
+namespace gpu {
+
+// Whether libmx was built with the CUDA backend (MX_CUDA in CMake).
+bool compiled();
+// Usable GPUs (0 without CUDA build, driver or device). Probed once; never throws.
+int device_count();
+// Why device_count() is 0 (empty when it is not): names the missing piece (no CUDA build, no
+// driver, driver too old, no device).
+const std::string &unavailable_reason();
+// Throws MX_ERR_UNSUPPORTED naming `what`, the device and the reason when gpu(id) is unusable.
+void require_device(int id, const char *what);
+
+// Device memory from the device's caching pool (stream-ordered on its compute stream).
+// alloc throws MX_ERR_OUT_OF_MEMORY naming the size and the pool's state.
+void *alloc(int dev, size_t bytes, size_t *out_capacity);
+void release(int dev, void *ptr, size_t capacity);
+// Pool statistics and cache release (mx.context.gpu_memory_info, Context.empty_cache).
+void memory_info(int dev, size_t *free_bytes, size_t *total_bytes);
+void pool_stats(int dev, size_t *allocated, size_t *reserved);
+void empty_cache(int dev);
+
+// Copies of `bytes` between any two devices (at least one a GPU). Copies to host memory return
+// when the data is there (they wait for the kernels that produce it); others are ordered on the
+// device streams and return at once.
+void copy(void *dst, Device dst_dev, const void *src, Device src_dev, size_t bytes);
+// Set n elements of `bytes_per_elem` each to the pattern at `value` (fill on a GPU array).
+void fill(int dev, void *dst, const void *value, size_t bytes_per_elem, size_t n);
+// Wait for the device's streams (dev -1: every device). A kernel error that happened since the
+// last check is thrown here as MX_ERR_INTERNAL naming the op that was launched.
+void synchronize(int dev);
+
+// The compute stream of `dev` (a cudaStream_t), for kernels; records `op` as the last op launched
+// so asynchronous errors can name it.
+void *compute_stream(int dev, const char *op);
+// Throws naming `op` when the last launch failed (bad configuration, no kernel image, ...).
+void check_launch(const char *op);
+
+}  // namespace gpu
+}  // namespace mx

@@ -1,0 +1,38 @@
+// The GPU backend of a build without CUDA: no devices, and every request says why.
+#ifndef MX_HAVE_CUDA
+#include "backends/gpu.h"
+
+#include "base/error.h"
+
+namespace mx {
+namespace gpu {
+
+namespace {
+[[noreturn]] void no_cuda(const char *what, int dev) {
+  fail(MX_ERR_UNSUPPORTED, what, ": gpu(", dev, ") is not available: ", unavailable_reason());
+}
+}  // namespace
+
+bool compiled() { return false; }
+int device_count() { return 0; }
+const std::string &unavailable_reason() {
+  static const std::string r =
+      "this build of MX has no CUDA backend (it was built with MX_CUDA=OFF or without nvcc; "
+      "`make deps` installs the CUDA toolchain and `make build` then compiles it)";
+  return r;
+}
+void require_device(int id, const char *what) { no_cuda(what, id); }
+void *alloc(int dev, size_t, size_t *) { no_cuda("allocating memory", dev); }
+void release(int, void *, size_t) {}
+void memory_info(int dev, size_t *, size_t *) { no_cuda("gpu_memory_info", dev); }
+void pool_stats(int dev, size_t *, size_t *) { no_cuda("gpu memory pool statistics", dev); }
+void empty_cache(int dev) { no_cuda("empty_cache", dev); }
+void copy(void *, Device d, const void *, Device s, size_t) { no_cuda("copy", d.is_cpu() ? s.id : d.id); }
+void fill(int dev, void *, const void *, size_t, size_t) { no_cuda("fill", dev); }
+void synchronize(int) {}
+void *compute_stream(int dev, const char *op) { no_cuda(op, dev); }
+void check_launch(const char *) {}
+
+}  // namespace gpu
+}  // namespace mx
+#endif  // MX_HAVE_CUDA
