@@ -275,8 +275,23 @@ def test_hybridized_block_names_itself_for_core_errors():
     with pytest.raises(base.MXShapeError) as info:
         net(ones((2, 4)))
     msg = str(info.value)
-    assert msg.startswith(net.name + ": ")
+    assert msg.startswith(net[0].name + ": ")  # the layer, as without hybridize()
     assert "input has 4 features" in msg
+
+
+def test_hybridized_nested_blocks_name_the_innermost_failing_layer():
+    from mx import gluon
+    outer = gluon.nn.HybridSequential()
+    inner = gluon.nn.HybridSequential()
+    inner.add(gluon.nn.Dense(8, in_units=30), gluon.nn.Dense(4, in_units=20))
+    outer.add(gluon.nn.Dense(30, in_units=6), inner)
+    outer.initialize()
+    outer.hybridize()
+    with pytest.raises(base.MXShapeError) as info:
+        outer(ones((2, 6)))
+    msg = str(info.value)
+    assert msg.startswith(inner[1].name + ": "), msg
+    assert "input has 8 features" in msg and msg.count(inner[1].name + ":") == 1
 
 
 @pytest.mark.parametrize("loss, pred, label", [

@@ -42,6 +42,19 @@ def _named(err, layer):
     return named.with_traceback(err.__traceback__)
 
 
+def _failing_layer(block, err):
+    """The innermost descendant of a hybridized `block` whose graph node failed: the core names
+    the node ('dense1_fwd'), which starts with that layer's prefix; `block` itself otherwise."""
+    msg = str(err)
+    best, best_depth, stack = block, 0, [(block, 0)]
+    while stack:
+        b, depth = stack.pop()
+        if depth > best_depth and b.prefix and ("node '%s" % b.prefix) in msg:
+            best, best_depth = b, depth
+        stack.extend((c, depth + 1) for c in b._children.values())
+    return best.name
+
+
 class _NameCounter:
     """Global per-hint counter for top-level block prefixes ('dense0_', 'dense1_', ...)."""
     _tls = threading.local()
@@ -842,12 +855,15 @@ class HybridBlock(Block):
             if not isinstance(a, NDArray):
                 raise TypeError("a hybridized block takes NDArrays, got %s" % type(a).__name__)
         try:
-            outs = self._cached.run(args, autograd.is_training())
-        except DeferredInitializationError:
-            self._deferred_infer_shape(*args)
-            for p in self._cached.params.values():
-                p._finish_deferred_init()
-            outs = self._cached.run(args, autograd.is_training())
+            try:
+                outs = self._cached.run(args, autograd.is_training())
+            except DeferredInitializationError:
+                self._deferred_infer_shape(*args)
+                for p in self._cached.params.values():
+                    p._finish_deferred_init()
+                outs = self._cached.run(args, autograd.is_training())
+        except MXError as e:
+            raise _named(e, _failing_layer(self, e)) from None
         ret, _ = _regroup(outs, self._out_format)
         return ret
 
