@@ -134,7 +134,9 @@ def _init_data(data, allow_empty, default_name):
         raise TypeError("NDArrayIter: data must be an array, a list of arrays or a dict of name -> array")
     out = []
     for k, v in data.items():
-        v = v.asnumpy() if isinstance(v, NDArray) else np.asarray(v)
+        # As MXNet: NDArrays keep their dtype; numpy (and other) input becomes float32, as
+        # mx.nd.array makes it (so Module.fit on float64 numpy data binds float32 inputs).
+        v = v.asnumpy() if isinstance(v, NDArray) else np.asarray(v, dtype=np.float32)
         out.append((k, v))
     return out
 

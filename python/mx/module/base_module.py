@@ -92,7 +92,7 @@ class BaseModule:
             if num_batch is not None and nbatch == num_batch:
                 break
             self.forward(batch, is_train=False)
-            self.update_metric(eval_metric, batch.label, pad=batch.pad)
+            self.update_metric(eval_metric, batch.label, pad=getattr(batch, "pad", None))
             for cb in _as_list(batch_end_callback):
                 cb(BatchEndParam(epoch=epoch, nbatch=nbatch, eval_metric=eval_metric, locals=locals()))
         for cb in _as_list(score_end_callback):
@@ -126,7 +126,7 @@ class BaseModule:
             if num_batch is not None and nbatch == num_batch:
                 break
             self.forward(batch, is_train=False)
-            pad = batch.pad or 0
+            pad = getattr(batch, "pad", None) or 0
             outputs = [out[0:out.shape[0] - pad].copy() for out in self.get_outputs()]
             yield outputs, nbatch, batch
 
@@ -250,7 +250,7 @@ class BaseModule:
             for nbatch, batch in enumerate(train_data):
                 self.forward_backward(batch)
                 self.update()
-                self.update_metric(eval_metric, batch.label, pad=batch.pad)
+                self.update_metric(eval_metric, batch.label, pad=getattr(batch, "pad", None))
                 for cb in _as_list(batch_end_callback):
                     cb(BatchEndParam(epoch=epoch, nbatch=nbatch, eval_metric=eval_metric, locals=locals()))
             for name, val in eval_metric.get_name_value():

@@ -1,4 +1,5 @@
-"""Module: a symbol bound to one device, with parameters, an optimizer and a metric."""
+"""Module: a symbol bound to one or several devices (data parallel), with parameters, an
+optimizer and a metric."""
 import logging
 import os
 
@@ -8,6 +9,7 @@ from .. import ndarray as nd
 from ..context import Context, cpu
 from ..io import DataDesc
 from .base_module import BaseModule, _as_list
+from .executor_group import DataParallelExecutorGroup
 
 
 def _descs(shapes):
@@ -22,10 +24,10 @@ def _descs(shapes):
 
 
 _DEFAULT_INIT = object()  # init_params() without an initializer argument: Uniform(0.01), as MXNet
-def _create_kvstore(kvstore):
-    """(kvstore or None, update_on_kvstore) as MXNet's model._create_kvstore for one device:
-    no kvstore for 'local'/'device'; dist types update on the kvstore unless
-    MXNET_UPDATE_ON_KVSTORE=0."""
+def _create_kvstore(kvstore, num_device=1):
+    """(kvstore or None, update_on_kvstore) as MXNet's model._create_kvstore: no kvstore for
+    'local'/'device' on one device (several devices sum their gradients through one); the
+    optimizer runs on the kvstore unless MXNET_UPDATE_ON_KVSTORE=0."""
     import os
     from .. import kvstore as kvs
     if kvstore is None:
@@ -37,7 +39,9 @@ def _create_kvstore(kvstore):
             if kvstore not in ("local", "device", "nccl", "local_update_cpu",
                                "local_allreduce_cpu", "local_allreduce_device"):
                 kvs.create(kvstore)  # raises, naming the bad type
-            return None, False
+            if num_device == 1:
+                return None, False
+            kvstore = "device" if kvstore in ("nccl", "local_allreduce_device") else "local"
         kv = kvs.create(kvstore)
     else:
         raise TypeError("kvstore must be a KVStore, a str or None, got %r" % (kvstore,))
@@ -63,10 +67,15 @@ class Module(BaseModule):
         Names of the label inputs; names the symbol does not have are ignored (None for no labels).
     logger : logging.Logger-like, default the ``logging`` module
         Receives the training log (``Epoch[0] Train-accuracy=...``).
-    context : Context or list of one Context, optional
-        The device (default ``mx.cpu()``). MX binds one device per module.
-    work_load_list, group2ctxs, compression_params : optional
-        Accepted for MXNet compatibility and ignored (single device, no kvstore).
+    context : Context or list of Context, optional
+        The device(s) (default ``mx.cpu()``); with several, each batch is split over them and
+        their gradients are summed (data parallelism, as MXNet).
+    work_load_list : list of float, optional
+        Share of each batch per device (default equal).
+    group2ctxs : optional
+        Accepted for MXNet compatibility; MX runs every node on the executor's device.
+    compression_params : dict, optional
+        Gradient compression for a dist kvstore.
     fixed_param_names : list of str, optional
         Parameters that are not updated by training (their ``grad_req`` is ``'null'``).
     state_names : list of str, optional
@@ -87,11 +96,19 @@ class Module(BaseModule):
                  context=None, work_load_list=None, fixed_param_names=None, state_names=None, group2ctxs=None,
                  compression_params=None):
         super().__init__(logger=logger)
-        if isinstance(context, (list, tuple)):
-            if len(context) != 1:
-                raise ValueError("Module: MX binds one device per module; got %d contexts" % len(context))
-            context = context[0]
-        self._context = Context(context) if context is not None else cpu()
+        if context is None:
+            context = [cpu()]
+        elif not isinstance(context, (list, tuple)):
+            context = [context]
+        if not context:
+            raise ValueError("Module: context must name at least one device")
+        self._context = [Context(c) for c in context]
+        if work_load_list is None:
+            work_load_list = [1] * len(self._context)
+        if len(work_load_list) != len(self._context):
+            raise ValueError("Module: %d work loads for %d contexts" % (len(work_load_list), len(self._context)))
+        self._work_load_list = list(work_load_list)
+        self._group2ctxs = group2ctxs
         self._symbol = symbol
         args = symbol.list_arguments()
         self._data_names = list(data_names or [])
@@ -110,7 +127,7 @@ class Module(BaseModule):
         self._output_names = symbol.list_outputs()
         self._arg_params = None
         self._aux_params = None
-        self._exec = None
+        self._exec_group = None
         self._optimizer = None
         self._updater = None
         self._kvstore = None
@@ -125,6 +142,20 @@ class Module(BaseModule):
     output_names = property(lambda self: self._output_names)
     data_shapes = property(lambda self: self._data_shapes)
     label_shapes = property(lambda self: self._label_shapes)
+
+    @property
+    def _exec(self):
+        """The first device's executor (the only one on a single device)."""
+        return self._exec_group.execs[0] if self._exec_group is not None else None
+
+    @property
+    def _total_exec_bytes(self):
+        """Bytes held by the executors' arguments, gradients and auxiliary states."""
+        total = 0
+        for x in (self._exec_group.execs if self._exec_group is not None else []):
+            for arrs in (x.arg_arrays, x.grad_arrays, x.aux_arrays):
+                total += sum(a.size * np.dtype(a.dtype).itemsize for a in arrs if a is not None)
+        return total
 
     @property
     def output_shapes(self):
@@ -197,7 +228,10 @@ class Module(BaseModule):
         if not self.optimizer_initialized:
             raise RuntimeError("save_optimizer_states: call init_optimizer first")
         if self._kvstore is not None and self._update_on_kvstore:
-            self._kvstore.save_optimizer_states(fname)
+            if self._kvstore._updater is not None:  # local kvstore on several devices: a Python updater
+                self._kvstore._updater.save(fname)
+            else:
+                self._kvstore.save_optimizer_states(fname)
         else:
             self._updater.save(fname)
 
@@ -213,6 +247,12 @@ class Module(BaseModule):
             raise RuntimeError("load_optimizer_states: call init_optimizer first")
         if not os.path.exists(fname):
             raise FileNotFoundError("optimizer state file '%s' does not exist" % fname)
+        if self._kvstore is not None and self._update_on_kvstore:
+            if self._kvstore._updater is not None:
+                self._kvstore._updater.load(fname)
+            else:
+                self._kvstore.load_optimizer_states(fname)
+            return
         self._updater.load(fname)
 
     # ------------------------------------------------------------------ binding
@@ -233,45 +273,70 @@ class Module(BaseModule):
         force_rebind : bool, default False
             Rebind even if already bound (a warning otherwise).
         shared_module : Module, optional
-            Accepted for MXNet compatibility; memory is not shared.
-        grad_req : {'write', 'add', 'null'}, default 'write'
-            How parameter gradients are stored.
+            A bound module whose parameters (and gradients) this one shares (bucketing).
+        grad_req : {'write', 'add', 'null'} or dict, default 'write'
+            How parameter (and, with inputs_need_grad, data) gradients are stored; a dict by name.
         """
         if self.binded and not force_rebind:
             self.logger.warning("Already bound, ignoring bind()")
             return
         self.for_training, self.inputs_need_grad = for_training, inputs_need_grad
-        self._data_shapes = _descs(data_shapes)
-        self._label_shapes = [d for d in _descs(label_shapes) if d.name in self._label_names]
-        shapes = {d.name: d.shape for d in self._data_shapes + self._label_shapes}
-        types = {d.name: getattr(d, "dtype", np.float32) for d in self._data_shapes + self._label_shapes}
-        reqs = {}
-        for n in self._symbol.list_arguments():
-            # grad_req: one string for parameters and (inputs_need_grad) data, or a dict by name
-            req = grad_req.get(n, "null") if isinstance(grad_req, dict) else grad_req
-            if n in self._param_names:
-                reqs[n] = req if (for_training and n not in self._fixed_param_names) else "null"
-            else:
-                reqs[n] = req if (inputs_need_grad and n in self._data_names) else "null"
-        self._exec = self._symbol.simple_bind(self._context, grad_req=reqs, type_dict=types, **shapes)
+        data_descs = _descs(data_shapes)
+        label_descs = [d for d in _descs(label_shapes) if d.name in self._label_names]
+        shared_group = None
+        if shared_module is not None:
+            if not (isinstance(shared_module, Module) and shared_module.binded and shared_module.params_initialized):
+                raise ValueError("bind: shared_module must be a bound Module with initialised parameters")
+            shared_group = shared_module._exec_group
+        self._exec_group = DataParallelExecutorGroup(
+            self._symbol, self._context, self._work_load_list, data_descs, label_descs, self._param_names,
+            for_training, inputs_need_grad, shared_group, logger=self.logger,
+            fixed_param_names=self._fixed_param_names, grad_req=grad_req, state_names=self._state_names,
+            group2ctxs=self._group2ctxs)
+        self._data_shapes, self._label_shapes = data_descs, label_descs
+        self._grad_req = grad_req
         self.binded = True
-        if self.params_initialized and self._arg_params is not None:
-            self._exec.copy_params_from(self._arg_params, self._aux_params, allow_extra_params=True)
+        if shared_module is not None:
+            self.params_initialized = True
+            self._arg_params, self._aux_params = shared_module._arg_params, shared_module._aux_params
+        elif self.params_initialized and self._arg_params is not None:
+            self._exec_group.set_params(self._arg_params, self._aux_params, allow_extra=True)
+
+    def reshape(self, data_shapes, label_shapes=None):
+        """Rebind for new input shapes (e.g. another batch size), keeping the parameters.
+
+        Parameters
+        ----------
+        data_shapes : list of DataDesc or (name, shape)
+            The new data shapes.
+        label_shapes : list of DataDesc or (name, shape), optional
+            The new label shapes.
+        """
+        if not self.binded:
+            raise RuntimeError("reshape: call bind() first")
+        data_descs = _descs(data_shapes)
+        label_descs = [d for d in _descs(label_shapes) if d.name in self._label_names]
+        self._exec_group.reshape(data_descs, label_descs)
+        self._data_shapes, self._label_shapes = data_descs, label_descs
 
     def _reshape_to(self, batch):
-        shapes = {}
-        for d, a in zip(self._data_names, batch.data):
-            shapes[d] = a.shape
-        for l, a in zip(self._label_names, batch.label or []):
-            shapes[l] = a.shape
-        bound = self._exec.arg_dict
-        if batch.data:  # labels not given (prediction) follow the data's batch size
-            n = batch.data[0].shape[0]
-            for l in self._label_names:
-                if l not in shapes:
-                    shapes[l] = (n,) + tuple(bound[l].shape[1:])
-        if any(bound[k].shape != tuple(v) for k, v in shapes.items()):
-            self._exec = self._exec.reshape(partial_shaping=True, allow_up_sizing=True, _share_outputs=False, **shapes)
+        """Rebind when the batch's shapes differ from the bound ones (as MXNet's forward does)."""
+        def desc(old, arr):
+            return DataDesc(old.name, tuple(arr.shape), getattr(old, "dtype", np.float32), old.layout)
+        if len(batch.data) != len(self._data_shapes):
+            return
+        data = [desc(d, a) for d, a in zip(self._data_shapes, batch.data)]
+        labels = list(self._label_shapes or [])
+        if getattr(batch, "label", None):
+            labels = [desc(d, a) for d, a in zip(labels, batch.label)]
+        elif labels and batch.data:
+            # labels not given (prediction) follow the data's batch size
+            n = batch.data[0].shape[DataDesc.get_batch_axis(self._data_shapes[0].layout)]
+            labels = [DataDesc(d.name, (n,) + tuple(d.shape[1:]), getattr(d, "dtype", np.float32), d.layout)
+                      for d in labels]
+        if [tuple(d.shape) for d in data] != [tuple(d.shape) for d in self._data_shapes] or \
+                [tuple(d.shape) for d in labels] != [tuple(d.shape) for d in (self._label_shapes or [])]:
+            self.reshape(data, labels)
 
     # ------------------------------------------------------------------ parameters
     def init_params(self, initializer=_DEFAULT_INIT, arg_params=None, aux_params=None, allow_missing=False,
@@ -297,7 +362,7 @@ class Module(BaseModule):
         from .. import initializer as _init
         if self.params_initialized and not force_init:
             if self.binded and self._arg_params is not None:
-                self._exec.copy_params_from(self._arg_params, self._aux_params, allow_extra_params=True)
+                self._exec_group.set_params(self._arg_params, self._aux_params, allow_extra=True)
             return
         if not self.binded:
             raise RuntimeError("init_params: call bind() first")
@@ -336,6 +401,9 @@ class Module(BaseModule):
         self.params_initialized = True
         self._arg_params = {n: arg_dict[n] for n in self._param_names}
         self._aux_params = {n: aux_dict[n] for n in self._aux_names}
+        if len(self._exec_group.execs) > 1:  # the other devices start from the same values
+            for x in self._exec_group.execs[1:]:
+                x.copy_params_from(self._arg_params, self._aux_params, allow_extra_params=True)
 
     def set_params(self, arg_params, aux_params, allow_missing=False, force_init=True, allow_extra=False):
         """Set the parameters from dictionaries (``init_params`` with ``force_init=True``).
@@ -353,8 +421,20 @@ class Module(BaseModule):
         allow_extra : bool, default False
             Ignore given arrays the network does not have.
         """
-        self.init_params(initializer=None, arg_params=arg_params, aux_params=aux_params,
-                         allow_missing=allow_missing, force_init=force_init, allow_extra=allow_extra)
+        if not allow_missing or not self.binded:
+            self.init_params(initializer=None, arg_params=arg_params, aux_params=aux_params,
+                             allow_missing=allow_missing, force_init=force_init, allow_extra=allow_extra)
+            return
+        if self.params_initialized and not force_init:
+            self.logger.warning("Parameters already initialized and force_init=False. set_params call ignored.")
+            return
+        # As MXNet: with allow_missing the given arrays are copied as they are (missing ones keep
+        # their values); names the network lacks raise ValueError unless allow_extra.
+        self._exec_group.set_params(arg_params, aux_params, allow_extra=allow_extra)
+        self.params_initialized = True
+        arg_dict, aux_dict = self._exec.arg_dict, self._exec.aux_dict
+        self._arg_params = {n: arg_dict[n] for n in self._param_names}
+        self._aux_params = {n: aux_dict[n] for n in self._aux_names}
 
     def get_params(self):
         """Copies of the current parameters.
@@ -395,11 +475,14 @@ class Module(BaseModule):
             return
         if not (self.binded and self.params_initialized):
             raise RuntimeError("init_optimizer: bind the module and initialise its parameters first")
-        kv, update_on_kvstore = _create_kvstore(kvstore)
-        batch_size = self._data_shapes[0].shape[0]
+        kv, update_on_kvstore = _create_kvstore(kvstore, len(self._context))
+        batch_size = self._exec_group.batch_size
         if kv is not None and "dist" in kv.type and "_sync" in kv.type:
             batch_size *= kv.num_workers  # MXNet: gradients are summed over the workers
         idx2name = dict(enumerate(self._param_names))
+        ndev = len(self._context)
+        if ndev > 1 and not update_on_kvstore:  # one optimizer index per parameter copy (update())
+            idx2name = {i * ndev + k: n for i, n in enumerate(self._param_names) for k in range(ndev)}
         if isinstance(optimizer, str):
             params = dict(optimizer_params)
             params.setdefault("rescale_grad", 1.0 / batch_size)
@@ -412,7 +495,7 @@ class Module(BaseModule):
                                     "normalized to 1.0/batch_size (%s vs. %s).", optimizer.rescale_grad,
                                     1.0 / batch_size)
             if not getattr(optimizer, "idx2name", None):
-                optimizer.set_idx2name(idx2name) if hasattr(optimizer, "set_idx2name") else None
+                optimizer.idx2name = idx2name.copy()
         self._optimizer = optimizer
         self._updater = opt.get_updater(optimizer)
         self._kvstore, self._update_on_kvstore = kv, update_on_kvstore
@@ -420,11 +503,14 @@ class Module(BaseModule):
             if self._compression_params:
                 kv.set_gradient_compression(self._compression_params)
             if update_on_kvstore:
-                kv.set_optimizer(optimizer)
-            # Every worker starts from rank 0's parameters (broadcast from rank 0 for dist types).
-            arg_dict = self._exec.arg_dict
-            names = [n for n in self._param_names]
-            kv.broadcast(names, [arg_dict[n] for n in names], out=[arg_dict[n] for n in names])
+                if "dist" in kv.type or kv.type == "horovod":
+                    kv.set_optimizer(optimizer)
+                else:  # as MXNet's local kvstore: the Module's updater runs after the reduction
+                    kv._set_updater(opt.get_updater(optimizer))
+            # Every worker (and device) starts from rank 0's first-device parameters.
+            keys = self._kv_keys(range(len(self._param_names)))
+            group = self._exec_group
+            kv.broadcast(keys, [block[0] for block in group.param_arrays], out=group.param_arrays)
         self.optimizer_initialized = True
         if self._preload_opt_states is not None:
             self.load_optimizer_states(self._preload_opt_states)
@@ -448,17 +534,12 @@ class Module(BaseModule):
         if len(data_batch.data) != len(self._data_names):
             raise ValueError("forward: the batch has %d data arrays but the module expects %d (%s)" % (
                 len(data_batch.data), len(self._data_names), self._data_names))
-        self._reshape_to(data_batch)
-        arg_dict = self._exec.arg_dict
-        for name, arr in zip(self._data_names, data_batch.data):
-            arr.copyto(arg_dict[name]) if isinstance(arr, nd.NDArray) else nd.array(arr).copyto(arg_dict[name])
         if is_train and self._label_names:
-            labels = data_batch.label or []
+            labels = getattr(data_batch, "label", None) or []
             if len(labels) < len(self._label_names):
                 raise ValueError("forward: training needs labels for %s" % self._label_names)
-        for name, arr in zip(self._label_names, data_batch.label or []):
-            arr.copyto(arg_dict[name]) if isinstance(arr, nd.NDArray) else nd.array(arr).copyto(arg_dict[name])
-        self._exec.forward(is_train=is_train)
+        self._reshape_to(data_batch)
+        self._exec_group.forward(data_batch, is_train=is_train)
 
     def backward(self, out_grads=None):
         """Back-propagate from the outputs of the last ``forward(is_train=True)``.
@@ -470,32 +551,43 @@ class Module(BaseModule):
         """
         if not self.for_training:
             raise RuntimeError("backward: the module was bound with for_training=False")
-        self._exec.backward(out_grads)
+        self._exec_group.backward(out_grads)
 
     def update(self):
         """Apply one optimizer step to every parameter from its current gradient."""
         if not self.optimizer_initialized:
             raise RuntimeError("update: call init_optimizer first")
-        arg_dict, grad_dict = self._exec.arg_dict, self._exec.grad_dict
-        idx, weights, grads = [], [], []
-        for i, name in enumerate(self._param_names):
-            g = grad_dict.get(name)
-            if g is None:
+        group = self._exec_group
+        ndev = len(group.execs)
+        idx, weights, grads = [], [], []  # per parameter: one array per device
+        for i, (w, g) in enumerate(zip(group.param_arrays, group.grad_arrays)):
+            if g[0] is None:
                 continue
             idx.append(i)
-            weights.append(arg_dict[name])
+            weights.append(w)
             grads.append(g)
         if not idx:
             return
         if self._kvstore is not None:
-            # One fused call: the core packs the gradients into buckets, reduces them over the
-            # workers and (update_on_kvstore) runs the optimizer on the kvstore.
-            names = [self._param_names[i] for i in idx]
+            # One fused call: the core packs the gradients into buckets, sums them over the
+            # devices and workers and (update_on_kvstore) runs the optimizer on the kvstore.
+            keys = self._kv_keys(idx)
             if self._update_on_kvstore:
-                self._kvstore.pushpull(names, grads, out=weights)
+                self._kvstore.pushpull(keys, grads, out=weights)
                 return
-            self._kvstore.pushpull(names, grads)
-        self._updater(idx, grads, weights)
+            self._kvstore.pushpull(keys, grads)
+        # Each device updates its copy (MXNet's index i*num_device+k: one state per copy).
+        for k in range(ndev):
+            self._updater([i * ndev + k for i in idx], [g[k] for g in grads], [w[k] for w in weights])
+
+    def _kv_keys(self, indices):
+        """kvstore keys of parameters: their names, except for a local kvstore running the
+        Module's updater, whose keys are the updater's integer indices (its states and .states
+        files then match a single-device Module's)."""
+        kv = self._kvstore
+        if kv is not None and kv._updater is not None:
+            return list(indices)
+        return [self._param_names[i] for i in indices]
 
     def get_outputs(self, merge_multi_context=True):
         """The outputs of the last forward pass.
@@ -503,14 +595,15 @@ class Module(BaseModule):
         Parameters
         ----------
         merge_multi_context : bool, default True
-            Accepted for MXNet compatibility (one device, so always merged).
+            Concatenate the devices' outputs along each output's batch axis; False gives one list of
+            per-device arrays per output.
 
         Returns
         -------
-        list of NDArray
-            One array per symbol output, batch along the first axis.
+        list of NDArray (or of lists of NDArray)
+            One array per symbol output.
         """
-        return list(self._exec.outputs)
+        return self._exec_group.get_outputs(merge_multi_context)
 
     def get_input_grads(self, merge_multi_context=True):
         """Gradients with respect to the data inputs (bind with ``inputs_need_grad=True``).
@@ -518,16 +611,58 @@ class Module(BaseModule):
         Parameters
         ----------
         merge_multi_context : bool, default True
-            Accepted for MXNet compatibility.
+            Concatenate the devices' gradients (False: one list of per-device arrays per input).
 
         Returns
         -------
         list of NDArray
-            One gradient per data input, in ``data_names`` order.
+            One gradient per data input, in ``data_names`` order (None where grad_req is 'null').
         """
         if not self.inputs_need_grad:
             raise RuntimeError("get_input_grads: bind with inputs_need_grad=True")
-        return [self._exec.grad_dict.get(n) for n in self._data_names]  # None where grad_req is 'null'
+        return self._exec_group.get_input_grads(merge_multi_context)
+
+    def get_states(self, merge_multi_context=True):
+        """The state inputs (``state_names``).
+
+        Parameters
+        ----------
+        merge_multi_context : bool, default True
+            Concatenate the devices' arrays (False: per-device lists).
+
+        Returns
+        -------
+        list of NDArray
+        """
+        return self._exec_group.get_states(merge_multi_context)
+
+    def set_states(self, states=None, value=None):
+        """Set the state inputs from arrays or to a value.
+
+        Parameters
+        ----------
+        states : list of NDArray or of per-device lists, optional
+            New values (e.g. ``get_outputs(merge_multi_context=False)`` of a previous step).
+        value : number, optional
+            Fill every state with this value.
+        """
+        self._exec_group.set_states(states, value)
+
+    def borrow_optimizer(self, shared_module):
+        """Use another module's optimizer, updater and kvstore (bucketing shares one optimizer).
+
+        Parameters
+        ----------
+        shared_module : Module
+            A module whose optimizer is initialised.
+        """
+        if not shared_module.optimizer_initialized:
+            raise RuntimeError("borrow_optimizer: the shared module has no optimizer yet")
+        self._optimizer = shared_module._optimizer
+        self._kvstore = shared_module._kvstore
+        self._update_on_kvstore = shared_module._update_on_kvstore
+        self._updater = shared_module._updater
+        self.optimizer_initialized = True
 
     def update_metric(self, eval_metric, labels, pre_sliced=False, pad=None):
         """Update a metric with the outputs of the last forward pass.

@@ -449,6 +449,10 @@ class Symbol:
 
 
 def _compose(op_name, args, kwargs, name=None, attr=None):
+    # MXNet: keywords written as __name__ (__layout__, __lr_mult__, ...) are node attributes
+    dunder = {k: kwargs.pop(k) for k in [k for k in kwargs if k.startswith("__") and k.endswith("__")]}
+    if dunder:
+        attr = dict(attr or {}, **{k: str(v) for k, v in dunder.items()})
     manager = NameManager.active()
     if manager is not None:
         name = manager.get(name, op_name.lower())

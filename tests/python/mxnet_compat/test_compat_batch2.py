@@ -151,3 +151,19 @@ def test_legacy_0index_helpers():
     arrs = [mx.nd.ones((2,)), mx.nd.ones((3, 1))]
     mx.nd.reset_arrays(*arrs, num_arrays=2)
     assert all((x.asnumpy() == 0).all() for x in arrs)
+
+
+def test_ndarray_iter_casts_numpy_input_to_float32():
+    x = np.random.rand(6, 3)  # float64, as numpy makes it
+    y = np.arange(6)          # int64
+    it = mx.io.NDArrayIter(x, y, batch_size=3)
+    b = next(iter(it))
+    assert b.data[0].dtype == np.float32 and b.label[0].dtype == np.float32
+    assert it.provide_data[0].dtype == np.float32
+    np.testing.assert_allclose(b.data[0].asnumpy(), x[:3].astype("float32"))
+    kept = mx.io.NDArrayIter(mx.nd.array(x, dtype="float64"), batch_size=3)  # NDArrays keep theirs
+    assert next(iter(kept)).data[0].dtype == np.float64
+    # Module.fit on float64 numpy data (failed before: float64 inputs met float32 weights)
+    net = mx.sym.LinearRegressionOutput(mx.sym.FullyConnected(mx.sym.var("data"), num_hidden=1), name="lro")
+    mod = mx.mod.Module(net, label_names=["lro_label"])
+    mod.fit(mx.io.NDArrayIter(x, y.astype("float64"), batch_size=3, label_name="lro_label"), num_epoch=1)
