@@ -135,3 +135,22 @@ def _all_schemas():
         base.check_call(base.lib.mx_op_schema(op[0], js))
         out.append(base.ffi.string(js[0]).decode())
     return out
+
+
+def test_cuda_build_registers_elementwise_gpu_kernels():
+    # The element-wise families share their formulas with CUDA kernels (ops/formulas/); a CUDA
+    # build registers those kernels for every member (forward, scalar and fused backward forms).
+    import json
+    compiled, _, _ = _status()
+    if not compiled:
+        pytest.skip("build without the CUDA backend")
+    has = {}
+    for s in _all_schemas():
+        d = json.loads(s)
+        has[d["name"]] = d["has_gpu_kernel"]
+    expected = ["elemwise_add", "broadcast_add", "_plus_scalar", "_rminus_scalar", "broadcast_div", "_mod",
+                "broadcast_power", "_rpower_scalar", "broadcast_hypot", "broadcast_logical_xor",
+                "_backward_broadcast_maximum", "abs", "sign", "relu", "rint", "exp", "tanh", "sigmoid",
+                "erfinv", "gammaln", "_backward_erfinv", "_backward_gamma", "identity", "zeros_like", "Cast"]
+    missing = [n for n in expected if not has.get(n)]
+    assert not missing, "no GPU kernel registered for %s" % missing

@@ -3,6 +3,7 @@
 #include "backends/gpu.h"
 
 #include "base/error.h"
+#include "ops/elemwise_gpu.h"
 
 namespace mx {
 namespace gpu {
@@ -34,5 +35,12 @@ void *compute_stream(int dev, const char *op) { no_cuda(op, dev); }
 void check_launch(const char *) {}
 
 }  // namespace gpu
+
+// No CUDA kernels: the element-wise ops stay CPU-only (ops/elemwise_gpu.h).
+KernelFn gpu_binary_kernel(BinaryOp) { return KernelFn(); }
+KernelFn gpu_scalar_kernel(BinaryOp, bool) { return KernelFn(); }
+KernelFn gpu_binary_backward_kernel(BinaryOp) { return KernelFn(); }
+KernelFn gpu_unary_kernel(UnaryOp) { return KernelFn(); }
+KernelFn gpu_unary_backward_kernel(UnaryGradOp) { return KernelFn(); }
 }  // namespace mx
 #endif  // MX_HAVE_CUDA

@@ -4,6 +4,8 @@
 #include <type_traits>
 
 #include "ops/elemwise_common.h"
+#include "ops/elemwise_gpu.h"
+#include "ops/formulas/binary.h"
 
 namespace mx {
 
@@ -25,61 +27,9 @@ const std::vector<DType> &kNumeric = kNumericTypes;
 const std::vector<DType> &kFloat = kFloatTypes;
 
 
-// Functors compute in the element type; integer division and modulo by zero give 0.
-// Signed division by -1 is negation (computed unsigned, so INT_MIN / -1 wraps to INT_MIN as numpy
-// gives) and modulo by -1 is 0: the hardware traps (SIGFPE) on INT_MIN / -1 and INT_MIN % -1.
-template <typename T> constexpr bool is_signed_int() { return std::is_integral<T>::value && std::is_signed<T>::value; }
-template <typename T> T wrapping_neg(T a) {
-  using U = std::make_unsigned_t<T>;
-  return static_cast<T>(U(0) - static_cast<U>(a));
-}
-struct Add { template <typename T> static T f(T a, T b) { return a + b; } };
-struct Sub { template <typename T> static T f(T a, T b) { return a - b; } };
-struct Mul { template <typename T> static T f(T a, T b) { return a * b; } };
-struct Div {
-  template <typename T> static T f(T a, T b) {
-    if constexpr (is_signed_int<T>()) {
-      if (b == 0) return T(0);
-      if (b == T(-1)) return wrapping_neg(a);
-      return T(a / b);
-    } else if constexpr (std::is_integral<T>::value) {
-      return b == 0 ? T(0) : T(a / b);
-    } else {
-      return a / b;
-    }
-  }
-};
-struct Mod {  // sign follows the divisor, as numpy's and MXNet's mod
-  template <typename T> static T f(T a, T b) {
-    if constexpr (std::is_integral<T>::value) {
-      if (b == 0) return T(0);
-      if constexpr (is_signed_int<T>()) {
-        if (b == T(-1)) return T(0);
-      }
-      T r = T(a % b);
-      if (r != 0 && ((r < 0) != (b < 0))) r = T(r + b);
-      return r;
-    } else {
-      if (b == 0) return T(NAN);
-      T r = std::fmod(a, b);
-      if (r != 0 && ((r < 0) != (b < 0))) r += b;
-      return r;
-    }
-  }
-};
-struct Power { template <typename T> static T f(T a, T b) { return static_cast<T>(std::pow(a, b)); } };
-struct Maximum { template <typename T> static T f(T a, T b) { return a > b ? a : b; } };
-struct Minimum { template <typename T> static T f(T a, T b) { return a < b ? a : b; } };
-struct Hypot { template <typename T> static T f(T a, T b) { return static_cast<T>(std::hypot(a, b)); } };
-struct Equal { template <typename T> static T f(T a, T b) { return a == b ? T(1) : T(0); } };
-struct NotEqual { template <typename T> static T f(T a, T b) { return a != b ? T(1) : T(0); } };
-struct Greater { template <typename T> static T f(T a, T b) { return a > b ? T(1) : T(0); } };
-struct GreaterEqual { template <typename T> static T f(T a, T b) { return a >= b ? T(1) : T(0); } };
-struct Lesser { template <typename T> static T f(T a, T b) { return a < b ? T(1) : T(0); } };
-struct LesserEqual { template <typename T> static T f(T a, T b) { return a <= b ? T(1) : T(0); } };
-struct LogicalAnd { template <typename T> static T f(T a, T b) { return (a != T(0) && b != T(0)) ? T(1) : T(0); } };
-struct LogicalOr { template <typename T> static T f(T a, T b) { return (a != T(0) || b != T(0)) ? T(1) : T(0); } };
-struct LogicalXor { template <typename T> static T f(T a, T b) { return ((a != T(0)) != (b != T(0))) ? T(1) : T(0); } };
+// The element formulas (Add, ..., LogicalXor; DMod, ... for fused backward) are shared with the
+// CUDA kernels: ops/formulas/binary.h.
+using namespace formula;
 
 bool infer_elemwise(const Params &p, ShapeVec &in, ShapeVec &aux, ShapeVec &out) {
   return infer_shape_same(p, in, aux, out);
@@ -135,27 +85,6 @@ std::vector<Var> grad_div(GradBuilder &b, const GradNode &n) {
   return {sum_to_shape(b, ga, b.shape(n.inputs[0])), sum_to_shape(b, gb, b.shape(n.inputs[1]))};
 }
 // The rest use one fused backward kernel: _backward_<name>(g, a, b) -> (g*dF/da, g*dF/db).
-struct DMod {
-  template <typename T> static T da(T, T, T) { return T(1); }
-  template <typename T> static T db(T a, T b, T) { return b == T(0) ? T(0) : -std::floor(a / b); }
-};
-struct DPower {
-  template <typename T> static T da(T a, T b, T) { return b * std::pow(a, b - 1); }
-  template <typename T> static T db(T a, T, T out) { return a > 0 ? out * std::log(a) : T(0); }
-};
-struct DMaximum {
-  template <typename T> static T da(T a, T b, T) { return a >= b ? T(1) : T(0); }
-  template <typename T> static T db(T a, T b, T) { return a >= b ? T(0) : T(1); }
-};
-struct DMinimum {
-  template <typename T> static T da(T a, T b, T) { return a <= b ? T(1) : T(0); }
-  template <typename T> static T db(T a, T b, T) { return a <= b ? T(0) : T(1); }
-};
-struct DHypot {
-  template <typename T> static T da(T a, T, T out) { return out == T(0) ? T(0) : a / out; }
-  template <typename T> static T db(T, T b, T out) { return out == T(0) ? T(0) : b / out; }
-};
-
 template <typename F, typename D> void register_fused_backward(const std::string &name) {
   OpBuilder::create(("_backward_broadcast_" + name).c_str())
       .inputs({"out_grad", "lhs", "rhs"})
@@ -186,6 +115,7 @@ template <typename F, typename D> void register_fused_backward(const std::string
           });
         });
       })
+      .gpu(gpu_binary_backward_kernel(F::id))
       .no_grad();
 }
 
@@ -202,6 +132,7 @@ template <typename D> GradFn fused_grad(const std::string &name) {
 struct Family {
   std::string name;
   KernelFn bin, scal, rscal;
+  KernelFn gbin, gscal, grscal;  // CUDA kernels (empty in a build without CUDA)
   GradFn grad;                 // for the two array forms
   GradFn scalar_grad, rscalar_grad;
   std::vector<DType> dtypes;
@@ -216,7 +147,7 @@ void register_family(const Family &f) {
     OpBuilder &ob = OpBuilder::create(names[0].c_str());
     for (size_t i = 1; i < names.size(); ++i) ob.alias(names[i].c_str());
     // Element i of an operand with the output's shape is read only for element i of the output.
-    ob.inputs({"lhs", "rhs"}).dtypes(f.dtypes).cpu(f.bin).inplace({{0, 0}, {1, 0}});
+    ob.inputs({"lhs", "rhs"}).dtypes(f.dtypes).cpu(f.bin).gpu(f.gbin).inplace({{0, 0}, {1, 0}});
     ob.shape(broadcast ? InferShapeFn(infer_broadcast) : InferShapeFn(infer_elemwise));
     ob.doc(broadcast ? ("Element-wise " + f.name + " with numpy-style broadcasting.").c_str()
                      : ("Element-wise " + f.name + " of two arrays of the same shape.").c_str());
@@ -225,17 +156,18 @@ void register_family(const Family &f) {
   };
   reg(f.elemwise_names, false);
   reg(f.broadcast_names, true);
-  auto reg_scalar = [&](const std::vector<std::string> &names, const KernelFn &k, const GradFn &g) {
+  auto reg_scalar = [&](const std::vector<std::string> &names, const KernelFn &k, const KernelFn &gk,
+                        const GradFn &g) {
     if (names.empty()) return;
     OpBuilder &ob = OpBuilder::create(names[0].c_str());
     for (size_t i = 1; i < names.size(); ++i) ob.alias(names[i].c_str());
-    ob.params<ScalarParam>().inputs({"data"}).dtypes(f.dtypes).shape(infer_shape_same).cpu(k).inplace({{0, 0}})
+    ob.params<ScalarParam>().inputs({"data"}).dtypes(f.dtypes).shape(infer_shape_same).cpu(k).gpu(gk).inplace({{0, 0}})
         .doc(("Element-wise " + f.name + " of an array and a scalar.").c_str());
     if (g) ob.grad(g);
     else ob.no_grad();
   };
-  reg_scalar(f.scalar_names, f.scal, f.scalar_grad);
-  reg_scalar(f.rscalar_names, f.rscal, f.rscalar_grad);
+  reg_scalar(f.scalar_names, f.scal, f.gscal, f.scalar_grad);
+  reg_scalar(f.rscalar_names, f.rscal, f.grscal, f.rscalar_grad);
 }
 
 double scalar_of(const GradNode &n) { return n.p<ScalarParam>().scalar; }
@@ -255,6 +187,9 @@ template <typename F> Family family(const std::string &name, std::vector<DType> 
   f.bin = binary_kernel<F>();
   f.scal = scalar_kernel<F, false>();
   f.rscal = scalar_kernel<F, true>();
+  f.gbin = gpu_binary_kernel(F::id);
+  f.gscal = gpu_scalar_kernel(F::id, false);
+  f.grscal = gpu_scalar_kernel(F::id, true);
   f.dtypes = std::move(dtypes);
   return f;
 }

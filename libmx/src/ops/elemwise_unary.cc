@@ -8,6 +8,8 @@
 
 #include "backends/cpu/fast_math.h"
 #include "ops/elemwise_common.h"
+#include "ops/elemwise_gpu.h"
+#include "ops/formulas/unary.h"
 
 namespace mx {
 namespace {
@@ -17,167 +19,34 @@ const std::vector<DType> &kNumeric = kNumericTypes;
 const std::vector<DType> &kAll = kAllTypes;
 
 
-template <typename T> constexpr bool is_int_v = std::is_integral<T>::value;
+// The element formulas (Sqrt, ..., Reciprocal; DRsqrt, ... for fused backward) are shared with
+// the CUDA kernels: ops/formulas/unary.h.
+using namespace formula;
 
-// ---- special functions
-double digamma(double x) {
-  if (std::isnan(x)) return x;
-  double r = 0;
-  if (x <= 0 && std::floor(x) == x) return std::numeric_limits<double>::quiet_NaN();
-  if (x < 0) {  // reflection: psi(1-x) - psi(x) = pi cot(pi x)
-    return digamma(1 - x) - M_PI / std::tan(M_PI * x);
-  }
-  while (x < 6) {
-    r -= 1 / x;
-    x += 1;
-  }
-  double f = 1 / (x * x);
-  double t = f * (-1.0 / 12 + f * (1.0 / 120 + f * (-1.0 / 252 + f * (1.0 / 240 + f * (-1.0 / 132)))));
-  return r + std::log(x) - 0.5 / x + t;
-}
-
-double erfinv_d(double y) {
-  if (std::isnan(y) || y < -1 || y > 1) return std::numeric_limits<double>::quiet_NaN();
-  if (y == 1) return std::numeric_limits<double>::infinity();
-  if (y == -1) return -std::numeric_limits<double>::infinity();
-  // Initial guess (Giles' single-precision approximation), then Newton steps on erf.
-  double w = -std::log((1.0 - y) * (1.0 + y)), x;
-  if (w < 5.0) {
-    w -= 2.5;
-    double p = 2.81022636e-08;
-    p = 3.43273939e-07 + p * w; p = -3.5233877e-06 + p * w; p = -4.39150654e-06 + p * w;
-    p = 0.00021858087 + p * w; p = -0.00125372503 + p * w; p = -0.00417768164 + p * w;
-    p = 0.246640727 + p * w; p = 1.50140941 + p * w;
-    x = p * y;
-  } else {
-    w = std::sqrt(w) - 3.0;
-    double p = -0.000200214257;
-    p = 0.000100950558 + p * w; p = 0.00134934322 + p * w; p = -0.00367342844 + p * w;
-    p = 0.00573950773 + p * w; p = -0.0076224613 + p * w; p = 0.00943887047 + p * w;
-    p = 1.00167406 + p * w; p = 2.83297682 + p * w;
-    x = p * y;
-  }
-  const double k = 2.0 / std::sqrt(M_PI);
-  for (int i = 0; i < 3; ++i) {
-    double err = std::erf(x) - y;
-    double d = k * std::exp(-x * x);
-    if (d == 0) break;
-    x -= err / d;
-  }
-  return x;
-}
-
-// ---- forward functors: T f(T x)
-#define FLOAT_FN(Name, expr)                                                         \
-  struct Name {                                                                      \
-    template <typename T> static T f(T x) { return static_cast<T>(expr); }           \
-  };
-FLOAT_FN(Sqrt, std::sqrt(x))
-FLOAT_FN(Rsqrt, T(1) / std::sqrt(x))
-FLOAT_FN(Cbrt, std::cbrt(x))
-FLOAT_FN(Rcbrt, T(1) / std::cbrt(x))
-FLOAT_FN(Exp, std::exp(x))
-FLOAT_FN(Expm1, std::expm1(x))
-FLOAT_FN(Log, std::log(x))
-FLOAT_FN(Log10, std::log10(x))
-FLOAT_FN(Log2, std::log2(x))
-FLOAT_FN(Log1p, std::log1p(x))
-FLOAT_FN(Sin, std::sin(x))
-FLOAT_FN(Cos, std::cos(x))
-FLOAT_FN(Tan, std::tan(x))
-FLOAT_FN(Arcsin, std::asin(x))
-FLOAT_FN(Arccos, std::acos(x))
-FLOAT_FN(Arctan, std::atan(x))
-FLOAT_FN(Sinh, std::sinh(x))
-FLOAT_FN(Cosh, std::cosh(x))
-FLOAT_FN(Tanh, fastmath::tanh_of(x))
-FLOAT_FN(Arcsinh, std::asinh(x))
-FLOAT_FN(Arccosh, std::acosh(x))
-FLOAT_FN(Arctanh, std::atanh(x))
-FLOAT_FN(Degrees, x * T(180.0 / M_PI))
-FLOAT_FN(Radians, x * T(M_PI / 180.0))
-FLOAT_FN(Sigmoid, T(1) / (T(1) + std::exp(-x)))
-FLOAT_FN(Softsign, x / (T(1) + std::abs(x)))
-FLOAT_FN(Erf, std::erf(x))
-FLOAT_FN(Erfinv, erfinv_d(static_cast<double>(x)))
-FLOAT_FN(Gamma, std::tgamma(x))
-FLOAT_FN(Gammaln, std::lgamma(x))
-FLOAT_FN(Reciprocal, T(1) / x)
-#undef FLOAT_FN
-
-// Numeric functors (integers allowed).
-struct Abs {
-  template <typename T> static T f(T x) {
-    if constexpr (std::is_unsigned<T>::value) return x;
-    else return x < T(0) ? T(-x) : x;
-  }
+// CPU and CUDA kernels of one op (the CUDA one empty when the op is CPU-only or the build has
+// no CUDA). A lone CPU kernel converts implicitly.
+struct Kernels {
+  KernelFn cpu, gpu;
+  Kernels(KernelFn c, KernelFn g) : cpu(std::move(c)), gpu(std::move(g)) {}
+  template <typename L, typename = std::enable_if_t<std::is_invocable<L, const OpCall &>::value>>
+  Kernels(L l) : cpu(std::move(l)) {}
 };
-struct Sign {
-  template <typename T> static T f(T x) {
-    if constexpr (!is_int_v<T>) if (std::isnan(x)) return x;
-    return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
-  }
-};
-struct Negative { template <typename T> static T f(T x) { return static_cast<T>(-x); } };
-struct Square { template <typename T> static T f(T x) { return static_cast<T>(x * x); } };
-struct Relu {
-  template <typename T> static T f(T x) {
-    if constexpr (!is_int_v<T>) if (std::isnan(x)) return x;
-    return x > T(0) ? x : T(0);
-  }
-};
-struct LogicalNot { template <typename T> static T f(T x) { return x == T(0) ? T(1) : T(0); } };
-#define ROUND_FN(Name, expr)                                                          \
-  struct Name {                                                                       \
-    template <typename T> static T f(T x) {                                           \
-      if constexpr (is_int_v<T>) return x;                                            \
-      else return static_cast<T>(expr);                                               \
-    }                                                                                 \
-  };
-ROUND_FN(Round, std::round(x))       // half away from zero
-ROUND_FN(Rint, std::nearbyint(x))    // half to even
-ROUND_FN(Ceil, std::ceil(x))
-ROUND_FN(Floor, std::floor(x))
-ROUND_FN(Trunc, std::trunc(x))
-ROUND_FN(Fix, std::trunc(x))         // toward zero
-#undef ROUND_FN
+// Device-agnostic kernels (copies, fills): the same function on both.
+Kernels both(KernelFn f) { return Kernels(f, f); }
 
-// ---- derivative functors for fused backward: T d(T x) = f'(x)
-#define DERIV(Name, expr)                                                             \
-  struct Name {                                                                       \
-    template <typename T> static T d(T x) { return static_cast<T>(expr); }            \
-  };
-DERIV(DRsqrt, T(-0.5) / (x * std::sqrt(x)))
-DERIV(DCbrt, T(1) / (T(3) * std::cbrt(x) * std::cbrt(x)))
-DERIV(DRcbrt, T(-1) / (T(3) * x * std::cbrt(x)))
-DERIV(DLog1p, T(1) / (T(1) + x))
-DERIV(DTan, T(1) + std::tan(x) * std::tan(x))
-DERIV(DArcsin, T(1) / std::sqrt(T(1) - x * x))
-DERIV(DArccos, T(-1) / std::sqrt(T(1) - x * x))
-DERIV(DArctan, T(1) / (T(1) + x * x))
-DERIV(DArcsinh, T(1) / std::sqrt(x * x + T(1)))
-DERIV(DArccosh, T(1) / std::sqrt(x * x - T(1)))
-DERIV(DArctanh, T(1) / (T(1) - x * x))
-DERIV(DSoftsign, T(1) / ((T(1) + std::abs(x)) * (T(1) + std::abs(x))))
-DERIV(DErf, T(2.0 / std::sqrt(M_PI)) * std::exp(-x * x))
-DERIV(DErfinv, T(std::sqrt(M_PI) / 2.0) * std::exp(erfinv_d(double(x)) * erfinv_d(double(x))))
-DERIV(DGamma, std::tgamma(x) * digamma(double(x)))
-DERIV(DGammaln, digamma(double(x)))
-#undef DERIV
-
-template <typename F> KernelFn float_kernel() {
-  return [](const OpCall &c) {
+template <typename F> Kernels float_kernel() {
+  return Kernels([](const OpCall &c) {
     MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, c.params.op->name, {
       map_unary<T, T>(c.inputs[0], c.outputs[0], [](T x) { return F::template f<T>(x); });
     });
-  };
+  }, gpu_unary_kernel(F::id));
 }
-template <typename F> KernelFn numeric_kernel() {
-  return [](const OpCall &c) {
+template <typename F> Kernels numeric_kernel() {
+  return Kernels([](const OpCall &c) {
     MX_DTYPE_SWITCH_NUMERIC(c.inputs[0].dtype(), T, c.params.op->name, {
       map_unary<T, T>(c.inputs[0], c.outputs[0], [](T x) { return F::template f<T>(x); });
     });
-  };
+  }, gpu_unary_kernel(F::id));
 }
 
 Kwargs skw(double v) { return {{"scalar", print_value(v)}}; }
@@ -203,6 +72,7 @@ template <typename D> GradFn fused(const std::string &name) {
                                     [](T g, T x) { return g * D::template d<T>(x); });
         });
       })
+      .gpu(gpu_unary_backward_kernel(D::id))
       .no_grad();
   return [bw](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
     return {b.emit1(bw, {}, {n.out_grads[0], n.inputs[0]})};
@@ -224,20 +94,20 @@ template <typename H> GradFn composed(H h) {
   };
 }
 
-OpBuilder &reg(const char *name, std::vector<const char *> aliases, const char *doc, KernelFn k,
+OpBuilder &reg(const char *name, std::vector<const char *> aliases, const char *doc, Kernels k,
                std::vector<DType> dtypes, GradFn g) {
   OpBuilder &ob = OpBuilder::create(name);
   for (auto a : aliases) ob.alias(a);
   // Every kernel registered here maps element i to element i (copies check for same_data).
-  ob.doc(doc).inputs({"data"}).shape(infer_shape_same).dtypes(std::move(dtypes)).cpu(std::move(k)).inplace({{0, 0}});
+  ob.doc(doc).inputs({"data"}).shape(infer_shape_same).dtypes(std::move(dtypes)).cpu(std::move(k.cpu)).inplace({{0, 0}});
+  if (k.gpu) ob.gpu(std::move(k.gpu));
   if (g) ob.grad(std::move(g));
   else ob.no_grad();
   return ob;
 }
 
-void copy_kernel(const OpCall &c) {
-  if (!c.inputs[0].same_data(c.outputs[0]))
-    std::memcpy(c.outputs[0].raw(), c.inputs[0].raw(), c.inputs[0].nbytes());
+void copy_kernel(const OpCall &c) {  // any device (NDArray::assign copies on the GPU too)
+  if (!c.inputs[0].same_data(c.outputs[0])) c.outputs[0].assign(c.inputs[0]);
 }
 
 // ---- params
@@ -456,15 +326,15 @@ int register_all() {
       .no_grad();
 
   // --- copies, constants and casts (every dtype)
-  reg("identity", {"_copy"}, "Returns a copy of the input.", copy_kernel, kAll, pass_grad());
-  reg("BlockGrad", {"stop_gradient"}, "Passes the input through; no gradient flows back.", copy_kernel, kAll,
+  reg("identity", {"_copy"}, "Returns a copy of the input.", both(copy_kernel), kAll, pass_grad());
+  reg("BlockGrad", {"stop_gradient"}, "Passes the input through; no gradient flows back.", both(copy_kernel), kAll,
       zero_grad());
-  reg("make_loss", {}, "Marks the input as a loss: the gradient of the input is ones.", copy_kernel, kAll,
+  reg("make_loss", {}, "Marks the input as a loss: the gradient of the input is ones.", both(copy_kernel), kAll,
       [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {b.emit1("ones_like", {}, {n.inputs[0]})};
       });
   reg("MakeLoss", {}, "Legacy loss marker: gradient grad_scale (normalized by batch or valid count).",
-      copy_kernel, kAll,
+      both(copy_kernel), kAll,
       [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {emitp(b, "_backward_MakeLoss", n.params, {n.inputs[0]})[0]};
       })
@@ -489,15 +359,18 @@ int register_all() {
       })
       .no_grad();
   reg("zeros_like", {}, "An array of zeros with the input's shape and dtype.",
-      [](const OpCall &c) { c.outputs[0].fill(0); }, kAll, GradFn());
+      both([](const OpCall &c) { c.outputs[0].fill(0); }), kAll, GradFn());
   reg("ones_like", {}, "An array of ones with the input's shape and dtype.",
-      [](const OpCall &c) { c.outputs[0].fill(1); }, kAll, GradFn());
+      both([](const OpCall &c) { c.outputs[0].fill(1); }), kAll, GradFn());
   reg("Cast", {"cast"}, "Casts the input to `dtype`.",
-      [](const OpCall &c) {
-        const NDArray &in = c.inputs[0], &out = c.outputs[0];
-        if (in.dtype() == out.dtype()) copy_kernel(c);
-        else convert_buffer(in.raw(), in.dtype(), out.raw(), out.dtype(), in.size());
-      },
+      Kernels(
+          [](const OpCall &c) {
+            const NDArray &in = c.inputs[0], &out = c.outputs[0];
+            if (in.dtype() == out.dtype()) copy_kernel(c);
+            else convert_buffer(in.raw(), in.dtype(), out.raw(), out.dtype(), in.size());
+          },
+          // GPU: a copy, or a conversion staged through the host (no cast kernel yet).
+          copy_kernel),
       kAll,
       [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         DType t = b.dtype(n.inputs[0]);

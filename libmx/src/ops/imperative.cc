@@ -169,7 +169,8 @@ std::vector<NDArray> invoke_raw(const OpDef *op, const Params &params, const std
 
   const KernelFn &kernel = dev.is_cpu() ? op->forward_cpu : op->forward_gpu;
   MX_CHECK(static_cast<bool>(kernel), MX_ERR_UNSUPPORTED, name, ": no kernel for ",
-           dev.is_cpu() ? "cpu" : "gpu");
+           dev.is_cpu() ? "cpu" : "gpu(" + std::to_string(dev.id) + ")",
+           dev.is_cpu() ? "" : ": this op runs on the CPU only (copy its inputs there with as_in_context(mx.cpu()))");
   RandomState *rng = op->needs_rng ? &random_state(dev.type, dev.id) : nullptr;
   OpCall call{params, inputs, aux, outputs, is_train, rng, skip};
   kernel(call);

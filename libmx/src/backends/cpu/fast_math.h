@@ -8,13 +8,15 @@
 #include <cstring>
 #include <type_traits>
 
+#include "base/hd.h"
+
 namespace mx {
 namespace fastmath {
 
 // e^x for float: x = n ln2 + r with |r| <= ln2/2, e^r by its Taylor series to r^7 (truncation
 // below 6e-9 relative), 2^n put straight into the exponent bits. Results below FLT_MIN flush to
 // zero. Written without libm calls or branches so loops over it vectorise (SSE2 and up).
-inline float exp_f(float x) {
+MX_HD inline float exp_f(float x) {
   const float lo = -87.33654f, hi = 88.37626f;  // keep 2^n a normal float
   const bool under = x < lo;
   x = x < lo ? lo : (x > hi ? hi : x);
@@ -40,7 +42,7 @@ inline float exp_f(float x) {
 }
 
 // tanh: an odd series below 0.4 (next term under 4e-9 relative), 1 - 2 / (e^2|x| + 1) above.
-inline float tanh_f(float x) {
+MX_HD inline float tanh_f(float x) {
   const float a = x < 0 ? -x : x;
   const float s = x * x;
   float q = 21844.0f / 6081075.0f;
@@ -55,8 +57,9 @@ inline float tanh_f(float x) {
   return a < 0.4f ? small : (x != x ? x : sbig);
 }
 
-// Dispatch on the element type: float takes the fast path, others libm.
-template <typename T> inline T tanh_of(T x) {
+// Dispatch on the element type: float takes the fast path, others libm. The CUDA kernels use
+// the same code (MX_HD), so CPU and GPU give the same float results.
+template <typename T> MX_HD inline T tanh_of(T x) {
   if constexpr (std::is_same<T, float>::value) return tanh_f(x);
   else return static_cast<T>(std::tanh(x));
 }
