@@ -140,8 +140,34 @@ for step in range(3):
         res[r] = v - q
         want += q
     x = nd.array(grads[rank])
+    sent = kvc._config()["payload_bytes"]
     kvc.pushpull("g", x)
     close(x, want, 1e-6, "2bit compression step %d" % step)
+    if size > 1:  # 8 values travel as 2-bit codes: 2 bytes, not 32
+        assert kvc._config()["payload_bytes"] - sent == 2, kvc._config()["payload_bytes"] - sent
+
+# 2bit on a larger key with a threshold that is not a power of two, pushed then pulled: every
+# worker holds the same sum, 1/16 of the float32 bytes travel, the residual carries over
+kvc.set_gradient_compression({"type": "2bit", "threshold": 0.3})
+n = 1001
+kvc.init("big", nd.zeros((n,)))
+res = [np.zeros(n, np.float32) for _ in range(size)]
+for step in range(2):
+    grads = [data(r, "big%d" % step, (n,)) for r in range(size)]
+    want = np.zeros(n, np.float32)
+    for r in range(size):
+        v = res[r] + grads[r]
+        q = np.where(v >= np.float32(0.3), np.float32(0.3),
+                     np.where(v <= np.float32(-0.3), np.float32(-0.3), np.float32(0))).astype(np.float32)
+        res[r] = v - q
+        want += q
+    sent = kvc._config()["payload_bytes"]
+    kvc.push("big", nd.array(grads[rank]))
+    if size > 1:
+        assert kvc._config()["payload_bytes"] - sent == (n + 3) // 4
+    out_big = nd.zeros((n,))
+    kvc.pull("big", out=out_big)
+    close(out_big, want, 1e-6, "2bit compression, key of %d values, step %d" % (n, step))
 
 # errors: row_sparse_pull, uninitialised key, dist_async
 for fn, exc, words in [

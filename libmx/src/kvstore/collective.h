@@ -24,9 +24,15 @@ class Collective {
   // Element-wise max over all workers of int64 values, in place (metadata checks); this, the
   // broadcast and the barrier fail after the timeout instead of waiting forever.
   virtual void allreduce_max_i64(int64_t *buf, int64_t count, const std::string &what) = 0;
+  // Every worker contributes `bytes` bytes; `recv` (size() * bytes) receives them in rank order.
+  // Blocks like allreduce_sum.
+  virtual void allgather_bytes(const void *send, size_t bytes, void *recv, const std::string &what) = 0;
   // Root's bytes to every worker.
   virtual void broadcast(void *buf, size_t nbytes, int root, const std::string &what) = 0;
   virtual void barrier(const std::string &what) = 0;
+  // Payload bytes this worker has handed to data collectives so far (allreduce and allgather
+  // inputs): what a transport must move at the least, whatever its algorithm.
+  virtual uint64_t payload_bytes() const = 0;
   // Seconds a collective may wait for the other workers before failing (a dead or stuck peer).
   virtual void set_timeout(double seconds) = 0;
 };

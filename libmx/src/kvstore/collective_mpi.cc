@@ -6,6 +6,7 @@
 #include <chrono>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <vector>
 
@@ -79,12 +80,31 @@ class MpiCollective : public Collective {
     std::lock_guard<std::mutex> lock(mu_);
     MX_CHECK(!broken_, MX_ERR_IO, "kvstore: ", what, ": an earlier collective of this job failed "
              "(a worker died or timed out); the job cannot continue");
+    payload_ += static_cast<uint64_t>(count) * isz;
     for (int64_t off = 0; off < count; off += kChunk) {
       int n = static_cast<int>(std::min<int64_t>(kChunk, count - off));
       check(m_.Allreduce(kInPlace, static_cast<char *>(buf) + off * isz, n, type, m_.op_sum,
                          m_.comm_world), "MPI_Allreduce", what);
     }
   }
+
+  void allgather_bytes(const void *send, size_t bytes, void *recv, const std::string &what) override {
+    if (size_ == 1) {
+      if (bytes) std::memcpy(recv, send, bytes);
+      return;
+    }
+    // One call: MPI counts are int, and the caller sends compressed data far below that.
+    MX_CHECK(bytes <= static_cast<size_t>(kChunk), MX_ERR_INTERNAL, "kvstore: ", what, ": ", bytes,
+             " bytes per worker are too many for one MPI_Allgather");
+    std::lock_guard<std::mutex> lock(mu_);
+    MX_CHECK(!broken_, MX_ERR_IO, "kvstore: ", what, ": an earlier collective of this job failed "
+             "(a worker died or timed out); the job cannot continue");
+    payload_ += bytes;
+    check(m_.Allgather(send, static_cast<int>(bytes), m_.t_byte, recv, static_cast<int>(bytes), m_.t_byte,
+                       m_.comm_world), "MPI_Allgather", what);
+  }
+
+  uint64_t payload_bytes() const override { return payload_; }
 
   void allreduce_max_i64(int64_t *buf, int64_t count, const std::string &what) override {
     if (size_ == 1 || count == 0) return;
@@ -169,6 +189,7 @@ class MpiCollective : public Collective {
   double timeout_;
   bool we_initialised_ = false;
   bool broken_ = false;
+  uint64_t payload_ = 0;
 };
 
 }  // namespace

@@ -202,6 +202,8 @@ std::vector<KVStore::Group> KVStore::group(const char *op, const std::vector<std
 }
 
 void KVStore::reduce(const char *op, std::vector<Group> &groups, bool inplace) {
+  const std::string what = std::string("kvstore.") + op;
+  const bool workers = dist_ && comm_->size() > 1;
   // 1. Local sum of each key's arrays (and gradient compression, as MXNet: per pushed array).
   for (auto &g : groups) {
     Entry &e = *g.entry;
@@ -211,6 +213,21 @@ void KVStore::reduce(const char *op, std::vector<Group> &groups, bool inplace) {
         NDArray r(e.stored.shape(), e.stored.dtype());
         r.fill(0.0);
         e.residual.push_back(r);
+      }
+      if (workers && g.values.size() == 1) {
+        // One array per worker: its 2-bit codes travel (1/16 of the bytes), every worker sums
+        // all workers' values in rank order.
+        const int64_t n = g.values[0].size();
+        const size_t nb = GradientCompression::packed_bytes(n);
+        std::vector<uint8_t> mine(nb), all(nb * static_cast<size_t>(comm_->size()));
+        compression_->quantize_packed(g.values[0], e.residual[0], mine.data());
+        comm_->allgather_bytes(mine.data(), nb, all.data(), what + " of key '" + g.key + "' (2bit codes)");
+        e.merge.fill(0.0);
+        for (int w = 0; w < comm_->size(); ++w)
+          compression_->add_packed(all.data() + nb * static_cast<size_t>(w), e.merge.data<float>(), n);
+        g.src = g.result = e.merge;
+        g.reduced = true;
+        continue;
       }
       compression_->quantize(g.values[0], e.residual[0], e.merge);
       if (g.values.size() > 1) {
@@ -241,12 +258,15 @@ void KVStore::reduce(const char *op, std::vector<Group> &groups, bool inplace) {
     return;
   }
   // 2. Fusion buckets: consecutive keys of one dtype up to bucket_bytes_, one allreduce each.
-  const std::string what = std::string("kvstore.") + op;
   size_t i = 0;
   while (i < groups.size()) {
+    if (groups[i].reduced) {
+      ++i;
+      continue;
+    }
     size_t j = i + 1;
     size_t bytes = groups[i].src.nbytes();
-    while (j < groups.size() && groups[j].src.dtype() == groups[i].src.dtype() &&
+    while (j < groups.size() && !groups[j].reduced && groups[j].src.dtype() == groups[i].src.dtype() &&
            bytes + groups[j].src.nbytes() <= static_cast<size_t>(bucket_bytes_)) {
       bytes += groups[j].src.nbytes();
       ++j;
@@ -460,6 +480,7 @@ Json KVStore::config() const {
   j.set("bucket_bytes", Json(bucket_bytes_));
   j.set("gradient_compression", compression_ ? compression_->to_json() : Json());
   j.set("optimizer", Json(opt_ != nullptr));
+  j.set("payload_bytes", Json(static_cast<double>(comm_->payload_bytes())));
   return j;
 }
 

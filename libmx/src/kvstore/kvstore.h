@@ -60,6 +60,7 @@ class KVStore {
     std::vector<NDArray> values;
     NDArray src;     // the local sum (a user array when only one was pushed)
     NDArray result;  // where the reduced sum is written
+    bool reduced = false;  // already summed over workers (compressed groups)
   };
 
   Entry &entry_of(const std::string &key, const char *op);

@@ -47,6 +47,7 @@ MpiLib load() {
   bind(m.Comm_set_errhandler, lib, "MPI_Comm_set_errhandler", path);
   bind(m.Iallreduce, lib, "MPI_Iallreduce", path);
   bind(m.Allreduce, lib, "MPI_Allreduce", path);
+  bind(m.Allgather, lib, "MPI_Allgather", path);
   bind(m.Ibcast, lib, "MPI_Ibcast", path);
   bind(m.Ibarrier, lib, "MPI_Ibarrier", path);
   bind(m.Test, lib, "MPI_Test", path);

@@ -18,6 +18,7 @@ struct MpiLib {
   int (*Comm_set_errhandler)(Handle, Handle);
   int (*Iallreduce)(const void *, void *, int, Handle, Handle, Handle, Handle *);
   int (*Allreduce)(const void *, void *, int, Handle, Handle, Handle);
+  int (*Allgather)(const void *, int, Handle, void *, int, Handle, Handle);
   int (*Ibcast)(void *, int, Handle, int, Handle, Handle *);
   int (*Ibarrier)(Handle, Handle *);
   int (*Test)(Handle *, int *, void *);
