@@ -143,3 +143,52 @@ def test_checkpoint_rotation_best_and_resume(tmp_path):
 def test_logging_interval_validation():
     with pytest.raises(ValueError, match="log_interval"):
         LoggingHandler(log_interval="often")
+
+
+def test_batch_processor_customises_fit_and_evaluate():
+    from mx.gluon.contrib.estimator import BatchProcessor
+
+    class NoisyInputs(BatchProcessor):
+        """Trains on inputs scaled by 0.5 and counts what it saw."""
+
+        def __init__(self):
+            self.fit_calls = self.eval_calls = 0
+
+        def fit_batch(self, estimator, train_batch, batch_axis=0):
+            self.fit_calls += 1
+            x, y = train_batch
+            return super().fit_batch(estimator, (x * 0.5, y), batch_axis)
+
+        def evaluate_batch(self, estimator, val_batch, batch_axis=0):
+            self.eval_calls += 1
+            x, y = val_batch
+            return super().evaluate_batch(estimator, (x * 0.5, y), batch_axis)
+
+    _, val = _data()
+    c = _CACHE
+    train = gluon.data.DataLoader(gluon.data.ArrayDataset(c["x"], c["y"]), batch_size=100)  # in order
+    proc = NoisyInputs()
+    mx.random.seed(1)
+    net = nn.Dense(10, in_units=784)
+    net.initialize(mx.init.Xavier())
+    w0 = net.weight.data().asnumpy().copy()
+    est = Estimator(net, loss=gluon.loss.SoftmaxCrossEntropyLoss(), train_metrics=mx.metric.Accuracy(),
+                    trainer=gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1}),
+                    batch_processor=proc)
+    # one step by hand: the processor's halved inputs decide the gradient
+    x, y = next(iter(train))
+    est.fit(train, batches=1)
+    assert proc.fit_calls == 1
+    xs = (x.asnumpy() * 0.5).astype(np.float64)
+    logits = xs @ w0.T + 0.0
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    p[np.arange(len(y)), y.asnumpy().astype(int)] -= 1
+    w_want = w0 - 0.1 * (p.T @ xs) / len(y)
+    np.testing.assert_allclose(net.weight.data().asnumpy(), w_want, rtol=1e-4, atol=1e-6)
+    est.evaluate(val)
+    assert proc.eval_calls == len(val)
+    pred = net(mx.nd.array(c["vx"] * 0.5)).asnumpy().argmax(axis=1)
+    np.testing.assert_allclose(est.val_metrics[0].get()[1], (pred == c["vy"]).mean(), rtol=1e-6)
+    with pytest.raises(ValueError, match="fit_batch"):
+        Estimator(net, loss=gluon.loss.L2Loss(), batch_processor=object())

@@ -14,13 +14,12 @@ import copy
 import logging
 import sys
 
-from .... import autograd
 from .... import metric as _metric
 from ....context import Context, cpu
 from ... import loss as gluon_loss
 from ...data.dataloader import DataLoader
 from ...trainer import Trainer
-from ...utils import split_and_load
+from .batch_processor import BatchProcessor
 from .event_handler import (TrainBegin, TrainEnd, EpochBegin, EpochEnd, BatchBegin, BatchEnd,
                             StoppingHandler, MetricHandler, ValidationHandler, LoggingHandler,
                             GradientUpdateHandler, EventHandler)
@@ -71,6 +70,8 @@ class Estimator:
     context : Context or list, optional
     val_net, val_loss : optional
         Network and loss used by evaluate (default: net and loss).
+    batch_processor : BatchProcessor, optional
+        What is done with one batch (its fit_batch and evaluate_batch); default BatchProcessor().
     """
 
     def __init__(self, net, loss, train_metrics=None, val_metrics=None, initializer=None,
@@ -92,9 +93,7 @@ class Estimator:
         self.trainer = self._check_trainer(trainer)
         self.max_epoch = self.max_batch = None
         self._train_data = None
-        if batch_processor is not None:
-            raise NotImplementedError("batch_processor is not supported; subclass Estimator and "
-                                      "override fit_batch / evaluate_batch")
+        self.batch_processor = self._check_batch_processor(batch_processor)
 
     # ------------------------------------------------------------------ setup
     def _check_context(self, context):
@@ -112,6 +111,17 @@ class Estimator:
             from .... import init as _init
             self.net.initialize(init=initializer or _init.Uniform(), ctx=self.context,
                                 force_reinit=initializer is not None and not uninit)
+
+    @staticmethod
+    def _check_batch_processor(batch_processor):
+        if batch_processor is None:
+            return BatchProcessor()
+        if not (callable(getattr(batch_processor, "fit_batch", None))
+                and callable(getattr(batch_processor, "evaluate_batch", None))):
+            raise ValueError("batch_processor must have fit_batch() and evaluate_batch() methods "
+                             "(subclass gluon.contrib.estimator.BatchProcessor), got %s"
+                             % type(batch_processor).__name__)
+        return batch_processor
 
     def _check_trainer(self, trainer):
         if trainer is None:
@@ -147,26 +157,15 @@ class Estimator:
         return self._val_metrics
 
     # ------------------------------------------------------------------ batches
-    def _get_data_and_label(self, batch, ctx, batch_axis=0):
-        data = split_and_load(batch[0], ctx_list=ctx, batch_axis=batch_axis)
-        label = split_and_load(batch[1], ctx_list=ctx, batch_axis=batch_axis)
-        return data, label
-
+    # Subclasses overriding these (MXNet 1.6's way) still work: the loops call them, and they
+    # hand the batch to the batch processor (MXNet 1.9's way).
     def fit_batch(self, train_batch, batch_axis=0):
         """Forward and backward of one batch; returns (data, label, pred, loss) as lists."""
-        data, label = self._get_data_and_label(train_batch, self.context, batch_axis)
-        with autograd.record():
-            pred = [self.net(x) for x in data]
-            loss = [self.loss(p, y) for p, y in zip(pred, label)]
-        for l in loss:
-            l.backward()
-        return data, label, pred, loss
+        return self.batch_processor.fit_batch(self, train_batch, batch_axis)
 
     def evaluate_batch(self, val_batch, batch_axis=0):
-        data, label = self._get_data_and_label(val_batch, self.context, batch_axis)
-        pred = [self.val_net(x) for x in data]
-        loss = [self.val_loss(p, y) for p, y in zip(pred, label)]
-        return data, label, pred, loss
+        """Forward of one validation batch; returns (data, label, pred, loss) as lists."""
+        return self.batch_processor.evaluate_batch(self, val_batch, batch_axis)
 
     # ------------------------------------------------------------------ loops
     def evaluate(self, val_data, batch_axis=0, event_handlers=None):
