@@ -98,6 +98,7 @@ help:
 	@echo "make wheel   build dist/mx-*manylinux*.whl (pip wheel + auditwheel repair; incremental build in build-wheel/)"
 	@echo "make test-wheel   make wheel, then install it in a fresh venv; Python, R and Julia use it (tests/wheel)"
 	@echo "make install pip install . into $(PYTHON)'s environment"
+	@echo "make test-gpu   the GPU checks of tests/gpu (after make build; says 'no GPU: skipped' without one)"
 	@echo "make test-asan  ASan+UBSan libmx ($(ASAN_DIR)/): C tests + the whole Python suite (make test runs a subset)"
 	@echo "make fuzz    build the libFuzzer harnesses ($(FUZZ_DIR)/) and fuzz each reader FUZZ_SECONDS=$(FUZZ_SECONDS) s"
 	@echo "make clean   remove $(BUILD_DIR)/, build-wheel/, dist/ and the in-place copies in python/mx"
@@ -136,6 +137,12 @@ fuzz-build:
 
 fuzz: deps fuzz-build
 	tests/fuzz/run_fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+# GPU checks (tests/gpu, < 8 min on one GPU; not part of make test): every op with a GPU kernel
+# against its CPU kernel, copies, the memory pool, Philox on the GPU. Where no GPU is usable it
+# prints "no GPU: skipped" with the reason and passes.
+test-gpu:
+	PYTHONPATH=$(ROOT)/python $(PYTHON) tests/gpu/run_gpu_tests.py $(PYTEST_ARGS)
 
 # The whole Python suite (and the C tests) against the ASan+UBSan libmx; not part of make test.
 test-asan: asan-build

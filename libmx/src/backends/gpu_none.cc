@@ -4,6 +4,7 @@
 
 #include "base/error.h"
 #include "ops/elemwise_gpu.h"
+#include "ops/random_gpu.h"
 
 namespace mx {
 namespace gpu {
@@ -36,11 +37,22 @@ void check_launch(const char *) {}
 
 }  // namespace gpu
 
+namespace {
+[[noreturn]] void no_cuda_kernel(const OpCall &c) {
+  fail(MX_ERR_UNSUPPORTED, c.params.op->name, ": no GPU kernel: ", gpu::unavailable_reason());
+}
+}  // namespace
+
 // No CUDA kernels: the element-wise ops stay CPU-only (ops/elemwise_gpu.h).
 KernelFn gpu_binary_kernel(BinaryOp) { return KernelFn(); }
 KernelFn gpu_scalar_kernel(BinaryOp, bool) { return KernelFn(); }
 KernelFn gpu_binary_backward_kernel(BinaryOp) { return KernelFn(); }
 KernelFn gpu_unary_kernel(UnaryOp) { return KernelFn(); }
 KernelFn gpu_unary_backward_kernel(UnaryGradOp) { return KernelFn(); }
+// Never registered without CUDA (cuda_only); defined for the linker.
+void gpu_random_uniform(const OpCall &c, double, double) { no_cuda_kernel(c); }
+void gpu_random_normal(const OpCall &c, double, double) { no_cuda_kernel(c); }
+void gpu_random_exponential(const OpCall &c, double) { no_cuda_kernel(c); }
+void gpu_random_randint(const OpCall &c, int64_t, uint64_t) { no_cuda_kernel(c); }
 }  // namespace mx
 #endif  // MX_HAVE_CUDA

@@ -11,22 +11,22 @@
 #include <optional>
 
 #include "ops/elemwise_common.h"
+#include "ops/formulas/random.h"
+#include "ops/random_gpu.h"
 #include "random/philox.h"
 
 namespace mx {
 namespace {
 
-constexpr double kTwoPow53Inv = 1.0 / 9007199254740992.0;
+using formula::join;
+using formula::kTwoPow53Inv;
+using formula::unit_open;
 
 inline uint64_t splitmix64(uint64_t x) {
   x += 0x9E3779B97F4A7C15ull;
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
   x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
   return x ^ (x >> 31);
-}
-inline uint64_t join(uint32_t hi, uint32_t lo) { return (static_cast<uint64_t>(hi) << 32) | lo; }
-inline double unit_open(uint64_t x) {  // (0, 1)
-  return (static_cast<double>(x >> 11) + 0.5) * kTwoPow53Inv;
 }
 
 // A private stream for one element.
@@ -244,8 +244,9 @@ template <typename F> void write_double(const NDArray &out, F fill) {
   convert_buffer(tmp.data(), DType::f64, out.raw(), out.dtype(), n);
 }
 
-// Element i takes 64-bit word (i % 2) of block base + i / 2: f(u64) -> value.
-template <typename F> void gen_u64(const OpCall &c, F f) {
+// Element i takes 64-bit word (i % 2) of block base + i / 2 (a sampler of
+// ops/formulas/random.h maps the block to the pair of values).
+template <typename S> void gen_pairs(const OpCall &c, const S &sampler) {
   const NDArray &out = c.outputs[0];
   const int64_t n = out.size();
   if (n == 0) return;
@@ -256,8 +257,10 @@ template <typename F> void gen_u64(const OpCall &c, F f) {
       uint32_t w[4];
       for (int64_t b = s; b < e; ++b) {
         Philox4x32::block(seed, base + static_cast<uint64_t>(b), w);
-        dst[2 * b] = f(join(w[0], w[1]));
-        if (2 * b + 1 < nn) dst[2 * b + 1] = f(join(w[2], w[3]));
+        double v0, v1;
+        sampler.pair(w, &v0, &v1);
+        dst[2 * b] = v0;
+        if (2 * b + 1 < nn) dst[2 * b + 1] = v1;
       }
     });
   });
@@ -297,35 +300,22 @@ const int registered = [] {
                             "Samples from the uniform distribution on [low, high).", DType::f32,
                             [](const OpCall &c) {
                               const auto &p = c.p<UniformParam>();
-                              const double lo = p.low, w = p.high - p.low;
-                              gen_u64(c, [=](uint64_t x) {
-                                double v = lo + w * (static_cast<double>(x >> 11) * kTwoPow53Inv);
-                                return v < lo + w || w == 0 ? v : lo;  // stay below high after rounding
-                              });
-                            });
+                              gen_pairs(c, formula::UniformSampler{p.low, p.high - p.low});
+                            })
+      .gpu(cuda_only([](const OpCall &c) {
+        const auto &p = c.p<UniformParam>();
+        gpu_random_uniform(c, p.low, p.high - p.low);
+      }));
   reg_sampler<NormalParam>("_random_normal", {"normal", "random_normal"},
                            "Samples from the normal distribution N(loc, scale^2) (Box-Muller).", DType::f32,
                            [](const OpCall &c) {
                              const auto &p = c.p<NormalParam>();
-                             const NDArray &out = c.outputs[0];
-                             const int64_t n = out.size();
-                             if (n == 0) return;
-                             uint64_t seed;
-                             const uint64_t base = c.rng->reserve(static_cast<uint64_t>((n + 1) / 2), &seed);
-                             const double loc = p.loc, sc = p.scale;
-                             write_double(out, [&](double *dst, int64_t nn) {
-                               parallel_for((nn + 1) / 2, kElemGrain / 2, [&](int64_t s, int64_t e) {
-                                 uint32_t w[4];
-                                 for (int64_t b = s; b < e; ++b) {
-                                   Philox4x32::block(seed, base + static_cast<uint64_t>(b), w);
-                                   double u1 = unit_open(join(w[0], w[1])), u2 = unit_open(join(w[2], w[3]));
-                                   double r = std::sqrt(-2.0 * std::log(u1)), t = 2.0 * M_PI * u2;
-                                   dst[2 * b] = loc + sc * r * std::cos(t);
-                                   if (2 * b + 1 < nn) dst[2 * b + 1] = loc + sc * r * std::sin(t);
-                                 }
-                               });
-                             });
-                           });
+                             gen_pairs(c, formula::NormalSampler{p.loc, p.scale});
+                           })
+      .gpu(cuda_only([](const OpCall &c) {
+        const auto &p = c.p<NormalParam>();
+        gpu_random_normal(c, p.loc, p.scale);
+      }));
   reg_sampler<RandintParam>("_random_randint", {"random_randint"},
                             "Samples integers uniformly from [low, high).", DType::i32,
                             [](const OpCall &c) {
@@ -335,8 +325,7 @@ const int registered = [] {
                               if (n == 0) return;
                               uint64_t seed;
                               const uint64_t base = c.rng->reserve(static_cast<uint64_t>((n + 1) / 2), &seed);
-                              const uint64_t range = static_cast<uint64_t>(p.high - p.low);
-                              const int64_t lo = p.low;
+                              const formula::RandintSampler smp{p.low, static_cast<uint64_t>(p.high - p.low)};
                               std::vector<int64_t> tmp;
                               int64_t *dst = out.dtype() == DType::i64 ? out.data<int64_t>()
                                                                        : (tmp.resize(static_cast<size_t>(n)), tmp.data());
@@ -344,18 +333,24 @@ const int registered = [] {
                                 uint32_t w[4];
                                 for (int64_t b = s; b < e; ++b) {
                                   Philox4x32::block(seed, base + static_cast<uint64_t>(b), w);
-                                  dst[2 * b] = lo + static_cast<int64_t>(join(w[0], w[1]) % range);
-                                  if (2 * b + 1 < n) dst[2 * b + 1] = lo + static_cast<int64_t>(join(w[2], w[3]) % range);
+                                  int64_t v0, v1;
+                                  smp.pair(w, &v0, &v1);
+                                  dst[2 * b] = v0;
+                                  if (2 * b + 1 < n) dst[2 * b + 1] = v1;
                                 }
                               });
                               if (!tmp.empty()) convert_buffer(tmp.data(), DType::i64, out.raw(), out.dtype(), n);
-                            });
+                            })
+      .gpu(cuda_only([](const OpCall &c) {
+        const auto &p = c.p<RandintParam>();
+        gpu_random_randint(c, p.low, static_cast<uint64_t>(p.high - p.low));
+      }));
   reg_sampler<ExponentialParam>("_random_exponential", {"random_exponential"},
                                 "Samples from the exponential distribution with rate lam.", DType::f32,
                                 [](const OpCall &c) {
-                                  const double lam = c.p<ExponentialParam>().lam;
-                                  gen_u64(c, [=](uint64_t x) { return -std::log(unit_open(x)) / lam; });
-                                });
+                                  gen_pairs(c, formula::ExponentialSampler{c.p<ExponentialParam>().lam});
+                                })
+      .gpu(cuda_only([](const OpCall &c) { gpu_random_exponential(c, c.p<ExponentialParam>().lam); }));
   reg_sampler<GammaParam>("_random_gamma", {"random_gamma"},
                           "Samples from the gamma distribution (shape alpha, scale beta).", DType::f32,
                           [](const OpCall &c) {

@@ -5,10 +5,12 @@
 #include <cstdint>
 #include <mutex>
 
+#include "base/hd.h"
+
 namespace mx {
 
 struct Philox4x32 {
-  static inline void round(uint32_t ctr[4], const uint32_t key[2]) {
+  MX_HD static inline void round(uint32_t ctr[4], const uint32_t key[2]) {
     const uint64_t p0 = static_cast<uint64_t>(0xD2511F53u) * ctr[0];
     const uint64_t p1 = static_cast<uint64_t>(0xCD9E8D57u) * ctr[2];
     const uint32_t hi0 = static_cast<uint32_t>(p0 >> 32), lo0 = static_cast<uint32_t>(p0);
@@ -16,8 +18,8 @@ struct Philox4x32 {
     uint32_t out[4] = {hi1 ^ ctr[1] ^ key[0], lo1, hi0 ^ ctr[3] ^ key[1], lo0};
     ctr[0] = out[0]; ctr[1] = out[1]; ctr[2] = out[2]; ctr[3] = out[3];
   }
-  // Four 32-bit random words for (key, counter).
-  static inline void block(uint64_t seed, uint64_t counter, uint32_t out[4]) {
+  // Four 32-bit random words for (key, counter). MX_HD: the CUDA kernels use the same code.
+  MX_HD static inline void block(uint64_t seed, uint64_t counter, uint32_t out[4]) {
     uint32_t key[2] = {static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)};
     uint32_t ctr[4] = {static_cast<uint32_t>(counter), static_cast<uint32_t>(counter >> 32), 0, 0};
     for (int r = 0; r < 10; ++r) {
@@ -30,8 +32,8 @@ struct Philox4x32 {
 };
 
 // float in [0, 1) from 24 random bits; double from 53 bits.
-inline float u32_to_unit_float(uint32_t x) { return static_cast<float>(x >> 8) * (1.0f / 16777216.0f); }
-inline double u64_to_unit_double(uint64_t x) {
+MX_HD inline float u32_to_unit_float(uint32_t x) { return static_cast<float>(x >> 8) * (1.0f / 16777216.0f); }
+MX_HD inline double u64_to_unit_double(uint64_t x) {
   return static_cast<double>(x >> 11) * (1.0 / 9007199254740992.0);
 }
 

@@ -1,0 +1,131 @@
+"""Every op with a GPU kernel (the registry's has_gpu_kernel) against its CPU kernel on the same
+inputs: forward ops, scalar forms and fused backward ops, each dtype the op lists that the GPU
+kernels cover, same-shape and broadcast operands. The formulas are shared (ops/formulas/), so
+differences come only from the GPU's libm and FMA contraction: a few ulps."""
+import zlib
+
+import numpy as np
+import pytest
+
+import mx
+from mx.ndarray.register import _ops, make_op_function
+
+GPU = mx.gpu(0) if mx.context.num_gpus() > 0 else None
+GPU_DTYPES = ["float32", "float64", "int32", "int64", "int8", "uint8"]
+TOL = {"float32": dict(rtol=2e-5, atol=1e-6), "float64": dict(rtol=1e-11, atol=1e-13)}
+
+
+def _gpu_ops():
+    out = []
+    for name in _ops.list_ops():
+        s = _ops.op_schema(name)
+        if s["has_gpu_kernel"]:
+            out.append((name, s))
+    return out
+
+
+GPU_OPS = _gpu_ops() if GPU is not None else []
+
+
+def _data(shape, dtype, rng, positive=True):
+    if dtype.startswith("float"):
+        lo = 0.1 if positive else -0.9
+        return rng.uniform(lo, 0.9, shape).astype(dtype)
+    hi = 9 if dtype in ("int8", "uint8") else 50
+    lo = 1 if (positive or dtype == "uint8") else -hi
+    return rng.integers(lo, hi, shape).astype(dtype)
+
+
+def _kwargs(name, s, dtype):
+    names = {p["name"] for p in s["params"]}
+    kw = {}
+    if "scalar" in names:
+        kw["scalar"] = 0.7 if dtype.startswith("float") else 3
+    if name == "Cast":
+        kw["dtype"] = "float64" if dtype != "float64" else "float32"
+    if name == "clip":
+        kw.update(a_min=0.2, a_max=0.6)
+    return kw
+
+
+def _cases(name, s):
+    """(input shapes) lists for the op's input signature; None when the op is tested elsewhere."""
+    ins = s["inputs"]
+    if ins == []:
+        return None  # samplers: test_gpu_random.py
+    if ins == ["data"]:
+        return [[(5, 7, 3)], [(1,)], [(0, 4)]]
+    if ins in (["lhs", "rhs"], ["out_grad", "data"]):
+        cases = [[(4, 5, 6), (4, 5, 6)], [(1,), (1,)]]
+        if name.startswith("broadcast_"):
+            cases += [[(4, 1, 6), (5, 1)], [(1, 5, 1), (4, 1, 3)], [(3, 1), (1,)], [(2, 3, 4, 5, 6), (3, 1, 5, 1)]]
+        return cases
+    if ins == ["out_grad", "lhs", "rhs"]:
+        return [[(4, 5, 6), (4, 5, 6), (4, 5, 6)], [(4, 5, 6), (4, 1, 6), (5, 1)]]
+    raise AssertionError("%s: no test case for inputs %s: add one here" % (name, ins))
+
+
+def _params():
+    out = []
+    for name, s in GPU_OPS:
+        cases = _cases(name, s)
+        if cases is None:
+            continue
+        for dtype in s["dtypes"]:
+            if dtype in GPU_DTYPES:
+                out.append(pytest.param(name, dtype, id="%s-%s" % (name, dtype)))
+    return out
+
+
+@pytest.mark.parametrize("name,dtype", _params())
+def test_gpu_matches_cpu(name, dtype):
+    s = _ops.op_schema(name)
+    f = make_op_function(name, s)
+    kw = _kwargs(name, s, dtype)
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    for shapes in _cases(name, s):
+        if s["inputs"] == ["out_grad", "lhs", "rhs"]:
+            out_shape = np.broadcast_shapes(shapes[1], shapes[2])
+            shapes = [out_shape, shapes[1], shapes[2]]
+        arrays = [_data(sh, dtype, rng) for sh in shapes]
+        cpu = f(*[mx.nd.array(a, dtype=dtype) for a in arrays], **kw)
+        gpu = f(*[mx.nd.array(a, ctx=GPU, dtype=dtype) for a in arrays], **kw)
+        cpu = cpu if isinstance(cpu, list) else [cpu]
+        gpu = gpu if isinstance(gpu, list) else [gpu]
+        assert len(cpu) == len(gpu)
+        for c, g in zip(cpu, gpu):
+            assert g.context == GPU and g.dtype == c.dtype and g.shape == c.shape
+            cn, gn = c.asnumpy(), g.asnumpy()
+            if cn.dtype.kind == "f":
+                np.testing.assert_allclose(gn, cn, equal_nan=True, err_msg="%s %s %s" % (name, dtype, shapes),
+                                           **TOL[str(cn.dtype)])
+            else:
+                np.testing.assert_array_equal(gn, cn, err_msg="%s %s %s" % (name, dtype, shapes))
+
+
+def test_every_gpu_op_has_a_case():
+    # An op that gains a GPU kernel must be covered above (or by test_gpu_random.py).
+    assert GPU_OPS
+    for name, s in GPU_OPS:
+        _cases(name, s)
+
+
+def test_autograd_on_gpu_matches_cpu():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0.1, 0.9, (6, 7)).astype(np.float32)
+    grads = []
+    for ctx in (mx.cpu(), GPU):
+        a = mx.nd.array(x, ctx=ctx)
+        a.attach_grad()
+        with mx.autograd.record():
+            y = mx.nd.tanh(a) * mx.nd.exp(a) + mx.nd.arctan(a) / (a + 1)
+        y.backward(mx.nd.ones(y.shape, ctx=ctx))
+        grads.append(a.grad.asnumpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=2e-5, atol=1e-6)
+
+
+def test_large_arrays_cross_grid_stride():
+    n = (1 << 26) + 3  # more elements than one launch's grid: the grid-stride loop covers the rest
+    a = mx.nd.array(np.arange(n, dtype=np.float64), ctx=GPU, dtype="float64")
+    b = (a * 2 + 1).asnumpy()
+    assert b[0] == 1 and b[-1] == 2 * (n - 1) + 1 and b.shape == (n,)
