@@ -213,15 +213,20 @@ def rand_coord_2d(x_low, x_high, y_low, y_high):
 
 def rand_ndarray(shape, stype="default", density=None, dtype=None, modifier_func=None,
                  shuffle_csr_indices=False, distribution=None, ctx=None):
-    """A dense NDArray of uniform(-1, 1) values (sparse storage types are not supported)."""
-    if stype != "default":
-        raise MXNotSupportedError("rand_ndarray: storage type %r is not supported (MX stores arrays densely)"
-                                  % (stype,))
+    """An NDArray of uniform(-1, 1) values; for stype 'csr' / 'row_sparse' a fraction
+    ``density`` (default: random) of the elements (csr) or rows (row_sparse) is non-zero."""
+    if stype not in ("default", "csr", "row_sparse"):
+        raise ValueError("rand_ndarray: unknown storage type %r" % (stype,))
     dtype = default_dtype() if dtype is None else dtype
     data = np.random.uniform(-1, 1, size=shape)
+    if stype != "default":
+        density = np.random.rand() if density is None else density
+        mask_shape = data.shape if stype == "csr" else data.shape[:1] + (1,) * (data.ndim - 1)
+        data = data * (np.random.rand(*mask_shape) < density)
     if modifier_func is not None:
         data = modifier_func(data)
-    return _nd_array(data, ctx=ctx or default_context(), dtype=dtype)
+    out = _nd_array(data, ctx=ctx or default_context(), dtype=dtype)
+    return out if stype == "default" else out.tostype(stype)
 
 
 def random_arrays(*shapes):

@@ -647,6 +647,45 @@ MX_API int mx_gpu_pool_stats(int dev_id, uint64_t *out_in_use, uint64_t *out_res
 /* Wait for dev_id's work, then give the pool's unused memory back to the driver. */
 MX_API int mx_gpu_empty_cache(int dev_id);
 
+/* ---------------------------------------------------------------- sparse storage (csr, row_sparse) */
+/* MXNet's storage types; the numbers are those in MXNet's .params files. A sparse array's shape
+ * (mx_ndarray_shape) is its logical dense shape and its dtype is that of its values. Functions
+ * that read or write dense memory (mx_ndarray_copy_to/_from, _data, _reshape, _slice, dlpack,
+ * executors, ...) refuse sparse arrays with MX_ERR_UNSUPPORTED; operators accept them (ops
+ * without a sparse kernel densify their sparse inputs and return dense results). */
+typedef enum mx_stype {
+  MX_STYPE_DEFAULT = 0,
+  MX_STYPE_ROW_SPARSE = 1,
+  MX_STYPE_CSR = 2
+} mx_stype;
+
+/* Parts of a sparse array. row_sparse: DATA [nnz_rows, shape[1:]...] values and INDICES
+ * [nnz_rows] int64 row numbers (strictly increasing). csr (2-d): DATA [nnz] values, INDPTR
+ * [rows+1] int64 row offsets (0 first, non-decreasing, nnz last), INDICES [nnz] int64 column
+ * numbers (strictly increasing within each row). */
+typedef enum mx_sparse_part {
+  MX_SPARSE_DATA = 0,
+  MX_SPARSE_INDICES = 1,
+  MX_SPARSE_INDPTR = 2
+} mx_sparse_part;
+
+/* Storage type of `arr` (an mx_stype). */
+MX_API int mx_ndarray_stype(mx_ndarray_t arr, int *out_stype);
+/* A new sparse array of logical `shape` from its parts (dense arrays on one device; indices
+ * of any integer dtype are converted to int64, the values keep their dtype). row_sparse takes
+ * num_parts 2: {data, indices}; csr takes 3: {data, indptr, indices}. The parts are validated
+ * (bounds, order, counts: MX_ERR_INVALID_ARGUMENT / MX_ERR_SHAPE) and copied, so the caller
+ * keeps its handles. The result is owned by the caller. */
+MX_API int mx_ndarray_sparse_new(int stype, const int64_t *shape, int ndim, int num_parts,
+                                 const mx_ndarray_t *parts, mx_ndarray_t *out);
+/* A part (mx_sparse_part) of a sparse array, as a new dense handle owned by the caller that
+ * shares the part's memory. MX_ERR_INVALID_ARGUMENT for a dense array or a part its storage
+ * type lacks (row_sparse has no INDPTR). */
+MX_API int mx_ndarray_sparse_part(mx_ndarray_t arr, int part, mx_ndarray_t *out);
+/* Convert to storage type `stype` (a new array owned by the caller; a copy even when the type
+ * is unchanged). Dense to sparse keeps the non-zero rows (row_sparse) or elements (csr). */
+MX_API int mx_ndarray_cast_storage(mx_ndarray_t arr, int stype, mx_ndarray_t *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -23,7 +23,16 @@ int set_last_error(int status, const char *func, const std::string &msg);
 void clear_last_error();
 
 inline mx_ndarray_t new_handle(NDArray a) { return new mx_ndarray_s{std::move(a)}; }
+// Dense arrays only: functions that read or write dense memory. A sparse array is refused with
+// MX_ERR_UNSUPPORTED naming its storage type (ndarray/sparse.h).
+[[noreturn]] void fail_sparse(const NDArray &a, const char *what);
 inline const NDArray &arr_of(mx_ndarray_t h, const char *what) {
+  if (!h) fail(MX_ERR_INVALID_ARGUMENT, what, " is a NULL array handle");
+  if (h->arr.is_sparse()) fail_sparse(h->arr, what);
+  return h->arr;
+}
+// Any storage type: functions that handle sparse arrays too.
+inline const NDArray &any_arr_of(mx_ndarray_t h, const char *what) {
   if (!h) fail(MX_ERR_INVALID_ARGUMENT, what, " is a NULL array handle");
   return h->arr;
 }

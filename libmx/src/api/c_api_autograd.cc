@@ -42,7 +42,7 @@ int mx_autograd_mark_variables(int num, const mx_ndarray_t *vars, const int *gra
   std::vector<NDArray> v, g;
   std::vector<int> r;
   for (int i = 0; i < num; ++i) {
-    v.push_back(arr_of(vars[i], "vars[i]"));
+    v.push_back(any_arr_of(vars[i], "vars[i]"));
     r.push_back(grad_reqs[i]);
     g.push_back(grads && grads[i] ? grads[i]->arr : NDArray());
   }
@@ -54,21 +54,21 @@ int mx_autograd_mark_variables(int num, const mx_ndarray_t *vars, const int *gra
 int mx_autograd_is_tracked(mx_ndarray_t arr, int *out_flag) {
   MX_API_BEGIN();
   MX_REQUIRE_PTR(out_flag);
-  *out_flag = is_tracked(arr_of(arr, "arr"));
+  *out_flag = is_tracked(any_arr_of(arr, "arr"));
   MX_API_END();
 }
 
 int mx_ndarray_grad_fresh(mx_ndarray_t arr, int *out_flag) {
   MX_API_BEGIN();
   MX_REQUIRE_PTR(out_flag);
-  const NDArray &a = arr_of(arr, "arr");
+  const NDArray &a = any_arr_of(arr, "arr");
   *out_flag = a.ag() && a.ag()->is_variable && a.ag()->fresh_grad ? 1 : 0;
   MX_API_END();
 }
 
 int mx_ndarray_set_grad_fresh(mx_ndarray_t arr, int flag) {
   MX_API_BEGIN();
-  const NDArray &a = arr_of(arr, "arr");
+  const NDArray &a = any_arr_of(arr, "arr");
   if (a.ag() && a.ag()->is_variable) a.ag()->fresh_grad = flag != 0;
   MX_API_END();
 }
@@ -76,7 +76,7 @@ int mx_ndarray_set_grad_fresh(mx_ndarray_t arr, int flag) {
 int mx_ndarray_grad(mx_ndarray_t arr, mx_ndarray_t *out) {
   MX_API_BEGIN();
   MX_REQUIRE_PTR(out);
-  const NDArray &a = arr_of(arr, "arr");
+  const NDArray &a = any_arr_of(arr, "arr");
   if (a.ag() && a.ag()->is_variable && a.ag()->grad.defined()) {
     NDArray g = a.ag()->grad;  // keeps its autograd link when built with create_graph
     *out = new_handle(g);
@@ -92,7 +92,7 @@ int mx_autograd_backward(int num_heads, const mx_ndarray_t *heads, const mx_ndar
   MX_CHECK(num_heads > 0 && heads, MX_ERR_INVALID_ARGUMENT, "no heads given");
   std::vector<NDArray> h, hg;
   for (int i = 0; i < num_heads; ++i) {
-    h.push_back(arr_of(heads[i], "heads[i]"));
+    h.push_back(any_arr_of(heads[i], "heads[i]"));
     hg.push_back(head_grads && head_grads[i] ? head_grads[i]->arr : NDArray());
   }
   backward(h, hg, nullptr, retain_graph != 0, false, is_train != 0);
@@ -107,10 +107,10 @@ int mx_autograd_grad(int num_heads, const mx_ndarray_t *heads, const mx_ndarray_
   MX_CHECK(num_vars > 0 && vars && out_grads, MX_ERR_INVALID_ARGUMENT, "no variables given");
   std::vector<NDArray> h, hg, v;
   for (int i = 0; i < num_heads; ++i) {
-    h.push_back(arr_of(heads[i], "heads[i]"));
+    h.push_back(any_arr_of(heads[i], "heads[i]"));
     hg.push_back(head_grads && head_grads[i] ? head_grads[i]->arr : NDArray());
   }
-  for (int i = 0; i < num_vars; ++i) v.push_back(arr_of(vars[i], "vars[i]"));
+  for (int i = 0; i < num_vars; ++i) v.push_back(any_arr_of(vars[i], "vars[i]"));
   std::vector<NDArray> g = backward(h, hg, &v, retain_graph != 0 || create_graph != 0, create_graph != 0,
                                     is_train != 0);
   for (int i = 0; i < num_vars; ++i) out_grads[i] = new_handle(g[static_cast<size_t>(i)]);

@@ -29,7 +29,7 @@ int mx_ndarray_free(mx_ndarray_t arr) {
 
 int mx_ndarray_shape(mx_ndarray_t arr, int *out_ndim, const int64_t **out_shape) {
   MX_API_BEGIN();
-  const NDArray &a = arr_of(arr, "arr");
+  const NDArray &a = any_arr_of(arr, "arr");
   MX_REQUIRE_PTR(out_ndim);
   MX_REQUIRE_PTR(out_shape);
   *out_ndim = a.ndim();
@@ -40,13 +40,13 @@ int mx_ndarray_shape(mx_ndarray_t arr, int *out_ndim, const int64_t **out_shape)
 int mx_ndarray_dtype(mx_ndarray_t arr, int *out_dtype) {
   MX_API_BEGIN();
   MX_REQUIRE_PTR(out_dtype);
-  *out_dtype = static_cast<int>(arr_of(arr, "arr").dtype());
+  *out_dtype = static_cast<int>(any_arr_of(arr, "arr").dtype());
   MX_API_END();
 }
 
 int mx_ndarray_device(mx_ndarray_t arr, int *out_dev_type, int *out_dev_id) {
   MX_API_BEGIN();
-  Device d = arr_of(arr, "arr").device();
+  Device d = any_arr_of(arr, "arr").device();
   if (out_dev_type) *out_dev_type = d.type;
   if (out_dev_id) *out_dev_id = d.id;
   MX_API_END();
@@ -55,7 +55,7 @@ int mx_ndarray_device(mx_ndarray_t arr, int *out_dev_type, int *out_dev_id) {
 int mx_ndarray_size(mx_ndarray_t arr, int64_t *out_size) {
   MX_API_BEGIN();
   MX_REQUIRE_PTR(out_size);
-  *out_size = arr_of(arr, "arr").size();
+  *out_size = any_arr_of(arr, "arr").size();
   MX_API_END();
 }
 
@@ -132,7 +132,7 @@ int mx_ndarray_at(mx_ndarray_t arr, int64_t index, mx_ndarray_t *out) {
 
 int mx_ndarray_copy(mx_ndarray_t src, mx_ndarray_t dst) {
   MX_API_BEGIN();
-  arr_of(dst, "dst").assign(arr_of(src, "src"));
+  any_arr_of(dst, "dst").assign(any_arr_of(src, "src"));
   MX_API_END();
 }
 
@@ -141,14 +141,14 @@ int mx_ndarray_to_device(mx_ndarray_t arr, int dev_type, int dev_id, mx_ndarray_
   MX_REQUIRE_PTR(out);
   MX_CHECK(dev_type == MX_CPU || dev_type == MX_GPU || dev_type == MX_CPU_PINNED, MX_ERR_INVALID_ARGUMENT,
            "unknown device type ", dev_type);
-  *out = new_handle(arr_of(arr, "arr").to(Device{dev_type, dev_id}));
+  *out = new_handle(any_arr_of(arr, "arr").to(Device{dev_type, dev_id}));
   MX_API_END();
 }
 
 int mx_ndarray_detach(mx_ndarray_t arr, mx_ndarray_t *out) {
   MX_API_BEGIN();
   MX_REQUIRE_PTR(out);
-  *out = new_handle(arr_of(arr, "arr").detach());
+  *out = new_handle(any_arr_of(arr, "arr").detach());
   MX_API_END();
 }
 
@@ -165,7 +165,7 @@ int mx_ndarray_shares_memory(mx_ndarray_t a, mx_ndarray_t b, int *out_flag) {
 // (a kernel error since the last sync is reported here, naming the op).
 int mx_ndarray_wait_to_read(mx_ndarray_t arr) {
   MX_API_BEGIN();
-  Device d = arr_of(arr, "arr").device();
+  Device d = any_arr_of(arr, "arr").device();
   if (!d.is_cpu()) gpu::synchronize(d.id);
   MX_API_END();
 }

@@ -322,7 +322,7 @@ int mx_executor_bind(mx_symbol_t sym, int dev_type, int dev_id, int num_args, co
   std::vector<int> r;
   for (int i = 0; i < num_args; ++i) {
     a.push_back(arr_of(args[i], "args[i]"));
-    g.push_back(grads && grads[i] ? grads[i]->arr : NDArray());
+    g.push_back(grads && grads[i] ? arr_of(grads[i], "grads[i]") : NDArray());
     r.push_back(grads && grad_reqs ? grad_reqs[i] : MX_GRAD_NULL);
   }
   for (int i = 0; i < num_aux; ++i) x.push_back(arr_of(aux[i], "aux[i]"));
@@ -400,7 +400,7 @@ int mx_executor_backward(mx_executor_t exec, int num, const mx_ndarray_t *head_g
   MX_REQUIRE_PTR(exec);
   std::vector<NDArray> hg;
   if (head_grads)
-    for (int i = 0; i < num; ++i) hg.push_back(head_grads[i] ? head_grads[i]->arr : NDArray());
+    for (int i = 0; i < num; ++i) hg.push_back(head_grads[i] ? arr_of(head_grads[i], "head_grads[i]") : NDArray());
   exec->ex->backward(hg, is_train != 0);
   MX_API_END();
 }
@@ -438,7 +438,7 @@ int mx_executor_forward_taped(mx_executor_t exec, int is_train, int num_inputs, 
   std::vector<int> idx(arg_index, arg_index + num_inputs);
   for (int i = 0; i < num_inputs; ++i) {
     MX_CHECK(inputs[i] != nullptr, MX_ERR_INVALID_ARGUMENT, "mx_executor_forward_taped: input ", i, " is NULL");
-    in.push_back(inputs[i]->arr);
+    in.push_back(arr_of(inputs[i], "inputs[i]"));
   }
   std::vector<NDArray> outs = forward_taped(exec->ex, is_train != 0, in, idx);
   t_exec_arrays.clear();

@@ -4,6 +4,7 @@
 
 #include "backends/cpu/parallel.h"
 #include "backends/gpu.h"
+#include "ndarray/sparse.h"
 
 namespace mx {
 
@@ -31,12 +32,14 @@ NDArray::NDArray(std::shared_ptr<Storage> storage, size_t offset, const Shape &s
     : storage_(std::move(storage)), offset_(offset), shape_(shape), dtype_(dtype) {}
 
 NDArray NDArray::reshape(const Shape &s) const {
+  require_dense(*this, "reshape", "the array");
   MX_CHECK(s.size() == size(), MX_ERR_SHAPE, "reshape: cannot view an array of shape ", shape_.str(),
            " (", size(), " elements) as ", s.str(), " (", s.size(), " elements)");
   return NDArray(storage_, offset_, s, dtype_);
 }
 
 NDArray NDArray::slice(int64_t begin, int64_t end) const {
+  require_dense(*this, "slice", "the array");  // csr row slices are the slice op's sparse kernel
   MX_CHECK(ndim() >= 1, MX_ERR_SHAPE, "slice: cannot slice a 0-dimensional array");
   int64_t n = shape_[0];
   MX_CHECK(begin >= 0 && begin <= end && end <= n, MX_ERR_INVALID_ARGUMENT, "slice: range [", begin,
@@ -48,6 +51,7 @@ NDArray NDArray::slice(int64_t begin, int64_t end) const {
 }
 
 NDArray NDArray::at(int64_t i) const {
+  require_dense(*this, "at", "the array");
   MX_CHECK(ndim() >= 1, MX_ERR_SHAPE, "at: cannot index a 0-dimensional array");
   MX_CHECK(i >= 0 && i < shape_[0], MX_ERR_INVALID_ARGUMENT, "index ", i,
            " is out of bounds for axis 0 of size ", shape_[0]);
@@ -56,21 +60,32 @@ NDArray NDArray::at(int64_t i) const {
   return NDArray(storage_, offset_ + static_cast<size_t>(i) * row, Shape(d), dtype_);
 }
 
-NDArray NDArray::detach() const { return NDArray(storage_, offset_, shape_, dtype_); }
+NDArray NDArray::detach() const {
+  NDArray r(storage_, offset_, shape_, dtype_);
+  r.sparse_ = sparse_;
+  return r;
+}
 
 NDArray NDArray::copy() const {
+  if (sparse_) return sparse_copy(*this, dtype_);
   NDArray out(shape_, dtype_, device());
   out.assign(*this);
   return out;
 }
 
 NDArray NDArray::to(Device dev) const {
+  if (sparse_) {
+    MX_CHECK(dev.is_cpu(), MX_ERR_UNSUPPORTED, "sparse arrays live on the cpu in MX; copy to ", dev.type == MX_GPU ? "gpu" : "device",
+             " needs tostype('default') first");
+    return sparse_copy(*this, dtype_);
+  }
   NDArray out(shape_, dtype_, dev);
   out.assign(*this);
   return out;
 }
 
 NDArray NDArray::astype(DType t) const {
+  if (sparse_) return sparse_copy(*this, t);
   NDArray out(shape_, t, device());
   out.assign(*this);
   return out;
@@ -118,6 +133,10 @@ void convert_buffer(const void *src, DType st, void *dst, DType dt, int64_t n) {
 }
 
 void NDArray::assign(const NDArray &src) const {
+  if (sparse_ || src.sparse_) {
+    sparse_assign(*this, src);
+    return;
+  }
   MX_CHECK(src.shape() == shape_, MX_ERR_SHAPE, "copy: source shape ", src.shape().str(),
            " does not match destination shape ", shape_.str());
   if (same_data(src) && src.dtype() == dtype_) return;
@@ -141,6 +160,12 @@ void NDArray::assign(const NDArray &src) const {
 }
 
 void NDArray::fill(double value) const {
+  if (sparse_) {
+    MX_CHECK(value == 0.0, MX_ERR_UNSUPPORTED, "fill: a ", stype_name(sparse_->stype),
+             " array can only be filled with 0, got ", value);
+    *sparse_ = *sparse_zeros(sparse_->stype, shape_, dtype_, device()).sparse();
+    return;
+  }
   int64_t n = size();
   MX_DTYPE_SWITCH_ALL(dtype_, T, {
     T v = T(value);

@@ -9,7 +9,8 @@
 
 namespace mx {
 
-struct AGInfo;  // autograd/autograd.h
+struct AGInfo;       // autograd/autograd.h
+struct SparseParts;  // ndarray/sparse.h
 
 class NDArray {
  public:
@@ -18,12 +19,12 @@ class NDArray {
   NDArray(const Shape &shape, DType dtype, Device dev = Device());
   NDArray(std::shared_ptr<Storage> storage, size_t offset, const Shape &shape, DType dtype);
 
-  bool defined() const { return storage_ != nullptr; }
+  bool defined() const { return storage_ != nullptr || sparse_ != nullptr; }
   const Shape &shape() const { return shape_; }
   int ndim() const { return shape_.ndim(); }
   int64_t size() const { return shape_.size(); }
   DType dtype() const { return dtype_; }
-  Device device() const { return storage_ ? storage_->device() : Device(); }
+  Device device() const { return storage_ ? storage_->device() : sparse_ ? sparse_device() : Device(); }
   size_t nbytes() const { return static_cast<size_t>(size()) * dtype_size(dtype_); }
   void *raw() const { return static_cast<char *>(storage_->data()) + offset_; }
   template <typename T> T *data() const { return static_cast<T *>(raw()); }
@@ -45,8 +46,15 @@ class NDArray {
   void assign(const NDArray &src) const;
   void fill(double value) const;
   bool same_data(const NDArray &o) const {
-    return storage_ == o.storage_ && offset_ == o.offset_;
+    return storage_ == o.storage_ && offset_ == o.offset_ && sparse_ == o.sparse_;
   }
+
+  // Sparse storage (csr / row_sparse, ndarray/sparse.h): when set, shape() is the logical shape,
+  // the dense fields are empty and raw()/data() must not be called (op dispatch checks first).
+  // Shared among shallow copies, so replacing the parts updates every handle (in-place ops).
+  const std::shared_ptr<SparseParts> &sparse() const { return sparse_; }
+  bool is_sparse() const { return sparse_ != nullptr; }
+  NDArray(std::shared_ptr<SparseParts> parts, const Shape &shape, DType dtype);
 
   // Autograd link (shared among shallow copies of the same array).
   std::shared_ptr<AGInfo> &ag() { return ag_; }
@@ -58,6 +66,8 @@ class NDArray {
   Shape shape_;
   DType dtype_ = DType::f32;
   std::shared_ptr<AGInfo> ag_;
+  std::shared_ptr<SparseParts> sparse_;  // optional: null for dense arrays
+  Device sparse_device() const;          // ndarray/sparse.cc
 };
 
 // Element-wise dtype conversion of n elements between raw buffers (CPU).

@@ -1,6 +1,7 @@
 #include "ops/imperative.h"
 
 #include "autograd/autograd.h"
+#include "ops/sparse/dispatch.h"
 #include "random/philox.h"
 
 #include <memory>
@@ -62,6 +63,8 @@ bool set_training(bool on) {
 std::vector<NDArray> invoke_raw(const OpDef *op, const Params &params, const std::vector<NDArray> &inputs,
                                 const std::vector<NDArray> &aux, bool is_train,
                                 const std::vector<NDArray> *out, const std::vector<bool> *skip) {
+  // Sparse inputs or outputs: their own kernels or the storage fallback (ops/sparse/dispatch.h).
+  if (needs_stype_dispatch(op, inputs, aux, out)) return invoke_stype(op, params, inputs, aux, is_train, out, skip);
   const char *name = op->name.c_str();
   // Device: the inputs', else "ctx", else cpu(0).
   Device dev;

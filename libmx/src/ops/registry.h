@@ -39,6 +39,26 @@ using InferShapeFn = std::function<bool(const Params &, ShapeVec &in, ShapeVec &
 using InferTypeFn = std::function<bool(const Params &, TypeVec &in, TypeVec &aux, TypeVec &out)>;
 using KernelFn = std::function<void(const OpCall &)>;
 
+// Sparse storage (docs/DESIGN.md "Storage types"). Storage type codes follow MXNet: 0 default,
+// 1 row_sparse, 2 csr. infer_stype sees the inputs' stypes (aux included) and fills the
+// outputs'; it returns true when the op's sparse kernel handles this combination, false to
+// let the storage fallback densify sparse inputs and run the dense kernel.
+using STypeVec = std::vector<int>;
+using InferSTypeFn = std::function<bool(const Params &, const STypeVec &in, STypeVec &out)>;
+// A sparse kernel allocates its own outputs (their nnz is only known while computing), with
+// the inferred logical shapes, dtypes and stypes.
+struct SparseCall {
+  const Params &params;
+  const std::vector<NDArray> &inputs;
+  const std::vector<NDArray> &aux;
+  const ShapeVec &out_shapes;
+  const TypeVec &out_dtypes;
+  const STypeVec &out_stypes;
+  bool is_train;
+  template <typename T> const T &p() const { return params.get<T>(); }
+};
+using SparseKernelFn = std::function<std::vector<NDArray>(const SparseCall &)>;
+
 // ---- gradients, written once, run by autograd (imperatively) and by the executor (as graph).
 // A Var names a value inside a GradBuilder: an NDArray in autograd, a graph entry in the executor.
 struct Var {
@@ -113,6 +133,10 @@ struct OpDef {
   // write output element i. The executor's memory planner uses them when dtype and element
   // count match.
   std::vector<std::pair<int, int>> inplace;
+  // Sparse kernels (optional; ops without them take sparse inputs through the storage fallback).
+  InferSTypeFn infer_stype;
+  SparseKernelFn forward_sparse;
+  bool stype_from_dense = false;  // may produce sparse outputs from dense inputs (cast_storage)
 
   std::vector<std::string> inputs(const Params &p) const;
   size_t num_inputs(const Params &p) const {  // without copying names (hot path)
@@ -181,6 +205,14 @@ class OpBuilder {
   OpBuilder &dtypes(std::vector<DType> t) { def_->dtypes = std::move(t); return *this; }
   OpBuilder &hidden() { def_->hidden = true; return *this; }
   OpBuilder &inplace(std::vector<std::pair<int, int>> pairs) { def_->inplace = std::move(pairs); return *this; }
+  // Sparse kernel and its stype inference (both needed); from_dense: run them even when every
+  // input is dense (ops whose outputs may be sparse anyway, e.g. cast_storage).
+  OpBuilder &infer_stype(InferSTypeFn f, bool from_dense = false) {
+    def_->infer_stype = std::move(f);
+    def_->stype_from_dense = from_dense;
+    return *this;
+  }
+  OpBuilder &sparse(SparseKernelFn f) { def_->forward_sparse = std::move(f); return *this; }
   OpDef &def() { return *def_; }
 
  private:

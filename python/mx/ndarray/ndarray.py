@@ -81,6 +81,18 @@ def _wrap(handle):
     return a
 
 
+def _wrap_any(handle):
+    """Like _wrap, choosing CSRNDArray / RowSparseNDArray for sparse handles (one extra call)."""
+    c = ffi.new("int *")
+    check_call(lib.mx_ndarray_stype(handle, c))
+    if c[0] == 0:
+        return _wrap(handle)
+    from .sparse import _cls_of
+    a = _cls_of(c[0]).__new__(_cls_of(c[0]))
+    a.handle = handle
+    return a
+
+
 _free = lib.mx_ndarray_free
 
 
@@ -160,25 +172,22 @@ class NDArray:
 
     @property
     def stype(self):
+        """Storage type: 'default' (dense); sparse arrays are CSRNDArray / RowSparseNDArray."""
         return "default"
 
     def tostype(self, stype):
-        """MXNet's storage conversion: 'default' (dense) returns a copy; sparse storage is a
-        separate feature MX does not have yet.
+        """A copy with storage type ``stype``: 'default', 'row_sparse' or 'csr' (2-d).
 
         Parameters
         ----------
         stype : str
-            ``'default'``; ``'csr'`` and ``'row_sparse'`` raise MXNotSupportedError.
 
         Returns
         -------
-        NDArray
+        NDArray, RowSparseNDArray or CSRNDArray
         """
-        if stype == "default":
-            return self.copy()
-        from ..base import MXNotSupportedError
-        raise MXNotSupportedError("tostype(%r): sparse storage is not supported by MX; arrays are dense" % (stype,))
+        from . import op
+        return op.cast_storage(self, stype=stype)
 
     @property
     def T(self):
@@ -288,7 +297,7 @@ class NDArray:
         if isinstance(other, Context):
             h = ffi.new("mx_ndarray_t *")
             check_call(lib.mx_ndarray_to_device(self.handle, other.device_typeid, other.device_id, h))
-            return _wrap(h[0])
+            return _wrap_any(h[0])
         raise TypeError("copyto: expected an NDArray or a Context, got %s" % type(other).__name__)
 
     def as_in_context(self, ctx):
@@ -365,7 +374,7 @@ class NDArray:
         """A new array sharing the data but cut from the autograd graph (no gradient flows through it)."""
         h = ffi.new("mx_ndarray_t *")
         check_call(lib.mx_ndarray_detach(self.handle, h))
-        return _wrap(h[0])
+        return _wrap_any(h[0])
 
     def wait_to_read(self):
         """Block until pending writes to this array are done (MX computes synchronously, so this returns at once)."""
@@ -384,19 +393,24 @@ class NDArray:
         grad_req : {'write', 'add', 'null'}, default 'write'
             Overwrite the gradient at each ``backward``, accumulate into it, or compute none.
         stype : str, optional
-            Accepted for MXNet compatibility (dense storage only).
+            Storage type of the gradient buffer ('default', 'row_sparse' or 'csr'); default dense.
         """
         from ..autograd import _GRAD_REQ
         if grad_req not in _GRAD_REQ:
             raise ValueError("attach_grad: grad_req must be 'write', 'add' or 'null', got %r" % (grad_req,))
+        grads = ffi.NULL
+        if stype is not None and stype != "default":
+            from .sparse import zeros as _sparse_zeros
+            g = _sparse_zeros(stype, self.shape, ctx=self.context, dtype=self.dtype)
+            grads = ffi.new("mx_ndarray_t[1]", [g.handle])
         check_call(lib.mx_autograd_mark_variables(1, ffi.new("mx_ndarray_t[1]", [self.handle]),
-                                                  ffi.new("int[1]", [_GRAD_REQ[grad_req]]), ffi.NULL))
+                                                  ffi.new("int[1]", [_GRAD_REQ[grad_req]]), grads))
 
     @property
     def grad(self):
         h = ffi.new("mx_ndarray_t *")
         check_call(lib.mx_ndarray_grad(self.handle, h))
-        return None if h[0] == ffi.NULL else _wrap(h[0])
+        return None if h[0] == ffi.NULL else _wrap_any(h[0])
 
     @property
     def _fresh_grad(self):

@@ -3,7 +3,7 @@ import keyword
 
 from ..base import check_call, ffi, lib
 from . import _internal_ops as _ops
-from .ndarray import NDArray, _wrap
+from .ndarray import NDArray, _wrap, _wrap_any
 from .op_args import split_args
 
 
@@ -101,8 +101,8 @@ def make_op_function(name, schema=None):
             return out
         res = invoke(handle, params, handles)
         if len(res) == 1:
-            return _wrap(res[0])
-        return [_wrap(h) for h in res]
+            return _wrap_any(res[0])
+        return [_wrap_any(h) for h in res]
 
     pyname = name if not keyword.iskeyword(name) else name + "_"
     op_function.__name__ = pyname
