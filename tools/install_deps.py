@@ -45,7 +45,7 @@ APT_PACKAGES = {
         "fallback": "none: the fuzz and asan suites fail without clang",
     },
     "R front end (r-package/: R CMD check, testthat, cross-language tests)": {
-        "packages": ["r-base-core", "r-base-dev", "r-cran-testthat", "r-cran-jsonlite"],
+        "packages": ["r-base-core", "r-base-dev", "r-cran-testthat", "r-cran-jsonlite", "r-cran-matrix"],
         "fallback": "none: the R and cross-language suites fail without R",
     },
     "tutorial notebooks and documentation site (R notebook kernel, R vignette, nbsphinx)": {

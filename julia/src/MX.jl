@@ -12,12 +12,15 @@ The library is found through `ENV["MX_LIBRARY"]`, else the libmx of the Python p
 """
 module MX
 
+using SparseArrays
+
 include("base.jl")
 include("json.jl")
 include("context.jl")
 include("ndarray.jl")
 include("ops.jl")
 include("creation.jl")
+include("sparse.jl")
 include("arith.jl")
 include("autograd.jl")
 include("random.jl")
@@ -46,7 +49,7 @@ const mx = MX
 export mx, NDArray, MXError, MXInvalidArgumentError, MXShapeError, MXTypeError, MXUnsupportedError,
        MXOutOfMemoryError, MXIOError, MXFormatError, MXInternalError, MXUnknownError, MXLibraryError,
        SymbolicNode, Executor, FeedForward, ArrayDataProvider, DataBatch, CSVIter, MNISTIter,
-       ImageRecordIter, KVStore
+       ImageRecordIter, KVStore, stype, tostype
 
 function __init__()
     _load_library()

@@ -186,6 +186,7 @@ _default_dtype(::Type{S}) where {S} = haskey(_DTYPE_CODES, S) ? S :
 
 "Copy an NDArray into a new Julia Array of the same logical shape."
 function Base.Array(x::NDArray{T,N}) where {T,N}
+    stype(x) == :default || return Array(tostype(x, :default))  # csr / row_sparse: densified by libmx
     s = size(x)
     buf = Array{T}(undef, reverse(s))
     GC.@preserve x buf _check(ccall(_sym(:mx_ndarray_copy_to), Cint, (Ptr{Cvoid}, Ptr{Cvoid}, Csize_t),

@@ -4,6 +4,7 @@
 #   MX_LIBRARY=/path/to/libmx.so julia --project=julia julia/test/runtests.jl
 
 using Test
+using SparseArrays
 using MX
 
 rss_kib() = parse(Int, split(read("/proc/self/statm", String))[2]) * 4
@@ -450,6 +451,29 @@ end
     @test length(lines) == 11     # deciles 0..9 once each, then 100 %
     @test !any(occursin('\r', l) for l in lines)
     @test endswith(lines[end], "batch/s") && occursin("100% 37/37", lines[end])
+end
+    S = sparse([1, 1, 3, 4], [2, 5, 1, 5], Float32[1.5, -2, 3, 4], 4, 5)
+    x = NDArray(S)
+    @test MX.stype(x) == :csr && size(x) == (4, 5)
+    @test Array(x) == Matrix(S)
+    @test MX.sparse_indptr(x) == [0, 2, 2, 3, 4]        # row offsets, 0-based
+    @test MX.sparse_indices(x) == [1, 4, 0, 4]          # column numbers, 0-based
+    @test MX.sparse_data(x) == Float32[1.5, -2, 3, 4]
+    @test SparseMatrixCSC(x) == S
+    y = MX.nd.sum(x; axis=1)                            # an op on csr (kernel or storage fallback)
+    @test Array(y) ≈ vec(sum(Matrix(S); dims=2))
+    d = MX.array(Float32[0 1 0; 0 0 0; 2 0 3])
+    r = MX.tostype(d, :row_sparse)
+    @test MX.stype(r) == :row_sparse && MX.sparse_indices(r) == [0, 2]
+    @test Array(r) == Float32[0 1 0; 0 0 0; 2 0 3]
+    @test sparse(r) == sparse(Float32[0 1 0; 0 0 0; 2 0 3])
+    rs = MX.row_sparse_array(Float32[1 2; 3 4], [1, 3], (5, 2))
+    @test Array(rs) == Float32[0 0; 1 2; 0 0; 3 4; 0 0]
+    c = MX.csr_matrix(Float64[7, 8], [0, 1, 1, 2], [2, 0], (3, 3))
+    @test Array(c) == [0 0 7.0; 0 0 0; 8 0 0]
+    @test MX.stype(MX.tostype(c, :default)) == :default
+    @test_throws MXInvalidArgumentError MX.tostype(c, :coo)
+    @test_throws MXError MX.csr_matrix(Float32[1], [0, 1], [7], (1, 3))   # column 7 of 3
 end
 @testset "creation functions return NDArrays; NDArray(::Array)" begin
     for f in (MX.nd.ones, MX.nd.zeros, MX.ones, MX.zeros, MX.nd.empty)

@@ -359,6 +359,47 @@ SEXP mxr_nd_detach(SEXP x) {
   return handle_result(w, o, st);
 }
 
+/* ------------------------------------------------------------------ sparse storage */
+
+SEXP mxr_nd_stype(SEXP x) {
+  GET_ND(h, x, "mx.nd.stype");
+  int s = 0;
+  int st = mx_ndarray_stype(h, &s);
+  return result(st, ScalarInteger(s));
+}
+
+SEXP mxr_nd_cast_storage(SEXP x, SEXP stype) {
+  GET_ND(h, x, "mx.nd.tostype");
+  SEXP w = PROTECT(nd_wrapper());
+  mx_ndarray_t o = NULL;
+  int st = mx_ndarray_cast_storage(h, asInteger(stype), &o);
+  return handle_result(w, o, st);
+}
+
+SEXP mxr_nd_sparse_part(SEXP x, SEXP part) {
+  GET_ND(h, x, "sparse part");
+  SEXP w = PROTECT(nd_wrapper());
+  mx_ndarray_t o = NULL;
+  int st = mx_ndarray_sparse_part(h, asInteger(part), &o);
+  return handle_result(w, o, st);
+}
+
+SEXP mxr_nd_sparse_new(SEXP stype, SEXP shape, SEXP parts) {
+  int64_t shp[64];
+  int ndim = 0;
+  const char *err = NULL;
+  if (!shape_from_sexp(shape, shp, 32, &ndim, &err)) return arg_fail(MX_ERR_SHAPE, "sparse array: %s", err);
+  mx_ndarray_t sp[MXR_MAX_STACK];
+  mx_ndarray_t *p = NULL;
+  int np = 0;
+  err = nd_list(parts, 0, sp, &p, &np);
+  if (err) return arg_fail(MX_ERR_INVALID_ARGUMENT, "sparse array parts: %s", err);
+  SEXP w = PROTECT(nd_wrapper());
+  mx_ndarray_t o = NULL;
+  int st = mx_ndarray_sparse_new(asInteger(stype), shp, ndim, np, p, &o);
+  return handle_result(w, o, st);
+}
+
 SEXP mxr_nd_shares_memory(SEXP a, SEXP b) {
   GET_ND(ha, a, "mx.nd.shares.memory");
   GET_ND(hb, b, "mx.nd.shares.memory");
@@ -502,6 +543,19 @@ fail:
  * float types and int64 -> double, int32/int8/uint8 -> integer, bool -> logical. */
 SEXP mxr_nd_to_r(SEXP x) {
   GET_ND(h, x, "as.array");
+  int stype = MX_STYPE_DEFAULT;
+  if (mx_ndarray_stype(h, &stype) == MX_OK && stype != MX_STYPE_DEFAULT) {
+    /* csr / row_sparse: densified by the core into a wrapped temporary, then read as usual */
+    SEXP w = PROTECT(nd_wrapper());
+    mx_ndarray_t d = NULL;
+    int sst = mx_ndarray_cast_storage(h, MX_STYPE_DEFAULT, &d);
+    SEXP dense = handle_result(w, d, sst);
+    if (sst) return dense;
+    PROTECT(dense);
+    SEXP r = mxr_nd_to_r(dense);
+    UNPROTECT(1);
+    return r;
+  }
   int ndim = 0, dt = 0, devt = 0, devi = 0;
   const int64_t *shp = NULL;
   int st = mx_ndarray_shape(h, &ndim, &shp);
