@@ -104,12 +104,16 @@ def test_fixture_from_buffer():
         assert_exact(got[k], v)
 
 
-def test_sparse_is_refused_clearly():
-    with pytest.raises(MXNotSupportedError) as e:
-        mx.nd.load(fix("sparse.nd"))
-    assert isinstance(e.value, NotImplementedError)
-    msg = str(e.value)
-    assert "csr" in msg and "storage type" in msg and "sparse.nd" in msg
+def test_sparse_fixture_loads_as_sparse_arrays():
+    # More sparse file cases (byte-identical writes, corrupt parts): test_sparse_files.py.
+    got = mx.nd.load(fix("sparse.nd"))
+    ref = npz("sparse.npz")
+    assert got["csr"].stype == "csr" and got["rsp"].stype == "row_sparse"
+    for k in ("csr", "rsp"):
+        np.testing.assert_array_equal(got[k].asnumpy(), ref[k + "_dense"])
+        np.testing.assert_array_equal(got[k].data.asnumpy(), ref[k + "_data"])
+        np.testing.assert_array_equal(got[k].indices.asnumpy(), ref[k + "_indices"])
+    np.testing.assert_array_equal(got["csr"].indptr.asnumpy(), ref["csr_indptr"])
 
 
 @pytest.mark.parametrize("name", ["dict.nd", "list.nd", "dict_np_shape.nd"])

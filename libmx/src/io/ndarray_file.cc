@@ -22,6 +22,7 @@
 
 #include "base/error.h"
 #include "base/file_util.h"
+#include "ndarray/sparse.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "MX's file readers assume a little-endian host"
@@ -278,6 +279,65 @@ bool read_flag(Cursor &c, int32_t *flag, int64_t index, std::vector<Deferred> *d
   return false;
 }
 
+// The rest of a sparse record (row_sparse 1, csr 2) after its shape: context, type flag, aux
+// types and shapes, values, aux data. The values have as many rows as the index array has
+// entries: MXNet may write a storage shape whose first dimension is stale (0 after
+// sparse_retain), and its own reader sizes the values by the indices too.
+NDArray read_sparse(Cursor &c, int32_t stype, const RawShape &sshape, uint64_t sshape_at, const RawShape &shape,
+                    uint64_t shape_at, bool none, int64_t index, std::vector<Deferred> *deferred) {
+  if (none) return none_array();  // MXNet never writes a sparse none array
+  int nad = stype == 2 ? 2 : 1;
+  read_context(c);
+  int32_t flag;
+  bool ok = read_flag(c, &flag, index, deferred);
+  std::vector<int32_t> aflags;
+  std::vector<RawShape> ashapes;
+  std::vector<uint64_t> aats;
+  for (int k = 0; k < nad; ++k) {
+    uint64_t aat = c.pos;
+    int32_t aflag = c.i32("aux type flag");
+    if (flag_size(aflag) == 0) c.corrupt(aat, "unknown aux type flag ", aflag);
+    if (!dtype_valid(aflag) || dtype_is_float(static_cast<DType>(aflag)) || aflag == 7)
+      c.corrupt(aat, "sparse index type flag ", aflag, " is not an integer type");
+    RawShape ash = read_shape(c, "aux shape");
+    if (ash.ndim != 1) c.corrupt(aat + 4, "aux shape has ndim ", ash.ndim, " (index arrays are 1-d)");
+    aflags.push_back(aflag);
+    ashapes.push_back(ash);
+    aats.push_back(aat);
+  }
+  if (sshape.ndim < 1) c.corrupt(sshape_at, "sparse storage shape has ndim ", sshape.ndim);
+  if (shape.ndim < 1) c.corrupt(shape_at, "sparse array has ndim ", shape.ndim);
+  std::vector<int64_t> sdims = sshape.dims;
+  sdims[0] = ashapes.back().dims[0];  // csr: (indptr, indices); row_sparse: (indices)
+  if (!ok) {  // a dtype MX cannot hold (deferred): skip the values and the indices
+    uint64_t total = checked_bytes(c, sshape_at, checked_numel(c, sshape_at, sdims, "storage shape"),
+                                   flag_size(flag), "sparse data");
+    for (int k = 0; k < nad; ++k) {
+      uint64_t ab = checked_bytes(c, aats[static_cast<size_t>(k)], ashapes[static_cast<size_t>(k)].dims[0],
+                                  flag_size(aflags[static_cast<size_t>(k)]), "aux data");
+      if (__builtin_add_overflow(total, ab, &total)) c.corrupt(sshape_at, "sparse data is larger than 2^64 bytes");
+    }
+    c.skip(total, "sparse data");
+    return NDArray();
+  }
+  uint64_t data_at = c.pos;
+  NDArray data = read_dense(c, sshape_at, sdims, flag);
+  std::vector<NDArray> aux;
+  for (int k = 0; k < nad; ++k) {
+    NDArray a = read_dense(c, aats[static_cast<size_t>(k)], ashapes[static_cast<size_t>(k)].dims,
+                           aflags[static_cast<size_t>(k)]);
+    aux.push_back(a.dtype() == DType::i64 ? a : a.astype(DType::i64));
+  }
+  Shape logical(shape.dims);
+  NDArray out = stype == 2 ? make_csr(logical, data, aux[0], aux[1]) : make_row_sparse(logical, data, aux[0]);
+  try {
+    validate_sparse(out, "sparse record");
+  } catch (const Error &e) {
+    c.corrupt(data_at, "inconsistent ", stype == 2 ? "csr" : "row_sparse", " parts: ", e.what());
+  }
+  return out;
+}
+
 // One V2/V3 record after its magic.
 NDArray read_v2v3(Cursor &c, bool v3, int64_t index, std::vector<Deferred> *deferred) {
   uint64_t at = c.pos;
@@ -293,40 +353,7 @@ NDArray read_v2v3(Cursor &c, bool v3, int64_t index, std::vector<Deferred> *defe
   uint64_t shape_at = c.pos;
   RawShape shape = read_shape(c, "shape");
   bool none = shape.ndim == -1 || (!v3 && shape.ndim == 0);
-  if (nad) {
-    deferred->push_back({index, MX_ERR_UNSUPPORTED,
-                         std::string("has storage type ") + stype_name(stype) + " (" +
-                             std::to_string(stype) +
-                             "); MX loads dense arrays only (convert with tostype('default') "
-                             "before saving)"});
-    if (none) return NDArray();
-    read_context(c);
-    uint64_t flag_at = c.pos;
-    int32_t flag = c.i32("type flag");
-    if (flag_size(flag) == 0) c.corrupt(flag_at, "unknown type flag ", flag);
-    // The stored data has as many rows as the index array has entries (MXNet writes a storage
-    // shape whose first dimension may be stale, e.g. 0 for row_sparse).
-    uint64_t total = 0;
-    std::vector<int64_t> idx_dims;
-    for (int k = 0; k < nad; ++k) {
-      uint64_t aat = c.pos;
-      int32_t aflag = c.i32("aux type flag");
-      if (flag_size(aflag) == 0) c.corrupt(aat, "unknown aux type flag ", aflag);
-      RawShape ash = read_shape(c, "aux shape");
-      if (ash.ndim < 1) c.corrupt(aat + 4, "aux shape has ndim ", ash.ndim);
-      if (k == nad - 1) idx_dims = ash.dims;  // csr: (indptr, indices); row_sparse: (indices)
-      uint64_t ab = checked_bytes(c, aat, checked_numel(c, aat, ash.dims, "aux shape"), flag_size(aflag), "aux data");
-      if (__builtin_add_overflow(total, ab, &total)) c.corrupt(aat, "sparse data is larger than 2^64 bytes");
-    }
-    if (sshape.ndim < 1) c.corrupt(sshape_at, "sparse storage shape has ndim 0");
-    std::vector<int64_t> sdims = sshape.dims;
-    sdims[0] = idx_dims[0];
-    uint64_t db = checked_bytes(c, sshape_at, checked_numel(c, sshape_at, sdims, "storage shape"),
-                                flag_size(flag), "sparse data");
-    if (__builtin_add_overflow(total, db, &total)) c.corrupt(sshape_at, "sparse data is larger than 2^64 bytes");
-    c.skip(total, "sparse data");
-    return NDArray();
-  }
+  if (nad) return read_sparse(c, stype, sshape, sshape_at, shape, shape_at, none, index, deferred);
   if (none) return none_array();
   read_context(c);
   int32_t flag;
@@ -389,6 +416,34 @@ class Writer {
  private:
   ByteSink &sink_;
 };
+
+void write_shape(Writer &w, const Shape &s) {
+  w.i32(s.ndim());
+  for (int64_t d : s.dims()) w.i64(d);
+}
+void write_part(Writer &w, const NDArray &p) { w.bytes(p.raw(), p.nbytes()); }
+
+// A sparse record as MXNet writes it (always V2: MXNet refuses sparse arrays under numpy shape
+// semantics): storage shape = the values' shape, aux arrays indptr then indices for csr.
+void write_sparse(Writer &w, const NDArray &a) {
+  const SparseParts &p = *a.sparse();
+  w.u32(kV2Magic);
+  w.i32(static_cast<int32_t>(p.stype));
+  write_shape(w, p.data.shape());
+  write_shape(w, a.shape());
+  w.i32(MX_CPU);  // sparse arrays live on the cpu
+  w.i32(0);
+  w.i32(static_cast<int32_t>(a.dtype()));
+  std::vector<const NDArray *> aux;
+  if (p.stype == SType::csr) aux = {&p.indptr, &p.indices};
+  else aux = {&p.indices};
+  for (const NDArray *x : aux) {
+    w.i32(static_cast<int32_t>(x->dtype()));
+    write_shape(w, x->shape());
+  }
+  write_part(w, p.data);
+  for (const NDArray *x : aux) write_part(w, *x);
+}
 
 }  // namespace
 
@@ -466,6 +521,10 @@ void save_mxnet(ByteSink &sink, const std::vector<NDArray> &arrays,
   w.u64(0);
   w.u64(arrays.size());
   for (const NDArray &a : arrays) {
+    if (a.is_sparse()) {
+      write_sparse(w, a);
+      continue;
+    }
     w.u32(v3 ? kV3Magic : kV2Magic);
     w.i32(0);  // default (dense) storage
     w.i32(a.ndim());

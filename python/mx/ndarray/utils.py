@@ -5,7 +5,7 @@ import numpy as np
 
 from ..base import check_call, ffi, lib, c_str, py_str
 from ..context import current_context
-from .ndarray import NDArray, _wrap, dtype_code, empty
+from .ndarray import NDArray, _wrap, _wrap_any, dtype_code, empty
 
 
 def _shape(shape):
@@ -240,7 +240,7 @@ def save(fname, data):
 
 
 def _collect(n, arrs, names):
-    out = [_wrap(arrs[0][i]) for i in range(n[0])]
+    out = [_wrap_any(arrs[0][i]) for i in range(n[0])]
     if names[0] == ffi.NULL:
         return out
     # Names in files are bytes; ones that are not UTF-8 keep their bytes as surrogate escapes.
