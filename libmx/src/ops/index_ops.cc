@@ -217,7 +217,7 @@ struct EmbeddingParam {
     d.field("dtype", &EmbeddingParam::dtype).def(std::string("float32"))
         .choices({"bfloat16", "float16", "float32", "float64", "int32", "int64", "int8", "uint8"})
         .doc("Weight and output dtype.");
-    d.field("sparse_grad", &EmbeddingParam::sparse_grad).def(false).doc("Ignored (gradients are dense).");
+    d.field("sparse_grad", &EmbeddingParam::sparse_grad).def(false).doc("Compute the weight gradient as a row_sparse array (imperative autograd; dense in graphs).");
   }
 };
 
@@ -446,7 +446,10 @@ int register_ops() {
         take_move(c.inputs[1], idx, c.outputs[0], 0, false);
       })
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
-        Var gw = b.emit1("_backward_take", {{"axis", "0"}, {"mode", "clip"}}, {n.out_grads[0], n.inputs[0], n.inputs[1]});
+        // sparse_grad: a row_sparse weight gradient (ops/sparse/sparse_ops.cc)
+        Var gw = n.p<EmbeddingParam>().sparse_grad
+                     ? b.emit1("_backward_sparse_embedding", {}, {n.out_grads[0], n.inputs[0], n.inputs[1]})
+                     : b.emit1("_backward_take", {{"axis", "0"}, {"mode", "clip"}}, {n.out_grads[0], n.inputs[0], n.inputs[1]});
         return {Var::none(), gw};
       });
 

@@ -2,6 +2,7 @@
 
 #include "ndarray/sparse.h"
 #include "ops/imperative.h"
+#include "ops/sparse/attach.h"
 
 namespace mx {
 
@@ -49,6 +50,13 @@ std::vector<NDArray> deliver(std::vector<NDArray> res, const std::vector<NDArray
   }
   return res;
 }
+
+// Value dtypes the sparse kernels compute in (others take the storage fallback: float16 and
+// bfloat16 then run through float32 as in any dense call).
+bool kernel_dtype(DType t) {
+  return t == DType::f32 || t == DType::f64 || t == DType::i32 || t == DType::i64 || t == DType::u8 ||
+         t == DType::i8;
+}
 }  // namespace
 
 bool stype_dispatch_active() { return t_fallback_depth > 0; }
@@ -58,13 +66,14 @@ std::vector<NDArray> invoke_stype(const OpDef *op, const Params &params, const s
                                   const std::vector<NDArray> *out, const std::vector<bool> *skip) {
   for (size_t i = 0; i < inputs.size(); ++i)
     MX_CHECK(inputs[i].defined(), MX_ERR_INVALID_ARGUMENT, op->name, ": input ", i, " is an empty handle");
+  install_sparse_attachments();
   int nout = op->num_outputs(params);
   if (op->infer_stype && op->forward_sparse) {
     STypeVec in_st, out_st(static_cast<size_t>(nout), 0);
     bool native = true;
     for (auto &x : inputs) {
       in_st.push_back(static_cast<int>(stype_of(x)));
-      native = native && x.device().is_cpu() && supports_dtype(op, x.dtype());
+      native = native && x.device().is_cpu() && supports_dtype(op, x.dtype()) && kernel_dtype(x.dtype());
     }
     for (auto &x : aux) in_st.push_back(static_cast<int>(stype_of(x)));
     if (native && op->infer_stype(params, in_st, out_st)) {
