@@ -494,7 +494,7 @@ for _n in ["_backward_contrib_index_copy", "_backward_contrib_BilinearResize2D",
 
 for _n in ["Custom", "_backward_Custom"]:
     EXCLUDED.setdefault(_n, "runs a front-end implementation (mx.operator): tests/python/test_custom_op.py")
-for _n in ["cast_storage", "_sparse_retain"]:
+for _n in ["cast_storage", "_sparse_retain", "_backward_sparse_embedding"]:
     EXCLUDED.setdefault(_n, "sparse storage op: against scipy.sparse/numpy in tests/python/test_sparse_*.py")
 
 _BACKWARD_REASON = "fused backward op: checked through its forward op's gradient in the harness table or in {}"

@@ -120,7 +120,7 @@ int mx_optimizer_update(mx_optimizer_t opt, int num, const int *indices,
   std::vector<mx::NDArray> w, g;
   for (int i = 0; i < num; ++i) {
     w.push_back(mx::arr_of(weights[i], "weights[i]"));
-    g.push_back(mx::arr_of(grads[i], "grads[i]"));
+    g.push_back(mx::any_arr_of(grads[i], "grads[i]"));  // row_sparse: lazy update (sgd, adam)
   }
   o.update(idx, w, g);
   MX_API_END();

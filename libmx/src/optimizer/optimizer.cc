@@ -1,4 +1,5 @@
 #include "optimizer/optimizer.h"
+#include "ndarray/sparse.h"
 
 #include <algorithm>
 #include <cmath>
@@ -53,6 +54,32 @@ NDArray working(const NDArray &a, DType t, bool *copied) {
   out.assign(a);
   *copied = true;
   return out;
+}
+
+// The rule over the weight rows listed in `rows` only (lazy update): gathered into contiguous
+// buffers, run once, scattered back.
+template <typename T>
+void run_rows(const Rule &rule, const HParams &hp, GlobalState &gs, const StepArgs &a, const NDArray &w,
+              const NDArray &g, const std::vector<NDArray> &states, const NDArray &rows) {
+  int64_t nr = rows.size(), width = w.shape().ndim() ? w.size() / std::max<int64_t>(w.shape()[0], 1) : 1;
+  size_t n = static_cast<size_t>(nr * width);
+  const int64_t *r = rows.data<int64_t>();
+  std::vector<T> wb(n);
+  std::vector<std::vector<T>> sb(states.size(), std::vector<T>(n));
+  auto each_row = [&](auto fn) {
+    for (int64_t i = 0; i < nr; ++i) fn(static_cast<size_t>(i * width), static_cast<size_t>(r[i] * width));
+  };
+  each_row([&](size_t at, size_t src) {
+    std::copy_n(w.data<T>() + src, width, wb.data() + at);
+    for (size_t k = 0; k < states.size(); ++k) std::copy_n(states[k].data<T>() + src, width, sb[k].data() + at);
+  });
+  std::vector<T *> sp;
+  for (auto &x : sb) sp.push_back(x.data());
+  rule.run(hp, gs, a, wb.data(), g.data<T>(), sp.data(), static_cast<int64_t>(n));
+  each_row([&](size_t at, size_t dst) {
+    std::copy_n(wb.data() + at, width, w.data<T>() + dst);
+    for (size_t k = 0; k < states.size(); ++k) std::copy_n(sb[k].data() + at, width, states[k].data<T>() + dst);
+  });
 }
 
 }  // namespace
@@ -327,7 +354,11 @@ void Optimizer::step_one(int index, const NDArray &weight, const NDArray &grad, 
   size_t first = st.mp ? 1 : 0;
   bool wcopy = false, gcopy = false;
   NDArray w = st.mp ? st.arrays[0] : working(weight, ct, &wcopy);
-  NDArray g = working(grad, ct, &gcopy);
+  // A row_sparse gradient: with lazy_update (sgd, adam) only its rows of the weight and states
+  // change, as MXNet's lazy update kernels; otherwise it is the dense gradient with zero rows.
+  const bool lazy = grad.is_sparse() && stype_of(grad) == SType::row_sparse && hp_.flag("lazy_update") &&
+                    (rule_->name == "sgd" || rule_->name == "adam");
+  NDArray g = lazy ? working(grad.sparse()->data, ct, &gcopy) : working(to_dense(grad), ct, &gcopy);
   std::vector<NDArray> s;
   std::vector<bool> scopy;
   for (size_t i = first; i < st.arrays.size(); ++i) {
@@ -336,7 +367,11 @@ void Optimizer::step_one(int index, const NDArray &weight, const NDArray &grad, 
     scopy.push_back(cp);
   }
   const int64_t n = w.size();
-  if (ct == DType::f32) {
+  if (lazy) {
+    const NDArray &rows = grad.sparse()->indices;
+    if (ct == DType::f32) run_rows<float>(*rule_, hp_, global_, a, w, g, s, rows);
+    else run_rows<double>(*rule_, hp_, global_, a, w, g, s, rows);
+  } else if (ct == DType::f32) {
     std::vector<float *> sp;
     for (auto &x : s) sp.push_back(x.data<float>());
     rule_->run(hp_, global_, a, w.data<float>(), g.data<float>(), sp.data(), n);
