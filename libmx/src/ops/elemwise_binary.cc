@@ -1,11 +1,11 @@
 // Binary element-wise ops in three forms sharing one functor each: elemwise_<op> (same shapes),
 // broadcast_<op> (numpy broadcasting) and _<op>_scalar / _r<op>_scalar (array with a scalar).
+// This file: the arithmetic families and their gradients; comparisons and logic are in
+// elemwise_compare.cc (one translation unit held a third of libmx's compile time).
 #include <cmath>
 #include <type_traits>
 
-#include "ops/elemwise_common.h"
-#include "ops/elemwise_gpu.h"
-#include "ops/formulas/binary.h"
+#include "ops/elemwise_binary_family.h"
 
 namespace mx {
 
@@ -30,33 +30,6 @@ const std::vector<DType> &kFloat = kFloatTypes;
 // The element formulas (Add, ..., LogicalXor; DMod, ... for fused backward) are shared with the
 // CUDA kernels: ops/formulas/binary.h.
 using namespace formula;
-
-bool infer_elemwise(const Params &p, ShapeVec &in, ShapeVec &aux, ShapeVec &out) {
-  return infer_shape_same(p, in, aux, out);
-}
-bool infer_broadcast(const Params &p, ShapeVec &in, ShapeVec &, ShapeVec &out) {
-  if (!in[0].known() || !in[1].known()) return false;
-  assign_shape(out[0], broadcast_shapes(in[0], in[1], p.op->name.c_str()), p.op->name.c_str(), "output");
-  return true;
-}
-
-template <typename F> KernelFn binary_kernel() {
-  return [](const OpCall &c) {
-    MX_DTYPE_SWITCH_NUMERIC(c.inputs[0].dtype(), T, c.params.op->name, {
-      broadcast_binary<T, T, T>(c.inputs[0], c.inputs[1], c.outputs[0], [](T a, T b) { return F::template f<T>(a, b); });
-    });
-  };
-}
-template <typename F, bool Reverse> KernelFn scalar_kernel() {
-  return [](const OpCall &c) {
-    const auto &p = c.p<ScalarParam>();
-    MX_DTYPE_SWITCH_NUMERIC(c.inputs[0].dtype(), T, c.params.op->name, {
-      const T s = static_cast<T>(p.scalar);
-      if (Reverse) map_unary<T, T>(c.inputs[0], c.outputs[0], [s](T a) { return F::template f<T>(s, a); });
-      else map_unary<T, T>(c.inputs[0], c.outputs[0], [s](T a) { return F::template f<T>(a, s); });
-    });
-  };
-}
 
 Kwargs scalar_kw(double v) { return {{"scalar", print_value(v)}}; }
 
@@ -127,21 +100,156 @@ template <typename D> GradFn fused_grad(const std::string &name) {
   };
 }
 
-// Registers elemwise_/_<name>, broadcast_<name>, _<name>_scalar and (when given) the reverse
-// scalar form, for one functor.
-struct Family {
-  std::string name;
-  KernelFn bin, scal, rscal;
-  KernelFn gbin, gscal, grscal;  // CUDA kernels (empty in a build without CUDA)
-  GradFn grad;                 // for the two array forms
-  GradFn scalar_grad, rscalar_grad;
-  std::vector<DType> dtypes;
-  std::vector<std::string> elemwise_names;   // first is the canonical name
-  std::vector<std::string> broadcast_names;  // first is canonical
-  std::vector<std::string> scalar_names, rscalar_names;
-};
+double scalar_of(const GradNode &n) { return n.p<ScalarParam>().scalar; }
 
-void register_family(const Family &f) {
+GradFn pass_through() {
+  return [](GradBuilder &, const GradNode &n) -> std::vector<Var> { return {n.out_grads[0]}; };
+}
+GradFn scaled(double k) {
+  return [k](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+    return {b.emit1("_mul_scalar", scalar_kw(k), {n.out_grads[0]})};
+  };
+}
+
+int register_all() {
+  {
+    Family f = binary_family<Add>("add", kNumeric);
+    f.elemwise_names = {"elemwise_add", "_add", "_plus", "_Plus"};
+    f.broadcast_names = {"broadcast_add", "broadcast_plus"};
+    f.scalar_names = {"_plus_scalar", "_PlusScalar"};
+    f.grad = grad_add;
+    f.scalar_grad = pass_through();
+    register_binary_family(f);
+  }
+  {
+    Family f = binary_family<Sub>("subtract", kNumeric);
+    f.elemwise_names = {"elemwise_sub", "_sub", "_minus", "_Minus"};
+    f.broadcast_names = {"broadcast_sub", "broadcast_minus"};
+    f.scalar_names = {"_minus_scalar", "_MinusScalar"};
+    f.rscalar_names = {"_rminus_scalar", "_RMinusScalar"};
+    f.grad = grad_sub;
+    f.scalar_grad = pass_through();
+    f.rscalar_grad = scaled(-1);
+    register_binary_family(f);
+  }
+  {
+    Family f = binary_family<Mul>("multiply", kNumeric);
+    f.elemwise_names = {"elemwise_mul", "_mul", "_Mul"};
+    f.broadcast_names = {"broadcast_mul"};
+    f.scalar_names = {"_mul_scalar", "_MulScalar"};
+    f.grad = grad_mul;
+    f.scalar_grad = [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+      return {b.emit1("_mul_scalar", scalar_kw(scalar_of(n)), {n.out_grads[0]})};
+    };
+    register_binary_family(f);
+  }
+  {
+    Family f = binary_family<Div>("divide", kNumeric);
+    f.elemwise_names = {"elemwise_div", "_div", "_Div"};
+    f.broadcast_names = {"broadcast_div"};
+    f.scalar_names = {"_div_scalar", "_DivScalar"};
+    f.rscalar_names = {"_rdiv_scalar", "_RDivScalar"};
+    f.grad = grad_div;
+    f.scalar_grad = [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+      return {b.emit1("_div_scalar", scalar_kw(scalar_of(n)), {n.out_grads[0]})};
+    };
+    f.rscalar_grad = [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+      // d(s/x)/dx = -(s/x)/x
+      Var q = b.emit1("broadcast_div", {}, {n.outputs[0], n.inputs[0]});
+      return {b.emit1("_mul_scalar", scalar_kw(-1), {b.emit1("broadcast_mul", {}, {n.out_grads[0], q})})};
+    };
+    register_binary_family(f);
+  }
+  {
+    Family f = binary_family<Mod>("modulo", kNumeric);
+    f.elemwise_names = {"_mod"};
+    f.broadcast_names = {"broadcast_mod"};
+    f.scalar_names = {"_mod_scalar", "_ModScalar"};
+    f.rscalar_names = {"_rmod_scalar", "_RModScalar"};
+    register_fused_backward<Mod, DMod>("mod");
+    f.grad = fused_grad<DMod>("mod");
+    f.scalar_grad = pass_through();
+    register_binary_family(f);
+  }
+  {
+    Family f = binary_family<Power>("power", kFloat);
+    f.elemwise_names = {"_power", "_Power"};
+    f.broadcast_names = {"broadcast_power"};
+    f.scalar_names = {"_power_scalar", "_PowerScalar"};
+    f.rscalar_names = {"_rpower_scalar", "_RPowerScalar"};
+    register_fused_backward<Power, DPower>("power");
+    f.grad = fused_grad<DPower>("power");
+    f.scalar_grad = [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+      double s = scalar_of(n);  // d(x^s) = s * x^(s-1)
+      Var p = b.emit1("_power_scalar", scalar_kw(s - 1), {n.inputs[0]});
+      return {b.emit1("broadcast_mul", {}, {n.out_grads[0], b.emit1("_mul_scalar", scalar_kw(s), {p})})};
+    };
+    f.rscalar_grad = [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+      double s = scalar_of(n);  // d(s^x) = s^x * log(s)
+      return {b.emit1("_mul_scalar", scalar_kw(std::log(s)), {b.emit1("broadcast_mul", {}, {n.out_grads[0], n.outputs[0]})})};
+    };
+    register_binary_family(f);
+  }
+  auto minmax_scalar_grad = [](bool is_max) {
+    return [is_max](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+      Var mask = b.emit1(is_max ? "_greater_equal_scalar" : "_lesser_equal_scalar",
+                         scalar_kw(scalar_of(n)), {n.inputs[0]});
+      return {b.emit1("broadcast_mul", {}, {n.out_grads[0], mask})};
+    };
+  };
+  {
+    Family f = binary_family<Maximum>("maximum", kNumeric);
+    f.elemwise_names = {"_maximum", "_Maximum"};
+    f.broadcast_names = {"broadcast_maximum"};
+    f.scalar_names = {"_maximum_scalar", "_MaximumScalar"};
+    register_fused_backward<Maximum, DMaximum>("maximum");
+    f.grad = fused_grad<DMaximum>("maximum");
+    f.scalar_grad = minmax_scalar_grad(true);
+    register_binary_family(f);
+  }
+  {
+    Family f = binary_family<Minimum>("minimum", kNumeric);
+    f.elemwise_names = {"_minimum", "_Minimum"};
+    f.broadcast_names = {"broadcast_minimum"};
+    f.scalar_names = {"_minimum_scalar", "_MinimumScalar"};
+    register_fused_backward<Minimum, DMinimum>("minimum");
+    f.grad = fused_grad<DMinimum>("minimum");
+    f.scalar_grad = minmax_scalar_grad(false);
+    register_binary_family(f);
+  }
+  {
+    Family f = binary_family<Hypot>("hypot", kFloat);
+    f.elemwise_names = {"_hypot"};
+    f.broadcast_names = {"broadcast_hypot"};
+    f.scalar_names = {"_hypot_scalar", "_HypotScalar"};
+    register_fused_backward<Hypot, DHypot>("hypot");
+    f.grad = fused_grad<DHypot>("hypot");
+    f.scalar_grad = [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+      Var q = b.emit1("broadcast_div", {}, {n.inputs[0], n.outputs[0]});
+      return {b.emit1("broadcast_mul", {}, {n.out_grads[0], q})};
+    };
+    register_binary_family(f);
+  }
+  return 0;
+}
+
+const int registered = register_all();
+
+}  // namespace
+
+namespace {
+bool infer_elemwise(const Params &p, ShapeVec &in, ShapeVec &aux, ShapeVec &out) {
+  return infer_shape_same(p, in, aux, out);
+}
+bool infer_broadcast(const Params &p, ShapeVec &in, ShapeVec &, ShapeVec &out) {
+  if (!in[0].known() || !in[1].known()) return false;
+  assign_shape(out[0], broadcast_shapes(in[0], in[1], p.op->name.c_str()), p.op->name.c_str(), "output");
+  return true;
+}
+
+}  // namespace
+
+void register_binary_family(const Family &f) {
   auto reg = [&](const std::vector<std::string> &names, bool broadcast) {
     if (names.empty()) return;
     OpBuilder &ob = OpBuilder::create(names[0].c_str());
@@ -170,169 +278,4 @@ void register_family(const Family &f) {
   reg_scalar(f.rscalar_names, f.rscal, f.grscal, f.rscalar_grad);
 }
 
-double scalar_of(const GradNode &n) { return n.p<ScalarParam>().scalar; }
-
-GradFn pass_through() {
-  return [](GradBuilder &, const GradNode &n) -> std::vector<Var> { return {n.out_grads[0]}; };
-}
-GradFn scaled(double k) {
-  return [k](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
-    return {b.emit1("_mul_scalar", scalar_kw(k), {n.out_grads[0]})};
-  };
-}
-
-template <typename F> Family family(const std::string &name, std::vector<DType> dtypes) {
-  Family f;
-  f.name = name;
-  f.bin = binary_kernel<F>();
-  f.scal = scalar_kernel<F, false>();
-  f.rscal = scalar_kernel<F, true>();
-  f.gbin = gpu_binary_kernel(F::id);
-  f.gscal = gpu_scalar_kernel(F::id, false);
-  f.grscal = gpu_scalar_kernel(F::id, true);
-  f.dtypes = std::move(dtypes);
-  return f;
-}
-
-int register_all() {
-  {
-    Family f = family<Add>("add", kNumeric);
-    f.elemwise_names = {"elemwise_add", "_add", "_plus", "_Plus"};
-    f.broadcast_names = {"broadcast_add", "broadcast_plus"};
-    f.scalar_names = {"_plus_scalar", "_PlusScalar"};
-    f.grad = grad_add;
-    f.scalar_grad = pass_through();
-    register_family(f);
-  }
-  {
-    Family f = family<Sub>("subtract", kNumeric);
-    f.elemwise_names = {"elemwise_sub", "_sub", "_minus", "_Minus"};
-    f.broadcast_names = {"broadcast_sub", "broadcast_minus"};
-    f.scalar_names = {"_minus_scalar", "_MinusScalar"};
-    f.rscalar_names = {"_rminus_scalar", "_RMinusScalar"};
-    f.grad = grad_sub;
-    f.scalar_grad = pass_through();
-    f.rscalar_grad = scaled(-1);
-    register_family(f);
-  }
-  {
-    Family f = family<Mul>("multiply", kNumeric);
-    f.elemwise_names = {"elemwise_mul", "_mul", "_Mul"};
-    f.broadcast_names = {"broadcast_mul"};
-    f.scalar_names = {"_mul_scalar", "_MulScalar"};
-    f.grad = grad_mul;
-    f.scalar_grad = [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
-      return {b.emit1("_mul_scalar", scalar_kw(scalar_of(n)), {n.out_grads[0]})};
-    };
-    register_family(f);
-  }
-  {
-    Family f = family<Div>("divide", kNumeric);
-    f.elemwise_names = {"elemwise_div", "_div", "_Div"};
-    f.broadcast_names = {"broadcast_div"};
-    f.scalar_names = {"_div_scalar", "_DivScalar"};
-    f.rscalar_names = {"_rdiv_scalar", "_RDivScalar"};
-    f.grad = grad_div;
-    f.scalar_grad = [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
-      return {b.emit1("_div_scalar", scalar_kw(scalar_of(n)), {n.out_grads[0]})};
-    };
-    f.rscalar_grad = [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
-      // d(s/x)/dx = -(s/x)/x
-      Var q = b.emit1("broadcast_div", {}, {n.outputs[0], n.inputs[0]});
-      return {b.emit1("_mul_scalar", scalar_kw(-1), {b.emit1("broadcast_mul", {}, {n.out_grads[0], q})})};
-    };
-    register_family(f);
-  }
-  {
-    Family f = family<Mod>("modulo", kNumeric);
-    f.elemwise_names = {"_mod"};
-    f.broadcast_names = {"broadcast_mod"};
-    f.scalar_names = {"_mod_scalar", "_ModScalar"};
-    f.rscalar_names = {"_rmod_scalar", "_RModScalar"};
-    register_fused_backward<Mod, DMod>("mod");
-    f.grad = fused_grad<DMod>("mod");
-    f.scalar_grad = pass_through();
-    register_family(f);
-  }
-  {
-    Family f = family<Power>("power", kFloat);
-    f.elemwise_names = {"_power", "_Power"};
-    f.broadcast_names = {"broadcast_power"};
-    f.scalar_names = {"_power_scalar", "_PowerScalar"};
-    f.rscalar_names = {"_rpower_scalar", "_RPowerScalar"};
-    register_fused_backward<Power, DPower>("power");
-    f.grad = fused_grad<DPower>("power");
-    f.scalar_grad = [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
-      double s = scalar_of(n);  // d(x^s) = s * x^(s-1)
-      Var p = b.emit1("_power_scalar", scalar_kw(s - 1), {n.inputs[0]});
-      return {b.emit1("broadcast_mul", {}, {n.out_grads[0], b.emit1("_mul_scalar", scalar_kw(s), {p})})};
-    };
-    f.rscalar_grad = [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
-      double s = scalar_of(n);  // d(s^x) = s^x * log(s)
-      return {b.emit1("_mul_scalar", scalar_kw(std::log(s)), {b.emit1("broadcast_mul", {}, {n.out_grads[0], n.outputs[0]})})};
-    };
-    register_family(f);
-  }
-  auto minmax_scalar_grad = [](bool is_max) {
-    return [is_max](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
-      Var mask = b.emit1(is_max ? "_greater_equal_scalar" : "_lesser_equal_scalar",
-                         scalar_kw(scalar_of(n)), {n.inputs[0]});
-      return {b.emit1("broadcast_mul", {}, {n.out_grads[0], mask})};
-    };
-  };
-  {
-    Family f = family<Maximum>("maximum", kNumeric);
-    f.elemwise_names = {"_maximum", "_Maximum"};
-    f.broadcast_names = {"broadcast_maximum"};
-    f.scalar_names = {"_maximum_scalar", "_MaximumScalar"};
-    register_fused_backward<Maximum, DMaximum>("maximum");
-    f.grad = fused_grad<DMaximum>("maximum");
-    f.scalar_grad = minmax_scalar_grad(true);
-    register_family(f);
-  }
-  {
-    Family f = family<Minimum>("minimum", kNumeric);
-    f.elemwise_names = {"_minimum", "_Minimum"};
-    f.broadcast_names = {"broadcast_minimum"};
-    f.scalar_names = {"_minimum_scalar", "_MinimumScalar"};
-    register_fused_backward<Minimum, DMinimum>("minimum");
-    f.grad = fused_grad<DMinimum>("minimum");
-    f.scalar_grad = minmax_scalar_grad(false);
-    register_family(f);
-  }
-  {
-    Family f = family<Hypot>("hypot", kFloat);
-    f.elemwise_names = {"_hypot"};
-    f.broadcast_names = {"broadcast_hypot"};
-    f.scalar_names = {"_hypot_scalar", "_HypotScalar"};
-    register_fused_backward<Hypot, DHypot>("hypot");
-    f.grad = fused_grad<DHypot>("hypot");
-    f.scalar_grad = [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
-      Var q = b.emit1("broadcast_div", {}, {n.inputs[0], n.outputs[0]});
-      return {b.emit1("broadcast_mul", {}, {n.out_grads[0], q})};
-    };
-    register_family(f);
-  }
-  // Comparisons and logic: outputs 1/0 in the input dtype (MXNet 1.x), no gradient.
-  auto logic = [](Family f, const std::string &n) {
-    f.elemwise_names = {"_" + n};
-    f.broadcast_names = {"broadcast_" + n};
-    f.scalar_names = {"_" + n + "_scalar"};
-    register_family(f);
-  };
-  logic(family<Equal>("equal", kNumeric), "equal");
-  logic(family<NotEqual>("not_equal", kNumeric), "not_equal");
-  logic(family<Greater>("greater", kNumeric), "greater");
-  logic(family<GreaterEqual>("greater_equal", kNumeric), "greater_equal");
-  logic(family<Lesser>("lesser", kNumeric), "lesser");
-  logic(family<LesserEqual>("lesser_equal", kNumeric), "lesser_equal");
-  logic(family<LogicalAnd>("logical_and", kNumeric), "logical_and");
-  logic(family<LogicalOr>("logical_or", kNumeric), "logical_or");
-  logic(family<LogicalXor>("logical_xor", kNumeric), "logical_xor");
-  return 0;
-}
-
-const int registered = register_all();
-
-}  // namespace
 }  // namespace mx
