@@ -1,6 +1,6 @@
 // batch_take (MXNet's deprecated form of pick along axis 1): out[i] = a[i, indices[i]] for a
-// (rows, M) array, indices clipped into [0, M). It has no gradient, as in MXNet: binding it with
-// a gradient request fails, stop_gradient after it is fine.
+// (rows, M) array, indices clipped into [0, M). MXNet gives it no gradient, so binding it with
+// a gradient request fails there; MX marks it non-differentiable (no gradient flows back).
 #include <cstring>
 
 #include "ops/shape_common.h"
@@ -16,6 +16,7 @@ const int registered = [] {
            "MXNet in favour of pick.")
       .params<EmptyParam>()
       .inputs({"a", "indices"})
+      .no_grad()  // MXNet defines no gradient; here no gradient flows (zeros), binding succeeds
       .dtypes(all_dtypes())
       .type(type_from_first)
       .shape([](const Params &, ShapeVec &in, ShapeVec &, ShapeVec &out) {

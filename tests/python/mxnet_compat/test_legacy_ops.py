@@ -59,11 +59,13 @@ def test_batch_take_matches_mxnet_and_clips():
         mx.nd.batch_take(mx.nd.ones((3, 2)), mx.nd.array([0, 1], dtype="int32"))
 
 
-def test_batch_take_has_no_gradient_but_stop_gradient_binds():
-    x, idx = mx.sym.var("x"), mx.sym.var("idx")
-    y = mx.sym.batch_take(x, idx)
-    with pytest.raises(mx.base.MXNetError, match="no gradient"):
-        y.simple_bind(mx.cpu(), x=(4, 3), idx=(4,), type_dict={"idx": np.int32})
+def test_batch_take_passes_no_gradient():
+    x = mx.nd.ones((4, 3))
+    x.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.batch_take(x, mx.nd.array([0, 1, 2, 0], dtype="int32")) * 2 + x.sum()
+    y.backward()
+    np.testing.assert_array_equal(x.grad.asnumpy(), np.full((4, 3), 4.0))  # only the sum's gradient
 
 
 def test_bilinear_sampler_grid_gradient_by_finite_differences():
