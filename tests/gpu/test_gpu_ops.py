@@ -48,8 +48,28 @@ def _kwargs(name, s, dtype):
     return kw
 
 
+# Ops whose inputs are not element-wise: (input shapes, extra params) cases.
+SPECIAL = {
+    "dot": [([(4, 5), (5, 3)], {}), ([(7,), (7,)], {}), ([(2, 3, 4), (4, 5)], {}),
+            ([(5, 4), (5, 3)], {"transpose_a": True}), ([(4, 5), (3, 5)], {"transpose_b": True}),
+            ([(5, 4), (3, 5)], {"transpose_a": True, "transpose_b": True}), ([(4, 0), (0, 3)], {})],
+    "_backward_dot": [([(4, 3), (4, 5), (5, 3)], {}), ([(5, 3), (4, 5), (4, 3)], {"transpose_a": True}),
+                      ([(4, 3), (4, 5), (3, 5)], {"transpose_b": True})],
+    "batch_dot": [([(3, 4, 5), (3, 5, 2)], {}), ([(2, 5, 4), (2, 3, 5)], {"transpose_a": True, "transpose_b": True})],
+    "FullyConnected": [([(4, 6), (3, 6), (3,)], {"num_hidden": 3}), ([(4, 6), (3, 6)], {"num_hidden": 3, "no_bias": True}),
+                       ([(2, 3, 6), (5, 18), (5,)], {"num_hidden": 5}),
+                       ([(2, 3, 6), (5, 6), (5,)], {"num_hidden": 5, "flatten": False}),
+                       ([(0, 6), (3, 6), (3,)], {"num_hidden": 3})],
+    "_backward_FullyConnected": [([(4, 3), (4, 6), (3, 6)], {"num_hidden": 3}),
+                                 ([(4, 3), (4, 6), (3, 6)], {"num_hidden": 3, "no_bias": True}),
+                                 ([(2, 3, 5), (2, 3, 6), (5, 6)], {"num_hidden": 5, "flatten": False})],
+}
+
+
 def _cases(name, s):
     """(input shapes) lists for the op's input signature; None when the op is tested elsewhere."""
+    if name in SPECIAL:
+        return SPECIAL[name]
     ins = s["inputs"]
     if ins == []:
         return None  # samplers: test_gpu_random.py
@@ -81,10 +101,11 @@ def _params():
 def test_gpu_matches_cpu(name, dtype):
     s = _ops.op_schema(name)
     f = make_op_function(name, s)
-    kw = _kwargs(name, s, dtype)
     rng = np.random.default_rng(zlib.crc32(name.encode()))
-    for shapes in _cases(name, s):
-        if s["inputs"] == ["out_grad", "lhs", "rhs"]:
+    for case in _cases(name, s):
+        shapes, extra = case if name in SPECIAL else (case, {})
+        kw = dict(_kwargs(name, s, dtype), **extra)
+        if name not in SPECIAL and s["inputs"] == ["out_grad", "lhs", "rhs"]:
             out_shape = np.broadcast_shapes(shapes[1], shapes[2])
             shapes = [out_shape, shapes[1], shapes[2]]
         arrays = [_data(sh, dtype, rng) for sh in shapes]

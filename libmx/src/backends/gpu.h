@@ -4,6 +4,7 @@
 // core can include it whether or not the toolkit was found.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "ndarray/storage.h"
@@ -39,6 +40,13 @@ void fill(int dev, void *dst, const void *value, size_t bytes_per_elem, size_t n
 // Wait for the device's streams (dev -1: every device). A kernel error that happened since the
 // last check is thrown here as MX_ERR_INTERNAL naming the op that was launched.
 void synchronize(int dev);
+
+// Row-major GEMM on gpu(dev) through cuBLAS (loaded on first use; MX_ERR_UNSUPPORTED naming `op`
+// and the library when it cannot be): C = alpha * op(A) op(B) + beta * C, as backends/cpu/blas.h.
+void gemm(int dev, const char *op, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+          const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+void gemm(int dev, const char *op, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+          const double *a, int64_t lda, const double *b, int64_t ldb, double beta, double *c, int64_t ldc);
 
 // The compute stream of `dev` (a cudaStream_t), for kernels; records `op` as the last op launched
 // so asynchronous errors can name it.

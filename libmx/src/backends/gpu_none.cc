@@ -32,6 +32,10 @@ void empty_cache(int dev) { no_cuda("empty_cache", dev); }
 void copy(void *, Device d, const void *, Device s, size_t) { no_cuda("copy", d.is_cpu() ? s.id : d.id); }
 void fill(int dev, void *, const void *, size_t, size_t) { no_cuda("fill", dev); }
 void synchronize(int) {}
+void gemm(int dev, const char *op, bool, bool, int64_t, int64_t, int64_t, float, const float *, int64_t,
+          const float *, int64_t, float, float *, int64_t) { no_cuda(op, dev); }
+void gemm(int dev, const char *op, bool, bool, int64_t, int64_t, int64_t, double, const double *, int64_t,
+          const double *, int64_t, double, double *, int64_t) { no_cuda(op, dev); }
 void *compute_stream(int dev, const char *op) { no_cuda(op, dev); }
 void check_launch(const char *) {}
 

@@ -1,8 +1,9 @@
 // dot (1-D, 2-D and N-D with MXNet's flattening rules) and batch_dot, both on GEMM.
 #include <optional>
 
-#include "backends/cpu/blas.h"
 #include "backends/cpu/parallel.h"
+#include "backends/gemm.h"
+#include "ops/cuda_only.h"
 #include "ops/registry.h"
 
 namespace mx {
@@ -50,20 +51,23 @@ MM dot_dims(const DotParam &p, const Shape &a, const Shape &b, const char *op) {
   return r;
 }
 
-template <typename T> void matmul(bool ta, bool tb, const MM &d, const T *a, const T *b, T *c) {
+// `gemm` is OpenBLAS or cuBLAS by the arrays' device (backends/gemm.h): one kernel for both.
+template <typename T> void matmul(const DeviceGemm &gemm, bool ta, bool tb, const MM &d, const T *a, const T *b, T *c) {
   if (d.K == 0) {
-    for (int64_t i = 0; i < d.M * d.N; ++i) c[i] = T(0);
+    gemm.zero(c, d.M * d.N);
     return;
   }
   gemm(ta, tb, d.M, d.N, d.K, T(1), a, ta ? d.M : d.K, b, tb ? d.K : d.N, T(0), c, d.N);
 }
 
 // Gradients of C = op(A) op(B) given G (M x N): writes dA, dB in A's and B's storage layout.
-template <typename T> void matmul_grad(bool ta, bool tb, const MM &d, const T *g, const T *a, const T *b, T *da, T *db) {
+template <typename T>
+void matmul_grad(const DeviceGemm &gemm, bool ta, bool tb, const MM &d, const T *g, const T *a, const T *b, T *da,
+                 T *db) {
   const int64_t M = d.M, N = d.N, K = d.K, lda = ta ? M : K, ldb = tb ? K : N;
   if (N == 0 || M == 0) {
-    for (int64_t i = 0; i < M * K; ++i) da[i] = T(0);
-    for (int64_t i = 0; i < K * N; ++i) db[i] = T(0);
+    gemm.zero(da, M * K);
+    gemm.zero(db, K * N);
     return;
   }
   if (!ta) gemm(false, !tb, M, K, N, T(1), g, N, b, ldb, T(0), da, K);
@@ -119,6 +123,46 @@ std::vector<Var> transpose_grad(GradBuilder &b, const GradNode &n, const char *o
   return {ga, gb};
 }
 
+void dot_kernel(const OpCall &c) {
+  const auto &p = c.p<DotParam>();
+  MM d = dot_dims(p, c.inputs[0].shape(), c.inputs[1].shape(), "dot");
+  const DeviceGemm gemm{c.outputs[0].device(), "dot"};
+  MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "dot", {
+    matmul<T>(gemm, p.transpose_a, p.transpose_b, d, c.inputs[0].data<T>(), c.inputs[1].data<T>(),
+              c.outputs[0].data<T>());
+  });
+}
+
+void dot_backward_kernel(const OpCall &c) {
+  const auto &p = c.p<DotParam>();
+  MM d = dot_dims(p, c.inputs[1].shape(), c.inputs[2].shape(), "_backward_dot");
+  const DeviceGemm gemm{c.outputs[0].device(), "_backward_dot"};
+  MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_dot", {
+    matmul_grad<T>(gemm, p.transpose_a, p.transpose_b, d, c.inputs[0].data<T>(), c.inputs[1].data<T>(),
+                   c.inputs[2].data<T>(), c.outputs[0].data<T>(), c.outputs[1].data<T>());
+  });
+}
+
+void batch_dot_kernel(const OpCall &c) {
+  const auto &p = c.p<DotParam>();
+  BMM d = bdot_dims(p, c.inputs[0].shape(), c.inputs[1].shape(), "batch_dot");
+  const DeviceGemm gemm{c.outputs[0].device(), "batch_dot"};
+  MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "batch_dot", {
+    const T *a = c.inputs[0].data<T>(), *b = c.inputs[1].data<T>();
+    T *o = c.outputs[0].data<T>();
+    const int64_t sa = d.m.M * d.m.K, sb = d.m.K * d.m.N, so = d.m.M * d.m.N;
+    auto one = [&](int64_t i) { matmul<T>(gemm, p.transpose_a, p.transpose_b, d.m, a + i * sa, b + i * sb, o + i * so); };
+    if (!gemm.dev.is_cpu()) {  // queued on the device's stream one after another
+      for (int64_t i = 0; i < d.batch; ++i) one(i);
+      return;
+    }
+    parallel_for(d.batch, std::max<int64_t>(1, 32768 / std::max<int64_t>(so * std::max<int64_t>(d.m.K, 1), 1)),
+                 [&](int64_t s, int64_t e) {
+                   for (int64_t i = s; i < e; ++i) one(i);
+                 });
+  });
+}
+
 const int registered = [] {
   MX_REGISTER_OP(dot)
       .doc("Dot product of two arrays. 1-D . 1-D is the inner product (shape (1,)); otherwise the last axis of lhs "
@@ -130,13 +174,8 @@ const int registered = [] {
         assign_shape(out[0], dot_dims(prm.get<DotParam>(), in[0], in[1], "dot").out, "dot", "output");
         return true;
       })
-      .cpu([](const OpCall &c) {
-        const auto &p = c.p<DotParam>();
-        MM d = dot_dims(p, c.inputs[0].shape(), c.inputs[1].shape(), "dot");
-        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "dot", {
-          matmul<T>(p.transpose_a, p.transpose_b, d, c.inputs[0].data<T>(), c.inputs[1].data<T>(), c.outputs[0].data<T>());
-        });
-      })
+      .cpu(dot_kernel)
+      .gpu(cuda_only(dot_kernel))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         if (b.shape(n.inputs[0]).ndim() == 2 && b.shape(n.inputs[1]).ndim() == 2) return transpose_grad(b, n, "dot");
         auto gs = b.emit(&Registry::get().require("_backward_dot"), n.params, {n.out_grads[0], n.inputs[0], n.inputs[1]});
@@ -154,14 +193,8 @@ const int registered = [] {
         assign_shape(out[1], in[2], "_backward_dot", "rhs_grad");
         return true;
       })
-      .cpu([](const OpCall &c) {
-        const auto &p = c.p<DotParam>();
-        MM d = dot_dims(p, c.inputs[1].shape(), c.inputs[2].shape(), "_backward_dot");
-        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_dot", {
-          matmul_grad<T>(p.transpose_a, p.transpose_b, d, c.inputs[0].data<T>(), c.inputs[1].data<T>(),
-                         c.inputs[2].data<T>(), c.outputs[0].data<T>(), c.outputs[1].data<T>());
-        });
-      })
+      .cpu(dot_backward_kernel)
+      .gpu(cuda_only(dot_backward_kernel))
       .no_grad();
   MX_REGISTER_OP(batch_dot)
       .doc("Batchwise dot product: out[i] = op(lhs[i]) . op(rhs[i]) over the leading (batch) dimensions.")
@@ -172,20 +205,8 @@ const int registered = [] {
         assign_shape(out[0], bdot_dims(prm.get<DotParam>(), in[0], in[1], "batch_dot").m.out, "batch_dot", "output");
         return true;
       })
-      .cpu([](const OpCall &c) {
-        const auto &p = c.p<DotParam>();
-        BMM d = bdot_dims(p, c.inputs[0].shape(), c.inputs[1].shape(), "batch_dot");
-        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "batch_dot", {
-          const T *a = c.inputs[0].data<T>(), *b = c.inputs[1].data<T>();
-          T *o = c.outputs[0].data<T>();
-          const int64_t sa = d.m.M * d.m.K, sb = d.m.K * d.m.N, so = d.m.M * d.m.N;
-          parallel_for(d.batch, std::max<int64_t>(1, 32768 / std::max<int64_t>(so * std::max<int64_t>(d.m.K, 1), 1)),
-                       [&](int64_t s, int64_t e) {
-                         for (int64_t i = s; i < e; ++i)
-                           matmul<T>(p.transpose_a, p.transpose_b, d.m, a + i * sa, b + i * sb, o + i * so);
-                       });
-        });
-      })
+      .cpu(batch_dot_kernel)
+      .gpu(cuda_only(batch_dot_kernel))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> { return transpose_grad(b, n, "batch_dot"); });
   return 0;
 }();

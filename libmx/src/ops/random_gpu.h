@@ -4,7 +4,7 @@
 #pragma once
 #include <cstdint>
 
-#include "backends/gpu.h"
+#include "ops/cuda_only.h"
 #include "ops/registry.h"
 
 namespace mx {
@@ -13,8 +13,5 @@ void gpu_random_uniform(const OpCall &c, double low, double width);
 void gpu_random_normal(const OpCall &c, double loc, double scale);
 void gpu_random_exponential(const OpCall &c, double lam);
 void gpu_random_randint(const OpCall &c, int64_t low, uint64_t range);
-
-// A GPU kernel that exists only in CUDA builds (elsewhere the op stays CPU-only).
-inline KernelFn cuda_only(KernelFn f) { return gpu::compiled() ? std::move(f) : KernelFn(); }
 
 }  // namespace mx

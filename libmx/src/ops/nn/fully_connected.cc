@@ -1,4 +1,6 @@
 // FullyConnected: out = data . weight^T + bias on GEMM, and its fused backward.
+#include "backends/gemm.h"
+#include "ops/cuda_only.h"
 #include "ops/nn/nn_common.h"
 
 namespace mx {
@@ -53,19 +55,29 @@ bool fc_shape(const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
   return true;
 }
 
+// One kernel for both devices: GEMMs go to OpenBLAS or cuBLAS (backends/gemm.h). The bias
+// broadcast and the bias gradient are loops on the CPU and rank-1 / ones-vector GEMMs on the GPU
+// (no separate kernels needed there).
 template <typename T> void fc_forward(const OpCall &c) {
   const auto &p = c.p<FCParam>();
   int64_t rows, k;
   fc_dims(p, c.inputs[0].shape(), &rows, &k);
   const int64_t M = p.num_hidden;
+  const DeviceGemm gemm{c.outputs[0].device(), "FullyConnected"};
   const T *x = c.inputs[0].data<T>(), *w = c.inputs[1].data<T>();
   T *y = c.outputs[0].data<T>();
   if (!p.no_bias) {
     const T *b = c.inputs[2].data<T>();
-    for (int64_t r = 0; r < rows; ++r) std::memcpy(y + r * M, b, sizeof(T) * static_cast<size_t>(M));
+    if (gemm.dev.is_cpu()) {
+      for (int64_t r = 0; r < rows; ++r) std::memcpy(y + r * M, b, sizeof(T) * static_cast<size_t>(M));
+    } else if (rows > 0) {  // y = ones(rows, 1) . b(1, M)
+      NDArray ones(Shape{rows}, c.outputs[0].dtype(), gemm.dev);
+      ones.fill(1);
+      gemm(false, false, rows, M, 1, T(1), ones.data<T>(), 1, b, M, T(0), y, M);
+    }
   }
   if (k == 0) {
-    if (p.no_bias) std::memset(y, 0, sizeof(T) * static_cast<size_t>(rows * M));
+    if (p.no_bias) gemm.zero(y, rows * M);
     return;
   }
   gemm(false, true, rows, M, k, T(1), x, k, w, k, p.no_bias ? T(0) : T(1), y, M);
@@ -77,19 +89,35 @@ template <typename T> void fc_backward(const OpCall &c) {
   int64_t rows, k;
   fc_dims(p, c.inputs[1].shape(), &rows, &k);
   const int64_t M = p.num_hidden;
+  const DeviceGemm gemm{c.outputs[0].device(), "_backward_FullyConnected"};
   const T *g = c.inputs[0].data<T>(), *x = c.inputs[1].data<T>(), *w = c.inputs[2].data<T>();
   T *dx = c.outputs[0].data<T>(), *dw = c.outputs[1].data<T>();
   if (k > 0) {
     if (rows > 0 && c.needed(0)) gemm(false, false, rows, k, M, T(1), g, M, w, k, T(0), dx, k);
     if (rows > 0) gemm(true, false, M, k, rows, T(1), g, M, x, k, T(0), dw, k);
-    else std::memset(dw, 0, sizeof(T) * static_cast<size_t>(M * k));
+    else gemm.zero(dw, M * k);
   }
   if (!p.no_bias) {
     T *db = c.outputs[2].data<T>();
-    for (int64_t m = 0; m < M; ++m) db[m] = T(0);
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t m = 0; m < M; ++m) db[m] += g[r * M + m];
+    if (gemm.dev.is_cpu()) {
+      for (int64_t m = 0; m < M; ++m) db[m] = T(0);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t m = 0; m < M; ++m) db[m] += g[r * M + m];
+    } else if (rows == 0) {
+      gemm.zero(db, M);
+    } else {  // db = g^T . ones(rows)
+      NDArray ones(Shape{rows}, c.outputs[2].dtype(), gemm.dev);
+      ones.fill(1);
+      gemm(true, false, M, 1, rows, T(1), g, M, ones.data<T>(), 1, T(0), db, 1);
+    }
   }
+}
+
+void fc_forward_kernel(const OpCall &c) {
+  MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "FullyConnected", { fc_forward<T>(c); });
+}
+void fc_backward_kernel(const OpCall &c) {
+  MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_FullyConnected", { fc_backward<T>(c); });
 }
 
 const int registered = [] {
@@ -103,9 +131,8 @@ const int registered = [] {
         return {"data", "weight", "bias"};
       })
       .shape(fc_shape)
-      .cpu([](const OpCall &c) {
-        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "FullyConnected", { fc_forward<T>(c); });
-      })
+      .cpu(fc_forward_kernel)
+      .gpu(cuda_only(fc_forward_kernel))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         // The data gradient of a first layer is often unused: let the kernel skip that GEMM.
         auto gs = b.emit_skipping(&Registry::get().require("_backward_FullyConnected"), n.params,
@@ -133,9 +160,8 @@ const int registered = [] {
         if (!p.no_bias) assign_shape(out[2], Shape{p.num_hidden}, "_backward_FullyConnected", "bias_grad");
         return true;
       })
-      .cpu([](const OpCall &c) {
-        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_FullyConnected", { fc_backward<T>(c); });
-      })
+      .cpu(fc_backward_kernel)
+      .gpu(cuda_only(fc_backward_kernel))
       .no_grad();
   return 0;
 }();
