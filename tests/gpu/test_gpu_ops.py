@@ -64,6 +64,18 @@ SPECIAL = {
                                  ([(4, 3), (4, 6), (3, 6)], {"num_hidden": 3, "no_bias": True}),
                                  ([(2, 3, 5), (2, 3, 6), (5, 6)], {"num_hidden": 5, "flatten": False})],
 }
+# Reductions: every axis pattern the layout code distinguishes (all, inner, outer, middle,
+# alternating, exclude, keepdims, empty input).
+_RED = [([(4, 5, 6)], {}), ([(4, 5, 6)], {"axis": 2}), ([(4, 5, 6)], {"axis": 0}), ([(4, 5, 6)], {"axis": 1}),
+        ([(3, 4, 5, 6)], {"axis": (0, 2)}), ([(3, 4, 5, 6)], {"axis": (1, 3), "keepdims": True}),
+        ([(3, 4, 5, 6)], {"axis": 1, "exclude": True}), ([(1, 7, 1, 3)], {"axis": 1}), ([(2, 0, 3)], {"axis": 1}),
+        ([(1000, 300)], {})]
+for _n in ("sum", "mean", "prod", "max", "min", "nansum", "nanprod"):
+    SPECIAL[_n] = _RED
+SPECIAL["norm"] = [([(4, 5, 6)], {}), ([(4, 5, 6)], {"ord": 1, "axis": 1}), ([(4, 5, 6)], {"axis": (0, 2), "keepdims": True})]
+SPECIAL["broadcast_to"] = [([(1, 5, 1)], {"shape": (4, 5, 6)}), ([(3, 1)], {"shape": (2, 3, 7)}), ([(1,)], {"shape": (9,)})]
+SPECIAL["_sum_to"] = [([(4, 5, 6)], {"shape": (1, 5, 1)}), ([(2, 3, 7)], {"shape": (3, 1)}), ([(9,)], {"shape": (1,)})]
+SPECIAL["_reshape_to"] = [([(4, 5, 6)], {"shape": (6, 20)})]
 
 
 def _cases(name, s):

@@ -153,6 +153,8 @@ def test_cuda_build_registers_elementwise_gpu_kernels():
                 "_backward_broadcast_maximum", "abs", "sign", "relu", "rint", "exp", "tanh", "sigmoid",
                 "erfinv", "gammaln", "_backward_erfinv", "_backward_gamma", "identity", "zeros_like", "Cast",
                 "_random_uniform", "_random_normal", "_random_randint", "_random_exponential",
-                "dot", "_backward_dot", "batch_dot", "FullyConnected", "_backward_FullyConnected"]
+                "dot", "_backward_dot", "batch_dot", "FullyConnected", "_backward_FullyConnected",
+                "sum", "mean", "prod", "max", "min", "nansum", "nanprod", "norm", "broadcast_to", "_sum_to",
+                "_reshape_to"]
     missing = [n for n in expected if not has.get(n)]
     assert not missing, "no GPU kernel registered for %s" % missing

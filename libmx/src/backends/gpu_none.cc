@@ -5,6 +5,7 @@
 #include "base/error.h"
 #include "ops/elemwise_gpu.h"
 #include "ops/random_gpu.h"
+#include "ops/reduce_gpu.h"
 
 namespace mx {
 namespace gpu {
@@ -58,5 +59,9 @@ void gpu_random_uniform(const OpCall &c, double, double) { no_cuda_kernel(c); }
 void gpu_random_normal(const OpCall &c, double, double) { no_cuda_kernel(c); }
 void gpu_random_exponential(const OpCall &c, double) { no_cuda_kernel(c); }
 void gpu_random_randint(const OpCall &c, int64_t, uint64_t) { no_cuda_kernel(c); }
+void gpu_reduce(ReduceOp, const NDArray &in, const NDArray &, const std::vector<bool> &, const char *op) {
+  gpu::no_cuda(op, in.device().id);
+}
+void gpu_broadcast_copy(const NDArray &in, const NDArray &, const char *op) { gpu::no_cuda(op, in.device().id); }
 }  // namespace mx
 #endif  // MX_HAVE_CUDA

@@ -1,5 +1,7 @@
 // broadcast_to and its adjoint _sum_to (used by every broadcasting gradient).
+#include "ops/cuda_only.h"
 #include "ops/elemwise_common.h"
+#include "ops/reduce_gpu.h"
 
 namespace mx {
 
@@ -80,6 +82,7 @@ const int registered = [] {
           broadcast_binary<T, T, T>(c.inputs[0], c.outputs[0], c.outputs[0], [](T a, T) { return a; });
         });
       })
+      .gpu(cuda_only([](const OpCall &c) { gpu_broadcast_copy(c.inputs[0], c.outputs[0], "broadcast_to"); }))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {sum_to_shape(b, n.out_grads[0], b.shape(n.inputs[0]))};
       });
@@ -104,6 +107,14 @@ const int registered = [] {
           default: fail(MX_ERR_TYPE, "_sum_to: unsupported dtype");
         }
       })
+      .gpu(cuda_only([](const OpCall &c) {
+        // The axes where the target is 1 (or absent) are summed (ops/formulas/reduce.h on the GPU).
+        const Shape &in = c.inputs[0].shape(), &t = c.outputs[0].shape();
+        const int off = in.ndim() - t.ndim();
+        std::vector<bool> red(static_cast<size_t>(in.ndim()));
+        for (int i = 0; i < in.ndim(); ++i) red[static_cast<size_t>(i)] = i < off || (t[i - off] == 1 && in[i] != 1);
+        gpu_reduce(ReduceOp::Sum, c.inputs[0], c.outputs[0], red, "_sum_to");
+      }))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {b.emit1("broadcast_to", {{"shape", b.shape(n.inputs[0]).str()}}, {n.out_grads[0]})};
       });

@@ -10,7 +10,10 @@
 #include <optional>
 #include <type_traits>
 
+#include "ops/cuda_only.h"
 #include "ops/elemwise_common.h"
+#include "ops/formulas/reduce.h"
+#include "ops/reduce_gpu.h"
 
 namespace mx {
 namespace {
@@ -99,78 +102,8 @@ Shape reduced_shape(const Shape &in, const std::vector<bool> &red, bool keepdims
   return Shape(d);
 }
 
-// ---- reducers
-template <typename T> using acc_t = typename std::conditional<std::is_integral<T>::value, int64_t, double>::type;
-
-template <typename T> struct SumR {
-  using A = acc_t<T>;
-  static A init() { return A(0); }
-  static A step(A a, T x) { return a + static_cast<A>(x); }
-  static A comb(A a, A b) { return a + b; }
-  static T fin(A a, int64_t) { return static_cast<T>(a); }
-};
-template <typename T> struct MeanR : SumR<T> {
-  using A = acc_t<T>;
-  static T fin(A a, int64_t n) { return static_cast<T>(n ? a / static_cast<A>(n) : a); }
-};
-template <typename T> struct ProdR {
-  using A = acc_t<T>;
-  static A init() { return A(1); }
-  static A step(A a, T x) { return a * static_cast<A>(x); }
-  static A comb(A a, A b) { return a * b; }
-  static T fin(A a, int64_t) { return static_cast<T>(a); }
-};
-template <typename T> struct NanSumR : SumR<T> {
-  using A = acc_t<T>;
-  static A step(A a, T x) {
-    if constexpr (!std::is_integral<T>::value) if (std::isnan(x)) return a;
-    return a + static_cast<A>(x);
-  }
-};
-template <typename T> struct NanProdR : ProdR<T> {
-  using A = acc_t<T>;
-  static A step(A a, T x) {
-    if constexpr (!std::is_integral<T>::value) if (std::isnan(x)) return a;
-    return a * static_cast<A>(x);
-  }
-};
-template <typename T> struct MaxR {  // NaN propagates
-  using A = T;
-  static A init() {
-    if constexpr (std::is_integral<T>::value) return std::numeric_limits<T>::lowest();
-    else return -std::numeric_limits<T>::infinity();
-  }
-  static A step(A a, T x) {
-    if constexpr (!std::is_integral<T>::value) if (std::isnan(x) || std::isnan(a)) return std::isnan(a) ? a : x;
-    return x > a ? x : a;
-  }
-  static A comb(A a, A b) { return step(a, b); }
-  static T fin(A a, int64_t) { return a; }
-};
-template <typename T> struct MinR {
-  using A = T;
-  static A init() {
-    if constexpr (std::is_integral<T>::value) return std::numeric_limits<T>::max();
-    else return std::numeric_limits<T>::infinity();
-  }
-  static A step(A a, T x) {
-    if constexpr (!std::is_integral<T>::value) if (std::isnan(x) || std::isnan(a)) return std::isnan(a) ? a : x;
-    return x < a ? x : a;
-  }
-  static A comb(A a, A b) { return step(a, b); }
-  static T fin(A a, int64_t) { return a; }
-};
-template <typename T> struct L1R : SumR<T> {
-  using A = acc_t<T>;
-  static A step(A a, T x) { return a + std::abs(static_cast<A>(x)); }
-};
-template <typename T> struct L2R : SumR<T> {
-  using A = double;
-  static A init() { return 0; }
-  static A step(A a, T x) { return a + static_cast<double>(x) * static_cast<double>(x); }
-  static A comb(A a, A b) { return a + b; }
-  static T fin(A a, int64_t) { return static_cast<T>(std::sqrt(a)); }
-};
+// Reducers (SumR, ..., L2R) are shared with the CUDA kernels: ops/formulas/reduce.h.
+using namespace formula;
 
 // Adjacent axes merged into groups of (size, reduced); size-1 axes dropped.
 struct Groups {
@@ -364,6 +297,15 @@ GradFn reduce_grad(GradKind kind) {
   };
 }
 
+// GPU: the same reducers in backends/cuda/reduce.cu.
+KernelFn reduce_gpu(ReduceOp r) {
+  return cuda_only([r](const OpCall &c) {
+    const auto &rp = c.p<ReduceParam>();
+    const char *op = c.params.op->name.c_str();
+    gpu_reduce(r, c.inputs[0], c.outputs[0], reduced_axes(rp.axis, rp.exclude, c.inputs[0].ndim(), op), op);
+  });
+}
+
 template <template <typename> class RT> KernelFn reduce_cpu(bool numeric) {
   return [numeric](const OpCall &c) {
     const auto &rp = c.p<ReduceParam>();
@@ -377,11 +319,12 @@ template <template <typename> class RT> KernelFn reduce_cpu(bool numeric) {
   };
 }
 
-void reg_reduce(const char *name, std::vector<const char *> aliases, const char *doc, KernelFn k,
+void reg_reduce(const char *name, std::vector<const char *> aliases, const char *doc, KernelFn k, KernelFn gk_,
                 std::vector<DType> dtypes, GradKind gk) {
   OpBuilder &ob = OpBuilder::create(name);
   for (auto a : aliases) ob.alias(a);
   ob.doc(doc).params<ReduceParam>().inputs({"data"}).dtypes(std::move(dtypes)).shape(infer_reduce).cpu(std::move(k));
+  ob.gpu(std::move(gk_));
   ob.grad(reduce_grad(gk));
 }
 
@@ -473,15 +416,38 @@ template <bool IsMax> void reg_arg(const char *name, bool channel) {
   });
 }
 
+// One kernel for both devices (the reduction itself is reduce_kernel or gpu_reduce).
+void norm_kernel(const OpCall &c) {
+  const auto &np = c.p<NormParam>();
+  auto red = reduced_axes(np.axis, false, c.inputs[0].ndim(), "norm");
+  NDArray out = c.outputs[0];
+  if (out.dtype() != c.inputs[0].dtype()) out = NDArray(out.shape(), c.inputs[0].dtype(), out.device());
+  if (!out.device().is_cpu()) {
+    gpu_reduce(np.ord == 1 ? ReduceOp::L1 : ReduceOp::L2, c.inputs[0], out, red, "norm");
+  } else {
+    MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "norm", {
+      if (np.ord == 1) reduce_kernel<L1R, T>(c.inputs[0], out, red);
+      else reduce_kernel<L2R, T>(c.inputs[0], out, red);
+    });
+  }
+  if (!out.same_data(c.outputs[0])) c.outputs[0].assign(out);
+}
+
+// A flat copy on either device (NDArray::assign copies on the GPU too).
+void reshape_to_kernel(const OpCall &c) {
+  if (c.inputs[0].same_data(c.outputs[0])) return;
+  c.outputs[0].assign(c.inputs[0].reshape(c.outputs[0].shape()));
+}
+
 int register_all() {
-  reg_reduce("sum", {"sum_axis"}, "Sum over the given axes.", reduce_cpu<SumR>(true), kNumeric, GradKind::Sum);
-  reg_reduce("mean", {}, "Mean over the given axes.", reduce_cpu<MeanR>(true), kNumeric, GradKind::Mean);
-  reg_reduce("prod", {}, "Product over the given axes.", reduce_cpu<ProdR>(true), kNumeric, GradKind::Prod);
-  reg_reduce("max", {"max_axis"}, "Maximum over the given axes.", reduce_cpu<MaxR>(true), kNumeric, GradKind::Extreme);
-  reg_reduce("min", {"min_axis"}, "Minimum over the given axes.", reduce_cpu<MinR>(true), kNumeric, GradKind::Extreme);
-  reg_reduce("nansum", {}, "Sum over the given axes, treating NaN as zero.", reduce_cpu<NanSumR>(false), kFloat,
+  reg_reduce("sum", {"sum_axis"}, "Sum over the given axes.", reduce_cpu<SumR>(true), reduce_gpu(ReduceOp::Sum), kNumeric, GradKind::Sum);
+  reg_reduce("mean", {}, "Mean over the given axes.", reduce_cpu<MeanR>(true), reduce_gpu(ReduceOp::Mean), kNumeric, GradKind::Mean);
+  reg_reduce("prod", {}, "Product over the given axes.", reduce_cpu<ProdR>(true), reduce_gpu(ReduceOp::Prod), kNumeric, GradKind::Prod);
+  reg_reduce("max", {"max_axis"}, "Maximum over the given axes.", reduce_cpu<MaxR>(true), reduce_gpu(ReduceOp::Max), kNumeric, GradKind::Extreme);
+  reg_reduce("min", {"min_axis"}, "Minimum over the given axes.", reduce_cpu<MinR>(true), reduce_gpu(ReduceOp::Min), kNumeric, GradKind::Extreme);
+  reg_reduce("nansum", {}, "Sum over the given axes, treating NaN as zero.", reduce_cpu<NanSumR>(false), reduce_gpu(ReduceOp::NanSum), kFloat,
              GradKind::NanSum);
-  reg_reduce("nanprod", {}, "Product over the given axes, treating NaN as one.", reduce_cpu<NanProdR>(false), kFloat,
+  reg_reduce("nanprod", {}, "Product over the given axes, treating NaN as one.", reduce_cpu<NanProdR>(false), reduce_gpu(ReduceOp::NanProd), kFloat,
              GradKind::NanProd);
 
   OpBuilder::create("_backward_nanprod")
@@ -518,17 +484,8 @@ int register_all() {
         else if (in[0] >= 0) out[0] = in[0];
         return in[0] >= 0 && out[0] >= 0;
       })
-      .cpu([](const OpCall &c) {
-        const auto &np = c.p<NormParam>();
-        auto red = reduced_axes(np.axis, false, c.inputs[0].ndim(), "norm");
-        NDArray out = c.outputs[0];
-        if (out.dtype() != c.inputs[0].dtype()) out = NDArray(out.shape(), c.inputs[0].dtype(), out.device());
-        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "norm", {
-          if (np.ord == 1) reduce_kernel<L1R, T>(c.inputs[0], out, red);
-          else reduce_kernel<L2R, T>(c.inputs[0], out, red);
-        });
-        if (!out.same_data(c.outputs[0])) c.outputs[0].assign(out);
-      })
+      .cpu(norm_kernel)
+      .gpu(cuda_only(norm_kernel))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         const auto &np = n.p<NormParam>();
         Shape in = b.shape(n.inputs[0]);
@@ -561,10 +518,8 @@ int register_all() {
         assign_shape(out[0], t, "_reshape_to", "output");
         return true;
       })
-      .cpu([](const OpCall &c) {
-        if (!c.inputs[0].same_data(c.outputs[0]))
-          std::memcpy(c.outputs[0].raw(), c.inputs[0].raw(), c.inputs[0].nbytes());
-      })
+      .cpu(reshape_to_kernel)
+      .gpu(cuda_only(reshape_to_kernel))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {b.emit1("_reshape_to", {{"shape", b.shape(n.inputs[0]).str()}}, {n.out_grads[0]})};
       });
