@@ -606,8 +606,9 @@ std::unique_ptr<DataIter> make_data_iter(const std::string &name, const Json &pa
   if (name == "CSVIter") return make_csv(params);
   if (name == "MNISTIter") return make_mnist(params);
   if (name == "ImageRecordIter") return make_image_record_iter(params);
+  if (name == "LibSVMIter") return make_libsvm_iter(params);  // io/libsvm_iter.cc (csr batches)
   fail(MX_ERR_INVALID_ARGUMENT, "mx_dataiter_new: unknown iterator '", name,
-       "' (known: CSVIter, MNISTIter, ImageRecordIter; NDArrayIter through mx_dataiter_new_arrays)");
+       "' (known: CSVIter, MNISTIter, ImageRecordIter, LibSVMIter; NDArrayIter through mx_dataiter_new_arrays)");
 }
 
 }  // namespace io

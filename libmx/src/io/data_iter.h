@@ -72,6 +72,7 @@ std::unique_ptr<DataIter> make_data_iter(const std::string &name, const Json &pa
 std::unique_ptr<DataIter> make_ndarray_iter(const std::vector<NDArray> &data, const std::vector<NDArray> &label,
                                             int64_t batch_size, bool shuffle, const std::string &last_batch_handle);
 std::unique_ptr<DataIter> make_image_record_iter(const Json &params);
+std::unique_ptr<DataIter> make_libsvm_iter(const Json &params);  // csr data batches
 
 // Parameter helpers shared by the iterators (data_iter.cc).
 struct IterParams {

@@ -73,8 +73,11 @@ class Parameter:
         Allow ``initialize`` before the shape is known.
     differentiable : bool, default True
         False sets ``grad_req='null'``.
-    stype, grad_stype : str, default 'default'
-        Accepted for MXNet compatibility (dense storage only).
+    stype : str, default 'default'
+        Storage of the value: dense only ('row_sparse' values raise MXNotSupportedError).
+    grad_stype : str, default 'default'
+        Storage of the gradient: 'default', 'row_sparse' (e.g. Embedding(sparse_grad=True)) or
+        'csr'. Optimizers update only a row_sparse gradient's rows when lazy_update is set.
 
     Example
     -------
@@ -104,6 +107,14 @@ class Parameter:
         self.wd_mult = wd_mult
         self.grad_req = grad_req
         self.init = init
+        for what, st in (("stype", stype), ("grad_stype", grad_stype)):
+            if st not in ("default", "row_sparse", "csr"):
+                raise ValueError("Parameter '%s': %s must be 'default', 'row_sparse' or 'csr', got %r"
+                                 % (name, what, st))
+        if stype != "default":
+            from ..base import MXNotSupportedError
+            raise MXNotSupportedError("Parameter '%s': stype=%r: MX keeps parameter values dense (sparse "
+                                      "gradients are supported: grad_stype='row_sparse')" % (name, stype))
         self._stype = stype
         self._grad_stype = grad_stype
 
@@ -162,6 +173,10 @@ class Parameter:
     @property
     def stype(self):
         return self._stype
+
+    @property
+    def grad_stype(self):
+        return self._grad_stype
 
     # ------------------------------------------------------------------ access
     def _check_and_get(self, arr_list, ctx):
@@ -263,7 +278,11 @@ class Parameter:
         if self.grad_req == "null":
             self._grad = None
             return
-        self._grad = [nd.zeros(d.shape, ctx=d.context, dtype=d.dtype) for d in self._data]
+        if self._grad_stype == "default":
+            self._grad = [nd.zeros(d.shape, ctx=d.context, dtype=d.dtype) for d in self._data]
+        else:
+            self._grad = [nd.sparse.zeros(self._grad_stype, d.shape, ctx=d.context, dtype=d.dtype)
+                          for d in self._data]
         autograd.mark_variables(self._data, self._grad, self.grad_req)
 
     def _reduce(self):

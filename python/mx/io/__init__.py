@@ -1,3 +1,3 @@
 """mx.io: the DataIter protocol and iterators."""
 from .io import DataDesc, DataBatch, DataIter, NDArrayIter, ResizeIter, PrefetchingIter  # noqa: F401
-from .core_iters import CoreDataIter, CSVIter, MNISTIter, ImageRecordIter  # noqa: F401,E402
+from .core_iters import CoreDataIter, CSVIter, MNISTIter, ImageRecordIter, LibSVMIter  # noqa: F401,E402

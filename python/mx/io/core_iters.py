@@ -4,10 +4,10 @@ import json
 import numpy as np
 
 from ..base import check_call, ffi, lib, c_str, py_str
-from ..ndarray.ndarray import _wrap
+from ..ndarray.ndarray import _wrap_any
 from .io import DataBatch, DataDesc, DataIter
 
-__all__ = ["CoreDataIter", "CSVIter", "MNISTIter", "ImageRecordIter"]
+__all__ = ["CoreDataIter", "CSVIter", "MNISTIter", "ImageRecordIter", "LibSVMIter"]
 
 
 def _jsonable(v):
@@ -86,7 +86,7 @@ class CoreDataIter(DataIter):
         n = ffi.new("int *")
         arrs = ffi.new("mx_ndarray_t **")
         check_call(fn(self._handle, n, arrs))
-        return [_wrap(arrs[0][i]) for i in range(n[0])]
+        return [_wrap_any(arrs[0][i]) for i in range(n[0])]
 
     def getdata(self):
         return self._arrays(lib.mx_dataiter_data)
@@ -129,3 +129,13 @@ class ImageRecordIter(CoreDataIter):
     Output is float32 NCHW RGB: (pixel - mean) / std * scale."""
 
     _name = "ImageRecordIter"
+
+
+class LibSVMIter(CoreDataIter):
+    """Batches of csr data from a LibSVM text file (MXNet's LibSVMIter): data_libsvm, data_shape
+    (num_features,), batch_size, round_batch (True only), num_parts, part_index. Each line is
+    "label index:value ..." with zero-based indices; data batches are CSRNDArrays and labels dense
+    float32. The last batch wraps to the first instances (pad counts them) and the next epoch
+    starts after them."""
+
+    _name = "LibSVMIter"

@@ -3,7 +3,9 @@ from this folder). Writes:
   mxnet_sparse.params   MXNet's nd.save of a dict of csr / row_sparse / dense arrays (named)
   mxnet_sparse_list.nd  the same format without names (a list)
   mxnet_stale_rsp.nd    a row_sparse array made by sparse_retain: MXNet writes its storage shape
-                        with a stale first dimension (0), the data holds the retained row
+                        with a stale first dimension (0) or not, from run to run (MXNet's
+                        asynchronous engine): the committed copy has the stale 0
+  sample.libsvm, libsvm_batches.npz   LibSVMIter's batches over two epochs
   expected.npz          per array: its dense values and parts (data, indices, indptr), as numpy
                         saw them through MXNet
   optimizer_vectors.npz sgd / adam lazy_update steps on row_sparse gradients (inputs and results)
@@ -72,4 +74,21 @@ for case, (opt, kw) in enumerate([
         o.update(0, w, mx.nd.array(g).tostype("row_sparse"), state)
         vec["%d/w%d" % (case, step + 1)] = w.asnumpy()
 np.savez(os.path.join(here, "optimizer_vectors.npz"), **vec)
+
+
+# LibSVMIter: a small file (unsorted indices, an empty row, a comment-free layout) and the
+# batches MXNet makes of it over two epochs (round_batch wraps; the next epoch starts after).
+svm = os.path.join(here, "sample.libsvm")
+with open(svm, "w") as f:
+    f.write("1 0:1.5 3:2\n0 2:-1\n2.5 4:0.5 1:4 2:1\n1\n3 4:7\n-1 0:0.25 1:-2 2:3 3:4 4:5\n")
+it = mx.io.LibSVMIter(data_libsvm=svm, data_shape=(5,), batch_size=4)
+batches = {}
+for ep in range(2):
+    for i, b in enumerate(it):
+        batches["%d/%d/dense" % (ep, i)] = b.data[0].asnumpy()
+        batches["%d/%d/indptr" % (ep, i)] = b.data[0].indptr.asnumpy()
+        batches["%d/%d/label" % (ep, i)] = b.label[0].asnumpy()
+        batches["%d/%d/pad" % (ep, i)] = np.array(b.pad)
+    it.reset()
+np.savez(os.path.join(here, "libsvm_batches.npz"), **batches)
 print("wrote fixtures to", here)
