@@ -24,3 +24,4 @@ _scalar_binary.install(globals(), NDArray, op, _internal)
 from . import sparse  # noqa: F401,E402
 from . import legacy_ops as _legacy_ops  # noqa: E402
 _legacy_ops.install(globals(), "nd", op, _internal)
+from .cached_op import CachedOp  # noqa: E402,F401

@@ -1,5 +1,5 @@
 """Reference vectors for MXNet 1.x operators MX added for compatibility (SVMOutput, batch_take,
-GridGenerator, BilinearSampler, SpatialTransformer), computed by Apache MXNet 1.9.1.
+GridGenerator, BilinearSampler, SpatialTransformer, Correlation), computed by Apache MXNet 1.9.1.
 
 Run with the reference interpreter (never at test time):
     /opt/mxnet-venv/bin/python tests/data/legacy_ops/make_legacy_op_fixtures.py
@@ -61,6 +61,16 @@ def main():
     st = mx.sym.SpatialTransformer(data, mx.sym.var("loc"), target_shape=(4, 5), transform_type="affine",
                                    sampler_type="bilinear")
     cases["spatial_transformer"] = dict(run(st, {"data": img, "loc": loc}, ["data", "loc"], 5), data=img, loc=loc)
+    # Correlation: multiplicative with padding and strides, absolute differences without
+    c1 = rng.rand(2, 3, 7, 8).astype("float32")
+    c2 = rng.rand(2, 3, 7, 8).astype("float32")
+    d1, d2 = mx.sym.var("data1"), mx.sym.var("data2")
+    corr_mul = mx.sym.Correlation(d1, d2, kernel_size=3, max_displacement=2, stride1=2, stride2=1, pad_size=2,
+                                  is_multiply=True)
+    cases["corr_mul"] = dict(run(corr_mul, {"data1": c1, "data2": c2}, ["data1", "data2"], 6), data1=c1, data2=c2)
+    corr_abs = mx.sym.Correlation(d1, d2, kernel_size=1, max_displacement=2, stride1=1, stride2=2, pad_size=0,
+                                  is_multiply=False)
+    cases["corr_abs"] = dict(run(corr_abs, {"data1": c1, "data2": c2}, ["data1", "data2"], 7), data1=c1, data2=c2)
     flat = {"%s__%s" % (c, k): v for c, d in cases.items() for k, v in d.items()}
     np.savez_compressed(os.path.join(HERE, "legacy_op_refs.npz"), **flat)
     print("wrote %d arrays" % len(flat))

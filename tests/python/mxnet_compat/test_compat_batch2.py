@@ -167,3 +167,21 @@ def test_ndarray_iter_casts_numpy_input_to_float32():
     net = mx.sym.LinearRegressionOutput(mx.sym.FullyConnected(mx.sym.var("data"), num_hidden=1), name="lro")
     mod = mx.mod.Module(net, label_names=["lro_label"])
     mod.fit(mx.io.NDArrayIter(x, y.astype("float64"), batch_size=3, label_name="lro_label"), num_epoch=1)
+
+
+def test_cached_op_runs_a_symbol_with_autograd():
+    x, w = mx.sym.var("x"), mx.sym.var("w")
+    op = mx.nd.CachedOp(mx.sym.broadcast_mul(x, w) + 2)
+    xv, wv = np.random.rand(3, 4).astype("float32"), np.random.rand(1, 4).astype("float32")
+    xa, wa = mx.nd.array(xv), mx.nd.array(wv)
+    np.testing.assert_allclose(op(xa, wa).asnumpy(), xv * wv + 2, rtol=1e-6)
+    out = mx.nd.zeros((3, 4))
+    op(xa, wa, out=out)
+    np.testing.assert_allclose(out.asnumpy(), xv * wv + 2, rtol=1e-6)
+    wa.attach_grad()
+    with mx.autograd.record():
+        y = op(xa, wa) * 3
+    y.backward()
+    np.testing.assert_allclose(wa.grad.asnumpy(), 3 * xv.sum(axis=0, keepdims=True), rtol=1e-5)
+    with pytest.raises(ValueError, match="expected 2 inputs"):
+        op(xa)

@@ -1,6 +1,6 @@
 """MXNet 1.x operators added for compatibility, against Apache MXNet 1.9.1's own outputs
 (tests/data/legacy_ops/make_legacy_op_fixtures.py made the vectors): SVMOutput, batch_take,
-GridGenerator, BilinearSampler, SpatialTransformer; plus finite differences and bad input."""
+GridGenerator, BilinearSampler, SpatialTransformer, Correlation; plus finite differences and bad input."""
 import os
 
 import numpy as np
@@ -38,6 +38,12 @@ CASES = {
     "spatial_transformer": (lambda: mx.sym.SpatialTransformer(D, mx.sym.var("loc"), target_shape=(4, 5),
                                                               transform_type="affine", sampler_type="bilinear"),
                             ("data", "loc"), ["data", "loc"]),
+    "corr_mul": (lambda: mx.sym.Correlation(mx.sym.var("data1"), mx.sym.var("data2"), kernel_size=3,
+                                            max_displacement=2, stride1=2, stride2=1, pad_size=2, is_multiply=True),
+                 ("data1", "data2"), ["data1", "data2"]),
+    "corr_abs": (lambda: mx.sym.Correlation(mx.sym.var("data1"), mx.sym.var("data2"), kernel_size=1,
+                                            max_displacement=2, stride1=1, stride2=2, pad_size=0, is_multiply=False),
+                 ("data1", "data2"), ["data1", "data2"]),
 }
 
 
@@ -106,6 +112,10 @@ def test_bad_input_is_a_clear_error():
         mx.nd.GridGenerator(mx.nd.ones((1, 4)), transform_type="affine", target_shape=(3, 3))
     with pytest.raises(mx.base.MXNetError, match="grid"):
         mx.nd.BilinearSampler(mx.nd.ones((1, 1, 3, 3)), mx.nd.ones((1, 3, 2, 2)))
+    with pytest.raises(mx.base.MXNetError, match="do not fit"):
+        mx.nd.Correlation(mx.nd.ones((1, 1, 28, 28)), mx.nd.ones((1, 1, 28, 28)), kernel_size=27)
+    with pytest.raises(mx.base.MXNetError, match="odd"):
+        mx.nd.Correlation(mx.nd.ones((1, 1, 8, 8)), mx.nd.ones((1, 1, 8, 8)), kernel_size=2)
     with pytest.raises(mx.base.MXNetError, match="class index"):
         x = mx.nd.ones((2, 3))
         x.attach_grad()
