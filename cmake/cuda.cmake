@@ -76,6 +76,11 @@ function(mx_add_cuda_backend target)
                               PROPERTIES COMPILE_DEFINITIONS MX_HAVE_CUDA)
   target_include_directories(${target} SYSTEM PRIVATE ${CMAKE_CUDA_TOOLKIT_INCLUDE_DIRECTORIES})
   target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr>)
+  if(CMAKE_CUDA_COMPILER_VERSION VERSION_GREATER_EQUAL 12.8)
+    # Compressed device code: libmx's kernels take ~7x less space (measured on reduce.cu: 2.7 MB
+    # -> 0.35 MB) for no measurable compile time; the driver decompresses them at load.
+    target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--compress-mode=size>)
+  endif()
   target_link_libraries(${target} PRIVATE ${MX_CUDART_STATIC} ${CMAKE_DL_LIBS} rt Threads::Threads)
   set_target_properties(${target} PROPERTIES CUDA_RUNTIME_LIBRARY None CUDA_ARCHITECTURES "${MX_CUDA_ARCHITECTURES}")
 endfunction()

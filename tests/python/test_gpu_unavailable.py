@@ -45,7 +45,8 @@ def test_build_has_cuda_backend_when_toolchain_is_installed():
     if _wheel_nvcc() is None:
         pytest.skip("the CUDA toolchain wheel is not installed in this environment")
     compiled, _, _ = _status()
-    assert compiled, "nvcc is installed (%s) but libmx was built without the CUDA backend" % _wheel_nvcc()
+    assert compiled, ("nvcc is installed (%s) but libmx was built without the CUDA backend (configured with "
+                      "-DMX_CUDA=OFF, or CMake did not find it)" % _wheel_nvcc())
     assert mx.runtime.Features().is_enabled("CUDA")
 
 

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "backends/cpu/fast_math.h"
+#include "ops/cuda_only.h"
 #include "ops/elemwise_common.h"
 #include "ops/elemwise_gpu.h"
 #include "ops/formulas/unary.h"
@@ -31,8 +32,8 @@ struct Kernels {
   template <typename L, typename = std::enable_if_t<std::is_invocable<L, const OpCall &>::value>>
   Kernels(L l) : cpu(std::move(l)) {}
 };
-// Device-agnostic kernels (copies, fills): the same function on both.
-Kernels both(KernelFn f) { return Kernels(f, f); }
+// Device-agnostic kernels (copies, fills): the same function on both (GPU in CUDA builds only).
+Kernels both(KernelFn f) { return Kernels(f, cuda_only(f)); }
 
 template <typename F> Kernels float_kernel() {
   return Kernels([](const OpCall &c) {
@@ -370,7 +371,7 @@ int register_all() {
             else convert_buffer(in.raw(), in.dtype(), out.raw(), out.dtype(), in.size());
           },
           // GPU: a copy, or a conversion staged through the host (no cast kernel yet).
-          copy_kernel),
+          cuda_only(copy_kernel)),
       kAll,
       [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         DType t = b.dtype(n.inputs[0]);
