@@ -98,3 +98,13 @@ def gpu_memory_info(device_id=0):
 def current_context():
     ctx = getattr(Context._default, "value", None)
     return ctx if ctx is not None else Context("cpu", 0)
+
+
+class _DefaultCtx:
+    """Context.default_ctx (MXNet 1.x): the calling thread's current context."""
+
+    def __get__(self, obj, cls):
+        return current_context()
+
+
+Context.default_ctx = _DefaultCtx()

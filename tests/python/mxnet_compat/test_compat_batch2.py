@@ -185,3 +185,10 @@ def test_cached_op_runs_a_symbol_with_autograd():
     np.testing.assert_allclose(wa.grad.asnumpy(), 3 * xv.sum(axis=0, keepdims=True), rtol=1e-5)
     with pytest.raises(ValueError, match="expected 2 inputs"):
         op(xa)
+
+
+def test_context_default_ctx_is_the_current_context():
+    assert mx.Context.default_ctx == mx.cpu(0)
+    with mx.cpu(3):
+        assert mx.Context.default_ctx == mx.cpu(3)
+    assert mx.Context.default_ctx == mx.cpu(0)
