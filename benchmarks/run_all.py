@@ -38,6 +38,8 @@ BENCHES = {
     "gluon_mlp_hybrid": (["mx", "torch", "mxnet"], True),
     "gluon_lenet": (["mx", "torch", "mxnet"], True),
     "gluon_lenet_hybrid": (["mx", "torch", "mxnet"], True),
+    # issue 18's CNN (batch 128, Adam), ms per training step
+    "gluon_cnn_hybrid": (["mx", "torch", "mxnet"], False),
 }
 DEFAULT = ["dispatch", "matmul", "mlp"]
 

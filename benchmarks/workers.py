@@ -544,6 +544,64 @@ torch_gluon_mlp_hybrid = torch_gluon_mlp      # PyTorch eager is the reference f
 torch_gluon_lenet_hybrid = torch_gluon_lenet
 
 
+# ---------------------------------------------------------------- issue 18's Gluon CNN training step
+# Conv5x5x16+ReLU, maxpool, Conv3x3x32+ReLU, maxpool, Dense128+ReLU, Dropout, Dense10 on 28x28x1,
+# batch 128, Adam; ms per step (lower is better).
+def _gluon_cnn_hybrid(mxmod, batches=10, batch=128):
+    nn = mxmod.gluon.nn
+    net = nn.HybridSequential()
+    with net.name_scope():
+        net.add(nn.Conv2D(16, kernel_size=5, activation="relu"), nn.MaxPool2D(pool_size=2, strides=2),
+                nn.Conv2D(32, kernel_size=3, activation="relu"), nn.MaxPool2D(pool_size=2, strides=2),
+                nn.Flatten(), nn.Dense(128, activation="relu"), nn.Dropout(0.5), nn.Dense(10))
+    net.initialize(mxmod.init.Xavier())
+    net.hybridize(static_alloc=True, static_shape=True)
+    rng = np.random.RandomState(0)
+    xs = [mxmod.nd.array(rng.rand(batch, 1, 28, 28).astype(np.float32)) for _ in range(batches)]
+    ys = [mxmod.nd.array(rng.randint(0, 10, batch).astype(np.float32)) for _ in range(batches)]
+    loss_fn = mxmod.gluon.loss.SoftmaxCrossEntropyLoss()
+    trainer = mxmod.gluon.Trainer(net.collect_params(), "adam", {"learning_rate": 0.001})
+
+    def epoch():
+        for x, y in zip(xs, ys):
+            with mxmod.autograd.record():
+                loss = loss_fn(net(x), y)
+            loss.backward()
+            trainer.step(batch)
+        mxmod.nd.waitall()
+    return _timeit(epoch, min_time=1.0, min_iters=2) / batches * 1e3, "ms/step"
+
+
+def mx_gluon_cnn_hybrid():
+    return _gluon_cnn_hybrid(mx_setup())
+
+
+def mxnet_gluon_cnn_hybrid():
+    import mxnet
+    return _gluon_cnn_hybrid(mxnet)
+
+
+def torch_gluon_cnn_hybrid(batches=10, batch=128):
+    import torch
+    torch.manual_seed(0)
+    nn = torch.nn
+    net = nn.Sequential(nn.Conv2d(1, 16, 5), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Conv2d(16, 32, 3), nn.ReLU(),
+                        nn.MaxPool2d(2, 2), nn.Flatten(), nn.Linear(32 * 5 * 5, 128), nn.ReLU(), nn.Dropout(0.5),
+                        nn.Linear(128, 10))
+    rng = np.random.RandomState(0)
+    xs = [torch.from_numpy(rng.rand(batch, 1, 28, 28).astype(np.float32)) for _ in range(batches)]
+    ys = [torch.from_numpy(rng.randint(0, 10, batch)) for _ in range(batches)]
+    opt = torch.optim.Adam(net.parameters(), lr=0.001)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def epoch():
+        for x, y in zip(xs, ys):
+            opt.zero_grad()
+            loss_fn(net(x), y).backward()
+            opt.step()
+    return _timeit(epoch, min_time=1.0, min_iters=2) / batches * 1e3, "ms/step"
+
+
 # ---------------------------------------------------------------- the BLAS itself
 def blas_matmul(n=1024):
     """sgemm of the scipy-openblas32 library that libmx links, called directly (ctypes)."""

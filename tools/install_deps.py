@@ -32,6 +32,10 @@ APT_PACKAGES = {
         "packages": ["nlohmann-json3-dev", "libdlpack-dev"],
         "fallback": "none: CMake stops and names the missing package",
     },
+    "oneDNN CPU kernels (CMakeLists.txt MX_ONEDNN=AUTO: convolution, pooling, BatchNorm, softmax; GNU OpenMP build, same libgomp as libmx)": {
+        "packages": ["libdnnl-dev"],
+        "fallback": "libmx builds without oneDNN and runs MX's own im2col+BLAS kernels (slower convolutions)",
+    },
     "compiler cache (Makefile: rebuilds and extra build folders reuse compiled objects)": {
         "packages": ["ccache"],
         "fallback": "builds compile every file from scratch",

@@ -30,6 +30,7 @@ from .attribute import AttrScope  # noqa: F401
 from . import util  # noqa: F401
 from .util import np_shape, is_np_shape, set_np_shape, is_np_array, use_np_shape  # noqa: F401
 from . import runtime  # noqa: F401
+from .runtime import set_num_threads, get_num_threads  # noqa: F401 - CPU thread count (docs/ONEDNN.md)
 from . import test_utils  # noqa: F401
 from . import contrib  # noqa: F401
 from . import rnn  # noqa: F401

@@ -52,3 +52,39 @@ class Features(collections.OrderedDict):
         if name not in self:
             raise RuntimeError("Feature '%s' is unknown, known features are: %s" % (feature_name, list(self.keys())))
         return self[name].enabled
+
+
+# ---------------------------------------------------------------- CPU threads and oneDNN (MX's own)
+def set_num_threads(num_threads):
+    """Threads MX's CPU kernels (and oneDNN's) use from now on; 0 restores the default
+    (MX_NUM_THREADS, else OMP_NUM_THREADS, else the CPUs this process may run on)."""
+    from .base import check_call, lib
+    if isinstance(num_threads, bool) or not isinstance(num_threads, int):
+        raise TypeError("set_num_threads: num_threads must be an int, got %r" % (num_threads,))
+    check_call(lib.mx_set_num_threads(num_threads))
+
+
+def get_num_threads():
+    """Threads MX's CPU kernels use now."""
+    from .base import check_call, ffi, lib
+    out = ffi.new("int *")
+    check_call(lib.mx_get_num_threads(out))
+    return out[0]
+
+
+def onednn_status():
+    """(built, enabled, calls): whether this libmx has oneDNN kernels, whether they run now, and
+    how many oneDNN primitives ran since load (which ops took the oneDNN path)."""
+    from .base import check_call, ffi, lib
+    built, enabled, calls = ffi.new("int *"), ffi.new("int *"), ffi.new("int64_t *")
+    check_call(lib.mx_onednn_status(built, enabled, calls))
+    return bool(built[0]), bool(enabled[0]), int(calls[0])
+
+
+def set_onednn_enabled(enabled):
+    """Run the oneDNN kernels (True) or bypass them for MX's own (False); returns the previous
+    setting. Enabling in a build without oneDNN raises MXNotSupportedError."""
+    from .base import check_call, lib
+    prev = onednn_status()[1]
+    check_call(lib.mx_onednn_set_enabled(1 if enabled else 0))
+    return prev

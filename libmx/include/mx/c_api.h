@@ -646,6 +646,20 @@ MX_API int mx_gpu_memory_info(int dev_id, uint64_t *out_free, uint64_t *out_tota
 MX_API int mx_gpu_pool_stats(int dev_id, uint64_t *out_in_use, uint64_t *out_reserved);
 /* Wait for dev_id's work, then give the pool's unused memory back to the driver. */
 MX_API int mx_gpu_empty_cache(int dev_id);
+/* ---------------------------------------------------------------- CPU kernels: oneDNN and threads
+ * (docs/ONEDNN.md) */
+
+/* *out_built: 1 when this libmx has oneDNN kernels (convolution ...); *out_enabled: 1 when they
+ * run now; *out_calls: oneDNN primitives run since load (reorders not counted; shows which ops
+ * took the oneDNN path). Any pointer may be NULL. */
+MX_API int mx_onednn_status(int *out_built, int *out_enabled, int64_t *out_calls);
+/* Use (1) or bypass (0) the oneDNN kernels from now on (process-wide; bypassed, MX's own kernels
+ * run). Default: on when built, off when the environment has MX_ONEDNN=0 at load. Enabling in a
+ * build without oneDNN is MX_ERR_UNSUPPORTED. */
+MX_API int mx_onednn_set_enabled(int enabled);
+/* Number of threads the CPU kernels use now (mx_set_num_threads; default: MX_NUM_THREADS, else
+ * OMP_NUM_THREADS, else the CPUs this process may run on). */
+MX_API int mx_get_num_threads(int *out_num_threads);
 
 /* ---------------------------------------------------------------- sparse storage (csr, row_sparse) */
 /* MXNet's storage types; the numbers are those in MXNet's .params files. A sparse array's shape

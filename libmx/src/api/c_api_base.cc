@@ -4,6 +4,7 @@
 #include "api/api_util.h"
 #include "backends/cpu/blas.h"
 #include "backends/gpu.h"
+#include "backends/cpu/onednn.h"
 #include "backends/cpu/parallel.h"
 #include "base/json.h"
 #include "random/philox.h"
@@ -62,7 +63,7 @@ int mx_features(const char **out_json) {
 #else
     o.set("openmp", false);
 #endif
-    o.set("dnnl", false);
+    o.set("dnnl", onednn::built());
     return o.dump();
   }();
   *out_json = json.c_str();
@@ -82,6 +83,27 @@ int mx_set_num_threads(int num_threads) {
   MX_API_BEGIN();
   MX_CHECK(num_threads >= 0, MX_ERR_INVALID_ARGUMENT, "num_threads must be >= 0 (0: default), got ", num_threads);
   set_cpu_num_threads(num_threads);
+  MX_API_END();
+}
+
+int mx_get_num_threads(int *out_num_threads) {
+  MX_API_BEGIN();
+  MX_REQUIRE_PTR(out_num_threads);
+  *out_num_threads = cpu_num_threads();
+  MX_API_END();
+}
+
+int mx_onednn_status(int *out_built, int *out_enabled, int64_t *out_calls) {
+  MX_API_BEGIN();
+  if (out_calls) *out_calls = onednn::calls();
+  if (out_built) *out_built = onednn::built() ? 1 : 0;
+  if (out_enabled) *out_enabled = onednn::enabled() ? 1 : 0;
+  MX_API_END();
+}
+
+int mx_onednn_set_enabled(int enabled) {
+  MX_API_BEGIN();
+  onednn::set_enabled(enabled != 0);
   MX_API_END();
 }
 

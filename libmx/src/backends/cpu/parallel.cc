@@ -1,6 +1,7 @@
 #include "backends/cpu/parallel.h"
 
 #include <pthread.h>
+#include <sched.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -20,6 +21,13 @@ int default_threads() {
   }
   if (const char *env = std::getenv("OMP_NUM_THREADS")) {
     int n = std::atoi(env);
+    if (n > 0) return n;
+  }
+  // The CPUs this process may run on (taskset, cgroup cpusets, a container's share), not all the
+  // machine's: more threads than CPUs only time-slice against each other.
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    int n = CPU_COUNT(&set);
     if (n > 0) return n;
   }
   unsigned hc = std::thread::hardware_concurrency();

@@ -1,5 +1,8 @@
 // Convolution (1-D, 2-D, 3-D, channels first) by N-d im2col + per-group GEMM, and its fused
 // backward _backward_Convolution (data, weight and bias gradients).
+#include <type_traits>
+
+#include "backends/cpu/onednn_conv.h"
 #include "ops/nn/conv_small_maps.h"
 #include "ops/nn/nn_common.h"
 
@@ -83,6 +86,21 @@ bool conv_shape(const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
   for (auto x : g.out) o.push_back(x);
   assign_shape(out[0], Shape(o), op, "output");
   return true;
+}
+
+onednn::ConvShape onednn_shape(const ConvParam &p, const Geom &g, int64_t N) {
+  onednn::ConvShape sh;
+  sh.N = N;
+  sh.C = g.channels;
+  sh.F = p.num_filter;
+  sh.G = p.num_group;
+  sh.in = g.in;
+  sh.out = g.out;
+  sh.k = g.k;
+  sh.s = g.s;
+  sh.d = g.d;
+  sh.p = g.p;
+  return sh;
 }
 
 // Maps this small use the grouped path (conv_small_maps.h): up to kBatchColumns output
@@ -209,6 +227,11 @@ template <typename T> void conv_forward(const OpCall &c) {
   const NDArray &data = c.inputs[0], &weight = c.inputs[1], &out = c.outputs[0];
   Geom g = conv_geom(p, data.shape(), "Convolution");
   const int64_t N = data.shape()[0], C = g.channels, F = p.num_filter, G = p.num_group;
+  if constexpr (std::is_same_v<T, float>) {  // oneDNN first (backends/cpu/onednn_conv.h); false: not taken
+    if (onednn::conv_forward(onednn_shape(p, g, N), data.data<float>(), weight.data<float>(),
+                             p.no_bias ? nullptr : c.inputs[2].data<float>(), out.data<float>()))
+      return;
+  }
   if (int64_t S = samples_per_gemm(g, N); S > 1) return conv_forward_small<T>(c, g, S);
   const int64_t K = g.k_size(), O = g.out_size(), I = g.in_size();
   const int64_t Cg = C / G, Fg = F / G, CK = Cg * K;
@@ -245,6 +268,12 @@ template <typename T> void conv_backward(const OpCall &c) {
   const NDArray &gy = c.inputs[0], &data = c.inputs[1], &weight = c.inputs[2];
   Geom g = conv_geom(p, data.shape(), "_backward_Convolution");
   const int64_t N = data.shape()[0], C = g.channels, F = p.num_filter, G = p.num_group;
+  if constexpr (std::is_same_v<T, float>) {
+    if (onednn::conv_backward(onednn_shape(p, g, N), data.data<float>(), weight.data<float>(), gy.data<float>(),
+                              c.needed(0) ? c.outputs[0].data<float>() : nullptr, c.outputs[1].data<float>(),
+                              p.no_bias ? nullptr : c.outputs[2].data<float>()))
+      return;
+  }
   if (int64_t S = samples_per_gemm(g, N); S > 1) return conv_backward_small<T>(c, g, S);
   const int64_t K = g.k_size(), O = g.out_size(), I = g.in_size();
   const int64_t Cg = C / G, Fg = F / G, CK = Cg * K, WS = F * CK;

@@ -3,7 +3,9 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <type_traits>
 
+#include "backends/cpu/onednn_pool.h"
 #include "ops/nn/nn_common.h"
 
 namespace mx {
@@ -195,6 +197,23 @@ template <typename F> inline void for_window(const Windows &w, const int64_t *lo
     }
 }
 
+// The oneDNN view of a max or average pooling (false for sum and Lp, which stay with MX's loops).
+bool onednn_shape(const PoolGeom &pg, const Shape &ds, onednn::PoolShape *sh) {
+  if (pg.kind != kMax && pg.kind != kAvg) return false;
+  sh->N = ds[0];
+  sh->C = ds[1];
+  sh->in = pg.g.in;
+  sh->out = pg.g.out;
+  sh->k = pg.g.k;
+  sh->s = pg.g.s;
+  sh->pad_l = pg.g.p;
+  sh->pad_hi = pg.pad_hi;
+  sh->kind = pg.kind == kMax ? onednn::PoolKind::kMax
+             : pg.include_pad ? onednn::PoolKind::kAvgIncludePad
+                              : onednn::PoolKind::kAvgExcludePad;
+  return true;
+}
+
 template <typename T> void pool_forward(const OpCall &c) {
   const auto &prm = c.p<PoolParam>();
   const Shape &ds = c.inputs[0].shape();
@@ -203,6 +222,10 @@ template <typename T> void pool_forward(const OpCall &c) {
   const int64_t NC = ds[0] * ds[1], I = g.in_size(), O = g.out_size();
   const T *x = c.inputs[0].data<T>();
   T *y = c.outputs[0].data<T>();
+  if constexpr (std::is_same_v<T, float>) {  // oneDNN first (backends/cpu/onednn_pool.h)
+    onednn::PoolShape sh;
+    if (onednn_shape(pg, ds, &sh) && onednn::pool_forward(sh, x, y)) return;
+  }
   const Windows w = window_tables(pg);
   parallel_for(NC, std::max<int64_t>(1, 4096 / std::max<int64_t>(O * g.k_size(), 1)), [&](int64_t b, int64_t e) {
     for (int64_t plane = b; plane < e; ++plane) {
@@ -244,6 +267,10 @@ template <typename T> void pool_backward(const OpCall &c) {
   const int64_t NC = ds[0] * ds[1], I = g.in_size(), O = g.out_size();
   const T *gy = c.inputs[0].data<T>(), *x = c.inputs[1].data<T>(), *y = c.inputs[2].data<T>();
   T *dx = c.outputs[0].data<T>();
+  if constexpr (std::is_same_v<T, float>) {
+    onednn::PoolShape sh;
+    if (onednn_shape(pg, ds, &sh) && onednn::pool_backward(sh, x, gy, dx)) return;
+  }
   const Windows w = window_tables(pg);
   parallel_for(NC, std::max<int64_t>(1, 4096 / std::max<int64_t>(O * g.k_size(), 1)), [&](int64_t b, int64_t e) {
     for (int64_t plane = b; plane < e; ++plane) {

@@ -1,0 +1,173 @@
+#include "backends/cpu/onednn_conv.h"
+
+#include "backends/cpu/onednn.h"
+
+namespace mx {
+namespace onednn {
+
+#ifdef MX_HAVE_ONEDNN
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+struct ConvDims {
+  memory::dims src, wei, bias, dst, strides, dilates, pad_l, pad_r;
+};
+
+ConvDims conv_dims(const ConvShape &sh) {
+  ConvDims d;
+  d.src = {sh.N, sh.C};
+  d.dst = {sh.N, sh.F};
+  if (sh.G > 1) d.wei = {sh.G, sh.F / sh.G, sh.C / sh.G};
+  else d.wei = {sh.F, sh.C};
+  d.bias = {sh.F};
+  for (size_t i = 0; i < sh.k.size(); ++i) {
+    d.src.push_back(sh.in[i]);
+    d.dst.push_back(sh.out[i]);
+    d.wei.push_back(sh.k[i]);
+    d.strides.push_back(sh.s[i]);
+    d.dilates.push_back(sh.d[i] - 1);  // oneDNN counts the gaps between taps
+    d.pad_l.push_back(sh.p[i]);
+    // MX pads both sides by p and drops the incomplete last window. The right padding the last
+    // window really reads lets oneDNN skip the unused tail; when that is negative (the window
+    // stops before the input's end) p itself is given, which oneDNN's floor division accepts.
+    const int64_t used = (sh.out[i] - 1) * sh.s[i] + sh.d[i] * (sh.k[i] - 1) + 1 - sh.in[i] - sh.p[i];
+    d.pad_r.push_back(used >= 0 ? used : sh.p[i]);
+  }
+  return d;
+}
+
+Key conv_key(const char *op, const ConvShape &sh, bool bias) {
+  Key k(op);
+  k.add(sh.N).add(sh.C).add(sh.F).add(sh.G).add(sh.in).add(sh.k).add(sh.s).add(sh.d).add(sh.p).add(bias ? 1 : 0);
+  k.add(sync_threads());
+  return k;
+}
+
+memory::desc any(const memory::dims &d) { return memory::desc(d, dt::f32, tag::any); }
+
+dnnl::convolution_forward::desc fwd_desc(dnnl::prop_kind pk, const ConvDims &d, bool bias) {
+  if (bias)
+    return dnnl::convolution_forward::desc(pk, dnnl::algorithm::convolution_direct, any(d.src), any(d.wei),
+                                           memory::desc(d.bias, dt::f32, tag::x), any(d.dst), d.strides,
+                                           d.dilates, d.pad_l, d.pad_r);
+  return dnnl::convolution_forward::desc(pk, dnnl::algorithm::convolution_direct, any(d.src), any(d.wei), any(d.dst),
+                                         d.strides, d.dilates, d.pad_l, d.pad_r);
+}
+
+struct ConvFwd {
+  dnnl::convolution_forward prim;
+  Reorder src, wei, dst;  // plain -> blocked for src and wei; blocked -> plain for dst
+  memory::desc bias;
+};
+
+struct ConvBwd {
+  dnnl::convolution_backward_data data_prim;
+  dnnl::convolution_backward_weights wei_prim;
+  Reorder dy_data, wei;                        // inputs of the data gradient
+  Reorder src, dy_wei;                         // inputs of the weight gradient
+  Reorder dsrc, dwei;                          // outputs back to plain
+  memory::desc dbias;
+};
+
+}  // namespace
+
+bool conv_forward(const ConvShape &sh, const float *x, const float *w, const float *b, float *y) {
+  if (!enabled() || sh.N * sh.C * sh.F == 0) return false;  // empty arrays: MX's kernel
+  const bool has_bias = b != nullptr;
+  auto plan = cached<ConvFwd>(conv_key("conv_fwd", sh, has_bias).str(), [&]() -> std::shared_ptr<ConvFwd> {
+    ConvDims d = conv_dims(sh);
+    try {
+      dnnl::convolution_forward::primitive_desc pd(fwd_desc(dnnl::prop_kind::forward_inference, d, has_bias),
+                                                   engine());
+      auto p = std::make_shared<ConvFwd>();
+      p->prim = dnnl::convolution_forward(pd);
+      p->src = Reorder(plain_md(d.src), pd.src_desc());
+      p->wei = Reorder(plain_md(d.wei), pd.weights_desc());
+      p->dst = Reorder(pd.dst_desc(), plain_md(d.dst));
+      if (has_bias) p->bias = pd.bias_desc();
+      return p;
+    } catch (const dnnl::error &) {
+      return nullptr;  // unimplemented here: MX's kernel runs
+    }
+  });
+  if (!plan) return false;
+  Scratch s;
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s.input(plan->src, x)},
+                                       {DNNL_ARG_WEIGHTS, s.input(plan->wei, w)},
+                                       {DNNL_ARG_DST, s.output(plan->dst, y)}};
+  if (has_bias) args.emplace(DNNL_ARG_BIAS, memory(plan->bias, engine(), const_cast<float *>(b)));
+  execute(plan->prim, args, "convolution forward");
+  s.finish_outputs();
+  return true;
+}
+
+bool conv_backward(const ConvShape &sh, const float *x, const float *w, const float *dy, float *dx, float *dw,
+                   float *db) {
+  if (!enabled() || sh.N * sh.C * sh.F == 0) return false;  // empty arrays: MX's kernel
+  const bool has_bias = db != nullptr;
+  auto plan = cached<ConvBwd>(conv_key("conv_bwd", sh, has_bias).str(), [&]() -> std::shared_ptr<ConvBwd> {
+    ConvDims d = conv_dims(sh);
+    try {
+      dnnl::convolution_forward::primitive_desc hint(fwd_desc(dnnl::prop_kind::forward_training, d, has_bias),
+                                                     engine());
+      dnnl::convolution_backward_data::primitive_desc dpd(
+          dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, any(d.src), any(d.wei),
+                                                any(d.dst), d.strides, d.dilates, d.pad_l, d.pad_r),
+          engine(), hint);
+      auto wdesc = has_bias ? dnnl::convolution_backward_weights::desc(
+                                  dnnl::algorithm::convolution_direct, any(d.src), any(d.wei),
+                                  memory::desc(d.bias, dt::f32, tag::x), any(d.dst), d.strides, d.dilates, d.pad_l,
+                                  d.pad_r)
+                            : dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct,
+                                                                       any(d.src), any(d.wei), any(d.dst),
+                                                                       d.strides, d.dilates, d.pad_l, d.pad_r);
+      dnnl::convolution_backward_weights::primitive_desc wpd(wdesc, engine(), hint);
+      auto p = std::make_shared<ConvBwd>();
+      p->data_prim = dnnl::convolution_backward_data(dpd);
+      p->wei_prim = dnnl::convolution_backward_weights(wpd);
+      p->dy_data = Reorder(plain_md(d.dst), dpd.diff_dst_desc());
+      p->wei = Reorder(plain_md(d.wei), dpd.weights_desc());
+      p->dsrc = Reorder(dpd.diff_src_desc(), plain_md(d.src));
+      p->src = Reorder(plain_md(d.src), wpd.src_desc());
+      p->dy_wei = Reorder(plain_md(d.dst), wpd.diff_dst_desc());
+      p->dwei = Reorder(wpd.diff_weights_desc(), plain_md(d.wei));
+      if (has_bias) p->dbias = wpd.diff_bias_desc();
+      return p;
+    } catch (const dnnl::error &) {
+      return nullptr;
+    }
+  });
+  if (!plan) return false;
+  Scratch s;
+  memory dy_w = s.input(plan->dy_wei, dy);
+  std::unordered_map<int, memory> wargs{{DNNL_ARG_SRC, s.input(plan->src, x)},
+                                        {DNNL_ARG_DIFF_DST, dy_w},
+                                        {DNNL_ARG_DIFF_WEIGHTS, s.output(plan->dwei, dw)}};
+  if (has_bias) wargs.emplace(DNNL_ARG_DIFF_BIAS, memory(plan->dbias, engine(), db));
+  execute(plan->wei_prim, wargs, "convolution backward (weights)");
+  if (dx) {
+    // Both gradients usually want dy in the same blocked layout: reorder it once.
+    memory dy_d = plan->dy_data.to == plan->dy_wei.to ? dy_w : s.input(plan->dy_data, dy);
+    execute(plan->data_prim,
+            {{DNNL_ARG_DIFF_DST, dy_d}, {DNNL_ARG_WEIGHTS, s.input(plan->wei, w)},
+             {DNNL_ARG_DIFF_SRC, s.output(plan->dsrc, dx)}},
+            "convolution backward (data)");
+  }
+  s.finish_outputs();
+  return true;
+}
+
+#else  // built without oneDNN: MX's kernels run
+
+bool conv_forward(const ConvShape &, const float *, const float *, const float *, float *) { return false; }
+bool conv_backward(const ConvShape &, const float *, const float *, const float *, float *, float *, float *) {
+  return false;
+}
+
+#endif
+
+}  // namespace onednn
+}  // namespace mx

@@ -1,0 +1,24 @@
+// Convolution (1-D, 2-D, 3-D, channels first, groups, stride, dilation, zero padding) through
+// oneDNN primitives, f32. Arrays are MX's plain row-major ones; blocked layouts live only inside
+// a call. Each entry returns false when oneDNN does not take the case (not built, switched off,
+// unimplemented): the caller then runs its own kernel.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace mx {
+namespace onednn {
+
+struct ConvShape {
+  int64_t N = 0, C = 0, F = 0, G = 1;  // batch, input channels, filters, groups
+  std::vector<int64_t> in, out, k, s, d, p;  // per spatial axis; d is MX's dilate (1 = dense)
+};
+
+// y = conv(x, w) + b (b may be null). x: (N, C, in...), w: (F, C/G, k...), y: (N, F, out...).
+bool conv_forward(const ConvShape &sh, const float *x, const float *w, const float *b, float *y);
+// Gradients from dy: dx (null: not wanted), dw, db (null: no bias).
+bool conv_backward(const ConvShape &sh, const float *x, const float *w, const float *dy, float *dx, float *dw,
+                   float *db);
+
+}  // namespace onednn
+}  // namespace mx

@@ -1,0 +1,141 @@
+#include "backends/cpu/onednn_pool.h"
+
+#include "backends/cpu/onednn.h"
+
+namespace mx {
+namespace onednn {
+
+#ifdef MX_HAVE_ONEDNN
+namespace {
+
+using dnnl::memory;
+
+struct PoolDims {
+  memory::dims src, dst, k, s, pad_l, pad_r;
+};
+
+// nullopt-like: false when MX's semantics differ from oneDNN's for this shape.
+bool pool_dims(const PoolShape &sh, PoolDims *d) {
+  d->src = {sh.N, sh.C};
+  d->dst = {sh.N, sh.C};
+  for (size_t i = 0; i < sh.k.size(); ++i) {
+    d->src.push_back(sh.in[i]);
+    d->dst.push_back(sh.out[i]);
+    d->k.push_back(sh.k[i]);
+    d->s.push_back(sh.s[i]);
+    d->pad_l.push_back(sh.pad_l[i]);
+    // The padding the last window really reaches; negative when it stops inside the input.
+    const int64_t used = (sh.out[i] - 1) * sh.s[i] + sh.k[i] - sh.in[i] - sh.pad_l[i];
+    // Windows lying wholly in padding (MXNet gives them the lowest float) and, for averages that
+    // count padding, windows reaching past MX's clip point stay with MX's kernel.
+    if (sh.pad_l[i] >= sh.k[i] || used >= sh.k[i]) return false;
+    if (sh.kind == PoolKind::kAvgIncludePad && used > sh.pad_hi[i]) return false;
+    d->pad_r.push_back(used >= 0 ? used : sh.pad_hi[i]);
+  }
+  return true;
+}
+
+dnnl::algorithm algo(PoolKind k) {
+  switch (k) {
+    case PoolKind::kMax: return dnnl::algorithm::pooling_max;
+    case PoolKind::kAvgIncludePad: return dnnl::algorithm::pooling_avg_include_padding;
+    default: return dnnl::algorithm::pooling_avg_exclude_padding;
+  }
+}
+
+Key pool_key(const char *op, const PoolShape &sh) {
+  Key k(op);
+  k.add(sh.N).add(sh.C).add(sh.in).add(sh.out).add(sh.k).add(sh.s).add(sh.pad_l).add(sh.pad_hi).add(static_cast<int64_t>(sh.kind));
+  k.add(sync_threads());
+  return k;
+}
+
+dnnl::pooling_forward::desc fwd_desc(dnnl::prop_kind pk, const PoolShape &sh, const PoolDims &d) {
+  return dnnl::pooling_forward::desc(pk, algo(sh.kind), plain_md(d.src), plain_md(d.dst), d.s, d.k, d.pad_l,
+                                     d.pad_r);
+}
+
+struct PoolFwd {
+  dnnl::pooling_forward prim;
+};
+
+struct PoolBwd {
+  dnnl::pooling_forward fwd;  // training forward: fills the argmax workspace (max pooling)
+  dnnl::pooling_backward prim;
+  memory::desc dst, ws;
+  bool has_ws = false;
+};
+
+}  // namespace
+
+bool pool_forward(const PoolShape &sh, const float *x, float *y) {
+  if (!enabled() || sh.N * sh.C == 0) return false;
+  auto plan = cached<PoolFwd>(pool_key("pool_fwd", sh).str(), [&]() -> std::shared_ptr<PoolFwd> {
+    PoolDims d;
+    if (!pool_dims(sh, &d)) return nullptr;
+    try {
+      dnnl::pooling_forward::primitive_desc pd(fwd_desc(dnnl::prop_kind::forward_inference, sh, d), engine());
+      auto p = std::make_shared<PoolFwd>();
+      p->prim = dnnl::pooling_forward(pd);
+      return p;
+    } catch (const dnnl::error &) {
+      return nullptr;
+    }
+  });
+  if (!plan) return false;
+  PoolDims d;
+  pool_dims(sh, &d);
+  execute(plan->prim,
+          {{DNNL_ARG_SRC, memory(plain_md(d.src), engine(), const_cast<float *>(x))},
+           {DNNL_ARG_DST, memory(plain_md(d.dst), engine(), y)}},
+          "pooling forward");
+  return true;
+}
+
+bool pool_backward(const PoolShape &sh, const float *x, const float *dy, float *dx) {
+  if (!enabled() || sh.N * sh.C == 0) return false;
+  auto plan = cached<PoolBwd>(pool_key("pool_bwd", sh).str(), [&]() -> std::shared_ptr<PoolBwd> {
+    PoolDims d;
+    if (!pool_dims(sh, &d)) return nullptr;
+    try {
+      dnnl::pooling_forward::primitive_desc fpd(fwd_desc(dnnl::prop_kind::forward_training, sh, d), engine());
+      dnnl::pooling_backward::primitive_desc bpd(
+          dnnl::pooling_backward::desc(algo(sh.kind), plain_md(d.src), plain_md(d.dst), d.s, d.k, d.pad_l, d.pad_r),
+          engine(), fpd);
+      auto p = std::make_shared<PoolBwd>();
+      p->fwd = dnnl::pooling_forward(fpd);
+      p->prim = dnnl::pooling_backward(bpd);
+      p->dst = fpd.dst_desc();
+      p->ws = fpd.workspace_desc();
+      p->has_ws = p->ws.get_size() > 0;
+      return p;
+    } catch (const dnnl::error &) {
+      return nullptr;
+    }
+  });
+  if (!plan) return false;
+  PoolDims d;
+  pool_dims(sh, &d);
+  Scratch s;
+  const memory src(plain_md(d.src), engine(), const_cast<float *>(x));
+  std::unordered_map<int, memory> bargs{{DNNL_ARG_DIFF_DST, memory(plain_md(d.dst), engine(), const_cast<float *>(dy))},
+                                        {DNNL_ARG_DIFF_SRC, memory(plain_md(d.src), engine(), dx)}};
+  if (plan->has_ws) {
+    memory ws = s.buffer(plan->ws);
+    execute(plan->fwd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, s.buffer(plan->dst)}, {DNNL_ARG_WORKSPACE, ws}},
+            "pooling forward (for the backward)");
+    bargs.emplace(DNNL_ARG_WORKSPACE, ws);
+  }
+  execute(plan->prim, bargs, "pooling backward");
+  return true;
+}
+
+#else
+
+bool pool_forward(const PoolShape &, const float *, float *) { return false; }
+bool pool_backward(const PoolShape &, const float *, const float *, float *) { return false; }
+
+#endif
+
+}  // namespace onednn
+}  // namespace mx

@@ -1,0 +1,25 @@
+// Max and average pooling (1-D, 2-D, 3-D, channels first) through oneDNN, f32, on MX's plain
+// layout (oneDNN has plain-layout pooling kernels, so no reorders). Each entry returns false when
+// oneDNN does not take the case; the caller then runs its own kernel.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace mx {
+namespace onednn {
+
+enum class PoolKind { kMax, kAvgIncludePad, kAvgExcludePad };
+
+struct PoolShape {
+  int64_t N = 0, C = 0;
+  std::vector<int64_t> in, out, k, s, pad_l;
+  std::vector<int64_t> pad_hi;  // how far windows may reach past the input's end (MX clips there)
+  PoolKind kind = PoolKind::kMax;
+};
+
+bool pool_forward(const PoolShape &sh, const float *x, float *y);
+// dx from dy; max pooling re-runs the forward to find each window's first maximum.
+bool pool_backward(const PoolShape &sh, const float *x, const float *dy, float *dx);
+
+}  // namespace onednn
+}  // namespace mx
