@@ -72,7 +72,10 @@ def test_convolution_matches_own_kernels(case):
         assert calls() == before, "oneDNN ran although switched off"
     before = calls()
     got = _conv_run(case, "float32", head)
-    assert calls() >= before + 3, "oneDNN did not run the forward and both backward primitives"
+    # forward + both backward primitives; with fewer than 4 input channels per group the backward
+    # stays with MX's kernel (oneDNN's data gradient measured slower there)
+    cg = case["x"][1] // case.get("num_group", 1)
+    assert calls() == before + (3 if cg >= 4 else 1), "oneDNN did not run the expected primitives"
     names = ["output", "data grad", "weight grad", "bias grad"]
     for name, g, o, r in zip(names, got, own, ref64):
         scale = max(1.0, float(np.abs(r).max()))
@@ -82,10 +85,10 @@ def test_convolution_matches_own_kernels(case):
 
 @needs_onednn
 def test_convolution_data_grad_skipped_for_first_layer():
-    # Only the weight gradient is wanted: oneDNN runs forward + backward-weights, and the weight
-    # gradient still matches MX's kernel.
-    x = mx.nd.array(RNG.standard_normal((3, 4, 8, 8)), dtype="float32")
-    w = mx.nd.array(RNG.standard_normal((6, 4, 3, 3)), dtype="float32")
+    # Only the weight gradient is wanted (an image layer: 1 input channel): oneDNN runs forward +
+    # backward-weights, and the weight gradient still matches MX's kernel.
+    x = mx.nd.array(RNG.standard_normal((3, 1, 8, 8)), dtype="float32")
+    w = mx.nd.array(RNG.standard_normal((6, 1, 3, 3)), dtype="float32")
     b = mx.nd.array(RNG.standard_normal(6), dtype="float32")
     head = mx.nd.array(RNG.standard_normal((3, 6, 6, 6)), dtype="float32")
 
@@ -99,7 +102,9 @@ def test_convolution_data_grad_skipped_for_first_layer():
 
     with onednn_off():
         own = grads()
+    before = calls()
     got = grads()
+    assert calls() == before + 2
     for g, o in zip(got, own):
         np.testing.assert_allclose(g, o, rtol=1e-4, atol=1e-3)
 
