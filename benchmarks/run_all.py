@@ -1,7 +1,7 @@
 """Run the benchmarks side by side: MX, PyTorch (CPU) and Apache MXNet 1.9.1, alternating
 frameworks round by round in one time window and reporting medians and ratios.
 
-    python benchmarks/run_all.py [--rounds 5] [--only dispatch,matmul,mlp] [--json out.json]
+    python benchmarks/run_all.py [--rounds 5] [--only dispatch,matmul,mlp] [--json out.json] [--busy N]
 
 PyTorch comes from this Python (pip install torch==2.13.0); MXNet 1.9.1 from the Python named by
 $MXNET_PYTHON, else .venv-mxnet/bin/python or /opt/mxnet-venv/bin/python (create one with
@@ -84,7 +84,19 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--only", default=",".join(DEFAULT), help="comma list, or 'all': %s" % ", ".join(BENCHES))
     ap.add_argument("--json", default=None)
+    ap.add_argument("--busy", type=int, default=0,
+                    help="run N competing busy-loop processes meanwhile (oversubscription: one per core)")
     args = ap.parse_args()
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
+    try:
+        run(args)
+    finally:
+        for p in busy:
+            p.kill()
+            p.wait()
+
+
+def run(args):
     results = {}
     for bench in (list(BENCHES) if args.only == "all" else args.only.split(",")):
         fws, higher = BENCHES[bench]

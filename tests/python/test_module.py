@@ -37,9 +37,26 @@ def test_load_checkpoint_and_simple_bind(name):
     np.testing.assert_allclose(out.asnumpy(), ref, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("onednn", [False, True], ids=["own_kernels", "onednn"])
 @pytest.mark.parametrize("name,lr", CASES)
-def test_retraining_reproduces_mxnet(name, lr):
-    """fit from *-0000.params with the recorded settings reproduces *-0002.params."""
+def test_retraining_reproduces_mxnet(name, lr, onednn):
+    """fit from *-0000.params with the recorded settings reproduces *-0002.params.
+
+    LeNet's third batch has a max-pooling window whose two largest inputs differ by about 1e-7
+    (relative): which one wins, and gets the gradient, depends on the convolution's float32
+    rounding. MX's im2col kernel rounds as MXNet did when it wrote the fixture; oneDNN's picks
+    the other input (as a float64 run does), so that trajectory is held to a looser tolerance."""
+    if onednn and not mx.runtime.onednn_status()[0]:
+        pytest.skip("libmx built without oneDNN")
+    prev = mx.runtime.set_onednn_enabled(onednn)
+    try:
+        _retrain_and_compare(name, lr, dict(rtol=1e-2, atol=2e-3) if onednn and name == "lenet"
+                             else dict(rtol=1e-3, atol=1e-4))
+    finally:
+        mx.runtime.set_onednn_enabled(prev)
+
+
+def _retrain_and_compare(name, lr, tol):
     xs = np.load(os.path.join(DATA, name, "train_data.npy"))
     ys = np.load(os.path.join(DATA, name, "train_label.npy"))
     sym, args0, aux0 = mx.model.load_checkpoint(prefix(name), 0)
@@ -50,7 +67,7 @@ def test_retraining_reproduces_mxnet(name, lr):
             arg_params=args0, aux_params=aux0, eval_metric="acc", batch_end_callback=[])
     trained, _ = mod.get_params()
     for k, v in args2.items():
-        np.testing.assert_allclose(trained[k].asnumpy(), v.asnumpy(), rtol=1e-3, atol=1e-4, err_msg=k)
+        np.testing.assert_allclose(trained[k].asnumpy(), v.asnumpy(), err_msg=k, **tol)
 
 
 def test_checkpoint_roundtrip_with_optimizer_states(tmp_path):
