@@ -609,7 +609,7 @@ MX_API int mx_kvstore_pushpull(mx_kvstore_t kv, int num, const char **keys,
 MX_API int mx_kvstore_broadcast(mx_kvstore_t kv, int num, const char **keys,
                                 const mx_ndarray_t *values, int num_out, const char **out_keys,
                                 const mx_ndarray_t *outs, int priority);
-/* Always MX_ERR_UNSUPPORTED: MX has no row_sparse storage yet. */
+/* Always MX_ERR_UNSUPPORTED: the kvstore reduces and stores dense arrays only. */
 MX_API int mx_kvstore_row_sparse_pull(mx_kvstore_t kv, int num, const char **keys,
                                       const mx_ndarray_t *outs, const mx_ndarray_t *row_ids,
                                       int priority);

@@ -135,8 +135,8 @@ int mx_kvstore_row_sparse_pull(mx_kvstore_t kv, int num, const char **keys,
                                int priority) {
   MX_API_BEGIN();
   kv_of(kv);
-  mx::fail(MX_ERR_UNSUPPORTED, "kvstore.row_sparse_pull: MX has no row_sparse storage yet; "
-           "use pull for dense arrays");
+  mx::fail(MX_ERR_UNSUPPORTED, "kvstore.row_sparse_pull is not implemented: the kvstore reduces "
+           "and stores dense arrays; use pull (and tostype('row_sparse') on the result)");
   MX_API_END();
 }
 

@@ -174,7 +174,7 @@ class KVStore(KVStoreBase):
         self._call2(lib.mx_kvstore_broadcast, keys, vals, okeys, outs, priority)
 
     def row_sparse_pull(self, key, out=None, priority=0, row_ids=None):
-        """Raises: MX has no row_sparse storage yet."""
+        """Raises MXNotSupportedError: the kvstore reduces and stores dense arrays only."""
         check_call(lib.mx_kvstore_row_sparse_pull(self.handle, 0, ffi.NULL, ffi.NULL, ffi.NULL,
                                                   int(priority)))
 
