@@ -102,7 +102,8 @@ def test_corrupt_sparse_parts_are_format_errors(tmp_path):
     for at, value, word in [(indices_at, 7, "out of bounds"),  # column 7 of a 7-column matrix
                             (indices_at, -1, "out of bounds"),
                             (indptr_at, 3, "indptr"),
-                            (indptr_at + 8 * rows, nnz + 5, "indptr")]:
+                            (indptr_at + 8 * rows, nnz + 5, "indptr"),
+                            (indptr_at + 8, 1 << 40, "indptr")]:  # a middle entry past the data
         bad = bytearray(buf)
         struct.pack_into("<q", bad, at, value)
         p = str(tmp_path / "bad.nd")

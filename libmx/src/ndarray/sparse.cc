@@ -79,6 +79,9 @@ void validate_sparse(const NDArray &a, const char *what) {
   MX_CHECK(p.data.dtype() == a.dtype(), MX_ERR_TYPE, what, ": data dtype ", dtype_name(p.data.dtype()),
            " differs from the array's ", dtype_name(a.dtype()));
   for (int64_t d : s.dims()) MX_CHECK(d >= 0, MX_ERR_SHAPE, what, ": invalid shape ", s.str());
+  int64_t logical = 0;  // the dense equivalent's element count must fit, as for any array
+  MX_CHECK(checked_size(s, &logical), MX_ERR_SHAPE, what, ": shape ", s.str(),
+           " is too large: its number of elements does not fit in 64 bits");
   MX_CHECK(p.indices.ndim() == 1, MX_ERR_SHAPE, what, ": indices must be 1-d, got shape ",
            p.indices.shape().str());
   const int64_t *idx = p.indices.data<int64_t>();
@@ -111,6 +114,8 @@ void validate_sparse(const NDArray &a, const char *what) {
   for (int64_t r = 0; r < s[0]; ++r) {
     MX_CHECK(ptr[r + 1] >= ptr[r], MX_ERR_INVALID_ARGUMENT, what, ": indptr decreases at row ", r, " (",
              ptr[r], " then ", ptr[r + 1], ")");
+    MX_CHECK(ptr[r + 1] <= nnz, MX_ERR_INVALID_ARGUMENT, what, ": indptr entry ", r + 1, " is ", ptr[r + 1],
+             ", more than the ", nnz, " stored elements");
     for (int64_t k = ptr[r]; k < ptr[r + 1]; ++k) {
       MX_CHECK(idx[k] >= 0 && idx[k] < s[1], MX_ERR_INVALID_ARGUMENT, what, ": column index ", idx[k],
                " in row ", r, " is out of bounds for ", s[1], " columns");

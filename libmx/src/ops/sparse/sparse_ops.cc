@@ -204,7 +204,12 @@ MX_REGISTER_OP(_backward_sparse_embedding)
     .dtypes(kSparseValueTypes)
     .hidden()
     .shape([](const Params &, ShapeVec &in, ShapeVec &, ShapeVec &out) {
-      if (!in[2].known()) return false;
+      if (!in[1].known() || !in[2].known()) return false;
+      MX_CHECK(in[2].ndim() == 2, MX_ERR_SHAPE, "_backward_sparse_embedding: weight must be 2-d, got ",
+               in[2].str());
+      std::vector<int64_t> og = in[1].dims();
+      og.push_back(in[2][1]);
+      assign_shape(in[0], Shape(og), "_backward_sparse_embedding", "ograd");  // data shape + (output_dim,)
       assign_shape(out[0], in[2], "_backward_sparse_embedding", "output");
       return true;
     })
