@@ -108,3 +108,23 @@ def test_linear_model_on_libsvm_batches_learns():
             tot += float(loss.asscalar())
         first = tot if first is None else first
     assert tot < 0.05 * first
+
+
+def test_kvstore_row_sparse_pull():
+    kv = mx.kv.create("local")
+    w = np.arange(12, dtype=np.float32).reshape(6, 2)
+    kv.init("w", mx.nd.array(w))
+    out = mx.nd.sparse.zeros("row_sparse", (6, 2))
+    kv.row_sparse_pull("w", out=out, row_ids=mx.nd.array([4, 1, 4], dtype="int64"))
+    assert out.stype == "row_sparse"
+    np.testing.assert_array_equal(out.indices.asnumpy(), [1, 4])
+    want = np.zeros_like(w)
+    want[[1, 4]] = w[[1, 4]]
+    np.testing.assert_array_equal(out.asnumpy(), want)
+    dense = mx.nd.ones((6, 2))
+    kv.row_sparse_pull("w", out=dense, row_ids=mx.nd.array([0]))
+    want = np.zeros_like(w)
+    want[0] = w[0]
+    np.testing.assert_array_equal(dense.asnumpy(), want)
+    with pytest.raises(mx.base.MXError, match="out of bounds"):
+        kv.row_sparse_pull("w", out=out, row_ids=mx.nd.array([6]))

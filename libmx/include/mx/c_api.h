@@ -609,7 +609,8 @@ MX_API int mx_kvstore_pushpull(mx_kvstore_t kv, int num, const char **keys,
 MX_API int mx_kvstore_broadcast(mx_kvstore_t kv, int num, const char **keys,
                                 const mx_ndarray_t *values, int num_out, const char **out_keys,
                                 const mx_ndarray_t *outs, int priority);
-/* Always MX_ERR_UNSUPPORTED: the kvstore reduces and stores dense arrays only. */
+/* For each key, the rows of the stored value listed in row_ids[i] (any integer or float dtype)
+ * into outs[i] (row_sparse, or dense with the other rows zero). Local, never collective. */
 MX_API int mx_kvstore_row_sparse_pull(mx_kvstore_t kv, int num, const char **keys,
                                       const mx_ndarray_t *outs, const mx_ndarray_t *row_ids,
                                       int priority);

@@ -6,6 +6,8 @@
 #include "api/optimizer_handle.h"
 #include "base/json.h"
 #include "kvstore/kvstore.h"
+#include "ndarray/sparse.h"
+#include "ops/imperative.h"
 
 struct mx_kvstore_s {
   std::unique_ptr<mx::KVStore> kv;
@@ -134,9 +136,21 @@ int mx_kvstore_row_sparse_pull(mx_kvstore_t kv, int num, const char **keys,
                                const mx_ndarray_t *outs, const mx_ndarray_t *row_ids,
                                int priority) {
   MX_API_BEGIN();
-  kv_of(kv);
-  mx::fail(MX_ERR_UNSUPPORTED, "kvstore.row_sparse_pull is not implemented: the kvstore reduces "
-           "and stores dense arrays; use pull (and tostype('row_sparse') on the result)");
+  mx::KVStore &k = kv_of(kv);
+  MX_CHECK(num >= 0, MX_ERR_INVALID_ARGUMENT, "kvstore.row_sparse_pull: negative count ", num);
+  MX_CHECK(num == 0 || (keys && outs && row_ids), MX_ERR_INVALID_ARGUMENT,
+           "kvstore.row_sparse_pull: keys, outs or row_ids is NULL");
+  (void)priority;
+  // The stored (dense) value's rows listed in row_ids, the others zero: pulled into a dense
+  // copy, kept by _sparse_retain, converted into `out` (row_sparse, or dense).
+  for (int i = 0; i < num; ++i) {
+    MX_CHECK(keys[i] != nullptr, MX_ERR_INVALID_ARGUMENT, "kvstore.row_sparse_pull: key ", i, " is NULL");
+    const mx::NDArray &out = mx::any_arr_of(outs[i], "kvstore.row_sparse_pull: out");
+    const mx::NDArray &ids = mx::arr_of(row_ids[i], "kvstore.row_sparse_pull: row_ids");
+    mx::NDArray full(out.shape(), out.dtype());
+    k.pull({keys[i]}, {full});
+    out.assign(mx::invoke("_sparse_retain", {}, {mx::cast_storage(full, mx::SType::row_sparse), ids})[0]);
+  }
   MX_API_END();
 }
 

@@ -174,9 +174,19 @@ class KVStore(KVStoreBase):
         self._call2(lib.mx_kvstore_broadcast, keys, vals, okeys, outs, priority)
 
     def row_sparse_pull(self, key, out=None, priority=0, row_ids=None):
-        """Raises MXNotSupportedError: the kvstore reduces and stores dense arrays only."""
-        check_call(lib.mx_kvstore_row_sparse_pull(self.handle, 0, ffi.NULL, ffi.NULL, ffi.NULL,
-                                                  int(priority)))
+        """Pull only the rows `row_ids` (an NDArray, or a list matching `out`) of each key's stored
+        value into `out` (RowSparseNDArray; other rows are absent)."""
+        if out is None or row_ids is None:
+            raise ValueError("kvstore row_sparse_pull: out and row_ids must be given")
+        if self._updater is not None:
+            raise ValueError("kvstore row_sparse_pull: not available with a Python updater")
+        keys, outs = _flatten(key, out, "row_sparse_pull")
+        ids = row_ids if isinstance(row_ids, (list, tuple)) else [row_ids] * len(outs)
+        if len(ids) != len(outs):
+            raise ValueError("kvstore row_sparse_pull: %d row_ids for %d outputs" % (len(ids), len(outs)))
+        n, ck, keep, co = _c_lists(keys, outs)
+        ci = ffi.new("mx_ndarray_t[]", [r.handle for r in ids])
+        check_call(lib.mx_kvstore_row_sparse_pull(self.handle, n, ck, co, ci, int(priority)))
 
     def set_gradient_compression(self, compression_params):
         """MXNet's {'type': '2bit', 'threshold': 0.5} (not for the 'local' type)."""
