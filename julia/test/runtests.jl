@@ -452,6 +452,7 @@ end
     @test !any(occursin('\r', l) for l in lines)
     @test endswith(lines[end], "batch/s") && occursin("100% 37/37", lines[end])
 end
+@testset "sparse: csr and row_sparse with SparseArrays" begin
     S = sparse([1, 1, 3, 4], [2, 5, 1, 5], Float32[1.5, -2, 3, 4], 4, 5)
     x = NDArray(S)
     @test MX.stype(x) == :csr && size(x) == (4, 5)

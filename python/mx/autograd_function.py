@@ -20,11 +20,11 @@ _registered = False
 
 
 class Function:
-    """User-defined differentiation: override forward(*inputs) and backward(*output_grads).
+    """User-defined differentiation: override ``forward(*inputs)`` and ``backward(*output_grads)``.
 
     forward and backward take and return NDArrays (a tuple for several); backward returns one
-    gradient per forward input. save_for_backward(*arrays) keeps values for backward in
-    self.saved_tensors."""
+    gradient per forward input. ``save_for_backward(*arrays)`` keeps values for backward in
+    ``self.saved_tensors``."""
 
     def __init__(self):
         self._saved = ()

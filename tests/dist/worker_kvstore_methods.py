@@ -169,10 +169,19 @@ for step in range(2):
     kvc.pull("big", out=out_big)
     close(out_big, want, 1e-6, "2bit compression, key of %d values, step %d" % (n, step))
 
-# errors: row_sparse_pull, uninitialised key, dist_async
+# row_sparse_pull on a dist store: the stored value's listed rows, the same on every worker
+kvr = mx.kv.create(TYPE)
+table = data(0, "rsp_table", (5, 3))
+kvr.init("emb", nd.array(table))
+got = nd.sparse.zeros("row_sparse", (5, 3))
+kvr.row_sparse_pull("emb", out=got, row_ids=nd.array([1, 3]))
+assert got.stype == "row_sparse"
+want = np.zeros((5, 3), np.float32)
+want[[1, 3]] = table[[1, 3]]
+close(got.tostype("default"), want, 0, "row_sparse_pull of rows 1 and 3")
+
+# errors: uninitialised key, dist_async
 for fn, exc, words in [
-        (lambda: kv.row_sparse_pull(3, out=out, row_ids=nd.array([0])), mx.base.MXNotSupportedError,
-         "row_sparse"),
         (lambda: kv.pull(999, out=out), ValueError, "999"),
         (lambda: mx.kv.create("dist_async"), mx.base.MXNotSupportedError, "dist_async")]:
     try:
