@@ -146,7 +146,7 @@ test-gpu:
 
 # The whole Python suite (and the C tests) against the ASan+UBSan libmx; not part of make test.
 test-asan: asan-build
-	PYTHON=$(PY_EXE) tests/asan/run_asan.sh $(ASAN_DIR) $(ASAN_PYTEST_ARGS)
+	ASAN_PER_FILE=1 MX_ONNX_ZOO=quick PYTHON=$(PY_EXE) tests/asan/run_asan.sh $(ASAN_DIR) $(ASAN_PYTEST_ARGS)
 
 demo: deps build
 	$(PYTHON) examples/train_fashion_mnist.py $(DEMO_ARGS)

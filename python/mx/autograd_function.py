@@ -91,15 +91,17 @@ def _answer(request, params, in_json, groups):
                 src.copyto(dst)
         else:             # backward
             out_grad, _, _, in_grad, _ = groups
-            grads = fn.backward(*out_grad)
-            from .ndarray import NDArray
-            grads = [grads] if isinstance(grads, NDArray) else list(grads)
-            if len(grads) != len(in_grad):
-                raise ValueError("autograd.Function.backward returned %d gradients for %d inputs"
-                                 % (len(grads), len(in_grad)))
-            for dst, g in zip(in_grad, grads):
-                dst[:] = g
-            _live.pop(params.get("call_id"), None)
+            try:
+                grads = fn.backward(*out_grad)
+                from .ndarray import NDArray
+                grads = [grads] if isinstance(grads, NDArray) else list(grads)
+                if len(grads) != len(in_grad):
+                    raise ValueError("autograd.Function.backward returned %d gradients for %d "
+                                     "inputs" % (len(grads), len(in_grad)))
+                for dst, g in zip(in_grad, grads):
+                    dst[:] = g
+            finally:  # a failed backward must not keep the call's arrays alive forever
+                _live.pop(params.get("call_id"), None)
     return None
 
 

@@ -89,7 +89,10 @@ def _load():
     with open(header, encoding="utf-8") as fh:
         f.cdef(_cdef.cdef_from_header(fh.read()))
     try:
-        return f, f.dlopen(path)
+        # RTLD_NODELETE: libmx stays mapped when cffi drops the library at interpreter exit; its
+        # OpenMP workers and process-lifetime registries outlive Python's teardown (and leak
+        # checkers can still name its frames).
+        return f, f.dlopen(path, f.RTLD_NOW | f.RTLD_NODELETE)
     except OSError as e:
         raise ImportError("mx: cannot load %s: %s" % (path, e)) from None
 

@@ -70,6 +70,20 @@ kv.pushpull(10, c, out=o)
 close(o, sum(all_ranks("c", (5,))), 1e-5, "pushpull out=")
 close(c, data(rank, "c", (5,)), 0, "pushpull out= leaves the value alone")
 
+# allreduce (Horovod's, what Trainer calls): two arrays per key and all workers summed in place,
+# over two keys in one call; the stored values are not touched (key 10 still holds the pushpull
+# sum of "c" from above)
+a2 = [nd.array(data(rank, "ar%d" % i, (5,))) for i in range(2)]
+b2 = nd.array(data(rank, "br", (2, 2)))
+kv.allreduce([10, 10, 11], a2 + [b2])
+want = sum(data(r, "ar0", (5,)) + data(r, "ar1", (5,)) for r in range(size))
+close(a2[0], want, 1e-5, "allreduce array 0")
+close(a2[1], want, 1e-5, "allreduce array 1")
+close(b2, sum(all_ranks("br", (2, 2))), 1e-5, "allreduce key 11")
+stored = nd.zeros((5,))
+kv.pull(10, out=stored)
+close(stored, sum(all_ranks("c", (5,))), 1e-5, "allreduce leaves the store alone")
+
 # fusion buckets: many keys of mixed dtypes, tiny buckets and one large bucket give the same sums
 keys = list(range(100, 130))
 dtypes = [np.float32, np.float64, np.int32] * 10

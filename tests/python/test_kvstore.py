@@ -44,6 +44,24 @@ def test_list_keys_pushpull_and_broadcast():
     np.testing.assert_array_equal(out.asnumpy(), [1, 2, 3])
 
 
+def test_allreduce_sums_in_place_and_leaves_the_store():
+    kv = mx.kv.create("device")
+    s0 = rand(3, 2)
+    kv.init("w", nd.array(s0))
+    vals = [rand(3, 2) for _ in range(3)]
+    arrs = [nd.array(v) for v in vals]
+    kv.allreduce("w", arrs)
+    for a in arrs:
+        np.testing.assert_allclose(a.asnumpy(), vals[0] + vals[1] + vals[2], rtol=1e-6)
+    stored = nd.zeros((3, 2))
+    kv.pull("w", out=stored)
+    np.testing.assert_array_equal(stored.asnumpy(), s0)
+    with pytest.raises(mx.base.MXNetError, match="'nokey'"):
+        kv.allreduce("nokey", nd.zeros((1,)))
+    with pytest.raises(mx.base.MXNetError, match="'w'"):
+        kv.allreduce("w", nd.zeros((2, 2)))
+
+
 def test_optimizer_on_kvstore_matches_numpy_sgd():
     kv = mx.kv.create("local")
     w0, lr, mom = rand(5), 0.1, 0.9

@@ -605,6 +605,12 @@ MX_API int mx_kvstore_pull(mx_kvstore_t kv, int num, const char **keys, const mx
 MX_API int mx_kvstore_pushpull(mx_kvstore_t kv, int num, const char **keys,
                                const mx_ndarray_t *values, int num_out, const char **out_keys,
                                const mx_ndarray_t *outs, int priority);
+/* Horovod's allreduce, in place: each array receives the sum over the arrays pushed under its
+ * key in this call and over workers (dist types); keys must be initialised (their shape and
+ * dtype are checked on every worker), and the stored values are NOT changed, so nothing is
+ * copied into the store. The optimizer, if any, is not run. Collective for dist types. */
+MX_API int mx_kvstore_allreduce(mx_kvstore_t kv, int num, const char **keys,
+                                const mx_ndarray_t *values, int priority);
 /* init then pull (dist: rank 0's values reach every worker's `outs`). */
 MX_API int mx_kvstore_broadcast(mx_kvstore_t kv, int num, const char **keys,
                                 const mx_ndarray_t *values, int num_out, const char **out_keys,

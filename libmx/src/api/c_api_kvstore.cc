@@ -119,6 +119,17 @@ int mx_kvstore_pushpull(mx_kvstore_t kv, int num, const char **keys, const mx_nd
   MX_API_END();
 }
 
+int mx_kvstore_allreduce(mx_kvstore_t kv, int num, const char **keys, const mx_ndarray_t *values,
+                         int priority) {
+  MX_API_BEGIN();
+  mx::KVStore &k = kv_of(kv);
+  std::vector<std::string> ks;
+  std::vector<mx::NDArray> vs;
+  read_lists(num, keys, values, "kvstore.allreduce", &ks, &vs);
+  k.allreduce(ks, vs);
+  MX_API_END();
+}
+
 int mx_kvstore_broadcast(mx_kvstore_t kv, int num, const char **keys, const mx_ndarray_t *values,
                          int num_out, const char **out_keys, const mx_ndarray_t *outs,
                          int priority) {

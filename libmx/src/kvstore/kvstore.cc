@@ -384,13 +384,39 @@ void KVStore::pull(const std::vector<std::string> &keys, const std::vector<NDArr
   }
 }
 
-void KVStore::pushpull(const std::vector<std::string> &keys, const std::vector<NDArray> &values,
-                       const std::vector<std::string> &out_keys, const std::vector<NDArray> &outs) {
+std::vector<KVStore::Group> KVStore::checked_groups(const char *op,
+                                                    const std::vector<std::string> &keys,
+                                                    const std::vector<NDArray> &values,
+                                                    const std::function<void()> &check_more) {
   std::string err;
   mx_status st = MX_OK;
   std::vector<Group> groups;
   try {
-    groups = group("pushpull", keys, values);
+    groups = group(op, keys, values);
+    if (check_more) check_more();
+  } catch (const Error &e) {
+    err = e.what();
+    st = e.status();
+  }
+  std::vector<const NDArray *> arrs;
+  for (const auto &v : values) arrs.push_back(&v);
+  if (arrs.size() != keys.size()) arrs.resize(keys.size(), nullptr);
+  check_consistent(op, keys, arrs, err);
+  if (st != MX_OK) throw Error(st, err);
+  return groups;
+}
+
+void KVStore::allreduce(const std::vector<std::string> &keys, const std::vector<NDArray> &values) {
+  std::vector<Group> groups = checked_groups("allreduce", keys, values, nullptr);
+  reduce("allreduce", groups, /*inplace=*/true);
+  for (auto &g : groups)
+    for (auto &v : g.values)
+      if (!v.same_data(g.result)) v.assign(g.result);
+}
+
+void KVStore::pushpull(const std::vector<std::string> &keys, const std::vector<NDArray> &values,
+                       const std::vector<std::string> &out_keys, const std::vector<NDArray> &outs) {
+  std::vector<Group> groups = checked_groups("pushpull", keys, values, [&] {
     MX_CHECK(out_keys.size() == outs.size(), MX_ERR_INVALID_ARGUMENT, "kvstore.pushpull: ",
              out_keys.size(), " output keys but ", outs.size(), " output arrays");
     for (size_t i = 0; i < out_keys.size(); ++i) {
@@ -400,15 +426,7 @@ void KVStore::pushpull(const std::vector<std::string> &keys, const std::vector<N
                " but the output array is ",
                outs[i].defined() ? describe(outs[i]) : std::string("NULL"));
     }
-  } catch (const Error &e) {
-    err = e.what();
-    st = e.status();
-  }
-  std::vector<const NDArray *> arrs;
-  for (const auto &v : values) arrs.push_back(&v);
-  if (arrs.size() != keys.size()) arrs.resize(keys.size(), nullptr);
-  check_consistent("push", keys, arrs, err);
-  if (st != MX_OK) throw Error(st, err);
+  });
   // In place (Horovod's allreduce): without an optimizer, a key pushed from one array and
   // pulled into that same array is reduced right there.
   bool inplace = !opt_ && !outs.empty();

@@ -5,6 +5,7 @@
 // one, the stored value becomes the reduced sum. pull copies stored values out.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -37,6 +38,10 @@ class KVStore {
                 const std::vector<std::string> &out_keys, const std::vector<NDArray> &outs);
   void broadcast(const std::vector<std::string> &keys, const std::vector<NDArray> &values,
                  const std::vector<std::string> &out_keys, const std::vector<NDArray> &outs);
+  // Horovod's allreduce: every array of a key receives the sum over that key's arrays and over
+  // workers, in place; the stored values are left as they are (no copy into the store), which
+  // is what a trainer that updates its own weights needs.
+  void allreduce(const std::vector<std::string> &keys, const std::vector<NDArray> &values);
   void barrier();
 
   void set_optimizer(std::shared_ptr<Optimizer> opt);
@@ -66,6 +71,11 @@ class KVStore {
   Entry &entry_of(const std::string &key, const char *op);
   std::vector<Group> group(const char *op, const std::vector<std::string> &keys,
                            const std::vector<NDArray> &values);
+  // group() plus the cross-worker check: a local error (bad key, shape, or what `check_more`
+  // throws) is raised on every worker, naming the key.
+  std::vector<Group> checked_groups(const char *op, const std::vector<std::string> &keys,
+                                    const std::vector<NDArray> &values,
+                                    const std::function<void()> &check_more);
   // Dist only: every worker must call with the same keys, shapes and dtypes; names the key.
   void check_consistent(const char *op, const std::vector<std::string> &keys,
                         const std::vector<const NDArray *> &arrays, const std::string &local_error);

@@ -100,6 +100,11 @@ template <typename P> InferTypeFn type_from_param() {
 int64_t arange_len(const ArangeParam &p) {
   double start = p.stop ? p.start : 0.0, stop = p.stop ? *p.stop : p.start;
   double n = std::ceil((stop - start) / p.step);
+  // Checked in double before the cast (a cast of 1e30 to int64 is undefined): an element count
+  // no array can hold, or a NaN from inf/nan bounds, is the caller's error.
+  MX_CHECK(!std::isnan(n) && n * static_cast<double>(p.repeat) < 4.6e18, MX_ERR_INVALID_ARGUMENT,
+           "arange: start=", start, ", stop=", stop, ", step=", p.step, ", repeat=", p.repeat,
+           " gives ", n, " elements, more than an array can hold");
   return n > 0 ? static_cast<int64_t>(n) : 0;
 }
 

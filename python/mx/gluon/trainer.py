@@ -224,8 +224,14 @@ class Trainer:
                 keys.append(i)
                 grads.append(param.list_grad())
                 outs.append(param.list_data() if self._update_on_kvstore else param.list_grad())
-            if keys:
+            if not keys:
+                return
+            if self._update_on_kvstore or not hasattr(self._kvstore, "allreduce"):
                 self._kvstore.pushpull(keys, grads, out=outs)
+            else:
+                # The trainer updates its own weights: the gradients are reduced in place and
+                # never copied into the store (nothing reads it back).
+                self._kvstore.allreduce(keys, grads)
             return
         for param in self._params:
             if param.grad_req == "null" or param._data is None:

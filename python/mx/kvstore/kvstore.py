@@ -164,6 +164,15 @@ class KVStore(KVStoreBase):
             return self.pull(key, out=out)
         self._call2(lib.mx_kvstore_pushpull, keys, vals, okeys, outs, priority)
 
+    def allreduce(self, key, value, priority=0):
+        """Sum each key's arrays over the arrays given and over workers, in place (Horovod's
+        ``allreduce_``). Keys must be initialised; the stored values stay as they are, so unlike
+        ``pushpull`` nothing is copied into the store and no optimizer runs. This is what a
+        trainer that updates its own weights calls each step."""
+        keys, vals = _flatten(key, value, "allreduce")
+        n, ck, keep, cv = _c_lists(keys, vals)
+        check_call(lib.mx_kvstore_allreduce(self.handle, n, ck, cv, int(priority)))
+
     def broadcast(self, key, value, out, priority=0):
         """Initialise with `value` (rank 0's, for dist types) and pull it into `out`."""
         keys, vals = _flatten(key, value, "broadcast")
