@@ -8,14 +8,13 @@ The core keeps the Function alive until its backward ran (or the process ends): 
 whose outputs are never back-propagated stays referenced, as MXNet's graph references it."""
 import itertools
 import json
-import threading
 
 from .base import check_call, ffi, lib
+from .operator import callback_dispatcher
 
 _OP_TYPE = "_mx_autograd_function"
 _live = {}            # call id -> (Function, input NDArrays' shapes, outputs)
 _ids = itertools.count()
-_answers = threading.local()
 _registered = False
 
 
@@ -105,22 +104,8 @@ def _answer(request, params, in_json, groups):
     return None
 
 
-@ffi.callback("int(void *, int, const char *, const char *, int, const int *, mx_ndarray_t *, int, const char **)")
-def _dispatch(user_data, request, params_json, in_json, num_groups, counts, arrays, is_train, out_json):
-    from .ndarray import NDArray
-    try:
-        groups, k = [], 0
-        for g in range(num_groups):  # wrap every handle first: each one is ours to free
-            groups.append([NDArray(arrays[k + i]) for i in range(counts[g])])
-            k += counts[g]
-        answer = _answer(request, json.loads(ffi.string(params_json).decode()),
-                         ffi.string(in_json).decode(), groups)
-        text, status = ("null" if answer is None else json.dumps(answer)), 0
-    except BaseException as e:  # the core turns the message into an MXNetError naming the op
-        text, status = "%s: %s" % (type(e).__name__, e), 1
-    _answers.buf = ffi.new("char[]", text.encode())
-    out_json[0] = _answers.buf
-    return status
+_dispatch = callback_dispatcher(
+    lambda request, params_json, in_json, groups, is_train: _answer(request, json.loads(params_json), in_json, groups))
 
 
 def _ensure_registered():

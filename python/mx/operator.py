@@ -13,7 +13,6 @@ from .base import ffi, lib, check_call
 _registry = {}   # op_type -> CustomOpProp subclass
 _props = {}      # params JSON -> CustomOpProp instance
 _operators = {}  # (params JSON, shapes, dtypes) -> CustomOp instance
-_answers = threading.local()  # keeps the last answer of each thread alive for the core
 
 # mx_custom_request codes (c_api.h)
 _LIST_ARGUMENTS, _LIST_OUTPUTS, _LIST_AUX, _INFER_SHAPE, _INFER_TYPE, _FORWARD, _BACKWARD = range(7)
@@ -172,21 +171,33 @@ def _answer(request, params_json, in_json, groups, is_train):
     return None
 
 
-@ffi.callback("int(void *, int, const char *, const char *, int, const int *, mx_ndarray_t *, int, const char **)")
-def _dispatch(user_data, request, params_json, in_json, num_groups, counts, arrays, is_train, out_json):
-    from .ndarray import NDArray
-    try:
-        groups, k = [], 0
-        for g in range(num_groups):  # wrap every handle first: each one is ours to free
-            groups.append([NDArray(arrays[k + i]) for i in range(counts[g])])
-            k += counts[g]
-        answer = _answer(request, ffi.string(params_json).decode(), ffi.string(in_json).decode(), groups, is_train)
-        text, status = ("null" if answer is None else json.dumps(answer)), 0
-    except BaseException as e:  # the core turns the message into an MXNetError naming the op
-        text, status = "%s: %s" % (type(e).__name__, e), 1
-    _answers.buf = ffi.new("char[]", text.encode())
-    out_json[0] = _answers.buf
-    return status
+def callback_dispatcher(answer):
+    """The C callback the core calls for a Python-defined op: it wraps the arrays it is handed
+    (every handle is ours to free), calls ``answer(request, params_json, in_json, groups,
+    is_train)`` and returns its answer as JSON, or the exception as the message (the core turns
+    it into an MXNetError naming the op). Keep the result alive as long as the op is registered."""
+    answers = threading.local()  # the last answer of each thread stays alive for the core
+
+    @ffi.callback("int(void *, int, const char *, const char *, int, const int *, mx_ndarray_t *, int, const char **)")
+    def dispatch(user_data, request, params_json, in_json, num_groups, counts, arrays, is_train, out_json):
+        from .ndarray import NDArray
+        try:
+            groups, k = [], 0
+            for g in range(num_groups):  # wrap every handle first: each one is ours to free
+                groups.append([NDArray(arrays[k + i]) for i in range(counts[g])])
+                k += counts[g]
+            result = answer(request, ffi.string(params_json).decode(), ffi.string(in_json).decode(), groups,
+                            is_train)
+            text, status = ("null" if result is None else json.dumps(result)), 0
+        except BaseException as e:
+            text, status = "%s: %s" % (type(e).__name__, e), 1
+        answers.buf = ffi.new("char[]", text.encode())
+        out_json[0] = answers.buf
+        return status
+    return dispatch
+
+
+_dispatch = callback_dispatcher(_answer)
 
 
 def nd_custom(*inputs, **kwargs):

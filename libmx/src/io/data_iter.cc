@@ -336,16 +336,10 @@ std::vector<float> read_csv(const std::string &iter, const std::string &path, in
                             int64_t *out_rows) {
   std::string text = read_file(path);
   std::vector<float> out;
-  int64_t rows = 0, line = 0;
-  size_t p = 0;
-  while (p < text.size()) {
-    size_t e = text.find('\n', p);
-    if (e == std::string::npos) e = text.size();
-    std::string l = text.substr(p, e - p);
-    p = e + 1;
-    ++line;
-    while (!l.empty() && (l.back() == '\r' || l.back() == ' ' || l.back() == '\t')) l.pop_back();
-    if (l.empty()) continue;
+  int64_t rows = 0;
+  for_each_line(text, [&](std::string l, int64_t line) {
+    while (!l.empty() && (l.back() == ' ' || l.back() == '\t')) l.pop_back();
+    if (l.empty()) return;
     int64_t cnt = 0;
     const char *q = l.c_str();
     for (;;) {
@@ -370,7 +364,7 @@ std::vector<float> read_csv(const std::string &iter, const std::string &path, in
     MX_CHECK(cnt == per, MX_ERR_SHAPE, iter, ": ", what, " '", path, "' line ", line, " has ", cnt,
              " values but the ", what == "data_csv" ? "data_shape" : "label_shape", " needs ", per);
     ++rows;
-  }
+  });
   *out_rows = rows;
   return out;
 }

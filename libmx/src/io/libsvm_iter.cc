@@ -23,19 +23,12 @@ struct LibSVMData {
 LibSVMData parse_libsvm(const std::string &path, int64_t cols) {
   std::string text = read_file(path);
   LibSVMData d;
-  int64_t line = 0;
-  size_t p = 0;
   std::vector<std::pair<int64_t, float>> row;
-  while (p < text.size()) {
-    size_t e = text.find('\n', p);
-    if (e == std::string::npos) e = text.size();
-    std::string l = text.substr(p, e - p);
-    p = e + 1;
-    ++line;
+  for_each_line(text, [&](std::string l, int64_t line) {
     size_t hash = l.find('#');  // comments, as libsvm tools allow
     if (hash != std::string::npos) l.resize(hash);
-    while (!l.empty() && (l.back() == '\r' || l.back() == ' ' || l.back() == '\t')) l.pop_back();
-    if (l.empty()) continue;
+    while (!l.empty() && (l.back() == ' ' || l.back() == '\t')) l.pop_back();
+    if (l.empty()) return;
     const char *q = l.c_str();
     while (*q == ' ' || *q == '\t') ++q;
     char *end = nullptr;
@@ -72,7 +65,7 @@ LibSVMData parse_libsvm(const std::string &path, int64_t cols) {
     }
     d.ptr.push_back(static_cast<int64_t>(d.col.size()));
     d.label.push_back(lab);
-  }
+  });
   return d;
 }
 

@@ -166,16 +166,7 @@ bool RecordReader::next(std::string *out) {
 std::vector<std::pair<std::string, uint64_t>> read_record_index(const std::string &path) {
   std::string text = read_file(path, size_t(1) << 32);
   std::vector<std::pair<std::string, uint64_t>> out;
-  size_t p = 0;
-  int64_t line = 0;
-  while (p < text.size()) {
-    size_t e = text.find('\n', p);
-    if (e == std::string::npos) e = text.size();
-    std::string l = text.substr(p, e - p);
-    p = e + 1;
-    ++line;
-    if (!l.empty() && l.back() == '\r') l.pop_back();
-    if (l.empty()) continue;
+  for_each_line(text, [&](const std::string &l, int64_t line) {
     size_t t = l.find('\t');
     MX_CHECK(t != std::string::npos, MX_ERR_FORMAT, "RecordIO index '", path, "' line ", line,
              ": expected 'key<TAB>offset', got '", l.substr(0, 80), "'");
@@ -185,7 +176,7 @@ std::vector<std::pair<std::string, uint64_t>> read_record_index(const std::strin
              MX_ERR_FORMAT, "RecordIO index '", path, "' line ", line, ": offset '", off.substr(0, 40),
              "' is not a non-negative integer");
     out.emplace_back(l.substr(0, t), std::stoull(off));
-  }
+  });
   return out;
 }
 
