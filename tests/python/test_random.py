@@ -146,6 +146,18 @@ def test_seed_by_context():
     np.testing.assert_array_equal(a, b)
 
 
+def test_seed_for_all_devices_covers_devices_used_later():
+    # cpu(11) is first used after the seed: it starts from that seed as cpu(0) does (it used to
+    # start from 0, and so would gpu(1) after mx.random.seed)
+    mx.random.seed(7)
+    later = mx.nd.random.uniform(shape=(6,), ctx=mx.cpu(11)).asnumpy()
+    mx.random.seed(7)
+    first = mx.nd.random.uniform(shape=(6,), ctx=mx.cpu(0)).asnumpy()
+    np.testing.assert_array_equal(later, first)
+    mx.random.seed(8)
+    assert not np.array_equal(mx.nd.random.uniform(shape=(6,), ctx=mx.cpu(11)).asnumpy(), first)
+
+
 @pytest.mark.parametrize("call,words", [
     (lambda: mx.nd.random.uniform(3, 2, shape=(2,)), ["_random_uniform", "high", "2"]),
     (lambda: mx.nd.random.randint(5, 5, shape=(2,)), ["_random_randint", "high", "5"]),

@@ -185,7 +185,6 @@ const char *flag_name(int32_t flag) {
     default: return "?";
   }
 }
-const char *stype_name(int32_t s) { return s == 1 ? "row_sparse" : s == 2 ? "csr" : "default"; }
 
 struct RawShape {
   int ndim = 0;  // -1: none
