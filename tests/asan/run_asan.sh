@@ -35,11 +35,13 @@ echo "run_asan: C tests (ctest in $BUILD)"
 echo "run_asan: C tests took $((SECONDS - start)) s"
 start=$SECONDS
 echo "run_asan: Python tests $* (LD_PRELOAD=$RUNTIME, MX_LIBRARY=$BUILD/libmx.so)"
+# --capture=sys: a sanitizer report is written to file descriptor 2 just before the process
+# halts; pytest's default fd capture would swallow it with the process.
 run_pytest() {
   # malloc_context_size=2: the interpreter's suppressions (lsan.supp) then see only the direct caller
   LSAN_OPTIONS="$LSAN_OPTIONS:malloc_context_size=2" \
-  LD_PRELOAD="$RUNTIME" MX_LIBRARY="$BUILD/libmx.so" PYTHONPATH="$ROOT/python" \
-    "$PYTHON" -m pytest -q -p no:cacheprovider "$@"
+  MX_LEAK_CHECK=1 LD_PRELOAD="$RUNTIME" MX_LIBRARY="$BUILD/libmx.so" PYTHONPATH="$ROOT/python" \
+    "$PYTHON" -m pytest -q -p no:cacheprovider --capture=sys "$@"
 }
 if [ "${ASAN_PER_FILE:-0}" = 1 ]; then
   # One process per test file: ASan's shadow memory and quarantine grow with a process's life, so

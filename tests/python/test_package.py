@@ -66,8 +66,11 @@ _FAKE_LIB = "int mx_abi_version(void) { return 999; }\n"
 
 
 @pytest.mark.skipif(shutil.which("cc") is None, reason="needs a C compiler")
-def test_abi_mismatch_is_refused(tmp_path):
+def test_abi_mismatch_is_refused(tmp_path, monkeypatch):
     """A library reporting another ABI version is refused at import with a clear message."""
+    # cc, and the child loading a plain (unsanitized) fake library, must not inherit make
+    # test-asan's sanitizer runtime
+    monkeypatch.delenv("LD_PRELOAD", raising=False)
     src = tmp_path / "fake.c"
     src.write_text(_FAKE_LIB)
     lib = tmp_path / "libmx_fake.so"

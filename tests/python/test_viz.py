@@ -74,7 +74,9 @@ def test_plot_network_structure():
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
-def test_plot_network_renders_png(tmp_path):
+def test_plot_network_renders_png(tmp_path, monkeypatch):
+    # dot is not ours: under make test-asan it must not inherit the sanitizer runtime
+    monkeypatch.delenv("LD_PRELOAD", raising=False)
     net = _small_net()
     g = mx.viz.plot_network(net, title="small", save_format="png", shape={"data": (1, 4, 12, 12)})
     path = g.render(filename="small", directory=str(tmp_path), cleanup=True)

@@ -35,7 +35,9 @@ MX_HD inline float exp_f(float x) {
   p = p * r + 1.0f;
   int32_t tb;
   std::memcpy(&tb, &t, sizeof tb);
-  const int32_t eb = (tb - 0x4B400000 + 127) << 23;  // 2^n
+  // 2^n; shifted unsigned: for a NaN x the bits are meaningless (p is NaN anyway) but must not
+  // overflow a signed shift
+  const uint32_t eb = static_cast<uint32_t>(tb - 0x4B400000 + 127) << 23;
   float scale;
   std::memcpy(&scale, &eb, sizeof scale);
   return under ? 0.0f : p * scale;
