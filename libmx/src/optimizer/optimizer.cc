@@ -354,10 +354,15 @@ void Optimizer::step_one(int index, const NDArray &weight, const NDArray &grad, 
   size_t first = st.mp ? 1 : 0;
   bool wcopy = false, gcopy = false;
   NDArray w = st.mp ? st.arrays[0] : working(weight, ct, &wcopy);
-  // A row_sparse gradient: with lazy_update (sgd, adam) only its rows of the weight and states
-  // change, as MXNet's lazy update kernels; otherwise it is the dense gradient with zero rows.
-  const bool lazy = grad.is_sparse() && stype_of(grad) == SType::row_sparse && hp_.flag("lazy_update") &&
-                    (rule_->name == "sgd" || rule_->name == "adam");
+  // A row_sparse gradient: with lazy_update (sgd, adam), always (adagrad) or for row_sparse
+  // weights (ftrl), only its rows of the weight and states change, as MXNet's sparse update kernels; otherwise it is the
+  // dense gradient with zero rows.
+  const bool lazy = grad.is_sparse() && stype_of(grad) == SType::row_sparse &&
+                    (rule_->sparse_rows == Rule::kRowsAlways ||
+                     (rule_->sparse_rows == Rule::kRowsIfLazy && hp_.flag("lazy_update")) ||
+                     (rule_->sparse_rows == Rule::kRowsIfSparseWeight && sparse_weights_.count(index)));
+  // (wd was checked in update.) MXNet's sparse kernel gets clip_gradient only if truthy.
+  if (lazy && rule_->sparse_rows_no_wd && a.clip == 0) a.clip = -1;
   NDArray g = lazy ? working(grad.sparse()->data, ct, &gcopy) : working(to_dense(grad), ct, &gcopy);
   std::vector<NDArray> s;
   std::vector<bool> scopy;
@@ -399,6 +404,13 @@ void Optimizer::update(const std::vector<int> &indices, const std::vector<NDArra
     MX_CHECK(w.shape() == g.shape(), MX_ERR_SHAPE, "optimizer ", name_, ": index ", idx,
              ": weight shape ", w.shape().str(), " and gradient shape ", g.shape().str(),
              " differ");
+    if (rule_->sparse_rows_no_wd && g.is_sparse() && stype_of(g) == SType::row_sparse) {
+      double wd = hp_.get("wd") * wd_for(idx);
+      MX_CHECK(wd == 0, MX_ERR_INVALID_ARGUMENT, "optimizer ", name_, ": index ", idx,
+               ": a row_sparse gradient is applied by the sparse ", name_, " update, which does "
+               "not support weight decay (MXNet 1.9.1 refuses it too); got wd=", wd,
+               " (set wd=0 or wd_mult=0 for this parameter, or use a dense gradient)");
+    }
     auto it = states_.find(idx);
     if (it != states_.end()) {
       MX_CHECK(it->second.shape == w.shape(), MX_ERR_SHAPE, "optimizer ", name_, ": index ", idx,

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,10 @@ class Optimizer {
   int index_of_name(const std::string &name) const;
   void update(const std::vector<int> &indices, const std::vector<NDArray> &weights,
               const std::vector<NDArray> &grads);
+  // The weight of `index` is row_sparse in MXNet's sense (a row_sparse Parameter kept in a
+  // kvstore, stored densely here): rules whose sparse kernel needs that (ftrl) update only the
+  // rows of its row_sparse gradients.
+  void mark_sparse_weight(int index) { sparse_weights_.insert(index); }
   double learning_rate();
   Json to_json() const;
   // Named state arrays "<index>:<state>" (deep copies) and the JSON of to_json().
@@ -83,6 +88,7 @@ class Optimizer {
   std::map<int, double> lr_mult_idx_, wd_mult_idx_;
   std::map<std::string, double> lr_mult_name_, wd_mult_name_;
   std::map<int, IndexState> states_;
+  std::set<int> sparse_weights_;
   GlobalState global_;
 };
 

@@ -362,13 +362,16 @@ struct Registry {
   Registry() {
     auto sgd = mk<SGD>("sgd", {{"momentum", 0.0}, {"lazy_update", 1.0}});
     sgd->aggregate = 4;
+    sgd->sparse_rows = Rule::kRowsIfLazy;
     sgd->layout_keys = {"momentum"};
     rules.push_back(std::move(sgd));
     auto nag = mk<NAG>("nag", {{"momentum", 0.0}});
     nag->layout_keys = {"momentum"};
     rules.push_back(std::move(nag));
-    rules.push_back(mk<Adam>("adam", {{"beta1", 0.9}, {"beta2", 0.999}, {"epsilon", 1e-8},
-                                      {"lazy_update", 1.0}}, 0.001, true));
+    auto adam = mk<Adam>("adam", {{"beta1", 0.9}, {"beta2", 0.999}, {"epsilon", 1e-8},
+                                  {"lazy_update", 1.0}}, 0.001, true);
+    adam->sparse_rows = Rule::kRowsIfLazy;
+    rules.push_back(std::move(adam));
     rules.push_back(mk<AdamW>("adamw", {{"beta1", 0.9}, {"beta2", 0.999}, {"epsilon", 1e-6},
                                         {"correct_bias", 1.0}}, 0.001, true));
     auto rms = mk<RMSProp>("rmsprop", {{"gamma1", 0.9}, {"gamma2", 0.9}, {"epsilon", 1e-8},
@@ -377,11 +380,15 @@ struct Registry {
     rules.push_back(std::move(rms));
     auto ada = mk<AdaGrad>("adagrad", {{"eps", 1e-7}});
     ada->python_clip = true;
+    ada->sparse_rows = Rule::kRowsAlways;
+    ada->sparse_rows_no_wd = true;
     rules.push_back(std::move(ada));
     auto add = mk<AdaDelta>("adadelta", {{"rho", 0.9}, {"epsilon", 1e-5}});
     add->python_clip = true;
     rules.push_back(std::move(add));
-    rules.push_back(mk<Ftrl>("ftrl", {{"lamda1", 0.01}, {"beta", 1.0}}, 0.1, true));
+    auto ftrl = mk<Ftrl>("ftrl", {{"lamda1", 0.01}, {"beta", 1.0}}, 0.1, true);
+    ftrl->sparse_rows = Rule::kRowsIfSparseWeight;
+    rules.push_back(std::move(ftrl));
     auto sig = mk<Signum>("signum", {{"momentum", 0.9}, {"wd_lh", 0.0}}, 0.01, true);
     sig->layout_keys = {"momentum"};
     rules.push_back(std::move(sig));

@@ -25,6 +25,15 @@ class Rule {
   bool python_clip = false;
   // Hyperparameters that change the state layout (cannot change once states exist).
   std::vector<std::string> layout_keys;
+  // MXNet's sparse path for a row_sparse gradient: the rule runs over the gradient's rows only
+  // (weights and states elsewhere unchanged). kRowsIfLazy: only with lazy_update (sgd, adam);
+  // kRowsAlways: whatever the flags (adagrad's sparse kernel); kRowsIfSparseWeight: only for
+  // a row_sparse weight (ftrl: MXNet's kernel needs weight and states row_sparse, as a kvstore
+  // holding a row_sparse Parameter has them; a dense weight takes the dense rule).
+  enum SparseRows { kNoRows, kRowsIfLazy, kRowsAlways, kRowsIfSparseWeight };
+  SparseRows sparse_rows = kNoRows;
+  // MXNet's sparse kernel refuses weight decay (adagrad); clip_gradient=0 means no clipping there.
+  bool sparse_rows_no_wd = false;
 
   virtual std::vector<std::string> states(const HParams &hp) const = 0;
   virtual void run(const HParams &hp, GlobalState &g, const StepArgs &a, float *w, const float *gr,

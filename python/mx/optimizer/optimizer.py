@@ -510,7 +510,8 @@ def _make_class(cls_name, core, signature, doc):
 # What each optimizer-specific argument means (for the generated docstrings).
 _ARG_DOCS = {
     "momentum": "Momentum factor (0 disables momentum).",
-    "lazy_update": "With a row_sparse gradient (sgd, adam), update only the rows it holds, as MXNet does.",
+    "lazy_update": "With a row_sparse gradient (sgd, adam), update only the rows it holds, as MXNet does "
+                   "(adagrad and ftrl always do).",
     "learning_rate": "Step size.",
     "beta1": "Decay rate of the first-moment (mean) estimate.",
     "beta2": "Decay rate of the second-moment estimate.",
