@@ -194,6 +194,45 @@ want = np.zeros((5, 3), np.float32)
 want[[1, 3]] = table[[1, 3]]
 close(got.tostype("default"), want, 0, "row_sparse_pull of rows 1 and 3")
 
+# row_sparse pushes: summed as row_sparse over the workers (the union of their rows). Few rows
+# ('few': P x 3 < 100 rows) travel by allgather; many ('many') by a dense allreduce and a row
+# mask. With an optimizer on the store, lazy sgd updates only the union's rows.
+def rsp_rows(r, tag, nrows, k):
+    rs = np.random.RandomState((r * 7919 + sum(map(ord, tag))) % (2 ** 31))
+    return np.sort(rs.choice(nrows, k, replace=False))
+
+
+for tag, nrows, k in [("few", 100, 3), ("many", 6, 4)]:
+    want = np.zeros((nrows, 2), np.float32)
+    rows = set()
+    for r in range(size):
+        d = np.zeros((nrows, 2), np.float32)
+        rr = rsp_rows(r, tag, nrows, k)
+        d[rr] = data(r, tag, (k, 2))
+        want += d
+        rows.update(rr.tolist())
+        if r == rank:
+            mine = d
+    rows = sorted(rows)
+    kvs = mx.kv.create(TYPE)
+    kvs.init(tag, nd.zeros((nrows, 2)))
+    got = nd.sparse.zeros("row_sparse", (nrows, 2))
+    kvs.pushpull(tag, nd.array(mine).tostype("row_sparse"), out=got)
+    assert got.stype == "row_sparse"
+    assert got.indices.asnumpy().tolist() == rows, (tag, got.indices.asnumpy(), rows)
+    close(got.tostype("default"), want, 1e-5, "row_sparse push of key %s" % tag)
+    kvo = mx.kv.create(TYPE)
+    kvo.set_optimizer(mx.optimizer.create("sgd", learning_rate=0.5, wd=0.1))
+    w0 = data(0, tag + "w", (nrows, 2))
+    key = 100 + nrows  # an int key: a name not ending in _weight would get no weight decay
+    kvo.init(key, nd.array(w0))
+    kvo.push(key, nd.array(mine).tostype("row_sparse"))
+    outw = nd.zeros((nrows, 2))
+    kvo.pull(key, out=outw)
+    expect = w0.copy()
+    expect[rows] = w0[rows] - 0.5 * (want[rows] + 0.1 * w0[rows])
+    close(outw, expect, 1e-5, "lazy sgd on the store, key %s" % tag)
+
 # errors: uninitialised key, dist_async
 for fn, exc, words in [
         (lambda: kv.pull(999, out=out), ValueError, "999"),

@@ -29,7 +29,7 @@ void read_lists(int num, const char **keys, const mx_ndarray_t *arrays, const ch
   for (int i = 0; i < num; ++i) {
     MX_CHECK(keys[i] != nullptr, MX_ERR_INVALID_ARGUMENT, what, ": key ", i, " is NULL");
     out_keys->emplace_back(keys[i]);
-    out_arrays->push_back(mx::arr_of(arrays[i], what));
+    out_arrays->push_back(mx::any_arr_of(arrays[i], what));  // row_sparse values are reduced as such
   }
 }
 

@@ -8,6 +8,8 @@
 
 #include "backends/cpu/parallel.h"
 #include "base/error.h"
+#include "kvstore/sparse_reduce.h"
+#include "ndarray/sparse.h"
 #include "optimizer/optimizer.h"
 
 namespace mx {
@@ -70,8 +72,9 @@ uint64_t fnv(uint64_t h, const void *p, size_t n) {
 int64_t signature(const std::string &key, const NDArray &a) {
   uint64_t h = 1469598103934665603ULL;
   h = fnv(h, key.data(), key.size() + 1);
-  int dt = static_cast<int>(a.dtype()), nd = a.ndim();
+  int dt = static_cast<int>(a.dtype()), nd = a.ndim(), st = static_cast<int>(stype_of(a));
   h = fnv(h, &dt, sizeof dt);
+  h = fnv(h, &st, sizeof st);  // workers must agree on sparse vs dense (different collectives)
   h = fnv(h, &nd, sizeof nd);
   for (int i = 0; i < nd; ++i) {
     int64_t d = a.shape()[i];
@@ -81,7 +84,8 @@ int64_t signature(const std::string &key, const NDArray &a) {
 }
 
 std::string describe(const NDArray &a) {
-  return a.shape().str() + " " + dtype_name(a.dtype());
+  std::string s = a.shape().str() + " " + dtype_name(a.dtype());
+  return a.is_sparse() ? s + " " + stype_name(stype_of(a)) : s;
 }
 
 bool parse_int_key(const std::string &k, int *out) {
@@ -186,6 +190,10 @@ std::vector<KVStore::Group> KVStore::group(const char *op, const std::vector<std
     MX_CHECK(v.shape() == e.stored.shape() && v.dtype() == e.stored.dtype(), MX_ERR_SHAPE,
              "kvstore.", op, ": key '", keys[i], "' was initialised as ", describe(e.stored),
              " but got ", describe(v));
+    MX_CHECK(stype_of(v) != SType::csr, MX_ERR_UNSUPPORTED, "kvstore.", op, ": key '", keys[i],
+             "': csr arrays cannot be pushed (MXNet neither); push row_sparse or dense values");
+    MX_CHECK(!(v.is_sparse() && compression_), MX_ERR_UNSUPPORTED, "kvstore.", op, ": key '", keys[i],
+             "': gradient compression does not apply to row_sparse values (MXNet neither)");
     auto it = pos.find(keys[i]);
     if (it == pos.end()) {
       pos[keys[i]] = groups.size();
@@ -198,6 +206,14 @@ std::vector<KVStore::Group> KVStore::group(const char *op, const std::vector<std
       groups[it->second].values.push_back(v);
     }
   }
+  // A key whose arrays are all row_sparse is summed as row_sparse; a mix is summed densely.
+  for (auto &g : groups) {
+    bool all = true;
+    for (const auto &v : g.values) all = all && v.is_sparse();
+    g.sparse = all;
+    if (!all)
+      for (auto &v : g.values) v = to_dense(v);
+  }
   return groups;
 }
 
@@ -207,6 +223,14 @@ void KVStore::reduce(const char *op, std::vector<Group> &groups, bool inplace) {
   // 1. Local sum of each key's arrays (and gradient compression, as MXNet: per pushed array).
   for (auto &g : groups) {
     Entry &e = *g.entry;
+    if (g.sparse) {  // row_sparse: summed as row_sparse, over workers by its own collective
+      g.src = rsp_local_sum(g.values);
+      if (!g.src.is_sparse()) g.src = cast_storage(g.src, SType::row_sparse);  // f16: dense add_n
+      if (workers) g.src = rsp_allreduce(*comm_, g.src, what + " of key '" + g.key + "'");
+      g.result = g.src;
+      g.reduced = true;
+      continue;
+    }
     if (!e.merge.defined()) e.merge = NDArray(e.stored.shape(), e.stored.dtype());
     if (compression_) {
       while (e.residual.size() < g.values.size()) {
@@ -254,7 +278,7 @@ void KVStore::reduce(const char *op, std::vector<Group> &groups, bool inplace) {
   }
   if (!dist_ || comm_->size() == 1) {
     for (auto &g : groups)
-      if (!g.result.same_data(g.src)) g.result.assign(g.src);
+      if (!g.sparse && !g.result.same_data(g.src)) g.result.assign(g.src);
     return;
   }
   // 2. Fusion buckets: consecutive keys of one dtype up to bucket_bytes_, one allreduce each.
@@ -312,7 +336,9 @@ void KVStore::apply(std::vector<Group> &groups) {
     std::vector<int> idx;
     std::vector<NDArray> ws, gs;
     for (auto &g : groups) {
+      g.entry->rsp = NDArray();
       if (g.entry->opt_index < 0) g.entry->opt_index = opt_index_for(g.key);
+      if (g.entry->sparse_weight) opt_->mark_sparse_weight(g.entry->opt_index);
       idx.push_back(g.entry->opt_index);
       ws.push_back(g.entry->stored);
       gs.push_back(g.result);
@@ -322,7 +348,10 @@ void KVStore::apply(std::vector<Group> &groups) {
   }
   for (auto &g : groups) {
     Entry &e = *g.entry;
-    if (g.result.same_data(e.merge))
+    e.rsp = g.sparse ? g.result : NDArray();
+    if (g.sparse)
+      e.stored.assign(g.result);
+    else if (g.result.same_data(e.merge))
       std::swap(e.stored, e.merge);  // the store's own buffer becomes the value: no copy
     else
       par_copy(e.stored.raw(), g.result.raw(), g.result.nbytes());
@@ -357,7 +386,11 @@ void KVStore::init(const std::vector<std::string> &keys, const std::vector<NDArr
   for (size_t i = 0; i < keys.size(); ++i) {
     Entry &e = store_[keys[i]];
     e.stored = NDArray(values[i].shape(), values[i].dtype());
-    par_copy(e.stored.raw(), values[i].raw(), values[i].nbytes());
+    e.sparse_weight = values[i].is_sparse();
+    if (e.sparse_weight)  // a sparse weight: kept dense (row_sparse_pull reads its rows)
+      e.stored.assign(values[i]);
+    else
+      par_copy(e.stored.raw(), values[i].raw(), values[i].nbytes());
     added.push_back(&e);
   }
   if (dist_) {
@@ -380,8 +413,15 @@ void KVStore::pull(const std::vector<std::string> &keys, const std::vector<NDArr
              "': NULL output array");
     MX_CHECK(outs[i].shape() == e.stored.shape(), MX_ERR_SHAPE, "kvstore.pull: key '", keys[i],
              "' holds ", describe(e.stored), " but the output array is ", describe(outs[i]));
-    outs[i].assign(e.stored);
+    read_into(e, outs[i]);
   }
+}
+
+void KVStore::read_into(const Entry &e, const NDArray &out) {
+  if (e.rsp.defined() && stype_of(out) == SType::row_sparse)
+    out.assign(e.rsp);
+  else
+    out.assign(e.stored);
 }
 
 std::vector<KVStore::Group> KVStore::checked_groups(const char *op,
@@ -409,9 +449,13 @@ std::vector<KVStore::Group> KVStore::checked_groups(const char *op,
 void KVStore::allreduce(const std::vector<std::string> &keys, const std::vector<NDArray> &values) {
   std::vector<Group> groups = checked_groups("allreduce", keys, values, nullptr);
   reduce("allreduce", groups, /*inplace=*/true);
-  for (auto &g : groups)
-    for (auto &v : g.values)
-      if (!v.same_data(g.result)) v.assign(g.result);
+  // Into the caller's arrays (a key mixing storage types was reduced from dense copies).
+  std::map<std::string, const Group *> by_key;
+  for (const auto &g : groups) by_key[g.key] = &g;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const NDArray &r = by_key.at(keys[i])->result;
+    if (!values[i].same_data(r)) values[i].assign(r);
+  }
 }
 
 void KVStore::pushpull(const std::vector<std::string> &keys, const std::vector<NDArray> &values,
@@ -430,6 +474,7 @@ void KVStore::pushpull(const std::vector<std::string> &keys, const std::vector<N
   // In place (Horovod's allreduce): without an optimizer, a key pushed from one array and
   // pulled into that same array is reduced right there.
   bool inplace = !opt_ && !outs.empty();
+  for (const auto &g : groups) inplace = inplace && !g.sparse;
   if (inplace) {
     for (auto &g : groups) {
       bool found = false;
@@ -447,8 +492,8 @@ void KVStore::pushpull(const std::vector<std::string> &keys, const std::vector<N
     bool done = false;
     if (!opt_)
       for (auto &g : groups)
-        if (g.key == out_keys[i] && g.result.same_data(outs[i])) done = true;
-    if (!done) outs[i].assign(e.stored);
+        if (g.key == out_keys[i] && !g.sparse && g.result.same_data(outs[i])) done = true;
+    if (!done) read_into(e, outs[i]);
   }
 }
 

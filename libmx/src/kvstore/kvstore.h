@@ -2,7 +2,8 @@
 // one call, and over workers for the dist types, which reduce by allreduce over MPI, Horovod
 // style: every worker holds the whole store, there is no parameter server). With an optimizer
 // set, a push updates the stored weight with the reduced gradient (update_on_kvstore); without
-// one, the stored value becomes the reduced sum. pull copies stored values out.
+// one, the stored value becomes the reduced sum. pull copies stored values out. row_sparse
+// values (sparse gradients) are summed as row_sparse, so an optimizer updates only their rows.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -58,6 +59,10 @@ class KVStore {
     NDArray merge;                  // reduction buffer owned by the store
     std::vector<NDArray> residual;  // gradient-compression error feedback, per pushed array
     int opt_index = -1;             // index handed to the optimizer
+    // The last optimizer-less push's row_sparse sum (MXNet's store then holds that row_sparse
+    // value): pulls into row_sparse arrays get exactly its rows; `stored` holds it densely.
+    NDArray rsp;
+    bool sparse_weight = false;  // initialised with a row_sparse value (a row_sparse Parameter)
   };
   struct Group {                    // one key of a push: its arrays and where the sum ends up
     std::string key;
@@ -66,6 +71,7 @@ class KVStore {
     NDArray src;     // the local sum (a user array when only one was pushed)
     NDArray result;  // where the reduced sum is written
     bool reduced = false;  // already summed over workers (compressed groups)
+    bool sparse = false;   // row_sparse values: summed as row_sparse (kvstore/sparse_reduce.h)
   };
 
   Entry &entry_of(const std::string &key, const char *op);
@@ -84,6 +90,8 @@ class KVStore {
   void reduce(const char *op, std::vector<Group> &groups, bool inplace);
   void apply(std::vector<Group> &groups);
   int opt_index_for(const std::string &key);
+  // out = the key's value (its row_sparse sum when `out` is row_sparse and one is kept).
+  void read_into(const Entry &e, const NDArray &out);
 
   std::string type_;
   bool dist_ = false;

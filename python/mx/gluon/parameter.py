@@ -74,7 +74,8 @@ class Parameter:
     differentiable : bool, default True
         False sets ``grad_req='null'``.
     stype : str, default 'default'
-        Storage of the value: dense only ('row_sparse' values raise MXNotSupportedError).
+        Storage of the value: 'default' or 'row_sparse' (the value then lives in the Trainer's
+        kvstore: read it with ``row_sparse_data(row_ids)``; 'csr' raises MXNotSupportedError).
     grad_stype : str, default 'default'
         Storage of the gradient: 'default', 'row_sparse' (e.g. Embedding(sparse_grad=True)) or
         'csr'. Optimizers update only a row_sparse gradient's rows when lazy_update is set.
@@ -111,12 +112,13 @@ class Parameter:
             if st not in ("default", "row_sparse", "csr"):
                 raise ValueError("Parameter '%s': %s must be 'default', 'row_sparse' or 'csr', got %r"
                                  % (name, what, st))
-        if stype != "default":
+        if stype == "csr":
             from ..base import MXNotSupportedError
-            raise MXNotSupportedError("Parameter '%s': stype=%r: MX keeps parameter values dense (sparse "
-                                      "gradients are supported: grad_stype='row_sparse')" % (name, stype))
+            raise MXNotSupportedError("Parameter '%s': stype='csr': parameter values are dense or "
+                                      "row_sparse" % name)
         self._stype = stype
         self._grad_stype = grad_stype
+        self._trainer = None  # a row_sparse parameter's rows come from its Trainer's kvstore
 
     def __repr__(self):
         return "Parameter %s (shape=%s, dtype=%s)" % (self.name, self.shape, _dtype_name(self.dtype)
@@ -204,12 +206,54 @@ class Parameter:
             "and create Trainer with Block.collect_params() instead of Block.params because the "
             "later does not include Parameters of nested child Blocks" % self.name)
 
+    def _check_dense(self, what):
+        if self._stype != "default":
+            raise RuntimeError("Cannot return a copy of Parameter '%s' via %s() because its storage "
+                               "type is %s. Please use row_sparse_data() instead."
+                               % (self.name, what, self._stype))
+
     def data(self, ctx=None):
         """The array on ctx (the only one when ctx is None and there is one context)."""
+        self._check_dense("data")
         return self._check_and_get(self._data, ctx)
 
     def list_data(self):
+        self._check_dense("list_data")
         return self._check_and_get(self._data, list)
+
+    def _set_trainer(self, trainer):
+        if self._stype != "default" and self._trainer is not None and trainer is not None \
+                and self._trainer is not trainer:
+            raise RuntimeError("Failed to set the trainer for Parameter '%s' because it was already "
+                               "set. More than one trainers for a %s Parameter is not supported."
+                               % (self.name, self._stype))
+        self._trainer = trainer
+
+    def _row_sparse_pull(self, ctx, row_id, full_idx=False):
+        if self._trainer is None:
+            raise RuntimeError("Cannot get row_sparse data for Parameter '%s' when no Trainer is "
+                               "created with it." % self.name)
+        out = self._check_and_get(self._data, ctx)
+        self._trainer._row_sparse_pull(self, out, row_id, full_idx)
+        return out
+
+    def row_sparse_data(self, row_id):
+        """The rows `row_id` (an NDArray of row indices) of a row_sparse parameter, pulled from
+        its Trainer's kvstore into the array on row_id's context (a RowSparseNDArray holding only
+        those rows: MXNet's SparseEmbedding reads its weight this way)."""
+        if self._stype != "row_sparse":
+            raise RuntimeError("Cannot return copies of Parameter '%s' on all contexts via "
+                               "row_sparse_data() because its storage type is %s. Please use "
+                               "data() instead." % (self.name, self._stype))
+        return self._row_sparse_pull(row_id.context, row_id)
+
+    def list_row_sparse_data(self, row_id):
+        """row_sparse_data on every context."""
+        if self._stype != "row_sparse":
+            raise RuntimeError("Cannot return copies of Parameter '%s' on all contexts via "
+                               "list_row_sparse_data() because its storage type is %s. Please use "
+                               "data() instead." % (self.name, self._stype))
+        return [self._row_sparse_pull(c, row_id) for c in self.list_ctx()]
 
     def grad(self, ctx=None):
         if self._data is not None and self._grad is None:
@@ -271,6 +315,8 @@ class Parameter:
 
     def _init_impl(self, data, ctx_list):
         self._ctx_list = list(ctx_list)
+        if self._stype != "default" and data.stype != self._stype:
+            data = data.tostype(self._stype)
         self._data = [data.copyto(c) for c in self._ctx_list]
         self._init_grad()
 
@@ -287,6 +333,13 @@ class Parameter:
 
     def _reduce(self):
         """The value as one array on cpu (the mean over contexts, as MXNet)."""
+        if self._stype != "default":
+            # The whole value lives in the Trainer's kvstore (row_sparse_data pulls rows of it).
+            ctx = self._ctx_list[0]
+            if self._trainer is not None:
+                all_rows = nd.arange(self.shape[0], ctx=ctx, dtype="int64")
+                return self._row_sparse_pull(ctx, all_rows, full_idx=True).copyto(cpu())
+            return self._check_and_get(self._data, ctx).copyto(cpu())
         data = self.list_data()
         if len(data) == 1:
             return data[0].copyto(cpu())
@@ -344,6 +397,9 @@ class Parameter:
                 raise RuntimeError("Parameter '%s' has not been initialized" % self.name)
             self._deferred_init = self._deferred_init[:3] + (data,)
             return
+        if self._stype != "default" and self._trainer is not None and self._trainer._kv_initialized:
+            raise RuntimeError("Cannot set the value of row_sparse Parameter '%s' after its Trainer "
+                               "initialised the kvstore with it (the kvstore holds the value)" % self.name)
         for arr in self._data:
             if arr.shape != data.shape:
                 raise ValueError("Parameter '%s': set_data got shape %s, the parameter has %s"
@@ -394,8 +450,6 @@ class Parameter:
                                    wd_mult=self.wd_mult, init=init)
         return self._var
 
-    def row_sparse_data(self, row_id):
-        raise NotImplementedError("row_sparse parameters are not supported by MX")
 
 
 class _ConstantInit(initializer.Initializer):

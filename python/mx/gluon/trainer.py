@@ -71,6 +71,10 @@ class Trainer:
                 raise ValueError("Parameter '%s' is given to the Trainer twice" % param.name)
             self._param2idx[param.name] = i
             self._params.append(param)
+            param._set_trainer(self)
+        # MXNet: a row_sparse weight lives in the kvstore (updated there, read by row_sparse_pull)
+        self._contains_sparse_weight = any(p._stype != "default" for p in self._params)
+        self._contains_sparse_grad = any(p._grad_stype != "default" for p in self._params)
         optimizer_params = dict(optimizer_params or {})
         self._scale = float(optimizer_params.get("rescale_grad", 1.0))
         self._kvstore_params = {"kvstore": kvstore, "update_on_kvstore": update_on_kvstore}
@@ -138,7 +142,19 @@ class Trainer:
                 ndev = max(ndev, len(p.list_ctx()))
             except RuntimeError:
                 pass  # not initialised yet: step() will name it
-        if kv is None:
+        if self._contains_sparse_weight:
+            # As MXNet: sparse weights need a kvstore, and are updated on it.
+            if want is False:
+                raise ValueError("Cannot set update_on_kvstore=False when sparse weights are present.")
+            if isinstance(kv, kvs.KVStore):
+                store = kv
+            elif isinstance(kv, str):
+                store = kvs.create(kv)
+            else:
+                raise TypeError("Cannot create '%s' KVStore with row_sparse parameters. The type must "
+                                "be KVStore or str." % (kv,))
+            want = True
+        elif kv is None:
             store = None
         elif isinstance(kv, kvs.KVStore):
             store = kv
@@ -168,13 +184,26 @@ class Trainer:
             if param._deferred_init:
                 pending.append(param)
                 continue
-            data = param.list_data()
+            data = param._check_and_get(param._data, list)
+            if param._stype != "default":
+                # The kvstore keeps the whole value; the arrays get rows by row_sparse_pull.
+                self._kvstore.init(self._param2idx[param.name], data[0])
+                continue
             keys.append(self._param2idx[param.name])
             vals.append(data[0])
             outs.append(data)
         if keys and self._kvstore is not None:
             self._kvstore.broadcast(keys, vals, out=outs)
         self._params_to_init = pending
+
+    def _row_sparse_pull(self, parameter, out, row_id, full_idx=False):
+        """Rows `row_id` of a row_sparse parameter's value (kept in the kvstore) into `out`."""
+        self._prepare()
+        idx = self._param2idx[parameter.name]
+        if full_idx and not self._distributed:
+            self._kvstore.pull(idx, out=out)
+        else:
+            self._kvstore.row_sparse_pull(idx, out=out, row_ids=row_id)
 
     def _prepare(self):
         if not self._kv_initialized:
@@ -217,20 +246,28 @@ class Trainer:
     def _allreduce_grads(self):
         if self._kvstore is not None:
             # One fused call for all parameters: the core packs them into fusion buckets.
-            keys, grads, outs = [], [], []
+            # row_sparse weights are only pushed (updated in the kvstore, read by row_sparse_pull).
+            keys, grads, outs, push_keys, push_grads = [], [], [], [], []
             for i, param in enumerate(self._params):
                 if param.grad_req == "null" or param._data is None:
+                    continue
+                if param._stype != "default":
+                    push_keys.append(i)
+                    push_grads.append(param.list_grad())
                     continue
                 keys.append(i)
                 grads.append(param.list_grad())
                 outs.append(param.list_data() if self._update_on_kvstore else param.list_grad())
+            if push_keys:
+                self._kvstore.push(push_keys, push_grads)
             if not keys:
                 return
             if self._update_on_kvstore or not hasattr(self._kvstore, "allreduce"):
                 self._kvstore.pushpull(keys, grads, out=outs)
             else:
                 # The trainer updates its own weights: the gradients are reduced in place and
-                # never copied into the store (nothing reads it back).
+                # never copied into the store (nothing reads it back); row_sparse gradients
+                # come back row_sparse.
                 self._kvstore.allreduce(keys, grads)
             return
         for param in self._params:

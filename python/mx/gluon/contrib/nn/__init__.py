@@ -4,6 +4,8 @@ from ...block import Block, HybridBlock
 from ...nn import Sequential, HybridSequential
 
 __all__ = ["Concurrent", "HybridConcurrent", "Identity", "PixelShuffle1D", "PixelShuffle2D", "PixelShuffle3D"]
+from .sparse_embedding import SparseEmbedding  # noqa: E402
+__all__.append("SparseEmbedding")
 
 
 class Concurrent(Sequential):
