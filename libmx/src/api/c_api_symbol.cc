@@ -321,7 +321,7 @@ int mx_executor_bind(mx_symbol_t sym, int dev_type, int dev_id, int num_args, co
   std::vector<NDArray> a, g, x;
   std::vector<int> r;
   for (int i = 0; i < num_args; ++i) {
-    a.push_back(arr_of(args[i], "args[i]"));
+    a.push_back(any_arr_of(args[i], "args[i]"));  // sparse inputs reach the ops' sparse kernels
     g.push_back(grads && grads[i] ? arr_of(grads[i], "grads[i]") : NDArray());
     r.push_back(grads && grad_reqs ? grad_reqs[i] : MX_GRAD_NULL);
   }

@@ -240,8 +240,11 @@ void Executor::prepare_steps(bool backward) {
     for (int e : st.aux) st.aux_arr.push_back(entries_[static_cast<size_t>(e)].array);
     for (int e : st.outputs) st.out_arr.push_back(entries_[static_cast<size_t>(e)].array);
     bool direct = dev_.is_cpu() && static_cast<bool>(st.op->forward_cpu);
+    // A sparse input (a csr / row_sparse argument) goes through invoke_raw's storage dispatch:
+    // the op's sparse kernel when it has one for these storage types, else the dense fallback.
     for (auto *arrs : {&st.in_arr, &st.aux_arr})
-      for (auto &a : *arrs) direct = direct && a.defined() && supports_dtype(st.op, a.dtype());
+      for (auto &a : *arrs)
+        direct = direct && a.defined() && !a.is_sparse() && supports_dtype(st.op, a.dtype());
     st.direct = direct;
   }
 }

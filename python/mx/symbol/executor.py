@@ -5,7 +5,7 @@ import numpy as np
 
 from ..base import check_call, ffi, lib, c_str
 from ..context import Context
-from ..ndarray.ndarray import NDArray, _wrap, dtype_code, _NAMES
+from ..ndarray.ndarray import NDArray, _wrap, _wrap_any, dtype_code, _NAMES
 
 _GRAD_REQ = {"null": 0, "write": 1, "inplace": 2, "add": 3}
 _free = lib.mx_executor_free
@@ -65,7 +65,7 @@ class Executor:
         n = ffi.new("int *")
         arr = ffi.new("mx_ndarray_t **")
         check_call(lib.mx_executor_arrays(self.handle, kind, n, arr))
-        return [None if arr[0][i] == ffi.NULL else _wrap(arr[0][i]) for i in range(n[0])]
+        return [None if arr[0][i] == ffi.NULL else _wrap_any(arr[0][i]) for i in range(n[0])]
 
     @staticmethod
     def _reqs(grad_req, names):
@@ -114,7 +114,7 @@ class Executor:
         return cls(out[0], symbol, ctx)
 
     @classmethod
-    def _simple_bind(cls, symbol, ctx, grad_req, type_dict, shapes):
+    def _simple_bind(cls, symbol, ctx, grad_req, type_dict, shapes, stype_dict=None):
         ctx = Context(ctx)
         arg_names = symbol.list_arguments()
         overrides = {}
@@ -133,7 +133,18 @@ class Executor:
             symbol.handle, ctx.device_typeid, ctx.device_id,
             c_str(json.dumps({k: [int(d) for d in v] for k, v in shapes.items()})),
             c_str(json.dumps(types)), req, c_str(json.dumps(overrides)), out))
-        return cls(out[0], symbol, ctx)
+        ex = cls(out[0], symbol, ctx)
+        stypes = _arg_stypes(symbol, arg_names, stype_dict)
+        if not stypes:
+            return ex
+        # Sparse inputs (stype_dict or sym.var(stype=...)): rebind with sparse arrays there, so
+        # the ops reading them run their sparse kernels (the others densify, as MXNet's fallback).
+        from ..ndarray import sparse as _sp
+        args = [_sp.zeros(stypes[n], a.shape, ctx=ctx, dtype=a.dtype) if n in stypes else a
+                for n, a in zip(arg_names, ex.arg_arrays)]
+        grads = ex.grad_arrays
+        reqs = [overrides.get(n, grad_req) if g is not None else "null" for n, g in zip(arg_names, grads)]
+        return cls._bind(symbol, ctx, args, grads, reqs, ex.aux_arrays)
 
     @property
     def arg_dict(self):
@@ -320,3 +331,27 @@ class Executor:
         p = ffi.new("int64_t[2]")
         check_call(lib.mx_executor_memory(self.handle, p, p + 1))
         return p[0], p[1]
+
+
+_STYPE_NAMES = {0: "default", 1: "row_sparse", 2: "csr"}
+
+
+def _arg_stypes(symbol, arg_names, stype_dict):
+    """{argument: 'csr' | 'row_sparse'} from stype_dict and the variables' __storage_type__."""
+    out = {}
+    attrs = symbol.attr_dict()
+    for n in arg_names:
+        code = attrs.get(n, {}).get("__storage_type__")
+        if code is not None and _STYPE_NAMES.get(int(code), "default") != "default":
+            out[n] = _STYPE_NAMES[int(code)]
+    for n, st in (stype_dict or {}).items():
+        if st not in ("default", "row_sparse", "csr"):
+            raise ValueError("simple_bind: stype_dict['%s'] must be 'default', 'row_sparse' or 'csr', "
+                             "got %r" % (n, st))
+        if n not in arg_names:
+            raise ValueError("simple_bind: stype_dict names '%s', which is not an argument" % n)
+        if st == "default":
+            out.pop(n, None)
+        else:
+            out[n] = st
+    return out

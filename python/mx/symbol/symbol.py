@@ -351,7 +351,11 @@ class Symbol:
             Gradient requirement, globally or per argument.
         type_dict : dict of str to dtype, optional
             Input dtypes.
-        stype_dict, group2ctx, shared_arg_names, shared_exec, shared_buffer : optional
+        stype_dict : dict of str to str, optional
+            Storage types of inputs ('csr', 'row_sparse'; variables made with ``var(stype=...)``
+            have theirs already): those arguments are bound to sparse arrays, which the ops
+            reading them take through their sparse kernels (others densify them).
+        group2ctx, shared_arg_names, shared_exec, shared_buffer : optional
             Accepted for MXNet compatibility.
         **kwargs : tuple of int
             Input shapes by name, e.g. ``data=(32, 784)``.
@@ -362,7 +366,7 @@ class Symbol:
             With ``arg_dict``, ``grad_dict``, ``aux_dict``, ``forward``, ``backward``, ``outputs``.
         """
         from .executor import Executor
-        return Executor._simple_bind(self, ctx, grad_req, type_dict, kwargs)
+        return Executor._simple_bind(self, ctx, grad_req, type_dict, kwargs, stype_dict)
 
     def eval(self, ctx=None, **kwargs):
         """Evaluate the graph once on given input arrays.
@@ -522,7 +526,8 @@ def var(name, attr=None, shape=None, lr_mult=None, wd_mult=None, dtype=None, ini
     init : Initializer or str, optional
         Initializer of this parameter (``__init__``).
     stype : str, optional
-        Accepted for MXNet compatibility (dense only).
+        Storage type of the input ('default', 'csr', 'row_sparse'; attribute ``__storage_type__``):
+        ``simple_bind`` binds it to a sparse array.
     **kwargs
         Further attributes spelled ``__name__``.
 
@@ -545,6 +550,12 @@ def var(name, attr=None, shape=None, lr_mult=None, wd_mult=None, dtype=None, ini
         attrs["__dtype__"] = str(dtype_code(dtype))
     if init is not None:
         attrs["__init__"] = init if isinstance(init, str) else init.dumps()
+    if stype is not None:
+        codes = {"default": 0, "row_sparse": 1, "csr": 2}  # MXNet's storage type numbers
+        if stype not in codes:
+            raise ValueError("Variable '%s': stype must be 'default', 'row_sparse' or 'csr', got %r"
+                             % (name, stype))
+        attrs["__storage_type__"] = str(codes[stype])
     for k, v in kwargs.items():
         if k.startswith("__") and k.endswith("__"):
             attrs[k] = str(v)
