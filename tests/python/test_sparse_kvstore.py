@@ -154,3 +154,20 @@ def test_row_sparse_parameter_and_sparse_embedding_train_in_kvstore():
     np.testing.assert_allclose(full.asnumpy(), want, rtol=1e-4, atol=1e-6)
     # the whole value (for saving) comes from the kvstore too
     np.testing.assert_allclose(p._reduce().asnumpy(), want, rtol=1e-4, atol=1e-6)
+
+
+def test_allreduce_row_sparse_in_place_and_mixed_keys():
+    rng = np.random.RandomState(5)
+    kv = mx.kv.create("device")
+    kv.init(["a", "m"], [mx.nd.zeros((5, 2)), mx.nd.zeros((5, 2))])
+    a, b = _rows(rng, (5, 2), [0, 2]), _rows(rng, (5, 2), [2, 3])
+    xa, xb = _rsp(a), _rsp(b)
+    ma, mb = _rsp(a), mx.nd.array(b)  # key 'm' mixes storage types: summed densely
+    kv.allreduce(["a", "m"], [[xa, xb], [ma, mb]])
+    for x in (xa, xb):
+        assert x.stype == "row_sparse"
+        np.testing.assert_array_equal(x.indices.asnumpy(), [0, 2, 3])
+        np.testing.assert_allclose(x.asnumpy(), a + b, rtol=1e-6)
+    assert ma.stype == "row_sparse" and mb.stype == "default"
+    np.testing.assert_allclose(ma.asnumpy(), a + b, rtol=1e-6)
+    np.testing.assert_allclose(mb.asnumpy(), a + b, rtol=1e-6)
