@@ -92,9 +92,12 @@ template <typename F, typename D> void register_fused_backward(const std::string
       .no_grad();
 }
 
-template <typename D> GradFn fused_grad(const std::string &name) {
+// int_zero: integer inputs get zero gradients (MXNet's integer modulo is piecewise constant).
+template <typename D> GradFn fused_grad(const std::string &name, bool int_zero = false) {
   std::string bw = "_backward_broadcast_" + name;
-  return [bw](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+  return [bw, int_zero](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+    if (int_zero && !dtype_is_float(b.dtype(n.inputs[0])))
+      return {b.emit1("zeros_like", {}, {n.inputs[0]}), b.emit1("zeros_like", {}, {n.inputs[1]})};
     auto gs = b.emit(bw, {}, {n.out_grads[0], n.inputs[0], n.inputs[1]});
     return {sum_to_shape(b, gs[0], b.shape(n.inputs[0])), sum_to_shape(b, gs[1], b.shape(n.inputs[1]))};
   };
@@ -167,7 +170,7 @@ int register_all() {
     f.scalar_names = {"_mod_scalar", "_ModScalar"};
     f.rscalar_names = {"_rmod_scalar", "_RModScalar"};
     register_fused_backward<Mod, DMod>("mod");
-    f.grad = fused_grad<DMod>("mod");
+    f.grad = fused_grad<DMod>("mod", true);
     f.scalar_grad = pass_through();
     register_binary_family(f);
   }

@@ -187,6 +187,24 @@ struct PoissonParam {
     });
   }
 };
+// Generalized negative binomial (MXNet's mean/dispersion form): a gamma-Poisson mixture with mean
+// mu and variance mu + alpha * mu^2; alpha = 0 is the Poisson distribution with mean mu.
+struct GenNegBinParam {
+  double mu = 1, alpha = 1;
+  MX_RANDOM_COMMON(GenNegBinParam)
+  static void describe(ParamDecl<GenNegBinParam> &d) {
+    d.field("mu", &GenNegBinParam::mu).def(1.0).doc("Mean of the negative binomial distribution.");
+    d.field("alpha", &GenNegBinParam::alpha).def(1.0).doc("Alpha (dispersion) parameter of the negative binomial distribution.");
+    common(d, kFloatChoices);
+    d.check([](const GenNegBinParam &p, const std::string &op) {
+      check_shape(p.shape, op);
+      MX_CHECK(p.mu >= 0 && std::isfinite(p.mu), MX_ERR_INVALID_ARGUMENT, op, ": parameter 'mu' has value ", p.mu,
+               "; it must be >= 0");
+      MX_CHECK(p.alpha >= 0 && std::isfinite(p.alpha), MX_ERR_INVALID_ARGUMENT, op, ": parameter 'alpha' has value ",
+               p.alpha, "; it must be >= 0");
+    });
+  }
+};
 struct NegBinParam {
   int64_t k = 1;
   double p = 1;
@@ -374,6 +392,17 @@ const int registered = [] {
                                return s.poisson(s.gamma(k) * (1.0 - pr) / pr);
                              });
                            });
+
+  reg_sampler<GenNegBinParam>("_random_generalized_negative_binomial", {"random_generalized_negative_binomial"},
+                              "Samples from the generalized negative binomial distribution (mean mu, dispersion alpha).",
+                              DType::f32, [](const OpCall &c) {
+                                const auto &p = c.p<GenNegBinParam>();
+                                const double mu = p.mu, alpha = p.alpha;
+                                gen_stream(c, [=](Stream &s) {
+                                  if (alpha == 0.0) return s.poisson(mu);
+                                  return s.poisson(s.gamma(1.0 / alpha) * alpha * mu);
+                                });
+                              });
 
   MX_REGISTER_OP(_sample_multinomial)
       .alias("sample_multinomial")

@@ -319,6 +319,19 @@ template <template <typename> class RT> KernelFn reduce_cpu(bool numeric) {
   };
 }
 
+// max/min have no identity: reducing an empty set of elements is an error (as numpy's and MXNet's
+// zero-size reductions), not a silent +-inf.
+KernelFn no_identity(KernelFn k) {
+  if (!k) return k;  // no GPU kernel in this build
+  return [k](const OpCall &c) {
+    const char *op = c.params.op->name.c_str();
+    MX_CHECK(c.inputs[0].size() > 0 || c.outputs[0].size() == 0, MX_ERR_INVALID_ARGUMENT, op,
+             ": zero-size array (shape ", c.inputs[0].shape().str(), ") to reduction operation ", op,
+             ", which has no identity");
+    k(c);
+  };
+}
+
 void reg_reduce(const char *name, std::vector<const char *> aliases, const char *doc, KernelFn k, KernelFn gk_,
                 std::vector<DType> dtypes, GradKind gk) {
   OpBuilder &ob = OpBuilder::create(name);
@@ -443,8 +456,8 @@ int register_all() {
   reg_reduce("sum", {"sum_axis"}, "Sum over the given axes.", reduce_cpu<SumR>(true), reduce_gpu(ReduceOp::Sum), kNumeric, GradKind::Sum);
   reg_reduce("mean", {}, "Mean over the given axes.", reduce_cpu<MeanR>(true), reduce_gpu(ReduceOp::Mean), kNumeric, GradKind::Mean);
   reg_reduce("prod", {}, "Product over the given axes.", reduce_cpu<ProdR>(true), reduce_gpu(ReduceOp::Prod), kNumeric, GradKind::Prod);
-  reg_reduce("max", {"max_axis"}, "Maximum over the given axes.", reduce_cpu<MaxR>(true), reduce_gpu(ReduceOp::Max), kNumeric, GradKind::Extreme);
-  reg_reduce("min", {"min_axis"}, "Minimum over the given axes.", reduce_cpu<MinR>(true), reduce_gpu(ReduceOp::Min), kNumeric, GradKind::Extreme);
+  reg_reduce("max", {"max_axis"}, "Maximum over the given axes.", no_identity(reduce_cpu<MaxR>(true)), no_identity(reduce_gpu(ReduceOp::Max)), kNumeric, GradKind::Extreme);
+  reg_reduce("min", {"min_axis"}, "Minimum over the given axes.", no_identity(reduce_cpu<MinR>(true)), no_identity(reduce_gpu(ReduceOp::Min)), kNumeric, GradKind::Extreme);
   reg_reduce("nansum", {}, "Sum over the given axes, treating NaN as zero.", reduce_cpu<NanSumR>(false), reduce_gpu(ReduceOp::NanSum), kFloat,
              GradKind::NanSum);
   reg_reduce("nanprod", {}, "Product over the given axes, treating NaN as one.", reduce_cpu<NanProdR>(false), reduce_gpu(ReduceOp::NanProd), kFloat,

@@ -15,6 +15,8 @@ linalg = _make_namespace(__name__ + ".linalg", vars(op), "linalg_",
                          "mx.nd.linalg: linear algebra on batches of matrices (the registry's linalg_* ops).")
 contrib = _make_namespace(__name__ + ".contrib", vars(_internal), "_contrib_",
                           "mx.nd.contrib: MXNet's contrib operators (the registry's _contrib_* ops).")
+image = _make_namespace(__name__ + ".image", vars(_internal), "_image_",
+                        "mx.nd.image: MXNet's image operators (the registry's _image_* ops).")
 from . import control_flow as _control_flow
 contrib.foreach = _control_flow.foreach
 contrib.while_loop = _control_flow.while_loop

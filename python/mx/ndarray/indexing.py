@@ -209,6 +209,21 @@ def setitem(a, key, value):
         target = _slice0(a, b, max(b, e))
     else:
         key = _expand(key, len(shape))
+        # None (a new axis of size 1) selects nothing in an assignment: numpy and MXNet ignore it
+        # (a value's extra leading size-1 axes are dropped below)
+        np_region = None
+        if any(k is None for k in key):
+            # the region's shape as numpy sees it (None axes of size 1): a value of exactly that
+            # shape is reshaped to the region below
+            np_region = []
+            for axis, k in enumerate(kk for kk in key if kk is not None):
+                if isinstance(k, slice) and axis < len(shape):
+                    np_region.append(len(range(*k.indices(shape[axis]))))
+            it = iter(np_region)
+            np_region = [1 if k is None else (next(it) if isinstance(k, slice) else None) for k in key]
+            np_region = [d for d in np_region if d is not None]
+            np_region += list(shape[sum(1 for k in key if k is not None):])
+            key = tuple(k for k in key if k is not None)
         from . import _internal
         begin, end, step, region, squeezed = [], [], [], [], []
         for axis, k in enumerate(key):
@@ -235,6 +250,8 @@ def setitem(a, key, value):
             _internal._slice_assign_scalar(a, scalar=float(value), begin=tuple(begin), end=tuple(end),
                                            step=tuple(step), out=a)
         else:
+            if np_region is not None and tuple(getattr(value, "shape", ())) == tuple(np_region) and np_region:
+                value = value.reshape(tuple(squeezed)) if squeezed else value.reshape(())
             v = _value_array(value, a, squeezed)
             if tuple(region) != tuple(squeezed):
                 v = v.reshape(tuple(region))

@@ -89,6 +89,32 @@ def install(ns, kind, op, internal):
             raise ValueError("multi_all_finite: num_arrays=%d but %d arrays given" % (num_arrays, len(data)))
         return _all_finite(op, internal, list(data), init_output)
 
+    array_type = ns["NDArray"] if kind == "nd" else ns["Symbol"]
+
+    def histogram(a, bins=10, range=None, **kwargs):  # noqa: A002 (MXNet's argument name)
+        """Histogram of the flattened input (as numpy.histogram): (counts, bin edges).
+
+        Parameters
+        ----------
+        a : NDArray or Symbol
+            Input data.
+        bins : int or NDArray or Symbol
+            Number of equal-width bins, or the increasing bin edges (rightmost edge included).
+        range : (float, float), optional
+            Lower and upper range of equal-width bins (default: the data's min and max; required
+            for symbols, as in MXNet). Values outside it are ignored.
+        """
+        if isinstance(bins, array_type):
+            return internal._histogram(data=a, bins=bins, **kwargs)
+        if isinstance(bins, numbers.Integral) and not isinstance(bins, bool):
+            if range is None:
+                if kind == "sym":
+                    raise ValueError("histogram: null range is not supported in symbol mode")
+                return internal._histogram(data=a, bin_cnt=int(bins), **kwargs)
+            return internal._histogram(data=a, bin_cnt=int(bins), range=tuple(range), **kwargs)
+        raise ValueError("bins argument should be either an integer or an NDArray")
+
+    ns.setdefault("histogram", histogram)
     ns.setdefault("split_v2", split_v2)
     ns.setdefault("all_finite", all_finite)
     ns.setdefault("multi_all_finite", multi_all_finite)

@@ -643,7 +643,9 @@ def array(source_array, ctx=None, dtype=None):
     if kind in ("c", "m", "M", "S", "U", "V"):
         raise TypeError("array: cannot convert an array of %s to %s" % (source_array.dtype, _NAMES[code]))
     try:
-        src = np.ascontiguousarray(np.asarray(source_array, dtype=_NP_OF[code]))
+        src = np.asarray(source_array, dtype=_NP_OF[code])
+        if not src.flags.c_contiguous:  # (np.ascontiguousarray would turn a 0-d source into shape (1,))
+            src = np.ascontiguousarray(src)
     except (TypeError, ValueError) as e:
         raise TypeError("array: cannot convert %s to an array of %s: %s" % (
             type(source_array).__name__, _NAMES[code], e)) from None
@@ -668,7 +670,15 @@ def from_numpy(ndarray, zero_copy=True):
     NDArray
     """
     from .. import dlpack
-    return dlpack.from_dlpack(ndarray) if zero_copy else array(ndarray, dtype=ndarray.dtype)
+    if not zero_copy:
+        return array(ndarray, dtype=ndarray.dtype)
+    if not ndarray.flags["C_CONTIGUOUS"]:
+        raise ValueError("from_numpy: only C-contiguous arrays can be shared (zero_copy=True); pass "
+                         "numpy.ascontiguousarray(a) or zero_copy=False")
+    out = dlpack.from_dlpack(ndarray)
+    # As MXNet: the NDArray now owns the memory, so the numpy view becomes read-only.
+    ndarray.flags["WRITEABLE"] = False
+    return out
 
 
 def waitall():

@@ -85,6 +85,14 @@ def negative_binomial(k=1, p=1, shape=None, dtype=None, ctx=None, out=None, **kw
                  shape=_shape(shape))
 
 
+def generalized_negative_binomial(mu=1, alpha=1, shape=None, dtype=None, ctx=None, out=None, **kwargs):
+    """Samples from the generalized negative binomial distribution (mean mu, variance
+    mu + alpha * mu^2; alpha = 0 is Poisson)."""
+    _scalars("generalized_negative_binomial", mu=mu, alpha=alpha)
+    return _call("_random_generalized_negative_binomial", ctx, out, dtype, "float32", mu=float(mu),
+                 alpha=float(alpha), shape=_shape(shape))
+
+
 def multinomial(data, shape=None, get_prob=False, out=None, dtype="int32", **kwargs):
     """Samples category indices from the probabilities along data's last axis."""
     from . import _internal

@@ -10,6 +10,8 @@ linalg = _make_namespace(__name__ + ".linalg", globals(), "linalg_",
                          "mx.sym.linalg: linear algebra on batches of matrices (the registry's linalg_* ops).")
 contrib = _make_namespace(__name__ + ".contrib", vars(_internal), "_contrib_",
                           "mx.sym.contrib: MXNet's contrib operators (the registry's _contrib_* ops).")
+image = _make_namespace(__name__ + ".image", vars(_internal), "_image_",
+                        "mx.sym.image: MXNet's image operators (the registry's _image_* ops).")
 from . import random  # noqa: F401,E402
 from . import fluent as _fluent
 _fluent.install(__import__(__name__, fromlist=["_"]))

@@ -74,6 +74,12 @@ def negative_binomial(k=1, p=1, shape=None, dtype=None, **kwargs):
                                                **_kw(dtype, "float32", kwargs))
 
 
+def generalized_negative_binomial(mu=1, alpha=1, shape=None, dtype=None, **kwargs):
+    _scalars("generalized_negative_binomial", mu=mu, alpha=alpha)
+    return _internal._random_generalized_negative_binomial(mu=float(mu), alpha=float(alpha), shape=_shape(shape),
+                                                           **_kw(dtype, "float32", kwargs))
+
+
 def multinomial(data, shape=None, get_prob=False, dtype="int32", **kwargs):
     return _internal._sample_multinomial(data, shape=() if shape is None else _shape(shape), get_prob=bool(get_prob),
                                          dtype=dtype, **kwargs)

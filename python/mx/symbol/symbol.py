@@ -645,6 +645,7 @@ def make_symbol_function(name, schema):
     param_names = [p["name"] for p in schema["params"]]
     variadic = schema["variadic_input"]
     count_param = schema["variadic_count_param"]
+    key_var_num_args = "num_args" if (not variadic and "num_args" in param_names) else None
 
     def sym_function(*args, **kwargs):
         sym_name = kwargs.pop("name", None)
@@ -664,8 +665,15 @@ def make_symbol_function(name, schema):
         n_pos = 0
         # inputs named only at call time (UpSampling, BilinearResize2D): leading Symbols are inputs
         max_in = len(input_names) if input_names else len(args)
+        # ops whose input count is the parameter num_args (UpSampling): as MXNet, num_args
+        # defaults to the number of Symbols given
+        count_inputs = key_var_num_args and key_var_num_args not in kwargs
+        if count_inputs:
+            max_in = len(args)
         while n_pos < len(args) and n_pos < max_in and (args[n_pos] is None or _is_sym(args[n_pos])):
             n_pos += 1
+        if count_inputs and n_pos > 0:
+            kwargs[key_var_num_args] = n_pos
         positional = [a for a in args[:n_pos]]
         if n_pos < len(args):
             if any(_is_sym(a) for a in args[n_pos:]):

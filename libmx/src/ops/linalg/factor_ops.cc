@@ -16,30 +16,44 @@ bool same_square_shape(const char *op, ShapeVec &in, ShapeVec &out) {
   return true;
 }
 
+// potrf/potri's 'lower' (MXNet 1.9): false works with the upper factor U = L^T (A = U^T U, read
+// from A's upper triangle); the kernels run the lower-triangular math on transposes.
+struct LowerParam {
+  bool lower = true;
+  static void describe(ParamDecl<LowerParam> &d) {
+    d.field("lower", &LowerParam::lower).def(true)
+        .doc("True if the triangular matrix is lower triangular, false if it is upper triangular.");
+  }
+};
+inline Mat lower_view(Mat m, bool lower) { return lower ? m : m.t(); }
+
 // dA = 0.5 * L^-T * sym(L^T dL) * L^-1, sym() mirroring the lower triangle (B = potrf(A) = L).
 void potrf_backward(const OpCall &c) {
+  const bool lower = c.p<LowerParam>().lower;
   const Batch b = la::batch_of(c.inputs[1], "_backward_linalg_potrf", "L");
   la::for_each_matrix(b.count, [&](int64_t i) {
-    Mat dl = la::load(c.inputs[0], b, i), l = la::load(c.inputs[1], b, i);
+    Mat dl = lower_view(la::load(c.inputs[0], b, i), lower), l = lower_view(la::load(c.inputs[1], b, i), lower);
     Mat m = la::matmul(l, true, dl, false);
     la::lower_to_symmetric(m);
     la::trsm(l, m, true, true, false, 1.0);  // m L^-1
     la::trsm(l, m, false, true, true, 0.5);  // 0.5 L^-T m
-    la::store(c.outputs[0], b, i, m);
+    la::store(c.outputs[0], b, i, lower_view(m, lower));
   });
 }
 
 // dL = -tril(A (dA + dA^T) L^-T) for A = potri(L).
 void potri_backward(const OpCall &c) {
+  const bool lower = c.p<LowerParam>().lower;
   const Batch b = la::batch_of(c.inputs[1], "_backward_linalg_potri", "L");
   la::for_each_matrix(b.count, [&](int64_t i) {
-    Mat da = la::load(c.inputs[0], b, i), l = la::load(c.inputs[1], b, i), a = la::load(c.inputs[2], b, i);
+    Mat da = la::load(c.inputs[0], b, i), a = la::load(c.inputs[2], b, i);
+    Mat l = lower_view(la::load(c.inputs[1], b, i), lower);
     Mat m = la::matmul(a, false, da, false);
     Mat m2 = la::matmul(a, false, da, true);
     for (size_t k = 0; k < m.v.size(); ++k) m.v[k] += m2.v[k];
     la::trsm(l, m, true, true, true, -1.0);
     la::keep_triangle(m, true);
-    la::store(c.outputs[0], b, i, m);
+    la::store(c.outputs[0], b, i, lower_view(m, lower));
   });
 }
 
@@ -105,20 +119,25 @@ const int registered = [] {
   MX_REGISTER_OP(linalg_potrf)
       .alias("_linalg_potrf")
       .doc("Cholesky factorisation of symmetric positive-definite matrices: returns the lower-triangular L with "
-           "A = L L^T, read from A's lower triangle (last two axes; other axes are batch axes).")
+           "A = L L^T, read from A's lower triangle (last two axes; other axes are batch axes); lower=False "
+           "returns the upper-triangular U with A = U^T U, read from the upper triangle.")
+      .params<LowerParam>()
       .inputs({"A"})
       .shape([](const Params &, ShapeVec &in, ShapeVec &, ShapeVec &out) { return same_square_shape("linalg_potrf", in, out); })
       .cpu([](const OpCall &c) {
+        const bool lower = c.p<LowerParam>().lower;
         const Batch b = la::square_batch_of(c.inputs[0].shape(), "linalg_potrf", "A");
         la::for_each_matrix(b.count, [&](int64_t i) {
-          la::store(c.outputs[0], b, i, la::cholesky_lower(la::load(c.inputs[0], b, i), "linalg_potrf", i));
+          Mat l = la::cholesky_lower(lower_view(la::load(c.inputs[0], b, i), lower), "linalg_potrf", i);
+          la::store(c.outputs[0], b, i, lower_view(l, lower));
         });
       })
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
-        return {la::emit_backward(b, "_backward_linalg_potrf", {n.out_grads[0], n.outputs[0]})};
+        return {b.emit(&Registry::get().require("_backward_linalg_potrf"), n.params, {n.out_grads[0], n.outputs[0]})[0]};
       });
   MX_REGISTER_OP(_backward_linalg_potrf)
       .doc("Gradient of linalg_potrf: inputs (out_grad, L).")
+      .params<LowerParam>()
       .inputs({"out_grad", "L"})
       .shape([](const Params &, ShapeVec &in, ShapeVec &, ShapeVec &out) { return same_square_shape("_backward_linalg_potrf", in, out); })
       .cpu(potrf_backward)
@@ -126,20 +145,26 @@ const int registered = [] {
 
   MX_REGISTER_OP(linalg_potri)
       .alias("_linalg_potri")
-      .doc("Inverse of A = L L^T from its lower-triangular Cholesky factor L (the output of linalg_potrf).")
+      .doc("Inverse of A = L L^T from its lower-triangular Cholesky factor L (the output of linalg_potrf); "
+           "lower=False takes the upper factor U of A = U^T U.")
+      .params<LowerParam>()
       .inputs({"A"})
       .shape([](const Params &, ShapeVec &in, ShapeVec &, ShapeVec &out) { return same_square_shape("linalg_potri", in, out); })
       .cpu([](const OpCall &c) {
+        const bool lower = c.p<LowerParam>().lower;
         const Batch b = la::square_batch_of(c.inputs[0].shape(), "linalg_potri", "A");
         la::for_each_matrix(b.count, [&](int64_t i) {
-          la::store(c.outputs[0], b, i, la::inverse_from_cholesky(la::load(c.inputs[0], b, i), "linalg_potri", i));
+          la::store(c.outputs[0], b, i,
+                    la::inverse_from_cholesky(lower_view(la::load(c.inputs[0], b, i), lower), "linalg_potri", i));
         });
       })
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
-        return {la::emit_backward(b, "_backward_linalg_potri", {n.out_grads[0], n.inputs[0], n.outputs[0]})};
+        return {b.emit(&Registry::get().require("_backward_linalg_potri"), n.params,
+                       {n.out_grads[0], n.inputs[0], n.outputs[0]})[0]};
       });
   MX_REGISTER_OP(_backward_linalg_potri)
       .doc("Gradient of linalg_potri: inputs (out_grad, L, output).")
+      .params<LowerParam>()
       .inputs({"out_grad", "L", "output"})
       .shape([](const Params &, ShapeVec &in, ShapeVec &, ShapeVec &out) { return same_square_shape("_backward_linalg_potri", in, out); })
       .cpu(potri_backward)

@@ -17,6 +17,8 @@ struct BNParam {
   bool fix_gamma = true, use_global_stats = false, output_mean_var = false, cudnn_off = false;
   int64_t axis = 1;
   std::optional<double> min_calib_range, max_calib_range;
+  int64_t ndev = 1;  // _contrib_SyncBatchNorm: devices sharing the statistics (only 1 here)
+  std::string key;   // _contrib_SyncBatchNorm: the layer's key (one device: unused)
   static void describe(ParamDecl<BNParam> &d) {
     d.field("eps", &BNParam::eps).def(1e-3).doc("Epsilon to prevent div 0.");
     d.field("momentum", &BNParam::momentum).def(0.9).doc("Momentum for moving average.");
@@ -28,8 +30,14 @@ struct BNParam {
     d.field("cudnn_off", &BNParam::cudnn_off).def(false).doc("Do not select CUDNN operator, if available (ignored).");
     d.field("min_calib_range", &BNParam::min_calib_range).def(std::nullopt).doc("Quantization calibration (ignored).");
     d.field("max_calib_range", &BNParam::max_calib_range).def(std::nullopt).doc("Quantization calibration (ignored).");
+    d.field("ndev", &BNParam::ndev).def(1)
+        .doc("SyncBatchNorm: the number of devices sharing the batch statistics (MX synchronises none: must be 1).");
+    d.field("key", &BNParam::key).def(std::string())
+        .doc("SyncBatchNorm: hash key for the synchronisation (unused with one device).");
     d.check([](const BNParam &p, const std::string &op) {
       MX_CHECK(p.eps > 0, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'eps' must be positive, got ", p.eps);
+      MX_CHECK(p.ndev == 1, MX_ERR_UNSUPPORTED, op, ": ndev=", p.ndev,
+               ": MX does not synchronise batch statistics across devices; use ndev=1 (one device per layer)");
     });
   }
 };
@@ -152,6 +160,8 @@ template <typename T> void bn_backward(const OpCall &c) {
 
 const int registered = [] {
   MX_REGISTER_OP(BatchNorm)
+      .alias("BatchNorm_v1")  // MXNet 1.x's older BatchNorm: the same parameters minus axis (channel axis 1)
+      .alias("_contrib_SyncBatchNorm")  // cross-device BatchNorm; with ndev=1 it is BatchNorm
       .doc("Batch normalization: normalizes the data per channel (axis) with the batch statistics in training "
            "(updating moving_mean/moving_var in place) or the moving statistics otherwise, then scales by gamma "
            "and shifts by beta.")

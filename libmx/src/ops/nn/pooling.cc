@@ -40,7 +40,14 @@ struct PoolParam {
                  ": parameter 'kernel' must have 1 to 3 dimensions unless global_pool is set, got ", Shape(p.kernel).str());
         nn::check_positive(p.kernel, o, "kernel");
         nn::check_positive(nn::expand_tuple(p.stride, n, 1, o, "stride"), o, "stride");
-        nn::check_nonneg(nn::expand_tuple(p.pad, n, 0, o, "pad"), o, "pad");
+        if (p.pooling_convention == "same") {
+          // "same" computes its own padding (as MXNet): only zero pads, of any length, are accepted
+          for (auto v : p.pad)
+            MX_CHECK(v == 0, MX_ERR_INVALID_ARGUMENT, o, ": parameter 'pad' ", Shape(p.pad).str(),
+                     " must be zero with pooling_convention 'same' (the padding is computed)");
+        } else {
+          nn::check_nonneg(nn::expand_tuple(p.pad, n, 0, o, "pad"), o, "pad");
+        }
       } else {
         for (auto s : p.stride)
           MX_CHECK(s > 0, MX_ERR_INVALID_ARGUMENT, o, ": parameter 'stride' must be positive, got ", Shape(p.stride).str());
@@ -80,7 +87,8 @@ PoolGeom pool_geom(const PoolParam &prm, const Shape &data, const char *op) {
              " spatial dimensions");
     g.k = prm.kernel;
     g.s = nn::expand_tuple(prm.stride, n, 1, op, "stride");
-    g.p = nn::expand_tuple(prm.pad, n, 0, op, "pad");
+    g.p = prm.pooling_convention == "same" ? std::vector<int64_t>(static_cast<size_t>(n), 0)
+                                           : nn::expand_tuple(prm.pad, n, 0, op, "pad");
   }
   g.d.assign(static_cast<size_t>(n), 1);
   pg.pad_hi = g.p;

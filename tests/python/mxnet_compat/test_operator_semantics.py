@@ -1,0 +1,110 @@
+"""MXNet 1.x operator and NDArray-creation semantics that MXNet programs rely on: 0-d arrays from
+numpy scalars, from_numpy's shared memory, zero-size max/min, pooling_convention='same' padding,
+num_args filled from the inputs given (UpSampling). References are numpy and MXNet's documented
+behaviour."""
+import numpy as np
+import pytest
+
+import mx
+
+
+def test_array_from_0d_numpy_keeps_shape():
+    a = mx.nd.array(np.ones([]))
+    assert a.shape == ()
+    np.testing.assert_array_equal(a.asnumpy(), np.ones([]))
+    assert mx.nd.array(np.float64(2.5)).asscalar() == 2.5
+    # non-contiguous sources are still copied correctly
+    src = np.arange(12.0).reshape(3, 4).T
+    np.testing.assert_array_equal(mx.nd.array(src).asnumpy(), src)
+
+
+def test_from_numpy_shares_memory_and_locks_numpy_view():
+    src = np.array([[1, 2], [3, 4], [5, 6]], dtype="float32")
+    a = mx.nd.from_numpy(src)
+    with pytest.raises(ValueError):
+        src[2, 1] = 0  # numpy's view is read-only now, as in MXNet
+    a[2, 1] = 100
+    assert src[2, 1] == 100
+    with pytest.raises(ValueError, match="C-contiguous"):
+        mx.nd.from_numpy(np.arange(6.0).reshape(2, 3).T)
+    np.testing.assert_array_equal(mx.nd.from_numpy(np.arange(6.0).reshape(2, 3).T, zero_copy=False).asnumpy(),
+                                  np.arange(6.0).reshape(2, 3).T)
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+def test_zero_size_max_min_raise(op):
+    a = mx.nd.zeros((5, 0))
+    with pytest.raises(mx.base.MXNetError, match="zero-size"):
+        getattr(a, op)()
+    with pytest.raises(mx.base.MXNetError, match="zero-size"):
+        getattr(mx.nd, op)(a, axis=1)
+    # reducing only non-empty axes of a zero-size array is fine (empty result)
+    assert getattr(mx.nd, op)(a, axis=0).shape == (0,)
+    np.testing.assert_array_equal(mx.nd.sum(a, axis=1).asnumpy(), np.zeros(5))
+
+
+def test_pooling_same_convention_computes_its_padding():
+    x = np.random.RandomState(0).rand(1, 1, 10).astype("float32")
+    out = mx.nd.Pooling(mx.nd.array(x), kernel=(2,), stride=(2,), pad=(0, 0, 0), pool_type="max",
+                        pooling_convention="same")
+    assert out.shape == (1, 1, 5)
+    np.testing.assert_allclose(out.asnumpy(), x.reshape(1, 1, 5, 2).max(-1))
+    with pytest.raises(mx.base.MXNetError, match="pad"):
+        mx.nd.Pooling(mx.nd.array(x), kernel=(2,), stride=(2,), pad=(2,), pool_type="max",
+                      pooling_convention="same")
+
+
+def test_upsampling_num_args_from_inputs():
+    rng = np.random.RandomState(1)
+    a = rng.rand(1, 2, 2, 2).astype("float32")
+    b = rng.rand(1, 1, 1, 1).astype("float32")
+    s = mx.sym.UpSampling(mx.sym.var("a"), mx.sym.var("b"), sample_type="nearest", scale=2)
+    out = s.bind(mx.cpu(), {"a": mx.nd.array(a), "b": mx.nd.array(b)}).forward()[0].asnumpy()
+    up_a = a.repeat(2, axis=2).repeat(2, axis=3)
+    up_b = b.repeat(4, axis=2).repeat(4, axis=3)
+    np.testing.assert_allclose(out, np.concatenate([up_a, up_b], axis=1))
+
+
+def test_setitem_ignores_new_axes():
+    x = mx.nd.zeros((3, 4, 2))
+    x[None, 0, None, None, 0, 0, None] = 1
+    ref = np.zeros((3, 4, 2), dtype="float32")
+    ref[None, 0, None, None, 0, 0, None] = 1
+    np.testing.assert_array_equal(x.asnumpy(), ref)
+    x[None, 1, :, None] = np.arange(8.0).reshape(1, 4, 1, 2)
+    ref[None, 1, :, None] = np.arange(8.0).reshape(1, 4, 1, 2)
+    np.testing.assert_array_equal(x.asnumpy(), ref)
+
+
+def test_generalized_negative_binomial_moments():
+    mx.random.seed(7)
+    mu, alpha = 4.0, 0.5
+    x = mx.nd.random.generalized_negative_binomial(mu, alpha, shape=(40000,)).asnumpy().astype("float64")
+    assert np.all(x == np.round(x)) and x.min() >= 0
+    assert abs(x.mean() - mu) < 0.1
+    assert abs(x.var() - (mu + alpha * mu * mu)) / (mu + alpha * mu * mu) < 0.05
+    p = mx.nd.random.generalized_negative_binomial(3.0, 0.0, shape=(40000,)).asnumpy()  # alpha 0: Poisson
+    assert abs(p.mean() - 3.0) < 0.05 and abs(p.var() - 3.0) < 0.15
+    s = mx.sym.random.generalized_negative_binomial(mu=2.0, alpha=0.3, shape=(5,))
+    assert s.bind(mx.cpu(), {}).forward()[0].shape == (5,)
+    with pytest.raises(mx.base.MXNetError, match="alpha"):
+        mx.nd.random.generalized_negative_binomial(1.0, -1.0, shape=(2,))
+
+
+def test_image_normalize_per_channel_and_gradient():
+    rng = np.random.RandomState(8)
+    x = rng.rand(2, 3, 4, 5).astype("float32")
+    mean, std = (0.1, 0.5, 0.9), (0.5, 2.0, 4.0)
+    out = mx.nd.image.normalize(mx.nd.array(x), mean=mean, std=std)
+    ref = (x - np.array(mean, "float32")[None, :, None, None]) / np.array(std, "float32")[None, :, None, None]
+    np.testing.assert_allclose(out.asnumpy(), ref, rtol=1e-5, atol=1e-6)
+    xa = mx.nd.array(x[0])
+    xa.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.image.normalize(xa, mean=0.5, std=2.0)
+    y.backward()
+    np.testing.assert_allclose(xa.grad.asnumpy(), np.full(x[0].shape, 0.5), rtol=1e-6)
+    s = mx.sym.image.normalize(mx.sym.var("data"), mean=mean, std=std)
+    np.testing.assert_allclose(s.bind(mx.cpu(), {"data": mx.nd.array(x)}).forward()[0].asnumpy(), ref, rtol=1e-5, atol=1e-6)
+    with pytest.raises(mx.base.MXNetError, match="channel"):
+        mx.nd.image.normalize(mx.nd.array(x), mean=(1.0, 2.0), std=(1.0, 1.0))
