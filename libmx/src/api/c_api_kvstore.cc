@@ -33,6 +33,32 @@ void read_lists(int num, const char **keys, const mx_ndarray_t *arrays, const ch
   }
 }
 
+using Keys = std::vector<std::string>;
+using Arrays = std::vector<mx::NDArray>;
+
+// Reads one (keys, arrays) list, or two (the values and the outputs), from the C arguments and
+// calls the store's method with them.
+void with_list(mx_kvstore_t kv, int num, const char **keys, const mx_ndarray_t *arrays,
+               const char *what, void (mx::KVStore::*method)(const Keys &, const Arrays &)) {
+  mx::KVStore &k = kv_of(kv);
+  Keys ks;
+  Arrays vs;
+  read_lists(num, keys, arrays, what, &ks, &vs);
+  (k.*method)(ks, vs);
+}
+
+void with_two_lists(mx_kvstore_t kv, int num, const char **keys, const mx_ndarray_t *values,
+                    int num_out, const char **out_keys, const mx_ndarray_t *outs, const char *what,
+                    void (mx::KVStore::*method)(const Keys &, const Arrays &, const Keys &,
+                                                const Arrays &)) {
+  mx::KVStore &k = kv_of(kv);
+  Keys ks, oks;
+  Arrays vs, os;
+  read_lists(num, keys, values, what, &ks, &vs);
+  read_lists(num_out, out_keys, outs, what, &oks, &os);
+  (k.*method)(ks, vs, oks, os);
+}
+
 }  // namespace
 
 extern "C" {
@@ -76,33 +102,21 @@ int mx_kvstore_num_workers(mx_kvstore_t kv, int *out_num) {
 
 int mx_kvstore_init(mx_kvstore_t kv, int num, const char **keys, const mx_ndarray_t *values) {
   MX_API_BEGIN();
-  mx::KVStore &k = kv_of(kv);
-  std::vector<std::string> ks;
-  std::vector<mx::NDArray> vs;
-  read_lists(num, keys, values, "kvstore.init", &ks, &vs);
-  k.init(ks, vs);
+  with_list(kv, num, keys, values, "kvstore.init", &mx::KVStore::init);
   MX_API_END();
 }
 
 int mx_kvstore_push(mx_kvstore_t kv, int num, const char **keys, const mx_ndarray_t *values,
                     int priority) {
   MX_API_BEGIN();
-  mx::KVStore &k = kv_of(kv);
-  std::vector<std::string> ks;
-  std::vector<mx::NDArray> vs;
-  read_lists(num, keys, values, "kvstore.push", &ks, &vs);
-  k.push(ks, vs);
+  with_list(kv, num, keys, values, "kvstore.push", &mx::KVStore::push);
   MX_API_END();
 }
 
 int mx_kvstore_pull(mx_kvstore_t kv, int num, const char **keys, const mx_ndarray_t *outs,
                     int priority) {
   MX_API_BEGIN();
-  mx::KVStore &k = kv_of(kv);
-  std::vector<std::string> ks;
-  std::vector<mx::NDArray> os;
-  read_lists(num, keys, outs, "kvstore.pull", &ks, &os);
-  k.pull(ks, os);
+  with_list(kv, num, keys, outs, "kvstore.pull", &mx::KVStore::pull);
   MX_API_END();
 }
 
@@ -110,23 +124,15 @@ int mx_kvstore_pushpull(mx_kvstore_t kv, int num, const char **keys, const mx_nd
                         int num_out, const char **out_keys, const mx_ndarray_t *outs,
                         int priority) {
   MX_API_BEGIN();
-  mx::KVStore &k = kv_of(kv);
-  std::vector<std::string> ks, oks;
-  std::vector<mx::NDArray> vs, os;
-  read_lists(num, keys, values, "kvstore.pushpull", &ks, &vs);
-  read_lists(num_out, out_keys, outs, "kvstore.pushpull", &oks, &os);
-  k.pushpull(ks, vs, oks, os);
+  with_two_lists(kv, num, keys, values, num_out, out_keys, outs, "kvstore.pushpull",
+                 &mx::KVStore::pushpull);
   MX_API_END();
 }
 
 int mx_kvstore_allreduce(mx_kvstore_t kv, int num, const char **keys, const mx_ndarray_t *values,
                          int priority) {
   MX_API_BEGIN();
-  mx::KVStore &k = kv_of(kv);
-  std::vector<std::string> ks;
-  std::vector<mx::NDArray> vs;
-  read_lists(num, keys, values, "kvstore.allreduce", &ks, &vs);
-  k.allreduce(ks, vs);
+  with_list(kv, num, keys, values, "kvstore.allreduce", &mx::KVStore::allreduce);
   MX_API_END();
 }
 
@@ -134,12 +140,8 @@ int mx_kvstore_broadcast(mx_kvstore_t kv, int num, const char **keys, const mx_n
                          int num_out, const char **out_keys, const mx_ndarray_t *outs,
                          int priority) {
   MX_API_BEGIN();
-  mx::KVStore &k = kv_of(kv);
-  std::vector<std::string> ks, oks;
-  std::vector<mx::NDArray> vs, os;
-  read_lists(num, keys, values, "kvstore.broadcast", &ks, &vs);
-  read_lists(num_out, out_keys, outs, "kvstore.broadcast", &oks, &os);
-  k.broadcast(ks, vs, oks, os);
+  with_two_lists(kv, num, keys, values, num_out, out_keys, outs, "kvstore.broadcast",
+                 &mx::KVStore::broadcast);
   MX_API_END();
 }
 
