@@ -46,8 +46,20 @@ function library_candidates()
     return c
 end
 
+# libgomp (loaded with libmx) reads its wait policy once, at load: without a user choice its
+# threads spin ~300000 iterations after each parallel region, starving other processes on a
+# shared machine. Brief spinning instead, unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set
+# (docs/ONEDNN.md, Threads; the Python package does the same).
+function _omp_wait_default!()
+    if !haskey(ENV, "OMP_WAIT_POLICY") && !haskey(ENV, "GOMP_SPINCOUNT")
+        ENV["GOMP_SPINCOUNT"] = "10000"
+    end
+    nothing
+end
+
 function _load_library()
     _LIB[] == C_NULL || return _LIB[]
+    _omp_wait_default!()
     cands = library_candidates()
     explicit = get(ENV, "MX_LIBRARY", "")
     if !isempty(explicit) && !isfile(explicit)

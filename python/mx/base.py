@@ -60,6 +60,20 @@ _ERRORS = {
 ABI_VERSION = 1
 
 
+def _omp_wait_default():
+    """Brief-spin OpenMP waits unless the user chose a policy (docs/ONEDNN.md, Threads).
+
+    libgomp (shared by MX's loops and oneDNN) reads OMP_WAIT_POLICY / GOMP_SPINCOUNT once, when
+    it is loaded with libmx just below; its default spins ~300000 iterations after every parallel
+    region, which starves other busy processes on a shared machine (and MX with them). Setting
+    either variable before importing mx overrides this."""
+    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+        os.environ["GOMP_SPINCOUNT"] = OMP_SPINCOUNT_DEFAULT
+
+
+OMP_SPINCOUNT_DEFAULT = "10000"
+
+
 def _load():
     """API mode (compiled extension, ~150 ns a call) unless MX_LIBRARY names another build,
     which is then opened in cffi's ABI mode from the packaged header."""
@@ -97,6 +111,7 @@ def _load():
         raise ImportError("mx: cannot load %s: %s" % (path, e)) from None
 
 
+_omp_wait_default()
 ffi, lib = _load()
 
 _abi = lib.mx_abi_version()

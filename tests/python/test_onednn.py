@@ -178,3 +178,21 @@ def test_pooling_matches_own_kernels(case, relu):
     for g, o, r in zip(got, own, ref):
         np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(g, o, rtol=1e-5, atol=1e-5)
+
+
+
+@pytest.mark.parametrize("user,want", [({}, "None 10000"), ({"OMP_WAIT_POLICY": "active"}, "active None"),
+                                       ({"GOMP_SPINCOUNT": "123"}, "None 123")],
+                         ids=["default", "policy-set", "spincount-set"])
+def test_import_sets_brief_spin_unless_user_chose(user, want):
+    # libgomp reads these once, when libmx loads it: the package sets a brief spin before that,
+    # and leaves a user's own choice alone.
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    env.update(user)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    code = "import os, mx; print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == want.split()

@@ -707,6 +707,14 @@ MX_API int mx_ndarray_sparse_part(mx_ndarray_t arr, int part, mx_ndarray_t *out)
  * is unchanged). Dense to sparse keeps the non-zero rows (row_sparse) or elements (csr). */
 MX_API int mx_ndarray_cast_storage(mx_ndarray_t arr, int stype, mx_ndarray_t *out);
 
+/* ---------------------------------------------------------------- executor graph passes */
+/* The bound executor's steps in run order, as JSON: [{"op":"_fused_Convolution_relu",
+ * "backward":false}, ...]. Shows what the bind-time graph passes made of the symbol (e.g. a
+ * Convolution or FullyConnected followed by relu runs as one "_fused_<op>_relu" step; the
+ * environment variable MX_EXEC_FUSION=0 at bind turns that off). Borrowed: valid until the next
+ * call of this function on the same thread. */
+MX_API int mx_executor_steps(mx_executor_t exec, const char **out_json);
+
 #ifdef __cplusplus
 }
 #endif

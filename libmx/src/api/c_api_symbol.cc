@@ -448,6 +448,23 @@ int mx_executor_forward_taped(mx_executor_t exec, int is_train, int num_inputs, 
   MX_API_END();
 }
 
+int mx_executor_steps(mx_executor_t exec, const char **out_json) {
+  MX_API_BEGIN();
+  MX_REQUIRE_PTR(exec);
+  MX_REQUIRE_PTR(out_json);
+  thread_local std::string json;
+  Json a = Json::array();
+  for (auto &s : exec->ex->step_ops()) {
+    Json o = Json::object();
+    o.set("op", s.first);
+    o.set("backward", s.second);
+    a.push(o);
+  }
+  json = a.dump();
+  *out_json = json.c_str();
+  MX_API_END();
+}
+
 int mx_executor_busy(mx_executor_t exec, int *out_flag) {
   MX_API_BEGIN();
   MX_REQUIRE_PTR(exec);

@@ -199,6 +199,7 @@ Executor::Executor(const Symbol &sym, Device dev, std::vector<NDArray> args, std
         arg_grad_entries_[i] = it == grad_of.end() ? -1 : it->second;
       }
   }
+  fuse_activations();
   bind_gradients_in_place();
   plan_memory();
   prepare_steps(false);

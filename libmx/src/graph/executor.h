@@ -35,6 +35,12 @@ class Executor {
     if (busy_token_ == token) busy_token_ = 0;
   }
   int64_t unplanned_bytes() const { return unplanned_bytes_; }
+  // (op name, is a backward step) per step, in run order: what the graph passes made.
+  std::vector<std::pair<std::string, bool>> step_ops() const {
+    std::vector<std::pair<std::string, bool>> r;
+    for (auto &st : steps_) r.emplace_back(st.op->name, st.backward);
+    return r;
+  }
 
  private:
   struct Entry {  // one value in the graph
@@ -59,6 +65,7 @@ class Executor {
   std::vector<int> add_step(const OpDef *op, std::shared_ptr<const Params> params, const std::vector<int> &inputs,
                             const std::vector<int> &aux, bool backward, const std::vector<bool> &skip = {});
   void build_backward();
+  void fuse_activations();  // graph/executor_fuse.cc
   void bind_gradients_in_place();
   void plan_memory();
   void prepare_steps(bool backward);

@@ -323,8 +323,17 @@ class Executor:
         lines = ["Symbol outputs: %s" % ", ".join(self._symbol.list_outputs())]
         for n, a in zip(self._arg_names, self.arg_arrays):
             lines.append("Variable:%s %s" % (n, a.shape))
+        for op, backward in self.step_ops():
+            lines.append("%s:%s" % ("Backward" if backward else "Op", op))
         lines.append("Total %d MB allocated (%d MB without memory planning)" % (planned >> 20, unplanned >> 20))
         return "\n".join(lines)
+
+    def step_ops(self):
+        """[(op name, is_backward)] of the bound graph's steps in run order, after the bind-time
+        graph passes (e.g. Convolution + relu fused into one '_fused_Convolution_relu' step)."""
+        out = ffi.new("const char **")
+        check_call(lib.mx_executor_steps(self.handle, out))
+        return [(s["op"], s["backward"]) for s in json.loads(ffi.string(out[0]).decode("utf-8"))]
 
     def memory_bytes(self):
         """(planned, unplanned): bytes the memory plan allocates vs one buffer per value."""

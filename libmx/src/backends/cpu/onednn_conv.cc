@@ -72,31 +72,43 @@ struct ConvBwd {
   Reorder dsrc, dwei;                          // outputs back to plain
 };
 
-// db[f] = sum of dy over samples and positions, accumulated in double.
+// db[f] = sum of dy over samples and positions, accumulated in double. Eight independent
+// partial sums: one chain of dependent double adds ran at one add per 4 cycles (1 ms for the
+// 1.2M-element gradient of a 16x24x24 layer at batch 128); eight chains fill the pipeline.
 void sum_bias(const ConvShape &sh, const float *dy, float *db) {
   int64_t O = 1;
   for (int64_t o : sh.out) O *= o;
   parallel_for(sh.F, 1, [&](int64_t b, int64_t e) {
     for (int64_t f = b; f < e; ++f) {
-      double s = 0;
+      double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
       for (int64_t n = 0; n < sh.N; ++n) {
         const float *row = dy + (n * sh.F + f) * O;
-        for (int64_t o = 0; o < O; ++o) s += static_cast<double>(row[o]);
+        int64_t o = 0;
+        for (; o + 8 <= O; o += 8)
+          for (int j = 0; j < 8; ++j) acc[j] += static_cast<double>(row[o + j]);
+        for (; o < O; ++o) acc[o & 7] += static_cast<double>(row[o]);
       }
-      db[f] = static_cast<float>(s);
+      db[f] = static_cast<float>(((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])));
     }
   });
 }
 
 }  // namespace
 
-bool conv_forward(const ConvShape &sh, const float *x, const float *w, const float *b, float *y) {
+bool conv_forward(const ConvShape &sh, const float *x, const float *w, const float *b, float *y, bool relu) {
   if (!enabled() || sh.N * sh.C * sh.F == 0) return false;  // empty arrays: MX's kernel
   const bool has_bias = b != nullptr;
-  auto plan = cached<ConvFwd>(conv_key("conv_fwd", sh, has_bias).str(), [&]() -> std::shared_ptr<ConvFwd> {
+  auto plan = cached<ConvFwd>(conv_key(relu ? "conv_fwd_relu" : "conv_fwd", sh, has_bias).str(),
+                              [&]() -> std::shared_ptr<ConvFwd> {
     ConvDims d = conv_dims(sh);
     try {
-      dnnl::convolution_forward::primitive_desc pd(fwd_desc(dnnl::prop_kind::forward_inference, d, has_bias),
+      dnnl::primitive_attr attr;
+      if (relu) {  // applied to the blocked result before the reorder back: no extra pass over y
+        dnnl::post_ops po;
+        po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+        attr.set_post_ops(po);
+      }
+      dnnl::convolution_forward::primitive_desc pd(fwd_desc(dnnl::prop_kind::forward_inference, d, has_bias), attr,
                                                    engine());
       auto p = std::make_shared<ConvFwd>();
       p->prim = dnnl::convolution_forward(pd);
@@ -179,7 +191,7 @@ bool conv_backward(const ConvShape &sh, const float *x, const float *w, const fl
 
 #else  // built without oneDNN: MX's kernels run
 
-bool conv_forward(const ConvShape &, const float *, const float *, const float *, float *) { return false; }
+bool conv_forward(const ConvShape &, const float *, const float *, const float *, float *, bool) { return false; }
 bool conv_backward(const ConvShape &, const float *, const float *, const float *, float *, float *, float *) {
   return false;
 }

@@ -15,7 +15,8 @@ struct ConvShape {
 };
 
 // y = conv(x, w) + b (b may be null). x: (N, C, in...), w: (F, C/G, k...), y: (N, F, out...).
-bool conv_forward(const ConvShape &sh, const float *x, const float *w, const float *b, float *y);
+// relu: y = max(y, 0) as a oneDNN post-op (the executor's Convolution+ReLU fusion).
+bool conv_forward(const ConvShape &sh, const float *x, const float *w, const float *b, float *y, bool relu = false);
 // Gradients from dy: dx (null: not wanted), dw, db (null: no bias).
 bool conv_backward(const ConvShape &sh, const float *x, const float *w, const float *dy, float *dx, float *dw,
                    float *db);

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "backends/cpu/fast_math.h"
+#include "ops/nn/fusion_queries.h"
 #include "ops/nn/nn_common.h"
 
 namespace mx {
@@ -75,8 +76,13 @@ const int registered = [] {
       .inplace({{0, 0}})
       .cpu([](const OpCall &c) { MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "Activation", { act_forward<T>(c); }); })
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+        // relu, sigmoid and tanh gradients read only the output: passing it for `data` too leaves
+        // the input unread after the forward, so the executor may run this Activation in place
+        // or fuse it into the op before it (graph/executor_fuse.cc).
+        Act a = act_of(n.p<ActParam>().act_type);
+        Var data = a == kRelu || a == kSigmoid || a == kTanh ? n.outputs[0] : n.inputs[0];
         return {b.emit(&Registry::get().require("_backward_Activation"), n.params,
-                       {n.out_grads[0], n.inputs[0], n.outputs[0]})[0]};
+                       {n.out_grads[0], data, n.outputs[0]})[0]};
       });
   MX_REGISTER_OP(_backward_Activation)
       .doc("Gradient of Activation: inputs (out_grad, data, output).")
@@ -93,4 +99,9 @@ const int registered = [] {
 }();
 
 }  // namespace
+
+bool activation_is_relu(const Params &p) {
+  return p.op == Registry::get().find("Activation") && act_of(p.get<ActParam>().act_type) == kRelu;
+}
+
 }  // namespace mx

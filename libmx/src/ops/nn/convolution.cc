@@ -222,16 +222,27 @@ template <typename T> void conv_backward_small(const OpCall &c, const Geom &g, i
   if (db) nn::sum_chunk_partials(db_part, chunks, F, db);
 }
 
-template <typename T> void conv_forward(const OpCall &c) {
+template <typename T> void conv_forward_own(const OpCall &c, const Geom &g);
+
+// relu: the executor fused a following Activation(relu) into this step (_fused_Convolution_relu).
+template <typename T> void conv_forward(const OpCall &c, bool relu) {
   const auto &p = c.p<ConvParam>();
   const NDArray &data = c.inputs[0], &weight = c.inputs[1], &out = c.outputs[0];
   Geom g = conv_geom(p, data.shape(), "Convolution");
-  const int64_t N = data.shape()[0], C = g.channels, F = p.num_filter, G = p.num_group;
+  const int64_t N = data.shape()[0];
   if constexpr (std::is_same_v<T, float>) {  // oneDNN first (backends/cpu/onednn_conv.h); false: not taken
     if (onednn::conv_forward(onednn_shape(p, g, N), data.data<float>(), weight.data<float>(),
-                             p.no_bias ? nullptr : c.inputs[2].data<float>(), out.data<float>()))
+                             p.no_bias ? nullptr : c.inputs[2].data<float>(), out.data<float>(), relu))
       return;
   }
+  conv_forward_own<T>(c, g);
+  if (relu) nn::relu_in_place(out.data<T>(), out.size());
+}
+
+template <typename T> void conv_forward_own(const OpCall &c, const Geom &g) {
+  const auto &p = c.p<ConvParam>();
+  const NDArray &data = c.inputs[0], &weight = c.inputs[1], &out = c.outputs[0];
+  const int64_t N = data.shape()[0], C = g.channels, F = p.num_filter, G = p.num_group;
   if (int64_t S = samples_per_gemm(g, N); S > 1) return conv_forward_small<T>(c, g, S);
   const int64_t K = g.k_size(), O = g.out_size(), I = g.in_size();
   const int64_t Cg = C / G, Fg = F / G, CK = Cg * K;
@@ -338,7 +349,7 @@ const int registered = [] {
       .inputs_fn(conv_inputs)
       .shape(conv_shape)
       .cpu([](const OpCall &c) {
-        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "Convolution", { conv_forward<T>(c); });
+        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "Convolution", { conv_forward<T>(c, false); });
       })
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         auto gs = b.emit_skipping(&Registry::get().require("_backward_Convolution"), n.params,
@@ -347,6 +358,18 @@ const int registered = [] {
         if (!n.p<ConvParam>().no_bias) r.push_back(gs[2]);
         return r;
       });
+  // The executor's Convolution + Activation(relu) fusion (graph/executor_fuse.cc): one step,
+  // and on oneDNN no separate pass over the output.
+  MX_REGISTER_OP(_fused_Convolution_relu)
+      .doc("Convolution followed by relu, as one step (made by the executor's fusion pass).")
+      .params<ConvParam>()
+      .inputs({"data", "weight", "bias"})
+      .inputs_fn(conv_inputs)
+      .shape(conv_shape)
+      .cpu([](const OpCall &c) {
+        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_fused_Convolution_relu", { conv_forward<T>(c, true); });
+      })
+      .no_grad();
   MX_REGISTER_OP(_backward_Convolution)
       .doc("Gradients of Convolution: inputs (out_grad, data, weight); outputs data, weight and bias gradients.")
       .params<ConvParam>()

@@ -58,7 +58,7 @@ bool fc_shape(const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
 // One kernel for both devices: GEMMs go to OpenBLAS or cuBLAS (backends/gemm.h). The bias
 // broadcast and the bias gradient are loops on the CPU and rank-1 / ones-vector GEMMs on the GPU
 // (no separate kernels needed there).
-template <typename T> void fc_forward(const OpCall &c) {
+template <typename T> void fc_forward(const OpCall &c, bool relu = false) {
   const auto &p = c.p<FCParam>();
   int64_t rows, k;
   fc_dims(p, c.inputs[0].shape(), &rows, &k);
@@ -78,9 +78,10 @@ template <typename T> void fc_forward(const OpCall &c) {
   }
   if (k == 0) {
     if (p.no_bias) gemm.zero(y, rows * M);
-    return;
+  } else {
+    gemm(false, true, rows, M, k, T(1), x, k, w, k, p.no_bias ? T(0) : T(1), y, M);
   }
-  gemm(false, true, rows, M, k, T(1), x, k, w, k, p.no_bias ? T(0) : T(1), y, M);
+  if (relu) nn::relu_in_place(y, rows * M);  // CPU only: the fused op has no GPU kernel
 }
 
 // inputs: out_grad, data, weight; outputs: data grad, weight grad, [bias grad]
@@ -116,6 +117,9 @@ template <typename T> void fc_backward(const OpCall &c) {
 void fc_forward_kernel(const OpCall &c) {
   MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "FullyConnected", { fc_forward<T>(c); });
 }
+void fc_relu_kernel(const OpCall &c) {
+  MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_fused_FullyConnected_relu", { fc_forward<T>(c, true); });
+}
 void fc_backward_kernel(const OpCall &c) {
   MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_FullyConnected", { fc_backward<T>(c); });
 }
@@ -141,6 +145,19 @@ const int registered = [] {
         if (!n.p<FCParam>().no_bias) r.push_back(gs[2]);
         return r;
       });
+  // The executor's FullyConnected + Activation(relu) fusion (graph/executor_fuse.cc): the relu
+  // runs on the GEMM's result while it is still in cache.
+  MX_REGISTER_OP(_fused_FullyConnected_relu)
+      .doc("FullyConnected followed by relu, as one step (made by the executor's fusion pass).")
+      .params<FCParam>()
+      .inputs({"data", "weight", "bias"})
+      .inputs_fn([](const Params &prm) -> std::vector<std::string> {
+        if (prm.get<FCParam>().no_bias) return {"data", "weight"};
+        return {"data", "weight", "bias"};
+      })
+      .shape(fc_shape)
+      .cpu(fc_relu_kernel)
+      .no_grad();
   MX_REGISTER_OP(_backward_FullyConnected)
       .doc("Gradients of FullyConnected: inputs (out_grad, data, weight); outputs data, weight, bias gradients.")
       .params<FCParam>()

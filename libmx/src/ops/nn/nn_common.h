@@ -168,6 +168,14 @@ template <typename F> void parallel_chunks(int64_t n, int64_t chunks, F fn) {
   });
 }
 
+// y = max(y, 0) in place, as Activation(relu) computes it (NaN becomes 0): the own-kernel side of
+// the executor's op+relu fusions (_fused_Convolution_relu, _fused_FullyConnected_relu).
+template <typename T> void relu_in_place(T *y, int64_t n) {
+  parallel_for(n, 1 << 14, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) y[i] = y[i] > T(0) ? y[i] : T(0);
+  });
+}
+
 // Kwargs of a params object as the user gave them (to pass the forward's params to a backward op).
 inline Kwargs given_kwargs(const GradNode &n) { return n.params->given; }
 

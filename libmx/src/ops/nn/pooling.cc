@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "backends/cpu/onednn_pool.h"
+#include "ops/nn/fusion_queries.h"
 #include "ops/nn/nn_common.h"
 
 namespace mx {
@@ -314,6 +315,23 @@ template <typename T> void pool_backward(const OpCall &c) {
   });
 }
 
+// The executor's fusion of _backward_Pooling(max) with the _backward_Activation(relu) that
+// follows it, where the relu's output is the pooling's input (conv -> relu -> max-pool): the
+// gradient reaches only each window's maximum, and relu passes it there iff that maximum (the
+// pooling output) is positive, so masking the small out_grad replaces a pass over the large
+// data gradient.
+template <typename T> void pool_backward_relu(const OpCall &c) {
+  const NDArray &gy = c.inputs[0], &y = c.inputs[2];
+  NDArray masked(gy.shape(), gy.dtype(), gy.device());
+  const T *g = gy.data<T>(), *yp = y.data<T>();
+  T *m = masked.data<T>();
+  parallel_for(gy.size(), 1 << 14, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) m[i] = yp[i] > T(0) ? g[i] : T(0);
+  });
+  const std::vector<NDArray> in{masked, c.inputs[1], c.inputs[2]};
+  pool_backward<T>(OpCall{c.params, in, c.aux, c.outputs, c.is_train, c.rng, c.skip});
+}
+
 const int registered = [] {
   MX_REGISTER_OP(Pooling)
       .doc("Performs max, average, sum or Lp pooling over 1-D, 2-D or 3-D windows (channels first).")
@@ -343,8 +361,27 @@ const int registered = [] {
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_Pooling", { pool_backward<T>(c); });
       })
       .no_grad();
+  MX_REGISTER_OP(_fused_backward_Pooling_relu)
+      .doc("Gradient of relu followed by max Pooling, as one step (made by the executor's fusion pass): "
+           "inputs (out_grad, data, output) of the pooling, where data is the relu's output.")
+      .params<PoolParam>()
+      .inputs({"out_grad", "data", "output"})
+      .outputs({"data_grad"})
+      .shape([](const Params &prm, ShapeVec &in, ShapeVec &aux, ShapeVec &out) {
+        return Registry::get().require("_backward_Pooling").infer_shape(prm, in, aux, out);
+      })
+      .cpu([](const OpCall &c) {
+        MX_CHECK(c.p<PoolParam>().pool_type == "max", MX_ERR_INVALID_ARGUMENT,
+                 "_fused_backward_Pooling_relu: needs max pooling, got pool_type '", c.p<PoolParam>().pool_type, "'");
+        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_fused_backward_Pooling_relu", { pool_backward_relu<T>(c); });
+      })
+      .no_grad();
   return 0;
 }();
 
 }  // namespace
+
+bool pooling_is_max(const Params &p) {
+  return p.op == Registry::get().find("Pooling") && p.get<PoolParam>().pool_type == "max";
+}
 }  // namespace mx
