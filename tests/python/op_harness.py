@@ -517,7 +517,7 @@ EXCLUDED.setdefault("_random_generalized_negative_binomial", "random sampler: sa
 for _n in ["_backward_image_normalize", "_backward_ROIAlign"]:
     EXCLUDED.setdefault(_n, _BACKWARD_REASON_EARLY)
 
-for _n in ["_fused_Convolution_relu", "_fused_FullyConnected_relu"]:
+for _n in ["_fused_Convolution_relu", "_fused_FullyConnected_relu", "_fused_backward_Pooling_relu"]:
     EXCLUDED.setdefault(_n, "made by the executor's op+relu fusion pass: forward and gradients against numpy float64 "
                             "in tests/python/test_exec_fusion.py")
 
