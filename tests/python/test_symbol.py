@@ -137,7 +137,8 @@ def test_memory_planning_reuses_buffers():
         h = mx.sym.Activation(mx.sym.FullyConnected(h, num_hidden=256, name="fc%d" % i), act_type="relu")
     ex = h.simple_bind(mx.cpu(), grad_req="null", data=(64, 256))
     planned, unplanned = ex.memory_bytes()
-    assert planned * 4 < unplanned, (planned, unplanned)
+    # 8 values of 64 KB (each FullyConnected + relu runs as one fused step) in 2 buffers
+    assert planned * 3 < unplanned, (planned, unplanned)
     ex.forward()
     assert ex.outputs[0].shape == (64, 256)
 
