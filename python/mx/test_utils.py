@@ -322,8 +322,10 @@ def _as_name_dict(sym, values, what):
 
 def check_symbolic_forward(sym, location, expected, rtol=None, atol=None, aux_states=None, ctx=None,
                            equal_nan=False, dtype=None):
-    """Bind sym to location, run forward (inference) and compare every output with expected."""
+    """Bind sym to location, run forward (inference) and compare every output with expected.
+    dtype='asnumpy' (as None) keeps each input's own dtype."""
     ctx = ctx or default_context()
+    dtype = None if isinstance(dtype, str) and dtype == "asnumpy" else dtype
     args = _location_dict(sym, location, ctx, dtype)
     aux = _aux_dict(sym, aux_states, ctx, dtype)
     if isinstance(expected, dict):
@@ -339,8 +341,9 @@ def check_symbolic_backward(sym, location, out_grads, expected, rtol=None, atol=
                             grad_req="write", ctx=None, grad_stypes=None, equal_nan=False, dtype=None):
     """Bind sym, run forward (training) and backward with out_grads; compare the gradients named
     in expected (a list in argument order or a dict). grad_req 'add' starts from random
-    gradients that the result must be added to."""
+    gradients that the result must be added to. dtype='asnumpy' (as None) keeps each input's dtype."""
     ctx = ctx or default_context()
+    dtype = None if isinstance(dtype, str) and dtype == "asnumpy" else dtype
     args = _location_dict(sym, location, ctx, dtype)
     aux = _aux_dict(sym, aux_states, ctx, dtype)
     expected = _as_name_dict(sym, expected, "expected")
@@ -360,6 +363,7 @@ def check_symbolic_backward(sym, location, out_grads, expected, rtol=None, atol=
     if out_grads is not None:
         out_grads = [g if isinstance(g, NDArray) else _nd_array(g, ctx=ctx, dtype=g.dtype if dtype is None else dtype)
                      for g in out_grads]
+        out_grads = out_grads[:len(ex.outputs)]  # MXNet's backward ignores extra head gradients
     ex.backward(out_grads)
     got = {k: v.asnumpy() for k, v in grads.items()}
     for name, exp in expected.items():

@@ -121,13 +121,13 @@ def ref_layer_norm(x, g, b, axis=-1, eps=1e-5):
 
 
 def ref_group_norm(x, g, b, G, eps):
+    # gamma/beta per group (MXNet 1.x's GroupNorm; InstanceNorm is the case G = C)
     N, C = x.shape[:2]
     xr = x.reshape(N, G, -1)
     m = xr.mean(-1, keepdims=True)
     s = np.sqrt(xr.var(-1, keepdims=True) + eps)
-    y = ((xr - m) / s).reshape(x.shape)
-    shp = (1, C) + (1,) * (x.ndim - 2)
-    return y * g.reshape(shp) + b.reshape(shp), m.reshape(N, G), s.reshape(N, G)
+    y = (xr - m) / s * g.reshape(1, G, 1) + b.reshape(1, G, 1)
+    return y.reshape(x.shape), m.reshape(N, G), s.reshape(N, G)
 
 
 @pytest.mark.parametrize("axis", [-1, 0, 1])
@@ -166,7 +166,7 @@ def test_instance_norm():
 @pytest.mark.parametrize("groups", [1, 2, 4])
 def test_group_norm(groups):
     x = RNG.standard_normal((2, 4, 3, 2))
-    g, b = RNG.standard_normal(4), RNG.standard_normal(4)
+    g, b = RNG.standard_normal(groups), RNG.standard_normal(groups)
     out = mx.nd.GroupNorm(nd(x), nd(g), nd(b), num_groups=groups, output_mean_var=True)
     for o, r in zip(out, ref_group_norm(x, g, b, groups, 1e-5)):
         np.testing.assert_allclose(o.asnumpy(), r, rtol=1e-7, atol=1e-9)
@@ -321,8 +321,8 @@ def test_leaky_relu_errors():
     x = nd(np.ones((2, 3), np.float32))
     with pytest.raises(ValueError, match="LeakyReLU.*act_type"):
         mx.nd.LeakyReLU(x, act_type="bogus")
-    with pytest.raises(ValueError, match="LeakyReLU.*gamma"):
-        mx.nd.LeakyReLU(x, nd(np.ones(2, np.float32)), act_type="prelu")
+    with pytest.raises(ValueError, match="LeakyReLU.*gamma"):  # (2,) would fit axis 0, as in MXNet
+        mx.nd.LeakyReLU(x, nd(np.ones(4, np.float32)), act_type="prelu")
     with pytest.raises(ValueError, match="LeakyReLU.*lower_bound"):
         mx.nd.LeakyReLU(x, act_type="rrelu", lower_bound=0.5, upper_bound=0.1)
 
@@ -635,7 +635,7 @@ def test_symbolic_shapes_and_gradients():
     net = mx.sym.L2Normalization(net, mode="channel", name="l2")
     args, outs, _ = net.infer_shape(data=(2, 3, 4, 4))
     shapes = dict(zip(net.list_arguments(), args))
-    assert shapes["dc_weight"] == (3, 4, 3, 3) and shapes["gn_gamma"] == (4,) and shapes["pr_gamma"] == (4,)
+    assert shapes["dc_weight"] == (3, 4, 3, 3) and shapes["gn_gamma"] == (2,) and shapes["pr_gamma"] == (4,)
     assert outs == [(2, 4, 9, 9)]
     ex = net.simple_bind(mx.cpu(), data=(2, 3, 4, 4))
     rng = np.random.RandomState(3)

@@ -374,8 +374,8 @@ int register_all() {
           cuda_only(copy_kernel)),
       kAll,
       [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+        // as MXNet, also for integer inputs: the head gradient cast back to the input's dtype
         DType t = b.dtype(n.inputs[0]);
-        if (!dtype_is_float(t)) return {Var::none()};
         return {b.emit1("Cast", {{"dtype", dtype_name(t)}}, {n.out_grads[0]})};
       })
       .params<CastParam>()

@@ -591,6 +591,8 @@ int register_ops() {
         MX_CHECK(bs > 0, MX_ERR_INVALID_ARGUMENT, "depth_to_space: parameter 'block_size' has value ", bs,
                  " (must be positive)");
         MX_CHECK(s.ndim() == 4, MX_ERR_SHAPE, "depth_to_space: input must be 4-D (N, C, H, W), got ", s.str());
+        MX_CHECK(s[1] > 0 && s[2] > 0 && s[3] > 0, MX_ERR_SHAPE, "depth_to_space: input ", s.str(),
+                 " has a zero-size channel or spatial dimension (as MXNet, refused)");
         MX_CHECK(s[1] % (bs * bs) == 0, MX_ERR_SHAPE, "depth_to_space: channels ", s[1],
                  " are not divisible by block_size^2 = ", bs * bs);
         assign_shape(out[0], Shape({s[0], s[1] / (bs * bs), s[2] * bs, s[3] * bs}), "depth_to_space", "output");
@@ -623,6 +625,8 @@ int register_ops() {
         MX_CHECK(bs > 0, MX_ERR_INVALID_ARGUMENT, "space_to_depth: parameter 'block_size' has value ", bs,
                  " (must be positive)");
         MX_CHECK(s.ndim() == 4, MX_ERR_SHAPE, "space_to_depth: input must be 4-D (N, C, H, W), got ", s.str());
+        MX_CHECK(s[1] > 0 && s[2] > 0 && s[3] > 0, MX_ERR_SHAPE, "space_to_depth: input ", s.str(),
+                 " has a zero-size channel or spatial dimension (as MXNet, refused)");
         MX_CHECK(s[2] % bs == 0 && s[3] % bs == 0, MX_ERR_SHAPE, "space_to_depth: spatial dims of ", s.str(),
                  " are not divisible by block_size ", bs);
         assign_shape(out[0], Shape({s[0], s[1] * bs * bs, s[2] / bs, s[3] / bs}), "space_to_depth", "output");

@@ -128,6 +128,9 @@ class Executor:
         if req is None:
             raise ValueError("grad_req must be 'write', 'add' or 'null', got %r" % (grad_req,))
         types = {k: _NAMES[dtype_code(v)] for k, v in (type_dict or {}).items()}
+        # MXNet reads only tuple values as input shapes; other keywords (simple_bind(ctx, a=(2, 3),
+        # axis=0, ...)) are ignored
+        shapes = {k: v for k, v in shapes.items() if isinstance(v, (tuple, list))}
         out = ffi.new("mx_executor_t *")
         check_call(lib.mx_executor_simple_bind(
             symbol.handle, ctx.device_typeid, ctx.device_id,

@@ -108,3 +108,65 @@ def test_image_normalize_per_channel_and_gradient():
     np.testing.assert_allclose(s.bind(mx.cpu(), {"data": mx.nd.array(x)}).forward()[0].asnumpy(), ref, rtol=1e-5, atol=1e-6)
     with pytest.raises(mx.base.MXNetError, match="channel"):
         mx.nd.image.normalize(mx.nd.array(x), mean=(1.0, 2.0), std=(1.0, 1.0))
+
+
+def test_prelu_gamma_broadcast_over_leading_axes():
+    rng = np.random.RandomState(9)
+    x = rng.uniform(-1, 1, (3, 4, 2, 5))
+    gam = rng.uniform(0.1, 0.9, (3, 4))  # MXNet places it on axes (0, 1)
+    xa, ga = mx.nd.array(x, dtype="float64"), mx.nd.array(gam, dtype="float64")
+    xa.attach_grad()
+    ga.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.LeakyReLU(xa, ga, act_type="prelu")
+    y.backward()
+    g4 = gam[:, :, None, None]
+    np.testing.assert_allclose(y.asnumpy(), np.where(x > 0, x, g4 * x))
+    np.testing.assert_allclose(xa.grad.asnumpy(), np.where(x > 0, 1.0, np.broadcast_to(g4, x.shape)))
+    np.testing.assert_allclose(ga.grad.asnumpy(), np.where(x > 0, 0.0, x).sum(axis=(2, 3)))
+    with pytest.raises(mx.base.MXNetError, match="gamma"):
+        mx.nd.LeakyReLU(xa, mx.nd.ones((2, 5)), act_type="prelu")
+
+
+def test_cast_gradient_of_integer_input():
+    x = mx.sym.var("x", dtype="int32")
+    ex = mx.sym.Cast(x, dtype="float32").simple_bind(mx.cpu(), x=(2, 3), axis=0)  # non-shape keywords ignored
+    ex.forward(is_train=True)
+    head = np.array([[1.7, -2.2, 3.0], [0.4, 5.9, -6.1]], dtype="float32")
+    ex.backward([mx.nd.array(head)])
+    assert ex.grad_arrays[0].dtype == np.int32
+    np.testing.assert_array_equal(ex.grad_arrays[0].asnumpy(), head.astype("int32"))
+
+
+def test_depth_space_refuse_zero_size_dims():
+    with pytest.raises(mx.base.MXNetError, match="zero-size"):
+        mx.nd.depth_to_space(mx.nd.zeros((1, 4, 0, 3)), 2)
+    with pytest.raises(mx.base.MXNetError, match="zero-size"):
+        mx.nd.space_to_depth(mx.nd.zeros((1, 0, 4, 4)), 2)
+
+
+def test_integer_modulo_gradient_is_zero():
+    a, b = mx.sym.var("a"), mx.sym.var("b")
+    c = mx.sym.cast(a, dtype="int32") % mx.sym.cast(b, dtype="int32")
+    av, bv = np.array([[7.0, 9.0]]), np.array([[2.0, 4.0]])
+    ga, gb = mx.nd.ones((1, 2)), mx.nd.ones((1, 2))
+    ex = c.bind(mx.cpu(), {"a": mx.nd.array(av), "b": mx.nd.array(bv)}, args_grad={"a": ga, "b": gb})
+    np.testing.assert_array_equal(ex.forward(is_train=True)[0].asnumpy(), np.array([[1, 1]]))
+    ex.backward([mx.nd.ones((1, 2), dtype="int32")])
+    np.testing.assert_array_equal(ga.asnumpy(), np.zeros((1, 2)))
+    np.testing.assert_array_equal(gb.asnumpy(), np.zeros((1, 2)))
+
+
+def test_group_norm_gamma_per_group_as_mxnet():
+    rng = np.random.RandomState(10)
+    x = rng.standard_normal((2, 6, 3))
+    g, b = np.array([0.5, 2.0, -1.0]), np.array([0.1, 0.2, 0.3])
+    y = mx.nd.GroupNorm(mx.nd.array(x, dtype="float64"), mx.nd.array(g, dtype="float64"),
+                        mx.nd.array(b, dtype="float64"), num_groups=3, eps=1e-5).asnumpy()
+    xr = x.reshape(2, 3, -1)
+    ref = (xr - xr.mean(-1, keepdims=True)) / np.sqrt(xr.var(-1, keepdims=True) + 1e-5)
+    np.testing.assert_allclose(y, (ref * g[None, :, None] + b[None, :, None]).reshape(x.shape), rtol=1e-10)
+    blk = mx.gluon.nn.GroupNorm(num_groups=3)
+    blk.initialize()
+    blk(mx.nd.array(x))
+    assert blk.gamma.shape == (3,) and blk.beta.shape == (3,)  # MXNet 1.x checkpoints load

@@ -91,8 +91,10 @@ Info info_of(Kind k, const Params &prm, const Shape &s, const char *op) {
   in.L.rows = N * G;
   in.L.M = C / G * S;
   in.L.gmod = G;
-  in.L.gdiv = S;
-  in.gamma = Shape{C};
+  // InstanceNorm: gamma per channel. GroupNorm: per group, as MXNet 1.x (gamma and beta have
+  // shape (num_groups,); index ((r % G) * M + j) / M = r % G).
+  in.L.gdiv = k == kGroup ? in.L.M : S;
+  in.gamma = Shape{k == kGroup ? G : C};
   if (k == kGroup) {
     in.stat = Shape{N, G};
   } else {
@@ -244,8 +246,9 @@ const int registered = [] {
       [](const Params &) { return 1; });
   register_norm<kGroup, GroupNormParam>(
       "GroupNorm", "_backward_GroupNorm",
-      "Group normalization: normalizes each sample over groups of num_groups channels (with the spatial "
-      "axes), then scales by gamma and shifts by beta (per channel).",
+      "Group normalization: splits the channels into num_groups groups, normalizes each sample over each "
+      "group (with the spatial axes), then scales by gamma and shifts by beta (per group: shape "
+      "(num_groups,), as MXNet 1.x).",
       [](const Params &p) { return p.get<GroupNormParam>().output_mean_var ? 3 : 1; });
   return 0;
 }();

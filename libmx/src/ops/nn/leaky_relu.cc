@@ -42,16 +42,59 @@ Act act_of(const std::string &s) {
   fail(MX_ERR_INVALID_ARGUMENT, "LeakyReLU: parameter 'act_type' has invalid value '", s, "'");
 }
 
-// prelu: gamma (C,) on axis 1, or (1,) for all; returns the gamma index of element i.
+// prelu: gamma (C,) on axis 1, (1,) for all, or (as MXNet) a gamma broadcast over the data's
+// leading two axes (see expand_gamma); returns the gamma index of element i.
 struct GammaMap {
   int64_t C = 1, inner = 1;
-  int64_t idx(int64_t i) const { return C == 1 ? 0 : (i / inner) % C; }
+  bool full = false;  // broadcast form
+  std::vector<int64_t> dims, gstride;
+  int64_t idx(int64_t i) const {
+    if (full) {
+      int64_t r = 0;
+      for (size_t d = dims.size(); d-- > 0;) {
+        r += (i % dims[d]) * gstride[d];
+        i /= dims[d];
+      }
+      return r;
+    }
+    return C == 1 ? 0 : (i / inner) % C;
+  }
 };
+bool gamma_is_channel(const Shape &data, const Shape &gamma) {
+  return data.ndim() >= 2 && gamma.ndim() == 1 && gamma[0] == data[1];
+}
+// MXNet's placement of gamma's axes on the data: from the right, onto data axes 1 and 0 only
+// (each equal to the data's or 1), every other axis 1. Empty when gamma does not fit.
+std::vector<int64_t> expand_gamma(const Shape &data, const Shape &gamma) {
+  std::vector<int64_t> r(static_cast<size_t>(data.ndim()), 1);
+  int s = gamma.ndim() - 1;
+  for (int i = data.ndim() - 1; i >= 0; --i) {
+    if (s >= 0 && i <= 1 && (data[i] == gamma[s] || gamma[s] == 1)) {
+      r[static_cast<size_t>(i)] = gamma[s];
+      --s;
+    }
+  }
+  if (s != -1) return {};
+  return r;
+}
+bool gamma_broadcasts(const Shape &data, const Shape &gamma) { return !expand_gamma(data, gamma).empty(); }
 GammaMap gamma_map(const Shape &data, const Shape &gamma) {
   GammaMap m;
   if (gamma.size() == 1) return m;
-  m.C = data[1];
-  m.inner = data.prod(2, data.ndim());
+  if (gamma_is_channel(data, gamma)) {
+    m.C = data[1];
+    m.inner = data.prod(2, data.ndim());
+    return m;
+  }
+  const auto g = expand_gamma(data, gamma);
+  m.full = true;
+  m.dims = data.dims();
+  m.gstride.assign(m.dims.size(), 0);
+  int64_t st = 1;
+  for (size_t d = g.size(); d-- > 0;) {
+    if (g[d] != 1) m.gstride[d] = st;
+    st *= g[d];
+  }
   return m;
 }
 
@@ -65,9 +108,9 @@ bool leaky_shape(const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
       MX_CHECK(in[0].ndim() >= 2, MX_ERR_SHAPE, op, ": prelu data must have at least 2 dimensions, got ", in[0].str());
       assign_shape(in[1], Shape{in[0][1]}, op, "gamma");
     }
-    MX_CHECK(in[1].size() == 1 || (in[0].ndim() >= 2 && in[1].ndim() == 1 && in[1][0] == in[0][1]), MX_ERR_SHAPE, op,
-             ": prelu 'gamma' must have shape (1,) or (", in[0].ndim() >= 2 ? in[0][1] : 1, ",) for data shape ",
-             in[0].str(), ", got ", in[1].str());
+    MX_CHECK(in[1].size() == 1 || gamma_is_channel(in[0], in[1]) || gamma_broadcasts(in[0], in[1]), MX_ERR_SHAPE, op,
+             ": prelu 'gamma' must have shape (1,), (", in[0].ndim() >= 2 ? in[0][1] : 1,
+             ",) or one broadcastable to the data shape ", in[0].str(), ", got ", in[1].str());
   }
   assign_shape(out[1], in[0], op, "mask");
   return true;

@@ -363,7 +363,8 @@ class LayerNorm(HybridBlock):
 
 class GroupNorm(HybridBlock):
     """Group normalization (Wu & He, 2018): the channels (axis 1) are split into ``num_groups`` groups,
-    each normalized over its channels and spatial axes per sample, then scaled and shifted per channel.
+    each normalized over its channels and spatial axes per sample, then scaled and shifted per group
+    (``gamma`` and ``beta`` have shape ``(num_groups,)``, as in MXNet 1.x).
 
     Parameters
     ----------
@@ -378,7 +379,7 @@ class GroupNorm(HybridBlock):
     beta_initializer, gamma_initializer : optional
         Initializers (zeros, ones).
     in_channels : int, default 0
-        Number of channels; 0 infers it.
+        Accepted for compatibility; the parameters' shape does not depend on it.
     **kwargs
         ``prefix`` and ``params`` of :class:`HybridBlock`.
     """
@@ -388,10 +389,10 @@ class GroupNorm(HybridBlock):
         super().__init__(**kwargs)
         self._kwargs = {"eps": epsilon, "num_groups": num_groups}
         self.gamma = self.params.get("gamma", grad_req="write" if scale else "null",
-                                     shape=(in_channels,), init=gamma_initializer,
+                                     shape=(num_groups,), init=gamma_initializer,
                                      allow_deferred_init=True)
         self.beta = self.params.get("beta", grad_req="write" if center else "null",
-                                    shape=(in_channels,), init=beta_initializer,
+                                    shape=(num_groups,), init=beta_initializer,
                                     allow_deferred_init=True)
 
     def hybrid_forward(self, F, data, gamma, beta):
