@@ -313,6 +313,137 @@ template <typename P> OpBuilder &reg_sampler(const char *name, std::vector<const
   return ob;
 }
 
+// ---- _sample_* (MXNet's per-element samplers, mx.nd.random.normal(loc=NDArray, ...)): the
+// distribution parameters are arrays of one shape P; the output has shape P + `shape`, `shape`
+// draws per parameter element. Element i uses parameter element i / prod(shape).
+struct SampleParam {
+  std::vector<int64_t> shape;
+  std::string dtype;
+  static void describe(ParamDecl<SampleParam> &d) {
+    d.field("shape", &SampleParam::shape).def({}).doc("Shape to be sampled from each random distribution.");
+    d.field("dtype", &SampleParam::dtype).def(std::string("None")).choices(kFloatChoices)
+        .doc("DType of the output in case this can't be inferred (None: the parameters' float dtype, else float32).");
+    d.check([](const SampleParam &p, const std::string &op) { check_shape(p.shape, op); });
+  }
+};
+
+bool sample_shape(const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
+  const char *op = prm.op->name.c_str();
+  Shape ps;
+  for (auto &s : in)
+    if (s.known()) { ps = s; break; }
+  if (!ps.known()) return false;
+  for (size_t i = 0; i < in.size(); ++i)
+    assign_shape(in[i], ps, op, prm.op->input_names[i] + " (every parameter array has one shape)");
+  std::vector<int64_t> d = ps.dims();
+  for (int64_t x : prm.get<SampleParam>().shape) d.push_back(x);
+  assign_shape(out[0], Shape(d), op, "output");
+  return true;
+}
+
+bool sample_type(const Params &prm, TypeVec &in, TypeVec &, TypeVec &out) {
+  const std::string &dt = prm.get<SampleParam>().dtype;
+  if (dt != "None") {
+    out[0] = static_cast<int>(dtype_from_name(dt));
+  } else {
+    const int t = in.empty() ? -1 : in[0];
+    out[0] = t >= 0 && dtype_is_float(static_cast<DType>(t)) ? t : static_cast<int>(DType::f32);
+  }
+  return true;
+}
+
+// f(stream, parameter values) per output element.
+template <typename F> void gen_sample(const OpCall &c, F f) {
+  const NDArray &out = c.outputs[0];
+  const int64_t n = out.size(), np = c.inputs[0].size();
+  if (n == 0) return;
+  const int64_t per = np ? n / np : 0;
+  std::vector<std::vector<double>> prm(c.inputs.size());
+  for (size_t k = 0; k < c.inputs.size(); ++k) {
+    prm[k].resize(static_cast<size_t>(np));
+    convert_buffer(c.inputs[k].raw(), c.inputs[k].dtype(), prm[k].data(), DType::f64, np);
+  }
+  uint64_t seed;
+  const uint64_t base = c.rng->reserve(static_cast<uint64_t>(n), &seed);
+  write_double(out, [&](double *dst, int64_t nn) {
+    parallel_for(nn, 1024, [&](int64_t s, int64_t e) {
+      double a[2] = {0, 0};
+      for (int64_t i = s; i < e; ++i) {
+        const size_t j = static_cast<size_t>(i / per);
+        for (size_t k = 0; k < prm.size() && k < 2; ++k) a[k] = prm[k][j];
+        Stream st(seed, base + static_cast<uint64_t>(i));
+        dst[i] = f(st, a[0], a[1]);
+      }
+    });
+  });
+}
+
+void check_sample_params(const OpCall &c, const char *what, bool (*ok)(double, double)) {
+  const int64_t np = c.inputs[0].size();
+  std::vector<std::vector<double>> v(c.inputs.size(), std::vector<double>(static_cast<size_t>(np)));
+  for (size_t k = 0; k < c.inputs.size(); ++k)
+    convert_buffer(c.inputs[k].raw(), c.inputs[k].dtype(), v[k].data(), DType::f64, np);
+  for (int64_t j = 0; j < np; ++j) {
+    const double a = v[0][static_cast<size_t>(j)], b = v.size() > 1 ? v[1][static_cast<size_t>(j)] : 0.0;
+    MX_CHECK(ok(a, b), MX_ERR_INVALID_ARGUMENT, c.params.op->name, ": parameter element ", j, " (", a,
+             v.size() > 1 ? ", " : "", v.size() > 1 ? std::to_string(b) : std::string(), ") is invalid: ", what);
+  }
+}
+
+OpBuilder &reg_sample(const char *name, const char *alias, const char *doc, std::vector<std::string> inputs,
+                      KernelFn k) {
+  OpBuilder &ob = OpBuilder::create(name);
+  ob.alias(alias);
+  ob.doc(doc).params<SampleParam>().inputs(std::move(inputs)).shape(sample_shape).type(sample_type)
+      .dtypes({DType::f32, DType::f64, DType::i32, DType::i64}).cpu(std::move(k)).rng().no_grad();
+  return ob;
+}
+
+int register_samplers() {
+  reg_sample("_sample_uniform", "sample_uniform", "Samples from U[low, high) per element of low and high.",
+             {"low", "high"}, [](const OpCall &c) {
+               check_sample_params(c, "need low <= high", [](double a, double b) { return a <= b; });
+               gen_sample(c, [](Stream &s, double lo, double hi) { return lo + (hi - lo) * s.uniform(); });
+             });
+  reg_sample("_sample_normal", "sample_normal", "Samples from N(mu, sigma^2) per element of mu and sigma.",
+             {"mu", "sigma"}, [](const OpCall &c) {
+               check_sample_params(c, "need sigma >= 0", [](double, double b) { return b >= 0; });
+               gen_sample(c, [](Stream &s, double mu, double sd) { return mu + sd * s.normal(); });
+             });
+  reg_sample("_sample_gamma", "sample_gamma", "Samples from the gamma distribution (shape alpha, scale beta) per "
+             "element of alpha and beta.", {"alpha", "beta"}, [](const OpCall &c) {
+               check_sample_params(c, "need alpha > 0 and beta > 0", [](double a, double b) { return a > 0 && b > 0; });
+               gen_sample(c, [](Stream &s, double a, double b) { return s.gamma(a) * b; });
+             });
+  reg_sample("_sample_exponential", "sample_exponential", "Samples from the exponential distribution with rate lam "
+             "per element of lam.", {"lam"}, [](const OpCall &c) {
+               check_sample_params(c, "need lam > 0", [](double a, double) { return a > 0; });
+               gen_sample(c, [](Stream &s, double lam, double) { return -std::log(s.uniform()) / lam; });
+             });
+  reg_sample("_sample_poisson", "sample_poisson", "Samples from the Poisson distribution with mean lam per element "
+             "of lam.", {"lam"}, [](const OpCall &c) {
+               check_sample_params(c, "need lam >= 0", [](double a, double) { return a >= 0; });
+               gen_sample(c, [](Stream &s, double lam, double) { return s.poisson(lam); });
+             });
+  reg_sample("_sample_negative_binomial", "sample_negative_binomial", "Samples failures before k successes with "
+             "success probability p, per element of k and p.", {"k", "p"}, [](const OpCall &c) {
+               check_sample_params(c, "need k > 0 and 0 < p <= 1", [](double k, double p) { return k > 0 && p > 0 && p <= 1; });
+               gen_sample(c, [](Stream &s, double k, double p) {
+                 return p >= 1.0 ? 0.0 : s.poisson(s.gamma(k) * (1.0 - p) / p);
+               });
+             });
+  reg_sample("_sample_generalized_negative_binomial", "sample_generalized_negative_binomial",
+             "Samples from the generalized negative binomial distribution (mean mu, dispersion alpha) per element.",
+             {"mu", "alpha"}, [](const OpCall &c) {
+               check_sample_params(c, "need mu >= 0 and alpha >= 0", [](double m, double a) { return m >= 0 && a >= 0; });
+               gen_sample(c, [](Stream &s, double mu, double alpha) {
+                 return alpha == 0.0 ? s.poisson(mu) : s.poisson(s.gamma(1.0 / alpha) * alpha * mu);
+               });
+             });
+  return 0;
+}
+const int samplers_registered = register_samplers();
+
 const int registered = [] {
   reg_sampler<UniformParam>("_random_uniform", {"uniform", "random_uniform"},
                             "Samples from the uniform distribution on [low, high).", DType::f32,

@@ -12,10 +12,19 @@ def _shape(shape):
 
 
 def _scalars(fname, **values):
-    for k, v in values.items():
-        if isinstance(v, NDArray):
-            raise TypeError("mx.nd.random.%s: NDArray parameter '%s' (per-element distribution parameters, "
-                            "MXNet's _sample_* ops) is not supported; pass a number" % (fname, k))
+    """True when every distribution parameter is an NDArray (MXNet's per-element _sample_* ops),
+    False when all are numbers; mixing them is an error, as in MXNet."""
+    arrays = [isinstance(v, NDArray) for v in values.values()]
+    if any(arrays) and not all(arrays):
+        raise TypeError("mx.nd.random.%s: distribution parameters %s must be all NDArrays or all numbers"
+                        % (fname, sorted(values)))
+    return all(arrays) and bool(arrays)
+
+
+def _sample_shape(shape):
+    if shape is None:
+        return ()
+    return (int(shape),) if isinstance(shape, numbers.Integral) else tuple(int(d) for d in shape)
 
 
 def _dt(dtype, default):
@@ -23,6 +32,11 @@ def _dt(dtype, default):
         return default
     from ._internal_ops import param_str
     return param_str(dtype)
+
+
+def _sample(opname, arrays, shape, dtype, out):
+    from . import _internal
+    return getattr(_internal, opname)(*arrays, shape=_sample_shape(shape), dtype=_dt(dtype, "None"), out=out)
 
 
 def _call(opname, ctx, out, dtype, default_dtype, **params):
@@ -33,13 +47,15 @@ def _call(opname, ctx, out, dtype, default_dtype, **params):
 
 def uniform(low=0, high=1, shape=None, dtype=None, ctx=None, out=None, **kwargs):
     """Samples from U[low, high)."""
-    _scalars("uniform", low=low, high=high)
+    if _scalars("uniform", low=low, high=high):
+        return _sample("_sample_uniform", [low, high], shape, dtype, out)
     return _call("_random_uniform", ctx, out, dtype, "float32", low=float(low), high=float(high), shape=_shape(shape))
 
 
 def normal(loc=0, scale=1, shape=None, dtype=None, ctx=None, out=None, **kwargs):
     """Samples from N(loc, scale^2)."""
-    _scalars("normal", loc=loc, scale=scale)
+    if _scalars("normal", loc=loc, scale=scale):
+        return _sample("_sample_normal", [loc, scale], shape, dtype, out)
     return _call("_random_normal", ctx, out, dtype, "float32", loc=float(loc), scale=float(scale),
                  shape=_shape(shape))
 
@@ -59,7 +75,8 @@ def randint(low, high, shape=None, dtype=None, ctx=None, out=None, **kwargs):
 
 def exponential(scale=1, shape=None, dtype=None, ctx=None, out=None, **kwargs):
     """Samples from the exponential distribution with mean `scale` (rate 1/scale)."""
-    _scalars("exponential", scale=scale)
+    if _scalars("exponential", scale=scale):
+        return _sample("_sample_exponential", [1.0 / scale], shape, dtype, out)
     if float(scale) <= 0:
         raise ValueError("mx.nd.random.exponential: parameter 'scale' has value %r; it must be > 0" % (scale,))
     return _call("_random_exponential", ctx, out, dtype, "float32", lam=1.0 / float(scale), shape=_shape(shape))
@@ -67,20 +84,23 @@ def exponential(scale=1, shape=None, dtype=None, ctx=None, out=None, **kwargs):
 
 def gamma(alpha=1, beta=1, shape=None, dtype=None, ctx=None, out=None, **kwargs):
     """Samples from the gamma distribution with shape alpha and scale beta."""
-    _scalars("gamma", alpha=alpha, beta=beta)
+    if _scalars("gamma", alpha=alpha, beta=beta):
+        return _sample("_sample_gamma", [alpha, beta], shape, dtype, out)
     return _call("_random_gamma", ctx, out, dtype, "float32", alpha=float(alpha), beta=float(beta),
                  shape=_shape(shape))
 
 
 def poisson(lam=1, shape=None, dtype=None, ctx=None, out=None, **kwargs):
     """Samples from the Poisson distribution with mean lam."""
-    _scalars("poisson", lam=lam)
+    if _scalars("poisson", lam=lam):
+        return _sample("_sample_poisson", [lam], shape, dtype, out)
     return _call("_random_poisson", ctx, out, dtype, "float32", lam=float(lam), shape=_shape(shape))
 
 
 def negative_binomial(k=1, p=1, shape=None, dtype=None, ctx=None, out=None, **kwargs):
     """Samples the number of failures before k successes (success probability p)."""
-    _scalars("negative_binomial", k=k, p=p)
+    if _scalars("negative_binomial", k=k, p=p):
+        return _sample("_sample_negative_binomial", [k, p], shape, dtype, out)
     return _call("_random_negative_binomial", ctx, out, dtype, "float32", k=int(k), p=float(p),
                  shape=_shape(shape))
 
@@ -88,7 +108,8 @@ def negative_binomial(k=1, p=1, shape=None, dtype=None, ctx=None, out=None, **kw
 def generalized_negative_binomial(mu=1, alpha=1, shape=None, dtype=None, ctx=None, out=None, **kwargs):
     """Samples from the generalized negative binomial distribution (mean mu, variance
     mu + alpha * mu^2; alpha = 0 is Poisson)."""
-    _scalars("generalized_negative_binomial", mu=mu, alpha=alpha)
+    if _scalars("generalized_negative_binomial", mu=mu, alpha=alpha):
+        return _sample("_sample_generalized_negative_binomial", [mu, alpha], shape, dtype, out)
     return _call("_random_generalized_negative_binomial", ctx, out, dtype, "float32", mu=float(mu),
                  alpha=float(alpha), shape=_shape(shape))
 

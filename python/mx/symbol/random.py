@@ -12,10 +12,23 @@ def _shape(shape):
 
 
 def _scalars(fname, **values):
-    for k, v in values.items():
-        if isinstance(v, Symbol):
-            raise TypeError("mx.sym.random.%s: Symbol parameter '%s' (per-element distribution parameters, "
-                            "MXNet's _sample_* ops) is not supported; pass a number" % (fname, k))
+    """True when every distribution parameter is an Symbol (MXNet's per-element _sample_* ops),
+    False when all are numbers; mixing them is an error, as in MXNet."""
+    arrays = [isinstance(v, Symbol) for v in values.values()]
+    if any(arrays) and not all(arrays):
+        raise TypeError("mx.sym.random.%s: distribution parameters %s must be all Symbols or all numbers"
+                        % (fname, sorted(values)))
+    return all(arrays) and bool(arrays)
+
+
+def _sample_shape(shape):
+    if shape is None:
+        return ()
+    return (int(shape),) if isinstance(shape, numbers.Integral) else tuple(int(d) for d in shape)
+
+
+def _sample(opname, arrays, shape, dtype, kwargs):
+    return getattr(_internal, opname)(*arrays, shape=_sample_shape(shape), **_kw(dtype, "None", kwargs))
 
 
 def _kw(dtype, default, kwargs):
@@ -27,13 +40,15 @@ def _kw(dtype, default, kwargs):
 
 
 def uniform(low=0, high=1, shape=None, dtype=None, **kwargs):
-    _scalars("uniform", low=low, high=high)
+    if _scalars("uniform", low=low, high=high):
+        return _sample("_sample_uniform", [low, high], shape, dtype, kwargs)
     return _internal._random_uniform(low=float(low), high=float(high), shape=_shape(shape),
                                      **_kw(dtype, "float32", kwargs))
 
 
 def normal(loc=0, scale=1, shape=None, dtype=None, **kwargs):
-    _scalars("normal", loc=loc, scale=scale)
+    if _scalars("normal", loc=loc, scale=scale):
+        return _sample("_sample_normal", [loc, scale], shape, dtype, kwargs)
     return _internal._random_normal(loc=float(loc), scale=float(scale), shape=_shape(shape),
                                     **_kw(dtype, "float32", kwargs))
 
@@ -50,7 +65,8 @@ def randint(low, high, shape=None, dtype=None, **kwargs):
 
 
 def exponential(scale=1, shape=None, dtype=None, **kwargs):
-    _scalars("exponential", scale=scale)
+    if _scalars("exponential", scale=scale):
+        return _sample("_sample_exponential", [1.0 / scale], shape, dtype, kwargs)
     if float(scale) <= 0:
         raise ValueError("mx.sym.random.exponential: parameter 'scale' has value %r; it must be > 0" % (scale,))
     return _internal._random_exponential(lam=1.0 / float(scale), shape=_shape(shape),
@@ -58,24 +74,28 @@ def exponential(scale=1, shape=None, dtype=None, **kwargs):
 
 
 def gamma(alpha=1, beta=1, shape=None, dtype=None, **kwargs):
-    _scalars("gamma", alpha=alpha, beta=beta)
+    if _scalars("gamma", alpha=alpha, beta=beta):
+        return _sample("_sample_gamma", [alpha, beta], shape, dtype, kwargs)
     return _internal._random_gamma(alpha=float(alpha), beta=float(beta), shape=_shape(shape),
                                    **_kw(dtype, "float32", kwargs))
 
 
 def poisson(lam=1, shape=None, dtype=None, **kwargs):
-    _scalars("poisson", lam=lam)
+    if _scalars("poisson", lam=lam):
+        return _sample("_sample_poisson", [lam], shape, dtype, kwargs)
     return _internal._random_poisson(lam=float(lam), shape=_shape(shape), **_kw(dtype, "float32", kwargs))
 
 
 def negative_binomial(k=1, p=1, shape=None, dtype=None, **kwargs):
-    _scalars("negative_binomial", k=k, p=p)
+    if _scalars("negative_binomial", k=k, p=p):
+        return _sample("_sample_negative_binomial", [k, p], shape, dtype, kwargs)
     return _internal._random_negative_binomial(k=int(k), p=float(p), shape=_shape(shape),
                                                **_kw(dtype, "float32", kwargs))
 
 
 def generalized_negative_binomial(mu=1, alpha=1, shape=None, dtype=None, **kwargs):
-    _scalars("generalized_negative_binomial", mu=mu, alpha=alpha)
+    if _scalars("generalized_negative_binomial", mu=mu, alpha=alpha):
+        return _sample("_sample_generalized_negative_binomial", [mu, alpha], shape, dtype, kwargs)
     return _internal._random_generalized_negative_binomial(mu=float(mu), alpha=float(alpha), shape=_shape(shape),
                                                            **_kw(dtype, "float32", kwargs))
 

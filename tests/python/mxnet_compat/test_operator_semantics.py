@@ -170,3 +170,28 @@ def test_group_norm_gamma_per_group_as_mxnet():
     blk.initialize()
     blk(mx.nd.array(x))
     assert blk.gamma.shape == (3,) and blk.beta.shape == (3,)  # MXNet 1.x checkpoints load
+
+
+def test_per_element_samplers():
+    mx.random.seed(11)
+    mu, sigma = mx.nd.array([0.0, 10.0]), mx.nd.array([1.0, 0.5])
+    s = mx.nd.random.normal(mu, sigma, shape=(20000,)).asnumpy()
+    assert s.shape == (2, 20000)
+    np.testing.assert_allclose(s.mean(1), [0.0, 10.0], atol=0.03)
+    np.testing.assert_allclose(s.std(1), [1.0, 0.5], rtol=0.03)
+    assert mx.nd.sample_normal(mu=mx.nd.array([10.0]), sigma=mx.nd.array([0.5])).shape == (1,)
+    assert mx.nd.sample_normal(mu=mx.nd.array([10.0]), sigma=mx.nd.array([0.5]), shape=1).shape == (1, 1)
+    u = mx.nd.random.uniform(mx.nd.array([[0.0], [5.0]]), mx.nd.array([[1.0], [6.0]]), shape=(4000,)).asnumpy()
+    assert u.shape == (2, 1, 4000) and (u[0] >= 0).all() and (u[0] < 1).all() and (u[1] >= 5).all() and (u[1] < 6).all()
+    g = mx.nd.random.gamma(mx.nd.array([2.0, 9.0]), mx.nd.array([1.5, 0.5]), shape=(20000,)).asnumpy()
+    np.testing.assert_allclose(g.mean(1), [3.0, 4.5], rtol=0.03)
+    e = mx.nd.random.exponential(mx.nd.array([2.0]), shape=(20000,)).asnumpy()  # scale 2: mean 2
+    np.testing.assert_allclose(e.mean(), 2.0, rtol=0.03)
+    p = mx.nd.random.poisson(mx.nd.array([3.0, 30.0]), shape=(20000,)).asnumpy()
+    np.testing.assert_allclose(p.mean(1), [3.0, 30.0], rtol=0.03)
+    sym = mx.sym.random.normal(mx.sym.var("m"), mx.sym.var("s"), shape=(3,))
+    assert sym.bind(mx.cpu(), {"m": mu, "s": sigma}).forward()[0].shape == (2, 3)
+    with pytest.raises(TypeError):
+        mx.nd.random.normal(mu, 1.0)  # all arrays or all numbers, as MXNet
+    with pytest.raises(mx.base.MXNetError, match="sigma"):
+        mx.nd.random.normal(mu, mx.nd.array([1.0, -1.0]))
