@@ -108,11 +108,30 @@ def get_all_registered_operators():
 OperatorArguments = collections.namedtuple("OperatorArguments", ["narg", "names", "types"])
 
 
+def _argument_type(p):
+    """A parameter's type as MXNet's MXSymbolGetAtomicSymbolInfo spells it."""
+    if p["choices"]:
+        t = "{%s}" % ", ".join("'%s'" % c for c in p["choices"])
+    else:
+        t = p["type"]
+    if p["required"]:
+        return t + ", required"
+    return "%s, optional, default=%s" % (t, p["default"])
+
+
 def get_operator_arguments(op_name):
-    """(number, names, types) of an operator's parameters."""
+    """(number, names, types) of an operator's arguments, as MXNet lists them: the inputs
+    ('NDArray-or-Symbol'; variadic ones as 'NDArray-or-Symbol[]') then the parameters."""
     from .ndarray import _internal_ops
     s = _internal_ops.op_schema(op_name)
-    return OperatorArguments(len(s["params"]), [p["name"] for p in s["params"]], [p["type"] for p in s["params"]])
+    names = list(s["inputs"]) + list(s["aux"])
+    types = ["NDArray-or-Symbol"] * len(names)
+    if s["variadic_input"]:
+        names.append("data")
+        types.append("NDArray-or-Symbol[]")
+    names += [p["name"] for p in s["params"]]
+    types += [_argument_type(p) for p in s["params"]]
+    return OperatorArguments(len(names), names, types)
 
 
 def _prop_for(params_json):

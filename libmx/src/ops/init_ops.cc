@@ -160,7 +160,12 @@ const int registered = [] {
       .type(type_from_param<ArangeParam>())
       .cpu([](const OpCall &c) {
         const auto &a = c.p<ArangeParam>();
-        const double start = a.stop ? a.start : 0.0, step = a.step;
+        double start = a.stop ? a.start : 0.0, step = a.step;
+        if (!dtype_is_float(c.outputs[0].dtype())) {
+          // as MXNet (and numpy): integer outputs step in the dtype, start and step truncated first
+          start = std::trunc(start);
+          step = std::trunc(step);
+        }
         const int64_t rep = a.repeat;
         fill_with(c.outputs[0], [=](int64_t i) { return start + static_cast<double>(i / rep) * step; });
       });

@@ -195,3 +195,20 @@ def test_per_element_samplers():
         mx.nd.random.normal(mu, 1.0)  # all arrays or all numbers, as MXNet
     with pytest.raises(mx.base.MXNetError, match="sigma"):
         mx.nd.random.normal(mu, mx.nd.array([1.0, -1.0]))
+
+
+def test_get_operator_arguments_lists_inputs_then_parameters():
+    a = mx.operator.get_operator_arguments("Activation")
+    assert a.names == ["data", "act_type"] and a.narg == 2
+    assert a.types == ["NDArray-or-Symbol", "{'relu', 'sigmoid', 'softrelu', 'softsign', 'tanh'}, required"]
+    fc = mx.operator.get_operator_arguments("FullyConnected")
+    assert fc.names[:3] == ["data", "weight", "bias"] and "num_hidden" in fc.names
+    assert fc.types[fc.names.index("no_bias")].startswith("boolean, optional, default=")
+
+
+def test_arange_integer_dtype_steps_in_the_dtype():
+    for dt in ("int32", "int64", "uint8"):
+        out = mx.nd.arange(1.3, 456.6, 1.3, dtype=dt).asnumpy()
+        np.testing.assert_array_equal(out, np.arange(1.3, 456.6, 1.3, dtype=dt))
+    np.testing.assert_allclose(mx.nd.arange(1.3, 10.0, 1.3).asnumpy(), np.arange(1.3, 10.0, 1.3, dtype="float32"),
+                               rtol=1e-6)
