@@ -376,7 +376,10 @@ Shape diag_shape(const DiagParam &p, const Shape &in, const char *op) {
   for (int d = 0; d < in.ndim(); ++d)
     if (d != a1 && d != a2) o.push_back(in[d]);
   int64_t len = p.k >= 0 ? std::min(in[a1], in[a2] - p.k) : std::min(in[a1] + p.k, in[a2]);
-  o.push_back(std::max<int64_t>(len, 0));
+  // as MXNet: an offset beyond the matrix names no diagonal (k at its edge gives an empty one)
+  MX_CHECK(len >= 0, MX_ERR_INVALID_ARGUMENT, op, ": diagonal k=", p.k, " does not exist in a ", in[a1], "x", in[a2],
+           " matrix (axes ", a1, " and ", a2, " of shape ", in.str(), ")");
+  o.push_back(len);
   return Shape(o);
 }
 

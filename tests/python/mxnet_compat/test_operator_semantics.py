@@ -212,3 +212,11 @@ def test_arange_integer_dtype_steps_in_the_dtype():
         np.testing.assert_array_equal(out, np.arange(1.3, 456.6, 1.3, dtype=dt))
     np.testing.assert_allclose(mx.nd.arange(1.3, 10.0, 1.3).asnumpy(), np.arange(1.3, 10.0, 1.3, dtype="float32"),
                                rtol=1e-6)
+
+
+def test_diag_offset_outside_the_matrix_raises():
+    a = mx.nd.array(np.arange(12.0).reshape(3, 4))
+    np.testing.assert_array_equal(mx.nd.diag(a, k=3).asnumpy(), np.diag(np.arange(12.0).reshape(3, 4), 3))
+    assert mx.nd.diag(a, k=4).shape == (0,)  # at the edge: empty, as numpy
+    with pytest.raises(mx.base.MXNetError, match="does not exist"):
+        mx.nd.diag(a, k=5)
