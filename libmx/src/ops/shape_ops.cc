@@ -786,6 +786,11 @@ int register_ops() {
         bool lnone, rnone;
         auto la = opt_tuple(p.lhs_axes, &lnone);
         auto ra = opt_tuple(p.rhs_axes, &rnone);
+        // an explicitly empty tuple is not None (MXNet refuses it)
+        for (const auto &kv : pp.given)
+          if ((kv.first == "lhs_axes" || kv.first == "rhs_axes") && (kv.second == "()" || kv.second == "[]"))
+            fail(MX_ERR_INVALID_ARGUMENT, "broadcast_like: parameter '", kv.first,
+                 "' is an empty tuple (give the axes, or None for the whole shape)");
         const Shape &l = in[0], &r = in[1];
         if (lnone && rnone) {
           Shape o = broadcast_shapes(l, r, "broadcast_like");

@@ -675,6 +675,13 @@ def from_numpy(ndarray, zero_copy=True):
     if not ndarray.flags["C_CONTIGUOUS"]:
         raise ValueError("from_numpy: only C-contiguous arrays can be shared (zero_copy=True); pass "
                          "numpy.ascontiguousarray(a) or zero_copy=False")
+    if not ndarray.flags["WRITEABLE"]:
+        # numpy refuses to export read-only arrays through DLPack; an array made read-only by an
+        # earlier from_numpy (its base is writeable) is shared again, as MXNet allows
+        try:
+            ndarray.flags["WRITEABLE"] = True
+        except ValueError:
+            raise ValueError("from_numpy: the array is read-only; pass zero_copy=False to copy it") from None
     out = dlpack.from_dlpack(ndarray)
     # As MXNet: the NDArray now owns the memory, so the numpy view becomes read-only.
     ndarray.flags["WRITEABLE"] = False

@@ -220,3 +220,25 @@ def test_diag_offset_outside_the_matrix_raises():
     assert mx.nd.diag(a, k=4).shape == (0,)  # at the edge: empty, as numpy
     with pytest.raises(mx.base.MXNetError, match="does not exist"):
         mx.nd.diag(a, k=5)
+
+
+def test_from_numpy_twice_shares_again():
+    src = np.arange(6.0, dtype="float32").reshape(2, 3)
+    a = mx.nd.from_numpy(src)
+    b = mx.nd.from_numpy(src)  # read-only after the first share; still shareable
+    b[0, 0] = 42
+    assert a[0, 0].asscalar() == 42 and src[0, 0] == 42
+    ro = np.arange(3.0)
+    ro.flags["WRITEABLE"] = False
+    view = ro[:]
+    with pytest.raises(ValueError, match="read-only"):
+        mx.nd.from_numpy(np.frombuffer(b"\x00" * 8, dtype="float64"))
+    np.testing.assert_array_equal(mx.nd.from_numpy(view, zero_copy=False).asnumpy(), ro)
+
+
+def test_broadcast_like_refuses_empty_axes():
+    a, b = mx.nd.ones((1, 2)), mx.nd.ones((3, 2))
+    assert mx.nd.broadcast_like(a, b).shape == (3, 2)
+    assert mx.nd.broadcast_like(a, b, lhs_axes=(0,), rhs_axes=(0,)).shape == (3, 2)
+    with pytest.raises(mx.base.MXNetError, match="empty tuple"):
+        mx.nd.broadcast_like(a, b, lhs_axes=(), rhs_axes=())
