@@ -264,3 +264,23 @@ def test_avg_pooling_gradient_keeps_the_relu_step():
     dx, dw, db = conv_grads_ref(x, w, win, np.full(a1.shape, 0.25) * (a1 > 0))
     np.testing.assert_allclose(g["conv_weight"], dw, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(g["data"], dx, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("ties", [False, True], ids=["random", "relu-ties"])
+def test_max_pool_2x2_kernel_matches_numpy(dtype, ties):
+    # Pooling 2x2 / stride 2 over even sizes has its own branch-free kernels (ops/nn/pooling.cc):
+    # forward and backward against numpy, with many equal maxima (zeros after a relu) for ties.
+    x = RNG.randn(3, 4, 6, 8)
+    if ties:
+        x = np.maximum(x, 0)
+        x[0, 0, :2, :2] = 0  # a window of four zeros: the gradient goes to its first element
+    head = RNG.randn(3, 4, 3, 4)
+    a = mx.nd.array(x, dtype=dtype)
+    a.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.Pooling(a, kernel=(2, 2), stride=(2, 2), pool_type="max")
+    y.backward(mx.nd.array(head, dtype=dtype))
+    ref, back = maxpool2_ref(x)
+    np.testing.assert_array_equal(y.asnumpy(), ref.astype(dtype))
+    np.testing.assert_allclose(a.grad.asnumpy(), back(head), rtol=1e-6, atol=1e-7)
