@@ -550,7 +550,21 @@ def compare_optimizer(opt1, opt2, shapes, dtype, w_stype="default", g_stype="def
                       compare_states=True, ntensors=1):
     """Run one update of opt1 and opt2 from the same weights, gradients and states; compare."""
     if w_stype != "default" or g_stype != "default":
-        raise MXNotSupportedError("compare_optimizer: sparse storage is not supported")
+        # sparse weight/gradient for opt2, their dense copies for opt1 (MXNet's recipe)
+        w2 = rand_ndarray(shapes, w_stype, density=1, dtype=dtype) if w_stype != "default" else \
+            _nd_array(np.random.uniform(-1, 1, shapes), dtype=dtype)
+        g2 = rand_ndarray(shapes, g_stype, dtype=dtype) if g_stype != "default" else \
+            _nd_array(np.random.uniform(-1, 1, shapes), dtype=dtype)
+        w1, g1 = w2.tostype("default"), g2.tostype("default")
+        s1, s2 = opt1.create_state_multi_precision(0, w1), opt2.create_state_multi_precision(0, w2)
+        if compare_states:
+            compare_ndarray_tuple(s1, s2)
+        opt1.update_multi_precision(0, w1, g1, s1)
+        opt2.update_multi_precision(0, w2, g2, s2)
+        if compare_states:
+            compare_ndarray_tuple(s1, s2, rtol=rtol, atol=atol)
+        assert_almost_equal(w1, w2.tostype("default"), rtol=rtol, atol=atol)
+        return
     if ntensors > 1 or isinstance(shapes, list) and shapes and isinstance(shapes[0], (list, tuple)):
         shapes = list(shapes)
         ws = [_nd_array(np.random.uniform(-1, 1, s), dtype=dtype) for s in shapes]
@@ -561,6 +575,7 @@ def compare_optimizer(opt1, opt2, shapes, dtype, w_stype="default", g_stype="def
         gs = [_nd_array(np.random.uniform(-1, 1, shapes), dtype=dtype)]
         idx = [0]
     ws2 = [w.copy() for w in ws]
+    gs2 = [g.copy() for g in gs]  # before opt1 runs: reference optimizers may rescale grads in place
     s1 = [opt1.create_state_multi_precision(i, w) for i, w in zip(idx, ws)]
     s2 = [opt2.create_state_multi_precision(i, w) for i, w in zip(idx, ws2)]
     if compare_states:
@@ -568,8 +583,8 @@ def compare_optimizer(opt1, opt2, shapes, dtype, w_stype="default", g_stype="def
             compare_ndarray_tuple(a, b, rtol=rtol, atol=atol)
     for i, w, g, s in zip(idx, ws, gs, s1):
         opt1.update_multi_precision(i, w, g, s)
-    for i, w, g, s in zip(idx, ws2, gs, s2):
-        opt2.update_multi_precision(i, w, g.copy(), s)
+    for i, w, g, s in zip(idx, ws2, gs2, s2):
+        opt2.update_multi_precision(i, w, g, s)
     if compare_states:
         for a, b in zip(s1, s2):
             compare_ndarray_tuple(a, b, rtol=rtol, atol=atol)

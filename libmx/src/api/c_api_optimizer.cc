@@ -7,6 +7,7 @@
 #include "api/optimizer_handle.h"
 #include "base/json.h"
 #include "optimizer/lr_scheduler.h"
+#include "ndarray/sparse.h"
 #include "optimizer/optimizer.h"
 
 struct mx_lr_scheduler_s {
@@ -118,11 +119,23 @@ int mx_optimizer_update(mx_optimizer_t opt, int num, const int *indices,
   MX_REQUIRE_PTR(grads);
   std::vector<int> idx(indices, indices + num);
   std::vector<mx::NDArray> w, g;
+  // Sparse weights take the storage fallback (as MXNet's update operators): the rule runs on a
+  // dense copy, whose values are then written back into the sparse weight.
+  std::vector<std::pair<mx::NDArray, mx::NDArray>> write_back;
   for (int i = 0; i < num; ++i) {
-    w.push_back(mx::arr_of(weights[i], "weights[i]"));
+    mx::NDArray wi = mx::any_arr_of(weights[i], "weights[i]");
+    if (wi.is_sparse()) {
+      // a row_sparse weight selects the sparse kernels' row-wise semantics (ftrl)
+      if (mx::stype_of(wi) == mx::SType::row_sparse) o.mark_sparse_weight(idx[static_cast<size_t>(i)]);
+      mx::NDArray dense = mx::to_dense(wi);
+      write_back.emplace_back(wi, dense);
+      wi = dense;
+    }
+    w.push_back(wi);
     g.push_back(mx::any_arr_of(grads[i], "grads[i]"));  // row_sparse: lazy update (sgd, adam)
   }
   o.update(idx, w, g);
+  for (auto &wb : write_back) mx::sparse_assign(wb.first, wb.second);
   MX_API_END();
 }
 

@@ -242,3 +242,18 @@ def test_broadcast_like_refuses_empty_axes():
     assert mx.nd.broadcast_like(a, b, lhs_axes=(0,), rhs_axes=(0,)).shape == (3, 2)
     with pytest.raises(mx.base.MXNetError, match="empty tuple"):
         mx.nd.broadcast_like(a, b, lhs_axes=(), rhs_axes=())
+
+
+def test_optimizer_updates_sparse_weights_through_dense_fallback():
+    rng = np.random.RandomState(12)
+    w0, g0 = rng.uniform(-1, 1, (4, 3)).astype("float32"), rng.uniform(-1, 1, (4, 3)).astype("float32")
+    dense_w = mx.nd.array(w0)
+    sparse_w = mx.nd.array(w0).tostype("csr")
+    for w in (dense_w, sparse_w):
+        opt = mx.optimizer.SGD(learning_rate=0.1, momentum=0.9, wd=0.01)
+        st = opt.create_state_multi_precision(0, w)
+        opt.update_multi_precision(0, w, mx.nd.array(g0), st)
+    assert sparse_w.stype == "csr"
+    np.testing.assert_allclose(sparse_w.tostype("default").asnumpy(), dense_w.asnumpy(), rtol=1e-6)
+    # reference: one momentum step from zero state
+    np.testing.assert_allclose(dense_w.asnumpy(), w0 - 0.1 * (g0 + 0.01 * w0), rtol=1e-5, atol=1e-7)
