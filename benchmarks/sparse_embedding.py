@@ -11,6 +11,10 @@ and a plain SGD update of only the gradient's rows (MX/MXNet: lazy sgd through g
 torch: optim.SGD, which applies sparse gradients row-wise). Every framework starts from the same
 weight and indices and checks the updated rows against a numpy reference before timing. MXNet
 1.9.1 runs in a worker process from $MXNET_PYTHON, else /opt/mxnet-venv/bin/python.
+
+Measured (2 busy cores, defaults with --rounds 3 --reps 5; 1398 distinct rows per batch):
+MX 1.99 ms, torch.sparse 0.72 ms (0.36x), MXNet 1.9.1 13.80 ms (6.94x); MX and MXNet match the
+numpy reference exactly, torch within 3.3e-6 (its own summation order).
 """
 import argparse
 import json
