@@ -1,13 +1,16 @@
 """Sparse records in MXNet's .params/.nd format, both directions, against files written by real
 MXNet 1.9.1 (tests/data/sparse/make_sparse_fixtures.py): MX reads MXNet's files, and what MX
-writes is byte-identical to MXNet's file for the same arrays (so MXNet loads it)."""
+writes is byte-identical to MXNet's file for the same arrays (so MXNet loads it). safetensors:
+sparse arrays as documented component tensors, round trip and hostile metadata."""
+import json
 import os
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import mx
-from mx.base import MXFormatError, MXNotSupportedError
+from mx.base import MXFormatError
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "sparse")
 NAMES = ["csr", "csr_f64", "csr_empty", "rsp", "rsp3d", "rsp_empty", "dense"]
@@ -117,7 +120,69 @@ def test_corrupt_sparse_parts_are_format_errors(tmp_path):
             mx.nd.utils.load_frombuffer(bytes(buf[:cut]))
 
 
-def test_safetensors_refuses_sparse(tmp_path):
-    c = mx.nd.sparse.csr_matrix(np.eye(2, dtype=np.float32))
-    with pytest.raises(MXNotSupportedError, match="csr"):
-        mx.nd.save(str(tmp_path / "x.safetensors"), {"c": c})
+def _st_header(path):
+    with open(path, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        return json.loads(f.read(n))
+
+
+def test_safetensors_sparse_components_round_trip(tmp_path):
+    rng = np.random.RandomState(7)
+    c = sp.random(4, 6, density=0.4, format="csr", random_state=rng, dtype=np.float32)
+    r = np.zeros((5, 2, 3))
+    r[[1, 4]] = rng.uniform(-1, 1, (2, 2, 3))
+    arrays = {"c": mx.nd.sparse.csr_matrix(c), "r": mx.nd.sparse.row_sparse_array(r, dtype="float64"),
+              "d": mx.nd.ones((2,)), "e": mx.nd.sparse.zeros("row_sparse", (3, 2))}
+    path = str(tmp_path / "x.safetensors")
+    mx.nd.save(path, arrays)
+    h = _st_header(path)
+    # the documented naming: NAME.data / NAME.indices (/ NAME.indptr) + __metadata__ mx.sparse:NAME
+    assert json.loads(h["__metadata__"]["mx.sparse:c"]) == {"stype": "csr", "shape": [4, 6]}
+    assert json.loads(h["__metadata__"]["mx.sparse:r"]) == {"stype": "row_sparse", "shape": [5, 2, 3]}
+    assert h["c.indptr"]["shape"] == [5] and h["c.indptr"]["dtype"] == "I64"
+    assert h["r.data"]["shape"] == [2, 2, 3] and h["r.indices"]["shape"] == [2]
+    assert "c" not in h and "d" in h
+    back = mx.nd.load(path)
+    assert sorted(back) == ["c", "d", "e", "r"]
+    assert back["c"].stype == "csr" and back["r"].stype == "row_sparse" and back["r"].dtype == np.float64
+    np.testing.assert_array_equal(back["c"].asnumpy(), c.toarray())
+    np.testing.assert_array_equal(back["c"].indptr.asnumpy(), c.indptr)
+    np.testing.assert_array_equal(back["r"].asnumpy(), r)
+    np.testing.assert_array_equal(back["r"].indices.asnumpy(), [1, 4])
+    assert back["e"].stype == "row_sparse" and back["e"].shape == (3, 2)
+    # an unnamed list keeps its order
+    mx.nd.save(path, [arrays["d"], arrays["c"]])
+    lst = mx.nd.load(path)
+    assert isinstance(lst, list) and lst[1].stype == "csr"
+    np.testing.assert_array_equal(lst[1].asnumpy(), c.toarray())
+    with pytest.raises(ValueError, match="duplicate name 'c.data'"):
+        mx.nd.save(path, {"c": arrays["c"], "c.data": mx.nd.ones((1,))})
+
+
+def _write_st(path, header, payload):
+    h = json.dumps(header).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(len(h).to_bytes(8, "little") + h + payload)
+
+
+def test_safetensors_sparse_hostile_metadata(tmp_path):
+    path = str(tmp_path / "bad.safetensors")
+    idx = np.array([0, 3], np.int64).tobytes()
+    data = np.ones((2, 2), np.float32).tobytes()
+    comp = {"r.data": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]},
+            "r.indices": {"dtype": "I64", "shape": [2], "data_offsets": [16, 32]}}
+    for meta, word in [({"stype": "row_sparse", "shape": [3, 2]}, "out of bounds"),   # row 3 of 3
+                       ({"stype": "coo", "shape": [4, 2]}, "stype"),
+                       ({"stype": "row_sparse", "shape": [-4, 2]}, "shape"),
+                       ({"stype": "row_sparse", "shape": [4, 3]}, "shape"),
+                       ({"stype": "csr", "shape": [4, 2]}, "r.indptr")]:
+        _write_st(path, dict(comp, __metadata__={"mx.sparse:r": json.dumps(meta)}), data + idx)
+        with pytest.raises(MXFormatError, match=word):
+            mx.nd.load(path)
+    _write_st(path, dict(comp, __metadata__={"mx.sparse:r": "{not json"}), data + idx)
+    with pytest.raises(MXFormatError, match="JSON"):
+        mx.nd.load(path)
+    # without the metadata entry, the components are plain tensors
+    _write_st(path, comp, data + idx)
+    assert sorted(mx.nd.load(path)) == ["r.data", "r.indices"]

@@ -367,7 +367,10 @@ typedef enum mx_file_format {
 /* Save arrays, with names (names == NULL saves an unnamed list). format MX_FORMAT_AUTO picks
  * safetensors for a path ending in ".safetensors", else MXNet's format (V2 records, as MXNet 1.9
  * writes; V3 for every record when an array is 0-d, as MXNet under np_shape). Unnamed lists in
- * safetensors are named "0".."n-1" with __metadata__ {"mx.list": "true"}. Written to
+ * safetensors are named "0".."n-1" with __metadata__ {"mx.list": "true"}; a sparse array NAME
+ * is stored in safetensors as its component tensors NAME.data, NAME.indices (int64) and, for
+ * csr, NAME.indptr (int64), with __metadata__ "mx.sparse:NAME" = {"stype": ..., "shape": [...]}
+ * (a JSON string), and loads back as the sparse array. Written to
  * "<path>.tmp.<pid>.<random>", fsynced and renamed, so an interrupted or failed save never
  * destroys the previous file (and leaves no temporary behind). */
 MX_API int mx_ndarray_save(const char *path, int num, const mx_ndarray_t *arrays,

@@ -96,10 +96,6 @@ int mx_ndarray_save(const char *path, int num, const mx_ndarray_t *arrays, const
   if (format == MX_FORMAT_AUTO) format = mx::ends_with(p, ".safetensors") ? MX_FORMAT_SAFETENSORS : MX_FORMAT_MXNET;
   MX_CHECK(format == MX_FORMAT_MXNET || format == MX_FORMAT_SAFETENSORS, MX_ERR_INVALID_ARGUMENT,
            "format is ", format, " (MX_FORMAT_AUTO 0, MX_FORMAT_MXNET 1 or MX_FORMAT_SAFETENSORS 2)");
-  if (format == MX_FORMAT_SAFETENSORS)
-    for (int i = 0; i < num; ++i)
-      if (list[static_cast<size_t>(i)].is_sparse())
-        mx::fail_sparse(list[static_cast<size_t>(i)], "arrays[i] (safetensors holds dense tensors only)");
   mx::AtomicFileSink sink(p);
   if (format == MX_FORMAT_SAFETENSORS)
     mx::io::save_safetensors(sink, list, nlist, names != nullptr);

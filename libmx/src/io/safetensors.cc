@@ -8,15 +8,24 @@
 // (so a huge header cannot make the object parser quadratic or nest deeply), every shape and
 // offset is checked (integers, no overflow, within the data, consistent with dtype and shape,
 // no two tensors overlapping) before any array is allocated.
+//
+// Sparse arrays (MX's convention; safetensors has none): an array NAME of storage type csr is
+// stored as the tensors "NAME.data" [nnz], "NAME.indices" [nnz] int64 and "NAME.indptr"
+// [rows+1] int64; a row_sparse one as "NAME.data" [nnz_rows, ...] and "NAME.indices"
+// [nnz_rows] int64; the __metadata__ entry "mx.sparse:NAME" = {"stype": "csr", "shape": [...]}
+// (a JSON string) says so. Other readers see the component tensors; MX reassembles and
+// validates them. Without the metadata entry, tensors with such names load as dense arrays.
 #include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <unordered_set>
 
 #include "base/error.h"
 #include "base/json.h"
 #include "io/ndarray_file.h"
+#include "ndarray/sparse.h"
 
 namespace mx {
 namespace io {
@@ -194,6 +203,48 @@ bool is_canonical_index(const std::string &s, size_t n, size_t *out) {
   return true;
 }
 
+const char kSparseKey[] = "mx.sparse:";
+
+struct SparseSpec {
+  SType stype;
+  std::vector<int64_t> shape;
+};
+
+std::vector<std::string> component_names(SType st) {
+  if (st == SType::csr) return {"data", "indices", "indptr"};
+  return {"data", "indices"};
+}
+
+// The metadata value of "mx.sparse:NAME": {"stype": "csr"|"row_sparse", "shape": [dims]}.
+SparseSpec parse_sparse_spec(const std::string &sn, const std::string &name, const std::string &text,
+                             uint64_t at) {
+  auto bad = [&](const std::string &why) {
+    fail(MX_ERR_FORMAT, sn, ": corrupt safetensors header at byte ", at, ": __metadata__ ",
+         json_quote(kSparseKey + name), " ", why);
+  };
+  Json j;
+  try {
+    j = Json::parse(text);
+  } catch (const Error &) {
+    bad("is not a JSON object {\"stype\": ..., \"shape\": [...]}");
+  }
+  if (!j.is_object() || !j["stype"].is_string() || !j["shape"].is_array())
+    bad("needs a string \"stype\" and an array \"shape\"");
+  SparseSpec sp;
+  const std::string &st = j["stype"].as_string();
+  if (st == "csr") sp.stype = SType::csr;
+  else if (st == "row_sparse") sp.stype = SType::row_sparse;
+  else bad("has stype " + json_quote(st) + " (csr or row_sparse)");
+  if (j["shape"].size() < 1 || j["shape"].size() > static_cast<size_t>(kMaxNdim)) bad("has a shape of bad rank");
+  for (const Json &d : j["shape"].items()) {
+    if (!d.is_number() || d.as_number() < 0 || d.as_number() > kMaxExactInt ||
+        std::floor(d.as_number()) != d.as_number())
+      bad("has a shape entry that is not a non-negative integer");
+    sp.shape.push_back(static_cast<int64_t>(d.as_number()));
+  }
+  return sp;
+}
+
 }  // namespace
 
 bool is_safetensors(ByteSource &src) {
@@ -230,6 +281,7 @@ ArrayList load_safetensors(ByteSource &src) {
   std::vector<Entry> entries;
   std::unordered_set<std::string> seen;
   bool is_list = false;
+  std::map<std::string, SparseSpec> sparse;
   HeaderScan(sn, header).members([&](const std::string &key_json, const std::string &val_json, size_t off) {
     uint64_t at = 8 + off;
     std::string key;
@@ -250,6 +302,10 @@ ArrayList load_safetensors(ByteSource &src) {
           fail(MX_ERR_FORMAT, sn, ": corrupt safetensors header at byte ", at, ": __metadata__ value ",
                json_quote(kv.first), " is not a string");
         if (kv.first == "mx.list" && kv.second.as_string() == "true") is_list = true;
+        if (kv.first.compare(0, sizeof(kSparseKey) - 1, kSparseKey) == 0) {
+          std::string name = kv.first.substr(sizeof(kSparseKey) - 1);
+          sparse[name] = parse_sparse_spec(sn, name, kv.second.as_string(), at);
+        }
       }
       return;
     }
@@ -297,27 +353,74 @@ ArrayList load_safetensors(ByteSource &src) {
            ") and '", e.name, "' [", e.begin, ", ", e.end, ") overlap");
   }
 
+  // Every tensor, then sparse arrays folded from their components (at the first one's place).
+  std::vector<NDArray> tensors;
+  std::map<std::string, size_t> index_of;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const Entry &e = entries[i];
+    NDArray a(Shape(e.dims), e.dtype);
+    if (e.end > e.begin) src.read(data_at + e.begin, a.raw(), static_cast<size_t>(e.end - e.begin));
+    tensors.push_back(std::move(a));
+    index_of[e.name] = i;
+  }
+  std::vector<bool> consumed(entries.size(), false);
+  std::map<size_t, std::pair<std::string, NDArray>> folded;  // first component's index -> array
+  for (const auto &kv : sparse) {
+    const std::string &name = kv.first;
+    std::vector<NDArray> parts;
+    size_t first = entries.size();
+    for (const auto &c : component_names(kv.second.stype)) {
+      auto it = index_of.find(name + "." + c);
+      MX_CHECK(it != index_of.end(), MX_ERR_FORMAT, sn, ": corrupt safetensors file: sparse array ",
+               json_quote(name), " (", stype_name(kv.second.stype), ") has no tensor ", json_quote(name + "." + c));
+      MX_CHECK(!consumed[it->second], MX_ERR_FORMAT, sn, ": corrupt safetensors file: tensor ",
+               json_quote(name + "." + c), " belongs to two sparse arrays");
+      consumed[it->second] = true;
+      first = std::min(first, it->second);
+      parts.push_back(tensors[it->second]);
+    }
+    Shape shape(kv.second.shape);
+    NDArray a = kv.second.stype == SType::csr ? make_csr(shape, parts[0], parts[2], parts[1])
+                                              : make_row_sparse(shape, parts[0], parts[1]);
+    std::string what = sn + ": sparse array '" + name + "'";
+    try {
+      validate_sparse(a, what.c_str());
+    } catch (const Error &err) {
+      fail(MX_ERR_FORMAT, err.what());
+    }
+    folded[first] = {name, a};
+  }
+  std::vector<std::string> names;
+  std::vector<NDArray> arrays;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    auto f = folded.find(i);
+    if (f != folded.end()) {
+      names.push_back(f->second.first);
+      arrays.push_back(f->second.second);
+    } else if (!consumed[i]) {
+      names.push_back(entries[i].name);
+      arrays.push_back(tensors[i]);
+    }
+  }
+
   // An MX unnamed list: names are exactly "0".."n-1".
-  std::vector<size_t> pos(entries.size());
+  std::vector<size_t> pos(arrays.size());
   if (is_list) {
-    std::vector<bool> hit(entries.size(), false);
-    for (size_t i = 0; i < entries.size() && is_list; ++i) {
+    std::vector<bool> hit(arrays.size(), false);
+    for (size_t i = 0; i < arrays.size() && is_list; ++i) {
       size_t v;
-      if (!is_canonical_index(entries[i].name, entries.size(), &v) || hit[v]) is_list = false;
+      if (!is_canonical_index(names[i], arrays.size(), &v) || hit[v]) is_list = false;
       else { hit[v] = true; pos[v] = i; }
     }
   }
   if (!is_list)
-    for (size_t i = 0; i < entries.size(); ++i) pos[i] = i;
+    for (size_t i = 0; i < arrays.size(); ++i) pos[i] = i;
 
   ArrayList out;
   out.named = !is_list;
-  for (size_t k = 0; k < entries.size(); ++k) {
-    const Entry &e = entries[pos[k]];
-    NDArray a(Shape(e.dims), e.dtype);
-    if (e.end > e.begin) src.read(data_at + e.begin, a.raw(), static_cast<size_t>(e.end - e.begin));
-    out.arrays.push_back(std::move(a));
-    if (out.named) out.names.push_back(e.name);
+  for (size_t k = 0; k < arrays.size(); ++k) {
+    out.arrays.push_back(arrays[pos[k]]);
+    if (out.named) out.names.push_back(names[pos[k]]);
   }
   return out;
 }
@@ -327,18 +430,44 @@ void save_safetensors(ByteSink &sink, const std::vector<NDArray> &arrays,
   MX_CHECK(!named || names.size() == arrays.size(), MX_ERR_INVALID_ARGUMENT,
            "save: ", names.size(), " names for ", arrays.size(), " arrays");
   bool list = !named;
-  std::unordered_set<std::string> seen;
-  std::string h = "{";
-  if (list) h += "\"__metadata__\":{\"mx.list\":\"true\"}";
-  uint64_t off = 0;
+  // The tensors written: dense arrays as they are, sparse ones as their components.
+  std::vector<std::string> tnames;
+  std::vector<NDArray> tensors;
+  std::string meta = list ? "\"mx.list\":\"true\"" : "";
   for (size_t i = 0; i < arrays.size(); ++i) {
     const NDArray &a = arrays[i];
     std::string name = list ? std::to_string(i) : names[i];
     MX_CHECK(a.defined(), MX_ERR_INVALID_ARGUMENT, "save: array ", i, " is undefined");
+    if (!a.is_sparse()) {
+      tnames.push_back(name);
+      tensors.push_back(a);
+      continue;
+    }
+    const SparseParts &p = *a.sparse();
+    const NDArray *parts[] = {&p.data, &p.indices, &p.indptr};
+    std::vector<std::string> comps = component_names(p.stype);
+    for (size_t k = 0; k < comps.size(); ++k) {
+      tnames.push_back(name + "." + comps[k]);
+      tensors.push_back(*parts[k]);
+    }
+    std::string spec = std::string("{\"stype\":\"") + stype_name(p.stype) + "\",\"shape\":[";
+    for (int k = 0; k < a.ndim(); ++k) spec += (k ? "," : "") + std::to_string(a.shape()[k]);
+    spec += "]}";
+    if (!meta.empty()) meta += ',';
+    meta += json_quote(kSparseKey + name) + ":" + json_quote(spec);
+  }
+  std::unordered_set<std::string> seen;
+  std::string h = "{";
+  if (!meta.empty()) h += "\"__metadata__\":{" + meta + "}";
+  uint64_t off = 0;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const NDArray &a = tensors[i];
+    const std::string &name = tnames[i];
     MX_CHECK(name != "__metadata__", MX_ERR_INVALID_ARGUMENT,
              "save: '__metadata__' is reserved in safetensors and cannot name an array");
     MX_CHECK(seen.insert(name).second, MX_ERR_INVALID_ARGUMENT, "save: duplicate name '", name,
-             "' (safetensors names must be unique)");
+             "' (safetensors names must be unique; a sparse array NAME is stored as NAME.data, "
+             "NAME.indices[, NAME.indptr])");
     if (h.size() > 1) h += ',';
     h += json_quote(name);
     h += ":{\"dtype\":\"";
@@ -359,7 +488,7 @@ void save_safetensors(ByteSink &sink, const std::vector<NDArray> &arrays,
   for (int k = 0; k < 8; ++k) b[k] = uint8_t(n >> (8 * k));
   sink.write(b, 8);
   sink.write(h.data(), h.size());
-  for (const NDArray &a : arrays) {
+  for (const NDArray &a : tensors) {
     if (a.nbytes() == 0) continue;
     if (a.device().is_cpu()) {
       sink.write(a.raw(), a.nbytes());
