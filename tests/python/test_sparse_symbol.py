@@ -78,3 +78,23 @@ def test_module_trains_logistic_regression_on_libsvm_csr_batches():
                        lr=2.0, verbose=False)
     assert mod._exec_group.execs[0].arg_dict["data"].stype == "csr"  # batches stay sparse
     assert acc >= 0.92, acc  # a fixed seed gives 0.95; chance is about 0.5
+
+
+def test_csr_input_into_fused_fully_connected_relu():
+    # the executor fuses FullyConnected + relu; with a csr input that step takes the fallback
+    rng = np.random.RandomState(2)
+    x = _csr(rng, (4, 6), 0.5)
+    w = rng.uniform(-1, 1, (3, 6)).astype(np.float32)
+    b = rng.uniform(-1, 1, (3,)).astype(np.float32)
+    y = mx.sym.Activation(mx.sym.FullyConnected(mx.sym.var("x", stype="csr"), num_hidden=3, name="fc"),
+                          act_type="relu")
+    ex = y.simple_bind(mx.cpu(), grad_req={"fc_weight": "write"}, x=(4, 6))
+    mx.nd.sparse.csr_matrix(x).copyto(ex.arg_dict["x"])
+    ex.arg_dict["fc_weight"][:] = w
+    ex.arg_dict["fc_bias"][:] = b
+    ex.forward(is_train=True)
+    z = x.toarray() @ w.T + b
+    np.testing.assert_allclose(ex.outputs[0].asnumpy(), np.maximum(z, 0), rtol=1e-5, atol=1e-6)
+    ex.backward(mx.nd.ones((4, 3)))
+    np.testing.assert_allclose(ex.grad_dict["fc_weight"].asnumpy(), (z > 0).astype(np.float32).T @ x.toarray(),
+                               rtol=1e-5, atol=1e-6)
