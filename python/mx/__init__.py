@@ -34,6 +34,8 @@ from .runtime import set_num_threads, get_num_threads  # noqa: F401 - CPU thread
 from . import test_utils  # noqa: F401
 from . import contrib  # noqa: F401
 from . import rnn  # noqa: F401
+from . import monitor  # noqa: F401
+from . import monitor as mon  # noqa: F401
 from .ndarray import sparse as _sparse  # noqa: F401
 from . import _unsupported
 numpy = _unsupported.install(__name__ + ".numpy", "MXNet's numpy-compatible arrays (mx.np) are not supported by MX; "

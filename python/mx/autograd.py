@@ -242,5 +242,31 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     return res[0] if single and False else res
 
 
+def get_symbol(x):
+    """The recorded computation that produced `x`, as a Symbol (MXNet's ``autograd.get_symbol``).
+
+    Variables marked with ``attach_grad`` appear as arguments ``var0, var1, ...``; arrays used
+    without being recorded (constants) as ``null0, ...``; op nodes are ``node_0, ...``.
+
+    Parameters
+    ----------
+    x : NDArray
+        An array computed inside ``autograd.record()``.
+
+    Returns
+    -------
+    Symbol
+    """
+    from .symbol.symbol import _wrap
+    from .ndarray import NDArray
+    if not isinstance(x, NDArray):
+        raise TypeError("get_symbol: expected an NDArray, got %s" % type(x).__name__)
+    out = ffi.new("mx_symbol_t *")
+    check_call(lib.mx_autograd_get_symbol(x.handle, out))
+    return _wrap(out[0])
+
+
+__all__.append("get_symbol")
+
 from .autograd_function import Function  # noqa: E402,F401  (MXNet's mx.autograd.Function)
 __all__.append("Function")

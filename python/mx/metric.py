@@ -11,7 +11,7 @@ import numpy
 from .base import c_str, check_call, ffi, lib, py_str
 from .ndarray.ndarray import NDArray, array as _nd_array
 
-__all__ = ["EvalMetric", "CompositeEvalMetric", "Accuracy", "TopKAccuracy", "F1", "MCC", "MAE", "MSE",
+__all__ = ["EvalMetric", "CompositeEvalMetric", "Accuracy", "TopKAccuracy", "F1", "MCC", "PCC", "MAE", "MSE",
            "RMSE", "CrossEntropy", "NegativeLogLikelihood", "Perplexity", "PearsonCorrelation",
            "Loss", "Torch", "Caffe", "CustomMetric", "create", "np", "register", "alias",
            "check_label_shapes"]
@@ -215,6 +215,21 @@ class _CoreMetric(EvalMetric):
             lib.mx_metric_free(h)
             self._handle = None
 
+    def __deepcopy__(self, memo):
+        import copy
+        new = self.__class__.__new__(self.__class__)
+        memo[id(self)] = new
+        for k, v in self.__dict__.items():
+            if k != "_handle":
+                new.__dict__[k] = copy.deepcopy(v, memo)
+        out = ffi.new("mx_metric_t *")
+        check_call(lib.mx_metric_copy(self._handle, out))
+        new._handle = out[0]
+        return new
+
+    def __copy__(self):
+        return self.__deepcopy__({})
+
     def _stats(self):
         out = ffi.new("const char **")
         check_call(lib.mx_metric_json(self._handle, out))
@@ -365,6 +380,30 @@ class MCC(_CoreMetric):
     def __init__(self, name="mcc", output_names=None, label_names=None, average="macro"):
         super(MCC, self).__init__(name, output_names, label_names, average=average)
         self.average = average
+
+
+@register
+class PCC(_CoreMetric):
+    """Multiclass Matthews correlation (MXNet's PCC): the Pearson correlation of one-hot
+    predictions and labels, from a confusion matrix that grows with the classes seen. For two
+    classes it equals MCC.
+
+    Update with ``update(labels, preds)``: predictions are (batch, classes) scores (argmax is
+    taken) or class indices of the labels' shape.
+
+    Parameters
+    ----------
+    name : str, default 'pcc'
+        Name of the metric (what ``get()`` returns).
+    output_names : list of str, default None
+        Names of the outputs to use when updating with dicts (default: all).
+    label_names : list of str, default None
+        Names of the labels to use when updating with dicts (default: all).
+    """
+    _core_kind = "pcc"
+
+    def __init__(self, name="pcc", output_names=None, label_names=None, has_global_stats=True):
+        super(PCC, self).__init__(name, output_names, label_names)
 
 
 @register

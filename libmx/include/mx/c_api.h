@@ -406,7 +406,8 @@ MX_API int mx_symbol_free(mx_symbol_t sym);
 MX_API int mx_symbol_num_outputs(mx_symbol_t sym, int *out_num);
 MX_API int mx_symbol_get_output(mx_symbol_t sym, int index, mx_symbol_t *out);
 MX_API int mx_symbol_get_internals(mx_symbol_t sym, mx_symbol_t *out);
-/* Inputs of the last node of a one-output symbol, as a group (MXNet's get_children), or NULL. */
+/* Inputs of the node of each output (each node once), as a group (MXNet's get_children), or
+ * NULL when there are none (a variable). */
 MX_API int mx_symbol_get_children(mx_symbol_t sym, mx_symbol_t *out);
 
 typedef enum mx_symbol_list_kind {
@@ -717,6 +718,26 @@ MX_API int mx_ndarray_cast_storage(mx_ndarray_t arr, int stype, mx_ndarray_t *ou
  * environment variable MX_EXEC_FUSION=0 at bind turns that off). Borrowed: valid until the next
  * call of this function on the same thread. */
 MX_API int mx_executor_steps(mx_executor_t exec, const char **out_json);
+
+/* ---------------------------------------------------------------- graphs derived from graphs
+ * (MXNet 1.x API semantics outside operators: autograd.get_symbol, Symbol.__call__) */
+/* The recorded computation that produced `head` (which must have been computed under
+ * autograd.record()), as a new symbol owned by the caller: op nodes are named "node_<k>", marked
+ * variables "var<k>", unrecorded inputs "null<k>". MX_ERR_INVALID_ARGUMENT when `head` is not
+ * recorded; MX_ERR_UNSUPPORTED when the recording passes through a hybridized block. */
+MX_API int mx_autograd_get_symbol(mx_ndarray_t head, mx_symbol_t *out);
+/* An independent copy of `metric` (same kind, arguments and statistics), owned by the caller
+ * (MXNet metrics are deep-copied, e.g. by copy.deepcopy). */
+MX_API int mx_metric_copy(mx_metric_t metric, mx_metric_t *out);
+/* A copy of `sym` (a new symbol owned by the caller; `sym` is unchanged) whose argument
+ * variables are replaced: the first `num_positional` arguments (list_arguments order) by
+ * `positional`, and the arguments named `names` by `named` (each a one-output symbol; all
+ * handles are borrowed). `name` (may be NULL) renames the head node when `sym` is one op applied
+ * to variables. MX_ERR_INVALID_ARGUMENT for a name that is not an argument, an argument given
+ * twice, too many positional inputs or a multi-output replacement. */
+MX_API int mx_symbol_substitute(mx_symbol_t sym, int num_positional, const mx_symbol_t *positional,
+                                int num_named, const char **names, const mx_symbol_t *named,
+                                const char *name, mx_symbol_t *out);
 
 #ifdef __cplusplus
 }

@@ -31,6 +31,15 @@ int get_value(mx_metric_t metric, bool global, const char **out_name, double *ou
 
 extern "C" {
 
+int mx_metric_copy(mx_metric_t metric, mx_metric_t *out) {
+  MX_API_BEGIN();
+  MX_REQUIRE_PTR(out);
+  auto h = std::make_unique<mx_metric_s>();
+  h->m = metric_of(metric).clone();
+  *out = h.release();
+  MX_API_END();
+}
+
 int mx_metric_new(const char *name, const char *args_json, mx_metric_t *out) {
   MX_API_BEGIN();
   MX_REQUIRE_PTR(name);

@@ -8,6 +8,7 @@
 #include "base/json.h"
 #include "graph/executor.h"
 #include "graph/executor_tape.h"
+#include "graph/graph_rewrite.h"
 
 struct mx_symbol_s {
   mx::Symbol sym;
@@ -152,14 +153,12 @@ int mx_symbol_get_internals(mx_symbol_t sym, mx_symbol_t *out) {
 int mx_symbol_get_children(mx_symbol_t sym, mx_symbol_t *out) {
   MX_API_BEGIN();
   MX_REQUIRE_PTR(out);
-  GraphNode &n = single_node(sym_of(sym), "get_children");
-  if (n.inputs.empty()) {
-    *out = nullptr;
-  } else {
-    Symbol s;
-    s.outputs = n.inputs;
-    *out = new_symbol(s);
-  }
+  // The inputs of each output's node, each node once (a group's outputs may share a node).
+  Symbol s;
+  std::set<const GraphNode *> seen;
+  for (auto &e : sym_of(sym).outputs)
+    if (seen.insert(e.node.get()).second) s.outputs.insert(s.outputs.end(), e.node->inputs.begin(), e.node->inputs.end());
+  *out = s.outputs.empty() ? nullptr : new_symbol(s);
   MX_API_END();
 }
 
@@ -478,6 +477,38 @@ int mx_executor_memory(mx_executor_t exec, int64_t *out_planned_bytes, int64_t *
   MX_REQUIRE_PTR(exec);
   if (out_planned_bytes) *out_planned_bytes = exec->ex->planned_bytes();
   if (out_unplanned_bytes) *out_unplanned_bytes = exec->ex->unplanned_bytes();
+  MX_API_END();
+}
+
+}  // extern "C"
+
+// ---------------------------------------------------------------- graphs derived from graphs
+extern "C" {
+
+int mx_autograd_get_symbol(mx_ndarray_t head, mx_symbol_t *out) {
+  MX_API_BEGIN();
+  MX_REQUIRE_PTR(out);
+  *out = new_symbol(mx::symbol_from_tape(any_arr_of(head, "get_symbol")));
+  MX_API_END();
+}
+
+int mx_symbol_substitute(mx_symbol_t sym, int num_positional, const mx_symbol_t *positional,
+                         int num_named, const char **names, const mx_symbol_t *named,
+                         const char *name, mx_symbol_t *out) {
+  MX_API_BEGIN();
+  MX_REQUIRE_PTR(out);
+  MX_CHECK(num_positional >= 0 && (num_positional == 0 || positional), MX_ERR_INVALID_ARGUMENT,
+           "compose: positional inputs are NULL");
+  MX_CHECK(num_named >= 0 && (num_named == 0 || (names && named)), MX_ERR_INVALID_ARGUMENT,
+           "compose: named inputs are NULL");
+  std::vector<Symbol> pos;
+  for (int i = 0; i < num_positional; ++i) pos.push_back(sym_of(positional[i]));
+  std::vector<std::pair<std::string, Symbol>> kw;
+  for (int i = 0; i < num_named; ++i) {
+    MX_CHECK(names[i] != nullptr, MX_ERR_INVALID_ARGUMENT, "compose: input name ", i, " is NULL");
+    kw.emplace_back(names[i], sym_of(named[i]));
+  }
+  *out = new_symbol(substitute_variables(sym_of(sym), pos, kw, name ? name : ""));
   MX_API_END();
 }
 

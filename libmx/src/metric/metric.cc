@@ -155,6 +155,7 @@ class Args {
 // ---------------------------------------------------------------- metrics
 class Accuracy : public Metric {
  public:
+  std::unique_ptr<Metric> clone() const override { return std::make_unique<Accuracy>(*this); }
   explicit Accuracy(Args &a) : axis_(a.integer("axis", 1)) { args.set("axis", axis_); }
   void update(const std::vector<NDArray> &labels, const std::vector<NDArray> &preds) override {
     check_counts(name, labels, preds);
@@ -183,6 +184,7 @@ class Accuracy : public Metric {
 
 class TopKAccuracy : public Metric {
  public:
+  std::unique_ptr<Metric> clone() const override { return std::make_unique<TopKAccuracy>(*this); }
   explicit TopKAccuracy(Args &a) : k_(a.integer("top_k", 1)) {
     MX_CHECK(k_ > 1, MX_ERR_INVALID_ARGUMENT, "top_k_accuracy: top_k must be greater than 1, got ", k_,
              " (use Accuracy for top_k 1)");
@@ -240,6 +242,7 @@ struct BinaryStats {
 
 class Binary : public Metric {
  public:
+  std::unique_ptr<Metric> clone() const override { return std::make_unique<Binary>(*this); }
   Binary(Args &a, bool mcc) : mcc_(mcc) {
     average_ = a.str("average", "macro", {"macro", "micro"});
     args.set("average", average_);
@@ -301,6 +304,7 @@ class Binary : public Metric {
 
 class Regression : public Metric {
  public:
+  std::unique_ptr<Metric> clone() const override { return std::make_unique<Regression>(*this); }
   enum Kind { MAE, MSE, RMSE };
   explicit Regression(Kind k) : k_(k) {}
   void update(const std::vector<NDArray> &labels, const std::vector<NDArray> &preds) override {
@@ -324,6 +328,7 @@ class Regression : public Metric {
 // Cross-entropy and negative log-likelihood: -log(pred[i, label[i]] + eps), summed.
 class CrossEntropy : public Metric {
  public:
+  std::unique_ptr<Metric> clone() const override { return std::make_unique<CrossEntropy>(*this); }
   explicit CrossEntropy(Args &a) : eps_(a.num("eps", 1e-12)) { args.set("eps", eps_); }
   void update(const std::vector<NDArray> &labels, const std::vector<NDArray> &preds) override {
     check_counts(name, labels, preds);
@@ -353,6 +358,7 @@ class CrossEntropy : public Metric {
 
 class Perplexity : public Metric {
  public:
+  std::unique_ptr<Metric> clone() const override { return std::make_unique<Perplexity>(*this); }
   explicit Perplexity(Args &a) : axis_(a.integer("axis", -1)) {
     const Json *ig = a.get("ignore_label");
     if (ig) {
@@ -402,6 +408,7 @@ class Perplexity : public Metric {
 
 class Loss : public Metric {
  public:
+  std::unique_ptr<Metric> clone() const override { return std::make_unique<Loss>(*this); }
   void update(const std::vector<NDArray> &, const std::vector<NDArray> &preds) override {
     for (const NDArray &a : preds) {
       Host p = host(a, name, "prediction");
@@ -447,6 +454,7 @@ struct Moments {  // running co-moments (Chan et al. merge)
 
 class Pearson : public Metric {
  public:
+  std::unique_ptr<Metric> clone() const override { return std::make_unique<Pearson>(*this); }
   explicit Pearson(Args &a) {
     average_ = a.str("average", "macro", {"macro", "micro"});
     args.set("average", average_);
@@ -489,6 +497,89 @@ class Pearson : public Metric {
  private:
   std::string average_;
   Moments local_, global_;
+};
+
+
+// Multiclass Matthews correlation over a K x K confusion matrix (MXNet's PCC). Predictions of
+// the label's shape are class indices, otherwise (batch, classes) scores reduced by argmax. The
+// matrix grows with the largest class seen; num_inst counts update calls, as MXNet's.
+class PCC : public Metric {
+ public:
+  std::unique_ptr<Metric> clone() const override { return std::make_unique<PCC>(*this); }
+  static constexpr int64_t kMaxClasses = 4096;  // the matrix is K*K doubles
+  void update(const std::vector<NDArray> &labels, const std::vector<NDArray> &preds) override {
+    check_counts(name, labels, preds);
+    for (size_t i = 0; i < labels.size(); ++i) {
+      Host l = host(labels[i], name, "label"), p = host(preds[i], name, "prediction");
+      std::vector<int32_t> pl;
+      if (p.shape == l.shape) {
+        for (double x : p.v) pl.push_back(to_i32(x));
+      } else {
+        MX_CHECK(p.ndim() == 2, MX_ERR_SHAPE, name, ": predictions of shape ", p.shape.str(),
+                 " are neither class indices of the label's shape ", l.shape.str(),
+                 " nor (batch, classes) scores");
+        pl = argmax(p, 1);
+      }
+      MX_CHECK(l.size() == static_cast<int64_t>(pl.size()), MX_ERR_SHAPE, name, ": label of shape ",
+               l.shape.str(), " does not match predictions of shape ", p.shape.str());
+      for (size_t k = 0; k < pl.size(); ++k) {
+        const int32_t a = pl[k], b = to_i32(l.v[k]);
+        MX_CHECK(a >= 0 && b >= 0 && a < kMaxClasses && b < kMaxClasses, MX_ERR_INVALID_ARGUMENT, name,
+                 ": class indices must lie in [0, ", kMaxClasses, "); got prediction ", a, " and label ", b);
+        grow(std::max(a, b) + 1);
+        local_[static_cast<size_t>(a * k_ + b)] += 1;
+        global_[static_cast<size_t>(a * k_ + b)] += 1;
+      }
+    }
+    num_ += 1;
+    gnum_ += 1;
+    sum_ = mcc(local_) * static_cast<double>(num_);
+    gsum_ = mcc(global_) * static_cast<double>(gnum_);
+  }
+  void reset() override {
+    Metric::reset();
+    std::fill(local_.begin(), local_.end(), 0.0);
+    std::fill(global_.begin(), global_.end(), 0.0);
+  }
+  void reset_local() override {
+    Metric::reset_local();
+    std::fill(local_.begin(), local_.end(), 0.0);
+  }
+
+ private:
+  void grow(int64_t k) {
+    if (k <= k_) return;
+    for (std::vector<double> *m : {&local_, &global_}) {
+      std::vector<double> n(static_cast<size_t>(k * k), 0.0);
+      for (int64_t r = 0; r < k_; ++r)
+        for (int64_t c = 0; c < k_; ++c) n[static_cast<size_t>(r * k + c)] = (*m)[static_cast<size_t>(r * k_ + c)];
+      m->swap(n);
+    }
+    k_ = k;
+  }
+  // cov_xy / sqrt(cov_xx cov_yy) with x the row sums (predictions), y the column sums (labels).
+  double mcc(const std::vector<double> &c) const {
+    double n = 0, cov_xx = 0, cov_yy = 0, diag = 0, xy = 0;
+    std::vector<double> x(static_cast<size_t>(k_), 0.0), y(static_cast<size_t>(k_), 0.0);
+    for (int64_t r = 0; r < k_; ++r)
+      for (int64_t q = 0; q < k_; ++q) {
+        const double v = c[static_cast<size_t>(r * k_ + q)];
+        x[static_cast<size_t>(r)] += v;
+        y[static_cast<size_t>(q)] += v;
+        n += v;
+      }
+    for (int64_t r = 0; r < k_; ++r) {
+      const double xr = x[static_cast<size_t>(r)], yr = y[static_cast<size_t>(r)];
+      cov_xx += xr * (n - xr);
+      cov_yy += yr * (n - yr);
+      diag += c[static_cast<size_t>(r * k_ + r)];
+      xy += xr * yr;
+    }
+    if (cov_xx == 0 || cov_yy == 0) return std::nan("");
+    return (diag * n - xy) / std::sqrt(cov_xx * cov_yy);
+  }
+  int64_t k_ = 2;
+  std::vector<double> local_ = std::vector<double>(4, 0.0), global_ = std::vector<double>(4, 0.0);
 };
 
 std::string lower(std::string s) {
@@ -538,13 +629,16 @@ std::unique_ptr<Metric> make_metric(const std::string &name_in, const Json &j) {
   } else if (n == "loss") {
     m.reset(new Loss());
     kind = display = "loss";
+  } else if (n == "pcc") {
+    m.reset(new PCC());
+    kind = display = "pcc";
   } else if (n == "pearsonr" || n == "pearsoncorrelation") {
     m.reset(new Pearson(a));
     kind = display = "pearsonr";
   } else {
     fail(MX_ERR_INVALID_ARGUMENT, "unknown metric '", name_in,
          "'; known: acc (accuracy), top_k_accuracy (top_k_acc), f1, mcc, mae, mse, rmse, ce "
-         "(cross-entropy), nll_loss, perplexity, loss, pearsonr");
+         "(cross-entropy), nll_loss, perplexity, loss, pearsonr, pcc");
   }
   if (const Json *dn = a.get("name")) {
     MX_CHECK(dn->is_string(), MX_ERR_INVALID_ARGUMENT, "metric '", n, "': name must be a string");

@@ -18,6 +18,8 @@ class Metric {
   virtual ~Metric() = default;
   // labels may be empty for metrics that ignore them (loss).
   virtual void update(const std::vector<NDArray> &labels, const std::vector<NDArray> &preds) = 0;
+  // An independent copy with the same arguments and statistics (MXNet metrics deep-copy).
+  virtual std::unique_ptr<Metric> clone() const = 0;
   virtual void reset() {
     sum_ = gsum_ = 0;
     num_ = gnum_ = 0;
@@ -50,7 +52,7 @@ class Metric {
 };
 
 // By MXNet name or alias (acc, accuracy, top_k_accuracy, top_k_acc, f1, mcc, mae, mse, rmse,
-// ce, cross-entropy, nll_loss, nll-loss, perplexity, loss, pearsonr). args: JSON object
+// ce, cross-entropy, nll_loss, nll-loss, perplexity, loss, pearsonr, pcc). args: JSON object
 // (may be Null). Throws MX_ERR_INVALID_ARGUMENT.
 std::unique_ptr<Metric> make_metric(const std::string &name, const Json &args);
 

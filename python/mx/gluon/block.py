@@ -17,6 +17,7 @@ import json
 import re
 import threading
 import warnings
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -74,9 +75,15 @@ class _BlockScope:
     _current = threading.local()
 
     def __init__(self, block):
-        self._block = block
+        # a weak reference: block -> scope -> block would be a cycle, and a block in a cycle
+        # (with its executors' buffers) is freed only when the cyclic collector runs
+        self._block_ref = weakref.ref(block)
         self._counter = {}
         self._old_scope = None
+
+    @property
+    def _block(self):
+        return self._block_ref()
 
     @staticmethod
     def create(prefix, params, hint):
@@ -113,20 +120,49 @@ class _BlockScope:
         _BlockScope._current.value = self._old_scope
 
 
+def _gather_type_ctx_info(args):
+    """(has_symbol, has_ndarray, set of contexts, first context) over (nested) inputs; None
+    and other values are skipped, as MXNet's HybridBlock does before dispatching."""
+    if isinstance(args, NDArray):
+        return False, True, {args.context}, args.context
+    if isinstance(args, Symbol):
+        return True, False, set(), None
+    has_sym = has_nd = False
+    ctxs, first = set(), None
+    if isinstance(args, (list, tuple)):
+        for a in args:
+            s, n, c, f = _gather_type_ctx_info(a)
+            has_sym, has_nd = has_sym or s, has_nd or n
+            ctxs |= c
+            if first is None:
+                first = f
+    return has_sym, has_nd, ctxs, first
+
+
 def _flatten(args, what):
     if isinstance(args, (NDArray, Symbol)):
         return [args], 0
     if args is None:
         return [None], -1
     if not isinstance(args, (list, tuple)):
-        raise TypeError("HybridBlock %s must be (nested) lists of Symbol or NDArray, got %s"
-                        % (what, type(args).__name__))
+        # ValueError as MXNet: a hybridized block's inputs are arrays (or None), not scalars
+        raise ValueError("HybridBlock %s must be (nested) lists of Symbol or NDArray, got %s "
+                         "of type %s" % (what, args, type(args).__name__))
     flat, fmts = [], []
     for a in args:
         f, fmt = _flatten(a, what)
         flat.extend(f)
         fmts.append(fmt)
     return flat, fmts
+
+
+def _compatible_format(fmt, stored):
+    """MXNet accepts a call whose input structure differs from the traced one only by trailing
+    None inputs (arguments left at their default None)."""
+    if not isinstance(fmt, list) or not isinstance(stored, list) or len(fmt) == len(stored):
+        return False
+    short, long_ = (fmt, stored) if len(fmt) < len(stored) else (stored, fmt)
+    return long_[:len(short)] == short and all(f == -1 for f in long_[len(short):])
 
 
 def _regroup(args, fmt):
@@ -257,7 +293,25 @@ class Block:
         return ret
 
     def _check_container_with_block(self):
-        pass
+        """Warn about attributes that are lists, tuples or dicts holding Blocks that are not
+        registered children: their parameters would be missed (as MXNet warns)."""
+        children = set(id(c) for c in self._children.values())
+
+        def unregistered(data):
+            if isinstance(data, (list, tuple)):
+                return any(unregistered(e) for e in data)
+            if isinstance(data, dict):
+                return any(unregistered(v) for v in data.values())
+            return isinstance(data, Block) and id(data) not in children
+        for k, v in self.__dict__.items():
+            if isinstance(v, (list, tuple, dict)) and not (k.startswith("__") or k == "_children"):
+                if unregistered(v):
+                    warnings.warn('"%s.%s" is an unregistered container with Blocks. Note that '
+                                  "Blocks inside the list, tuple or dict will not be registered "
+                                  "automatically. Make sure to register them using "
+                                  "register_child() or switching to nn.Sequential/"
+                                  "nn.HybridSequential instead." % (self.__class__.__name__, k),
+                                  stacklevel=3)
 
     def _collect_params_with_prefix(self, prefix=""):
         if prefix:
@@ -329,8 +383,13 @@ class Block:
                                        cast_dtype=cast_dtype, dtype_source=dtype_source)
             return
         if not allow_missing:
-            for name in params.keys():
-                if name not in loaded:
+            # a shared parameter saved once (save_parameters(deduplicate=True)) is found under
+            # any of its structural names
+            names_of = {}
+            for k, v in params.items():
+                names_of.setdefault(id(v), []).append(k)
+            for name, v in params.items():
+                if not any(n in loaded for n in names_of[id(v)]):
                     raise ValueError("Parameter '%s' is missing in file '%s', which contains "
                                      "parameters: %s. Set allow_missing=True to ignore missing "
                                      "parameters." % (name, filename, _brief(loaded.keys())))
@@ -785,10 +844,17 @@ class HybridBlock(Block):
     def _get_graph(self, *args):
         if not self._cached_graph:
             flat, self._in_format = _flatten(list(args), "input")
-            if len(flat) == 1:
-                inputs = [sym.var("data")]
-            else:
-                inputs = [sym.var("data%d" % i) if a is not None else None for i, a in enumerate(flat)]
+            real = sum(a is not None for a in flat)
+            if real == 0:
+                raise ValueError("All args are None and we do not support such a case. Received "
+                                 "args=%s" % (list(args),))
+            inputs, cnt = [], 0
+            for a in flat:  # inputs named data, or data0, data1, ... over the non-None ones
+                if a is None:
+                    inputs.append(None)
+                    continue
+                inputs.append(sym.var("data" if real == 1 else "data%d" % cnt))
+                cnt += 1
             grouped, _ = _regroup(inputs, self._in_format)
             params = {k: v.var() for k, v in self._reg_params.items()}
             with self.name_scope():
@@ -845,7 +911,7 @@ class HybridBlock(Block):
         flat, fmt = _flatten(list(args), "input")
         if self._cached is None:
             self._build_cache(*args)
-        if fmt != self._in_format:
+        if fmt != self._in_format and not _compatible_format(fmt, self._in_format):
             raise ValueError("The hybridized block %s was traced with %d inputs (format %s) but is now "
                              "called with %d (format %s). Call hybridize() again to retrace."
                              % (self.name, len(self._cached.input_names), self._in_format,
@@ -853,7 +919,7 @@ class HybridBlock(Block):
         args = [a for a in flat if a is not None]
         for a in args:
             if not isinstance(a, NDArray):
-                raise TypeError("a hybridized block takes NDArrays, got %s" % type(a).__name__)
+                raise ValueError("a hybridized block takes NDArrays, got %s" % type(a).__name__)
         try:
             try:
                 outs = self._cached.run(args, autograd.is_training())
@@ -878,9 +944,20 @@ class HybridBlock(Block):
         *args : NDArray or Symbol
             Further inputs.
         """
-        if isinstance(x, NDArray):
-            with x.context as ctx:
+        has_symbol, has_ndarray, ctx_set, first_ctx = _gather_type_ctx_info([x] + list(args))
+        if has_symbol and has_ndarray:
+            raise ValueError("In HybridBlock, we do not support mixed NDArrays and Symbols types "
+                             "for the input. Please check the type of the args.")
+        if not has_symbol and not has_ndarray:
+            raise ValueError("In HybridBlock, there must be one NDArray or one Symbol in the "
+                             "input. Please check the type of the args.")
+        if has_ndarray:
+            with first_ctx as ctx:
                 if self._active:
+                    if len(ctx_set) > 1:
+                        raise ValueError("Find multiple contexts in the input: after "
+                                         "hybridize() a HybridBlock supports one input context; "
+                                         "found %s" % sorted(str(c) for c in ctx_set))
                     return self._call_cached_op(x, *args)
                 try:
                     params = {k: v.data(ctx) for k, v in self._reg_params.items()}
@@ -890,9 +967,6 @@ class HybridBlock(Block):
                         v._finish_deferred_init()
                     params = {k: v.data(ctx) for k, v in self._reg_params.items()}
                 return self.hybrid_forward(nd, x, *args, **params)
-        if not isinstance(x, Symbol):
-            raise TypeError("HybridBlock.forward: the first input must be an NDArray or a Symbol, "
-                            "got %s" % type(x).__name__)
         params = {k: v.var() for k, v in self._reg_params.items()}
         with self.name_scope():
             return self.hybrid_forward(sym, x, *args, **params)
@@ -1057,7 +1131,14 @@ class SymbolBlock(HybridBlock):
             Further inputs, in ``input_names`` order.
         """
         if isinstance(x, Symbol):
-            raise NotImplementedError("composing a SymbolBlock with new symbol inputs is not supported")
+            # the graph with its input variables replaced by these symbols (MXNet composes too)
+            flat, fmt = _flatten([x] + list(args), "input")
+            if fmt != self._in_format:
+                raise ValueError("SymbolBlock: input format %s does not match %s"
+                                 % (fmt, self._in_format))
+            ret = self._cached_graph[1](**{i.name: a for i, a in zip(self._cached_graph[0], flat)})
+            out, _ = _regroup(list(ret), self._out_format)
+            return out
         if not isinstance(x, NDArray):
             raise TypeError("SymbolBlock takes NDArrays, got %s" % type(x).__name__)
         n_in = len(self._cached_graph[0])

@@ -14,7 +14,7 @@ from ._ops import op as _op
 __all__ = ["Loss", "L2Loss", "L1Loss", "SigmoidBinaryCrossEntropyLoss", "SigmoidBCELoss",
            "SoftmaxCrossEntropyLoss", "SoftmaxCELoss", "KLDivLoss", "CTCLoss", "HuberLoss",
            "HingeLoss", "SquaredHingeLoss", "LogisticLoss", "TripletLoss", "PoissonNLLLoss",
-           "CosineEmbeddingLoss"]
+           "CosineEmbeddingLoss", "SDMLLoss"]
 
 
 def _apply_weighting(F, loss, weight=None, sample_weight=None):
@@ -563,3 +563,50 @@ class CosineEmbeddingLoss(Loss):
         x_dot_y = F.Reshape(F.sum(x * y, axis=axis), shape=(-1, 1))
         denom = _op(F, "_maximum_scalar")(x_norm * y_norm, scalar=1e-12)
         return x_dot_y / denom
+
+
+class SDMLLoss(Loss):
+    """Smoothed Deep Metric Learning loss (Bonadiman et al., 2019), MXNet's ``SDMLLoss``.
+
+    For a batch of aligned pairs ``x1[i]``, ``x2[i]`` (shape ``(batch_size, dim)``), the squared
+    Euclidean distances between every ``x1[i]`` and ``x2[j]`` are turned into log-probabilities by
+    ``log_softmax(-distance)`` over ``j``, and compared (KL divergence) with smoothed one-hot
+    targets: ``1 - smoothing_parameter`` for the aligned pair, the rest shared by the others. The
+    other pairs of the batch serve as negatives. Output: one loss per sample, ``(batch_size,)``.
+
+    Parameters
+    ----------
+    smoothing_parameter : float, default 0.3
+        Probability mass moved from the aligned pair to the negatives.
+    weight : float, default 1.
+        Global scalar weight of the loss.
+    batch_axis : int, default 0
+        The axis that holds the samples.
+    **kwargs
+        ``prefix``/``params`` of :class:`HybridBlock`.
+    """
+
+    def __init__(self, smoothing_parameter=0.3, weight=1., batch_axis=0, **kwargs):
+        super().__init__(weight, batch_axis, **kwargs)
+        self.kl_loss = KLDivLoss(from_logits=True)
+        self.smoothing_parameter = smoothing_parameter
+
+    def _compute_distances(self, F, x1, x2):
+        """Squared Euclidean distance of every x1[i] to every x2[j]: (batch_size, batch_size)."""
+        diff = F.broadcast_sub(F.expand_dims(x1, axis=1), F.expand_dims(x2, axis=0))
+        return F.sum(F.square(diff), axis=2)
+
+    def _compute_labels(self, F, batch_size):
+        gold = F.eye(batch_size)
+        other = self.smoothing_parameter / (batch_size - 1) if batch_size > 1 else 0.0
+        return gold * (1 - self.smoothing_parameter) + (1 - gold) * other
+
+    def hybrid_forward(self, F, x1, x2):
+        if F is not _nd:
+            raise NotImplementedError("SDMLLoss needs the batch size: call it without hybridize()")
+        if x1.shape != x2.shape or x1.ndim != 2:
+            raise MXShapeError("SDMLLoss: x1 and x2 must both be (batch_size, dim), got %s and %s"
+                               % (x1.shape, x2.shape))
+        labels = self._compute_labels(F, x1.shape[0]).as_in_context(x1.context)
+        log_probabilities = F.log_softmax(-self._compute_distances(F, x1, x2), axis=1)
+        return self.kl_loss(log_probabilities, labels)

@@ -51,6 +51,10 @@ def _ctx_list(ctx):
     return ctx
 
 
+class _InvalidStypeError(ValueError, AssertionError):
+    """An unknown storage type: a ValueError, and an AssertionError as MXNet raises (it asserts)."""
+
+
 class Parameter:
     """A weight of a Block: one array per context, a gradient buffer, and how to initialize it
     (MXNet 1.x ``gluon.Parameter``).
@@ -110,7 +114,7 @@ class Parameter:
         self.init = init
         for what, st in (("stype", stype), ("grad_stype", grad_stype)):
             if st not in ("default", "row_sparse", "csr"):
-                raise ValueError("Parameter '%s': %s must be 'default', 'row_sparse' or 'csr', got %r"
+                raise _InvalidStypeError("Parameter '%s': %s must be 'default', 'row_sparse' or 'csr', got %r"
                                  % (name, what, st))
         if stype == "csr":
             from ..base import MXNotSupportedError
@@ -347,6 +351,11 @@ class Parameter:
         return total / len(data)
 
     def _load_init(self, data, ctx, cast_dtype=False, dtype_source="current"):
+        # new values while a kvstore runs the optimizer on the old ones: the Trainer drops the
+        # store and rebuilds it from the loaded values at its next step (as MXNet)
+        trainer = self._trainer
+        if trainer is not None and trainer._kv_initialized and trainer._update_on_kvstore:
+            trainer._reset_kvstore()
         if self.shape is not None:
             ok = len(self.shape) == len(data.shape) and all(
                 s <= 0 or s == d for s, d in zip(self.shape, data.shape))

@@ -156,7 +156,7 @@ class Trainer:
             want = True
         elif kv is None:
             store = None
-        elif isinstance(kv, kvs.KVStore):
+        elif isinstance(kv, kvs.KVStoreBase):
             store = kv
         elif isinstance(kv, str):
             store = None if (ndev == 1 and "dist" not in kv and kv != "horovod") else kvs.create(kv)
@@ -164,6 +164,18 @@ class Trainer:
             raise TypeError("kvstore must be a KVStore, a str or None, got %r" % (kv,))
         if store is None:
             self._kvstore, self._update_on_kvstore, self._distributed = None, None, False
+        elif not isinstance(store, kvs.KVStore):
+            # a Python kvstore (KVStoreBase.register): it reduces; the optimizer runs here
+            # unless the store says it can run one
+            capable = store.is_capable(kvs.KVStoreBase.OPTIMIZER)
+            if want and not capable:
+                raise ValueError("Please set update_on_kvstore to False when training with %s"
+                                 % type(store).__name__)
+            update = capable if want is None else bool(want)
+            self._distributed = False
+            if update:
+                store.set_optimizer(self._optimizer)
+            self._kvstore, self._update_on_kvstore = store, update
         else:
             update = bool(int(os.getenv("MXNET_UPDATE_ON_KVSTORE", "1")))
             if want is not None:
@@ -193,7 +205,11 @@ class Trainer:
             vals.append(data[0])
             outs.append(data)
         if keys and self._kvstore is not None:
-            self._kvstore.broadcast(keys, vals, out=outs)
+            if self._python_store():
+                for k, v, o in zip(keys, vals, outs):
+                    self._kvstore.broadcast(k, v, out=o)
+            else:
+                self._kvstore.broadcast(keys, vals, out=outs)
         self._params_to_init = pending
 
     def _row_sparse_pull(self, parameter, out, row_id, full_idx=False):
@@ -204,6 +220,22 @@ class Trainer:
             self._kvstore.pull(idx, out=out)
         else:
             self._kvstore.row_sparse_pull(idx, out=out, row_ids=row_id)
+
+    def _python_store(self):
+        from ..kvstore import kvstore as kvs
+        return self._kvstore is not None and not isinstance(self._kvstore, kvs.KVStore)
+
+    def _reset_kvstore(self):
+        """Forget the kvstore (MXNet does this when parameters are loaded while the optimizer
+        runs on the store): the next step creates it again from the loaded values. The
+        optimizer, and its states, are kept."""
+        if self._kvstore is not None and "dist" in self._kvstore.type:
+            raise RuntimeError("Cannot reset distributed KVStore.")
+        self._kv_initialized = False
+        self._kvstore = None
+        self._distributed = None
+        self._update_on_kvstore = None
+        self._params_to_init = list(self._params)
 
     def _prepare(self):
         if not self._kv_initialized:
@@ -262,7 +294,14 @@ class Trainer:
                 self._kvstore.push(push_keys, push_grads)
             if not keys:
                 return
-            if self._update_on_kvstore or not hasattr(self._kvstore, "allreduce"):
+            if self._update_on_kvstore and hasattr(self._optimizer, "_sync_param_dict"):
+                # the store's core optimizer reads lr_mult/wd_mult it was given: pass the
+                # parameters' current ones (they may change between steps, as in MXNet)
+                self._optimizer._sync_param_dict(keys)
+            if self._python_store():
+                for k, g, o in zip(keys, grads, outs):
+                    self._kvstore.pushpull(k, g, out=o, priority=-k)
+            elif self._update_on_kvstore or not hasattr(self._kvstore, "allreduce"):
                 self._kvstore.pushpull(keys, grads, out=outs)
             else:
                 # The trainer updates its own weights: the gradients are reduced in place and

@@ -22,15 +22,14 @@ def split_data(data, num_slice, batch_axis=0, even_split=True):
                          "Use a batch size that's multiple of %d or set even_split=False to allow "
                          "uneven partitioning of data." % (str(data.shape), num_slice, batch_axis,
                                                           num_slice))
-    step = size // num_slice
-    if not even_split and size < num_slice:
-        step = 1
-        num_slice = size
-    slices = []
+    # numpy's array_split sections, as MXNet 1.9: the first size % num_slice slices hold one
+    # sample more
+    each, extras = divmod(size, num_slice)
+    bounds = [0]
     for i in range(num_slice):
-        end = (i + 1) * step if i < num_slice - 1 else size
-        slices.append(nd.slice_axis(data, axis=batch_axis, begin=i * step, end=end))
-    return slices
+        bounds.append(bounds[-1] + each + (1 if i < extras else 0))
+    return [nd.slice_axis(data, axis=batch_axis, begin=bounds[i], end=bounds[i + 1])
+            for i in range(num_slice)]
 
 
 def split_and_load(data, ctx_list, batch_axis=0, even_split=True):

@@ -194,8 +194,10 @@ class NDArrayIter(DataIter):
             self.data = [(k, v[b:e]) for k, v in self.data]
             self.label = [(k, v[b:e]) for k, v in self.label]
         self.num_data = self.data[0][1].shape[0]
+        # As MXNet, the first data array sets the sample count; longer arrays are read only up
+        # to it (shorter ones could not fill a batch)
         for k, v in self.data + self.label:
-            if v.shape[0] != self.num_data:
+            if v.shape[0] < self.num_data:
                 raise ValueError("NDArrayIter: '%s' has %d samples but '%s' has %d" % (
                     k, v.shape[0], self.data[0][0], self.num_data))
         self.shuffle = shuffle

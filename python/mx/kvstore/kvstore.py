@@ -72,9 +72,12 @@ class KVStore(KVStoreBase):
     """A key-value store for data-parallel training: push sums values (over arrays and, for
     the dist types, over workers by allreduce on MPI); pull reads the stored value."""
 
-    def __init__(self, handle):
+    def __init__(self, handle, type_name=None):
         self.handle = handle
-        self._updater = None          # a Python updater set with _set_updater
+        self._type_name = type_name   # the name it was created with, when an alias of a core type
+        self._keys = []               # keys initialised in the core, in order
+        self._meta = {}               # their (shape, dtype)
+        self._py_updater = None          # a Python updater set with _set_updater
         self._py_store = {}           # its weights: key -> NDArray
         self._grad_keys = set()       # shadow keys in the core holding reduced gradients
         self._optimizer = None
@@ -87,7 +90,24 @@ class KVStore(KVStoreBase):
 
     # ------------------------------------------------------------------ properties
     @property
+    def _updater(self):
+        """MXNet's kvstore._updater: the Python updater given to _set_updater, or (after
+        set_optimizer) an Updater over the core optimizer the store runs, for its ``optimizer``
+        and ``states``; None when the store only reduces."""
+        if self._py_updater is not None:
+            return self._py_updater
+        if self._optimizer is None:
+            return None
+        if getattr(self, "_core_updater", None) is None or \
+                self._core_updater.optimizer is not self._optimizer:
+            from ..optimizer import get_updater
+            self._core_updater = get_updater(self._optimizer)
+        return self._core_updater
+
+    @property
     def type(self):
+        if self._type_name is not None:
+            return self._type_name
         out = ffi.new("const char **")
         check_call(lib.mx_kvstore_type(self.handle, out))
         return py_str(out[0])
@@ -123,18 +143,22 @@ class KVStore(KVStoreBase):
     def init(self, key, value):
         """Initialise keys (dist: rank 0's values go to every worker)."""
         keys, vals = _flatten(key, value, "init")
-        if self._updater is not None:
+        if self._py_updater is not None:
             for k, v in zip(keys, vals):
                 self._py_store[k] = v.copy()
         n, ck, keep, cv = _c_lists(keys, vals)
         check_call(lib.mx_kvstore_init(self.handle, n, ck, cv))
-        if self._updater is not None:
+        for k, v in zip(keys, vals):
+            if k not in self._meta:
+                self._keys.append(k)
+                self._meta[k] = (v.shape, v.dtype)
+        if self._py_updater is not None:
             self.pull(keys, out=[self._py_store[k] for k in keys])
 
     def push(self, key, value, priority=0):
         """Sum the values of each key over arrays and workers; update or replace the stored value."""
         keys, vals = _flatten(key, value, "push")
-        if self._updater is not None:
+        if self._py_updater is not None:
             return self._push_python_updater(keys, vals)
         n, ck, keep, cv = _c_lists(keys, vals)
         check_call(lib.mx_kvstore_push(self.handle, n, ck, cv, int(priority)))
@@ -144,7 +168,7 @@ class KVStore(KVStoreBase):
         if out is None:
             raise ValueError("kvstore pull: out must be given (an NDArray or list of NDArrays)")
         keys, outs = _flatten(key, out, "pull")
-        if self._updater is not None:
+        if self._py_updater is not None:
             for k, o in zip(keys, outs):
                 if k not in self._py_store:
                     raise ValueError("kvstore pull: key '%s' has not been initialised" % k)
@@ -159,7 +183,7 @@ class KVStore(KVStoreBase):
             out = value
         keys, vals = _flatten(key, value, "pushpull")
         okeys, outs = _flatten(key, out, "pushpull")
-        if self._updater is not None:
+        if self._py_updater is not None:
             self._push_python_updater(keys, vals)
             return self.pull(key, out=out)
         self._call2(lib.mx_kvstore_pushpull, keys, vals, okeys, outs, priority)
@@ -177,7 +201,7 @@ class KVStore(KVStoreBase):
         """Initialise with `value` (rank 0's, for dist types) and pull it into `out`."""
         keys, vals = _flatten(key, value, "broadcast")
         okeys, outs = _flatten(key, out, "broadcast")
-        if self._updater is not None:
+        if self._py_updater is not None:
             self.init(key, value)
             return self.pull(key, out=out)
         self._call2(lib.mx_kvstore_broadcast, keys, vals, okeys, outs, priority)
@@ -187,7 +211,7 @@ class KVStore(KVStoreBase):
         value into `out` (RowSparseNDArray; other rows are absent)."""
         if out is None or row_ids is None:
             raise ValueError("kvstore row_sparse_pull: out and row_ids must be given")
-        if self._updater is not None:
+        if self._py_updater is not None:
             raise ValueError("kvstore row_sparse_pull: not available with a Python updater")
         keys, outs = _flatten(key, out, "row_sparse_pull")
         ids = row_ids if isinstance(row_ids, (list, tuple)) else [row_ids] * len(outs)
@@ -216,7 +240,7 @@ class KVStore(KVStoreBase):
 
     def save_optimizer_states(self, fname, dump_optimizer=False):
         """The core's optimizer state file (it always holds the optimizer's configuration)."""
-        if self._updater is not None and self._optimizer is None:
+        if self._py_updater is not None and self._optimizer is None:
             raise RuntimeError("save_optimizer_states: a Python updater keeps its own states")
         check_call(lib.mx_kvstore_save_optimizer_states(self.handle, c_str(os.fspath(fname))))
 
@@ -243,8 +267,24 @@ class KVStore(KVStoreBase):
     # ------------------------------------------------------------------ Python updaters
     def _set_updater(self, updater):
         """updater(key, merged_gradient, stored_weight), run in Python after the reduction
-        (MXNet's kvstore._set_updater). Keys initialised from now on are kept in Python."""
-        self._updater = updater
+        (MXNet's kvstore._set_updater). From now on the stored values live in Python; keys
+        initialised before are moved there with their current values."""
+        if self._py_updater is None:
+            from .. import ndarray as nd
+            for k in self._keys:
+                if k not in self._py_store and not k.startswith("__grad__:"):
+                    shape, dtype = self._stored_meta(k)
+                    buf = nd.zeros(shape, dtype=dtype)
+                    n, ck, keep, co = _c_lists([k], [buf])
+                    check_call(lib.mx_kvstore_pull(self.handle, n, ck, co, 0))
+                    self._py_store[k] = buf
+        self._py_updater = updater
+
+    def _stored_meta(self, key):
+        meta = self._meta.get(key)
+        if meta is None:
+            raise ValueError("kvstore: the shape of key '%s' is unknown" % key)
+        return meta
 
     def _push_python_updater(self, keys, vals):
         from .. import ndarray as nd
@@ -262,11 +302,14 @@ class KVStore(KVStoreBase):
             n, ck, keep, cv = _c_lists(new, zeros)
             check_call(lib.mx_kvstore_init(self.handle, n, ck, cv))
             self._grad_keys.update(new)
+        # the reduction is dense here: a Python updater gets dense merged gradients
+        vals = [v.tostype("default") if getattr(v, "stype", "default") != "default" else v
+                for v in vals]
         merged = [nd.zeros(self._py_store[k].shape, dtype=self._py_store[k].dtype) for k in uniq]
         self._call2(lib.mx_kvstore_pushpull, ["__grad__:" + k for k in keys], vals, gkeys,
                     merged, 0)
         for k, g in zip(uniq, merged):
-            self._updater(int(k) if k.lstrip("-").isdigit() else k, g, self._py_store[k])
+            self._py_updater(int(k) if k.lstrip("-").isdigit() else k, g, self._py_store[k])
 
 
 _ALIASES = {"local_update_cpu": "local", "local_allreduce_cpu": "local",
@@ -283,4 +326,4 @@ def create(name="local"):
     core = _ALIASES.get(name, name)
     h = ffi.new("mx_kvstore_t *")
     check_call(lib.mx_kvstore_new(c_str(core), h))
-    return KVStore(h[0])
+    return KVStore(h[0], name if core != name else None)

@@ -228,8 +228,8 @@ class Module(BaseModule):
         if not self.optimizer_initialized:
             raise RuntimeError("save_optimizer_states: call init_optimizer first")
         if self._kvstore is not None and self._update_on_kvstore:
-            if self._kvstore._updater is not None:  # local kvstore on several devices: a Python updater
-                self._kvstore._updater.save(fname)
+            if self._kvstore._py_updater is not None:  # local kvstore on several devices: a Python updater
+                self._kvstore._py_updater.save(fname)
             else:
                 self._kvstore.save_optimizer_states(fname)
         else:
@@ -248,8 +248,8 @@ class Module(BaseModule):
         if not os.path.exists(fname):
             raise FileNotFoundError("optimizer state file '%s' does not exist" % fname)
         if self._kvstore is not None and self._update_on_kvstore:
-            if self._kvstore._updater is not None:
-                self._kvstore._updater.load(fname)
+            if self._kvstore._py_updater is not None:
+                self._kvstore._py_updater.load(fname)
             else:
                 self._kvstore.load_optimizer_states(fname)
             return
@@ -585,7 +585,7 @@ class Module(BaseModule):
         Module's updater, whose keys are the updater's integer indices (its states and .states
         files then match a single-device Module's)."""
         kv = self._kvstore
-        if kv is not None and kv._updater is not None:
+        if kv is not None and kv._py_updater is not None:
             return list(indices)
         return [self._param_names[i] for i in indices]
 
@@ -686,11 +686,14 @@ class Module(BaseModule):
         eval_metric.update(labels, outputs)
 
     def install_monitor(self, mon):
-        """Not supported in MX yet: raises NotImplementedError.
+        """Install an ``mx.mon.Monitor`` on the executors (call after ``bind``). It reports the
+        forward outputs of every node and, at ``toc()``, the arguments and auxiliary states.
 
         Parameters
         ----------
         mon : Monitor
-            MXNet's executor monitor.
+            The monitor.
         """
-        raise NotImplementedError("Module.install_monitor is not supported in MX yet")
+        if not self.binded:
+            raise RuntimeError("install_monitor: call bind() first")
+        self._exec_group.install_monitor(mon)

@@ -614,9 +614,33 @@ class Updater:
 
     def __init__(self, optimizer):
         self.optimizer = optimizer
-        self.states = {}
+        self._py_states = {}  # index -> state: Python optimizers' states, or None for core ones
         self.states_synced = {}
         self.aggregate_updates = False
+
+    @property
+    def states(self):
+        """index -> state, as MXNet's ``Updater.states``: an NDArray for one-state rules (sgd
+        momentum), a tuple for several (adam's mean and var), None for stateless ones. For core
+        optimizers these are copies of the core's states at the time of reading (assign through
+        ``set_states``/``load``, not into these arrays)."""
+        if getattr(self.optimizer, "_handle", None) is None:
+            return self._py_states
+        arrays, js = self.optimizer.export_states()
+
+        def key(idx):
+            return int(idx) if idx.lstrip("-").isdigit() else idx
+        grouped = {key(k): [] for k in js.get("state_names", {})}
+        for name, arr in arrays.items():
+            idx, _, _ = name.partition(":")
+            grouped.setdefault(key(idx), []).append(arr)
+        for k in self._py_states:
+            grouped.setdefault(k, [])
+        return {k: (None if not v else v[0] if len(v) == 1 else tuple(v)) for k, v in grouped.items()}
+
+    @states.setter
+    def states(self, value):
+        self._py_states = dict(value)
 
     def __call__(self, index, grad, weight):
         if isinstance(index, (list, tuple)):
@@ -626,14 +650,14 @@ class Updater:
         opt = self.optimizer
         if _runs_python(opt):
             for i, g, w in zip(indices, grads, weights):
-                if i not in self.states:
-                    self.states[i] = opt.create_state_multi_precision(i, w)
+                if i not in self._py_states:
+                    self._py_states[i] = opt.create_state_multi_precision(i, w)
                     self.states_synced[i] = True
-                opt.update_multi_precision(i, w, g, self.states[i])
+                opt.update_multi_precision(i, w, g, self._py_states[i])
             return
         for i in indices:
-            if i not in self.states:
-                self.states[i] = None
+            if i not in self._py_states:
+                self._py_states[i] = None
                 self.states_synced[i] = True
         opt.update_multi_precision(indices, weights, grads, None)
 
@@ -645,7 +669,7 @@ class Updater:
         self.optimizer._load_states_bytes(states)
         _, js = self.optimizer.export_states()
         self.states = {int(k): None for k in js.get("state_names", {})}
-        self.states_synced = {k: True for k in self.states}
+        self.states_synced = {k: True for k in self._py_states}
 
     def get_states(self, dump_optimizer=False):
         """The states as bytes of an MX optimizer state file (an NDArray container holding
@@ -664,7 +688,7 @@ class Updater:
         self.optimizer._load_states_file(fname)
         _, js = self.optimizer.export_states()
         self.states = {int(k): None for k in js.get("state_names", {})}
-        self.states_synced = {k: True for k in self.states}
+        self.states_synced = {k: True for k in self._py_states}
 
 
 def get_updater(optimizer):

@@ -127,7 +127,8 @@ class Symbol:
         return _wrap(out[0])
 
     def get_children(self):
-        """The inputs of this symbol's head node, grouped (None for a variable)."""
+        """The inputs of this symbol's head node, grouped (None for a variable). For a group, the
+        inputs of each output's node in turn, each node once (MXNet's order)."""
         out = ffi.new("mx_symbol_t *")
         check_call(lib.mx_symbol_get_children(self.handle, out))
         return None if out[0] == ffi.NULL else _wrap(out[0])
@@ -449,17 +450,37 @@ class Symbol:
     __hash__ = object.__hash__
 
     def __call__(self, *args, **kwargs):
-        raise NotImplementedError("re-composing a symbol with new inputs is not supported yet")
+        """A copy of this graph with argument variables replaced by other symbols (MXNet's
+        composition): ``net2(fc3_data=net1)`` feeds ``net1`` where ``net2`` read ``fc3_data``;
+        positional symbols replace the arguments in ``list_arguments()`` order. ``name`` renames
+        the node of a symbol that is a single op on variables."""
+        name = kwargs.pop("name", None)
+        if args and kwargs:
+            raise TypeError("compose only accept input Symbols either as positional or keyword "
+                            "arguments, not both")
+        for a in list(args) + list(kwargs.values()):
+            if not isinstance(a, Symbol):
+                raise TypeError("Compose expect `Symbol` as arguments, got %s" % type(a).__name__)
+        if name is not None and not isinstance(name, str):
+            raise TypeError("name must be a str, got %s" % type(name).__name__)
+        keys = list(kwargs)
+        kkeep, knames = _cstrs(keys)
+        out = ffi.new("mx_symbol_t *")
+        check_call(lib.mx_symbol_substitute(
+            self.handle, len(args), ffi.new("mx_symbol_t[]", [a.handle for a in args]),
+            len(keys), knames, ffi.new("mx_symbol_t[]", [kwargs[k].handle for k in keys]),
+            c_str(name) if name else ffi.NULL, out))
+        return _wrap(out[0])
 
 
-def _compose(op_name, args, kwargs, name=None, attr=None):
+def _compose(op_name, args, kwargs, name=None, attr=None, hint=None):
     # MXNet: keywords written as __name__ (__layout__, __lr_mult__, ...) are node attributes
     dunder = {k: kwargs.pop(k) for k in [k for k in kwargs if k.startswith("__") and k.endswith("__")]}
     if dunder:
         attr = dict(attr or {}, **{k: str(v) for k, v in dunder.items()})
     manager = NameManager.active()
     if manager is not None:
-        name = manager.get(name, op_name.lower())
+        name = manager.get(name, (hint or op_name).lower())  # an alias names by its own name
     scope = AttrScope.active()
     if scope is not None:
         attr = scope.get(attr)
@@ -540,6 +561,8 @@ def var(name, attr=None, shape=None, lr_mult=None, wd_mult=None, dtype=None, ini
     scope = AttrScope.active()
     attrs = scope.get(attr) if scope is not None else dict(attr or {})
     if shape is not None:
+        if isinstance(shape, numbers.Integral):  # MXNet accepts shape=(1) (an int)
+            shape = (shape,)
         attrs["__shape__"] = str(tuple(shape))
     if lr_mult is not None:
         attrs["__lr_mult__"] = str(lr_mult)
@@ -640,7 +663,7 @@ def _is_sym(x):
     return isinstance(x, Symbol)
 
 
-def make_symbol_function(name, schema):
+def make_symbol_function(name, schema, alias=None):
     input_names = list(schema["inputs"]) + list(schema["aux"])
     param_names = [p["name"] for p in schema["params"]]
     variadic = schema["variadic_input"]
@@ -659,7 +682,7 @@ def make_symbol_function(name, schema):
                     raise TypeError("%s: positional arguments must be Symbols, got %s" % (name, type(a).__name__))
             if variadic and count_param and count_param not in kwargs:
                 kwargs[count_param] = len(args)
-            return _compose(name, args, kwargs, sym_name, attr)
+            return _compose(name, args, kwargs, sym_name, attr, alias)
         # inputs positionally or by name, then parameters positionally in registry order;
         # named inputs stay keywords so the core binds them by name
         n_pos = 0
@@ -698,9 +721,9 @@ def make_symbol_function(name, schema):
                     raise TypeError("%s: input '%s' must be a Symbol, got %s" % (name, k, type(v).__name__))
             elif not param_names and not isinstance(v, Symbol):
                 del kwargs[k]  # MXNet ignores keywords given to an op without parameters
-        return _compose(name, positional, kwargs, sym_name, attr)
+        return _compose(name, positional, kwargs, sym_name, attr, alias)
 
-    sym_function.__name__ = name
+    sym_function.__name__ = alias or name
     from ..ndarray.register import _docstring
     sym_function.__doc__ = _docstring(schema).replace("NDArray", "Symbol")
     return sym_function
@@ -713,4 +736,5 @@ def populate(module_dict, internal_dict):
         target = internal_dict if name.startswith("_") else module_dict
         target[name] = f
         for alias in s["aliases"]:
-            (internal_dict if alias.startswith("_") else module_dict)[alias] = f
+            (internal_dict if alias.startswith("_") else module_dict)[alias] = \
+                make_symbol_function(name, s, alias)

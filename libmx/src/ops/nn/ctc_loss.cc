@@ -86,8 +86,9 @@ template <typename T> void ctc_forward(const OpCall &c) {
     for (int64_t u = 0; u < L; ++u) {
       const double v = num_at(c.inputs[1], n * U + u);
       const int64_t k = static_cast<int64_t>(v);
-      MX_CHECK(k >= 0 && k < K && k != blank, MX_ERR_INVALID_ARGUMENT, op, ": 'label' value ", v, " of sample ", n,
-               " is out of range or the blank label (alphabet size ", K, ", blank_label '", p.blank_label, "')");
+      // MXNet (warp-ctc) accepts the blank index inside a label and aligns it like any class
+      MX_CHECK(k >= 0 && k < K, MX_ERR_INVALID_ARGUMENT, op, ": 'label' value ", v, " of sample ", n,
+               " is out of range (alphabet size ", K, ", blank_label '", p.blank_label, "')");
       labels[static_cast<size_t>(n)].push_back(k);
     }
   }

@@ -126,6 +126,34 @@ class _RNNLayer(HybridBlock):
     def state_info(self, batch_size=0):
         raise NotImplementedError
 
+    def _unfuse(self):
+        """The same network as a stack of cells (HybridSequentialRNNCell of RNNCell/LSTMCell/
+        GRUCell, BidirectionalCell for two directions, DropoutCell between layers) sharing
+        this layer's parameters, as MXNet's _unfuse."""
+        from . import rnn_cell
+        make = {"rnn_relu": lambda **kw: rnn_cell.RNNCell(self._hidden_size, activation="relu", **kw),
+                "rnn_tanh": lambda **kw: rnn_cell.RNNCell(self._hidden_size, activation="tanh", **kw),
+                "lstm": lambda **kw: rnn_cell.LSTMCell(self._hidden_size, **kw),
+                "gru": lambda **kw: rnn_cell.GRUCell(self._hidden_size, **kw)}[self._mode]
+        stack = rnn_cell.HybridSequentialRNNCell(prefix=self.prefix, params=self.params)
+        with stack.name_scope():
+            ni = self._input_size
+            for i in range(self._num_layers):
+                kw = {"input_size": ni,
+                      "i2h_weight_initializer": self._i2h_weight_initializer,
+                      "h2h_weight_initializer": self._h2h_weight_initializer,
+                      "i2h_bias_initializer": self._i2h_bias_initializer,
+                      "h2h_bias_initializer": self._h2h_bias_initializer}
+                if self._dir == 2:
+                    stack.add(rnn_cell.BidirectionalCell(make(prefix="l%d_" % i, **kw),
+                                                         make(prefix="r%d_" % i, **kw)))
+                else:
+                    stack.add(make(prefix="l%d_" % i, **kw))
+                if self._dropout > 0 and i != self._num_layers - 1:
+                    stack.add(rnn_cell.DropoutCell(self._dropout))
+                ni = self._hidden_size * self._dir
+        return stack
+
     def cast(self, dtype):
         super().cast(dtype)
         self._dtype = dtype
