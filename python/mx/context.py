@@ -3,8 +3,11 @@ import threading
 
 from .base import check_call, ffi, lib, MXNotSupportedError
 
-_DEV_TYPES = {"cpu": 1, "gpu": 2, "cpu_pinned": 3}
+_DEV_TYPES = {"cpu": 1, "gpu": 2, "cpu_pinned": 3, "cpu_shared": 5}
 _DEV_NAMES = {v: k for k, v in _DEV_TYPES.items()}
+# MXNet's cpu_shared (shared memory that DataLoader workers hand batches back in): MX's workers
+# pass batches back by pickling, so such arrays are ordinary CPU arrays in the core
+_CORE_TYPES = dict(_DEV_TYPES, cpu_shared=1)
 
 
 class Context:
@@ -20,7 +23,8 @@ class Context:
         if isinstance(device_type, int):
             device_type = _DEV_NAMES.get(device_type, device_type)
         if device_type not in _DEV_TYPES:
-            raise ValueError("unknown device type %r (expected 'cpu', 'gpu' or 'cpu_pinned')" % (device_type,))
+            raise ValueError("unknown device type %r (expected 'cpu', 'gpu', 'cpu_pinned' or "
+                             "'cpu_shared')" % (device_type,))
         if int(device_id) < 0:
             raise ValueError("device id must be >= 0, got %r" % (device_id,))
         self.device_type = device_type
@@ -29,7 +33,7 @@ class Context:
 
     @property
     def device_typeid(self):
-        return _DEV_TYPES[self.device_type]
+        return _CORE_TYPES[self.device_type]
 
     def __eq__(self, other):
         return isinstance(other, Context) and self.device_type == other.device_type and \
@@ -63,6 +67,11 @@ def cpu(device_id=0):
 
 def cpu_pinned(device_id=0):
     return Context("cpu_pinned", device_id)
+
+
+def cpu_shared(device_id=0):
+    """MXNet's shared-memory CPU context; MX allocates such arrays as ordinary CPU arrays."""
+    return Context("cpu_shared", device_id)
 
 
 def num_gpus():

@@ -302,3 +302,11 @@ def test_sdml_loss_matches_numpy():
     lab = np.eye(4) * 0.7 + (1 - np.eye(4)) * 0.1
     ref = (lab * (np.log(lab + 1e-12) - logp)).mean(1)
     np.testing.assert_allclose(loss, ref, rtol=1e-5, atol=1e-6)
+
+
+def test_cpu_shared_context_makes_cpu_arrays():
+    ctx = mx.Context("cpu_shared", 0)
+    assert ctx.device_type == "cpu_shared" and mx.Context(5, 0) == ctx
+    a = mx.nd.array([1.0, 2.0], ctx=ctx)
+    np.testing.assert_array_equal(a.asnumpy(), [1.0, 2.0])
+    assert a.context == mx.cpu(0)
