@@ -28,8 +28,16 @@ def split_data(data, num_slice, batch_axis=0, even_split=True):
     bounds = [0]
     for i in range(num_slice):
         bounds.append(bounds[-1] + each + (1 if i < extras else 0))
-    return [nd.slice_axis(data, axis=batch_axis, begin=bounds[i], end=bounds[i + 1])
-            for i in range(num_slice)]
+    return [_section(data, batch_axis, bounds[i], bounds[i + 1]) for i in range(num_slice)]
+
+
+def _section(data, axis, begin, end):
+    if end > begin:
+        return nd.slice_axis(data, axis=axis, begin=begin, end=end)
+    # more slices than samples: an empty slice, as numpy's array_split gives
+    shape = list(data.shape)
+    shape[axis] = 0
+    return nd.zeros(tuple(shape), ctx=data.context, dtype=data.dtype)
 
 
 def split_and_load(data, ctx_list, batch_axis=0, even_split=True):

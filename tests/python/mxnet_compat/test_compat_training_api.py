@@ -235,7 +235,7 @@ def test_unfused_lstm_matches_a_numpy_lstm():
 
 
 # ---------------------------------------------------------------- data and parameter files
-@pytest.mark.parametrize("n,axis", [(4, 1), (15, 1), (5, 0)])
+@pytest.mark.parametrize("n,axis", [(4, 1), (15, 1), (5, 0), (16, 0)])
 def test_split_data_uneven_follows_numpy_array_split(n, axis):
     x = np.random.RandomState(0).rand(13, 33).astype(np.float32)
     parts = gluon.utils.split_data(mx.nd.array(x), n, batch_axis=axis, even_split=False)
