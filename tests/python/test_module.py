@@ -168,4 +168,4 @@ def test_bad_inputs():
     with pytest.raises(OSError):
         mx.mod.Module.load("/nonexistent/prefix", 1)
     with pytest.raises(ValueError, match="samples"):
-        mx.io.NDArrayIter(np.zeros((4, 2)), np.zeros(5), batch_size=2)
+        mx.io.NDArrayIter(np.zeros((4, 2)), np.zeros(3), batch_size=2)
