@@ -290,14 +290,15 @@ class Trainer:
                 keys.append(i)
                 grads.append(param.list_grad())
                 outs.append(param.list_data() if self._update_on_kvstore else param.list_grad())
+            if (keys or push_keys) and self._update_on_kvstore and \
+                    hasattr(self._optimizer, "_sync_param_dict"):
+                # the store's core optimizer reads lr_mult/wd_mult it was given: pass the
+                # parameters' current ones (they may change between steps, as in MXNet)
+                self._optimizer._sync_param_dict(keys + push_keys)
             if push_keys:
                 self._kvstore.push(push_keys, push_grads)
             if not keys:
                 return
-            if self._update_on_kvstore and hasattr(self._optimizer, "_sync_param_dict"):
-                # the store's core optimizer reads lr_mult/wd_mult it was given: pass the
-                # parameters' current ones (they may change between steps, as in MXNet)
-                self._optimizer._sync_param_dict(keys)
             if self._python_store():
                 for k, g, o in zip(keys, grads, outs):
                     self._kvstore.pushpull(k, g, out=o, priority=-k)
