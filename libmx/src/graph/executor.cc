@@ -43,6 +43,7 @@ int Executor::add_entry(const Shape &s, DType t) {
   e.shape = s;
   e.dtype = t;
   entries_.push_back(e);
+  entry_step_.push_back(-1);
   return static_cast<int>(entries_.size()) - 1;
 }
 
@@ -82,6 +83,7 @@ std::vector<int> Executor::add_step(const OpDef *op, std::shared_ptr<const Param
   for (int i = 0; i < nout; ++i)
     st.outputs.push_back(add_entry(out_s[static_cast<size_t>(i)], static_cast<DType>(out_t[static_cast<size_t>(i)])));
   steps_.push_back(st);
+  for (int e : steps_.back().outputs) entry_step_[static_cast<size_t>(e)] = static_cast<int>(steps_.size()) - 1;
   return steps_.back().outputs;
 }
 
@@ -148,7 +150,15 @@ Executor::Executor(const Symbol &sym, Device dev, std::vector<NDArray> args, std
       head_grad_entries_.push_back(add_entry(entries_[static_cast<size_t>(e)].shape, entries_[static_cast<size_t>(e)].dtype));
     std::map<int, int> grad_of;  // entry -> accumulated gradient entry
     GraphGradBuilder b(*this);
+    // Gradients known to be zero (zeros_like emitted by a gradient definition, e.g. stop_gradient's):
+    // they are not accumulated, so nothing upstream of them is computed (MXNet prunes them too).
+    auto is_zero = [&](int e) {
+      int k = entry_step_[static_cast<size_t>(e)];
+      return k >= static_cast<int>(nforward_) && nforward_ > 0 &&
+             steps_[static_cast<size_t>(k)].op->name == "zeros_like";
+    };
     auto accumulate = [&](int entry, int g) {
+      if (is_zero(g)) return;
       auto it = grad_of.find(entry);
       if (it == grad_of.end()) grad_of[entry] = g;
       else it->second = b.emit1("elemwise_add", {}, {Var{it->second}, Var{g}}).id;
@@ -159,6 +169,7 @@ Executor::Executor(const Symbol &sym, Device dev, std::vector<NDArray> args, std
     for (size_t i = 0; i < arg_entries.size(); ++i)
       if (grad_reqs_[i] != MX_GRAD_NULL) needs[static_cast<size_t>(arg_entries[i])] = true;
     size_t nforward = steps_.size();
+    nforward_ = nforward;
     for (size_t s = 0; s < nforward; ++s) {
       bool any = false;
       for (int e : steps_[s].inputs) any = any || needs[static_cast<size_t>(e)];
@@ -198,12 +209,35 @@ Executor::Executor(const Symbol &sym, Device dev, std::vector<NDArray> args, std
         auto it = grad_of.find(arg_entries[i]);
         arg_grad_entries_[i] = it == grad_of.end() ? -1 : it->second;
       }
+    drop_unused_backward_steps();
   }
   fuse_activations();
   bind_gradients_in_place();
   plan_memory();
   prepare_steps(false);
   prepare_steps(true);
+}
+
+// Backward steps whose results no kept step or argument gradient reads (zero gradients that
+// were not accumulated, gradient outputs of inputs nobody asked for) are removed, so they
+// neither run nor take memory.
+void Executor::drop_unused_backward_steps() {
+  std::vector<bool> live(entries_.size(), false);
+  for (int e : arg_grad_entries_)
+    if (e >= 0) live[static_cast<size_t>(e)] = true;
+  std::vector<bool> keep(steps_.size(), true);
+  for (size_t k = steps_.size(); k-- > nforward_;) {
+    bool used = false;
+    for (int o : steps_[k].outputs) used = used || live[static_cast<size_t>(o)];
+    keep[k] = used;
+    if (!used) continue;
+    for (int e : steps_[k].inputs) live[static_cast<size_t>(e)] = true;
+    for (int e : steps_[k].aux) live[static_cast<size_t>(e)] = true;
+  }
+  std::vector<Step> kept;
+  for (size_t k = 0; k < steps_.size(); ++k)
+    if (keep[k]) kept.push_back(std::move(steps_[k]));
+  steps_ = std::move(kept);
 }
 
 // grad_req 'write': the step producing an argument's gradient writes straight into the user's

@@ -66,6 +66,7 @@ class Executor {
                             const std::vector<int> &aux, bool backward, const std::vector<bool> &skip = {});
   void build_backward();
   void fuse_activations();  // graph/executor_fuse.cc
+  void drop_unused_backward_steps();
   void bind_gradients_in_place();
   void plan_memory();
   void prepare_steps(bool backward);
@@ -83,6 +84,8 @@ class Executor {
   std::vector<bool> grad_written_in_place_;  // per argument: its step writes grads_[i] directly
   std::vector<NDArray> head_ones_;      // default head gradients, made once
   std::vector<NDArray> buffers_;
+  size_t nforward_ = 0;  // steps_[0, nforward_) are the forward pass
+  std::vector<int> entry_step_;  // per entry: the step producing it (-1: bound array), while building
   bool has_backward_ = false;
   bool forward_done_ = false;
   uint64_t busy_token_ = 0, last_token_ = 0;

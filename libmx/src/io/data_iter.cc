@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <numeric>
+#include <type_traits>
 
 #include "base/error.h"
 #include "base/file_util.h"
@@ -331,11 +332,13 @@ class MemoryIter : public BatchIter {
   }
 };
 
-// Parse a CSV of numbers into float32 rows of `per` values each.
-std::vector<float> read_csv(const std::string &iter, const std::string &path, int64_t per, const std::string &what,
-                            int64_t *out_rows) {
+// Parse a CSV of numbers into rows of `per` values each, as float32 (strtof) or, for integer
+// dtypes, int64 (strtoll: exact beyond float's 24-bit mantissa, as MXNet's int32/int64 CSVIter).
+template <typename V>
+std::vector<V> read_csv(const std::string &iter, const std::string &path, int64_t per, const std::string &what,
+                        int64_t *out_rows) {
   std::string text = read_file(path);
-  std::vector<float> out;
+  std::vector<V> out;
   int64_t rows = 0;
   for_each_line(text, [&](std::string l, int64_t line) {
     while (!l.empty() && (l.back() == ' ' || l.back() == '\t')) l.pop_back();
@@ -346,7 +349,9 @@ std::vector<float> read_csv(const std::string &iter, const std::string &path, in
       while (*q == ' ' || *q == '\t') ++q;
       char *end = nullptr;
       errno = 0;
-      float v = std::strtof(q, &end);
+      V v;
+      if (std::is_same<V, float>::value) v = static_cast<V>(std::strtof(q, &end));
+      else v = static_cast<V>(std::strtoll(q, &end, 10));
       MX_CHECK(end != q, MX_ERR_FORMAT, iter, ": ", what, " '", path, "' line ", line, " column ", cnt + 1,
                ": '", std::string(q).substr(0, 20), "' is not a number");
       out.push_back(v);
@@ -384,28 +389,48 @@ std::unique_ptr<DataIter> make_csv(const Json &params) {
   P.str("dtype", "float32");
   P.check_unknown();
   MX_CHECK(bs > 0, MX_ERR_INVALID_ARGUMENT, "CSVIter: batch_size must be positive, got ", bs);
-  MX_CHECK(P.str("dtype", "float32") == "float32", MX_ERR_TYPE, "CSVIter: only dtype float32 is supported, got '",
-           P.str("dtype", "float32"), "'");
+  const std::string dtype = P.str("dtype", "float32");
+  MX_CHECK(dtype == "float32" || dtype == "int32" || dtype == "int64", MX_ERR_TYPE,
+           "CSVIter: dtype must be 'float32', 'int32' or 'int64', got '", dtype, "'");
   auto it = std::make_unique<MemoryIter>();
   int64_t dper = 1, lper = 1;
   for (int64_t d : data_shape) dper *= d;
   for (int64_t d : label_shape) lper *= d;
   int64_t nrows = 0, lrows = 0;
-  std::vector<float> dv = read_csv("CSVIter", data_csv, dper, "data_csv", &nrows);
+  // data in `dtype` (MXNet's dtype applies to the data; labels stay float32)
+  std::vector<char> dbytes;
+  if (dtype == "float32") {
+    std::vector<float> dv = read_csv<float>("CSVIter", data_csv, dper, "data_csv", &nrows);
+    dbytes.assign(reinterpret_cast<char *>(dv.data()), reinterpret_cast<char *>(dv.data() + dv.size()));
+  } else {
+    std::vector<int64_t> dv = read_csv<int64_t>("CSVIter", data_csv, dper, "data_csv", &nrows);
+    if (dtype == "int64") {
+      dbytes.assign(reinterpret_cast<char *>(dv.data()), reinterpret_cast<char *>(dv.data() + dv.size()));
+    } else {
+      std::vector<int32_t> d32(dv.size());
+      for (size_t k = 0; k < dv.size(); ++k) {
+        MX_CHECK(dv[k] >= INT32_MIN && dv[k] <= INT32_MAX, MX_ERR_INVALID_ARGUMENT, "CSVIter: data_csv '",
+                 data_csv, "' value ", dv[k], " does not fit dtype int32");
+        d32[k] = static_cast<int32_t>(dv[k]);
+      }
+      dbytes.assign(reinterpret_cast<char *>(d32.data()), reinterpret_cast<char *>(d32.data() + d32.size()));
+    }
+  }
   std::vector<float> lv;
   bool has_label = !label_csv.empty() && label_csv != "NULL";
   if (has_label) {
-    lv = read_csv("CSVIter", label_csv, lper, "label_csv", &lrows);
+    lv = read_csv<float>("CSVIter", label_csv, lper, "label_csv", &lrows);
     MX_CHECK(lrows == nrows, MX_ERR_SHAPE, "CSVIter: data_csv '", data_csv, "' has ", nrows, " rows but label_csv '",
              label_csv, "' has ", lrows);
   } else {
     lv.assign(size_t(nrows * lper), 0.f);
   }
-  it->add_field(data_name, data_shape, DType::f32, true);
+  it->add_field(data_name, data_shape, dtype == "float32" ? DType::f32 : dtype == "int32" ? DType::i32 : DType::i64,
+                true);
   std::vector<int64_t> ls = label_shape;
   if (ls.size() == 1 && ls[0] == 1) ls.clear();
   it->add_field(label_name, ls, DType::f32, false);
-  it->source(0).bytes.assign(reinterpret_cast<char *>(dv.data()), reinterpret_cast<char *>(dv.data() + dv.size()));
+  it->source(0).bytes = std::move(dbytes);
   it->source(1).bytes.assign(reinterpret_cast<char *>(lv.data()), reinterpret_cast<char *>(lv.data() + lv.size()));
   it->set_n(nrows);
   it->init(bs, round ? BatchIter::Last::kRoundCarry : BatchIter::Last::kPadStale, false, 0, false);

@@ -310,3 +310,44 @@ def test_cpu_shared_context_makes_cpu_arrays():
     a = mx.nd.array([1.0, 2.0], ctx=ctx)
     np.testing.assert_array_equal(a.asnumpy(), [1.0, 2.0])
     assert a.context == mx.cpu(0)
+
+
+def test_stop_gradient_prunes_the_backward_pass():
+    data = mx.sym.var("data")
+    y = data
+    for _ in range(4):
+        y = y * y
+    shape = (4, 3, 16, 16)
+    plain = y.simple_bind(mx.cpu(), data=shape, grad_req="null").memory_bytes()[0]
+    full = y.simple_bind(mx.cpu(), data=shape).memory_bytes()[0]
+    ex = mx.sym.stop_gradient(y).simple_bind(mx.cpu(), data=shape)
+    assert ex.memory_bytes()[0] == plain < full  # nothing of the backward pass is kept
+    xv = np.random.RandomState(0).rand(*shape).astype(np.float32)
+    ex.grad_dict["data"][:] = 7.0
+    out = ex.forward(is_train=True, data=mx.nd.array(xv))[0]
+    ex.backward(mx.nd.ones(shape))
+    np.testing.assert_allclose(out.asnumpy(), xv ** 16, rtol=1e-5)
+    np.testing.assert_array_equal(ex.grad_dict["data"].asnumpy(), np.zeros(shape))  # write: zeros
+    # a branch without stop_gradient still gets its gradient
+    mixed = mx.sym.stop_gradient(y) + data * 3
+    ex2 = mixed.simple_bind(mx.cpu(), data=shape)
+    ex2.forward(is_train=True, data=mx.nd.array(xv))
+    ex2.backward(mx.nd.ones(shape))
+    np.testing.assert_allclose(ex2.grad_dict["data"].asnumpy(), np.full(shape, 3.0))
+
+
+@pytest.mark.parametrize("dtype,value", [("int32", 200000001), ("int64", 2147483648), ("float32", 1.5)])
+def test_csv_iter_integer_dtypes_keep_exact_values(tmp_path, dtype, value):
+    data, label = tmp_path / "d.csv", tmp_path / "l.csv"
+    data.write_text("\n".join(",".join([str(value)] * 4) for _ in range(6)) + "\n")
+    label.write_text("\n".join(str(i) for i in range(6)) + "\n")
+    it = mx.io.CSVIter(data_csv=str(data), data_shape=(2, 2), label_csv=str(label), batch_size=3,
+                       dtype=dtype)
+    batches = list(it)
+    assert len(batches) == 2
+    d = batches[0].data[0].asnumpy()
+    assert d.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(d, np.full((3, 2, 2), value, dtype=dtype))
+    np.testing.assert_array_equal(batches[1].label[0].asnumpy(), [3.0, 4.0, 5.0])
+    with pytest.raises(TypeError, match="dtype"):
+        mx.io.CSVIter(data_csv=str(data), data_shape=(2, 2), batch_size=3, dtype="float16")
