@@ -1,30 +1,20 @@
 """mx.nd.random: sampling ops from the core's counter-based generator (MXNet 1.x signatures)."""
-import numbers
 
+from .._random_args import per_element, shape_tuple
 from ..context import current_context
 from .ndarray import NDArray
 
 
 def _shape(shape):
-    if shape is None:
-        return (1,)
-    return (int(shape),) if isinstance(shape, numbers.Integral) else tuple(int(d) for d in shape)
+    return shape_tuple(shape, (1,))
 
 
 def _scalars(fname, **values):
-    """True when every distribution parameter is an NDArray (MXNet's per-element _sample_* ops),
-    False when all are numbers; mixing them is an error, as in MXNet."""
-    arrays = [isinstance(v, NDArray) for v in values.values()]
-    if any(arrays) and not all(arrays):
-        raise TypeError("mx.nd.random.%s: distribution parameters %s must be all NDArrays or all numbers"
-                        % (fname, sorted(values)))
-    return all(arrays) and bool(arrays)
+    return per_element("mx.nd.random", fname, NDArray, values)
 
 
 def _sample_shape(shape):
-    if shape is None:
-        return ()
-    return (int(shape),) if isinstance(shape, numbers.Integral) else tuple(int(d) for d in shape)
+    return shape_tuple(shape, ())
 
 
 def _dt(dtype, default):

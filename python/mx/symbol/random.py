@@ -1,30 +1,20 @@
 """mx.sym.random: the sampling ops as symbols (MXNet 1.x signatures, as mx.nd.random)."""
-import numbers
 
+from .._random_args import per_element, shape_tuple
 from . import _internal
 from .symbol import Symbol
 
 
 def _shape(shape):
-    if shape is None:
-        return (1,)
-    return (int(shape),) if isinstance(shape, numbers.Integral) else tuple(int(d) for d in shape)
+    return shape_tuple(shape, (1,))
 
 
 def _scalars(fname, **values):
-    """True when every distribution parameter is an Symbol (MXNet's per-element _sample_* ops),
-    False when all are numbers; mixing them is an error, as in MXNet."""
-    arrays = [isinstance(v, Symbol) for v in values.values()]
-    if any(arrays) and not all(arrays):
-        raise TypeError("mx.sym.random.%s: distribution parameters %s must be all Symbols or all numbers"
-                        % (fname, sorted(values)))
-    return all(arrays) and bool(arrays)
+    return per_element("mx.sym.random", fname, Symbol, values)
 
 
 def _sample_shape(shape):
-    if shape is None:
-        return ()
-    return (int(shape),) if isinstance(shape, numbers.Integral) else tuple(int(d) for d in shape)
+    return shape_tuple(shape, ())
 
 
 def _sample(opname, arrays, shape, dtype, kwargs):
