@@ -46,6 +46,10 @@ def test_csviter_fixture(round_batch):
             np.testing.assert_array_equal(batch.label[0].asnumpy(), z[key + "label"])
             assert batch.pad == int(z[key + "pad"])
         it.reset()
+    # getdata()/getlabel() give the current batch's single arrays, as MXNet's MXDataIter
+    assert it.iter_next()
+    np.testing.assert_array_equal(it.getdata().asnumpy(), z["e0_b0_data"])
+    np.testing.assert_array_equal(it.getlabel().asnumpy(), z["e0_b0_label"])
 
 
 def test_csviter_arrays_are_fresh():

@@ -78,7 +78,8 @@ class CoreDataIter(DataIter):
 
     def next(self):
         if self.iter_next():
-            return DataBatch(data=self.getdata(), label=self.getlabel(), pad=self.getpad(), index=self.getindex(),
+            return DataBatch(data=self._arrays(lib.mx_dataiter_data), label=self._arrays(lib.mx_dataiter_label),
+                             pad=self.getpad(), index=self.getindex(),
                              provide_data=self.provide_data, provide_label=self.provide_label)
         raise StopIteration
 
@@ -88,11 +89,15 @@ class CoreDataIter(DataIter):
         check_call(fn(self._handle, n, arrs))
         return [_wrap_any(arrs[0][i]) for i in range(n[0])]
 
+    # As MXNet's MXDataIter: one NDArray (these iterators have one data and one label field);
+    # the batch from next() holds them in lists.
     def getdata(self):
-        return self._arrays(lib.mx_dataiter_data)
+        arrays = self._arrays(lib.mx_dataiter_data)
+        return arrays[0] if arrays else None
 
     def getlabel(self):
-        return self._arrays(lib.mx_dataiter_label)
+        arrays = self._arrays(lib.mx_dataiter_label)
+        return arrays[0] if arrays else None
 
     def getpad(self):
         out = ffi.new("int64_t *")
