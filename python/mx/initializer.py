@@ -16,6 +16,10 @@ import re
 from .base import c_str, check_call, ffi, lib
 from .ndarray.ndarray import NDArray
 
+# Looked up once: a lookup on the library from __del__ can run inside cffi's own lock (ABI
+# mode, MX_LIBRARY) when the garbage collector fires there, and deadlock.
+_mx_initializer_free = lib.mx_initializer_free
+
 __all__ = ["InitDesc", "Initializer", "register", "alias", "create", "Load", "Mixed", "Zero", "One",
            "Constant", "Uniform", "Normal", "Orthogonal", "Xavier", "MSRAPrelu", "Bilinear",
            "LSTMBias", "FusedRNN"]
@@ -90,7 +94,7 @@ class _Handle:
         h = getattr(self, "h", None)
         if h is not None and lib is not None:
             self.h = None  # released exactly once, even if __del__ runs again
-            lib.mx_initializer_free(h)
+            _mx_initializer_free(h)
 
 
 # Methods whose built-in versions route to the core; a user override of any of them means the

@@ -10,6 +10,10 @@ import json
 
 from .base import check_call, ffi, lib, py_str, c_str
 
+# Looked up once: a lookup on the library from __del__ can run inside cffi's own lock (ABI
+# mode, MX_LIBRARY) when the garbage collector fires there, and deadlock.
+_mx_lr_scheduler_free = lib.mx_lr_scheduler_free
+
 __all__ = ["LRScheduler", "FactorScheduler", "MultiFactorScheduler", "PolyScheduler",
            "CosineScheduler"]
 
@@ -56,7 +60,7 @@ class LRScheduler:
     def __del__(self):
         h = self.__dict__.get("_handle")
         if h is not None:
-            lib.mx_lr_scheduler_free(h)
+            _mx_lr_scheduler_free(h)
             self.__dict__["_handle"] = None
 
     def _own_config(self):

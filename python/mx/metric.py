@@ -11,6 +11,10 @@ import numpy
 from .base import c_str, check_call, ffi, lib, py_str
 from .ndarray.ndarray import NDArray, array as _nd_array
 
+# Looked up once: a lookup on the library from __del__ can run inside cffi's own lock (ABI
+# mode, MX_LIBRARY) when the garbage collector fires there, and deadlock.
+_mx_metric_free = lib.mx_metric_free
+
 __all__ = ["EvalMetric", "CompositeEvalMetric", "Accuracy", "TopKAccuracy", "F1", "MCC", "PCC", "MAE", "MSE",
            "RMSE", "CrossEntropy", "NegativeLogLikelihood", "Perplexity", "PearsonCorrelation",
            "Loss", "Torch", "Caffe", "CustomMetric", "create", "np", "register", "alias",
@@ -212,7 +216,7 @@ class _CoreMetric(EvalMetric):
     def __del__(self):
         h = getattr(self, "_handle", None)
         if h is not None and lib is not None:
-            lib.mx_metric_free(h)
+            _mx_metric_free(h)
             self._handle = None
 
     def __deepcopy__(self, memo):

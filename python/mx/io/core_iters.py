@@ -7,6 +7,10 @@ from ..base import check_call, ffi, lib, c_str, py_str
 from ..ndarray.ndarray import _wrap_any
 from .io import DataBatch, DataDesc, DataIter
 
+# Looked up once: a lookup on the library from __del__ can run inside cffi's own lock (ABI
+# mode, MX_LIBRARY) when the garbage collector fires there, and deadlock.
+_mx_dataiter_free = lib.mx_dataiter_free
+
 __all__ = ["CoreDataIter", "CSVIter", "MNISTIter", "ImageRecordIter", "LibSVMIter"]
 
 
@@ -64,7 +68,7 @@ class CoreDataIter(DataIter):
         h = getattr(self, "_handle", None)
         if h is not None:
             self._handle = None
-            lib.mx_dataiter_free(h)
+            _mx_dataiter_free(h)
 
     def reset(self):
         check_call(lib.mx_dataiter_reset(self._handle))

@@ -8,6 +8,10 @@ import os
 from ..base import check_call, ffi, lib, py_str, c_str
 from ..ndarray.ndarray import NDArray
 
+# Looked up once: a lookup on the library from __del__ can run inside cffi's own lock (ABI
+# mode, MX_LIBRARY) when the garbage collector fires there, and deadlock.
+_mx_kvstore_free = lib.mx_kvstore_free
+
 __all__ = ["KVStore", "KVStoreBase", "create"]
 
 
@@ -85,7 +89,7 @@ class KVStore(KVStoreBase):
     def __del__(self):
         h = getattr(self, "handle", None)
         if h is not None:
-            lib.mx_kvstore_free(h)
+            _mx_kvstore_free(h)
             self.handle = None
 
     # ------------------------------------------------------------------ properties

@@ -9,6 +9,10 @@ import tempfile
 from ..base import check_call, ffi, lib, py_str, c_str, MXNotSupportedError
 from .. import lr_scheduler as _lrs
 
+# Looked up once: a lookup on the library from __del__ can run inside cffi's own lock (ABI
+# mode, MX_LIBRARY) when the garbage collector fires there, and deadlock.
+_mx_optimizer_free = lib.mx_optimizer_free
+
 __all__ = ["Optimizer", "SGD", "NAG", "Adam", "AdamW", "RMSProp", "AdaGrad", "AdaDelta", "Ftrl",
            "Signum", "SignSGD", "LAMB", "Adamax", "Nadam", "FTML", "Updater", "get_updater",
            "create", "register", "opt_registry"]
@@ -103,7 +107,7 @@ class Optimizer:
     def __del__(self):
         h = self.__dict__.get("_handle")
         if h is not None:
-            lib.mx_optimizer_free(h)
+            _mx_optimizer_free(h)
             self.__dict__["_handle"] = None
 
     def _core_json(self):
