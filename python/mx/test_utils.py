@@ -236,6 +236,51 @@ def rand_ndarray(shape, stype="default", density=None, dtype=None, modifier_func
     return out if stype == "default" else out.tostype(stype)
 
 
+def rand_sparse_ndarray(shape, stype, density=None, dtype=None, distribution=None, data_init=None,
+                        rsp_indices=None, modifier_func=None, shuffle_csr_indices=False, ctx=None):
+    """A random sparse NDArray and its parts as numpy arrays, as MXNet's helper returns them:
+    row_sparse -> (array, (values, row_indices)); csr -> (array, (indptr, indices, data)).
+
+    ``density`` (default: random) is the fraction of non-zero rows (row_sparse) or elements
+    (csr, uniform positions; ``distribution='powerlaw'`` is accepted and treated as uniform).
+    ``rsp_indices`` fixes the rows of a row_sparse result; ``data_init`` fills the values with
+    one number; ``modifier_func`` maps the values.
+    """
+    if stype not in ("csr", "row_sparse"):
+        raise ValueError("rand_sparse_ndarray: stype must be 'csr' or 'row_sparse', got %r" % (stype,))
+    if distribution not in (None, "uniform", "powerlaw"):
+        raise ValueError("rand_sparse_ndarray: unknown distribution %r" % (distribution,))
+    from .ndarray import sparse as _sp
+    dtype = default_dtype() if dtype is None else dtype
+    density = np.random.rand() if density is None else density
+    if not 0 <= density <= 1:
+        raise ValueError("rand_sparse_ndarray: density must be in [0, 1], got %r" % (density,))
+    ctx = ctx or default_context()
+    shape = tuple(shape)
+
+    def values(n_shape):
+        val = np.random.uniform(-1, 1, size=n_shape)
+        if data_init is not None:
+            val.fill(data_init)
+        if modifier_func is not None:
+            val = modifier_func(val)
+        return val.astype(dtype)
+
+    if stype == "row_sparse":
+        if rsp_indices is not None:
+            rows = np.unique(np.asarray(rsp_indices, dtype=np.int64))
+        else:
+            rows = np.nonzero(np.random.rand(shape[0]) < density)[0].astype(np.int64)
+        val = values((len(rows),) + shape[1:])
+        arr = _sp.row_sparse_array((val, rows), shape=shape, ctx=ctx, dtype=dtype)
+        return arr, (val, rows)
+    mask = np.random.rand(*shape) < density
+    dense = np.zeros(shape, dtype=dtype)
+    dense[mask] = values(int(mask.sum()))
+    arr = _nd_array(dense, ctx=ctx, dtype=dtype).tostype("csr")
+    return arr, (arr.indptr.asnumpy(), arr.indices.asnumpy(), arr.data.asnumpy())
+
+
 def random_arrays(*shapes):
     """numpy float32 arrays of standard normal values (a scalar for shape ())."""
     arrays = [np.array(np.random.randn(), dtype=default_dtype()) if len(s) == 0 else

@@ -77,7 +77,7 @@ NDArray NDArray::to(Device dev) const {
   if (sparse_) {
     MX_CHECK(dev.is_cpu(), MX_ERR_UNSUPPORTED, "sparse arrays live on the cpu in MX; copy to ", dev.type == MX_GPU ? "gpu" : "device",
              " needs tostype('default') first");
-    return sparse_copy(*this, dtype_);
+    return sparse_copy_to(*this, dev);
   }
   NDArray out(shape_, dtype_, dev);
   out.assign(*this);

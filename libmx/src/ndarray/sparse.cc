@@ -243,6 +243,13 @@ NDArray sparse_copy(const NDArray &a, DType dtype) {
   return make_csr(a.shape(), data, p.indptr.copy(), p.indices.copy());
 }
 
+NDArray sparse_copy_to(const NDArray &a, Device dev) {
+  const SparseParts &p = *a.sparse();
+  // Every component moves, so the array's context (that of its values) is `dev` (cpu(1), ...).
+  if (p.stype == SType::row_sparse) return make_row_sparse(a.shape(), p.data.to(dev), p.indices.to(dev));
+  return make_csr(a.shape(), p.data.to(dev), p.indptr.to(dev), p.indices.to(dev));
+}
+
 NDArray cast_storage(const NDArray &a, SType s) {
   MX_CHECK(a.device().is_cpu(), MX_ERR_UNSUPPORTED, "cast_storage: sparse storage is cpu-only in MX");
   SType from = stype_of(a);
@@ -262,6 +269,7 @@ void sparse_assign(const NDArray &dst, const NDArray &src) {
   if (dst.sparse() == src.sparse()) return;
   NDArray c = cast_storage(src, stype_of(dst));
   if (c.dtype() != dst.dtype()) c = sparse_copy(c, dst.dtype());
+  if (c.device() != dst.device()) c = sparse_copy_to(c, dst.device());  // dst keeps its context
   *dst.sparse() = *c.sparse();
 }
 

@@ -38,6 +38,8 @@ NDArray to_dense(const NDArray &a);
 NDArray cast_storage(const NDArray &a, SType s);
 // Deep copy, optionally converting the values' dtype.
 NDArray sparse_copy(const NDArray &a, DType dtype);
+// A copy of sparse `a` with every component on `dev` (a cpu device; the caller checks).
+NDArray sparse_copy_to(const NDArray &a, Device dev);
 // dst = src where either is sparse. dst keeps its storage type and dtype; a sparse dst gets new
 // parts (seen by every handle sharing it).
 void sparse_assign(const NDArray &dst, const NDArray &src);

@@ -588,7 +588,7 @@ class Block:
                 name = "%s-%d" % (block.__class__.__name__, len(summary))
                 summary[name] = OrderedDict()
                 outs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-                summary[name]["output_shape"] = [o.shape for o in outs if isinstance(o, NDArray)]
+                summary[name]["output_shape"] = _shapes(outs)
                 params = 0
                 summary[name]["trainable"] = 0
                 summary[name]["shared"] = 0
@@ -605,7 +605,16 @@ class Block:
             if not isinstance(block, (Sequential, HybridSequential)) or block is self:
                 hooks.append(block.register_forward_hook(_hook))
 
-        summary["Input"] = OrderedDict(output_shape=[i.shape for i in inputs], n_params=0,
+        def _shapes(items):  # inputs and outputs may nest lists (an RNN's states)
+            found = []
+            for item in items:
+                if isinstance(item, (list, tuple)):
+                    found.extend(_shapes(item))
+                elif isinstance(item, NDArray):
+                    found.append(item.shape)
+            return found
+
+        summary["Input"] = OrderedDict(output_shape=_shapes(inputs), n_params=0,
                                        trainable=0, shared=0)
         # a hybridized block runs its cached graph and never calls its children: run them
         # imperatively for the summary (same numbers), then restore the hybridized state

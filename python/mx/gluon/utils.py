@@ -32,6 +32,8 @@ def split_data(data, num_slice, batch_axis=0, even_split=True):
 
 
 def _section(data, axis, begin, end):
+    if getattr(data, "stype", "default") == "csr" and axis == 0:
+        return data[begin:end]  # row slices of a csr batch stay csr (as MXNet)
     if end > begin:
         return nd.slice_axis(data, axis=axis, begin=begin, end=end)
     # more slices than samples: an empty slice, as numpy's array_split gives

@@ -581,7 +581,7 @@ def _install_operators():
 _install_operators()
 
 
-def empty(shape, ctx=None, dtype=None):
+def empty(shape, ctx=None, dtype=None, stype=None):
     """A new array whose contents are uninitialised (arbitrary values).
 
     Parameters
@@ -592,11 +592,16 @@ def empty(shape, ctx=None, dtype=None):
         Device (default: the current context, ``mx.cpu()``).
     dtype : str or numpy dtype, optional
         Element type (default ``float32``).
+    stype : str, optional
+        ``"row_sparse"`` or ``"csr"`` give an empty sparse array (``mx.nd.sparse.empty``).
 
     Returns
     -------
     NDArray
     """
+    if stype not in (None, "default"):
+        from . import sparse
+        return sparse.empty(stype, shape, ctx=ctx, dtype=dtype)
     if isinstance(shape, numbers.Integral):
         shape = (shape,)
     return _wrap(_new_handle(shape, dtype_code(dtype), ctx or current_context()))

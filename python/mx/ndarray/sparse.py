@@ -423,15 +423,7 @@ def divide(lhs, rhs):
 
 
 # MXNet's mx.nd.sparse also holds the operators that have sparse kernels (or take sparse inputs).
-_OPS = ["ElementWiseSum", "Embedding", "FullyConnected", "LinearRegressionOutput", "LogisticRegressionOutput",
-        "MAERegressionOutput", "abs", "adagrad_update", "adam_update", "add_n", "arccos", "arccosh", "arcsin",
-        "arcsinh", "arctan", "arctanh", "broadcast_add", "broadcast_div", "broadcast_minus", "broadcast_mul",
-        "broadcast_plus", "broadcast_sub", "cast_storage", "cbrt", "ceil", "clip", "concat", "cos", "cosh",
-        "degrees", "dot", "elemwise_add", "elemwise_div", "elemwise_mul", "elemwise_sub", "exp", "expm1", "fix",
-        "floor", "ftrl_update", "gamma", "gammaln", "log", "log10", "log1p", "log2", "make_loss", "mean",
-        "negative", "norm", "radians", "relu", "rint", "round", "rsqrt", "sgd_mom_update", "sgd_update",
-        "sigmoid", "sign", "sin", "sinh", "slice", "sqrt", "square", "stop_gradient", "sum", "tan", "tanh",
-        "trunc", "where", "zeros_like"]
+from .._sparse_op_names import SPARSE_OPS as _OPS  # noqa: E402
 for _name in _OPS:
     if hasattr(_op, _name):
         globals()[_name] = getattr(_op, _name)

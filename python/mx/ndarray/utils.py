@@ -66,7 +66,8 @@ def zeros(shape, ctx=None, dtype=None, stype=None, **kwargs):
     dtype : str or numpy dtype, optional
         Element type (default ``float32``).
     stype : str, optional
-        Only ``"default"`` (dense) is supported.
+        ``"default"`` (dense), ``"row_sparse"`` or ``"csr"`` (an empty sparse array, as
+        ``mx.nd.sparse.zeros``).
 
     Returns
     -------
@@ -78,7 +79,9 @@ def zeros(shape, ctx=None, dtype=None, stype=None, **kwargs):
     array([[0., 0., 0.],
            [0., 0., 0.]], dtype=float32)
     """
-    _dense_only("zeros", stype)
+    if stype not in (None, "default"):
+        from . import sparse
+        return sparse.zeros(stype, shape, ctx=ctx, dtype=dtype, **kwargs)
     from . import _internal
     return _internal._zeros(shape=_shape(shape), dtype=_dtype_name(dtype), ctx=ctx or current_context(), **kwargs)
 

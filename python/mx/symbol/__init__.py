@@ -13,6 +13,7 @@ contrib = _make_namespace(__name__ + ".contrib", vars(_internal), "_contrib_",
 image = _make_namespace(__name__ + ".image", vars(_internal), "_image_",
                         "mx.sym.image: MXNet's image operators (the registry's _image_* ops).")
 from . import random  # noqa: F401,E402
+from . import sparse  # noqa: F401,E402
 from . import fluent as _fluent
 _fluent.install(__import__(__name__, fromlist=["_"]))
 from ..ndarray import scalar_binary as _scalar_binary

@@ -6,6 +6,8 @@ from ...nn import Sequential, HybridSequential
 __all__ = ["Concurrent", "HybridConcurrent", "Identity", "PixelShuffle1D", "PixelShuffle2D", "PixelShuffle3D"]
 from .sparse_embedding import SparseEmbedding  # noqa: E402
 __all__.append("SparseEmbedding")
+from .sync_batch_norm import SyncBatchNorm  # noqa: E402
+__all__.append("SyncBatchNorm")
 
 
 class Concurrent(Sequential):
