@@ -27,7 +27,9 @@ def test_push_sums_row_sparse_values_as_row_sparse():
     a, b = _rows(rng, (6, 2), [1, 4]), _rows(rng, (6, 2), [0, 4])
     kv.push("g", [_rsp(a), _rsp(b)])
     out = mx.nd.sparse.zeros("row_sparse", (6, 2))
-    kv.pull("g", out=out)
+    kv.pull("g", out=out)  # MXNet's default ignore_sparse=True leaves row_sparse outputs alone
+    assert out.stype == "row_sparse" and out.indices.shape == (0,)
+    kv.pull("g", out=out, ignore_sparse=False)
     assert out.stype == "row_sparse"
     np.testing.assert_array_equal(out.indices.asnumpy(), [0, 1, 4])
     np.testing.assert_allclose(out.asnumpy(), a + b, rtol=1e-6)

@@ -146,7 +146,7 @@ int mx_op_invoke_ab(mx_op_t op, mx_params_t params, mx_ndarray_t a, mx_ndarray_t
   auto p = params_or_default(def, params);
   thread_local std::vector<NDArray> in;  // reused: keeps its capacity between calls
   in.clear();
-  in.push_back(arr_of(a, "a"));
+  in.push_back(any_arr_of(a, "a"));  // sparse inputs too: invoke dispatches on storage types
   if (b) in.push_back(b->arr);
   std::vector<NDArray> res = invoke(def, p, in, nullptr);
   in.clear();

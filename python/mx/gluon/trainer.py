@@ -177,10 +177,18 @@ class Trainer:
                 store.set_optimizer(self._optimizer)
             self._kvstore, self._update_on_kvstore = store, update
         else:
-            update = bool(int(os.getenv("MXNET_UPDATE_ON_KVSTORE", "1")))
+            self._distributed = "dist" in store.type or store.type == "horovod"
+            if self._contains_sparse_grad and not self._contains_sparse_weight:
+                # As MXNet: dense weights with sparse gradients are updated here (sparse grads
+                # pushed and pulled) on one machine, on the store when distributed.
+                if want is False and self._distributed:
+                    raise ValueError("Cannot set update_on_kvstore=False on dist kvstore when sparse "
+                                     "gradients are present.")
+                update = self._distributed
+            else:
+                update = bool(int(os.getenv("MXNET_UPDATE_ON_KVSTORE", "1")))
             if want is not None:
                 update = bool(want)
-            self._distributed = "dist" in store.type or store.type == "horovod"
             if self._compression_params:
                 store.set_gradient_compression(self._compression_params)
             if update:
@@ -217,7 +225,7 @@ class Trainer:
         self._prepare()
         idx = self._param2idx[parameter.name]
         if full_idx and not self._distributed:
-            self._kvstore.pull(idx, out=out)
+            self._kvstore.pull(idx, out=out, ignore_sparse=False)
         else:
             self._kvstore.row_sparse_pull(idx, out=out, row_ids=row_id)
 

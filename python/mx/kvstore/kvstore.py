@@ -157,7 +157,7 @@ class KVStore(KVStoreBase):
                 self._keys.append(k)
                 self._meta[k] = (v.shape, v.dtype)
         if self._py_updater is not None:
-            self.pull(keys, out=[self._py_store[k] for k in keys])
+            self.pull(keys, out=[self._py_store[k] for k in keys], ignore_sparse=False)
 
     def push(self, key, value, priority=0):
         """Sum the values of each key over arrays and workers; update or replace the stored value."""
@@ -168,10 +168,17 @@ class KVStore(KVStoreBase):
         check_call(lib.mx_kvstore_push(self.handle, n, ck, cv, int(priority)))
 
     def pull(self, key, out=None, priority=0, ignore_sparse=True):
-        """Copy stored values into `out` (an array or list of arrays per key)."""
+        """Copy stored values into `out` (an array or list of arrays per key). With
+        ``ignore_sparse`` (the default, as MXNet) row_sparse outputs are left as they are: their
+        rows come from row_sparse_pull."""
         if out is None:
             raise ValueError("kvstore pull: out must be given (an NDArray or list of NDArrays)")
         keys, outs = _flatten(key, out, "pull")
+        if ignore_sparse:
+            kept = [(k, o) for k, o in zip(keys, outs) if o.stype != "row_sparse"]
+            keys, outs = [k for k, _ in kept], [o for _, o in kept]
+            if not keys:
+                return
         if self._py_updater is not None:
             for k, o in zip(keys, outs):
                 if k not in self._py_store:
@@ -189,7 +196,7 @@ class KVStore(KVStoreBase):
         okeys, outs = _flatten(key, out, "pushpull")
         if self._py_updater is not None:
             self._push_python_updater(keys, vals)
-            return self.pull(key, out=out)
+            return self.pull(key, out=out, ignore_sparse=False)
         self._call2(lib.mx_kvstore_pushpull, keys, vals, okeys, outs, priority)
 
     def allreduce(self, key, value, priority=0):
@@ -207,7 +214,7 @@ class KVStore(KVStoreBase):
         okeys, outs = _flatten(key, out, "broadcast")
         if self._py_updater is not None:
             self.init(key, value)
-            return self.pull(key, out=out)
+            return self.pull(key, out=out, ignore_sparse=False)
         self._call2(lib.mx_kvstore_broadcast, keys, vals, okeys, outs, priority)
 
     def row_sparse_pull(self, key, out=None, priority=0, row_ids=None):
@@ -218,7 +225,11 @@ class KVStore(KVStoreBase):
         if self._py_updater is not None:
             raise ValueError("kvstore row_sparse_pull: not available with a Python updater")
         keys, outs = _flatten(key, out, "row_sparse_pull")
-        ids = row_ids if isinstance(row_ids, (list, tuple)) else [row_ids] * len(outs)
+        if isinstance(row_ids, (list, tuple)):
+            # one per output, possibly nested per key as the outputs are
+            ids = [r for item in row_ids for r in (item if isinstance(item, (list, tuple)) else [item])]
+        else:
+            ids = [row_ids] * len(outs)
         if len(ids) != len(outs):
             raise ValueError("kvstore row_sparse_pull: %d row_ids for %d outputs" % (len(ids), len(outs)))
         n, ck, keep, co = _c_lists(keys, outs)

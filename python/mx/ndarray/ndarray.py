@@ -393,11 +393,14 @@ class NDArray:
         grad_req : {'write', 'add', 'null'}, default 'write'
             Overwrite the gradient at each ``backward``, accumulate into it, or compute none.
         stype : str, optional
-            Storage type of the gradient buffer ('default', 'row_sparse' or 'csr'); default dense.
+            Storage type of the gradient buffer ('default', 'row_sparse' or 'csr'); default: this
+            array's own storage type (as MXNet).
         """
         from ..autograd import _GRAD_REQ
         if grad_req not in _GRAD_REQ:
             raise ValueError("attach_grad: grad_req must be 'write', 'add' or 'null', got %r" % (grad_req,))
+        if stype is None:
+            stype = self.stype
         grads = ffi.NULL
         if stype is not None and stype != "default":
             from .sparse import zeros as _sparse_zeros

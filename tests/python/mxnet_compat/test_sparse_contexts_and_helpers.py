@@ -121,3 +121,55 @@ def test_rand_sparse_ndarray_returns_consistent_parts():
     np.testing.assert_array_equal(arr.asnumpy()[[1, 3]], np.full((2, 2), 2.0))
     with pytest.raises(ValueError, match="stype"):
         rand_sparse_ndarray((2, 2), "default")
+
+
+@pytest.mark.parametrize("stype", ["row_sparse", "csr"])
+def test_recorded_unary_and_scalar_ops_take_sparse_inputs(stype):
+    base = np.random.RandomState(4).uniform(size=(4, 5)).astype(np.float32)
+    x = mx.nd.array(base).tostype(stype)
+    grad = mx.nd.zeros_like(x)
+    mx.autograd.mark_variables([x], [grad])
+    with mx.autograd.record():
+        y = (x ** 2) / 2 + mx.nd.exp(x)
+    y.backward()
+    np.testing.assert_allclose(y.asnumpy(), base ** 2 / 2 + np.exp(base), rtol=1e-6)
+    np.testing.assert_allclose(grad.asnumpy(), base + np.exp(base), rtol=1e-6)
+
+
+@pytest.mark.parametrize("stype", ["default", "row_sparse", "csr"])
+def test_attach_grad_defaults_to_the_array_storage(stype):
+    x = mx.nd.zeros((2, 2), stype=stype)
+    x.attach_grad()
+    assert x.grad.stype == stype
+    x.attach_grad(stype="row_sparse")
+    assert x.grad.stype == "row_sparse" and x.detach().stype == stype
+
+
+def test_kvstore_pull_ignores_row_sparse_outputs_unless_asked():
+    kv = mx.kv.create("local")
+    kv.init("w", mx.nd.ones((3, 2)) * 2)
+    out = mx.nd.sparse.zeros("row_sparse", (3, 2))
+    kv.pull("w", out=out)  # MXNet: row_sparse outputs come from row_sparse_pull
+    np.testing.assert_array_equal(out.asnumpy(), np.zeros((3, 2)))
+    kv.pull("w", out=out, ignore_sparse=False)
+    np.testing.assert_array_equal(out.asnumpy(), np.full((3, 2), 2.0))
+    outs = [[mx.nd.sparse.zeros("row_sparse", (3, 2)) for _ in range(2)] for _ in range(2)]
+    kv.init("v", mx.nd.ones((3, 2)))
+    kv.row_sparse_pull(["w", "v"], out=outs, row_ids=[[mx.nd.array([0, 2])] * 2] * 2)
+    for o, value in zip(outs, (2.0, 1.0)):
+        for arr in o:
+            np.testing.assert_array_equal(arr.asnumpy(), [[value] * 2, [0, 0], [value] * 2])
+
+
+def test_trainer_with_sparse_gradients_updates_locally_by_default():
+    params = gluon.ParameterDict()
+    x = params.get("x", shape=(10, 1), grad_stype="row_sparse")
+    params.initialize(ctx=[mx.cpu(0), mx.cpu(1)], init="zeros")
+    trainer = gluon.Trainer(params, "sgd", {"learning_rate": 0.1}, kvstore="local")
+    with mx.autograd.record():
+        for w in x.list_data():
+            (w + 1).backward()
+    trainer.step(1)
+    assert trainer._update_on_kvstore is False
+    # two contexts each contribute a gradient of ones: w = 0 - 0.1 * 2
+    np.testing.assert_allclose(x.data(mx.cpu(0)).asnumpy(), np.full((10, 1), -0.2), rtol=1e-6)
