@@ -335,6 +335,10 @@ int mx_executor_simple_bind(mx_symbol_t sym, int dev_type, int dev_id, const cha
   MX_REQUIRE_PTR(out);
   const Symbol &s = sym_of(sym);
   Device dev{dev_type, dev_id};
+  if (auto dyn = Executor::dynamic_shape_node(s))  // MXNet's simple_bind refuses these graphs too
+    fail(MX_ERR_SHAPE, "simple_bind: node '", dyn->name, "' (", dyn->op->name, ") has an output shape that depends "
+         "on its input values, so the graph cannot be allocated from shapes; use bind() with arrays (it runs such "
+         "graphs node by node) or a hybridized Gluon block");
   GraphShapes shapes = infer_graph_shapes(s, parse_known_shapes(shapes_json), false);
   GraphTypes types = infer_graph_types(s, parse_known_types(types_json), true);
   std::map<std::string, int> reqs;

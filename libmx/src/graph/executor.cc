@@ -123,6 +123,10 @@ Executor::Executor(const Symbol &sym, Device dev, std::vector<NDArray> args, std
     }
   }
   for (size_t i = 0; i < aux_nodes.size(); ++i) bind_external(aux_nodes[i], aux_[i], "auxiliary state");
+  if (dynamic_shape_node(sym_)) {  // shapes known only while running: no plan (executor_dynamic.cc)
+    dynamic_ = true;
+    return;
+  }
 
   for (auto &n : sym_.topo_nodes()) {
     if (n->is_variable()) continue;
@@ -399,6 +403,7 @@ void Executor::run(bool backward, bool is_train) {
 
 void Executor::forward(bool is_train) {
   busy_token_ = 0;  // a recorded call's saved values are overwritten now
+  if (dynamic_) return forward_dynamic(is_train);
   run(false, is_train);
   outputs_.clear();
   for (int e : out_entries_) outputs_.push_back(entries_[static_cast<size_t>(e)].array);
@@ -406,13 +411,15 @@ void Executor::forward(bool is_train) {
 }
 
 void Executor::backward(const std::vector<NDArray> &out_grads, bool is_train) {
-  MX_CHECK(out_grads.empty() || out_grads.size() == out_entries_.size(), MX_ERR_INVALID_ARGUMENT,
-           "backward: ", out_grads.size(), " head gradients given for ", out_entries_.size(), " outputs");
+  const size_t nout = sym_.outputs.size();
+  MX_CHECK(out_grads.empty() || out_grads.size() == nout, MX_ERR_INVALID_ARGUMENT,
+           "backward: ", out_grads.size(), " head gradients given for ", nout, " outputs");
   // MXNet semantics: with every grad_req 'null' there is nothing to compute, so backward is a
   // no-op; backward before any forward is allowed too, and MX runs the forward pass first so the
   // backward steps never read intermediates that were never written.
   if (!has_backward_) return;
   if (!forward_done_) forward(is_train);
+  if (dynamic_) return backward_dynamic(out_grads, is_train);
   head_ones_.resize(head_grad_entries_.size());
   bool rebound = false;  // a head gradient array changed: re-prepare the backward steps
   for (size_t i = 0; i < head_grad_entries_.size(); ++i) {

@@ -17,6 +17,8 @@ class Executor {
   Executor(const Symbol &sym, Device dev, std::vector<NDArray> args, std::vector<NDArray> grads,
            std::vector<int> grad_reqs, std::vector<NDArray> aux);
   void forward(bool is_train);
+  // The first node whose op has data-dependent output shapes (shape_from_values), else null.
+  static std::shared_ptr<GraphNode> dynamic_shape_node(const Symbol &sym);
   // out_grads: one per output (undefined entries mean ones; loss ops ignore them anyway).
   void backward(const std::vector<NDArray> &out_grads, bool is_train);
   const std::vector<NDArray> &outputs() const { return outputs_; }
@@ -71,6 +73,12 @@ class Executor {
   void plan_memory();
   void prepare_steps(bool backward);
   void run(bool backward, bool is_train);
+  // Graphs with data-dependent output shapes (dynamic_shape_node(), e.g. boolean_mask)
+  // cannot be planned at bind: they run node by node through invoke_raw, recorded on a private
+  // autograd tape when gradients are wanted (graph/executor_dynamic.cc; MXNet's CachedOp falls
+  // back the same way).
+  void forward_dynamic(bool is_train);
+  void backward_dynamic(const std::vector<NDArray> &out_grads, bool is_train);
 
   Symbol sym_;
   Device dev_;
@@ -87,6 +95,9 @@ class Executor {
   size_t nforward_ = 0;  // steps_[0, nforward_) are the forward pass
   std::vector<int> entry_step_;  // per entry: the step producing it (-1: bound array), while building
   bool has_backward_ = false;
+  bool dynamic_ = false;                // run node by node (dynamic_shape_node)
+  std::vector<NDArray> dyn_vars_;       // per argument: a handle marked for gradients (or undefined)
+  std::vector<NDArray> dyn_heads_;      // the outputs of the last forward, linked to the private tape
   bool forward_done_ = false;
   uint64_t busy_token_ = 0, last_token_ = 0;
   int64_t planned_bytes_ = 0, unplanned_bytes_ = 0;

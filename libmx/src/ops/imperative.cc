@@ -137,6 +137,13 @@ std::vector<NDArray> invoke_raw(const OpDef *op, const Params &params, const std
     MX_CHECK(aux_s[i] == aux[i].shape(), MX_ERR_SHAPE, name, ": aux state '", op->aux_names[i],
              "' has shape ", aux[i].shape().str(), " but ", aux_s[i].str(), " was expected");
   for (auto &s : out_s) ok = ok && s.known();
+  if (!ok && op->shape_from_values) {  // data-dependent output shapes: read the inputs' values
+    MX_CHECK(dev.is_cpu(), MX_ERR_UNSUPPORTED, name, ": its output shape depends on the input values; it runs on "
+             "the CPU only (copy its inputs there with as_in_context(mx.cpu()))");
+    op->shape_from_values(params, inputs, out_s);
+    ok = true;
+    for (auto &s : out_s) ok = ok && s.known();
+  }
   MX_CHECK(ok, MX_ERR_SHAPE, name, ": cannot infer the output shape from the inputs");
 
   // Output dtype from the inputs, not from a given out= array (converted on copy below).

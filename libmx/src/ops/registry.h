@@ -38,6 +38,11 @@ using TypeVec = std::vector<int>;  // dtype codes, -1 unknown
 using InferShapeFn = std::function<bool(const Params &, ShapeVec &in, ShapeVec &aux, ShapeVec &out)>;
 using InferTypeFn = std::function<bool(const Params &, TypeVec &in, TypeVec &aux, TypeVec &out)>;
 using KernelFn = std::function<void(const OpCall &)>;
+// Data-dependent output shapes (boolean_mask, ...): static inference leaves such outputs unknown
+// (returns false); this function then reads the input *values* (CPU arrays; the op's kernels are
+// CPU-only) and sets every output shape. invoke_raw calls it before allocating the outputs; the
+// graph executor runs graphs containing such ops node by node (docs/DESIGN.md section 4).
+using ShapeFromValuesFn = std::function<void(const Params &, const std::vector<NDArray> &inputs, ShapeVec &out)>;
 
 // Sparse storage (docs/DESIGN.md "Storage types"). Storage type codes follow MXNet: 0 default,
 // 1 row_sparse, 2 csr. infer_stype sees the inputs' stypes (aux included) and fills the
@@ -124,6 +129,7 @@ struct OpDef {
   KernelFn forward_cpu;
   KernelFn forward_gpu;  // empty when there is no CUDA kernel
   GradFn gradient;
+  ShapeFromValuesFn shape_from_values;  // set only for ops with data-dependent output shapes
   bool differentiable = true;  // false: explicitly non-differentiable (argmax, comparisons, ...)
   bool needs_rng = false;
   // Dtypes the kernels handle; float16/bfloat16 inputs of ops without them run through float32.
@@ -200,6 +206,7 @@ class OpBuilder {
   OpBuilder &cpu(KernelFn f) { def_->forward_cpu = std::move(f); return *this; }
   OpBuilder &gpu(KernelFn f) { def_->forward_gpu = std::move(f); return *this; }
   OpBuilder &grad(GradFn f) { def_->gradient = std::move(f); return *this; }
+  OpBuilder &shape_from_values(ShapeFromValuesFn f) { def_->shape_from_values = std::move(f); return *this; }
   OpBuilder &no_grad() { def_->differentiable = false; return *this; }
   OpBuilder &rng() { def_->needs_rng = true; return *this; }
   OpBuilder &dtypes(std::vector<DType> t) { def_->dtypes = std::move(t); return *this; }

@@ -1,0 +1,131 @@
+"""Reference vectors, computed by Apache MXNet 1.9.1, for MXNet's contrib detection operators that MX
+implements: box_nms (forward and its gradient), box_iou, bipartite_matching, box_encode, box_decode,
+and boolean_mask (forward and gradient).
+
+Run with the reference interpreter (never at test time):
+    /opt/mxnet-venv/bin/python tests/data/contrib_detection/make_contrib_detection_fixtures.py
+Writes contrib_detection_refs.npz next to this script: keys "<case>__<array>", plus
+"<case>__kwargs" (the op's keyword arguments as a JSON string)."""
+import json
+import os
+
+import mxnet as mx
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = {}
+
+
+def boxes_corner(rng, shape):
+    """Random corner boxes (x0, y0, x1, y1) inside [0, 1], as float32."""
+    lo = rng.uniform(0, 0.7, shape + (2,))
+    size = rng.uniform(0.05, 0.4, shape + (2,))
+    return np.concatenate([lo, lo + size], axis=-1).astype(np.float32)
+
+
+def nms_data(rng, batch, n, ncls, width=6, tie=False):
+    """(batch..., n, width) rows [id, score, x0, y0, x1, y1, extra...]; boxes cluster so NMS suppresses."""
+    shape = tuple(batch) + (n,)
+    ids = rng.randint(0, ncls, shape).astype(np.float32)
+    scores = rng.uniform(0, 1, shape).astype(np.float32)
+    if tie:
+        scores[..., 1] = scores[..., 3]
+    centres = rng.uniform(0.2, 0.8, (3, 2))
+    pick = centres[rng.randint(0, 3, shape)]
+    half = rng.uniform(0.05, 0.2, shape + (2,))
+    jitter = rng.normal(0, 0.03, shape + (2,))
+    box = np.concatenate([pick + jitter - half, pick + jitter + half], axis=-1).astype(np.float32)
+    extra = rng.uniform(-1, 1, shape + (width - 6,)).astype(np.float32)
+    return np.concatenate([ids[..., None], scores[..., None], box, extra], axis=-1)
+
+
+def put(case, kwargs, **arrays):
+    OUT[case + "__kwargs"] = np.array(json.dumps(kwargs))
+    for k, v in arrays.items():
+        OUT[case + "__" + k] = np.asarray(v)
+
+
+def nms_case(case, data, kwargs, seed):
+    rng = np.random.RandomState(seed)
+    x = mx.nd.array(data)
+    x.attach_grad()
+    head = rng.uniform(-1, 1, data.shape).astype(np.float32)
+    with mx.autograd.record():
+        y = mx.nd.contrib.box_nms(x, **kwargs)
+    y.backward(mx.nd.array(head))
+    put(case, kwargs, data=data, out=y.asnumpy(), head=head, grad=x.grad.asnumpy())
+
+
+def main():
+    rng = np.random.RandomState(20261207)
+    # box_nms: defaults, class-aware, force_suppress, topk, valid_thresh, background, formats,
+    # extra columns and a moved score/coordinate layout, batches of several dims, score ties.
+    nms_case("nms_default", nms_data(rng, (), 12, 3), {}, 1)
+    nms_case("nms_class", nms_data(rng, (2,), 10, 3), dict(id_index=0, overlap_thresh=0.3), 2)
+    nms_case("nms_force", nms_data(rng, (2,), 10, 3), dict(id_index=0, force_suppress=True, overlap_thresh=0.3), 3)
+    nms_case("nms_topk_valid", nms_data(rng, (3,), 9, 2),
+             dict(id_index=0, topk=4, valid_thresh=0.3, overlap_thresh=0.4), 4)
+    nms_case("nms_background", nms_data(rng, (2,), 8, 3), dict(id_index=0, background_id=1, overlap_thresh=0.2), 5)
+    nms_case("nms_center_in", nms_data(rng, (2,), 8, 2), dict(in_format="center", out_format="center"), 6)
+    nms_case("nms_to_center", nms_data(rng, (2,), 8, 2), dict(out_format="center", overlap_thresh=0.25), 7)
+    nms_case("nms_to_corner", nms_data(rng, (2,), 8, 2), dict(in_format="center", overlap_thresh=0.25), 8)
+    moved = nms_data(rng, (2, 2), 7, 2, width=8)[..., [2, 3, 4, 5, 6, 1, 0, 7]]  # coords first, score 5, id 6
+    nms_case("nms_layout", moved, dict(coord_start=0, score_index=5, id_index=6, overlap_thresh=0.3), 9)
+    nms_case("nms_ties", nms_data(rng, (), 6, 1, tie=True), dict(overlap_thresh=0.1), 10)
+    nms_case("nms_topk0", nms_data(rng, (2,), 5, 2), dict(topk=0), 11)
+    nms_case("nms_none_valid", nms_data(rng, (2,), 5, 2), dict(valid_thresh=2.0), 12)
+
+    # box_iou
+    for fmt in ("corner", "center"):
+        lhs, rhs = boxes_corner(rng, (2, 3)), boxes_corner(rng, (5,))
+        if fmt == "center":
+            lhs[..., 2:] -= lhs[..., :2]
+            rhs[..., 2:] -= rhs[..., :2]
+            lhs[..., :2] += lhs[..., 2:] / 2
+            rhs[..., :2] += rhs[..., 2:] / 2
+        out = mx.nd.contrib.box_iou(mx.nd.array(lhs), mx.nd.array(rhs), format=fmt).asnumpy()
+        put("iou_" + fmt, dict(format=fmt), lhs=lhs, rhs=rhs, out=out)
+
+    # bipartite_matching
+    for i, kw in enumerate([dict(threshold=1e-12), dict(threshold=0.3, topk=2), dict(threshold=0.6, is_ascend=True),
+                            dict(threshold=0.2, topk=1)]):
+        s = rng.uniform(0, 1, (2, 4, 3)).astype(np.float32)
+        r, c = mx.nd.contrib.bipartite_matching(mx.nd.array(s), **kw)
+        put("match%d" % i, kw, data=s, rows=r.asnumpy(), cols=c.asnumpy())
+
+    # box_encode
+    B, N, M = 2, 5, 3
+    samples = rng.choice([-1.0, 0.0, 1.0], (B, N)).astype(np.float32)
+    matches = rng.randint(0, M, (B, N)).astype(np.float32)
+    anchors, refs = boxes_corner(rng, (B, N)), boxes_corner(rng, (B, M))
+    means = np.array([0.1, -0.1, 0.05, 0.0], np.float32)
+    stds = np.array([0.1, 0.1, 0.2, 0.2], np.float32)
+    t, m = mx.nd.contrib.box_encode(*[mx.nd.array(a) for a in (samples, matches, anchors, refs, means, stds)])
+    put("encode", {}, samples=samples, matches=matches, anchors=anchors, refs=refs, means=means, stds=stds,
+        targets=t.asnumpy(), masks=m.asnumpy())
+
+    # box_decode
+    for i, kw in enumerate([dict(), dict(format="corner", std0=0.1, std1=0.1, std2=0.2, std3=0.2),
+                            dict(format="center", clip=0.3), dict(format="corner", clip=0.1)]):
+        data = rng.normal(0, 0.5, (2, 4, 4)).astype(np.float32)
+        anc = boxes_corner(rng, (1, 4))
+        out = mx.nd.contrib.box_decode(mx.nd.array(data), mx.nd.array(anc), **kw).asnumpy()
+        put("decode%d" % i, kw, data=data, anchors=anc, out=out)
+
+    # boolean_mask (axis 0 is all MXNet 1.9.1 supports)
+    data = rng.normal(0, 1, (6, 3, 2)).astype(np.float32)
+    index = np.array([1, 0, 1, 1, 0, 0], np.float32)
+    x = mx.nd.array(data)
+    x.attach_grad()
+    head = rng.uniform(-1, 1, (3, 3, 2)).astype(np.float32)
+    with mx.autograd.record():
+        y = mx.nd.contrib.boolean_mask(x, mx.nd.array(index))
+    y.backward(mx.nd.array(head))
+    put("boolean_mask", {}, data=data, index=index, out=y.asnumpy(), head=head, grad=x.grad.asnumpy())
+
+    np.savez_compressed(os.path.join(HERE, "contrib_detection_refs.npz"), **OUT)
+    print("wrote %d arrays" % len(OUT))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,276 @@
+"""MXNet's contrib detection operators (box_nms / box_non_maximum_suppression, box_iou,
+bipartite_matching, box_encode, box_decode): against Apache MXNet 1.9.1's outputs
+(tests/data/contrib_detection/make_contrib_detection_fixtures.py made the vectors), numpy
+reference implementations written here, the box_nms gradient, the symbolic API and bad input."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import mx
+
+REFS = np.load(os.path.join(os.path.dirname(__file__), "..", "..", "data", "contrib_detection",
+                            "contrib_detection_refs.npz"))
+
+
+def _case(name):
+    c = {k.split("__", 1)[1]: REFS[k] for k in REFS.files if k.startswith(name + "__")}
+    c["kwargs"] = json.loads(str(c["kwargs"]))
+    return c
+
+
+NMS_CASES = sorted({k.split("__")[0] for k in REFS.files if k.startswith("nms_")})
+
+
+# ---- numpy references (independent of MX and of MXNet's code)
+def _iou_np(a, b, fmt):
+    if fmt == "center":
+        a = np.concatenate([a[..., :2] - a[..., 2:] / 2, a[..., :2] + a[..., 2:] / 2], -1)
+        b = np.concatenate([b[..., :2] - b[..., 2:] / 2, b[..., :2] + b[..., 2:] / 2], -1)
+    a = a.reshape(-1, 4)[:, None, :]
+    b = b.reshape(-1, 4)[None, :, :]
+    w = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
+    h = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
+    inter = w * h
+    area = lambda x: np.clip(x[..., 2] - x[..., 0], 0, None) * np.clip(x[..., 3] - x[..., 1], 0, None)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        iou = inter / (area(a) + area(b) - inter)
+    return np.where(inter > 0, iou, 0)
+
+
+def _nms_np(data, overlap_thresh=0.5, valid_thresh=0.0, topk=-1, coord_start=2, score_index=1, id_index=-1,
+            background_id=-1, force_suppress=False, in_format="corner", out_format="corner"):
+    """Greedy NMS per batch: (output, index of the input row each output row came from or -1)."""
+    shape = data.shape
+    rows = data.reshape(-1, shape[-2], shape[-1])
+    out = -np.ones_like(rows)
+    src = -np.ones(rows.shape[:2], np.int64)
+    n = shape[-2]
+    for b, box in enumerate(rows):
+        cand = [i for i in range(n) if box[i, score_index] > valid_thresh and
+                (id_index < 0 or box[i, id_index] != background_id)]
+        cand = sorted(cand, key=lambda i: -box[i, score_index])  # stable: ties keep input order
+        if topk >= 0:
+            cand = cand[:topk]
+        kept = []
+        for i in cand:
+            ok = True
+            for j in kept:
+                if not force_suppress and id_index >= 0 and box[i, id_index] != box[j, id_index]:
+                    continue
+                c = slice(coord_start, coord_start + 4)
+                if _iou_np(box[j, c], box[i, c], in_format)[0, 0] > overlap_thresh:
+                    ok = False
+                    break
+            if ok:
+                kept.append(i)
+        for k, i in enumerate(kept):
+            out[b, k] = box[i]
+            src[b, k] = b * n + i
+        if in_format != out_format:
+            c = out[b, :, coord_start:coord_start + 4]
+            live = c[:, 0] >= 0
+            if out_format == "center":
+                conv = np.concatenate([(c[:, :2] + c[:, 2:]) / 2, c[:, 2:] - c[:, :2]], 1)
+            else:
+                conv = np.concatenate([c[:, :2] - c[:, 2:] / 2, c[:, :2] + c[:, 2:] / 2], 1)
+            c[live] = conv[live]
+    return out.reshape(shape), src.reshape(shape[:-1])
+
+
+# ---- box_nms
+@pytest.mark.parametrize("case", NMS_CASES)
+def test_box_nms_matches_mxnet(case):
+    c = _case(case)
+    x = mx.nd.array(c["data"])
+    x.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.contrib.box_nms(x, **c["kwargs"])
+    y.backward(mx.nd.array(c["head"]))
+    np.testing.assert_allclose(y.asnumpy(), c["out"], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(x.grad.asnumpy(), c["grad"], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {}, dict(id_index=0, overlap_thresh=0.3), dict(id_index=0, force_suppress=True, topk=5, valid_thresh=0.2),
+    dict(in_format="center", out_format="corner", overlap_thresh=0.2), dict(id_index=0, background_id=0)])
+def test_box_nms_numpy_reference_and_gradient(kwargs):
+    rng = np.random.RandomState(7)
+    data = np.concatenate([rng.randint(0, 3, (3, 15, 1)), rng.uniform(0, 1, (3, 15, 1)),
+                           rng.uniform(0, 0.5, (3, 15, 2)), rng.uniform(0.5, 1, (3, 15, 2))], -1)
+    want, src = _nms_np(data, **kwargs)
+    x = mx.nd.array(data, dtype="float64")
+    x.attach_grad()
+    head = rng.normal(size=data.shape)
+    with mx.autograd.record():
+        y = mx.nd.contrib.box_non_maximum_suppression(x, **kwargs)
+    y.backward(mx.nd.array(head, dtype="float64"))
+    np.testing.assert_allclose(y.asnumpy(), want, rtol=1e-12)
+    # gradient: each kept output row's head gradient lands on its input row; suppressed rows get 0
+    grad = np.zeros_like(data).reshape(-1, data.shape[-1])
+    flat_src, flat_head = src.reshape(-1), head.reshape(-1, data.shape[-1])
+    grad[flat_src[flat_src >= 0]] = flat_head[flat_src >= 0]
+    np.testing.assert_allclose(x.grad.asnumpy(), grad.reshape(data.shape), rtol=1e-12)
+
+
+def test_box_nms_gradient_finite_differences():
+    # The kept rows are a permutation of input rows: small perturbations of the coordinates do not
+    # change which boxes survive, so central differences of sum(head * out) give the gradient.
+    rng = np.random.RandomState(3)
+    data = np.concatenate([rng.uniform(0, 1, (6, 1)), rng.uniform(0, 0.3, (6, 2)) + np.arange(6)[:, None] * 0.1,
+                           rng.uniform(0.6, 0.9, (6, 2))], -1)
+    kw = dict(coord_start=1, score_index=0, overlap_thresh=0.6)
+    head = rng.normal(size=data.shape)
+    f = lambda d: float((mx.nd.contrib.box_nms(mx.nd.array(d, dtype="float64"), **kw).asnumpy() * head).sum())
+    x = mx.nd.array(data, dtype="float64")
+    x.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.contrib.box_nms(x, **kw)
+    y.backward(mx.nd.array(head, dtype="float64"))
+    eps, fd = 1e-6, np.zeros_like(data)
+    for idx in np.ndindex(*data.shape):
+        if idx[1] == 0:
+            continue  # scores: moving one may reorder ties; coordinates suffice
+        d1, d2 = data.copy(), data.copy()
+        d1[idx] += eps
+        d2[idx] -= eps
+        fd[idx] = (f(d1) - f(d2)) / (2 * eps)
+    np.testing.assert_allclose(x.grad.asnumpy()[:, 1:], fd[:, 1:], rtol=1e-5, atol=1e-7)
+
+
+def test_box_nms_symbol_executor():
+    c = _case("nms_class")
+    s = mx.sym.contrib.box_nms(mx.sym.var("data"), **c["kwargs"])
+    assert s.list_outputs() == [s.name + "_output"]
+    grad = mx.nd.zeros(c["data"].shape)
+    ex = s.bind(mx.cpu(), {"data": mx.nd.array(c["data"])}, args_grad={"data": grad})
+    out = ex.forward(is_train=True)[0]
+    ex.backward(mx.nd.array(c["head"]))
+    np.testing.assert_allclose(out.asnumpy(), c["out"], rtol=1e-6)
+    np.testing.assert_allclose(grad.asnumpy(), c["grad"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape, kwargs, msg", [
+    ((5,), {}, "at least 2 dimensions"),
+    ((3, 4), {}, "at least 5"),
+    ((3, 6), dict(score_index=3), "score_index"),
+    ((3, 6), dict(coord_start=3), "coord"),
+    ((3, 6), dict(id_index=1), "id_index"),
+    ((3, 6), dict(id_index=2), "id_index"),
+])
+def test_box_nms_bad_input(shape, kwargs, msg):
+    with pytest.raises(mx.MXNetError, match=msg):
+        mx.nd.contrib.box_nms(mx.nd.zeros(shape), **kwargs)
+    with pytest.raises(mx.MXNetError, match="in_format"):
+        mx.nd.contrib.box_nms(mx.nd.zeros((3, 6)), in_format="diagonal")
+
+
+# ---- box_iou
+@pytest.mark.parametrize("fmt", ["corner", "center"])
+def test_box_iou(fmt):
+    c = _case("iou_" + fmt)
+    out = mx.nd.contrib.box_iou(mx.nd.array(c["lhs"]), mx.nd.array(c["rhs"]), format=fmt).asnumpy()
+    assert out.shape == c["lhs"].shape[:-1] + c["rhs"].shape[:-1]
+    np.testing.assert_allclose(out, c["out"], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(out.reshape(-1), _iou_np(c["lhs"], c["rhs"], fmt).reshape(-1), rtol=1e-5, atol=1e-7)
+
+
+def test_box_iou_zero_gradient_and_errors():
+    a, b = mx.nd.array([[0, 0, 1, 1.0]]), mx.nd.array([[0.5, 0.5, 2, 2.0]])
+    a.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.contrib.box_iou(a, b)
+    y.backward()
+    np.testing.assert_allclose(y.asnumpy(), [[0.25 / (1 + 2.25 - 0.25)]], rtol=1e-6)
+    assert (a.grad.asnumpy() == 0).all()
+    with pytest.raises(mx.MXNetError, match="lhs"):
+        mx.nd.contrib.box_iou(mx.nd.zeros((2, 3)), b)
+    with pytest.raises(mx.MXNetError, match="rhs"):
+        mx.nd.contrib.box_iou(a, mx.nd.zeros((4,)))
+
+
+# ---- bipartite_matching
+def _matching_np(s, threshold, is_ascend=False, topk=-1):
+    rows, cols = -np.ones(s.shape[:-1]), -np.ones(s.shape[:-2] + s.shape[-1:])
+    for b in range(s.shape[0]):
+        flat = s[b].reshape(-1)
+        order = np.argsort(flat if is_ascend else -flat, kind="stable")
+        count = 0
+        for idx in order:
+            r, c = divmod(idx, s.shape[-1])
+            if rows[b, r] != -1 or cols[b, c] != -1:
+                continue
+            if not (flat[idx] < threshold if is_ascend else flat[idx] > threshold):
+                break
+            rows[b, r], cols[b, c] = c, r
+            count += 1
+            if topk > 0 and count > topk:
+                break
+    return rows, cols
+
+
+@pytest.mark.parametrize("i", range(4))
+def test_bipartite_matching(i):
+    c = _case("match%d" % i)
+    r, cl = mx.nd.contrib.bipartite_matching(mx.nd.array(c["data"]), **c["kwargs"])
+    np.testing.assert_array_equal(r.asnumpy(), c["rows"])
+    np.testing.assert_array_equal(cl.asnumpy(), c["cols"])
+    rr, cc = _matching_np(c["data"], **c["kwargs"])
+    np.testing.assert_array_equal(r.asnumpy(), rr)
+    np.testing.assert_array_equal(cl.asnumpy(), cc)
+
+
+def test_bipartite_matching_needs_threshold():
+    with pytest.raises(mx.MXNetError, match="threshold"):
+        mx.nd.contrib.bipartite_matching(mx.nd.zeros((2, 3)))
+    with pytest.raises(mx.MXNetError, match="2 dimensions"):
+        mx.nd.contrib.bipartite_matching(mx.nd.zeros((3,)), threshold=0.1)
+
+
+# ---- box_encode / box_decode
+def test_box_encode():
+    c = _case("encode")
+    names = ["samples", "matches", "anchors", "refs", "means", "stds"]
+    t, m = mx.nd.contrib.box_encode(*[mx.nd.array(c[n]) for n in names])
+    np.testing.assert_allclose(t.asnumpy(), c["targets"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(m.asnumpy(), c["masks"])
+    # numpy reference
+    ref = c["refs"][np.arange(2)[:, None], c["matches"].astype(int)]
+    rc, rs = (ref[..., :2] + ref[..., 2:]) / 2, ref[..., 2:] - ref[..., :2]
+    ac, asz = (c["anchors"][..., :2] + c["anchors"][..., 2:]) / 2, c["anchors"][..., 2:] - c["anchors"][..., :2]
+    want = (np.concatenate([(rc - ac) / asz, np.log(rs / asz)], -1) - c["means"]) / c["stds"]
+    want = np.where(c["samples"][..., None] > 0.5, want, 0)
+    np.testing.assert_allclose(t.asnumpy(), want, rtol=1e-4, atol=1e-5)
+    sym = mx.sym.contrib.box_encode(*[mx.sym.var(n) for n in names])
+    assert sym.list_arguments() == names
+    with pytest.raises(mx.MXNetError, match="samples"):
+        mx.nd.contrib.box_encode(mx.nd.ones((2, 4)), *[mx.nd.array(c[n]) for n in names[1:]])
+    bad = c["matches"].copy()
+    bad[c["samples"] > 0.5] = 7
+    with pytest.raises(mx.MXNetError, match="out of range"):
+        mx.nd.contrib.box_encode(*[mx.nd.array(bad if n == "matches" else c[n]) for n in names])[0].asnumpy()
+
+
+@pytest.mark.parametrize("i", range(4))
+def test_box_decode(i):
+    c = _case("decode%d" % i)
+    kw = c["kwargs"]
+    out = mx.nd.contrib.box_decode(mx.nd.array(c["data"]), mx.nd.array(c["anchors"]), **kw).asnumpy()
+    np.testing.assert_allclose(out, c["out"], rtol=1e-5, atol=1e-6)
+    a = c["anchors"][0].astype(np.float64)
+    if kw.get("format", "center") == "corner":
+        a = np.concatenate([(a[:, :2] + a[:, 2:]) / 2, a[:, 2:] - a[:, :2]], 1)
+    std = np.array([kw.get("std%d" % k, 1.0) for k in range(4)])
+    d = c["data"] * std
+    if kw.get("clip", -1) > 0:
+        d[..., 2:] = np.minimum(d[..., 2:], kw["clip"])
+    centre, size = d[..., :2] * a[:, 2:] + a[:, :2], np.exp(d[..., 2:]) * a[:, 2:]
+    np.testing.assert_allclose(out, np.concatenate([centre - size / 2, centre + size / 2], -1), rtol=1e-4, atol=1e-5)
+
+
+def test_box_decode_bad_input():
+    with pytest.raises(mx.MXNetError, match="data must be"):
+        mx.nd.contrib.box_decode(mx.nd.zeros((2, 4)), mx.nd.zeros((1, 2, 4)))
+    with pytest.raises(mx.MXNetError, match="anchors"):
+        mx.nd.contrib.box_decode(mx.nd.zeros((1, 2, 4)), mx.nd.zeros((1, 2, 3)))
