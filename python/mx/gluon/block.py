@@ -618,12 +618,8 @@ class Block:
                                        trainable=0, shared=0)
         # a hybridized block runs its cached graph and never calls its children: run them
         # imperatively for the summary (same numbers), then restore the hybridized state
-        hybrid = []
-        self.apply(lambda b: hybrid.append((b, b._active))
-                   if isinstance(b, HybridBlock) and not isinstance(b, SymbolBlock) else None)
         try:
-            for b, _ in hybrid:
-                b._active = False
+            restore = _run_children_imperatively(self)
             self.apply(_register)
             self(*inputs)
             lines = ["-" * 80, "%25s  %42s %15s" % ("Layer (type)", "Output Shape", "Param #"),
@@ -645,8 +641,22 @@ class Block:
         finally:
             for h in hooks:
                 h.detach()
-            for b, active in hybrid:
-                b._active = active
+            restore()
+
+
+def _run_children_imperatively(block):
+    """Switch every hybridized block under `block` to imperative calls; returns the function
+    that restores their hybridized state."""
+    hybrid = []
+    block.apply(lambda b: hybrid.append((b, b._active))
+                if isinstance(b, HybridBlock) and not isinstance(b, SymbolBlock) else None)
+    for b, _ in hybrid:
+        b._active = False
+
+    def restore():
+        for b, active in hybrid:
+            b._active = active
+    return restore
 
 
 class _HookHandle:
@@ -785,6 +795,8 @@ class HybridBlock(Block):
     array([1., 2.], dtype=float32)
     """
 
+    _inferring_by_running = False  # set while _infer_shape_by_running runs this block once
+
     def __init__(self, prefix=None, params=None):
         super().__init__(prefix=prefix, params=params)
         self._cached_graph = ()
@@ -879,8 +891,36 @@ class HybridBlock(Block):
         except NotImplementedError:
             raise
         except Exception as e:
-            raise ValueError("Deferred initialization failed because shape cannot be inferred. %s"
-                             % e) from e
+            if self._inferring_by_running or not self._infer_shape_by_running(args):
+                raise ValueError("Deferred initialization failed because shape cannot be inferred. %s"
+                                 % e) from e
+
+    def _infer_shape_by_running(self, args):
+        """Some parameter shapes do not follow from the traced graph but a child block infers
+        them itself when it runs (an RNN layer's input size, flattened into one parameter
+        vector, inside a hybridized parent). Take what the graph gives, then run this block
+        once imperatively in predict mode (no running-statistics update, no dropout) so every
+        child completes its own parameters. True when all shapes are then known."""
+        inputs, out = self._get_graph(*args)
+        flat, _ = _flatten(list(args), "input")
+        given = {i.name: a.shape for i, a in zip(inputs, [a for a in flat if a is not None])}
+        arg_shapes, _, aux_shapes = out.infer_shape_partial(**given)
+        found = dict(zip(out.list_arguments(), arg_shapes))
+        found.update(zip(out.list_auxiliary_states(), aux_shapes))
+        params = self.collect_params()
+        for name, p in params.items():
+            shape = found.get(name)
+            if shape and all(d > 0 for d in shape):
+                p.shape = shape
+        restore = _run_children_imperatively(self)
+        self._inferring_by_running = True
+        try:
+            with autograd.pause(train_mode=False):
+                self.forward(*args)
+        finally:
+            self._inferring_by_running = False
+            restore()
+        return all(p.shape and all(d > 0 for d in p.shape) for p in params.values())
 
     def infer_shape(self, *args):
         """Fill in the unknown parameter shapes (deferred initialization) from example inputs.
