@@ -739,6 +739,14 @@ MX_API int mx_symbol_substitute(mx_symbol_t sym, int num_positional, const mx_sy
                                 int num_named, const char **names, const mx_symbol_t *named,
                                 const char *name, mx_symbol_t *out);
 
+/* ---------------------------------------------------------------- sparse storage in graphs (issue 14, round 3) */
+/* Per argument (MX_LIST_ARGUMENTS order), the storage type the executor inferred for its
+ * gradient from the bound arrays' storage types: 0 default, 1 row_sparse, 2 csr, -1 where no
+ * gradient is computed (e.g. 1 for w in dot(csr, w), as MXNet 1.9.1). A gradient array of another
+ * storage type receives the converted value. *out_stypes is thread-local, valid until the next
+ * call of this function on this thread. */
+MX_API int mx_executor_grad_stypes(mx_executor_t exec, int *out_num, const int **out_stypes);
+
 #ifdef __cplusplus
 }
 #endif

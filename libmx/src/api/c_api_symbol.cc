@@ -321,7 +321,7 @@ int mx_executor_bind(mx_symbol_t sym, int dev_type, int dev_id, int num_args, co
   std::vector<int> r;
   for (int i = 0; i < num_args; ++i) {
     a.push_back(any_arr_of(args[i], "args[i]"));  // sparse inputs reach the ops' sparse kernels
-    g.push_back(grads && grads[i] ? arr_of(grads[i], "grads[i]") : NDArray());
+    g.push_back(grads && grads[i] ? any_arr_of(grads[i], "grads[i]") : NDArray());  // row_sparse gradients too
     r.push_back(grads && grad_reqs ? grad_reqs[i] : MX_GRAD_NULL);
   }
   for (int i = 0; i < num_aux; ++i) x.push_back(arr_of(aux[i], "aux[i]"));
@@ -382,6 +382,18 @@ int mx_executor_simple_bind(mx_symbol_t sym, int dev_type, int dev_id, const cha
     x.push_back(arr);
   }
   *out = new mx_executor_s{std::make_shared<Executor>(s, dev, a, g, r, x)};
+  MX_API_END();
+}
+
+int mx_executor_grad_stypes(mx_executor_t exec, int *out_num, const int **out_stypes) {
+  MX_API_BEGIN();
+  MX_REQUIRE_PTR(exec);
+  MX_REQUIRE_PTR(out_num);
+  MX_REQUIRE_PTR(out_stypes);
+  static thread_local std::vector<int> buf;
+  buf = exec->ex->grad_stypes();
+  *out_num = static_cast<int>(buf.size());
+  *out_stypes = buf.data();
   MX_API_END();
 }
 

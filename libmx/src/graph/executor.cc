@@ -4,7 +4,9 @@
 #include <map>
 #include <unordered_map>
 
+#include "ndarray/sparse.h"
 #include "ops/imperative.h"
+#include "ops/sparse/attach.h"
 #include "random/philox.h"
 
 namespace mx {
@@ -37,6 +39,35 @@ class GraphGradBuilder : public GradBuilder {
  private:
   Executor &ex_;
 };
+
+namespace {
+// Storage types of a step's outputs, inferred from its inputs' as invoke_raw's storage dispatch
+// decides at run time (ops/sparse/dispatch.cc): the op's sparse kernel when its infer_stype
+// accepts the combination on the CPU in a dtype the kernels compute in, else dense (fallback).
+std::vector<int> infer_step_stypes(const OpDef *op, const Params &p, const std::vector<int> &in_st,
+                                   const std::vector<DType> &in_t, Device dev, int nout) {
+  std::vector<int> out(static_cast<size_t>(nout), 0);
+  bool any_sparse = op->stype_from_dense;
+  for (int s : in_st) any_sparse = any_sparse || s != 0;
+  if (!any_sparse || !dev.is_cpu()) return out;
+  install_sparse_attachments();
+  if (!op->infer_stype || !op->forward_sparse) return out;
+  for (DType t : in_t)
+    if (!supports_dtype(op, t) || !(t == DType::f32 || t == DType::f64 || t == DType::i32 || t == DType::i64 ||
+                                    t == DType::u8 || t == DType::i8))
+      return out;
+  STypeVec o(static_cast<size_t>(nout), 0);
+  if (!op->infer_stype(p, in_st, o)) return out;
+  return o;
+}
+}  // namespace
+
+std::vector<int> Executor::grad_stypes() const {
+  std::vector<int> r(args_.size(), -1);
+  for (size_t i = 0; i < args_.size() && i < arg_grad_entries_.size(); ++i)
+    if (arg_grad_entries_[i] >= 0) r[i] = entries_[static_cast<size_t>(arg_grad_entries_[i])].stype;
+  return r;
+}
 
 int Executor::add_entry(const Shape &s, DType t) {
   Entry e;
@@ -73,6 +104,14 @@ std::vector<int> Executor::add_step(const OpDef *op, std::shared_ptr<const Param
   bool tok = op->infer_type ? op->infer_type(p, in_t, aux_t, out_t) : infer_type_same(p, in_t, aux_t, out_t);
   for (int t : out_t) tok = tok && t >= 0;
   MX_CHECK(tok, MX_ERR_TYPE, op->name, ": cannot infer the output dtypes");
+  std::vector<int> in_st;
+  std::vector<DType> in_dt;
+  for (auto *ids : {&inputs, &aux})
+    for (int e : *ids) {
+      in_st.push_back(entries_[static_cast<size_t>(e)].stype);
+      in_dt.push_back(entries_[static_cast<size_t>(e)].dtype);
+    }
+  std::vector<int> out_st = infer_step_stypes(op, p, in_st, in_dt, dev_, nout);
   Step st;
   st.op = op;
   st.params = params;
@@ -80,8 +119,10 @@ std::vector<int> Executor::add_step(const OpDef *op, std::shared_ptr<const Param
   st.aux = aux;
   st.backward = backward;
   st.skip = skip;
-  for (int i = 0; i < nout; ++i)
+  for (int i = 0; i < nout; ++i) {
     st.outputs.push_back(add_entry(out_s[static_cast<size_t>(i)], static_cast<DType>(out_t[static_cast<size_t>(i)])));
+    entries_.back().stype = out_st[static_cast<size_t>(i)];
+  }
   steps_.push_back(st);
   for (int e : steps_.back().outputs) entry_step_[static_cast<size_t>(e)] = static_cast<int>(steps_.size()) - 1;
   return steps_.back().outputs;
@@ -106,6 +147,7 @@ Executor::Executor(const Symbol &sym, Device dev, std::vector<NDArray> args, std
              "' is on another device than the executor");
     int e = add_entry(a.shape(), a.dtype());
     entries_[static_cast<size_t>(e)].array = a;
+    entries_[static_cast<size_t>(e)].stype = static_cast<int>(stype_of(a));
     entry_of[{n.get(), 0}] = e;
   };
   for (size_t i = 0; i < arg_nodes.size(); ++i) {
@@ -217,6 +259,7 @@ Executor::Executor(const Symbol &sym, Device dev, std::vector<NDArray> args, std
   }
   fuse_activations();
   bind_gradients_in_place();
+  bind_sparse_entries();
   plan_memory();
   prepare_steps(false);
   prepare_steps(true);
@@ -257,16 +300,23 @@ void Executor::bind_gradients_in_place() {
     Entry &en = entries_[static_cast<size_t>(e)];
     const NDArray &g = grads_[i];
     if (!produced[static_cast<size_t>(e)] || taken[static_cast<size_t>(e)] || en.array.defined() ||
-        g.dtype() != en.dtype || !(g.shape() == en.shape) || !(g.device() == dev_))
+        static_cast<int>(stype_of(g)) != en.stype || g.dtype() != en.dtype || !(g.shape() == en.shape) || !(g.device() == dev_))
       continue;
     bool aliases_input = false;  // a gradient array sharing memory with an argument or aux state
     for (auto *bound : {&args_, &aux_})
-      for (auto &a : *bound) aliases_input = aliases_input || a.storage() == g.storage();
+      for (auto &a : *bound)
+        aliases_input = aliases_input || (g.is_sparse() || a.is_sparse() ? a.sparse() == g.sparse()
+                                                                          : a.storage() == g.storage());
     if (aliases_input) continue;
     en.array = g;
     taken[static_cast<size_t>(e)] = true;
     grad_written_in_place_[i] = true;
   }
+}
+
+void Executor::bind_sparse_entries() {
+  for (auto &en : entries_)
+    if (en.stype != 0 && !en.array.defined()) en.array = sparse_zeros(static_cast<SType>(en.stype), en.shape, en.dtype, dev_);
 }
 
 void Executor::prepare_steps(bool backward) {
@@ -281,7 +331,7 @@ void Executor::prepare_steps(bool backward) {
     bool direct = dev_.is_cpu() && static_cast<bool>(st.op->forward_cpu);
     // A sparse input (a csr / row_sparse argument) goes through invoke_raw's storage dispatch:
     // the op's sparse kernel when it has one for these storage types, else the dense fallback.
-    for (auto *arrs : {&st.in_arr, &st.aux_arr})
+    for (auto *arrs : {&st.in_arr, &st.aux_arr, &st.out_arr})
       for (auto &a : *arrs)
         direct = direct && a.defined() && !a.is_sparse() && supports_dtype(st.op, a.dtype());
     st.direct = direct;

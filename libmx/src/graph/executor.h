@@ -37,6 +37,9 @@ class Executor {
     if (busy_token_ == token) busy_token_ = 0;
   }
   int64_t unplanned_bytes() const { return unplanned_bytes_; }
+  // Per argument: the storage type inferred for its gradient (0 default, 1 row_sparse, 2 csr;
+  // -1 where no gradient is computed), e.g. row_sparse for w in dot(csr, w) as in MXNet.
+  std::vector<int> grad_stypes() const;
   // (op name, is a backward step) per step, in run order: what the graph passes made.
   std::vector<std::pair<std::string, bool>> step_ops() const {
     std::vector<std::pair<std::string, bool>> r;
@@ -48,6 +51,7 @@ class Executor {
   struct Entry {  // one value in the graph
     Shape shape;
     DType dtype = DType::f32;
+    int stype = 0;     // storage type (ops/sparse): sparse values are not planned, kernels allocate them
     NDArray array;     // bound storage (external or a view into a planned buffer)
     int buffer = -1;   // planned buffer index (-1: external)
   };
@@ -71,6 +75,7 @@ class Executor {
   void drop_unused_backward_steps();
   void bind_gradients_in_place();
   void plan_memory();
+  void bind_sparse_entries();  // placeholders for sparse values (their parts are replaced at each run)
   void prepare_steps(bool backward);
   void run(bool backward, bool is_train);
   // Graphs with data-dependent output shapes (dynamic_shape_node(), e.g. boolean_mask)

@@ -217,7 +217,7 @@ struct EmbeddingParam {
     d.field("dtype", &EmbeddingParam::dtype).def(std::string("float32"))
         .choices({"bfloat16", "float16", "float32", "float64", "int32", "int64", "int8", "uint8"})
         .doc("Weight and output dtype.");
-    d.field("sparse_grad", &EmbeddingParam::sparse_grad).def(false).doc("Compute the weight gradient as a row_sparse array (imperative autograd; dense in graphs).");
+    d.field("sparse_grad", &EmbeddingParam::sparse_grad).def(false).doc("Compute the weight gradient as a row_sparse array (autograd and graphs).");
   }
 };
 

@@ -185,7 +185,10 @@ class DataParallelExecutorGroup:
             sarr = shared.aux_dict.get(name) if shared is not None else None
             aux[name] = sarr if sarr is not None and tuple(sarr.shape) == tuple(shape) else \
                 nd.zeros(shape, ctx=ctx, dtype=dt)
-        return self.symbol.bind(ctx, args, args_grad=grads, grad_req=reqs, aux_states=aux)
+        ex = self.symbol.bind(ctx, args, args_grad=grads, grad_req=reqs, aux_states=aux)
+        # Gradients inferred row_sparse (the weight of dot(csr, w), Embedding(sparse_grad=True))
+        # get row_sparse arrays, as MXNet's: the optimizer then updates only their rows.
+        return ex._with_sparse_grads([reqs[n] if n in grads else "null" for n in self.arg_names])
 
     def _collect(self):
         e = self.execs

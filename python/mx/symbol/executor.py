@@ -138,16 +138,36 @@ class Executor:
             c_str(json.dumps(types)), req, c_str(json.dumps(overrides)), out))
         ex = cls(out[0], symbol, ctx)
         stypes = _arg_stypes(symbol, arg_names, stype_dict)
-        if not stypes:
-            return ex
-        # Sparse inputs (stype_dict or sym.var(stype=...)): rebind with sparse arrays there, so
-        # the ops reading them run their sparse kernels (the others densify, as MXNet's fallback).
         from ..ndarray import sparse as _sp
-        args = [_sp.zeros(stypes[n], a.shape, ctx=ctx, dtype=a.dtype) if n in stypes else a
-                for n, a in zip(arg_names, ex.arg_arrays)]
-        grads = ex.grad_arrays
-        reqs = [overrides.get(n, grad_req) if g is not None else "null" for n, g in zip(arg_names, grads)]
-        return cls._bind(symbol, ctx, args, grads, reqs, ex.aux_arrays)
+        reqs = [overrides.get(n, grad_req) if g is not None else "null" for n, g in zip(arg_names, ex.grad_arrays)]
+        reqs = [r if isinstance(r, str) else {v: k for k, v in _GRAD_REQ.items()}[r] for r in reqs]
+        if stypes:
+            # Sparse inputs (stype_dict or sym.var(stype=...)): rebind with sparse arrays there, so
+            # the ops reading them run their sparse kernels (the others densify, as MXNet's fallback).
+            args = [_sp.zeros(stypes[n], a.shape, ctx=ctx, dtype=a.dtype) if n in stypes else a
+                    for n, a in zip(arg_names, ex.arg_arrays)]
+            ex = cls._bind(symbol, ctx, args, ex.grad_arrays, reqs, ex.aux_arrays)
+        return ex._with_sparse_grads(reqs)
+
+    def _with_sparse_grads(self, reqs):
+        """This executor, or a rebinding of it whose gradient arrays have the storage types the
+        core inferred (w of dot(csr, w), Embedding(sparse_grad=True), ...: row_sparse), as
+        MXNet's simple_bind and Module allocate them. reqs: grad_req per argument."""
+        from ..ndarray import sparse as _sp
+        gst = self._grad_stypes()
+        names = {1: "row_sparse", 2: "csr"}
+        if not any(t in names and g is not None and g.stype == "default" for t, g in zip(gst, self.grad_arrays)):
+            return self
+        grads = [_sp.zeros(names[t], g.shape, ctx=self._ctx, dtype=g.dtype) if t in names and g is not None else g
+                 for t, g in zip(gst, self.grad_arrays)]
+        return type(self)._bind(self._symbol, self._ctx, self.arg_arrays, grads, reqs, self.aux_arrays)
+
+    def _grad_stypes(self):
+        """Per argument: the storage type code the core inferred for its gradient (-1: none)."""
+        n = ffi.new("int *")
+        arr = ffi.new("int **")
+        check_call(lib.mx_executor_grad_stypes(self.handle, n, arr))
+        return [arr[0][i] for i in range(n[0])]
 
     @property
     def arg_dict(self):
