@@ -468,6 +468,8 @@ for _n in ["Concat", "stack", "SliceChannel", "add_n", "where", "_where_mask", "
            "take", "pick", "one_hot", "gather_nd", "scatter_nd", "topk", "sort", "argsort", "split", "khatri_rao",
            "Embedding", "SequenceMask", "_take_along_axis", "_scatter_along_axis"]:
     EXCLUDED.setdefault(_n, _SHAPE)
+EXCLUDED["_scatter_set_nd"] = ("advanced-indexing assignment: covered against numpy (values, broadcasting, "
+                               "repeated tuples) by tests/python/test_advanced_indexing.py")
 
 _NN2 = "neural-network/linalg op: covered by tests/python/test_ops_nn2.py and test_ops_vectors.py"
 for _n in ["linalg_gemm", "linalg_gemm2"]:

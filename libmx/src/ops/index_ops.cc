@@ -4,6 +4,7 @@
 // _backward_SequenceLast). Index inputs may have any dtype; floats truncate toward zero.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 
 #include "ops/shape_common.h"
@@ -625,6 +626,42 @@ int register_ops() {
       .cpu(scatter_kernel(true))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {b.emit1("gather_nd", {}, {n.out_grads[0], n.inputs[1]}), Var::none()};
+      });
+
+  // NDArray assignment with advanced indices (x[idx_arrays] = v): lhs with the blocks at the
+  // index tuples replaced by rhs (where tuples repeat, the last one wins, as numpy).
+  MX_REGISTER_OP(_scatter_set_nd)
+      .doc("Returns lhs with the slices at index tuples (indices of shape (M, ...)) replaced by rhs.")
+      .inputs({"lhs", "rhs", "indices"})
+      .dtypes(all_dtypes())
+      .type(type_from_first)
+      .shape([](const Params &, ShapeVec &in, ShapeVec &, ShapeVec &out) {
+        if (!in[0].known()) return false;
+        assign_shape(out[0], in[0], "_scatter_set_nd", "output");
+        if (!in[2].known()) return true;
+        Shape want = gather_nd_shape(in[0], in[2], "_scatter_set_nd");
+        if (in[1].known())
+          MX_CHECK(in[1] == want, MX_ERR_SHAPE, "_scatter_set_nd: rhs has shape ", in[1].str(), " but indices ",
+                   in[2].str(), " select a region of shape ", want.str());
+        assign_shape(in[1], want, "_scatter_set_nd", "rhs");
+        return true;
+      })
+      .cpu([](const OpCall &c) {
+        const Shape &s = c.outputs[0].shape();
+        auto off = nd_offsets(c.inputs[2], s, "_scatter_set_nd");
+        int m = static_cast<int>(c.inputs[2].shape()[0]);
+        int64_t block = s.prod(m, s.ndim());
+        copy_bytes(c.inputs[0], c.outputs[0]);
+        size_t bytes = static_cast<size_t>(block) * dtype_size(c.outputs[0].dtype());
+        char *dst = static_cast<char *>(c.outputs[0].raw());
+        const char *src = static_cast<const char *>(c.inputs[1].raw());
+        for (size_t j = 0; j < off.size(); ++j)
+          std::memcpy(dst + static_cast<size_t>(off[j]) * bytes, src + j * bytes, bytes);
+      })
+      .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
+        Var zeros = b.emit1("zeros_like", {}, {n.inputs[1]});
+        return {b.emit1("_scatter_set_nd", {}, {n.out_grads[0], zeros, n.inputs[2]}),
+                b.emit1("gather_nd", {}, {n.out_grads[0], n.inputs[2]}), Var::none()};
       });
 
   MX_REGISTER_OP(one_hot)

@@ -128,8 +128,8 @@ def getitem(a, key):
         if len(arr_pos) == 1 and not any(k is None for k in key) and len(key) <= len(shape) and \
                 all(isinstance(k, slice) and k == slice(None) for i, k in enumerate(key) if i != p):
             return _take(a, key[p], p)
-        raise IndexError("unsupported index %r: MX supports one integer array among full slices "
-                         "(use take, pick or gather_nd for other advanced indexing)" % (key,))
+        from . import advanced_indexing
+        return advanced_indexing.getitem(a, key)
     begin, end, step, squeeze, newaxes = [], [], [], [], []
     axis = 0
     out_pos = 0
@@ -207,6 +207,10 @@ def setitem(a, key, value):
     elif isinstance(key, slice) and (key.step is None or key.step == 1) and shape:
         b, e, _ = key.indices(shape[0])
         target = _slice0(a, b, max(b, e))
+    elif _has_array(key if isinstance(key, tuple) else (key,)):
+        from . import advanced_indexing
+        advanced_indexing.setitem(a, key, value)
+        return
     else:
         key = _expand(key, len(shape))
         # None (a new axis of size 1) selects nothing in an assignment: numpy and MXNet ignore it
@@ -262,6 +266,10 @@ def setitem(a, key, value):
         return
     v = _value_array(value, target, target.shape)
     check_call(lib.mx_ndarray_copy(v.handle, target.handle))
+
+
+def _has_array(items):
+    return any(_is_array_index(k) or isinstance(k, tuple) for k in items)
 
 
 def _fill(target, value):
