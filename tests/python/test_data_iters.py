@@ -265,11 +265,16 @@ def _core_ndarray_iter(data, label, batch_size, last):
 
 
 @pytest.mark.parametrize("last", ["pad", "discard", "roll_over"])
-def test_core_ndarray_iter_matches_python(last):
+@pytest.mark.parametrize("batch_size", [4, 25])  # 25 > 10 samples: a padded batch wraps around twice
+def test_core_ndarray_iter_matches_python(last, batch_size):
     data = np.arange(30, dtype=np.float32).reshape(10, 3)
     label = np.arange(10, dtype=np.float32)
-    core = _core_ndarray_iter(data, label, 4, last)
-    py = mx.io.NDArrayIter(data, label, batch_size=4, last_batch_handle=last)
+    core = _core_ndarray_iter(data, label, batch_size, last)
+    py = mx.io.NDArrayIter(data, label, batch_size=batch_size, last_batch_handle=last)
+    if last == "pad":
+        first = next(iter(py))
+        np.testing.assert_array_equal(first.label[0].asnumpy(), np.resize(label, batch_size))
+        py.reset()
     for _ in range(3):
         a, b = list(core), list(py)
         assert len(a) == len(b)

@@ -250,8 +250,8 @@ class NDArrayIter(DataIter):
             if not self.shuffle:  # a plain slice: one copy instead of a gather and a copy
                 return [array(v[start:end], dtype=v.dtype) for _, v in arrays]
             sel = self.idx[start:end]
-        else:  # pad by wrapping to the start
-            sel = np.concatenate([self.idx[start:], self.idx[:end - self.num_data]])
+        else:  # pad by wrapping to the start (as often as needed when batch_size > num_data, as MXNet)
+            sel = np.resize(np.concatenate([self.idx[start:], self.idx]), self.batch_size)
         return [array(v[sel], dtype=v.dtype) for _, v in arrays]
 
     def getdata(self):
