@@ -61,9 +61,9 @@ def _format_sequence(length, inputs, layout, merge):
     batch_size = 0
     if isinstance(inputs, _TENSOR):
         if F is _nd:
-            if inputs.ndim != 3:
-                raise MXShapeError("unroll: the input sequence must be a rank-3 tensor of layout "
-                                   "%s, got shape %s" % (layout, inputs.shape))
+            if inputs.ndim < 3:  # more axes after C: feature maps of convolutional cells
+                raise MXShapeError("unroll: the input sequence must be a tensor of layout %s (rank 3, "
+                                   "or more for feature maps), got shape %s" % (layout, inputs.shape))
             batch_size = inputs.shape[batch_axis]
             if length is not None and inputs.shape[axis] != length:
                 raise MXShapeError("unroll: length is %d but the input has %d steps on axis %d "
