@@ -453,7 +453,7 @@ int mx_executor_forward_taped(mx_executor_t exec, int is_train, int num_inputs, 
   std::vector<int> idx(arg_index, arg_index + num_inputs);
   for (int i = 0; i < num_inputs; ++i) {
     MX_CHECK(inputs[i] != nullptr, MX_ERR_INVALID_ARGUMENT, "mx_executor_forward_taped: input ", i, " is NULL");
-    in.push_back(arr_of(inputs[i], "inputs[i]"));
+    in.push_back(any_arr_of(inputs[i], "inputs[i]"));  // csr inputs of hybridized blocks
   }
   std::vector<NDArray> outs = forward_taped(exec->ex, is_train != 0, in, idx);
   t_exec_arrays.clear();

@@ -327,7 +327,7 @@ int KVStore::opt_index_for(const std::string &key) {
   idx = opt_->index_of_name(key);
   if (idx >= 0) return idx;
   idx = next_named_index_++;
-  opt_->set_index(idx, key.c_str(), std::nan(""), std::nan(""));
+  opt_->set_index(idx, key.c_str(), std::nan(""), std::nan(""), /*name_rule=*/false);  // as MXNet: wd_mult 1
   return idx;
 }
 

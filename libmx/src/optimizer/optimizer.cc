@@ -82,6 +82,22 @@ void run_rows(const Rule &rule, const HParams &hp, GlobalState &gs, const StepAr
   });
 }
 
+// Rules with one state value per weight row (Rule::row_states): the rule runs once per row.
+// rows: the rows to update (a row_sparse gradient's, whose values g holds compactly), or all rows.
+template <typename T>
+void run_per_row(const Rule &rule, const HParams &hp, GlobalState &gs, const StepArgs &a, const NDArray &w,
+                 const NDArray &g, const std::vector<NDArray> &states, const NDArray *rows) {
+  int64_t nrows = w.shape()[0], width = w.size() / std::max<int64_t>(nrows, 1);
+  int64_t nr = rows ? rows->size() : nrows;
+  const int64_t *r = rows ? rows->data<int64_t>() : nullptr;
+  std::vector<T *> sp(states.size());
+  for (int64_t i = 0; i < nr; ++i) {
+    int64_t row = r ? r[i] : i;
+    for (size_t k = 0; k < states.size(); ++k) sp[k] = states[k].data<T>() + row;
+    rule.run(hp, gs, a, w.data<T>() + row * width, g.data<T>() + (r ? i : row) * width, sp.data(), width);
+  }
+}
+
 }  // namespace
 
 double HParams::get(const std::string &k) const {
@@ -111,7 +127,7 @@ Optimizer::Optimizer(const std::string &name, const Json &hparams) {
       } else if (k == "lr_scheduler") {
         sched_json = kv.second;
       } else if (k == "param_idx2name" || k == "idx2name") {
-        set("idx2name", kv.second);
+        set_names(kv.second, true);
       } else if (k == "begin_num_update") {
         begin_num_update_ = json_int(kv.second, "begin_num_update");
       } else {
@@ -204,13 +220,7 @@ void Optimizer::set(const std::string &key, const Json &value) {
   } else if (key == "wd_mult") {
     set_mults(value, true);
   } else if (key == "idx2name" || key == "param_idx2name") {
-    MX_CHECK(value.is_object(), MX_ERR_INVALID_ARGUMENT, "optimizer ", name_,
-             ": idx2name must be a JSON object {\"index\": \"name\"}, got ", value.dump());
-    for (const auto &kv : value.members()) {
-      MX_CHECK(kv.second.is_string(), MX_ERR_INVALID_ARGUMENT, "optimizer ", name_,
-               ": idx2name values must be strings, got ", kv.second.dump());
-      set_index(parse_index(kv.first, "idx2name"), kv.second.as_string().c_str(), kNaN, kNaN);
-    }
+    set_names(value, false);  // assigned after construction: MXNet's wd_mult stays as it was
   } else if (key == "num_update") {
     num_update_ = json_int(value, "num_update");
   } else if (key == "begin_num_update") {
@@ -220,13 +230,23 @@ void Optimizer::set(const std::string &key, const Json &value) {
   }
 }
 
-void Optimizer::set_index(int index, const char *name, double lr_mult, double wd_mult) {
+void Optimizer::set_names(const Json &value, bool name_rule) {
+  MX_CHECK(value.is_object(), MX_ERR_INVALID_ARGUMENT, "optimizer ", name_,
+           ": idx2name must be a JSON object {\"index\": \"name\"}, got ", value.dump());
+  for (const auto &kv : value.members()) {
+    MX_CHECK(kv.second.is_string(), MX_ERR_INVALID_ARGUMENT, "optimizer ", name_,
+             ": idx2name values must be strings, got ", kv.second.dump());
+    set_index(parse_index(kv.first, "idx2name"), kv.second.as_string().c_str(), kNaN, kNaN, name_rule);
+  }
+}
+
+void Optimizer::set_index(int index, const char *name, double lr_mult, double wd_mult, bool name_rule) {
   if (name && *name) {
     std::string n(name);
     idx2name_[index] = n;
     // MXNet's set_wd_mult: parameters whose names end neither in _weight nor _gamma (biases,
     // BatchNorm beta, ...) get no weight decay unless a wd_mult is given for them.
-    if (!(ends_with(n, "_weight") || ends_with(n, "_gamma")) && !wd_mult_name_.count(n))
+    if (name_rule && !(ends_with(n, "_weight") || ends_with(n, "_gamma")) && !wd_mult_name_.count(n))
       wd_mult_name_[n] = 0.0;
   }
   if (!std::isnan(lr_mult)) lr_mult_idx_[index] = lr_mult;
@@ -326,8 +346,11 @@ Optimizer::IndexState Optimizer::make_state(const NDArray &weight) const {
     st.names.push_back("weight32");
     st.arrays.push_back(master);
   }
+  if (rule_->row_states)
+    MX_CHECK(weight.ndim() == 2, MX_ERR_SHAPE, "optimizer ", name_, ": the weight must be 2-d (one ",
+             "state value per row), got shape ", weight.shape().str());
   for (const auto &n : rule_state_names()) {
-    NDArray a(weight.shape(), sdt, Device());
+    NDArray a(rule_->row_states ? Shape({weight.shape()[0], 1}) : weight.shape(), sdt, Device());
     a.fill(0.0);
     st.names.push_back(n);
     st.arrays.push_back(a);
@@ -372,7 +395,11 @@ void Optimizer::step_one(int index, const NDArray &weight, const NDArray &grad, 
     scopy.push_back(cp);
   }
   const int64_t n = w.size();
-  if (lazy) {
+  if (rule_->row_states) {
+    const NDArray *rows = lazy ? &grad.sparse()->indices : nullptr;
+    if (ct == DType::f32) run_per_row<float>(*rule_, hp_, global_, a, w, g, s, rows);
+    else run_per_row<double>(*rule_, hp_, global_, a, w, g, s, rows);
+  } else if (lazy) {
     const NDArray &rows = grad.sparse()->indices;
     if (ct == DType::f32) run_rows<float>(*rule_, hp_, global_, a, w, g, s, rows);
     else run_rows<double>(*rule_, hp_, global_, a, w, g, s, rows);
@@ -404,6 +431,11 @@ void Optimizer::update(const std::vector<int> &indices, const std::vector<NDArra
     MX_CHECK(w.shape() == g.shape(), MX_ERR_SHAPE, "optimizer ", name_, ": index ", idx,
              ": weight shape ", w.shape().str(), " and gradient shape ", g.shape().str(),
              " differ");
+    if (rule_->no_wd) {
+      double wd = hp_.get("wd") * wd_for(idx);
+      MX_CHECK(wd == 0, MX_ERR_INVALID_ARGUMENT, "optimizer ", name_, ": index ", idx,
+               ": weight decay is not supported (MXNet 1.9.1 refuses it too); got wd=", wd);
+    }
     if (rule_->sparse_rows_no_wd && g.is_sparse() && stype_of(g) == SType::row_sparse) {
       double wd = hp_.get("wd") * wd_for(idx);
       MX_CHECK(wd == 0, MX_ERR_INVALID_ARGUMENT, "optimizer ", name_, ": index ", idx,

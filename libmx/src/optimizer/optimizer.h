@@ -41,7 +41,10 @@ class Optimizer {
 
   const std::string &name() const { return name_; }
   void set(const std::string &key, const Json &value);
-  void set_index(int index, const char *name, double lr_mult, double wd_mult);
+  // name_rule: MXNet's set_wd_mult rule (no weight decay for names ending neither in _weight nor
+  // _gamma), which MXNet applies only to the names given at construction (param_idx2name):
+  // names assigned later (optimizer.idx2name = ..., a kvstore's string keys) keep wd_mult 1.
+  void set_index(int index, const char *name, double lr_mult, double wd_mult, bool name_rule = true);
   // The index registered for a parameter name (idx2name), or -1 (KVStore string keys).
   int index_of_name(const std::string &name) const;
   void update(const std::vector<int> &indices, const std::vector<NDArray> &weights,
@@ -74,6 +77,7 @@ class Optimizer {
   std::vector<std::string> rule_state_names() const;
   Json mults_json(const std::map<int, double> &by_idx, const std::map<std::string, double> &by_name) const;
   void set_mults(const Json &value, bool is_wd);
+  void set_names(const Json &idx2name, bool name_rule);
 
   std::string name_;
   const Rule *rule_ = nullptr;

@@ -166,6 +166,26 @@ struct AdaGrad {
   }
 };
 
+// MXNet's contrib GroupAdaGrad: one history value per row (the mean of the row's squared
+// gradients accumulates), so every element of a row shares one rate. Runs per row (row_states).
+struct GroupAdaGrad {
+  static std::vector<std::string> states(const HParams &) { return {"history"}; }
+  template <typename T>
+  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
+                  T *const *s, int64_t n) {
+    const T lr = T(a.lr), re = T(a.rescale), c = T(a.clip), eps = T(hp.get("eps"));
+    T ssq = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      T gi = rg(g[i], re, c);
+      ssq += gi * gi;
+    }
+    T &h = s[0][0];
+    h += ssq / T(n);
+    const T root = std::sqrt(h + eps);
+    for (int64_t i = 0; i < n; ++i) w[i] -= lr * rg(g[i], re, c) / root;
+  }
+};
+
 struct AdaDelta {
   static std::vector<std::string> states(const HParams &) { return {"acc_g", "acc_delta"}; }
   template <typename T>
@@ -383,6 +403,13 @@ struct Registry {
     ada->sparse_rows = Rule::kRowsAlways;
     ada->sparse_rows_no_wd = true;
     rules.push_back(std::move(ada));
+    auto gada = mk<GroupAdaGrad>("groupadagrad", {{"eps", 1e-5}});
+    gada->python_clip = true;  // dense path: MXNet's Python math (clip_gradient=0 clips to 0)
+    gada->sparse_rows = Rule::kRowsAlways;
+    gada->sparse_rows_no_wd = true;  // its sparse kernel clips only with a truthy clip_gradient
+    gada->no_wd = true;
+    gada->row_states = true;
+    rules.push_back(std::move(gada));
     auto add = mk<AdaDelta>("adadelta", {{"rho", 0.9}, {"epsilon", 1e-5}});
     add->python_clip = true;
     rules.push_back(std::move(add));

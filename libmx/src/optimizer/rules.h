@@ -34,6 +34,12 @@ class Rule {
   SparseRows sparse_rows = kNoRows;
   // MXNet's sparse kernel refuses weight decay (adagrad); clip_gradient=0 means no clipping there.
   bool sparse_rows_no_wd = false;
+  // Weight decay refused whatever the gradient (GroupAdaGrad asserts wd == 0 in MXNet).
+  bool no_wd = false;
+  // States hold one value per weight row (shape (rows, 1), for 2-d weights: GroupAdaGrad's
+  // history): run() is then called once per row with n = the row's length and each s[k] pointing
+  // at that row's state value.
+  bool row_states = false;
 
   virtual std::vector<std::string> states(const HParams &hp) const = 0;
   virtual void run(const HParams &hp, GlobalState &g, const StepArgs &a, float *w, const float *gr,

@@ -712,7 +712,7 @@ class _CachedGraph:
         if autograd.is_recording():
             return self._run_taped(args, is_train)
         ctx = args[0].context
-        key = (ctx, tuple((a.shape, a._code()) for a in args))
+        key = (ctx, tuple((a.shape, a._code(), a.stype) for a in args))
         pargs, paux = self._param_arrays(ctx)
         ent = self.execs.get(key)
         if ent is None or any(a is not b for a, b in zip(ent[1], pargs + paux)):
@@ -720,8 +720,7 @@ class _CachedGraph:
             arrays, it = [], iter(pargs)
             for n in self.arg_names:
                 if n in inputs:
-                    a = inputs[n]
-                    arrays.append(nd.zeros(a.shape, ctx=ctx, dtype=a.dtype))
+                    arrays.append(_input_like(inputs[n], ctx))
                 else:
                     arrays.append(next(it))
             ex = self.symbol.bind(ctx, arrays, grad_req="null", aux_states=paux)
@@ -739,7 +738,7 @@ class _CachedGraph:
         ctx = args[0].context
         tracked = tuple(autograd._is_tracked(a) for a in args)
         wants = tuple(self.params[n].grad_req != "null" for n in self.arg_names if n not in self.input_names)
-        key = (ctx, tuple((a.shape, a._code()) for a in args), tracked, wants)
+        key = (ctx, tuple((a.shape, a._code(), a.stype) for a in args), tracked, wants)
         pargs, paux = self._param_arrays(ctx)
         pool = [e for e in self.train_execs.get(key, []) if all(a is b for a, b in zip(e[1], pargs + paux))]
         self.train_execs[key] = pool
@@ -748,13 +747,18 @@ class _CachedGraph:
             inputs = dict(zip(self.input_names, zip(args, tracked)))
             arrays, grads, reqs, it, pw = [], [], [], iter(pargs), iter(wants)
             for n in self.arg_names:
+                gst = "default"
                 if n in inputs:
                     a, want = inputs[n]
-                    arrays.append(nd.zeros(a.shape, ctx=ctx, dtype=a.dtype))
+                    arrays.append(_input_like(a, ctx))
                 else:
                     a, want = next(it), next(pw)
                     arrays.append(a)
-                grads.append(nd.zeros(a.shape, ctx=ctx, dtype=a.dtype) if want else None)
+                    gst = self.params[n].grad_stype
+                # a Parameter(grad_stype='row_sparse') gets its gradient row_sparse (dot(csr, w),
+                # Embedding(sparse_grad=True) compute it so; other values are converted)
+                grads.append((nd.zeros(a.shape, ctx=ctx, dtype=a.dtype) if gst == "default" else
+                              nd.sparse.zeros(gst, a.shape, ctx=ctx, dtype=a.dtype)) if want else None)
                 reqs.append("write" if want else "null")
             ex = self.symbol.bind(ctx, arrays, args_grad=grads, grad_req=reqs, aux_states=paux)
             pool.append((ex, pargs + paux))
@@ -762,6 +766,14 @@ class _CachedGraph:
         it = iter(pargs)
         inputs = [feed[n] if n in feed else next(it) for n in self.arg_names]
         return ex.forward_taped(is_train, inputs, range(len(inputs)))
+
+
+def _input_like(a, ctx):
+    """The array an input is bound to: its storage type (csr inputs reach the sparse kernels,
+    e.g. dot(csr, dense)), shape and dtype."""
+    if a.stype != "default":
+        return nd.sparse.zeros(a.stype, a.shape, ctx=ctx, dtype=a.dtype)
+    return nd.zeros(a.shape, ctx=ctx, dtype=a.dtype)
 
 
 class HybridBlock(Block):

@@ -41,6 +41,12 @@ class BaseModule:
         """The module's symbol."""
         return self._symbol
 
+    def prepare(self, data_batch, sparse_row_id_fn=None):
+        """Get ready for a batch (Module pulls row_sparse weights' rows; see Module.prepare)."""
+        if sparse_row_id_fn is not None:
+            import warnings
+            warnings.warn(UserWarning("sparse_row_id_fn is not invoked for BaseModule."))
+
     def forward_backward(self, data_batch):
         """``forward(data_batch, is_train=True)`` followed by ``backward()``.
 
@@ -72,7 +78,7 @@ class BaseModule:
         epoch : int, default 0
             Reported to the callbacks.
         sparse_row_id_fn : optional
-            Accepted for MXNet compatibility.
+            ``batch -> {name: row ids}``: rows of row_sparse weights pulled before each batch.
 
         Returns
         -------
@@ -91,6 +97,7 @@ class BaseModule:
         for nbatch, batch in enumerate(eval_data):
             if num_batch is not None and nbatch == num_batch:
                 break
+            self.prepare(batch, sparse_row_id_fn=sparse_row_id_fn)
             self.forward(batch, is_train=False)
             self.update_metric(eval_metric, batch.label, pad=getattr(batch, "pad", None))
             for cb in _as_list(batch_end_callback):
@@ -111,7 +118,7 @@ class BaseModule:
         reset : bool, default True
             Reset ``eval_data`` first.
         sparse_row_id_fn : optional
-            Accepted for MXNet compatibility.
+            ``batch -> {name: row ids}``: rows of row_sparse weights pulled before each batch.
 
         Yields
         ------
@@ -125,6 +132,7 @@ class BaseModule:
         for nbatch, batch in enumerate(eval_data):
             if num_batch is not None and nbatch == num_batch:
                 break
+            self.prepare(batch, sparse_row_id_fn=sparse_row_id_fn)
             self.forward(batch, is_train=False)
             pad = getattr(batch, "pad", None) or 0
             outputs = [out[0:out.shape[0] - pad].copy() for out in self.get_outputs()]
@@ -147,7 +155,7 @@ class BaseModule:
         always_output_list : bool, default False
             Return a list even for a single-output network.
         sparse_row_id_fn : optional
-            Accepted for MXNet compatibility.
+            ``batch -> {name: row ids}``: rows of row_sparse weights pulled before each batch.
 
         Returns
         -------
@@ -158,7 +166,8 @@ class BaseModule:
         if isinstance(eval_data, nd.NDArray) or hasattr(eval_data, "shape"):
             from ..io import NDArrayIter
             eval_data = NDArrayIter(eval_data, batch_size=min(len(eval_data), 128))
-        outs = [o for o, _, _ in self.iter_predict(eval_data, num_batch=num_batch, reset=reset)]
+        outs = [o for o, _, _ in self.iter_predict(eval_data, num_batch=num_batch, reset=reset,
+                                                   sparse_row_id_fn=sparse_row_id_fn)]
         if not outs:
             return []
         if not merge_batches:
@@ -221,7 +230,7 @@ class BaseModule:
         validation_metric : str or EvalMetric, optional
             Metric for ``eval_data`` (default: ``eval_metric``).
         monitor, sparse_row_id_fn : optional
-            Accepted for MXNet compatibility.
+            ``batch -> {name: row ids}``: rows of row_sparse weights pulled before each batch.
         """
         from .. import metric as _metric
         from .. import initializer as _init
@@ -248,6 +257,7 @@ class BaseModule:
             nbatch = 0
             train_data.reset()
             for nbatch, batch in enumerate(train_data):
+                self.prepare(batch, sparse_row_id_fn=sparse_row_id_fn)  # row_sparse weights' rows
                 self.forward_backward(batch)
                 self.update()
                 self.update_metric(eval_metric, batch.label, pad=getattr(batch, "pad", None))

@@ -158,12 +158,12 @@ class DataParallelExecutorGroup:
         arg_shapes, _, aux_shapes = self.symbol._infer_shape_strict(**shapes)
         arg_types, _, aux_types = self.symbol.infer_type(**types)
         args, grads, aux = {}, {}, {}
-        # Inputs declared sparse (var(stype='csr'), e.g. LibSVMIter data) are bound to sparse
-        # arrays, so their ops run sparse kernels; parameters stay dense (an MX Module keeps its
-        # weights dense: dot(csr, dense) is the sparse kernel, and no row_sparse_pull is needed).
+        # Arguments declared sparse (var(stype='csr'), e.g. LibSVMIter data; weights declared
+        # row_sparse, whose rows Module.prepare pulls from the kvstore) are bound to sparse arrays,
+        # so their ops run sparse kernels.
         from ..symbol.executor import _arg_stypes
         stypes = {n: st for n, st in _arg_stypes(self.symbol, self.arg_names, None).items()
-                  if n not in self.param_names}
+                  if n not in self.param_names or st == "row_sparse"}
         for name, shape, dt in zip(self.arg_names, arg_shapes, arg_types):
             sarr = shared.arg_dict.get(name) if shared is not None else None
             if name in self.param_names and sarr is not None:

@@ -2,6 +2,7 @@
 optimizer and a metric."""
 import logging
 import os
+import warnings
 
 import numpy as np
 
@@ -502,15 +503,22 @@ class Module(BaseModule):
         if kv is not None:
             if self._compression_params:
                 kv.set_gradient_compression(self._compression_params)
+            group = self._exec_group
+            # row_sparse weights live in the kvstore, which runs the optimizer on them; prepare()
+            # pulls the rows a batch needs (MXNet's Module with sparse weights).
+            sparse_w = [i for i, block in enumerate(group.param_arrays) if block[0].stype != "default"]
             if update_on_kvstore:
-                if "dist" in kv.type or kv.type == "horovod":
-                    kv.set_optimizer(optimizer)
+                if "dist" in kv.type or kv.type == "horovod" or sparse_w:
+                    kv.set_optimizer(optimizer)  # the core optimizer: row_sparse_pull needs it
                 else:  # as MXNet's local kvstore: the Module's updater runs after the reduction
                     kv._set_updater(opt.get_updater(optimizer))
-            # Every worker (and device) starts from rank 0's first-device parameters.
-            keys = self._kv_keys(range(len(self._param_names)))
-            group = self._exec_group
-            kv.broadcast(keys, [block[0] for block in group.param_arrays], out=group.param_arrays)
+            # Every worker (and device) starts from rank 0's first-device parameters; the
+            # kvstore keeps the whole row_sparse weights.
+            dense_w = [i for i in range(len(self._param_names)) if i not in sparse_w]
+            if sparse_w:
+                kv.init(self._kv_keys(sparse_w), [group.param_arrays[i][0] for i in sparse_w])
+            kv.broadcast(self._kv_keys(dense_w), [group.param_arrays[i][0] for i in dense_w],
+                         out=[group.param_arrays[i] for i in dense_w])
         self.optimizer_initialized = True
         if self._preload_opt_states is not None:
             self.load_optimizer_states(self._preload_opt_states)
@@ -573,12 +581,56 @@ class Module(BaseModule):
             # devices and workers and (update_on_kvstore) runs the optimizer on the kvstore.
             keys = self._kv_keys(idx)
             if self._update_on_kvstore:
-                self._kvstore.pushpull(keys, grads, out=weights)
+                # Sparse weights or gradients: push, then pull, which skips row_sparse weights
+                # (prepare() pulls their rows), as MXNet's _update_params_on_kvstore.
+                dense = [k for k, (w, g) in enumerate(zip(weights, grads))
+                         if w[0].stype == "default" and g[0].stype == "default"]
+                other = [k for k in range(len(idx)) if k not in dense]
+                if dense:
+                    self._kvstore.pushpull([keys[k] for k in dense], [grads[k] for k in dense],
+                                           out=[weights[k] for k in dense])
+                if other:
+                    self._kvstore.push([keys[k] for k in other], [grads[k] for k in other])
+                    self._kvstore.pull([keys[k] for k in other], out=[weights[k] for k in other])
                 return
             self._kvstore.pushpull(keys, grads)
         # Each device updates its copy (MXNet's index i*num_device+k: one state per copy).
         for k in range(ndev):
             self._updater([i * ndev + k for i in idx], [g[k] for g in grads], [w[k] for w in weights])
+
+    def prepare(self, data_batch, sparse_row_id_fn=None):
+        """Before a batch: pull from the kvstore the rows of row_sparse weights the batch needs.
+
+        Parameters
+        ----------
+        data_batch : DataBatch
+            The next batch (passed to ``sparse_row_id_fn``).
+        sparse_row_id_fn : callable, optional
+            ``data_batch -> {param_name: row ids NDArray}``; each row_sparse weight then holds
+            exactly those rows of the kvstore's copy (which ``update`` changed).
+        """
+        if not self.binded:
+            raise RuntimeError("prepare: bind the module first")
+        if sparse_row_id_fn is None:
+            return
+        if self._kvstore is None or not self._update_on_kvstore:
+            warnings.warn(UserWarning("Parameters are not updated in the KVStore. No need to call sparse_row_id_fn."))
+            return
+        row_ids = sparse_row_id_fn(data_batch)
+        if not isinstance(row_ids, dict):
+            raise TypeError("prepare: sparse_row_id_fn must return a dict of parameter name -> row ids, got %s"
+                            % type(row_ids).__name__)
+        group = self._exec_group
+        for name, ids in row_ids.items():
+            if name not in group.param_names:
+                raise ValueError("prepare: '%s' is not a parameter of the module" % (name,))
+            i = group.param_names.index(name)
+            arrays = group.param_arrays[i]
+            if arrays[0].stype != "row_sparse":
+                warnings.warn(UserWarning("%s.stype is not 'row_sparse'. No need to perform row_sparse_pull." % name))
+                continue
+            self._kvstore.row_sparse_pull(self._kv_keys([i])[0], out=arrays, row_ids=[ids] * len(arrays),
+                                          priority=-i)
 
     def _kv_keys(self, indices):
         """kvstore keys of parameters: their names, except for a local kvstore running the
