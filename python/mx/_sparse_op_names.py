@@ -10,3 +10,13 @@ SPARSE_OPS = ["ElementWiseSum", "Embedding", "FullyConnected", "LinearRegression
         "negative", "norm", "radians", "relu", "rint", "round", "rsqrt", "sgd_mom_update", "sgd_update",
         "sigmoid", "sign", "sin", "sinh", "slice", "sqrt", "square", "stop_gradient", "sum", "tan", "tanh",
         "trunc", "where", "zeros_like"]
+
+
+def install(namespace, ops, internal):
+    """Put the listed ops that `ops` has (and `retain`, MXNet's name for _sparse_retain) into
+    `namespace` (a module's globals)."""
+    for name in SPARSE_OPS:
+        if hasattr(ops, name):
+            namespace[name] = getattr(ops, name)
+    if hasattr(internal, "_sparse_retain"):
+        namespace["retain"] = internal._sparse_retain

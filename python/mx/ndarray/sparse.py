@@ -423,10 +423,5 @@ def divide(lhs, rhs):
 
 
 # MXNet's mx.nd.sparse also holds the operators that have sparse kernels (or take sparse inputs).
-from .._sparse_op_names import SPARSE_OPS as _OPS  # noqa: E402
-for _name in _OPS:
-    if hasattr(_op, _name):
-        globals()[_name] = getattr(_op, _name)
-if hasattr(_internal, "_sparse_retain"):
-    retain = _internal._sparse_retain
-del _name
+from .._sparse_op_names import install as _install  # noqa: E402
+_install(globals(), _op, _internal)
