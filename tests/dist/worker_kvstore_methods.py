@@ -233,6 +233,30 @@ for tag, nrows, k in [("few", 100, 3), ("many", 6, 4)]:
     expect[rows] = w0[rows] - 0.5 * (want[rows] + 0.1 * w0[rows])
     close(outw, expect, 1e-5, "lazy sgd on the store, key %s" % tag)
 
+# allreduce of row_sparse arrays (a Trainer's sparse gradients on a dist store): two arrays per
+# key summed in place over the list and the workers as row_sparse (the union of their rows),
+# through the allgather path ('arfew') and the dense allreduce + row mask ('armany').
+for tag, nrows, k in [("arfew", 100, 3), ("armany", 6, 4)]:
+    want = np.zeros((nrows, 2), np.float32)
+    rows, mine = set(), []
+    for r in range(size):
+        for i in range(2):
+            d = np.zeros((nrows, 2), np.float32)
+            rr = rsp_rows(r, "%s%d" % (tag, i), nrows, k)
+            d[rr] = data(r, "%s%d" % (tag, i), (k, 2))
+            want += d
+            rows.update(rr.tolist())
+            if r == rank:
+                mine.append(nd.array(d).tostype("row_sparse"))
+    rows = sorted(rows)
+    kva = mx.kv.create(TYPE)
+    kva.init(tag, nd.zeros((nrows, 2)))
+    kva.allreduce([tag, tag], mine)
+    for i, got in enumerate(mine):
+        assert got.stype == "row_sparse", (tag, i, got.stype)
+        assert got.indices.asnumpy().tolist() == rows, (tag, i, got.indices.asnumpy(), rows)
+        close(got.tostype("default"), want, 1e-5, "row_sparse allreduce of key %s, array %d" % (tag, i))
+
 # errors: uninitialised key, dist_async
 for fn, exc, words in [
         (lambda: kv.pull(999, out=out), ValueError, "999"),

@@ -85,3 +85,20 @@ def test_prepare_errors_and_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         mod.prepare(batch)  # no sparse_row_id_fn: nothing to do
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dot_csr_row_sparse_weight(dtype):
+    # what the Module's forward computes after prepare(): a weight holding some rows only
+    import scipy.sparse as sp
+    rng = np.random.RandomState(5)
+    x = sp.random(7, 20, density=0.2, format="csr", random_state=rng).astype(dtype)
+    w = rng.uniform(-1, 1, (20, 3)).astype(dtype)
+    w[rng.permutation(20)[:12]] = 0  # absent rows
+    wr = mx.nd.array(w, dtype=dtype).tostype("row_sparse")
+    assert wr.indices.shape[0] == 8
+    out = mx.nd.dot(mx.nd.sparse.csr_matrix(x), wr)
+    assert out.stype == "default" and out.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(out.asnumpy(), x @ w, rtol=1e-6, atol=1e-7)
+    empty = mx.nd.dot(mx.nd.sparse.csr_matrix(x), mx.nd.sparse.zeros("row_sparse", (20, 3), dtype=dtype))
+    np.testing.assert_array_equal(empty.asnumpy(), np.zeros((7, 3), dtype))

@@ -2,6 +2,7 @@
 //   dot(csr, dense)                   -> dense       (rows of the output in parallel)
 //   dot(csr, dense, transpose_a=True) -> row_sparse  (rows = the csr's used columns)
 //   dot(dense, csr)                   -> dense
+//   dot(csr, row_sparse)              -> dense       (absent rows of the rhs are zero)
 // Other combinations (transpose_b, row_sparse operands) take the storage fallback.
 // forward_stype, when given, converts the result (MXNet's hint for the output storage).
 #include <algorithm>
@@ -20,6 +21,7 @@ bool infer_dot(const Params &p, const STypeVec &in, STypeVec &out) {
   bool ta = flag(p, "transpose_a");
   int natural;
   if (in[0] == kCsr && in[1] == kDns) natural = ta ? kRsp : kDns;
+  else if (in[0] == kCsr && in[1] == kRsp && !ta) natural = kDns;  // a row_sparse weight (Module)
   else if (in[0] == kDns && in[1] == kCsr && !ta) natural = kDns;
   else return false;
   std::string fs = param_text(p, "forward_stype");
@@ -77,6 +79,30 @@ template <typename T> NDArray csrT_dense(const NDArray &a, const NDArray &b, con
   return make_row_sparse(oshape, vals, idx);
 }
 
+// out (M x N) = A (M x K, csr) * B (K x N, row_sparse): a row_sparse weight holding only the
+// rows a batch uses (Module.prepare's pull) is read in place, never densified.
+template <typename T> void csr_rsp(const NDArray &a, const NDArray &b, const NDArray &out) {
+  const SparseParts &p = *a.sparse(), &q = *b.sparse();
+  const int64_t *ptr = p.indptr.data<int64_t>(), *col = p.indices.data<int64_t>();
+  const int64_t *rid = q.indices.data<int64_t>(), nb = q.indices.size();
+  const T *v = p.data.data<T>(), *B = q.data.data<T>();
+  T *o = out.data<T>();
+  int64_t M = a.shape()[0], N = b.size() / std::max<int64_t>(b.shape()[0], 1);
+  parallel_for(M, 64, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      T *orow = o + r * N;
+      for (int64_t j = 0; j < N; ++j) orow[j] = T(0);
+      for (int64_t k = ptr[r]; k < ptr[r + 1]; ++k) {
+        const int64_t *at = std::lower_bound(rid, rid + nb, col[k]);  // rows are sorted
+        if (at == rid + nb || *at != col[k]) continue;
+        const T x = v[k];
+        const T *brow = B + (at - rid) * N;
+        for (int64_t j = 0; j < N; ++j) orow[j] += x * brow[j];
+      }
+    }
+  });
+}
+
 // out (M x N) = A (M x K, dense) * B (K x N, csr)
 template <typename T> void dense_csr(const NDArray &a, const NDArray &b, const NDArray &out) {
   const SparseParts &p = *b.sparse();
@@ -109,7 +135,8 @@ std::vector<NDArray> dot_kernel(const SparseCall &c) {
       res = csrT_dense<T>(a, b, os);
     } else {
       res = NDArray(os, a.dtype());
-      if (a.is_sparse()) csr_dense<T>(a, b, res);
+      if (a.is_sparse() && b.is_sparse()) csr_rsp<T>(a, b, res);
+      else if (a.is_sparse()) csr_dense<T>(a, b, res);
       else dense_csr<T>(a, b, res);
     }
   });
