@@ -1,6 +1,10 @@
-"""2 and 3 workers training an MLP with Gluon and with Module (dist_sync over MPI) end with the
-same parameters as one process training on the concatenated batches, for SGD with momentum
-and Adam; every worker starts from different random parameters (broadcast from rank 0)."""
+"""2 and 3 workers training an MLP and a LeNet with Gluon (imperative and hybridized) and with
+Module (dist_sync over MPI) end with the same parameters as one process training on the
+concatenated batches, for SGD with momentum and Adam; every worker starts from different random
+parameters (broadcast from rank 0). Gradient reduction overlapped with backward gives exactly
+the synchronous path's parameters."""
+import json
+
 import numpy as np
 import pytest
 
@@ -21,19 +25,37 @@ def assert_same(got, want, what):
         assert err <= 1e-6, "%s: parameter %s differs by %g" % (what, k, err)
 
 
-CASES = [("gluon", "sgd", 2, None), ("gluon", "adam", 3, None), ("gluon", "sgd", 3, 0),
-         ("gluon", "adam", 2, 0), ("module", "sgd", 3, None), ("module", "adam", 2, None)]
+# (api, optimizer, workers, update_on_kvstore, model, extra worker flags). The LeNet cases use
+# small fusion buckets (several per step), so gradients are reduced while backward still runs
+# (overlap, on by default): imperative Gluon through autograd's per-variable notifications,
+# hybridized Gluon and Module through the executor's per-argument ones.
+CASES = [("gluon", "sgd", 2, None, "mlp", []), ("gluon", "adam", 3, None, "mlp", []),
+         ("gluon", "sgd", 3, 0, "mlp", []), ("gluon", "adam", 2, 0, "mlp", []),
+         ("module", "sgd", 3, None, "mlp", []), ("module", "adam", 2, None, "mlp", []),
+         ("gluon", "sgd", 2, 0, "lenet", ["--hybridize", "--bucket-bytes", "100"]),
+         ("gluon", "adam", 3, None, "lenet", ["--bucket-bytes", "100"]),
+         ("module", "adam", 2, None, "lenet", ["--bucket-bytes", "100"])]
 
 
-@pytest.mark.parametrize("api,opt,n,uok", CASES)
-def test_dist_training_matches_one_process(tmp_path, api, opt, n, uok):
+def overlap_stats(prefix, n):
+    """rank -> (buckets sent while backward ran, buckets sent, rounds), as the workers saw them."""
+    st = {}
+    for r in range(n):
+        with open("%s.overlap.%d.json" % (prefix, r)) as f:
+            d = json.load(f)
+        st[r] = (d["buckets_during_backward"], d["buckets_sent"], d["rounds"])
+    return st
+
+
+@pytest.mark.parametrize("api,opt,n,uok,model,flags", CASES)
+def test_dist_training_matches_one_process(tmp_path, api, opt, n, uok, model, flags):
     ref, dist = str(tmp_path / "ref"), str(tmp_path / "dist")
-    common = ["--api", api, "--opt", opt]
+    common = ["--api", api, "--opt", opt, "--model", model]
     rc, out, _ = run_single([PY, WORKER] + common + ["--kvstore", "local", "--parts", str(n),
                                                      "--out", ref])
     assert rc == 0, out
     extra = [] if uok is None else ["--update-on-kvstore", str(uok)]
-    rc, out, _ = launch(n, [PY, WORKER] + common + extra + ["--out", dist])
+    rc, out, _ = launch(n, [PY, WORKER] + common + extra + flags + ["--out", dist])
     assert rc == 0, out
     want = load(ref, 0)
     for r in range(n):
@@ -43,6 +65,34 @@ def test_dist_training_matches_one_process(tmp_path, api, opt, n, uok):
     inits = [load(dist + ".init", r) for r in range(n)]
     assert all(max(np.max(np.abs(i[k] - inits[0][k])) for k in want) > 1e-2 for i in inits[1:])
     assert max(np.max(np.abs(inits[0][k] - want[k])) for k in want) > 1e-3
+    if "--bucket-bytes" in flags:
+        # 20 steps: the first reduces synchronously and registers the gradients, the other 19
+        # send every bucket (several per step) as backward produces its gradients
+        for r, (during, sent, rounds) in overlap_stats(dist, n).items():
+            assert rounds == 19 and sent > 19 * 2 and during == sent, (r, during, sent, rounds)
+
+
+@pytest.mark.parametrize("api,uok,hyb", [("gluon", 0, True), ("module", None, False)])
+def test_overlap_is_bit_identical_to_synchronous_reduction(tmp_path, api, uok, hyb):
+    """3 workers, LeNet, small buckets: overlap on and off give exactly the same parameters
+    (same buckets, same collectives), and only 'on' reduces during backward."""
+    got = {}
+    for ov in (1, 0):
+        out_p = str(tmp_path / ("ov%d" % ov))
+        cmd = [PY, WORKER, "--api", api, "--opt", "adam", "--model", "lenet",
+               "--bucket-bytes", "100", "--overlap", str(ov), "--out", out_p]
+        cmd += ([] if uok is None else ["--update-on-kvstore", str(uok)]) + (["--hybridize"] if hyb else [])
+        rc, out, _ = launch(3, cmd)
+        assert rc == 0, out
+        st = overlap_stats(out_p, 3)
+        if ov:
+            assert all(s[0] > 19 and s[0] == s[1] and s[2] == 19 for s in st.values()), st
+        else:
+            assert all(s == (0, 0, 0) for s in st.values()), st
+        got[ov] = [load(out_p, r) for r in range(3)]
+    for r in range(3):
+        for k in got[1][r]:
+            assert np.array_equal(got[1][r][k], got[0][r][k]), (api, r, k)
 
 
 def test_rank0_checkpoint_resumes_in_one_process(tmp_path):

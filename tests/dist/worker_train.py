@@ -8,6 +8,7 @@ kvstore's broadcast from rank 0 must make them equal. Writes the final parameter
 <out>.<rank>.npz. --save-at K writes a rank-0 checkpoint after K steps; --resume PREFIX continues
 from such a checkpoint in one process."""
 import argparse
+import json
 
 import numpy as np
 
@@ -27,6 +28,10 @@ p.add_argument("--save-at", type=int, default=None)
 p.add_argument("--resume", default=None)
 p.add_argument("--start", type=int, default=0)
 p.add_argument("--out", required=True)
+p.add_argument("--model", choices=["mlp", "lenet"], default="mlp")
+p.add_argument("--hybridize", action="store_true")
+p.add_argument("--overlap", type=int, default=None, help="kv.set_overlap (default: the core's)")
+p.add_argument("--bucket-bytes", type=int, default=None, help="small: several fusion buckets")
 a = p.parse_args()
 
 dist = "dist" in a.kvstore
@@ -34,7 +39,8 @@ rank = mx.kvstore.worker_rank() if dist else 0
 nworkers = mx.kvstore.worker_count() if dist else 1
 TOTAL_STEPS = 20
 rs = np.random.RandomState(42)
-X = rs.uniform(-1, 1, (TOTAL_STEPS * GLOBAL_BATCH, IN_DIM)).astype(np.float32)
+SAMPLE = (IN_DIM,) if a.model == "mlp" else (1, 14, 14)
+X = rs.uniform(-1, 1, (TOTAL_STEPS * GLOBAL_BATCH,) + SAMPLE).astype(np.float32)
 Y = rs.randint(0, CLASSES, TOTAL_STEPS * GLOBAL_BATCH).astype(np.float32)
 if not dist and a.parts > 1:
     # batch t of one process = batch t of every worker's part, concatenated in rank order
@@ -56,14 +62,40 @@ def save_npz(named, tag=""):
     np.savez("%s%s.%d.npz" % (a.out, tag, rank), **{k: v.asnumpy() for k, v in named.items()})
 
 
+def configure(kv):
+    """--bucket-bytes / --overlap on the job's kvstore (before its first reduction)."""
+    if kv is None or not dist:
+        return
+    if a.bucket_bytes:
+        kv.set_bucket_size(a.bucket_bytes)
+    if a.overlap is not None:
+        kv.set_overlap(bool(a.overlap))
+
+
+def report(kv):
+    """How many fusion buckets were reduced while backward still ran (read by the tests)."""
+    if kv is not None and dist:
+        with open("%s.overlap.%d.json" % (a.out, rank), "w") as f:
+            json.dump(kv._config()["overlap_stats"], f)
+
+
 if a.api == "gluon":
-    net = gluon.nn.Sequential()
-    net.add(gluon.nn.Dense(HIDDEN, in_units=IN_DIM, activation="relu"),
-            gluon.nn.Dense(CLASSES, in_units=HIDDEN))
+    net = gluon.nn.HybridSequential()
+    if a.model == "mlp":
+        net.add(gluon.nn.Dense(HIDDEN, in_units=IN_DIM, activation="relu"),
+                gluon.nn.Dense(CLASSES, in_units=HIDDEN))
+    else:  # LeNet, small: 14x14 inputs
+        net.add(gluon.nn.Conv2D(4, 3, in_channels=1, activation="relu"), gluon.nn.MaxPool2D(2, 2),
+                gluon.nn.Conv2D(6, 3, in_channels=4, activation="relu"), gluon.nn.MaxPool2D(2, 2),
+                gluon.nn.Flatten(), gluon.nn.Dense(HIDDEN, in_units=24, activation="relu"),
+                gluon.nn.Dense(CLASSES, in_units=HIDDEN))
     net.initialize(mx.init.Xavier())
+    if a.hybridize:
+        net.hybridize()
     save_npz({k: v.data() for k, v in net.collect_params().items()}, ".init")
     kw = {} if a.update_on_kvstore is None else {"update_on_kvstore": bool(a.update_on_kvstore)}
     trainer = gluon.Trainer(net.collect_params(), a.opt, opt_params, kvstore=a.kvstore, **kw)
+    configure(trainer._kvstore)
     if a.resume:
         net.load_parameters(a.resume + ".params")
         trainer.load_states(a.resume + ".states")
@@ -82,16 +114,29 @@ if a.api == "gluon":
             trainer.save_states(a.out + ".states")
     if dist:  # created and broadcast at construction for dist types
         assert trainer._kvstore is not None and trainer._kvstore.num_workers == nworkers
+    report(trainer._kvstore)
     save_npz({k: v.data() for k, v in net.collect_params().items()})
 else:
     data = mx.sym.var("data")
-    h = mx.sym.Activation(mx.sym.FullyConnected(data, num_hidden=HIDDEN, name="fc1"), act_type="relu")
+    if a.model == "mlp":
+        h = mx.sym.Activation(mx.sym.FullyConnected(data, num_hidden=HIDDEN, name="fc1"), act_type="relu")
+    else:
+        h = data
+        for i, nf in enumerate((4, 6)):
+            h = mx.sym.Convolution(h, num_filter=nf, kernel=(3, 3), name="conv%d" % i)
+            h = mx.sym.Pooling(mx.sym.Activation(h, act_type="relu"), kernel=(2, 2), stride=(2, 2),
+                               pool_type="max")
+        h = mx.sym.Activation(mx.sym.FullyConnected(mx.sym.Flatten(h), num_hidden=HIDDEN, name="fc1"),
+                              act_type="relu")
     out = mx.sym.SoftmaxOutput(mx.sym.FullyConnected(h, num_hidden=CLASSES, name="fc2"), name="softmax")
     mod = mx.mod.Module(out, data_names=["data"], label_names=["softmax_label"])
     mod.bind(data_shapes=it.provide_data, label_shapes=it.provide_label)
     mod.init_params(mx.init.Xavier())
     save_npz(mod.get_params()[0], ".init")
-    mod.fit(it, num_epoch=1, kvstore=a.kvstore, optimizer=a.opt, optimizer_params=opt_params,
+    kv = mx.kv.create(a.kvstore) if dist else a.kvstore
+    configure(kv if dist else None)
+    mod.fit(it, num_epoch=1, kvstore=kv, optimizer=a.opt, optimizer_params=opt_params,
             initializer=mx.init.Xavier())
+    report(kv if dist else None)
     save_npz(mod.get_params()[0])
 print("WORKER-OK %d" % rank, flush=True)

@@ -636,7 +636,8 @@ MX_API int mx_kvstore_load_optimizer_states(mx_kvstore_t kv, const char *path);
 MX_API int mx_kvstore_barrier(mx_kvstore_t kv);
 /* MXNet's compression_params as JSON: {"type": "2bit", "threshold": 0.5}. Not for 'local'. */
 MX_API int mx_kvstore_set_gradient_compression(mx_kvstore_t kv, const char *params_json);
-/* Settings: "bucket_bytes" (number), "timeout" (seconds). value_json is JSON text. */
+/* Settings: "bucket_bytes" (number), "timeout" (seconds), "overlap" (true/false: see
+ * mx_kvstore_allreduce_grads). value_json is JSON text. */
 MX_API int mx_kvstore_set_config(mx_kvstore_t kv, const char *key, const char *value_json);
 /* {"type","backend","rank","num_workers","bucket_bytes","gradient_compression","optimizer"}.
  * Borrowed from `kv` until its next call. */
@@ -746,6 +747,25 @@ MX_API int mx_symbol_substitute(mx_symbol_t sym, int num_positional, const mx_sy
  * storage type receives the converted value. *out_stypes is thread-local, valid until the next
  * call of this function on this thread. */
 MX_API int mx_executor_grad_stypes(mx_executor_t exec, int *out_num, const int **out_stypes);
+
+/* ---------------------------------------------------------------- kvstore: gradient reduction
+ * overlapped with backward (dist types, more than one worker). A trainer calls these once per
+ * step instead of mx_kvstore_allreduce / mx_kvstore_pushpull, with the gradient arrays that
+ * backward writes (arguments as there; same results, bit for bit). The first call reduces
+ * synchronously and registers the arrays; during the next backward each fusion bucket is
+ * reduced on a communication thread as soon as backward has written all its gradients, and the
+ * next call sends the rest and waits. Dense arrays, one per key, no gradient compression;
+ * otherwise, or with overlap off (mx_kvstore_set_config "overlap" false, or the environment
+ * variable MX_KVSTORE_OVERLAP=0, alike on every worker), they are the plain calls. Collective. */
+MX_API int mx_kvstore_allreduce_grads(mx_kvstore_t kv, int num, const char **keys,
+                                      const mx_ndarray_t *values, int priority);
+MX_API int mx_kvstore_pushpull_grads(mx_kvstore_t kv, int num, const char **keys,
+                                     const mx_ndarray_t *values, int num_out, const char **out_keys,
+                                     const mx_ndarray_t *outs, int priority);
+/* Completes the reductions a backward started for the registered gradients (then they hold the
+ * sums over workers; does nothing when no backward ran since the last step). Call before
+ * reading gradients between backward and the step; collective in that case. */
+MX_API int mx_kvstore_overlap_sync(mx_kvstore_t kv);
 
 #ifdef __cplusplus
 }

@@ -136,6 +136,28 @@ int mx_kvstore_allreduce(mx_kvstore_t kv, int num, const char **keys, const mx_n
   MX_API_END();
 }
 
+int mx_kvstore_allreduce_grads(mx_kvstore_t kv, int num, const char **keys, const mx_ndarray_t *values,
+                               int priority) {
+  MX_API_BEGIN();
+  with_list(kv, num, keys, values, "kvstore.allreduce", &mx::KVStore::allreduce_grads);
+  MX_API_END();
+}
+
+int mx_kvstore_pushpull_grads(mx_kvstore_t kv, int num, const char **keys, const mx_ndarray_t *values,
+                              int num_out, const char **out_keys, const mx_ndarray_t *outs,
+                              int priority) {
+  MX_API_BEGIN();
+  with_two_lists(kv, num, keys, values, num_out, out_keys, outs, "kvstore.pushpull",
+                 &mx::KVStore::pushpull_grads);
+  MX_API_END();
+}
+
+int mx_kvstore_overlap_sync(mx_kvstore_t kv) {
+  MX_API_BEGIN();
+  kv_of(kv).overlap_sync();
+  MX_API_END();
+}
+
 int mx_kvstore_broadcast(mx_kvstore_t kv, int num, const char **keys, const mx_ndarray_t *values,
                          int num_out, const char **out_keys, const mx_ndarray_t *outs,
                          int priority) {

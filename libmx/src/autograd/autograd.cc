@@ -1,7 +1,10 @@
 #include "autograd/autograd.h"
 
 #include <map>
+#include <unordered_map>
 #include <unordered_set>
+
+#include "autograd/grad_ready.h"
 
 #include "ops/imperative.h"
 
@@ -205,13 +208,51 @@ std::vector<NDArray> backward(const std::vector<NDArray> &heads, const std::vect
     }
   }
 
+  // Writing variables' gradient buffers: each one as soon as the last node contributing to it
+  // has run (not all at the end), and listeners told (autograd/grad_ready.h), so a kvstore can
+  // reduce it while backward goes on. pending: contributing input slots not yet processed.
+  std::unordered_map<const AGInfo *, int> pending;
+  std::unordered_set<const AGInfo *> written;
+  auto write_grad = [&](const std::shared_ptr<AGInfo> &info) {
+    if (!written.insert(info.get()).second || info->grad_req == MX_GRAD_NULL) return;
+    auto g = grads.find(key_of(info));
+    if (g == grads.end()) return;
+    info->fresh_grad = true;
+    if (info->grad_req == MX_GRAD_ADD) {
+      NDArray s = b.sum(info->grad, g->second);
+      if (create_graph) info->grad = s;
+      else info->grad.assign(s);
+    } else if (create_graph) {
+      info->grad = g->second;
+    } else {
+      info->grad.assign(g->second);
+    }
+    grads.erase(g);  // nothing reads it any more
+    notify_grad_ready(info->grad);
+  };
+  auto is_var = [](const std::shared_ptr<AGInfo> &e) { return e && !e->node && e->is_variable; };
+  if (!wrt) {
+    notify_backward_begin();
+    for (auto &n : order)
+      for (auto &e : n->in_entries)
+        if (is_var(e)) ++pending[e.get()];
+  }
+  auto node_done = [&](AGNode *n) {
+    if (wrt) return;
+    for (auto &e : n->in_entries)
+      if (is_var(e) && --pending[e.get()] == 0) write_grad(e);
+  };
+
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     AGNode *n = it->get();
     const std::string node_name = n->taped ? n->taped->name() : n->op->name;
     int nvis = n->taped ? n->taped->num_outputs() : n->op->num_visible_outputs(*n->params);
     bool any = false;
     for (int i = 0; i < nvis; ++i) any = any || grads.count({n, i});
-    if (!any) continue;
+    if (!any) {
+      node_done(n);
+      continue;
+    }
     MX_CHECK(!n->freed, MX_ERR_INVALID_ARGUMENT, "backward: the graph through ", node_name,
              " was already freed by an earlier backward; pass retain_graph=True to the first one");
     if (n->taped) {
@@ -222,12 +263,26 @@ std::vector<NDArray> backward(const std::vector<NDArray> &heads, const std::vect
         auto g = grads.find({n, i});
         ograds.push_back(g != grads.end() ? g->second : zeros_like(n->outputs[static_cast<size_t>(i)]));
       }
-      std::vector<NDArray> in_grads = n->taped->backward(ograds, is_train);
+      // A variable fed only through this input is final once the graph has its gradient:
+      // written (and announced) from inside the graph's backward.
+      std::vector<bool> early(n->in_entries.size(), false);
+      TapedBackward::InputReady on_ready = [&](size_t i, const NDArray &g) {
+        if (wrt || i >= n->in_entries.size() || !g.defined()) return;
+        const auto &e = n->in_entries[i];
+        if (!is_var(e) || pending[e.get()] != 1 || written.count(e.get())) return;
+        Key k = key_of(e);
+        auto gi = grads.find(k);
+        if (gi == grads.end()) grads[k] = g;
+        else gi->second = b.sum(gi->second, g);
+        early[i] = true;
+        write_grad(e);  // copies g out of the graph's array
+      };
+      std::vector<NDArray> in_grads = n->taped->backward(ograds, is_train, on_ready);
       MX_CHECK(in_grads.size() == n->inputs.size(), MX_ERR_INTERNAL, node_name, " returned ", in_grads.size(),
                " gradients for ", n->inputs.size(), " inputs");
       for (size_t i = 0; i < in_grads.size(); ++i) {
         const auto &e = n->in_entries[i];
-        if (!e || !in_grads[i].defined()) continue;
+        if (!e || !in_grads[i].defined() || early[i]) continue;
         borrowed.insert(in_grads[i].storage().get());
         Key k = key_of(e);
         auto gi = grads.find(k);
@@ -241,6 +296,7 @@ std::vector<NDArray> backward(const std::vector<NDArray> &heads, const std::vect
         n->taped->release();  // the executor may run the next call
         n->freed = true;
       }
+      node_done(n);
       continue;
     }
     MX_CHECK(static_cast<bool>(n->op->gradient), MX_ERR_UNSUPPORTED, "backward: operator ",
@@ -291,6 +347,7 @@ std::vector<NDArray> backward(const std::vector<NDArray> &heads, const std::vect
       n->outputs.clear();
       n->freed = true;
     }
+    node_done(n);
   }
 
   std::vector<NDArray> result;
@@ -305,21 +362,7 @@ std::vector<NDArray> backward(const std::vector<NDArray> &heads, const std::vect
     }
     return result;
   }
-  for (auto &info : variables) {
-    if (info->grad_req == MX_GRAD_NULL) continue;
-    auto g = grads.find(key_of(info));
-    if (g == grads.end()) continue;
-    info->fresh_grad = true;
-    if (info->grad_req == MX_GRAD_ADD) {
-      NDArray s = b.sum(info->grad, g->second);
-      if (create_graph) info->grad = s;
-      else info->grad.assign(s);
-    } else if (create_graph) {
-      info->grad = g->second;
-    } else {
-      info->grad.assign(g->second);
-    }
-  }
+  for (auto &info : variables) write_grad(info);  // heads that are variables themselves
   return result;
 }
 

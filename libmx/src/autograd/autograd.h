@@ -1,6 +1,7 @@
 // Autograd tape. Each recorded call becomes an AGNode holding what its gradient needs; arrays
 // point at the node (and output index) that produced them through AGInfo.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,8 +33,13 @@ class TapedBackward {
   virtual int num_outputs() const = 0;
   // Called when the tape is freed after backward (the saved state is no longer needed).
   virtual void release() {}
+  // Called with (input index, its gradient) as soon as an input's gradient is final, before
+  // backward returns (so autograd can hand it on while the rest of the graph runs); the array
+  // is only valid during the call.
+  using InputReady = std::function<void(size_t input, const NDArray &grad)>;
   // One gradient per recorded input (undefined: none); out_grads one per output.
-  virtual std::vector<NDArray> backward(const std::vector<NDArray> &out_grads, bool is_train) = 0;
+  virtual std::vector<NDArray> backward(const std::vector<NDArray> &out_grads, bool is_train,
+                                        const InputReady &on_input_ready) = 0;
 };
 
 struct AGNode {

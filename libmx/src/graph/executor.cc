@@ -4,6 +4,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "autograd/grad_ready.h"
 #include "ndarray/sparse.h"
 #include "ops/imperative.h"
 #include "ops/sparse/attach.h"
@@ -437,8 +438,9 @@ void Executor::plan_memory() {
 
 // Shapes and dtypes were inferred and checked at bind and the arrays never change, so prepared
 // steps call their kernels directly; the rest go through invoke_raw.
-void Executor::run(bool backward, bool is_train) {
-  for (auto &st : steps_) {
+void Executor::run(bool backward, bool is_train, const std::function<void(size_t step)> &after_step) {
+  for (size_t si = 0; si < steps_.size(); ++si) {
+    Step &st = steps_[si];
     if (st.backward != backward) continue;
     const std::vector<bool> *skip = st.skip.empty() ? nullptr : &st.skip;
     if (st.direct) {
@@ -448,6 +450,7 @@ void Executor::run(bool backward, bool is_train) {
     } else {
       invoke_raw(st.op, *st.params, st.in_arr, st.aux_arr, is_train, &st.out_arr, skip);
     }
+    if (after_step) after_step(si);
   }
 }
 
@@ -460,7 +463,26 @@ void Executor::forward(bool is_train) {
   forward_done_ = true;
 }
 
-void Executor::backward(const std::vector<NDArray> &out_grads, bool is_train) {
+void Executor::finish_arg_grad(size_t i, bool is_train) {
+  int r = grad_reqs_[i];
+  if (r == MX_GRAD_NULL || grad_written_in_place_[i]) return;
+  int e = arg_grad_entries_[i];
+  if (e < 0) {
+    if (r != MX_GRAD_ADD) grads_[i].fill(0);
+    return;
+  }
+  const NDArray &g = entries_[static_cast<size_t>(e)].array;
+  if (r == MX_GRAD_ADD) {
+    std::vector<NDArray> o{grads_[i]};
+    invoke_raw(&Registry::get().require("elemwise_add"), *parse_params(&Registry::get().require("elemwise_add"), {}),
+               {grads_[i], g}, {}, is_train, &o);
+  } else {
+    grads_[i].assign(g);
+  }
+}
+
+void Executor::backward(const std::vector<NDArray> &out_grads, bool is_train,
+                        const std::function<void(size_t arg)> &on_arg_ready) {
   const size_t nout = sym_.outputs.size();
   MX_CHECK(out_grads.empty() || out_grads.size() == nout, MX_ERR_INVALID_ARGUMENT,
            "backward: ", out_grads.size(), " head gradients given for ", nout, " outputs");
@@ -469,7 +491,16 @@ void Executor::backward(const std::vector<NDArray> &out_grads, bool is_train) {
   // backward steps never read intermediates that were never written.
   if (!has_backward_) return;
   if (!forward_done_) forward(is_train);
-  if (dynamic_) return backward_dynamic(out_grads, is_train);
+  if (dynamic_) {  // node by node: gradients are announced at the end
+    notify_backward_begin();
+    backward_dynamic(out_grads, is_train);
+    for (size_t i = 0; i < args_.size(); ++i)
+      if (grad_reqs_[i] != MX_GRAD_NULL) {
+        notify_grad_ready(grads_[i]);
+        if (on_arg_ready) on_arg_ready(i);
+      }
+    return;
+  }
   head_ones_.resize(head_grad_entries_.size());
   bool rebound = false;  // a head gradient array changed: re-prepare the backward steps
   for (size_t i = 0; i < head_grad_entries_.size(); ++i) {
@@ -498,25 +529,34 @@ void Executor::backward(const std::vector<NDArray> &out_grads, bool is_train) {
     }
   }
   if (rebound) prepare_steps(true);
-  run(true, is_train);
-  for (size_t i = 0; i < args_.size(); ++i) {
-    int r = grad_reqs_[i];
-    if (r == MX_GRAD_NULL) continue;
-    int e = arg_grad_entries_[i];
-    if (grad_written_in_place_[i]) continue;
-    if (e < 0) {
-      if (r != MX_GRAD_ADD) grads_[i].fill(0);
-      continue;
+  if (!final_map_built_) {
+    // An argument's gradient entry is written once, by its producing step (the entry stays
+    // allocated to the end of backward): after that step its value is final.
+    std::vector<int> producer(entries_.size(), -1);
+    for (size_t si = 0; si < steps_.size(); ++si)
+      if (steps_[si].backward)
+        for (int e : steps_[si].outputs) producer[static_cast<size_t>(e)] = static_cast<int>(si);
+    args_final_after_.assign(steps_.size(), {});
+    args_final_at_end_.clear();
+    for (size_t i = 0; i < args_.size(); ++i) {
+      if (grad_reqs_[i] == MX_GRAD_NULL) continue;
+      int e = arg_grad_entries_[i];
+      int p = e >= 0 ? producer[static_cast<size_t>(e)] : -1;
+      if (p >= 0) args_final_after_[static_cast<size_t>(p)].push_back(i);
+      else args_final_at_end_.push_back(i);
     }
-    const NDArray &g = entries_[static_cast<size_t>(e)].array;
-    if (r == MX_GRAD_ADD) {
-      std::vector<NDArray> o{grads_[i]};
-      invoke_raw(&Registry::get().require("elemwise_add"), *parse_params(&Registry::get().require("elemwise_add"), {}),
-                 {grads_[i], g}, {}, is_train, &o);
-    } else {
-      grads_[i].assign(g);
-    }
+    final_map_built_ = true;
   }
+  notify_backward_begin();  // reductions of these gradient arrays from a previous pass finish first
+  auto ready = [&](size_t i) {
+    finish_arg_grad(i, is_train);
+    notify_grad_ready(grads_[i]);
+    if (on_arg_ready) on_arg_ready(i);
+  };
+  run(true, is_train, [&](size_t si) {
+    for (size_t i : args_final_after_[si]) ready(i);
+  });
+  for (size_t i : args_final_at_end_) ready(i);
 }
 
 }  // namespace mx

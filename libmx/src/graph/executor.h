@@ -2,6 +2,7 @@
 // gradient definitions autograd uses (a graph-building GradBuilder), plans memory (buffers
 // shared across non-overlapping lifetimes) and runs nodes in topological order.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,7 +21,11 @@ class Executor {
   // The first node whose op has data-dependent output shapes (shape_from_values), else null.
   static std::shared_ptr<GraphNode> dynamic_shape_node(const Symbol &sym);
   // out_grads: one per output (undefined entries mean ones; loss ops ignore them anyway).
-  void backward(const std::vector<NDArray> &out_grads, bool is_train);
+  // Each argument's gradient array is written as soon as the last step producing it has run;
+  // then grad-ready listeners (autograd/grad_ready.h) and `on_arg_ready` (argument index) hear
+  // of it, while the remaining steps still run.
+  void backward(const std::vector<NDArray> &out_grads, bool is_train,
+                const std::function<void(size_t arg)> &on_arg_ready = nullptr);
   const std::vector<NDArray> &outputs() const { return outputs_; }
   const std::vector<NDArray> &args() const { return args_; }
   const std::vector<NDArray> &grads() const { return grads_; }
@@ -77,13 +82,15 @@ class Executor {
   void plan_memory();
   void bind_sparse_entries();  // placeholders for sparse values (their parts are replaced at each run)
   void prepare_steps(bool backward);
-  void run(bool backward, bool is_train);
   // Graphs with data-dependent output shapes (dynamic_shape_node(), e.g. boolean_mask)
   // cannot be planned at bind: they run node by node through invoke_raw, recorded on a private
   // autograd tape when gradients are wanted (graph/executor_dynamic.cc; MXNet's CachedOp falls
   // back the same way).
   void forward_dynamic(bool is_train);
   void backward_dynamic(const std::vector<NDArray> &out_grads, bool is_train);
+  // after_step(i) runs after step i (backward steps only).
+  void run(bool backward, bool is_train, const std::function<void(size_t step)> &after_step = nullptr);
+  void finish_arg_grad(size_t arg, bool is_train);  // grads_[arg] from its entry (copy or add)
 
   Symbol sym_;
   Device dev_;
@@ -96,6 +103,10 @@ class Executor {
   std::vector<int> arg_grad_entries_;   // per argument, -1 if none
   std::vector<bool> grad_written_in_place_;  // per argument: its step writes grads_[i] directly
   std::vector<NDArray> head_ones_;      // default head gradients, made once
+  // Per step: the arguments whose gradient is final after it (built on the first backward).
+  std::vector<std::vector<size_t>> args_final_after_;
+  std::vector<size_t> args_final_at_end_;  // no backward step produces them (zeros or nothing)
+  bool final_map_built_ = false;
   std::vector<NDArray> buffers_;
   size_t nforward_ = 0;  // steps_[0, nforward_) are the forward pass
   std::vector<int> entry_step_;  // per entry: the step producing it (-1: bound array), while building

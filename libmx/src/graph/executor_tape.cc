@@ -15,10 +15,17 @@ class TapedExecutor : public TapedBackward {
   std::string name() const override { return "a hybridized graph"; }
   int num_outputs() const override { return nout_; }
   void release() override { ex_->release(token_); }
-  std::vector<NDArray> backward(const std::vector<NDArray> &out_grads, bool is_train) override {
+  std::vector<NDArray> backward(const std::vector<NDArray> &out_grads, bool is_train,
+                                const InputReady &on_input_ready) override {
     MX_CHECK(ex_->busy_token() == token_, MX_ERR_INVALID_ARGUMENT,
              "backward: the hybridized graph ran again before the backward of this recorded call");
-    ex_->backward(out_grads, is_train);
+    std::function<void(size_t)> on_arg;
+    if (on_input_ready)
+      on_arg = [&](size_t a) {  // an executor argument's gradient is final: tell its inputs
+        for (size_t j = 0; j < arg_index_.size(); ++j)
+          if (static_cast<size_t>(arg_index_[j]) == a) on_input_ready(j, ex_->grads()[a]);
+      };
+    ex_->backward(out_grads, is_train, on_arg);
     // The executor's gradient arrays, not copies: autograd consumes them within this backward
     // (and copies what it hands back to the caller).
     std::vector<NDArray> g;

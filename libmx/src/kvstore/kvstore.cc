@@ -8,6 +8,7 @@
 
 #include "backends/cpu/parallel.h"
 #include "base/error.h"
+#include "kvstore/overlap.h"
 #include "kvstore/sparse_reduce.h"
 #include "ndarray/sparse.h"
 #include "optimizer/optimizer.h"
@@ -17,6 +18,11 @@ namespace {
 
 constexpr int64_t kDefaultBucketBytes = 25 << 20;
 
+bool env_overlap() {
+  const char *s = std::getenv("MX_KVSTORE_OVERLAP");
+  return !(s && (std::strcmp(s, "0") == 0 || std::strcmp(s, "false") == 0 || std::strcmp(s, "off") == 0));
+}
+
 int64_t env_bucket_bytes() {
   const char *s = std::getenv("MX_KVSTORE_BUCKET_BYTES");
   if (s && *s) {
@@ -25,14 +31,6 @@ int64_t env_bucket_bytes() {
     if (end != s && v > 0) return v;
   }
   return kDefaultBucketBytes;
-}
-
-// Multithreaded memcpy: packing fusion buckets is memory-bound, one core does not saturate it.
-void par_copy(void *dst, const void *src, size_t n) {
-  parallel_for(static_cast<int64_t>(n), 1 << 20, [&](int64_t b, int64_t e) {
-    std::memcpy(static_cast<char *>(dst) + b, static_cast<const char *>(src) + b,
-                static_cast<size_t>(e - b));
-  });
 }
 
 // dst = sum of values (same shape and dtype), multithreaded.
@@ -102,7 +100,7 @@ bool parse_int_key(const std::string &k, int *out) {
 
 }  // namespace
 
-KVStore::KVStore(const std::string &type) : bucket_bytes_(env_bucket_bytes()) {
+KVStore::KVStore(const std::string &type) : bucket_bytes_(env_bucket_bytes()), overlap_on_(env_overlap()) {
   if (type == "local" || type == "device") {
     type_ = type;
     comm_ = make_local_collective();
@@ -281,44 +279,23 @@ void KVStore::reduce(const char *op, std::vector<Group> &groups, bool inplace) {
       if (!g.sparse && !g.result.same_data(g.src)) g.result.assign(g.src);
     return;
   }
-  // 2. Fusion buckets: consecutive keys of one dtype up to bucket_bytes_, one allreduce each.
-  size_t i = 0;
-  while (i < groups.size()) {
-    if (groups[i].reduced) {
-      ++i;
-      continue;
-    }
-    size_t j = i + 1;
-    size_t bytes = groups[i].src.nbytes();
-    while (j < groups.size() && !groups[j].reduced && groups[j].src.dtype() == groups[i].src.dtype() &&
-           bytes + groups[j].src.nbytes() <= static_cast<size_t>(bucket_bytes_)) {
-      bytes += groups[j].src.nbytes();
-      ++j;
-    }
-    DType dt = groups[i].src.dtype();
-    if (j == i + 1) {  // one key: reduce where the result lives, no staging copy
-      Group &g = groups[i];
-      if (!g.result.same_data(g.src)) par_copy(g.result.raw(), g.src.raw(), g.src.nbytes());
-      comm_->allreduce_sum(g.result.raw(), g.result.size(), dt, what + " of key '" + g.key + "'");
-    } else {
-      if (!staging_.defined() || staging_.nbytes() < bytes)
-        staging_ = NDArray(Shape({static_cast<int64_t>(bytes)}), DType::u8);
-      char *buf = static_cast<char *>(staging_.raw());
-      size_t off = 0;
-      for (size_t k = i; k < j; ++k) {
-        par_copy(buf + off, groups[k].src.raw(), groups[k].src.nbytes());
-        off += groups[k].src.nbytes();
-      }
-      comm_->allreduce_sum(buf, static_cast<int64_t>(bytes / dtype_size(dt)), dt,
-                           what + " of keys '" + groups[i].key + "'..'" + groups[j - 1].key + "'");
-      off = 0;
-      for (size_t k = i; k < j; ++k) {
-        par_copy(groups[k].result.raw(), buf + off, groups[k].result.nbytes());
-        off += groups[k].result.nbytes();
-      }
-    }
-    i = j;
+  // 2. Fusion buckets: consecutive keys of one dtype up to bucket_bytes_, one allreduce each
+  // (the overlapped path, kvstore/overlap.h, makes the same buckets).
+  std::vector<size_t> bytes;
+  std::vector<DType> dts;
+  std::vector<bool> alone;
+  std::vector<NDArray> srcs, results;
+  std::vector<std::string> keys;
+  for (auto &g : groups) {
+    bytes.push_back(g.src.nbytes());
+    dts.push_back(g.src.dtype());
+    alone.push_back(g.reduced);
+    srcs.push_back(g.src);
+    results.push_back(g.result);
+    keys.push_back(g.key);
   }
+  for (BucketRange r : fusion_buckets(bytes, dts, alone, bucket_bytes_))
+    reduce_bucket(*comm_, srcs, results, r, &staging_, keys, what);
 }
 
 int KVStore::opt_index_for(const std::string &key) {
@@ -359,6 +336,7 @@ void KVStore::apply(std::vector<Group> &groups) {
 }
 
 void KVStore::init(const std::vector<std::string> &keys, const std::vector<NDArray> &values) {
+  quiesce();
   std::string err;
   mx_status st = MX_OK;
   std::vector<const NDArray *> arrs;
@@ -447,6 +425,7 @@ std::vector<KVStore::Group> KVStore::checked_groups(const char *op,
 }
 
 void KVStore::allreduce(const std::vector<std::string> &keys, const std::vector<NDArray> &values) {
+  quiesce();
   std::vector<Group> groups = checked_groups("allreduce", keys, values, nullptr);
   reduce("allreduce", groups, /*inplace=*/true);
   // Into the caller's arrays (a key mixing storage types was reduced from dense copies).
@@ -460,6 +439,7 @@ void KVStore::allreduce(const std::vector<std::string> &keys, const std::vector<
 
 void KVStore::pushpull(const std::vector<std::string> &keys, const std::vector<NDArray> &values,
                        const std::vector<std::string> &out_keys, const std::vector<NDArray> &outs) {
+  quiesce();
   std::vector<Group> groups = checked_groups("pushpull", keys, values, [&] {
     MX_CHECK(out_keys.size() == outs.size(), MX_ERR_INVALID_ARGUMENT, "kvstore.pushpull: ",
              out_keys.size(), " output keys but ", outs.size(), " output arrays");
@@ -471,6 +451,12 @@ void KVStore::pushpull(const std::vector<std::string> &keys, const std::vector<N
                outs[i].defined() ? describe(outs[i]) : std::string("NULL"));
     }
   });
+  reduce("push", groups, pushpull_inplace(groups, out_keys, outs));
+  finish_pushpull(groups, out_keys, outs);
+}
+
+bool KVStore::pushpull_inplace(const std::vector<Group> &groups, const std::vector<std::string> &out_keys,
+                               const std::vector<NDArray> &outs) const {
   // In place (Horovod's allreduce): without an optimizer, a key pushed from one array and
   // pulled into that same array is reduced right there.
   bool inplace = !opt_ && !outs.empty();
@@ -485,7 +471,11 @@ void KVStore::pushpull(const std::vector<std::string> &keys, const std::vector<N
       inplace = inplace && found;
     }
   }
-  reduce("push", groups, inplace);
+  return inplace;
+}
+
+void KVStore::finish_pushpull(std::vector<Group> &groups, const std::vector<std::string> &out_keys,
+                              const std::vector<NDArray> &outs) {
   apply(groups);
   for (size_t i = 0; i < outs.size(); ++i) {
     Entry &e = entry_of(out_keys[i], "pull");
@@ -497,6 +487,115 @@ void KVStore::pushpull(const std::vector<std::string> &keys, const std::vector<N
   }
 }
 
+void KVStore::quiesce() {
+  if (overlap_) overlap_->drain();
+}
+
+bool KVStore::overlap_plan(bool pushpull, const std::vector<std::string> &keys, const std::vector<NDArray> &values,
+                           const std::vector<std::string> &out_keys, const std::vector<NDArray> &outs,
+                           std::vector<Group> *groups, std::vector<NDArray> *results) {
+  if (!dist_ || comm_->size() < 2 || compression_ || keys.empty()) return false;
+  try {
+    *groups = group(pushpull ? "push" : "allreduce", keys, values);
+  } catch (const Error &) {
+    return false;  // the synchronous path reports it on every worker
+  }
+  if (groups->size() != keys.size()) return false;  // a key given twice
+  for (const auto &g : *groups)
+    if (g.sparse || g.values.size() != 1 || g.values[0].is_sparse()) return false;
+  bool inplace = true;
+  if (pushpull) {
+    if (out_keys.size() != outs.size()) return false;
+    inplace = pushpull_inplace(*groups, out_keys, outs);
+    // Without an optimizer and not in place the store swaps its buffers each step: not kept.
+    if (!opt_ && !inplace) return false;
+  }
+  results->clear();
+  for (auto &g : *groups) {
+    Entry &e = *g.entry;
+    if (!inplace && !e.merge.defined()) e.merge = NDArray(e.stored.shape(), e.stored.dtype());
+    g.src = g.values[0];
+    g.result = inplace ? g.src : e.merge;  // as reduce() decides
+    results->push_back(g.result);
+  }
+  return true;
+}
+
+void KVStore::overlap_arm(bool pushpull, const std::vector<std::string> &keys, const std::vector<NDArray> &values,
+                          const std::vector<std::string> &out_keys, const std::vector<NDArray> &outs) {
+  std::vector<Group> groups;
+  std::vector<NDArray> results;
+  if (!overlap_plan(pushpull, keys, values, out_keys, outs, &groups, &results)) return;
+  if (overlap_agreed_ != static_cast<int>(overlap_on_)) {
+    // Workers that disagree would send buckets in different orders: check once, loudly.
+    int64_t v[2] = {overlap_on_ ? 1 : 0, overlap_on_ ? -1 : 0};
+    comm_->allreduce_max_i64(v, 2, "kvstore overlap setting check");
+    MX_CHECK(v[0] == -v[1], MX_ERR_INVALID_ARGUMENT,
+             "kvstore: the workers disagree on overlapping gradient reduction with backward (",
+             "MX_KVSTORE_OVERLAP / set_config('overlap'); rank ", rank(), " has it ",
+             overlap_on_ ? "on" : "off", "): set it alike on every worker");
+    overlap_agreed_ = static_cast<int>(overlap_on_);
+  }
+  if (!overlap_on_) return;
+  std::vector<NDArray> grads;
+  for (auto &g : groups) grads.push_back(g.src);
+  overlap_ = std::make_unique<GradOverlap>(comm_, keys, grads, results, bucket_bytes_,
+                                           pushpull ? "kvstore.push" : "kvstore.allreduce");
+  overlap_pushpull_ = pushpull;
+}
+
+void KVStore::allreduce_grads(const std::vector<std::string> &keys, const std::vector<NDArray> &values) {
+  std::vector<Group> groups;
+  std::vector<NDArray> results;
+  if (overlap_ && !overlap_pushpull_ && overlap_plan(false, keys, values, {}, {}, &groups, &results)) {
+    std::vector<NDArray> grads;
+    for (auto &g : groups) grads.push_back(g.src);
+    if (overlap_->matches(keys, grads, results)) {
+      std::vector<size_t> redo = overlap_->finish();
+      if (!redo.empty()) {  // gradients written again by a later backward: reduce them now
+        std::vector<std::string> ks;
+        std::vector<NDArray> vs;
+        for (size_t k : redo) {
+          ks.push_back(keys[k]);
+          vs.push_back(values[k]);
+        }
+        allreduce(ks, vs);
+      }
+      return;
+    }
+  }
+  overlap_.reset();  // other arrays: forget the registration (waits for what is in flight)
+  allreduce(keys, values);
+  overlap_arm(false, keys, values, {}, {});
+}
+
+void KVStore::pushpull_grads(const std::vector<std::string> &keys, const std::vector<NDArray> &values,
+                             const std::vector<std::string> &out_keys, const std::vector<NDArray> &outs) {
+  std::vector<Group> groups;
+  std::vector<NDArray> results;
+  if (overlap_ && overlap_pushpull_ && overlap_plan(true, keys, values, out_keys, outs, &groups, &results)) {
+    std::vector<NDArray> grads;
+    for (auto &g : groups) grads.push_back(g.src);
+    if (overlap_->matches(keys, grads, results)) {
+      std::vector<size_t> redo = overlap_->finish();
+      if (!redo.empty()) {  // gradients written again by a later backward: reduce them now
+        std::vector<Group> again;
+        for (size_t k : redo) again.push_back(groups[k]);
+        reduce("push", again, pushpull_inplace(groups, out_keys, outs));
+      }
+      finish_pushpull(groups, out_keys, outs);
+      return;
+    }
+  }
+  overlap_.reset();
+  pushpull(keys, values, out_keys, outs);
+  overlap_arm(true, keys, values, out_keys, outs);
+}
+
+void KVStore::overlap_sync() {
+  if (overlap_ && overlap_->started()) overlap_->sync();
+}
+
 void KVStore::broadcast(const std::vector<std::string> &keys, const std::vector<NDArray> &values,
                         const std::vector<std::string> &out_keys,
                         const std::vector<NDArray> &outs) {
@@ -504,9 +603,13 @@ void KVStore::broadcast(const std::vector<std::string> &keys, const std::vector<
   pull(out_keys, outs);
 }
 
-void KVStore::barrier() { comm_->barrier("kvstore.barrier"); }
+void KVStore::barrier() {
+  quiesce();
+  comm_->barrier("kvstore.barrier");
+}
 
 void KVStore::set_optimizer(std::shared_ptr<Optimizer> opt) {
+  overlap_.reset();  // where results go depends on the optimizer
   opt_ = std::move(opt);
   for (auto &kv : store_) kv.second.opt_index = -1;
 }
@@ -515,6 +618,7 @@ void KVStore::set_gradient_compression(const Json &params) {
   MX_CHECK(type_ != "local", MX_ERR_INVALID_ARGUMENT,
            "set_gradient_compression: gradient compression is not supported for kvstore 'local' "
            "(use 'device' or a dist type)");
+  overlap_.reset();  // compressed pushes are not overlapped
   compression_ = std::make_unique<GradientCompression>(params);
   for (auto &kv : store_) kv.second.residual.clear();
 }
@@ -524,13 +628,19 @@ void KVStore::set_config(const std::string &key, const Json &value) {
     MX_CHECK(value.is_number() && value.as_number() >= 1, MX_ERR_INVALID_ARGUMENT,
              "kvstore: bucket_bytes must be a positive number of bytes, got ", value.dump());
     bucket_bytes_ = value.as_int();
+    overlap_.reset();  // buckets change
+  } else if (key == "overlap") {
+    MX_CHECK(value.is_bool() || value.is_number(), MX_ERR_INVALID_ARGUMENT,
+             "kvstore: overlap must be true or false, got ", value.dump());
+    overlap_on_ = value.is_bool() ? value.as_bool() : value.as_number() != 0;
+    overlap_.reset();
   } else if (key == "timeout") {
     MX_CHECK(value.is_number() && value.as_number() > 0, MX_ERR_INVALID_ARGUMENT,
              "kvstore: timeout must be a positive number of seconds, got ", value.dump());
     comm_->set_timeout(value.as_number());
   } else {
     fail(MX_ERR_INVALID_ARGUMENT, "kvstore: unknown setting '", key,
-         "' (bucket_bytes, timeout)");
+         "' (bucket_bytes, overlap, timeout)");
   }
 }
 
@@ -541,6 +651,15 @@ Json KVStore::config() const {
   j.set("rank", Json(rank()));
   j.set("num_workers", Json(num_workers()));
   j.set("bucket_bytes", Json(bucket_bytes_));
+  j.set("overlap", Json(overlap_on_));
+  // Buckets of the registered gradients sent while backward ran / in all, rounds (steps) done.
+  GradOverlap::Stats st = overlap_ ? overlap_->stats() : GradOverlap::Stats();
+  Json o = Json::object();
+  o.set("registered", Json(overlap_ != nullptr));
+  o.set("buckets_during_backward", Json(static_cast<double>(st.during_backward)));
+  o.set("buckets_sent", Json(static_cast<double>(st.sent)));
+  o.set("rounds", Json(static_cast<double>(st.rounds)));
+  j.set("overlap_stats", o);
   j.set("gradient_compression", compression_ ? compression_->to_json() : Json());
   j.set("optimizer", Json(opt_ != nullptr));
   j.set("payload_bytes", Json(static_cast<double>(comm_->payload_bytes())));

@@ -15,6 +15,7 @@
 #include "base/json.h"
 #include "kvstore/collective.h"
 #include "kvstore/compression.h"
+#include "kvstore/overlap.h"
 #include "ndarray/ndarray.h"
 
 namespace mx {
@@ -43,12 +44,26 @@ class KVStore {
   // workers, in place; the stored values are left as they are (no copy into the store), which
   // is what a trainer that updates its own weights needs.
   void allreduce(const std::vector<std::string> &keys, const std::vector<NDArray> &values);
+  // A trainer's step-time reduction of the gradient arrays backward writes: allreduce /
+  // pushpull, except that once a call has registered the arrays, the next backward's gradients
+  // are reduced while backward still runs, bucket by bucket as they become final
+  // (kvstore/overlap.h); the call then sends what is left and waits. Results are bit-identical
+  // to allreduce / pushpull. Applies to dist types with more than one worker, dense arrays, one
+  // array per key, no compression (otherwise these are allreduce / pushpull). Off:
+  // set_config("overlap", false) or MX_KVSTORE_OVERLAP=0, on every worker alike.
+  void allreduce_grads(const std::vector<std::string> &keys, const std::vector<NDArray> &values);
+  void pushpull_grads(const std::vector<std::string> &keys, const std::vector<NDArray> &values,
+                      const std::vector<std::string> &out_keys, const std::vector<NDArray> &outs);
+  // Completes a round that a backward started (every registered gradient reduced), so code
+  // reading gradients between backward and the step sees finished values, never half-reduced.
+  void overlap_sync();
   void barrier();
 
   void set_optimizer(std::shared_ptr<Optimizer> opt);
   const std::shared_ptr<Optimizer> &optimizer() const { return opt_; }
   void set_gradient_compression(const Json &params);
-  // "bucket_bytes" (fusion bucket size, default 25 MiB; env MX_KVSTORE_BUCKET_BYTES) and
+  // "bucket_bytes" (fusion bucket size, default 25 MiB; env MX_KVSTORE_BUCKET_BYTES), "overlap"
+  // (reduce gradients while backward runs, see allreduce_grads; env MX_KVSTORE_OVERLAP) and
   // "timeout" (seconds a collective waits for the others; env MX_KVSTORE_TIMEOUT).
   void set_config(const std::string &key, const Json &value);
   Json config() const;
@@ -92,6 +107,21 @@ class KVStore {
   int opt_index_for(const std::string &key);
   // out = the key's value (its row_sparse sum when `out` is row_sparse and one is kept).
   void read_into(const Entry &e, const NDArray &out);
+  // pushpull reduces in place when, without an optimizer, each key's single array is its output.
+  bool pushpull_inplace(const std::vector<Group> &groups, const std::vector<std::string> &out_keys,
+                        const std::vector<NDArray> &outs) const;
+  // pushpull after the reduction: the optimizer (or the store copy), then the outputs.
+  void finish_pushpull(std::vector<Group> &groups, const std::vector<std::string> &out_keys,
+                       const std::vector<NDArray> &outs);
+  // Whether a *_grads call can be overlapped; fills its groups and each key's result array.
+  bool overlap_plan(bool pushpull, const std::vector<std::string> &keys, const std::vector<NDArray> &values,
+                    const std::vector<std::string> &out_keys, const std::vector<NDArray> &outs,
+                    std::vector<Group> *groups, std::vector<NDArray> *results);
+  // After a synchronous *_grads call: register its arrays for the next backward.
+  void overlap_arm(bool pushpull, const std::vector<std::string> &keys, const std::vector<NDArray> &values,
+                   const std::vector<std::string> &out_keys, const std::vector<NDArray> &outs);
+  // Any other collective waits for overlapped reductions in flight (one order on all workers).
+  void quiesce();
 
   std::string type_;
   bool dist_ = false;
@@ -102,6 +132,10 @@ class KVStore {
   int64_t bucket_bytes_;
   int next_named_index_ = 1 << 24;  // optimizer indices for string keys the optimizer lacks
   NDArray staging_;                  // fusion buffer, reused across calls
+  bool overlap_on_;                  // MX_KVSTORE_OVERLAP (default on) / set_config("overlap")
+  int overlap_agreed_ = -1;          // the setting all workers were found to share (-1: unchecked)
+  bool overlap_pushpull_ = false;    // overlap_ was registered by pushpull_grads
+  std::unique_ptr<GradOverlap> overlap_;  // last member: stopped before the rest is destroyed
 };
 
 }  // namespace mx

@@ -259,16 +259,24 @@ class Parameter:
                                "data() instead." % (self.name, self._stype))
         return [self._row_sparse_pull(c, row_id) for c in self.list_ctx()]
 
+    def _finish_overlap(self):
+        # A dist Trainer may be reducing this gradient while backward runs: never hand out a
+        # half-reduced array (the reductions of this step complete first).
+        if self._trainer is not None and self._trainer._kvstore is not None:
+            self._trainer._overlap_sync()
+
     def grad(self, ctx=None):
         if self._data is not None and self._grad is None:
             raise RuntimeError("Cannot get gradient array for Parameter '%s' because grad_req='null'"
                                % self.name)
+        self._finish_overlap()
         return self._check_and_get(self._grad, ctx)
 
     def list_grad(self):
         if self._data is not None and self._grad is None:
             raise RuntimeError("Cannot get gradient array for Parameter '%s' because grad_req='null'"
                                % self.name)
+        self._finish_overlap()
         return self._check_and_get(self._grad, list)
 
     def list_ctx(self):
@@ -419,6 +427,7 @@ class Parameter:
     def zero_grad(self):
         if self._grad is None:
             return
+        self._finish_overlap()
         with autograd.pause():
             for g in self._grad:
                 g[:] = 0

@@ -310,8 +310,17 @@ class Trainer:
             if self._python_store():
                 for k, g, o in zip(keys, grads, outs):
                     self._kvstore.pushpull(k, g, out=o, priority=-k)
-            elif self._update_on_kvstore or not hasattr(self._kvstore, "allreduce"):
-                self._kvstore.pushpull(keys, grads, out=outs)
+            # Gradients that backward overwrites ('write') can be reduced while backward runs
+            # (the core overlaps; see KVStore.set_overlap); accumulated ones ('add') cannot.
+            overlap = hasattr(self._kvstore, "_allreduce_grads") and all(
+                self._params[k].grad_req == "write" for k in keys)
+            if self._update_on_kvstore or not hasattr(self._kvstore, "allreduce"):
+                if overlap:
+                    self._kvstore._pushpull_grads(keys, grads, out=outs)
+                else:
+                    self._kvstore.pushpull(keys, grads, out=outs)
+            elif overlap:
+                self._kvstore._allreduce_grads(keys, grads)
             else:
                 # The trainer updates its own weights: the gradients are reduced in place and
                 # never copied into the store (nothing reads it back); row_sparse gradients
@@ -326,6 +335,12 @@ class Trainer:
                 total = nd.add_n(*[g.as_in_context(grads[0].context) for g in grads])
                 for g in grads:
                     total.copyto(g)
+
+    def _overlap_sync(self):
+        """Complete the gradient reductions a backward started (before anyone reads them)."""
+        kv = self._kvstore
+        if kv is not None and self._distributed and hasattr(kv, "_overlap_sync"):
+            kv._overlap_sync()
 
     def update(self, batch_size, ignore_stale_grad=False):
         """Apply the gradients without reducing them first (call ``allreduce_grads`` before).

@@ -208,6 +208,37 @@ class KVStore(KVStoreBase):
         n, ck, keep, cv = _c_lists(keys, vals)
         check_call(lib.mx_kvstore_allreduce(self.handle, n, ck, cv, int(priority)))
 
+    def _allreduce_grads(self, key, value, priority=0):
+        """``allreduce`` of gradient arrays that backward writes, called once per step: from the
+        second call on, the next backward's gradients are reduced while backward still runs
+        (see ``set_overlap``); same results as ``allreduce``."""
+        keys, vals = _flatten(key, value, "allreduce")
+        n, ck, keep, cv = _c_lists(keys, vals)
+        check_call(lib.mx_kvstore_allreduce_grads(self.handle, n, ck, cv, int(priority)))
+
+    def _pushpull_grads(self, key, value, out=None, priority=0):
+        """``pushpull`` of gradient arrays that backward writes, overlapped like
+        ``_allreduce_grads``."""
+        if out is None:
+            out = value
+        keys, vals = _flatten(key, value, "pushpull")
+        okeys, outs = _flatten(key, out, "pushpull")
+        if self._py_updater is not None:
+            self._push_python_updater(keys, vals)
+            return self.pull(key, out=out)
+        self._call2(lib.mx_kvstore_pushpull_grads, keys, vals, okeys, outs, priority)
+
+    def _overlap_sync(self):
+        """Finish the reductions a backward started (gradients then hold the sums)."""
+        check_call(lib.mx_kvstore_overlap_sync(self.handle))
+
+    def set_overlap(self, flag):
+        """Reduce gradients while backward runs (dist types; default on, or the environment
+        variable MX_KVSTORE_OVERLAP=0 for off). Set it alike on every worker. With it on,
+        gradients read after backward (``Parameter.grad()``) are already summed over workers."""
+        check_call(lib.mx_kvstore_set_config(self.handle, b"overlap",
+                                             b"true" if flag else b"false"))
+
     def broadcast(self, key, value, out, priority=0):
         """Initialise with `value` (rank 0's, for dist types) and pull it into `out`."""
         keys, vals = _flatten(key, value, "broadcast")

@@ -580,6 +580,11 @@ class Module(BaseModule):
             # One fused call: the core packs the gradients into buckets, sums them over the
             # devices and workers and (update_on_kvstore) runs the optimizer on the kvstore.
             keys = self._kv_keys(idx)
+            # Gradients that backward overwrites are reduced while backward runs (the core
+            # overlaps, see KVStore.set_overlap); accumulated ones ('add') cannot be.
+            pushpull = self._kvstore.pushpull
+            if self._grad_req_all_write() and hasattr(self._kvstore, "_pushpull_grads"):
+                pushpull = self._kvstore._pushpull_grads
             if self._update_on_kvstore:
                 # Sparse weights or gradients: push, then pull, which skips row_sparse weights
                 # (prepare() pulls their rows), as MXNet's _update_params_on_kvstore.
@@ -587,13 +592,13 @@ class Module(BaseModule):
                          if w[0].stype == "default" and g[0].stype == "default"]
                 other = [k for k in range(len(idx)) if k not in dense]
                 if dense:
-                    self._kvstore.pushpull([keys[k] for k in dense], [grads[k] for k in dense],
-                                           out=[weights[k] for k in dense])
+                    pushpull([keys[k] for k in dense], [grads[k] for k in dense],
+                             out=[weights[k] for k in dense])
                 if other:
                     self._kvstore.push([keys[k] for k in other], [grads[k] for k in other])
                     self._kvstore.pull([keys[k] for k in other], out=[weights[k] for k in other])
                 return
-            self._kvstore.pushpull(keys, grads)
+            pushpull(keys, grads)
         # Each device updates its copy (MXNet's index i*num_device+k: one state per copy).
         for k in range(ndev):
             self._updater([i * ndev + k for i in idx], [g[k] for g in grads], [w[k] for w in weights])
@@ -631,6 +636,14 @@ class Module(BaseModule):
                 continue
             self._kvstore.row_sparse_pull(self._kv_keys([i])[0], out=arrays, row_ids=[ids] * len(arrays),
                                           priority=-i)
+
+    def _grad_req_all_write(self):
+        """Whether every trained parameter's gradient is overwritten by backward ('write')."""
+        req = getattr(self, "_grad_req", "write")
+        if isinstance(req, str):
+            return req == "write"
+        values = req.values() if isinstance(req, dict) else req
+        return all(r in ("write", "null") for r in values)
 
     def _kv_keys(self, indices):
         """kvstore keys of parameters: their names, except for a local kvstore running the
