@@ -2,10 +2,14 @@
 worker trains a batch of --batch samples per step), Gluon + kvstore 'dist_sync'.
 
     python benchmarks/dist_train_scaling.py [--model mlp|lenet] [--steps 30] [--workers 1 2]
+        [--overlap both|on|off] [--bucket-mb 25] [--update-on-kvstore 0|1]
 
-Prints one JSON line per worker count (samples/s over all workers, ms per step, the time spent
-in trainer.step = gradient allreduce + update) and the scaling efficiency
-throughput(N) / (N * throughput(1)). Re-launches itself through mx.tools.launch."""
+Prints one JSON line per worker count and overlap setting (samples/s over all workers, ms per
+step, the time spent in trainer.step = what is left of the gradient reduction + update) and the
+scaling efficiency throughput(N) / (N * throughput(1)). "overlap on" reduces gradients while
+backward runs (kv.set_overlap), "off" only in trainer.step; --overlap both runs each, alternating
+(the difference in ms per step is what overlapping saves). Re-launches itself through
+mx.tools.launch."""
 import argparse
 import json
 import os
@@ -37,9 +41,11 @@ def worker(a):
     y = nd.array(np.random.RandomState(2).randint(0, 10, a.batch).astype(np.float32))
     net(x)  # shapes known before the Trainer broadcasts the parameters
     trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.01, "momentum": 0.9},
-                            kvstore="dist_sync")
+                            kvstore="dist_sync", update_on_kvstore=bool(a.update_on_kvstore))
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
     kv = trainer._kvstore
+    kv.set_overlap(a.overlap == "on")
+    kv.set_bucket_size(int(a.bucket_mb * (1 << 20)))
     step_t = 0.0
     for i in range(a.steps + 3):
         if i == 3:  # warm-up done
@@ -57,6 +63,8 @@ def worker(a):
     if kv.rank == 0:
         print("RESULT " + json.dumps({
             "model": a.model, "workers": kv.num_workers, "batch_per_worker": a.batch,
+            "overlap": a.overlap, "bucket_mb": a.bucket_mb, "update_on_kvstore": a.update_on_kvstore,
+            "buckets_during_backward": kv._config()["overlap_stats"]["buckets_during_backward"],
             "ms_per_step": round(1e3 * total / a.steps, 2),
             "ms_in_trainer_step": round(1e3 * step_t / a.steps, 2),
             "samples_per_s": round(a.batch * kv.num_workers * a.steps / total, 1)}), flush=True)
@@ -68,29 +76,42 @@ def main():
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--overlap", choices=["both", "on", "off"], default="both")
+    p.add_argument("--bucket-mb", type=float, default=25.0)
+    p.add_argument("--update-on-kvstore", type=int, default=0)
+    p.add_argument("--repeats", type=int, default=1, help="alternate the settings this often")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.worker:
         return worker(a)
     env = dict(os.environ, OMP_NUM_THREADS="1")
     env["PYTHONPATH"] = os.path.join(os.path.dirname(HERE), "python") + os.pathsep + env.get("PYTHONPATH", "")
+    settings = ["on", "off"] if a.overlap == "both" else [a.overlap]
     res = {}
-    for n in a.workers:
-        out = subprocess.run([sys.executable, "-m", "mx.tools.launch", "-n", str(n), sys.executable,
-                              os.path.abspath(__file__), "--worker", "--model", a.model, "--batch",
-                              str(a.batch), "--steps", str(a.steps)],
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT).stdout.decode()
-        line = [l for l in out.splitlines() if l.startswith("RESULT ")]
-        if not line:
-            sys.exit("worker run failed:\n" + out)
-        r = json.loads(line[0][7:])
-        res[n] = r
-        print(json.dumps(r), flush=True)
-    if 1 in res:
-        for n, r in res.items():
-            if n > 1:
-                print(json.dumps({"model": a.model, "workers": n, "scaling_efficiency": round(
-                    r["samples_per_s"] / (n * res[1]["samples_per_s"]), 3)}))
+    for _ in range(a.repeats):
+        for n in a.workers:
+            for ov in (settings if n > 1 else settings[:1]):
+                out = subprocess.run([sys.executable, "-m", "mx.tools.launch", "-n", str(n), sys.executable,
+                                      os.path.abspath(__file__), "--worker", "--model", a.model, "--batch",
+                                      str(a.batch), "--steps", str(a.steps), "--overlap", ov,
+                                      "--bucket-mb", str(a.bucket_mb), "--update-on-kvstore",
+                                      str(a.update_on_kvstore)],
+                                     env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT).stdout.decode()
+                line = [l for l in out.splitlines() if l.startswith("RESULT ")]
+                if not line:
+                    sys.exit("worker run failed:\n" + out)
+                r = json.loads(line[0][7:])
+                print(json.dumps(r), flush=True)
+                old = res.get((n, ov))
+                if old is None or r["ms_per_step"] < old["ms_per_step"]:
+                    res[(n, ov)] = r  # best of the repeats
+    one = [r for (n, _), r in res.items() if n == 1]
+    for (n, ov), r in sorted(res.items()):
+        if n > 1:
+            summary = {"model": a.model, "workers": n, "overlap": ov, "best_ms_per_step": r["ms_per_step"]}
+            if one:
+                summary["scaling_efficiency"] = round(r["samples_per_s"] / (n * one[0]["samples_per_s"]), 3)
+            print("SUMMARY " + json.dumps(summary))
 
 
 if __name__ == "__main__":

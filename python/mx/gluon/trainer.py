@@ -307,14 +307,14 @@ class Trainer:
                 self._kvstore.push(push_keys, push_grads)
             if not keys:
                 return
-            if self._python_store():
-                for k, g, o in zip(keys, grads, outs):
-                    self._kvstore.pushpull(k, g, out=o, priority=-k)
             # Gradients that backward overwrites ('write') can be reduced while backward runs
             # (the core overlaps; see KVStore.set_overlap); accumulated ones ('add') cannot.
             overlap = hasattr(self._kvstore, "_allreduce_grads") and all(
                 self._params[k].grad_req == "write" for k in keys)
-            if self._update_on_kvstore or not hasattr(self._kvstore, "allreduce"):
+            if self._python_store():
+                for k, g, o in zip(keys, grads, outs):
+                    self._kvstore.pushpull(k, g, out=o, priority=-k)
+            elif self._update_on_kvstore or not hasattr(self._kvstore, "allreduce"):
                 if overlap:
                     self._kvstore._pushpull_grads(keys, grads, out=outs)
                 else:
