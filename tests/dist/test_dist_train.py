@@ -72,7 +72,7 @@ def test_dist_training_matches_one_process(tmp_path, api, opt, n, uok, model, fl
             assert rounds == 19 and sent > 19 * 2 and during == sent, (r, during, sent, rounds)
 
 
-@pytest.mark.parametrize("api,uok,hyb", [("gluon", 0, True), ("module", None, False)])
+@pytest.mark.parametrize("api,uok,hyb", [("gluon", 0, True)])
 def test_overlap_is_bit_identical_to_synchronous_reduction(tmp_path, api, uok, hyb):
     """3 workers, LeNet, small buckets: overlap on and off give exactly the same parameters
     (same buckets, same collectives), and only 'on' reduces during backward."""
