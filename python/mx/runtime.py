@@ -81,6 +81,15 @@ def onednn_status():
     return bool(built[0]), bool(enabled[0]), int(calls[0])
 
 
+def onednn_weight_cache_stats():
+    """(hits, misses): oneDNN weights reused from their cached blocked layout, and reordered
+    afresh, since load (a weight is reordered once per version of its data; docs/ONEDNN.md)."""
+    from .base import check_call, ffi, lib
+    hits, misses = ffi.new("int64_t *"), ffi.new("int64_t *")
+    check_call(lib.mx_onednn_weight_cache_stats(hits, misses))
+    return int(hits[0]), int(misses[0])
+
+
 def set_onednn_enabled(enabled):
     """Run the oneDNN kernels (True) or bypass them for MX's own (False); returns the previous
     setting. Enabling in a build without oneDNN raises MXNotSupportedError."""

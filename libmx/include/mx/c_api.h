@@ -747,6 +747,16 @@ MX_API int mx_symbol_substitute(mx_symbol_t sym, int num_positional, const mx_sy
  * storage type receives the converted value. *out_stypes is thread-local, valid until the next
  * call of this function on this thread. */
 MX_API int mx_executor_grad_stypes(mx_executor_t exec, int *out_num, const int **out_stypes);
+/* ---------------------------------------------------------------- array versions and oneDNN's
+ * weight cache (docs/ONEDNN.md) */
+/* The version of the storage `arr` views: it changes whenever its bytes may have changed (every
+ * write path: op outputs, in-place ops, optimizer updates, copies, loads, kvstore pulls; also any
+ * read that takes a mutable pointer). For storage whose pointer was handed out (mx_ndarray_data,
+ * DLPack export or import) it changes on every call. 0 for sparse arrays. */
+MX_API int mx_ndarray_version(mx_ndarray_t arr, uint64_t *out_version);
+/* oneDNN weights reused in their blocked layout (*out_hits) and reordered afresh (*out_misses)
+ * since load; 0 and 0 in a build without oneDNN. Either pointer may be NULL. */
+MX_API int mx_onednn_weight_cache_stats(int64_t *out_hits, int64_t *out_misses);
 
 /* ---------------------------------------------------------------- kvstore: gradient reduction
  * overlapped with backward (dist types, more than one worker). A trainer calls these once per

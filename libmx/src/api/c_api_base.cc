@@ -101,6 +101,12 @@ int mx_onednn_status(int *out_built, int *out_enabled, int64_t *out_calls) {
   MX_API_END();
 }
 
+int mx_onednn_weight_cache_stats(int64_t *out_hits, int64_t *out_misses) {
+  MX_API_BEGIN();
+  onednn::weight_cache_stats(out_hits, out_misses);
+  MX_API_END();
+}
+
 int mx_onednn_set_enabled(int enabled) {
   MX_API_BEGIN();
   onednn::set_enabled(enabled != 0);

@@ -76,8 +76,8 @@ int mx_ndarray_copy_to(mx_ndarray_t arr, void *data, size_t nbytes) {
   MX_CHECK(nbytes == a.nbytes(), MX_ERR_SHAPE, "buffer has ", nbytes, " bytes but the array of shape ",
            a.shape().str(), " and dtype ", dtype_name(a.dtype()), " holds ", a.nbytes());
   MX_CHECK(data != nullptr || nbytes == 0, MX_ERR_INVALID_ARGUMENT, "data is NULL");
-  if (!a.device().is_cpu()) gpu::copy(data, Device(), a.raw(), a.device(), nbytes);  // waits
-  else if (nbytes) std::memcpy(data, a.raw(), nbytes);
+  if (!a.device().is_cpu()) gpu::copy(data, Device(), a.craw(), a.device(), nbytes);  // waits
+  else if (nbytes) std::memcpy(data, a.craw(), nbytes);  // a read: the version stays
   MX_API_END();
 }
 
@@ -87,6 +87,17 @@ int mx_ndarray_data(mx_ndarray_t arr, void **out_data) {
   MX_REQUIRE_PTR(out_data);
   MX_CHECK(a.device().is_cpu(), MX_ERR_UNSUPPORTED, "raw data pointers are only given for cpu arrays");
   *out_data = a.raw();
+  // The caller may write through the pointer at any later time (R's glue does): no cached data
+  // derived from this storage (oneDNN's blocked weights) is trusted from now on.
+  if (a.storage()) a.storage()->mark_escaped();
+  MX_API_END();
+}
+
+int mx_ndarray_version(mx_ndarray_t arr, uint64_t *out_version) {
+  MX_API_BEGIN();
+  const NDArray &a = arr_of(arr, "arr");
+  MX_REQUIRE_PTR(out_version);
+  *out_version = a.storage() ? a.storage()->version() : 0;
   MX_API_END();
 }
 

@@ -89,6 +89,9 @@ DLManagedTensor *to_dlpack(const NDArray &arr) {
   }
   DLTensor &t = e->managed.dl_tensor;
   t.data = arr.raw();
+  // The consumer may write through the tensor whenever it likes: nothing derived from this
+  // storage's bytes (oneDNN's cached blocked weights) may be trusted from now on.
+  arr.storage()->mark_escaped();
   t.device = dl_dev;
   t.ndim = nd;
   t.dtype = type;

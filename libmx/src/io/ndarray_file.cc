@@ -420,7 +420,7 @@ void write_shape(Writer &w, const Shape &s) {
   w.i32(s.ndim());
   for (int64_t d : s.dims()) w.i64(d);
 }
-void write_part(Writer &w, const NDArray &p) { w.bytes(p.raw(), p.nbytes()); }
+void write_part(Writer &w, const NDArray &p) { w.bytes(p.craw(), p.nbytes()); }
 
 // A sparse record as MXNet writes it (always V2: MXNet refuses sparse arrays under numpy shape
 // semantics): storage shape = the values' shape, aux arrays indptr then indices for csr.
@@ -534,10 +534,10 @@ void save_mxnet(ByteSink &sink, const std::vector<NDArray> &arrays,
     w.i32(static_cast<int32_t>(a.dtype()));
     if (a.nbytes() == 0) continue;
     if (dev.is_cpu()) {
-      w.bytes(a.raw(), a.nbytes());
+      w.bytes(a.craw(), a.nbytes());
     } else {
       NDArray h = a.to(Device());
-      w.bytes(h.raw(), h.nbytes());
+      w.bytes(h.craw(), h.nbytes());
     }
   }
   w.u64(names.size());

@@ -142,20 +142,20 @@ void NDArray::assign(const NDArray &src) const {
   if (same_data(src) && src.dtype() == dtype_) return;
   if (!device().is_cpu() || !src.device().is_cpu()) {
     if (src.dtype() == dtype_) {
-      gpu::copy(raw(), device(), src.raw(), src.device(), nbytes());
+      gpu::copy(raw(), device(), src.craw(), src.device(), nbytes());
       return;
     }
     // A dtype change across devices or on a GPU goes through the host (creation and
     // conversion paths, not per-op ones: ops convert with their own GPU kernels).
     NDArray conv = (src.device().is_cpu() ? src : src.to(Device())).astype(dtype_);
     if (device().is_cpu()) assign(conv);
-    else gpu::copy(raw(), device(), conv.raw(), Device(), nbytes());
+    else gpu::copy(raw(), device(), conv.craw(), Device(), nbytes());
     return;
   }
   if (src.dtype() == dtype_) {
-    std::memmove(raw(), src.raw(), nbytes());
+    std::memmove(raw(), src.craw(), nbytes());  // src is only read: its version stays
   } else {
-    convert_buffer(src.raw(), src.dtype(), raw(), dtype_, size());
+    convert_buffer(src.craw(), src.dtype(), raw(), dtype_, size());
   }
 }
 

@@ -26,8 +26,12 @@ class NDArray {
   DType dtype() const { return dtype_; }
   Device device() const { return storage_ ? storage_->device() : sparse_ ? sparse_device() : Device(); }
   size_t nbytes() const { return static_cast<size_t>(size()) * dtype_size(dtype_); }
+  // Mutable pointer: counts as a write (bumps the storage's version, ndarray/storage.h).
   void *raw() const { return static_cast<char *>(storage_->data()) + offset_; }
   template <typename T> T *data() const { return static_cast<T *>(raw()); }
+  // Read-only pointer: leaves the version alone. Only for code that never writes through it.
+  const void *craw() const { return static_cast<const char *>(storage_->cdata()) + offset_; }
+  template <typename T> const T *cdata() const { return static_cast<const T *>(craw()); }
   const std::shared_ptr<Storage> &storage() const { return storage_; }
   size_t offset() const { return offset_; }
 

@@ -120,6 +120,7 @@ std::shared_ptr<Storage> Storage::external(void *ptr, size_t bytes, Device dev,
   s->bytes_ = bytes;
   s->dev_ = dev;
   s->deleter_ = std::move(deleter);
+  s->escaped_ = true;  // its owner (numpy, torch, ...) may write to it at any time
   return s;
 }
 

@@ -384,6 +384,14 @@ class NDArray:
         """Block until pending reads and writes of this array are done."""
         self.wait_to_read()
 
+    @property
+    def _version(self):
+        """The version of the storage this array views (MX-specific, for tests and caches): it
+        changes whenever the bytes may have changed; see mx_ndarray_version in c_api.h."""
+        out = ffi.new("uint64_t *")
+        check_call(lib.mx_ndarray_version(self.handle, out))
+        return int(out[0])
+
     # ------------------------------------------------------------------ autograd
     def attach_grad(self, grad_req="write", stype=None):
         """Allocate a gradient buffer (``x.grad``) and make this array a variable of recorded graphs.

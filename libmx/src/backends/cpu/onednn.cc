@@ -27,7 +27,13 @@ std::atomic<bool> g_enabled{env_enabled()};
 std::atomic<bool> g_enabled{false};
 #endif
 std::atomic<int64_t> g_calls{0};
+std::atomic<int64_t> g_weight_hits{0}, g_weight_misses{0};
 }  // namespace
+
+void weight_cache_stats(int64_t *hits, int64_t *misses) {
+  if (hits) *hits = g_weight_hits.load(std::memory_order_relaxed);
+  if (misses) *misses = g_weight_misses.load(std::memory_order_relaxed);
+}
 
 bool built() {
 #ifdef MX_HAVE_ONEDNN
@@ -119,6 +125,57 @@ dnnl::memory Scratch::input(const Reorder &r, const void *p) {
   if (!r.needed) return user;
   dnnl::memory m = buffer(r.to);
   execute(const_cast<dnnl::reorder &>(r.prim), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, m}}, "reorder", false);
+  return m;
+}
+
+namespace {
+// One blocked copy of (part of) a storage: the byte offset of the viewed weight, its target
+// layout, the storage version it was made from.
+struct BlockedWeight {
+  size_t offset;
+  dnnl::memory::desc md;
+  uint64_t version;
+  NDArray buf;
+};
+// A storage's cached copies, replaced as a whole (copy on write) so readers need no lock. A
+// weight usually needs one layout (forward) or two (training: forward and backward-data).
+using BlockedWeights = std::vector<std::shared_ptr<const BlockedWeight>>;
+constexpr size_t kMaxLayoutsPerWeight = 4;
+}  // namespace
+
+dnnl::memory Scratch::weight(const Reorder &r, const NDArray &w) {
+  const Storage *st = w.storage().get();
+  if (!r.needed || !st || st->escaped() || !st->device().is_cpu()) return input(r, w.craw());
+  // The version is read before the reorder reads the bytes: a write racing with it leaves the
+  // entry with a version that no longer matches.
+  const uint64_t v = st->version();
+  auto list = std::static_pointer_cast<const BlockedWeights>(st->derived());
+  if (list)
+    for (const auto &e : *list)
+      if (e->version == v && e->offset == w.offset() && e->md == r.to) {
+        g_weight_hits.fetch_add(1, std::memory_order_relaxed);
+        keep_.push_back(e);
+        return dnnl::memory(r.to, engine(), const_cast<void *>(e->buf.craw()));
+      }
+  g_weight_misses.fetch_add(1, std::memory_order_relaxed);
+  auto e = std::make_shared<BlockedWeight>();
+  e->offset = w.offset();
+  e->md = r.to;
+  e->version = v;
+  const int64_t n = static_cast<int64_t>((r.to.get_size() + sizeof(float) - 1) / sizeof(float));
+  e->buf = NDArray(Shape{std::max<int64_t>(n, 1)}, DType::f32);
+  dnnl::memory user(r.from, engine(), const_cast<void *>(w.craw()));
+  dnnl::memory m(r.to, engine(), e->buf.raw());
+  execute(const_cast<dnnl::reorder &>(r.prim), {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, m}}, "reorder", false);
+  // Keep the other layouts still current for this version; drop stale ones.
+  auto next = std::make_shared<BlockedWeights>();
+  next->push_back(e);
+  if (list)
+    for (const auto &o : *list)
+      if (next->size() < kMaxLayoutsPerWeight && o->version == v && !(o->offset == e->offset && o->md == e->md))
+        next->push_back(o);
+  st->set_derived(std::move(next));
+  keep_.push_back(e);
   return m;
 }
 

@@ -16,6 +16,8 @@ bool built();    // compiled with oneDNN (MX_ONEDNN=AUTO found it, or ON)
 bool enabled();  // built and switched on (default; MX_ONEDNN=0 in the environment or set_enabled(false) bypasses it)
 void set_enabled(bool on);  // MX_ERR_UNSUPPORTED for on=true in a build without oneDNN
 int64_t calls();            // oneDNN primitives (not reorders) run since load
+// Weights taken from the blocked-layout cache (hits) and reordered afresh (misses) since load.
+void weight_cache_stats(int64_t *hits, int64_t *misses);
 
 }  // namespace onednn
 }  // namespace mx
@@ -86,6 +88,10 @@ class Scratch {
   // Memory in layout r.to holding the data at user pointer p (layout r.from): p itself when no
   // reorder is needed, else a pool buffer filled by the reorder.
   dnnl::memory input(const Reorder &r, const void *p);
+  // A weight in layout r.to. The blocked copy is cached with w's storage (Storage::derived) and
+  // reused while the storage's version is the one it was made from: a weight is reordered once
+  // per parameter version, not on every call. Escaped storage (pointer handed out) is never cached.
+  dnnl::memory weight(const Reorder &r, const NDArray &w);
   // Memory in layout r.from to compute into; finish_output() moves it to user pointer p (layout
   // r.to). Without a reorder it is p itself.
   dnnl::memory output(const Reorder &r, void *p);
@@ -94,6 +100,7 @@ class Scratch {
 
  private:
   std::vector<NDArray> bufs_;
+  std::vector<std::shared_ptr<const void>> keep_;  // cached weights in use by this call
   struct Pending {
     const Reorder *r;
     dnnl::memory src, dst;

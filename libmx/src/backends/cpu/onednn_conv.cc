@@ -95,7 +95,7 @@ void sum_bias(const ConvShape &sh, const float *dy, float *db) {
 
 }  // namespace
 
-bool conv_forward(const ConvShape &sh, const float *x, const float *w, const float *b, float *y, bool relu) {
+bool conv_forward(const ConvShape &sh, const float *x, const NDArray &w, const float *b, float *y, bool relu) {
   if (!enabled() || sh.N * sh.C * sh.F == 0) return false;  // empty arrays: MX's kernel
   const bool has_bias = b != nullptr;
   auto plan = cached<ConvFwd>(conv_key(relu ? "conv_fwd_relu" : "conv_fwd", sh, has_bias).str(),
@@ -124,7 +124,7 @@ bool conv_forward(const ConvShape &sh, const float *x, const float *w, const flo
   if (!plan) return false;
   Scratch s;
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s.input(plan->src, x)},
-                                       {DNNL_ARG_WEIGHTS, s.input(plan->wei, w)},
+                                       {DNNL_ARG_WEIGHTS, s.weight(plan->wei, w)},
                                        {DNNL_ARG_DST, s.output(plan->dst, y)}};
   if (has_bias) args.emplace(DNNL_ARG_BIAS, memory(plan->bias, engine(), const_cast<float *>(b)));
   execute(plan->prim, args, "convolution forward");
@@ -132,7 +132,7 @@ bool conv_forward(const ConvShape &sh, const float *x, const float *w, const flo
   return true;
 }
 
-bool conv_backward(const ConvShape &sh, const float *x, const float *w, const float *dy, float *dx, float *dw,
+bool conv_backward(const ConvShape &sh, const float *x, const NDArray &w, const float *dy, float *dx, float *dw,
                    float *db) {
   if (!enabled() || sh.N * sh.C * sh.F == 0) return false;  // empty arrays: MX's kernel
   // oneDNN's data gradient pads the channels of a group to its SIMD block: with 1-3 input
@@ -181,7 +181,7 @@ bool conv_backward(const ConvShape &sh, const float *x, const float *w, const fl
     // Both gradients usually want dy in the same blocked layout: reorder it once.
     memory dy_d = plan->dy_data.to == plan->dy_wei.to ? dy_w : s.input(plan->dy_data, dy);
     execute(plan->data_prim,
-            {{DNNL_ARG_DIFF_DST, dy_d}, {DNNL_ARG_WEIGHTS, s.input(plan->wei, w)},
+            {{DNNL_ARG_DIFF_DST, dy_d}, {DNNL_ARG_WEIGHTS, s.weight(plan->wei, w)},
              {DNNL_ARG_DIFF_SRC, s.output(plan->dsrc, dx)}},
             "convolution backward (data)");
   }
@@ -191,8 +191,8 @@ bool conv_backward(const ConvShape &sh, const float *x, const float *w, const fl
 
 #else  // built without oneDNN: MX's kernels run
 
-bool conv_forward(const ConvShape &, const float *, const float *, const float *, float *, bool) { return false; }
-bool conv_backward(const ConvShape &, const float *, const float *, const float *, float *, float *, float *) {
+bool conv_forward(const ConvShape &, const float *, const NDArray &, const float *, float *, bool) { return false; }
+bool conv_backward(const ConvShape &, const float *, const NDArray &, const float *, float *, float *, float *) {
   return false;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 namespace mx {
+class NDArray;
 namespace onednn {
 
 struct ConvShape {
@@ -16,9 +17,10 @@ struct ConvShape {
 
 // y = conv(x, w) + b (b may be null). x: (N, C, in...), w: (F, C/G, k...), y: (N, F, out...).
 // relu: y = max(y, 0) as a oneDNN post-op (the executor's Convolution+ReLU fusion).
-bool conv_forward(const ConvShape &sh, const float *x, const float *w, const float *b, float *y, bool relu = false);
+// The weight comes as its array: its blocked copy is cached per storage version (onednn.h).
+bool conv_forward(const ConvShape &sh, const float *x, const NDArray &w, const float *b, float *y, bool relu = false);
 // Gradients from dy: dx (null: not wanted), dw, db (null: no bias).
-bool conv_backward(const ConvShape &sh, const float *x, const float *w, const float *dy, float *dx, float *dw,
+bool conv_backward(const ConvShape &sh, const float *x, const NDArray &w, const float *dy, float *dx, float *dw,
                    float *db);
 
 }  // namespace onednn

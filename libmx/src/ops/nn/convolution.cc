@@ -231,8 +231,10 @@ template <typename T> void conv_forward(const OpCall &c, bool relu) {
   Geom g = conv_geom(p, data.shape(), "Convolution");
   const int64_t N = data.shape()[0];
   if constexpr (std::is_same_v<T, float>) {  // oneDNN first (backends/cpu/onednn_conv.h); false: not taken
-    if (onednn::conv_forward(onednn_shape(p, g, N), data.data<float>(), weight.data<float>(),
-                             p.no_bias ? nullptr : c.inputs[2].data<float>(), out.data<float>(), relu))
+    // Inputs by read-only pointers: a mutable one would count as a write to the weight and
+    // defeat oneDNN's blocked-weight cache (ndarray/storage.h).
+    if (onednn::conv_forward(onednn_shape(p, g, N), data.cdata<float>(), weight,
+                             p.no_bias ? nullptr : c.inputs[2].cdata<float>(), out.data<float>(), relu))
       return;
   }
   conv_forward_own<T>(c, g);
@@ -280,7 +282,7 @@ template <typename T> void conv_backward(const OpCall &c) {
   Geom g = conv_geom(p, data.shape(), "_backward_Convolution");
   const int64_t N = data.shape()[0], C = g.channels, F = p.num_filter, G = p.num_group;
   if constexpr (std::is_same_v<T, float>) {
-    if (onednn::conv_backward(onednn_shape(p, g, N), data.data<float>(), weight.data<float>(), gy.data<float>(),
+    if (onednn::conv_backward(onednn_shape(p, g, N), data.cdata<float>(), weight, gy.cdata<float>(),
                               c.needed(0) ? c.outputs[0].data<float>() : nullptr, c.outputs[1].data<float>(),
                               p.no_bias ? nullptr : c.outputs[2].data<float>()))
       return;
