@@ -1,6 +1,6 @@
 """Reference vectors, computed by Apache MXNet 1.9.1, for MXNet's contrib detection operators that MX
 implements: box_nms (forward and its gradient), box_iou, bipartite_matching, box_encode, box_decode,
-and boolean_mask (forward and gradient).
+boolean_mask (forward and gradient), MultiBoxPrior, MultiBoxTarget and MultiBoxDetection.
 
 Run with the reference interpreter (never at test time):
     /opt/mxnet-venv/bin/python tests/data/contrib_detection/make_contrib_detection_fixtures.py
@@ -122,6 +122,40 @@ def main():
         y = mx.nd.contrib.boolean_mask(x, mx.nd.array(index))
     y.backward(mx.nd.array(head))
     put("boolean_mask", {}, data=data, index=index, out=y.asnumpy(), head=head, grad=x.grad.asnumpy())
+
+    # MultiBoxPrior
+    for i, kw in enumerate([dict(), dict(sizes=(0.5, 0.25, 0.1), ratios=(1, 2, 0.5)),
+                            dict(sizes=(0.9, 0.3), ratios=(1, 3), clip=True),
+                            dict(sizes=(0.2,), ratios=(1, 2), steps=(0.2, 0.15), offsets=(0.3, 0.6))]):
+        data = np.zeros((2, 3, 4, 5), np.float32)
+        out = mx.nd.contrib.MultiBoxPrior(mx.nd.array(data), **kw).asnumpy()
+        put("prior%d" % i, {k: list(v) if isinstance(v, tuple) else v for k, v in kw.items()}, shape=np.array(data.shape),
+            out=out)
+
+    # MultiBoxTarget: anchors of a 4x4 map, labels padded with -1 rows, random class predictions
+    anchors = mx.nd.contrib.MultiBoxPrior(mx.nd.zeros((1, 1, 4, 4)), sizes=(0.3, 0.15), ratios=(1, 2)).asnumpy()
+    A = anchors.shape[1]
+    for i, kw in enumerate([dict(), dict(negative_mining_ratio=3, negative_mining_thresh=0.5),
+                            dict(overlap_threshold=0.3, variances=[0.1, 0.1, 0.1, 0.1], ignore_label=-2),
+                            dict(overlap_threshold=0.0, negative_mining_ratio=2, negative_mining_thresh=0.3)]):
+        label = -np.ones((3, 4, 5), np.float32)
+        for b, n in enumerate([3, 1, 0]):
+            for k in range(n):
+                lo = rng.uniform(0, 0.6, 2)
+                label[b, k] = [rng.randint(0, 3)] + list(lo) + list(lo + rng.uniform(0.15, 0.4, 2))
+        cls_pred = rng.normal(0, 1, (3, 4, A)).astype(np.float32)
+        outs = mx.nd.contrib.MultiBoxTarget(mx.nd.array(anchors), mx.nd.array(label), mx.nd.array(cls_pred), **kw)
+        put("target%d" % i, kw, anchor=anchors, label=label, cls_pred=cls_pred, loc_target=outs[0].asnumpy(),
+            loc_mask=outs[1].asnumpy(), cls_target=outs[2].asnumpy())
+
+    # MultiBoxDetection
+    for i, kw in enumerate([dict(), dict(force_suppress=True, nms_threshold=0.3), dict(nms_topk=5, threshold=0.2),
+                            dict(clip=False, nms_threshold=0.0), dict(variances=[0.2, 0.2, 0.1, 0.1], nms_threshold=0.6)]):
+        logits = rng.normal(0, 2, (2, 4, A)).astype(np.float32)
+        prob = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+        loc = rng.normal(0, 1, (2, A * 4)).astype(np.float32)
+        out = mx.nd.contrib.MultiBoxDetection(mx.nd.array(prob), mx.nd.array(loc), mx.nd.array(anchors), **kw)
+        put("detect%d" % i, kw, cls_prob=prob, loc_pred=loc, anchor=anchors, out=out.asnumpy())
 
     np.savez_compressed(os.path.join(HERE, "contrib_detection_refs.npz"), **OUT)
     print("wrote %d arrays" % len(OUT))

@@ -274,3 +274,118 @@ def test_box_decode_bad_input():
         mx.nd.contrib.box_decode(mx.nd.zeros((2, 4)), mx.nd.zeros((1, 2, 4)))
     with pytest.raises(mx.MXNetError, match="anchors"):
         mx.nd.contrib.box_decode(mx.nd.zeros((1, 2, 4)), mx.nd.zeros((1, 2, 3)))
+
+
+# ---- MultiBoxPrior / MultiBoxTarget / MultiBoxDetection (SSD)
+def _prior_np(h, w, sizes=(1.0,), ratios=(1.0,), clip=False, steps=(-1, -1), offsets=(0.5, 0.5)):
+    sy, sx = (1.0 / h, 1.0 / w) if steps[0] <= 0 or steps[1] <= 0 else steps
+    halves = [(s * h / w * np.sqrt(ratios[0]) / 2, s / np.sqrt(ratios[0]) / 2) for s in sizes]
+    halves += [(sizes[0] * h / w * np.sqrt(r) / 2, sizes[0] / np.sqrt(r) / 2) for r in ratios[1:]]
+    out = []
+    for r in range(h):
+        for c in range(w):
+            cy, cx = (r + offsets[0]) * sy, (c + offsets[1]) * sx
+            out += [[cx - hw, cy - hh, cx + hw, cy + hh] for hw, hh in halves]
+    out = np.array(out)[None]
+    return np.clip(out, 0, 1) if clip else out
+
+
+@pytest.mark.parametrize("i", range(4))
+def test_multibox_prior(i):
+    c = _case("prior%d" % i)
+    out = mx.nd.contrib.MultiBoxPrior(mx.nd.zeros(tuple(c["shape"])), **c["kwargs"]).asnumpy()
+    np.testing.assert_allclose(out, c["out"], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(out, _prior_np(c["shape"][2], c["shape"][3], **c["kwargs"]), rtol=1e-5, atol=1e-6)
+    s = mx.sym.contrib.MultiBoxPrior(mx.sym.var("data"), **c["kwargs"])
+    assert s.infer_shape(data=tuple(c["shape"]))[1] == [out.shape]
+
+
+@pytest.mark.parametrize("i", range(4))
+def test_multibox_target(i):
+    c = _case("target%d" % i)
+    outs = mx.nd.contrib.MultiBoxTarget(mx.nd.array(c["anchor"]), mx.nd.array(c["label"]), mx.nd.array(c["cls_pred"]),
+                                        **c["kwargs"])
+    np.testing.assert_allclose(outs[0].asnumpy(), c["loc_target"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(outs[1].asnumpy(), c["loc_mask"])
+    np.testing.assert_array_equal(outs[2].asnumpy(), c["cls_target"])
+    # positives decode back to their ground-truth box (independent check of the encoding)
+    var = np.array(c["kwargs"].get("variances", [0.1, 0.1, 0.2, 0.2]))
+    anc = c["anchor"][0]
+    for b in range(c["label"].shape[0]):
+        t = outs[0].asnumpy()[b].reshape(-1, 4)
+        for j in np.nonzero(outs[2].asnumpy()[b] > 0)[0]:
+            a = anc[j]
+            aw, ah = a[2] - a[0], a[3] - a[1]
+            cx, cy = t[j, 0] * var[0] * aw + (a[0] + a[2]) / 2, t[j, 1] * var[1] * ah + (a[1] + a[3]) / 2
+            w, h = np.exp(t[j, 2] * var[2]) * aw, np.exp(t[j, 3] * var[3]) * ah
+            box = np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+            gts = c["label"][b][:, 1:5]
+            assert np.abs(gts - box).max(1).min() < 1e-4
+
+
+def _detection_np(prob, loc, anc, clip=True, threshold=0.01, nms_threshold=0.5, force_suppress=False,
+                  variances=(0.1, 0.1, 0.2, 0.2), nms_topk=-1, background_id=0):
+    B, C, A = prob.shape
+    out = -np.ones((B, A, 6))
+    for b in range(B):
+        rows = []
+        for i in range(A):
+            j = 1 + int(np.argmax(prob[b, 1:, i]))
+            score = prob[b, j, i]
+            a, d = anc[0, i], loc[b, 4 * i:4 * i + 4]
+            aw, ah = a[2] - a[0], a[3] - a[1]
+            cx, cy = d[0] * variances[0] * aw + (a[0] + a[2]) / 2, d[1] * variances[1] * ah + (a[1] + a[3]) / 2
+            w, h = np.exp(d[2] * variances[2]) * aw / 2, np.exp(d[3] * variances[3]) * ah / 2
+            box = np.array([cx - w, cy - h, cx + w, cy + h])
+            if clip:
+                box = np.clip(box, 0, 1)
+            if score >= threshold:
+                rows.append(np.concatenate([[j - 1, score], box]))
+        if not rows:
+            continue
+        rows = np.array(rows)
+        out[b, :len(rows)] = rows
+        if nms_threshold <= 0 or nms_threshold > 1:
+            continue
+        order = np.argsort(-rows[:, 1], kind="stable")
+        keep = len(rows) if nms_topk <= 0 else min(nms_topk, len(rows))
+        out[b, keep:len(rows), 0] = -1
+        out[b, :keep] = rows[order[:keep]]
+        for i in range(keep):
+            if out[b, i, 0] < 0:
+                continue
+            for j in range(i + 1, keep):
+                if out[b, j, 0] >= 0 and (force_suppress or out[b, i, 0] == out[b, j, 0]):
+                    if _iou_np(out[b, i, 2:], out[b, j, 2:], "corner")[0, 0] >= nms_threshold:
+                        out[b, j, 0] = -1
+    return out
+
+
+@pytest.mark.parametrize("i", range(5))
+def test_multibox_detection(i):
+    c = _case("detect%d" % i)
+    args = [mx.nd.array(c[n]) for n in ("cls_prob", "loc_pred", "anchor")]
+    out = mx.nd.contrib.MultiBoxDetection(*args, **c["kwargs"]).asnumpy()
+    np.testing.assert_allclose(out, c["out"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out, _detection_np(c["cls_prob"], c["loc_pred"], c["anchor"], **c["kwargs"]),
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_multibox_bad_input_and_zero_gradients():
+    with pytest.raises(mx.MXNetError, match="height"):
+        mx.nd.contrib.MultiBoxPrior(mx.nd.zeros((1, 2, 3)))
+    with pytest.raises(mx.MXNetError, match="offsets"):
+        mx.nd.contrib.MultiBoxPrior(mx.nd.zeros((1, 1, 2, 2)), offsets=(0.5, 1.5))
+    anc = mx.nd.contrib.MultiBoxPrior(mx.nd.zeros((1, 1, 2, 2)))
+    with pytest.raises(mx.MXNetError, match="cls_pred"):
+        mx.nd.contrib.MultiBoxTarget(anc, mx.nd.zeros((1, 2, 5)), mx.nd.zeros((1, 3, 5)))
+    with pytest.raises(mx.MXNetError, match="anchors disagrees"):
+        mx.nd.contrib.MultiBoxDetection(mx.nd.zeros((1, 3, 4)), mx.nd.zeros((1, 12)), anc)
+    prob = mx.nd.softmax(mx.nd.array(np.random.RandomState(0).normal(size=(1, 3, 4))), axis=1)
+    loc = mx.nd.zeros((1, 16))
+    prob.attach_grad()
+    loc.attach_grad()
+    with mx.autograd.record():
+        out = mx.nd.contrib.MultiBoxDetection(prob, loc, anc)
+    out.backward()
+    assert (prob.grad.asnumpy() == 0).all() and (loc.grad.asnumpy() == 0).all()
