@@ -1,6 +1,7 @@
 """Reference vectors, computed by Apache MXNet 1.9.1, for MXNet's contrib detection operators that MX
 implements: box_nms (forward and its gradient), box_iou, bipartite_matching, box_encode, box_decode,
-boolean_mask (forward and gradient), MultiBoxPrior, MultiBoxTarget and MultiBoxDetection.
+boolean_mask (forward and gradient), MultiBoxPrior, MultiBoxTarget, MultiBoxDetection and PSROIPooling
+(forward and data gradient).
 
 Run with the reference interpreter (never at test time):
     /opt/mxnet-venv/bin/python tests/data/contrib_detection/make_contrib_detection_fixtures.py
@@ -156,6 +157,22 @@ def main():
         loc = rng.normal(0, 1, (2, A * 4)).astype(np.float32)
         out = mx.nd.contrib.MultiBoxDetection(mx.nd.array(prob), mx.nd.array(loc), mx.nd.array(anchors), **kw)
         put("detect%d" % i, kw, cls_prob=prob, loc_pred=loc, anchor=anchors, out=out.asnumpy())
+
+    # PSROIPooling: ROIs inside, across and outside the map, a tiny one, several images
+    for i, kw in enumerate([dict(spatial_scale=0.5, output_dim=2, pooled_size=3),
+                            dict(spatial_scale=0.25, output_dim=3, pooled_size=2, group_size=2),
+                            dict(spatial_scale=1.0, output_dim=1, pooled_size=4, group_size=2)]):
+        g = kw.get("group_size", kw["pooled_size"])
+        data = rng.normal(0, 1, (2, kw["output_dim"] * g * g, 7, 9)).astype(np.float32)
+        rois = np.array([[0, 1, 2, 12, 10], [1, 0, 0, 17, 13], [0, 5.4, 3.6, 5.6, 4.2], [1, -4, 2, 30, 40],
+                         [1, 16, 12, 40, 30]], np.float32)
+        x = mx.nd.array(data)
+        x.attach_grad()
+        head = rng.uniform(-1, 1, (5, kw["output_dim"], kw["pooled_size"], kw["pooled_size"])).astype(np.float32)
+        with mx.autograd.record():
+            y = mx.nd.contrib.PSROIPooling(x, mx.nd.array(rois), **kw)
+        y.backward(mx.nd.array(head))
+        put("psroi%d" % i, kw, data=data, rois=rois, head=head, out=y.asnumpy(), grad=x.grad.asnumpy())
 
     np.savez_compressed(os.path.join(HERE, "contrib_detection_refs.npz"), **OUT)
     print("wrote %d arrays" % len(OUT))

@@ -389,3 +389,63 @@ def test_multibox_bad_input_and_zero_gradients():
         out = mx.nd.contrib.MultiBoxDetection(prob, loc, anc)
     out.backward()
     assert (prob.grad.asnumpy() == 0).all() and (loc.grad.asnumpy() == 0).all()
+
+
+# ---- PSROIPooling
+def _psroi_np(data, rois, spatial_scale, output_dim, pooled_size, group_size=0):
+    g = group_size or pooled_size
+    H, W = data.shape[2:]
+    out = np.zeros((len(rois), output_dim, pooled_size, pooled_size))
+    for n, r in enumerate(rois):
+        x0, y0 = np.round(r[1]) * spatial_scale, np.round(r[2]) * spatial_scale
+        x1, y1 = (np.round(r[3]) + 1) * spatial_scale, (np.round(r[4]) + 1) * spatial_scale
+        bh, bw = max(y1 - y0, 0.1) / pooled_size, max(x1 - x0, 0.1) / pooled_size
+        for k in range(output_dim):
+            for ph in range(pooled_size):
+                for pw in range(pooled_size):
+                    h0, h1 = [int(np.clip(v, 0, H)) for v in (np.floor(ph * bh + y0), np.ceil((ph + 1) * bh + y0))]
+                    w0, w1 = [int(np.clip(v, 0, W)) for v in (np.floor(pw * bw + x0), np.ceil((pw + 1) * bw + x0))]
+                    c = (k * g + min(ph * g // pooled_size, g - 1)) * g + min(pw * g // pooled_size, g - 1)
+                    patch = data[int(r[0]), c, h0:h1, w0:w1]
+                    out[n, k, ph, pw] = patch.mean() if patch.size else 0
+    return out
+
+
+@pytest.mark.parametrize("i", range(3))
+def test_psroipooling(i):
+    c = _case("psroi%d" % i)
+    x = mx.nd.array(c["data"])
+    x.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.contrib.PSROIPooling(x, mx.nd.array(c["rois"]), **c["kwargs"])
+    y.backward(mx.nd.array(c["head"]))
+    np.testing.assert_allclose(y.asnumpy(), c["out"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(x.grad.asnumpy(), c["grad"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(y.asnumpy(), _psroi_np(c["data"], c["rois"], **c["kwargs"]), rtol=1e-5, atol=1e-6)
+
+
+def test_psroipooling_gradient_finite_differences_and_errors():
+    rng = np.random.RandomState(4)
+    data = rng.normal(size=(1, 8, 5, 6))
+    rois = np.array([[0, 0, 0, 9, 7], [0, 2, 1, 5, 8.0]])
+    kw = dict(spatial_scale=0.5, output_dim=2, pooled_size=2)
+    head = rng.normal(size=(2, 2, 2, 2))
+    x = mx.nd.array(data, dtype="float64")
+    x.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.contrib.PSROIPooling(x, mx.nd.array(rois, dtype="float64"), **kw)
+    y.backward(mx.nd.array(head, dtype="float64"))
+    # the op is linear in data: the gradient is the adjoint, checked by <head, f(e_i)> for every basis e_i
+    fd = np.zeros_like(data)
+    for idx in np.ndindex(*data.shape):
+        e = np.zeros_like(data)
+        e[idx] = 1
+        fd[idx] = (mx.nd.contrib.PSROIPooling(mx.nd.array(e, dtype="float64"), mx.nd.array(rois, dtype="float64"),
+                                              **kw).asnumpy() * head).sum()
+    np.testing.assert_allclose(x.grad.asnumpy(), fd, rtol=1e-12, atol=1e-12)
+    with pytest.raises(mx.MXNetError, match="channels"):
+        mx.nd.contrib.PSROIPooling(mx.nd.zeros((1, 7, 5, 6)), mx.nd.array(rois), **kw)
+    with pytest.raises(mx.MXNetError, match="rois"):
+        mx.nd.contrib.PSROIPooling(mx.nd.zeros((1, 8, 5, 6)), mx.nd.zeros((2, 4)), **kw)
+    with pytest.raises(mx.MXNetError, match="batch index"):
+        mx.nd.contrib.PSROIPooling(mx.nd.zeros((1, 8, 5, 6)), mx.nd.array([[3, 0, 0, 2, 2]]), **kw).asnumpy()
