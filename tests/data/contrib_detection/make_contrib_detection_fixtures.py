@@ -1,7 +1,7 @@
 """Reference vectors, computed by Apache MXNet 1.9.1, for MXNet's contrib detection operators that MX
 implements: box_nms (forward and its gradient), box_iou, bipartite_matching, box_encode, box_decode,
-boolean_mask (forward and gradient), MultiBoxPrior, MultiBoxTarget, MultiBoxDetection and PSROIPooling
-(forward and data gradient).
+boolean_mask (forward and gradient), MultiBoxPrior, MultiBoxTarget, MultiBoxDetection, PSROIPooling
+(forward and data gradient), Proposal and MultiProposal.
 
 Run with the reference interpreter (never at test time):
     /opt/mxnet-venv/bin/python tests/data/contrib_detection/make_contrib_detection_fixtures.py
@@ -173,6 +173,24 @@ def main():
             y = mx.nd.contrib.PSROIPooling(x, mx.nd.array(rois), **kw)
         y.backward(mx.nd.array(head))
         put("psroi%d" % i, kw, data=data, rois=rois, head=head, out=y.asnumpy(), grad=x.grad.asnumpy())
+
+    # Proposal / MultiProposal: a 5x6 map, stride 8, small images so some cells fall outside
+    for i, kw in enumerate([dict(rpn_pre_nms_top_n=60, rpn_post_nms_top_n=20, threshold=0.6, rpn_min_size=4,
+                                 scales=(2, 4), ratios=(0.5, 1, 2), feature_stride=8, output_score=True),
+                            dict(rpn_pre_nms_top_n=-1, rpn_post_nms_top_n=50, threshold=0.3, rpn_min_size=8,
+                                 scales=(1, 3), ratios=(1, 2), feature_stride=8, output_score=True),
+                            dict(rpn_pre_nms_top_n=30, rpn_post_nms_top_n=10, threshold=0.7, rpn_min_size=2,
+                                 scales=(2,), ratios=(0.5, 1, 2), feature_stride=8, iou_loss=True, output_score=True)]):
+        na = len(kw["scales"]) * len(kw["ratios"])
+        for op, batch in (("Proposal", 1), ("MultiProposal", 2)):
+            logits = rng.normal(0, 1, (batch, 2, na, 5, 6)).astype(np.float32)
+            prob = (np.exp(logits) / np.exp(logits).sum(1, keepdims=True)).reshape(batch, 2 * na, 5, 6)
+            deltas = rng.normal(0, 0.3 if not kw.get("iou_loss") else 3.0, (batch, 4 * na, 5, 6)).astype(np.float32)
+            info = np.array([[36, 44, 1.0], [40, 48, 1.5]], np.float32)[:batch]
+            f = getattr(mx.nd.contrib, op)
+            rois, score = f(mx.nd.array(prob), mx.nd.array(deltas), mx.nd.array(info), **kw)
+            put("%s%d" % (op.lower(), i), {k: list(v) if isinstance(v, tuple) else v for k, v in kw.items()},
+                cls_prob=prob, bbox_pred=deltas, im_info=info, rois=rois.asnumpy(), score=score.asnumpy())
 
     np.savez_compressed(os.path.join(HERE, "contrib_detection_refs.npz"), **OUT)
     print("wrote %d arrays" % len(OUT))

@@ -449,3 +449,36 @@ def test_psroipooling_gradient_finite_differences_and_errors():
         mx.nd.contrib.PSROIPooling(mx.nd.zeros((1, 8, 5, 6)), mx.nd.zeros((2, 4)), **kw)
     with pytest.raises(mx.MXNetError, match="batch index"):
         mx.nd.contrib.PSROIPooling(mx.nd.zeros((1, 8, 5, 6)), mx.nd.array([[3, 0, 0, 2, 2]]), **kw).asnumpy()
+
+
+# ---- Proposal / MultiProposal (Faster R-CNN RPN)
+@pytest.mark.parametrize("op", ["Proposal", "MultiProposal"])
+@pytest.mark.parametrize("i", range(3))
+def test_proposal_matches_mxnet(op, i):
+    c = _case("%s%d" % (op.lower(), i))
+    args = [mx.nd.array(c[n]) for n in ("cls_prob", "bbox_pred", "im_info")]
+    rois, score = getattr(mx.nd.contrib, op)(*args, **c["kwargs"])
+    np.testing.assert_allclose(rois.asnumpy(), c["rois"], rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(score.asnumpy(), c["score"], rtol=1e-6, atol=1e-7)
+    # independent properties: boxes inside the image, batch indices, scores sorted within the kept prefix
+    post = c["kwargs"]["rpn_post_nms_top_n"]
+    r = rois.asnumpy().reshape(-1, post, 5)
+    for b in range(r.shape[0]):
+        assert (r[b, :, 0] == b).all()
+    kw = dict(c["kwargs"], output_score=False)
+    only = getattr(mx.nd.contrib, op)(*args, **kw)
+    assert isinstance(only, mx.nd.NDArray) and only.shape == rois.shape
+
+
+def test_proposal_symbol_and_errors():
+    s = mx.sym.contrib.MultiProposal(mx.sym.var("cls_prob"), mx.sym.var("bbox_pred"), mx.sym.var("im_info"),
+                                     rpn_post_nms_top_n=7, scales=(2, 4), ratios=(1,))
+    args, outs, _ = s.infer_shape(cls_prob=(3, 4, 5, 6))
+    assert args == [(3, 4, 5, 6), (3, 8, 5, 6), (3, 3)] and outs == [(21, 5)]
+    with pytest.raises(mx.MXNetError, match="one image"):
+        mx.nd.contrib.Proposal(mx.nd.ones((2, 24, 3, 3)), mx.nd.ones((2, 48, 3, 3)), mx.nd.ones((2, 3)))
+    with pytest.raises(mx.MXNetError, match="channels"):
+        mx.nd.contrib.Proposal(mx.nd.ones((1, 4, 3, 3)), mx.nd.ones((1, 8, 3, 3)), mx.nd.ones((1, 3)))
+    with pytest.raises(mx.MXNetError, match="feature map"):
+        mx.nd.contrib.Proposal(mx.nd.ones((1, 24, 3, 3)), mx.nd.zeros((1, 48, 3, 3)),
+                               mx.nd.array([[480, 480, 1]])).asnumpy()
