@@ -1,7 +1,8 @@
 """Reference vectors, computed by Apache MXNet 1.9.1, for MXNet's contrib detection operators that MX
 implements: box_nms (forward and its gradient), box_iou, bipartite_matching, box_encode, box_decode,
 boolean_mask (forward and gradient), MultiBoxPrior, MultiBoxTarget, MultiBoxDetection, PSROIPooling
-(forward and data gradient), Proposal and MultiProposal.
+(forward and data gradient), Proposal, MultiProposal and
+DeformableConvolution (forward and all gradients).
 
 Run with the reference interpreter (never at test time):
     /opt/mxnet-venv/bin/python tests/data/contrib_detection/make_contrib_detection_fixtures.py
@@ -191,6 +192,37 @@ def main():
             rois, score = f(mx.nd.array(prob), mx.nd.array(deltas), mx.nd.array(info), **kw)
             put("%s%d" % (op.lower(), i), {k: list(v) if isinstance(v, tuple) else v for k, v in kw.items()},
                 cls_prob=prob, bbox_pred=deltas, im_info=info, rois=rois.asnumpy(), score=score.asnumpy())
+
+    # DeformableConvolution: offsets push taps across pixels and outside the map
+    for i, kw in enumerate([dict(kernel=(3, 3), pad=(1, 1), num_filter=4),
+                            dict(kernel=(3, 2), stride=(2, 1), dilate=(1, 2), pad=(1, 0), num_filter=6, num_group=2,
+                                 num_deformable_group=2),
+                            dict(kernel=(2, 2), num_filter=3, no_bias=True, num_deformable_group=4)]):
+        C = 4
+        x = rng.normal(0, 1, (2, C, 6, 7)).astype(np.float32)
+        sym = mx.sym.contrib.DeformableConvolution(mx.sym.var("data"), mx.sym.var("offset"), **kw)
+        (kh, kw_), (sh, sw) = kw["kernel"], kw.get("stride", (1, 1))
+        (dh, dw), (ph, pw) = kw.get("dilate", (1, 1)), kw.get("pad", (0, 0))
+        ho, wo = (6 + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (7 + 2 * pw - dw * (kw_ - 1) - 1) // sw + 1
+        oshape = (2, 2 * kh * kw_ * kw.get("num_deformable_group", 1), ho, wo)
+        shapes = dict(zip(sym.list_arguments(), sym.infer_shape(data=x.shape, offset=oshape)[0]))
+        off = rng.normal(0, 1.5, shapes["offset"]).astype(np.float32)
+        wgt = rng.normal(0, 0.5, shapes[sym.list_arguments()[2]]).astype(np.float32)
+        args = {"data": x, "offset": off, sym.list_arguments()[2]: wgt}
+        if not kw.get("no_bias"):
+            args[sym.list_arguments()[3]] = rng.normal(0, 0.5, (kw["num_filter"],)).astype(np.float32)
+        nd = {k: mx.nd.array(v) for k, v in args.items()}
+        grads = {k: mx.nd.zeros(v.shape) for k, v in args.items()}
+        ex = sym.bind(mx.cpu(), nd, args_grad=grads)
+        y = ex.forward(is_train=True)[0]
+        head = rng.uniform(-1, 1, y.shape).astype(np.float32)
+        ex.backward(mx.nd.array(head))
+        names = ["data", "offset", "weight", "bias"]
+        arrays = {"head": head, "out": y.asnumpy()}
+        for n, k in zip(names, sym.list_arguments()):
+            arrays[n] = args[k]
+            arrays["grad_" + n] = grads[k].asnumpy()
+        put("deform%d" % i, {k: list(v) if isinstance(v, tuple) else v for k, v in kw.items()}, **arrays)
 
     np.savez_compressed(os.path.join(HERE, "contrib_detection_refs.npz"), **OUT)
     print("wrote %d arrays" % len(OUT))

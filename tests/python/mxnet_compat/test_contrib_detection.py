@@ -482,3 +482,104 @@ def test_proposal_symbol_and_errors():
     with pytest.raises(mx.MXNetError, match="feature map"):
         mx.nd.contrib.Proposal(mx.nd.ones((1, 24, 3, 3)), mx.nd.zeros((1, 48, 3, 3)),
                                mx.nd.array([[480, 480, 1]])).asnumpy()
+
+
+# ---- DeformableConvolution
+@pytest.mark.parametrize("i", range(3))
+def test_deformable_convolution_matches_mxnet(i):
+    c = _case("deform%d" % i)
+    kw = c["kwargs"]
+    names = ["data", "offset", "weight"] + ([] if kw.get("no_bias") else ["bias"])
+    arrs = [mx.nd.array(c[n]) for n in names]
+    for a in arrs:
+        a.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.contrib.DeformableConvolution(*arrs, **kw)
+    y.backward(mx.nd.array(c["head"]))
+    np.testing.assert_allclose(y.asnumpy(), c["out"], rtol=1e-4, atol=1e-4)
+    for n, a in zip(names, arrs):
+        np.testing.assert_allclose(a.grad.asnumpy(), c["grad_" + n], rtol=1e-4, atol=1e-4, err_msg=n)
+
+
+def _deform_np(x, off, w, b, kernel, stride=(1, 1), dilate=(1, 1), pad=(0, 0), num_group=1, num_deformable_group=1,
+               **_):
+    """Direct definition: every tap sampled bilinearly at its moved position (0 outside the map)."""
+    B, C, H, W = x.shape
+    F, kh, kw = w.shape[0], kernel[0], kernel[1]
+    Ho, Wo = off.shape[2:]
+    cpg, cg, fg = C // num_deformable_group, C // num_group, F // num_group
+
+    def sample(plane, h, v):
+        if not (0 <= h < H and 0 <= v < W):
+            return 0.0
+        h0, v0 = int(np.floor(h)), int(np.floor(v))
+        h1, v1 = min(h0 + 1, H - 1), min(v0 + 1, W - 1)
+        if h0 >= H - 1:
+            h = h0 = H - 1
+        if v0 >= W - 1:
+            v = v0 = W - 1
+        a, bb = h - h0, v - v0
+        return (1 - a) * (1 - bb) * plane[h0, v0] + (1 - a) * bb * plane[h0, v1] + a * (1 - bb) * plane[h1, v0] + \
+            a * bb * plane[h1, v1]
+
+    out = np.zeros((B, F, Ho, Wo))
+    for n in range(B):
+        for f in range(F):
+            g = f // fg
+            for ho in range(Ho):
+                for wo in range(Wo):
+                    s = 0.0 if b is None else b[f]
+                    for c in range(g * cg, (g + 1) * cg):
+                        base = (c // cpg) * 2 * kh * kw
+                        for i in range(kh):
+                            for j in range(kw):
+                                t = i * kw + j
+                                h = ho * stride[0] - pad[0] + i * dilate[0] + off[n, base + 2 * t, ho, wo]
+                                v = wo * stride[1] - pad[1] + j * dilate[1] + off[n, base + 2 * t + 1, ho, wo]
+                                s += w[f, c - g * cg, i, j] * sample(x[n, c], h, v)
+                    out[n, f, ho, wo] = s
+    return out
+
+
+def test_deformable_convolution_numpy_and_finite_differences():
+    rng = np.random.RandomState(11)
+    kw = dict(kernel=(2, 3), stride=(1, 2), pad=(1, 1), num_filter=2, num_group=2, num_deformable_group=2)
+    x = rng.normal(size=(1, 4, 4, 5))
+    off = rng.uniform(-2, 2, (1, 24, 5, 3))
+    w = rng.normal(size=(2, 2, 2, 3))
+    b = rng.normal(size=(2,))
+    arrs = [mx.nd.array(a, dtype="float64") for a in (x, off, w, b)]
+    for a in arrs:
+        a.attach_grad()
+    head = rng.normal(size=(1, 2, 5, 3))
+    with mx.autograd.record():
+        y = mx.nd.contrib.DeformableConvolution(*arrs, **kw)
+    y.backward(mx.nd.array(head, dtype="float64"))
+    np.testing.assert_allclose(y.asnumpy(), _deform_np(x, off, w, b, **kw), rtol=1e-10, atol=1e-10)
+    f = lambda *v: float((mx.nd.contrib.DeformableConvolution(*[mx.nd.array(a, dtype="float64") for a in v], **kw)
+                          .asnumpy() * head).sum())
+    vals = [x, off, w, b]
+    for k, name in enumerate(["data", "offset", "weight", "bias"]):
+        fd = np.zeros_like(vals[k])
+        for idx in np.ndindex(*vals[k].shape):
+            up, dn = [v.copy() for v in vals], [v.copy() for v in vals]
+            up[k][idx] += 1e-6
+            dn[k][idx] -= 1e-6
+            fd[idx] = (f(*up) - f(*dn)) / 2e-6
+        np.testing.assert_allclose(arrs[k].grad.asnumpy(), fd, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_deformable_convolution_shapes_and_errors():
+    s = mx.sym.contrib.DeformableConvolution(mx.sym.var("data"), mx.sym.var("offset"), kernel=(3, 3), num_filter=8,
+                                             num_deformable_group=2, stride=(2, 2))
+    args, outs, _ = s.infer_shape(data=(2, 4, 9, 9))
+    assert args[1:] == [(2, 36, 4, 4), (8, 4, 3, 3), (8,)] and outs == [(2, 8, 4, 4)]
+    with pytest.raises(mx.MXNetError, match="offset"):
+        mx.nd.contrib.DeformableConvolution(mx.nd.ones((1, 4, 5, 5)), mx.nd.ones((1, 9, 3, 3)), mx.nd.ones((2, 4, 3, 3)),
+                                            mx.nd.ones(2), kernel=(3, 3), num_filter=2)
+    with pytest.raises(mx.MXNetError, match="num_deformable_group"):
+        mx.nd.contrib.DeformableConvolution(mx.nd.ones((1, 4, 5, 5)), mx.nd.ones((1, 54, 3, 3)), mx.nd.ones((2, 4, 3, 3)),
+                                            mx.nd.ones(2), kernel=(3, 3), num_filter=2, num_deformable_group=3)
+    with pytest.raises(mx.MXNetError, match="2-d"):
+        mx.nd.contrib.DeformableConvolution(mx.nd.ones((1, 4, 5)), mx.nd.ones((1, 6, 3)), mx.nd.ones((2, 4, 3)),
+                                            mx.nd.ones(2), kernel=(3,), num_filter=2)
