@@ -1,8 +1,9 @@
 """Reference vectors, computed by Apache MXNet 1.9.1, for MXNet's contrib detection operators that MX
 implements: box_nms (forward and its gradient), box_iou, bipartite_matching, box_encode, box_decode,
 boolean_mask (forward and gradient), MultiBoxPrior, MultiBoxTarget, MultiBoxDetection, PSROIPooling
-(forward and data gradient), Proposal, MultiProposal and
-DeformableConvolution (forward and all gradients).
+(forward and data gradient), Proposal, MultiProposal,
+DeformableConvolution (forward and all gradients), and gluon.rnn.LSTM with projection_size (LSTMP;
+MXNet 1.9.1 runs it forward only on the CPU).
 
 Run with the reference interpreter (never at test time):
     /opt/mxnet-venv/bin/python tests/data/contrib_detection/make_contrib_detection_fixtures.py
@@ -223,6 +224,20 @@ def main():
             arrays[n] = args[k]
             arrays["grad_" + n] = grads[k].asnumpy()
         put("deform%d" % i, {k: list(v) if isinstance(v, tuple) else v for k, v in kw.items()}, **arrays)
+
+    # gluon.rnn.LSTM(projection_size=...): parameters, states and outputs
+    for i, (layers, bid) in enumerate([(2, False), (2, True), (1, False)]):
+        net = mx.gluon.rnn.LSTM(5, num_layers=layers, projection_size=3, bidirectional=bid, input_size=4,
+                                prefix="lstmp_")
+        net.initialize(mx.init.Uniform(0.5))
+        D = 2 if bid else 1
+        x = rng.normal(size=(6, 2, 4)).astype(np.float32)
+        h0 = rng.normal(size=(layers * D, 2, 3)).astype(np.float32)
+        c0 = rng.normal(size=(layers * D, 2, 5)).astype(np.float32)
+        out, (h, c) = net(mx.nd.array(x), [mx.nd.array(h0), mx.nd.array(c0)])
+        params = {"param_" + k[len("lstmp_"):]: v.data().asnumpy() for k, v in net.collect_params().items()}
+        put("lstmp%d" % i, dict(num_layers=layers, bidirectional=bid), x=x, h0=h0, c0=c0, out=out.asnumpy(),
+            h=h.asnumpy(), c=c.asnumpy(), **params)
 
     np.savez_compressed(os.path.join(HERE, "contrib_detection_refs.npz"), **OUT)
     print("wrote %d arrays" % len(OUT))

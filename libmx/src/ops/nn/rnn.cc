@@ -5,6 +5,10 @@
 // with n = tanh(Wx x + bx + r * (Wh h + bh)). Dropout (p) only acts in training between layers and
 // is not applied here (eval semantics). The backward (_backward_RNN) recomputes the forward and
 // runs back-propagation through time.
+// LSTM with projection_size P (LSTMP, MXNet's layout): per (layer, direction) the weights are
+// W_i2h (4H, in), W_h2h (4H, P), W_h2r (P, H); the recurrent state and the output are r = W_h2r h
+// (P wide), the cell state stays H wide. (MXNet 1.9.1 runs it for inference only on the CPU; the
+// gradient here is exact back-propagation through the projection.)
 #include <cmath>
 
 #include "backends/cpu/fast_math.h"
@@ -28,7 +32,7 @@ struct RNNParam {
         .doc("The type of RNN to compute.");
     d.field("p", &RNNParam::p).def(0.0).doc("Dropout probability between layers (training only; not applied).");
     d.field("state_outputs", &RNNParam::state_outputs).def(false).doc("Whether to have the states as symbol outputs.");
-    d.field("projection_size", &RNNParam::projection_size).def(std::nullopt).doc("Size of LSTM projection (unsupported).");
+    d.field("projection_size", &RNNParam::projection_size).def(std::nullopt).doc("Size of LSTM projection.");
     d.field("lstm_state_clip_min", &RNNParam::lstm_state_clip_min).def(std::nullopt)
         .doc("Minimum clip value of LSTM states.");
     d.field("lstm_state_clip_max", &RNNParam::lstm_state_clip_max).def(std::nullopt)
@@ -42,7 +46,12 @@ struct RNNParam {
       MX_CHECK(p.num_layers > 0, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'num_layers' must be positive, got ",
                p.num_layers);
       MX_CHECK(p.p >= 0 && p.p < 1, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'p' must be in [0, 1), got ", p.p);
-      MX_CHECK(!p.projection_size, MX_ERR_UNSUPPORTED, op, ": parameter 'projection_size' is not supported");
+      if (p.projection_size) {
+        MX_CHECK(p.mode == "lstm", MX_ERR_INVALID_ARGUMENT, op, ": projection_size is only supported for mode 'lstm', not '",
+                 p.mode, "'");
+        MX_CHECK(*p.projection_size > 0 && *p.projection_size <= p.state_size, MX_ERR_INVALID_ARGUMENT, op,
+                 ": projection_size must lie in [1, state_size = ", p.state_size, "], got ", *p.projection_size);
+      }
       MX_CHECK(!p.use_sequence_length, MX_ERR_UNSUPPORTED, op,
                ": parameter 'use_sequence_length' = True is not supported");
     });
@@ -56,12 +65,15 @@ Mode mode_of(const RNNParam &p) {
 int gates_of(Mode m) { return m == kLSTM ? 4 : m == kGRU ? 3 : 1; }
 bool is_lstm(const RNNParam &p) { return p.mode == "lstm"; }
 
+int64_t proj_of(const RNNParam &p) { return p.projection_size ? *p.projection_size : 0; }
+int64_t rec_of(const RNNParam &p) { return p.projection_size ? *p.projection_size : p.state_size; }  // recurrent width
+
 int64_t param_size(const RNNParam &p, int64_t C) {
-  const int64_t H = p.state_size, G = gates_of(mode_of(p)), D = p.bidirectional ? 2 : 1;
+  const int64_t H = p.state_size, G = gates_of(mode_of(p)), D = p.bidirectional ? 2 : 1, R = rec_of(p);
   int64_t s = 0;
   for (int64_t l = 0; l < p.num_layers; ++l) {
-    const int64_t in = l == 0 ? C : D * H;
-    s += D * (G * H * (in + H) + 2 * G * H);
+    const int64_t in = l == 0 ? C : D * R;
+    s += D * (G * H * (in + R) + proj_of(p) * H + 2 * G * H);
   }
   return s;
 }
@@ -81,35 +93,37 @@ bool rnn_shape(const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
   const char *op = "RNN";
   if (!in[0].known()) return false;
   MX_CHECK(in[0].ndim() == 3, MX_ERR_SHAPE, op, ": data must have 3 dimensions (T, N, C), got shape ", in[0].str());
-  const int64_t T = in[0][0], N = in[0][1], C = in[0][2], H = p.state_size, D = p.bidirectional ? 2 : 1;
+  const int64_t T = in[0][0], N = in[0][1], C = in[0][2], H = p.state_size, D = p.bidirectional ? 2 : 1, R = rec_of(p);
   assign_shape(in[1], Shape{param_size(p, C)}, op, "parameters");
-  Shape st{p.num_layers * D, N, H};
+  Shape st{p.num_layers * D, N, R}, cell{p.num_layers * D, N, H};
   assign_shape(in[2], st, op, "state");
-  if (is_lstm(p)) assign_shape(in[3], st, op, "state_cell");
-  assign_shape(out[0], Shape{T, N, D * H}, op, "output");
+  if (is_lstm(p)) assign_shape(in[3], cell, op, "state_cell");
+  assign_shape(out[0], Shape{T, N, D * R}, op, "output");
   assign_shape(out[1], st, op, "state_output");
-  if (is_lstm(p)) assign_shape(out[2], st, op, "statecell_output");
+  if (is_lstm(p)) assign_shape(out[2], cell, op, "statecell_output");
   return true;
 }
 
 template <typename T> struct Net {
   Mode mode;
-  int64_t L, D, H, G, T_, N, C;
+  int64_t L, D, H, G, T_, N, C, P, R;  // P: projection size (0: none); R: recurrent/output width
   std::optional<double> cmin, cmax;
   // pointers into the parameter vector per (layer, dir)
-  std::vector<int64_t> wx, wh, bx, bh, in;
+  std::vector<int64_t> wx, wh, wr, bx, bh, in;
   Net(const RNNParam &p, int64_t T0, int64_t N0, int64_t C0)
       : mode(mode_of(p)), L(p.num_layers), D(p.bidirectional ? 2 : 1), H(p.state_size), G(gates_of(mode_of(p))),
-        T_(T0), N(N0), C(C0), cmin(p.lstm_state_clip_min), cmax(p.lstm_state_clip_max) {
+        T_(T0), N(N0), C(C0), P(proj_of(p)), R(rec_of(p)), cmin(p.lstm_state_clip_min), cmax(p.lstm_state_clip_max) {
     int64_t off = 0;
     for (int64_t l = 0; l < L; ++l)
       for (int64_t d = 0; d < D; ++d) {
-        const int64_t ins = l == 0 ? C : D * H;
+        const int64_t ins = l == 0 ? C : D * R;
         in.push_back(ins);
         wx.push_back(off);
         off += G * H * ins;
         wh.push_back(off);
-        off += G * H * H;
+        off += G * H * R;
+        wr.push_back(off);
+        off += P * H;
       }
     for (int64_t l = 0; l < L; ++l)
       for (int64_t d = 0; d < D; ++d) {
@@ -124,26 +138,29 @@ template <typename T> struct Net {
 template <typename T> T sigm(T x) { return T(1) / (T(1) + std::exp(-x)); }
 
 // Saved values of one (layer, direction) over time (indexed by the step number t in 0..T-1 of
-// the sequence position): gates after activation (N, G*H), h after the step, c after the step,
-// gh_n (gru: Wh h + bh of the n gate).
+// the sequence position): gates after activation (N, G*H), the recurrent state after the step
+// (N, R), c after the step, gh_n (gru: Wh h + bh of the n gate), hc (projection: the cell output
+// o * tanh(c) before W_h2r).
 template <typename T> struct Trace {
-  std::vector<T> gates, h, c, ghn;
+  std::vector<T> gates, h, c, ghn, hc;
 };
 
 // Run one layer/direction over X (T, N, in) writing Y[:, :, d*H:(d+1)*H] (row stride D*H).
 template <typename T> void run_dir(const Net<T> &net, int64_t li, int64_t d, const T *W, const T *X, const T *h0,
                                     const T *c0, T *Y, T *hT, T *cT, Trace<T> *tr) {
   const int64_t k = li * net.D + d, ins = net.in[static_cast<size_t>(k)], H = net.H, G = net.G, N = net.N;
-  const int64_t GH = G * H, Tn = net.T_, ys = net.D * H;
+  const int64_t GH = G * H, Tn = net.T_, R = net.R, P = net.P, ys = net.D * R;
   const T *wx = W + net.wx[static_cast<size_t>(k)], *wh = W + net.wh[static_cast<size_t>(k)];
+  const T *wr = W + net.wr[static_cast<size_t>(k)];
   const T *bx = W + net.bx[static_cast<size_t>(k)], *bh = W + net.bh[static_cast<size_t>(k)];
   std::vector<T> gx(static_cast<size_t>(N * GH)), gh(static_cast<size_t>(N * GH));
-  std::vector<T> h(h0, h0 + N * H), c(c0 ? c0 : h0, (c0 ? c0 : h0) + N * H);
+  std::vector<T> h(h0, h0 + N * R), c(c0 ? c0 : h0, (c0 ? c0 : h0) + N * H), hc(static_cast<size_t>(P ? N * H : 0));
   if (tr) {
     tr->gates.assign(static_cast<size_t>(Tn * N * GH), T(0));
-    tr->h.assign(static_cast<size_t>(Tn * N * H), T(0));
+    tr->h.assign(static_cast<size_t>(Tn * N * R), T(0));
     tr->c.assign(static_cast<size_t>(Tn * N * H), T(0));
     if (net.mode == kGRU) tr->ghn.assign(static_cast<size_t>(Tn * N * H), T(0));
+    if (P) tr->hc.assign(static_cast<size_t>(Tn * N * H), T(0));
   }
   for (int64_t step = 0; step < Tn; ++step) {
     const int64_t t = d == 0 ? step : Tn - 1 - step;
@@ -154,11 +171,11 @@ template <typename T> void run_dir(const Net<T> &net, int64_t li, int64_t d, con
         gh[static_cast<size_t>(n * GH + j)] = bh[j];
       }
     gemm(false, true, N, GH, ins, T(1), xt, ins, wx, ins, T(1), gx.data(), GH);
-    gemm(false, true, N, GH, H, T(1), h.data(), H, wh, H, T(1), gh.data(), GH);
+    gemm(false, true, N, GH, R, T(1), h.data(), R, wh, R, T(1), gh.data(), GH);
     for (int64_t n = 0; n < N; ++n) {
       T *a = gx.data() + n * GH;
       const T *b = gh.data() + n * GH;
-      T *hn = h.data() + n * H, *cn = c.data() + n * H;
+      T *hn = (P ? hc.data() : h.data()) + n * H, *cn = c.data() + n * H;
       for (int64_t j = 0; j < H; ++j) {
         switch (net.mode) {
           case kLSTM: {
@@ -183,12 +200,18 @@ template <typename T> void run_dir(const Net<T> &net, int64_t li, int64_t d, con
           case kTanh: hn[j] = a[j] = fastmath::tanh_of(a[j] + b[j]); break;
           case kRelu: { T v = a[j] + b[j]; hn[j] = a[j] = v > T(0) ? v : T(0); break; }
         }
-        Y[(t * N + n) * ys + d * H + j] = hn[j];
+        if (!P) Y[(t * N + n) * ys + d * H + j] = hn[j];
       }
+    }
+    if (P) {  // r = hc W_h2r^T is both the output and the next step's recurrent state
+      gemm(false, true, N, P, H, T(1), hc.data(), H, wr, H, T(0), h.data(), P);
+      for (int64_t n = 0; n < N; ++n)
+        std::copy(h.begin() + n * P, h.begin() + (n + 1) * P, Y + (t * N + n) * ys + d * P);
+      if (tr) std::copy(hc.begin(), hc.end(), tr->hc.begin() + t * N * H);
     }
     if (tr) {
       std::copy(gx.begin(), gx.end(), tr->gates.begin() + t * N * GH);
-      std::copy(h.begin(), h.end(), tr->h.begin() + t * N * H);
+      std::copy(h.begin(), h.end(), tr->h.begin() + t * N * R);
       std::copy(c.begin(), c.end(), tr->c.begin() + t * N * H);
     }
   }
@@ -199,13 +222,13 @@ template <typename T> void run_dir(const Net<T> &net, int64_t li, int64_t d, con
 // Forward through all layers; layer outputs kept in `acts` (L+1 entries, acts[0] = data).
 template <typename T> void run_all(const Net<T> &net, const T *W, const T *X, const T *hx, const T *cx, T *Y, T *hy,
                                     T *cy, std::vector<std::vector<T>> *acts, std::vector<Trace<T>> *trs) {
-  const int64_t NH = net.N * net.H, Tn = net.T_, ys = net.D * net.H;
+  const int64_t NH = net.N * net.H, NR = net.N * net.R, Tn = net.T_, ys = net.D * net.R;
   std::vector<T> cur(X, X + Tn * net.N * net.C), nxt(static_cast<size_t>(Tn * net.N * ys));
   if (acts) acts->push_back(cur);
   for (int64_t l = 0; l < net.L; ++l) {
     for (int64_t d = 0; d < net.D; ++d) {
       const int64_t k = l * net.D + d;
-      run_dir(net, l, d, W, cur.data(), hx + k * NH, cx ? cx + k * NH : nullptr, nxt.data(), hy + k * NH,
+      run_dir(net, l, d, W, cur.data(), hx + k * NR, cx ? cx + k * NH : nullptr, nxt.data(), hy + k * NR,
               cy ? cy + k * NH : nullptr, trs ? &(*trs)[static_cast<size_t>(k)] : static_cast<Trace<T> *>(nullptr));
     }
     cur = nxt;
@@ -232,7 +255,8 @@ template <typename T> void rnn_backward(const OpCall &c) {
   const bool lstm = is_lstm(p);
   const Shape &s = c.inputs[0].shape();
   Net<T> net(p, s[0], s[1], s[2]);
-  const int64_t Tn = net.T_, N = net.N, H = net.H, G = net.G, GH = G * H, NH = N * H, ys = net.D * H;
+  const int64_t Tn = net.T_, N = net.N, H = net.H, G = net.G, GH = G * H, NH = N * H, R = net.R, P = net.P;
+  const int64_t NR = N * R, ys = net.D * R;
   size_t ii = lstm ? 4 : 3;
   const T *dy = c.inputs[ii++].data<T>();
   const T *dhy = p.state_outputs ? c.inputs[ii++].data<T>() : nullptr;
@@ -240,7 +264,8 @@ template <typename T> void rnn_backward(const OpCall &c) {
   const T *W = c.inputs[1].data<T>(), *hx = c.inputs[2].data<T>(), *cx = lstm ? c.inputs[3].data<T>() : nullptr;
   std::vector<std::vector<T>> acts;
   std::vector<Trace<T>> trs(static_cast<size_t>(net.L * net.D));
-  std::vector<T> Y(static_cast<size_t>(Tn * N * ys)), hy(static_cast<size_t>(net.L * net.D * NH)), cy(hy.size());
+  std::vector<T> Y(static_cast<size_t>(Tn * N * ys)), hy(static_cast<size_t>(net.L * net.D * NR)),
+      cy(static_cast<size_t>(net.L * net.D * NH));
   run_all(net, W, c.inputs[0].data<T>(), hx, cx, Y.data(), hy.data(), lstm ? cy.data() : nullptr, &acts, &trs);
   T *dW = c.outputs[1].data<T>(), *dhx = c.outputs[2].data<T>(), *dcx = lstm ? c.outputs[3].data<T>() : nullptr;
   std::fill(dW, dW + c.outputs[1].size(), T(0));
@@ -255,23 +280,35 @@ template <typename T> void rnn_backward(const OpCall &c) {
       const Trace<T> &tr = trs[static_cast<size_t>(k)];
       const T *wx = W + net.wx[static_cast<size_t>(k)], *wh = W + net.wh[static_cast<size_t>(k)];
       T *dwx = dW + net.wx[static_cast<size_t>(k)], *dwh = dW + net.wh[static_cast<size_t>(k)];
+      const T *wr = W + net.wr[static_cast<size_t>(k)];
+      T *dwr = dW + net.wr[static_cast<size_t>(k)];
       T *dbx = dW + net.bx[static_cast<size_t>(k)], *dbh = dW + net.bh[static_cast<size_t>(k)];
-      std::vector<T> dh(static_cast<size_t>(NH), T(0)), dc(static_cast<size_t>(NH), T(0));
-      if (dhy) std::copy(dhy + k * NH, dhy + (k + 1) * NH, dh.begin());
+      std::vector<T> dh(static_cast<size_t>(NR), T(0)), dc(static_cast<size_t>(NH), T(0)),
+          dhc(static_cast<size_t>(P ? NH : 0));
+      if (dhy) std::copy(dhy + k * NR, dhy + (k + 1) * NR, dh.begin());
       if (dcy) std::copy(dcy + k * NH, dcy + (k + 1) * NH, dc.begin());
       for (int64_t step = Tn - 1; step >= 0; --step) {
         const int64_t t = d == 0 ? step : Tn - 1 - step;
         const int64_t tp = d == 0 ? t - 1 : t + 1;  // previous step's sequence position
         const bool first = step == 0;
-        const T *hprev = first ? hx + k * NH : tr.h.data() + tp * NH;
+        const T *hprev = first ? hx + k * NR : tr.h.data() + tp * NR;
         const T *cprev = lstm ? (first ? cx + k * NH : tr.c.data() + tp * NH) : nullptr;
-        std::vector<T> dhp(static_cast<size_t>(NH), T(0));
+        std::vector<T> dhp(static_cast<size_t>(NR), T(0));
+        if (P) {  // through r = hc W_h2r^T: dW_h2r += dr^T hc, d hc = dr W_h2r
+          std::vector<T> dr(dh);
+          for (int64_t n = 0; n < N; ++n)
+            for (int64_t j = 0; j < P; ++j)
+              dr[static_cast<size_t>(n * P + j)] += dcur[static_cast<size_t>((t * N + n) * ys + d * P + j)];
+          gemm(true, false, P, H, N, T(1), dr.data(), P, tr.hc.data() + t * NH, H, T(1), dwr, H);
+          gemm(false, false, N, H, P, T(1), dr.data(), P, wr, H, T(0), dhc.data(), H);
+        }
         for (int64_t n = 0; n < N; ++n) {
           const T *a = tr.gates.data() + (t * N + n) * GH;
           T *gx = dgx.data() + n * GH, *gh = dgh.data() + n * GH;
           for (int64_t j = 0; j < H; ++j) {
             const int64_t q = n * H + j;
-            const T dht = dh[static_cast<size_t>(q)] + dcur[static_cast<size_t>((t * N + n) * ys + d * H + j)];
+            const T dht = P ? dhc[static_cast<size_t>(q)]
+                            : dh[static_cast<size_t>(q)] + dcur[static_cast<size_t>((t * N + n) * ys + d * H + j)];
             switch (net.mode) {
               case kLSTM: {
                 const T i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j];
@@ -307,17 +344,17 @@ template <typename T> void rnn_backward(const OpCall &c) {
         }
         const T *xt = X.data() + t * N * ins;
         gemm(true, false, GH, ins, N, T(1), dgx.data(), GH, xt, ins, T(1), dwx, ins);
-        gemm(true, false, GH, H, N, T(1), dgh.data(), GH, hprev, H, T(1), dwh, H);
+        gemm(true, false, GH, R, N, T(1), dgh.data(), GH, hprev, R, T(1), dwh, R);
         for (int64_t n = 0; n < N; ++n)
           for (int64_t j = 0; j < GH; ++j) {
             dbx[j] += dgx[static_cast<size_t>(n * GH + j)];
             dbh[j] += dgh[static_cast<size_t>(n * GH + j)];
           }
         gemm(false, false, N, ins, GH, T(1), dgx.data(), GH, wx, ins, T(1), dX.data() + t * N * ins, ins);
-        gemm(false, false, N, H, GH, T(1), dgh.data(), GH, wh, H, T(1), dhp.data(), H);
+        gemm(false, false, N, R, GH, T(1), dgh.data(), GH, wh, R, T(1), dhp.data(), R);
         dh = dhp;
       }
-      std::copy(dh.begin(), dh.end(), dhx + k * NH);
+      std::copy(dh.begin(), dh.end(), dhx + k * NR);
       if (dcx) std::copy(dc.begin(), dc.end(), dcx + k * NH);
     }
     dcur = std::move(dX);

@@ -44,9 +44,9 @@ class _RNNLayer(HybridBlock):
             raise MXValueError("Invalid activation for %s: '%s'; must be 'relu' or 'tanh'"
                                % (self.__class__.__name__, mode[4:] if mode.startswith("rnn_")
                                   else mode))
-        if projection_size:
-            raise MXNotSupportedError("%s: projection_size is not supported by the core RNN "
-                                      "operator" % self.__class__.__name__)
+        if projection_size and (mode != "lstm" or not 0 < int(projection_size) <= int(hidden_size)):
+            raise MXValueError("%s: projection_size must lie in [1, hidden_size = %s] (LSTM only), got %s"
+                               % (self.__class__.__name__, hidden_size, projection_size))
         if use_sequence_length:
             raise MXNotSupportedError("%s: use_sequence_length=True is not supported by the core "
                                       "RNN operator" % self.__class__.__name__)
@@ -57,7 +57,7 @@ class _RNNLayer(HybridBlock):
             raise MXValueError("%s: dropout must be in [0, 1), got %s"
                                % (self.__class__.__name__, dropout))
         self._hidden_size = int(hidden_size)
-        self._projection_size = None
+        self._projection_size = int(projection_size) if projection_size else None
         self._num_layers = int(num_layers)
         self._mode = mode
         self._layout = layout
@@ -78,15 +78,19 @@ class _RNNLayer(HybridBlock):
         self.skip_states = None
         self._traced_skip = None
 
+        # with projection (LSTMP) the recurrent state and the output are projection_size wide
         gh, ni, nh = self._gates * self._hidden_size, input_size, self._hidden_size
+        nr = self._projection_size or nh
         for layer in range(self._num_layers):
             for d in "lr"[:self._dir]:
                 pre = "%s%d_" % (d, layer)
                 self._register_param(pre + "i2h_weight", (gh, ni), i2h_weight_initializer, dtype)
-                self._register_param(pre + "h2h_weight", (gh, nh), h2h_weight_initializer, dtype)
+                self._register_param(pre + "h2h_weight", (gh, nr), h2h_weight_initializer, dtype)
                 self._register_param(pre + "i2h_bias", (gh,), i2h_bias_initializer, dtype)
                 self._register_param(pre + "h2h_bias", (gh,), h2h_bias_initializer, dtype)
-            ni = nh * self._dir
+                if self._projection_size:
+                    self._register_param(pre + "h2r_weight", (nr, nh), h2r_weight_initializer, dtype)
+            ni = nr * self._dir
 
     def _register_param(self, name, shape, init, dtype):
         p = self.params.get(name, shape=shape, init=init, allow_deferred_init=True, dtype=dtype)
@@ -130,6 +134,9 @@ class _RNNLayer(HybridBlock):
         """The same network as a stack of cells (HybridSequentialRNNCell of RNNCell/LSTMCell/
         GRUCell, BidirectionalCell for two directions, DropoutCell between layers) sharing
         this layer's parameters, as MXNet's _unfuse."""
+        if self._projection_size:
+            raise MXNotSupportedError("%s: no cell stack for projection_size (LSTMPCell); the fused "
+                                      "layer runs it" % self.__class__.__name__)
         from . import rnn_cell
         make = {"rnn_relu": lambda **kw: rnn_cell.RNNCell(self._hidden_size, activation="relu", **kw),
                 "rnn_tanh": lambda **kw: rnn_cell.RNNCell(self._hidden_size, activation="tanh", **kw),
@@ -204,7 +211,7 @@ class _RNNLayer(HybridBlock):
             for d in "lr"[:self._dir]:
                 getattr(self, "%s%d_i2h_weight" % (d, layer)).shape = (
                     self._gates * self._hidden_size, ni)
-            ni = self._hidden_size * self._dir
+            ni = (self._projection_size or self._hidden_size) * self._dir
 
     # ------------------------------------------------------------------ calls
     def forward(self, inputs, states=None):
@@ -239,19 +246,23 @@ class _RNNLayer(HybridBlock):
         """Zero begin states (L*D, N, H) built from the (T, N, C) input, for symbolic graphs."""
         z = F.zeros_like(F.slice_axis(F.slice_axis(inputs, axis=0, begin=0, end=1),
                                       axis=2, begin=0, end=1))
-        size = (self._num_layers * self._dir, self._hidden_size)
-        return [F.broadcast_axis(z, axis=(0, 2), size=size)
-                for _ in range(2 if self._mode == "lstm" else 1)]
+        sizes = [(self._num_layers * self._dir, self._projection_size or self._hidden_size),
+                 (self._num_layers * self._dir, self._hidden_size)]
+        return [F.broadcast_axis(z, axis=(0, 2), size=sizes[i])
+                for i in range(2 if self._mode == "lstm" else 1)]
 
     def _flat_params(self, F, params, layers):
         parts = [F.reshape(params["%s%d_%s_%s" % (d, layer, g, t)], shape=(-1,))
                  for t in ("weight", "bias") for layer in layers
-                 for d in "lr"[:self._dir] for g in ("i2h", "h2h")]
+                 for d in "lr"[:self._dir] for g in ("i2h", "h2h", "h2r")
+                 if g != "h2r" or (t == "weight" and self._projection_size)]
         return F.concat(*parts, dim=0, **_nm(F, self, "rnn_param_concat%d" % layers[0]))
 
     def _kernel(self, F, inputs, states, params, layers, p):
         kw = dict(state_size=self._hidden_size, num_layers=len(layers),
                   bidirectional=self._dir == 2, mode=self._mode, p=p, state_outputs=True)
+        if self._projection_size:
+            kw["projection_size"] = self._projection_size
         if self._mode == "lstm":
             if self._lstm_state_clip_min is not None:
                 kw["lstm_state_clip_min"] = self._lstm_state_clip_min
@@ -351,7 +362,7 @@ class RNN(_RNNLayer):
 class LSTM(_RNNLayer):
     """Multi-layer LSTM (gates i, f, c, o); states [h, c], each (L * D, N, hidden_size).
 
-    ``projection_size`` is not supported by the core operator (a non-None value raises);
+    With ``projection_size`` P (LSTMP) the output and the h state are P wide (h = W_h2r (o * tanh(c)));
     ``state_clip_min``/``state_clip_max`` clip the cell state as MXNet's GPU kernel does.
 
     Runs the fused ``RNN`` operator of the core over a whole sequence (forward and backward), with MXNet's parameter names ``l0_i2h_weight``, ...
@@ -379,9 +390,9 @@ class LSTM(_RNNLayer):
     h2h_bias_initializer : str or Initializer, default 'zeros'
         Initializer of the hidden-to-hidden bias.
     projection_size : int, default None
-        Not supported by the core operator: a non-None value raises.
+        Size of the projection of the hidden state (``l0_h2r_weight`` (P, hidden_size)); None: none.
     h2r_weight_initializer : Initializer, default None
-        Initializer of the projection weights (unused).
+        Initializer of the projection weights.
     state_clip_min : float, default None
         Lower clip of the cell state (None: no clipping).
     state_clip_max : float, default None
@@ -415,7 +426,8 @@ class LSTM(_RNNLayer):
 
     def state_info(self, batch_size=0):
         shape = (self._num_layers * self._dir, batch_size, self._hidden_size)
-        return [{"shape": shape, "__layout__": "LNC", "dtype": self._dtype},
+        hshape = (shape[0], batch_size, self._projection_size or self._hidden_size)
+        return [{"shape": hshape, "__layout__": "LNC", "dtype": self._dtype},
                 {"shape": shape, "__layout__": "LNC", "dtype": self._dtype}]
 
 
