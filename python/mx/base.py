@@ -136,6 +136,11 @@ def check_call(status):
 
 
 def py_str(cptr):
+    """A Python str from a C string; str and bytes (what MX's callbacks pass) are accepted too."""
+    if isinstance(cptr, str):
+        return cptr
+    if isinstance(cptr, (bytes, bytearray)):
+        return bytes(cptr).decode("utf-8")
     return ffi.string(cptr).decode("utf-8")
 
 

@@ -259,6 +259,18 @@ Executor::Executor(const Symbol &sym, Device dev, std::vector<NDArray> args, std
     drop_unused_backward_steps();
   }
   fuse_activations();
+  // Head gradients nothing reads (outputs without a gradient path, e.g. shape_array's): MXNet
+  // neither checks nor uses them, so backward skips them.
+  head_used_.assign(head_grad_entries_.size(), false);
+  {
+    std::vector<bool> read(entries_.size(), false);
+    for (auto &st : steps_)
+      if (st.backward)
+        for (int e : st.inputs) read[static_cast<size_t>(e)] = true;
+    for (int e : arg_grad_entries_)
+      if (e >= 0) read[static_cast<size_t>(e)] = true;
+    for (size_t i = 0; i < head_grad_entries_.size(); ++i) head_used_[i] = read[static_cast<size_t>(head_grad_entries_[i])];
+  }
   bind_gradients_in_place();
   bind_sparse_entries();
   plan_memory();
@@ -505,6 +517,7 @@ void Executor::backward(const std::vector<NDArray> &out_grads, bool is_train,
   bool rebound = false;  // a head gradient array changed: re-prepare the backward steps
   for (size_t i = 0; i < head_grad_entries_.size(); ++i) {
     Entry &en = entries_[static_cast<size_t>(head_grad_entries_[i])];
+    if (!head_used_[i]) continue;
     NDArray head;
     if (i < out_grads.size() && out_grads[i].defined()) {
       MX_CHECK(out_grads[i].shape() == en.shape, MX_ERR_SHAPE, "backward: head gradient ", i, " has shape ",

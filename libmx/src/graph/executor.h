@@ -107,6 +107,7 @@ class Executor {
   std::vector<std::vector<size_t>> args_final_after_;
   std::vector<size_t> args_final_at_end_;  // no backward step produces them (zeros or nothing)
   bool final_map_built_ = false;
+  std::vector<bool> head_used_;         // per output: does a backward step read its head gradient?
   std::vector<NDArray> buffers_;
   size_t nforward_ = 0;  // steps_[0, nforward_) are the forward pass
   std::vector<int> entry_step_;  // per entry: the step producing it (-1: bound array), while building

@@ -80,13 +80,13 @@ void Executor::backward_dynamic(const std::vector<NDArray> &out_grads, bool is_t
   std::vector<NDArray> heads, head_grads, wrt;
   for (size_t i = 0; i < dyn_heads_.size(); ++i) {
     const NDArray &h = dyn_heads_[i];
+    if (!is_tracked(h)) continue;  // computed from arguments without gradients only: nothing reads its head
     NDArray g;
     if (i < out_grads.size() && out_grads[i].defined()) {
       MX_CHECK(out_grads[i].shape() == h.shape(), MX_ERR_SHAPE, "backward: head gradient ", i, " has shape ",
                out_grads[i].shape().str(), " but output ", i, " has shape ", h.shape().str());
       g = out_grads[i].dtype() == h.dtype() ? out_grads[i] : out_grads[i].astype(h.dtype());
     }
-    if (!is_tracked(h)) continue;  // computed from arguments without gradients only
     if (!g.defined()) {
       g = NDArray(h.shape(), h.dtype(), h.device());
       g.fill(1);
