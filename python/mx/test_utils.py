@@ -178,6 +178,17 @@ def assert_almost_equal_with_err(a, b, rtol=None, atol=None, etol=None, names=("
             names[0], names[1], bad.mean(), get_etol(etol)))
 
 
+def assert_allclose(a, b, rtol=1e-07, atol=0, equal_nan=True):
+    """assert_almost_equal with numpy.testing.assert_allclose's default tolerances (MXNet 1.x)."""
+    assert_almost_equal(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+def is_aarch64_run():
+    """Whether the tests run on an aarch64 machine (MXNet 1.x skips some tests there)."""
+    import platform
+    return platform.machine() == "aarch64"
+
+
 def assert_exception(f, exception_type, *args, **kwargs):
     """f(*args, **kwargs) must raise exception_type."""
     try:

@@ -451,6 +451,20 @@ class Block:
         self._forward_pre_hooks[key] = hook
         return _HookHandle(self._forward_pre_hooks, key)
 
+    def register_op_hook(self, callback, monitor_all=False):
+        """Install ``callback(node_name, op_name, array)`` on the hybridized children (recursively):
+        called for every operator output of their graphs after each call (MXNet 1.x API).
+
+        Parameters
+        ----------
+        callback : callable
+            Called with the output's name, the operator's name and the NDArray.
+        monitor_all : bool, default False
+            Also report every operator's inputs ('<node>_<input>'), before its outputs.
+        """
+        for cld in self._children.values():
+            cld.register_op_hook(callback, monitor_all)
+
     def register_forward_hook(self, hook):
         """Register ``hook(block, inputs, outputs)`` to run after every forward call.
 
@@ -862,6 +876,23 @@ class HybridBlock(Block):
         self._cached_graph = ()
         self._cached = None
 
+    def register_op_hook(self, callback, monitor_all=False):
+        """Install ``callback(node_name, op_name, array)``, called after each hybridized call for
+        every operator output of the traced graph ('<node>_output'; with monitor_all, first each
+        operator's inputs '<node>_<input>'), as MXNet's CachedOp op hook (symbol/_monitor.py). The
+        children get the same hook (for when they run on their own).
+
+        Parameters
+        ----------
+        callback : callable
+            Called with the name, the operator's name and the NDArray.
+        monitor_all : bool, default False
+            Also report operator inputs.
+        """
+        self._op_hook = (callback, bool(monitor_all))
+        for cld in self._children.values():
+            cld._op_hook = self._op_hook
+
     def cast(self, dtype):
         """Cast the parameters to a dtype (the traced graph is rebuilt).
 
@@ -991,6 +1022,11 @@ class HybridBlock(Block):
                 outs = self._cached.run(args, autograd.is_training())
         except MXError as e:
             raise _named(e, _failing_layer(self, e)) from None
+        hook = getattr(self, "_op_hook", None)
+        if hook is not None and hook[0] is not None:
+            from ..symbol._monitor import run_op_hook
+            with autograd.pause(train_mode=autograd.is_training()):
+                run_op_hook(self._cached, args, autograd.is_training(), hook[0], hook[1])
         ret, _ = _regroup(outs, self._out_format)
         return ret
 

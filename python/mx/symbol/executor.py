@@ -217,19 +217,16 @@ class Executor:
     def _run_monitor(self, is_train):
         callback, monitor_all = self._monitor
         internals = self._symbol.get_internals()
-        inputs = set(self._arg_names) | set(self._aux_names)
         args = dict(zip(self._arg_names, self.arg_arrays))
-        aux = dict(zip(self._aux_names, self.aux_arrays))
+        aux = {k: v.copy() for k, v in zip(self._aux_names, self.aux_arrays)}  # not updated twice
         ex = internals.bind(self._ctx, args={k: v for k, v in args.items() if k in internals.list_arguments()},
                             aux_states={k: v for k, v in aux.items() if k in internals.list_auxiliary_states()},
                             grad_req="null")
         outs = ex.forward(is_train=is_train)
-        for name, arr in zip(internals.list_outputs(), outs):
-            if name in inputs:
-                if monitor_all:
-                    callback(name, arr)
-            else:
-                callback(name, arr)
+        # MXNet's order and names: per operator, with monitor_all each input (under its source's
+        # name, then as '<node>_<input>'), then its outputs (symbol/_monitor.py)
+        from ._monitor import report
+        report(internals, outs, lambda name, op, arr: callback(name, arr), monitor_all, sources=True)
 
     def forward(self, is_train=False, **kwargs):
         arg_dict = self.arg_dict
