@@ -529,7 +529,8 @@ for _n in ["_contrib_box_nms", "_backward_contrib_box_nms", "_contrib_box_iou", 
            "_contrib_box_encode", "_contrib_box_decode", "_contrib_MultiBoxPrior", "_contrib_MultiBoxTarget",
            "_contrib_MultiBoxDetection", "_contrib_PSROIPooling", "_backward_contrib_PSROIPooling",
            "_contrib_Proposal", "_contrib_MultiProposal", "_contrib_DeformableConvolution",
-           "_backward_contrib_DeformableConvolution"]:
+           "_backward_contrib_DeformableConvolution", "_contrib_ModulatedDeformableConvolution",
+           "_backward_contrib_ModulatedDeformableConvolution"]:
     EXCLUDED.setdefault(_n, _DETECTION)
 for _n in ["_contrib_boolean_mask", "_backward_contrib_boolean_mask"]:
     EXCLUDED.setdefault(_n, "data-dependent output shape: against numpy, MXNet 1.9.1 vectors and finite differences, "

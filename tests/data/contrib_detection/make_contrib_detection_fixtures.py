@@ -2,7 +2,8 @@
 implements: box_nms (forward and its gradient), box_iou, bipartite_matching, box_encode, box_decode,
 boolean_mask (forward and gradient), MultiBoxPrior, MultiBoxTarget, MultiBoxDetection, PSROIPooling
 (forward and data gradient), Proposal, MultiProposal,
-DeformableConvolution (forward and all gradients), and gluon.rnn.LSTM with projection_size (LSTMP;
+DeformableConvolution (forward and all gradients), ModulatedDeformableConvolution (forward;
+MXNet's CPU has no backward), and gluon.rnn.LSTM with projection_size (LSTMP;
 MXNet 1.9.1 runs it forward only on the CPU).
 
 Run with the reference interpreter (never at test time):
@@ -224,6 +225,25 @@ def main():
             arrays[n] = args[k]
             arrays["grad_" + n] = grads[k].asnumpy()
         put("deform%d" % i, {k: list(v) if isinstance(v, tuple) else v for k, v in kw.items()}, **arrays)
+
+    # ModulatedDeformableConvolution (DCNv2): offsets reach outside the map, masks in [0, 1]
+    for i, kw in enumerate([dict(kernel=(3, 3), pad=(1, 1), num_filter=4),
+                            dict(kernel=(3, 2), stride=(2, 1), dilate=(1, 2), pad=(1, 0), num_filter=6, num_group=2,
+                                 num_deformable_group=2, no_bias=True)]):
+        x = rng.normal(0, 1, (2, 4, 6, 7)).astype(np.float32)
+        (kh, kw_), (sh, sw) = kw["kernel"], kw.get("stride", (1, 1))
+        (dh, dw), (ph, pw) = kw.get("dilate", (1, 1)), kw.get("pad", (0, 0))
+        ho, wo = (6 + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (7 + 2 * pw - dw * (kw_ - 1) - 1) // sw + 1
+        dg = kw.get("num_deformable_group", 1)
+        arrays = {"data": x, "offset": rng.normal(0, 1.5, (2, 2 * kh * kw_ * dg, ho, wo)).astype(np.float32),
+                  "mask": rng.uniform(0, 1, (2, kh * kw_ * dg, ho, wo)).astype(np.float32),
+                  "weight": rng.normal(0, 0.5, (kw["num_filter"], 4 // kw.get("num_group", 1), kh, kw_)).astype(np.float32)}
+        if not kw.get("no_bias"):
+            arrays["bias"] = rng.normal(0, 0.5, (kw["num_filter"],)).astype(np.float32)
+        # forward only: MXNet 1.9.1's CPU backward raises 'only implemented in GPU'
+        y = mx.nd.contrib.ModulatedDeformableConvolution(*[mx.nd.array(v) for v in arrays.values()], **kw)
+        put("mdeform%d" % i, {k: list(v) if isinstance(v, tuple) else v for k, v in kw.items()}, out=y.asnumpy(),
+            **arrays)
 
     # gluon.rnn.LSTM(projection_size=...): parameters, states and outputs
     for i, (layers, bid) in enumerate([(2, False), (2, True), (1, False)]):

@@ -583,3 +583,79 @@ def test_deformable_convolution_shapes_and_errors():
     with pytest.raises(mx.MXNetError, match="2-d"):
         mx.nd.contrib.DeformableConvolution(mx.nd.ones((1, 4, 5)), mx.nd.ones((1, 6, 3)), mx.nd.ones((2, 4, 3)),
                                             mx.nd.ones(2), kernel=(3,), num_filter=2)
+
+
+# ---- ModulatedDeformableConvolution (DCNv2)
+def _mdeform_np(x, off, mask, w, b, kernel, stride=(1, 1), dilate=(1, 1), pad=(0, 0), num_group=1,
+                num_deformable_group=1, **_):
+    """Direct definition: each tap bilinear on the zero-padded map (reads in (-1, H) x (-1, W)) times its mask."""
+    B, C, H, W = x.shape
+    F, kh, kw = w.shape[0], kernel[0], kernel[1]
+    Ho, Wo = off.shape[2:]
+    cpg, cg, fg = C // num_deformable_group, C // num_group, F // num_group
+
+    def sample(plane, h, v):
+        if not (-1 < h < H and -1 < v < W):
+            return 0.0
+        h0, v0 = int(np.floor(h)), int(np.floor(v))
+        px = lambda r, q: plane[r, q] if 0 <= r < H and 0 <= q < W else 0.0
+        a, bb = h - h0, v - v0
+        return (1 - a) * (1 - bb) * px(h0, v0) + (1 - a) * bb * px(h0, v0 + 1) + a * (1 - bb) * px(h0 + 1, v0) + \
+            a * bb * px(h0 + 1, v0 + 1)
+
+    out = np.zeros((B, F, Ho, Wo))
+    for n in range(B):
+        for f in range(F):
+            g = f // fg
+            for ho in range(Ho):
+                for wo in range(Wo):
+                    s = 0.0 if b is None else b[f]
+                    for c in range(g * cg, (g + 1) * cg):
+                        dgi = c // cpg
+                        for i in range(kh):
+                            for j in range(kw):
+                                t = i * kw + j
+                                h = ho * stride[0] - pad[0] + i * dilate[0] + off[n, dgi * 2 * kh * kw + 2 * t, ho, wo]
+                                v = wo * stride[1] - pad[1] + j * dilate[1] + off[n, dgi * 2 * kh * kw + 2 * t + 1, ho, wo]
+                                s += w[f, c - g * cg, i, j] * sample(x[n, c], h, v) * mask[n, dgi * kh * kw + t, ho, wo]
+                    out[n, f, ho, wo] = s
+    return out
+
+
+@pytest.mark.parametrize("i", range(2))
+def test_modulated_deformable_convolution_matches_mxnet(i):
+    c = _case("mdeform%d" % i)
+    kw = c["kwargs"]
+    names = ["data", "offset", "mask", "weight"] + ([] if kw.get("no_bias") else ["bias"])
+    y = mx.nd.contrib.ModulatedDeformableConvolution(*[mx.nd.array(c[n]) for n in names], **kw)
+    np.testing.assert_allclose(y.asnumpy(), c["out"], rtol=1e-4, atol=1e-4)
+    ref = _mdeform_np(*[c[n] for n in ("data", "offset", "mask", "weight")], c.get("bias"), **kw)
+    np.testing.assert_allclose(y.asnumpy(), ref, rtol=1e-4, atol=1e-4)
+
+
+def test_modulated_deformable_convolution_gradients():
+    rng = np.random.RandomState(12)
+    kw = dict(kernel=(2, 2), stride=(1, 2), pad=(1, 1), num_filter=2, num_deformable_group=2)
+    vals = [rng.normal(size=(1, 4, 4, 5)), rng.uniform(-2, 2, (1, 16, 5, 3)), rng.uniform(0, 1, (1, 8, 5, 3)),
+            rng.normal(size=(2, 4, 2, 2)), rng.normal(size=(2,))]
+    arrs = [mx.nd.array(a, dtype="float64") for a in vals]
+    for a in arrs:
+        a.attach_grad()
+    head = rng.normal(size=(1, 2, 5, 3))
+    with mx.autograd.record():
+        y = mx.nd.contrib.ModulatedDeformableConvolution(*arrs, **kw)
+    y.backward(mx.nd.array(head, dtype="float64"))
+    np.testing.assert_allclose(y.asnumpy(), _mdeform_np(*vals, **kw), rtol=1e-10, atol=1e-10)
+    f = lambda *v: float((mx.nd.contrib.ModulatedDeformableConvolution(
+        *[mx.nd.array(a, dtype="float64") for a in v], **kw).asnumpy() * head).sum())
+    for k, name in enumerate(["data", "offset", "mask", "weight", "bias"]):
+        fd = np.zeros_like(vals[k])
+        for idx in np.ndindex(*vals[k].shape):
+            up, dn = [v.copy() for v in vals], [v.copy() for v in vals]
+            up[k][idx] += 1e-6
+            dn[k][idx] -= 1e-6
+            fd[idx] = (f(*up) - f(*dn)) / 2e-6
+        np.testing.assert_allclose(arrs[k].grad.asnumpy(), fd, rtol=1e-5, atol=1e-6, err_msg=name)
+    s = mx.sym.contrib.ModulatedDeformableConvolution(mx.sym.var("data"), mx.sym.var("offset"), mx.sym.var("mask"),
+                                                      kernel=(3, 3), num_filter=8, num_deformable_group=2)
+    assert s.infer_shape(data=(2, 4, 9, 9))[0][1:] == [(2, 36, 7, 7), (2, 18, 7, 7), (8, 4, 3, 3), (8,)]
