@@ -99,6 +99,23 @@ for bucket in (64, 1 << 20):
               "bucket %d key %d" % (bucket, k))
 kv.set_bucket_size(25 << 20)
 
+# a large key (20 MiB + 12 bytes, in huge-page backed storage): pushpull in place leaves the
+# sum in the array and in the store; pushpull into another array leaves the value alone
+NBIG = (5 << 20) + 3
+kv.init("big", nd.zeros((NBIG,)))
+big = nd.array(data(rank, "big", (NBIG,)))
+want_big = sum(all_ranks("big", (NBIG,)))
+kv.pushpull("big", big)
+close(big, want_big, 1e-5, "large pushpull in place")
+pulled = nd.zeros((NBIG,))
+kv.pull("big", out=pulled)
+close(pulled, want_big, 1e-5, "large pushpull: the store holds the sum")
+src = nd.array(data(rank, "big2", (NBIG,)))
+kv.pushpull("big", src, out=pulled)
+close(pulled, sum(all_ranks("big2", (NBIG,))), 1e-5, "large pushpull out=")
+close(src, data(rank, "big2", (NBIG,)), 0, "large pushpull out= leaves the value alone")
+del big, pulled, src, want_big
+
 # broadcast: differing initial parameters become rank 0's
 p = nd.array(data(rank, "param", (4,)))
 kv.broadcast("param", p, out=p)
