@@ -659,3 +659,10 @@ def test_modulated_deformable_convolution_gradients():
     s = mx.sym.contrib.ModulatedDeformableConvolution(mx.sym.var("data"), mx.sym.var("offset"), mx.sym.var("mask"),
                                                       kernel=(3, 3), num_filter=8, num_deformable_group=2)
     assert s.infer_shape(data=(2, 4, 9, 9))[0][1:] == [(2, 36, 7, 7), (2, 18, 7, 7), (8, 4, 3, 3), (8,)]
+
+
+def test_mx_contrib_short_aliases():
+    # MXNet 1.x code calls mx.contrib.nd.box_nms / mx.contrib.sym.MultiBoxPrior
+    c = _case("nms_default")
+    np.testing.assert_allclose(mx.contrib.nd.box_nms(mx.nd.array(c["data"])).asnumpy(), c["out"], rtol=1e-6)
+    assert mx.contrib.sym.MultiBoxPrior(mx.sym.var("x")).infer_shape(x=(1, 3, 2, 2))[1] == [(1, 4, 4)]
