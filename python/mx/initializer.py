@@ -188,6 +188,14 @@ class Initializer(object):
             raise TypeError("Initializer: the parameter name must be a str, got %r" % (desc,))
         if not isinstance(arr, NDArray):
             raise TypeError("Initializer: arr must be an NDArray, got %s" % type(arr).__name__)
+        if arr.stype != "default":
+            # a row_sparse weight (var(stype='row_sparse') in a Module): initialised densely,
+            # then stored in its storage type (every row present), as MXNet does
+            from .ndarray import zeros
+            dense = zeros(arr.shape, ctx=arr.context, dtype=arr.dtype)
+            self(desc, dense)
+            dense.copyto(arr)
+            return
         attrs = getattr(desc, "attrs", None) or {}
         if isinstance(desc, InitDesc) and desc.global_init is None:
             desc.global_init = self

@@ -102,3 +102,20 @@ def test_dot_csr_row_sparse_weight(dtype):
     np.testing.assert_allclose(out.asnumpy(), x @ w, rtol=1e-6, atol=1e-7)
     empty = mx.nd.dot(mx.nd.sparse.csr_matrix(x), mx.nd.sparse.zeros("row_sparse", (20, 3), dtype=dtype))
     np.testing.assert_array_equal(empty.asnumpy(), np.zeros((7, 3), dtype))
+
+
+def test_row_sparse_weight_initializer_and_local_update_without_kvstore():
+    # MXNet 1.9.1 (one device, no kvstore): the initializer fills the row_sparse weight, and the
+    # Module's own updater changes only the rows of the batch (lazy sgd on a row_sparse gradient)
+    it = mx.io.LibSVMIter(data_libsvm=LIBSVM, data_shape=(NUM_FEATURES,), batch_size=BATCH)
+    mod = mx.mod.Module(linear_model(mx.sym), data_names=["data"], label_names=["softmax_label"])
+    mod.bind(data_shapes=it.provide_data, label_shapes=it.provide_label)
+    mod.init_params(initializer=mx.init.Constant(0.05))
+    mod.init_optimizer(optimizer="sgd", optimizer_params={"learning_rate": 0.5, "wd": 0.1})
+    w0 = mod.get_params()[0]["weight"].asnumpy()
+    np.testing.assert_array_equal(w0, np.full((NUM_FEATURES, 2), 0.05, np.float32))
+    batch = next(iter(it))
+    mod.forward_backward(batch)
+    mod.update()
+    changed = np.nonzero((mod.get_params()[0]["weight"].asnumpy() != w0).any(1))[0]
+    np.testing.assert_array_equal(changed, np.unique(batch.data[0].indices.asnumpy()))
