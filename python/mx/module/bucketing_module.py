@@ -214,8 +214,10 @@ class BucketingModule(BaseModule):
 
     # ------------------------------------------------------------------ computation
     def prepare(self, data_batch, sparse_row_id_fn=None):
-        """Switch to the batch's bucket ahead of forward."""
+        """Switch to the batch's bucket ahead of forward, and pull the rows of row_sparse
+        weights the batch needs (``sparse_row_id_fn``, see :meth:`Module.prepare`)."""
         self._switch_for(data_batch)
+        self._curr_module.prepare(data_batch, sparse_row_id_fn=sparse_row_id_fn)
 
     def _switch_for(self, data_batch):
         key = getattr(data_batch, "bucket_key", None)
