@@ -53,3 +53,23 @@ def test_group_adagrad_refuses_weight_decay_and_non_2d_weights():
     opt = mx.optimizer.contrib.GroupAdaGrad()
     with pytest.raises(mx.base.MXNetError, match="2-d"):
         opt.update(1, mx.nd.ones((4,)), mx.nd.ones((4,)))
+
+
+def test_group_adagrad_states_save_and_load(tmp_path):
+    rng = np.random.RandomState(1)
+    w0 = rng.uniform(-1, 1, (4, 3)).astype(np.float32)
+    gs = [rng.uniform(-1, 1, (4, 3)).astype(np.float32) for _ in range(2)]
+    ref = mx.optimizer.get_updater(mx.optimizer.contrib.GroupAdaGrad(learning_rate=0.1))
+    w_ref = mx.nd.array(w0)
+    for g in gs:
+        ref(0, mx.nd.array(g), w_ref)
+    first = mx.optimizer.get_updater(mx.optimizer.contrib.GroupAdaGrad(learning_rate=0.1))
+    w = mx.nd.array(w0)
+    first(0, mx.nd.array(gs[0]), w)
+    path = str(tmp_path / "gada.states")
+    first.save(path)
+    second = mx.optimizer.get_updater(mx.optimizer.contrib.GroupAdaGrad(learning_rate=0.1))
+    second.load(path)
+    assert second.states[0].shape == (4, 1)
+    second(0, mx.nd.array(gs[1]), w)  # continues from the saved (rows, 1) history
+    np.testing.assert_allclose(w.asnumpy(), w_ref.asnumpy(), rtol=1e-6)

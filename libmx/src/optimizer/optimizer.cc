@@ -349,6 +349,7 @@ Optimizer::IndexState Optimizer::make_state(const NDArray &weight) const {
   if (rule_->row_states)
     MX_CHECK(weight.ndim() == 2, MX_ERR_SHAPE, "optimizer ", name_, ": the weight must be 2-d (one ",
              "state value per row), got shape ", weight.shape().str());
+  if (rule_->row_states) st.shape = Shape({weight.shape()[0], 1});  // as a loaded state file has it
   for (const auto &n : rule_state_names()) {
     NDArray a(rule_->row_states ? Shape({weight.shape()[0], 1}) : weight.shape(), sdt, Device());
     a.fill(0.0);
@@ -445,7 +446,9 @@ void Optimizer::update(const std::vector<int> &indices, const std::vector<NDArra
     }
     auto it = states_.find(idx);
     if (it != states_.end()) {
-      MX_CHECK(it->second.shape == w.shape(), MX_ERR_SHAPE, "optimizer ", name_, ": index ", idx,
+      // (row_states rules keep (rows, 1) states: compare what this weight's states would be)
+      const Shape want = rule_->row_states && w.ndim() == 2 ? Shape({w.shape()[0], 1}) : w.shape();
+      MX_CHECK(it->second.shape == want, MX_ERR_SHAPE, "optimizer ", name_, ": index ", idx,
                ": weight shape ", w.shape().str(), " differs from the shape ",
                it->second.shape.str(), " of its optimizer state");
       bool mp = hp_.flag("multi_precision") && (w.dtype() == DType::f16 || w.dtype() == DType::bf16);
