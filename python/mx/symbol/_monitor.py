@@ -18,7 +18,7 @@ def _input_names(op, count):
         s = op_schema(op)
         if op in _UNNAMED_INPUTS:
             _INPUT_NAMES[op] = "input"
-        elif s.get("variadic_input"):
+        elif s.get("variadic_input") or op == "UpSampling":  # MXNet: UpSampling's inputs are arg0, arg1, ...
             _INPUT_NAMES[op] = "arg"
         else:
             _INPUT_NAMES[op] = list(s.get("inputs", [])) + list(s.get("aux", []))

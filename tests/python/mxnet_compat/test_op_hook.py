@@ -76,6 +76,8 @@ def test_executor_monitor_names_as_mxnet():
              (mx.sym.Activation(data, act_type="relu", name="act"), ["data", "act_input0", "act_output"]),
              (mx.sym.concat(data, data, dim=0, name="concat"),
               ["data", "concat_arg0", "data", "concat_arg1", "concat_output"]),
+             (mx.sym.UpSampling(data, scale=2, sample_type="nearest", name="upsampling"),
+              ["data", "upsampling_arg0", "upsampling_output"]),
              (mx.sym.Pooling(data, kernel=(2, 2), pool_type="avg", name="pooling"),
               ["data", "pooling_data", "pooling_output"])]
     for sym, expected in cases:
