@@ -132,10 +132,10 @@ template <typename T> void conv_forward_small(const OpCall &c, const Geom &g, in
   const NDArray &data = c.inputs[0];
   const int64_t N = data.shape()[0], C = g.channels, F = p.num_filter, G = p.num_group;
   const int64_t O = g.out_size(), I = g.in_size(), Cg = C / G, Fg = F / G;
-  const T *x = data.data<T>();
-  const T *bias = p.no_bias ? nullptr : c.inputs[2].data<T>();
+  const T *x = data.cdata<T>();
+  const T *bias = p.no_bias ? nullptr : c.inputs[2].cdata<T>();
   T *y = c.outputs[0].data<T>();
-  const GroupedWeights<T> gw(g, c.inputs[1].data<T>(), F, Cg);
+  const GroupedWeights<T> gw(g, c.inputs[1].cdata<T>(), F, Cg);
   const int64_t chunks = nn::num_chunks(N);
   const int64_t COLS = C * gw.max_taps * S * gw.max_positions, RES = F * S * gw.max_positions;
   NDArray bufs(Shape{chunks * (COLS + RES)}, data.dtype(), data.device());
@@ -248,8 +248,8 @@ template <typename T> void conv_forward_own(const OpCall &c, const Geom &g) {
   if (int64_t S = samples_per_gemm(g, N); S > 1) return conv_forward_small<T>(c, g, S);
   const int64_t K = g.k_size(), O = g.out_size(), I = g.in_size();
   const int64_t Cg = C / G, Fg = F / G, CK = Cg * K;
-  const T *x = data.data<T>(), *w = weight.data<T>();
-  const T *bias = p.no_bias ? nullptr : c.inputs[2].data<T>();
+  const T *x = data.cdata<T>(), *w = weight.cdata<T>();  // read-only: versions stay
+  const T *bias = p.no_bias ? nullptr : c.inputs[2].cdata<T>();
   T *y = out.data<T>();
   const bool pointwise = g.is_pointwise();
   // Samples in parallel, each worker with its own column buffer from the caching pool.
