@@ -113,7 +113,10 @@ int mx_op_invoke(mx_op_t op, mx_params_t params, int num_inputs, const mx_ndarra
   if (num_out > 0) {
     std::vector<NDArray> o = gather(num_out, out, "out");
     std::vector<NDArray> res = invoke(def, p, in, &o);
-    for (int i = 0; i < num_out; ++i) out[i]->arr.ag() = res[static_cast<size_t>(i)].ag();
+    // A recorded op makes `out` its output; an unrecorded write (an update w -= lr * w.grad)
+    // keeps what `out` was to autograd, so a variable stays marked, as in MXNet.
+    for (int i = 0; i < num_out; ++i)
+      if (res[static_cast<size_t>(i)].ag()) out[i]->arr.ag() = res[static_cast<size_t>(i)].ag();
     *out_num_outputs = num_out;
     if (out_outputs) *out_outputs = nullptr;
   } else {
