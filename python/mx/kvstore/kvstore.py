@@ -190,6 +190,9 @@ class KVStore(KVStoreBase):
 
     def pushpull(self, key, value, out=None, priority=0):
         """push then pull in one call; with out=None the values receive the result (in place)."""
+        self._pushpull_by(lib.mx_kvstore_pushpull, key, value, out, priority)
+
+    def _pushpull_by(self, c_function, key, value, out, priority):
         if out is None:
             out = value
         keys, vals = _flatten(key, value, "pushpull")
@@ -197,7 +200,7 @@ class KVStore(KVStoreBase):
         if self._py_updater is not None:
             self._push_python_updater(keys, vals)
             return self.pull(key, out=out, ignore_sparse=False)
-        self._call2(lib.mx_kvstore_pushpull, keys, vals, okeys, outs, priority)
+        self._call2(c_function, keys, vals, okeys, outs, priority)
 
     def allreduce(self, key, value, priority=0):
         """Sum each key's arrays over the arrays given and over workers, in place (Horovod's
@@ -219,22 +222,15 @@ class KVStore(KVStoreBase):
     def _pushpull_grads(self, key, value, out=None, priority=0):
         """``pushpull`` of gradient arrays that backward writes, overlapped like
         ``_allreduce_grads``."""
-        if out is None:
-            out = value
-        keys, vals = _flatten(key, value, "pushpull")
-        okeys, outs = _flatten(key, out, "pushpull")
-        if self._py_updater is not None:
-            self._push_python_updater(keys, vals)
-            return self.pull(key, out=out)
-        self._call2(lib.mx_kvstore_pushpull_grads, keys, vals, okeys, outs, priority)
+        self._pushpull_by(lib.mx_kvstore_pushpull_grads, key, value, out, priority)
 
     def _overlap_sync(self):
         """Finish the reductions a backward started (gradients then hold the sums)."""
         check_call(lib.mx_kvstore_overlap_sync(self.handle))
 
     def set_overlap(self, flag):
-        """Reduce gradients while backward runs (dist types; default on, or the environment
-        variable MX_KVSTORE_OVERLAP=0 for off). Set it alike on every worker. With it on,
+        """Reduce gradients while backward runs (dist types; default off, or the environment
+        variable MX_KVSTORE_OVERLAP=1 for on). Set it alike on every worker. With it on,
         gradients read after backward (``Parameter.grad()``) are already summed over workers."""
         check_call(lib.mx_kvstore_set_config(self.handle, b"overlap",
                                              b"true" if flag else b"false"))

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import mx
+from finite_differences import central_gradient
 
 REFS = np.load(os.path.join(os.path.dirname(__file__), "..", "..", "data", "contrib_detection",
                             "contrib_detection_refs.npz"))
@@ -560,12 +561,7 @@ def test_deformable_convolution_numpy_and_finite_differences():
                           .asnumpy() * head).sum())
     vals = [x, off, w, b]
     for k, name in enumerate(["data", "offset", "weight", "bias"]):
-        fd = np.zeros_like(vals[k])
-        for idx in np.ndindex(*vals[k].shape):
-            up, dn = [v.copy() for v in vals], [v.copy() for v in vals]
-            up[k][idx] += 1e-6
-            dn[k][idx] -= 1e-6
-            fd[idx] = (f(*up) - f(*dn)) / 2e-6
+        fd = central_gradient(f, vals, k)
         np.testing.assert_allclose(arrs[k].grad.asnumpy(), fd, rtol=1e-5, atol=1e-6, err_msg=name)
 
 
@@ -649,12 +645,7 @@ def test_modulated_deformable_convolution_gradients():
     f = lambda *v: float((mx.nd.contrib.ModulatedDeformableConvolution(
         *[mx.nd.array(a, dtype="float64") for a in v], **kw).asnumpy() * head).sum())
     for k, name in enumerate(["data", "offset", "mask", "weight", "bias"]):
-        fd = np.zeros_like(vals[k])
-        for idx in np.ndindex(*vals[k].shape):
-            up, dn = [v.copy() for v in vals], [v.copy() for v in vals]
-            up[k][idx] += 1e-6
-            dn[k][idx] -= 1e-6
-            fd[idx] = (f(*up) - f(*dn)) / 2e-6
+        fd = central_gradient(f, vals, k)
         np.testing.assert_allclose(arrs[k].grad.asnumpy(), fd, rtol=1e-5, atol=1e-6, err_msg=name)
     s = mx.sym.contrib.ModulatedDeformableConvolution(mx.sym.var("data"), mx.sym.var("offset"), mx.sym.var("mask"),
                                                       kernel=(3, 3), num_filter=8, num_deformable_group=2)
