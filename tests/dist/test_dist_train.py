@@ -26,14 +26,14 @@ def assert_same(got, want, what):
 
 
 # (api, optimizer, workers, update_on_kvstore, model, extra worker flags). The LeNet cases use
-# small fusion buckets (several per step), so gradients are reduced while backward still runs
-# (overlap, on by default): imperative Gluon through autograd's per-variable notifications,
+# small fusion buckets (several per step) and overlap on, so gradients are reduced while
+# backward still runs: imperative Gluon through autograd's per-variable notifications,
 # Module through the executor's per-argument ones (hybridized Gluon: the bit-identity test).
 CASES = [("gluon", "sgd", 2, None, "mlp", []), ("gluon", "adam", 3, None, "mlp", []),
          ("gluon", "sgd", 3, 0, "mlp", []), ("gluon", "adam", 2, 0, "mlp", []),
          ("module", "sgd", 3, None, "mlp", []), ("module", "adam", 2, None, "mlp", []),
-         ("gluon", "adam", 3, None, "lenet", ["--bucket-bytes", "100"]),
-         ("module", "adam", 2, None, "lenet", ["--bucket-bytes", "100"])]
+         ("gluon", "adam", 3, None, "lenet", ["--bucket-bytes", "100", "--overlap", "1"]),
+         ("module", "adam", 2, None, "lenet", ["--bucket-bytes", "100", "--overlap", "1"])]
 
 
 def overlap_stats(prefix, n):

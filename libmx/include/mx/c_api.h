@@ -765,8 +765,9 @@ MX_API int mx_onednn_weight_cache_stats(int64_t *out_hits, int64_t *out_misses);
  * synchronously and registers the arrays; during the next backward each fusion bucket is
  * reduced on a communication thread as soon as backward has written all its gradients, and the
  * next call sends the rest and waits. Dense arrays, one per key, no gradient compression;
- * otherwise, or with overlap off (mx_kvstore_set_config "overlap" false, or the environment
- * variable MX_KVSTORE_OVERLAP=0, alike on every worker), they are the plain calls. Collective. */
+ * otherwise, or with overlap off (the default; on with mx_kvstore_set_config "overlap" true or
+ * the environment variable MX_KVSTORE_OVERLAP=1, alike on every worker), they are the plain
+ * calls. Collective. */
 MX_API int mx_kvstore_allreduce_grads(mx_kvstore_t kv, int num, const char **keys,
                                       const mx_ndarray_t *values, int priority);
 MX_API int mx_kvstore_pushpull_grads(mx_kvstore_t kv, int num, const char **keys,

@@ -49,8 +49,8 @@ class KVStore {
   // are reduced while backward still runs, bucket by bucket as they become final
   // (kvstore/overlap.h); the call then sends what is left and waits. Results are bit-identical
   // to allreduce / pushpull. Applies to dist types with more than one worker, dense arrays, one
-  // array per key, no compression (otherwise these are allreduce / pushpull). Off:
-  // set_config("overlap", false) or MX_KVSTORE_OVERLAP=0, on every worker alike.
+  // array per key, no compression (otherwise these are allreduce / pushpull).
+  // Off by default; set_config("overlap", true) or MX_KVSTORE_OVERLAP=1, on every worker alike.
   void allreduce_grads(const std::vector<std::string> &keys, const std::vector<NDArray> &values);
   void pushpull_grads(const std::vector<std::string> &keys, const std::vector<NDArray> &values,
                       const std::vector<std::string> &out_keys, const std::vector<NDArray> &outs);
@@ -132,7 +132,7 @@ class KVStore {
   int64_t bucket_bytes_;
   int next_named_index_ = 1 << 24;  // optimizer indices for string keys the optimizer lacks
   NDArray staging_;                  // fusion buffer, reused across calls
-  bool overlap_on_;                  // MX_KVSTORE_OVERLAP (default on) / set_config("overlap")
+  bool overlap_on_;                  // MX_KVSTORE_OVERLAP (default off) / set_config("overlap")
   int overlap_agreed_ = -1;          // the setting all workers were found to share (-1: unchecked)
   bool overlap_pushpull_ = false;    // overlap_ was registered by pushpull_grads
   std::unique_ptr<GradOverlap> overlap_;  // last member: stopped before the rest is destroyed
