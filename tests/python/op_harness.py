@@ -539,6 +539,9 @@ for _n in ["_contrib_boolean_mask", "_backward_contrib_boolean_mask"]:
 for _n in ["_fused_Convolution_relu", "_fused_FullyConnected_relu", "_fused_backward_Pooling_relu"]:
     EXCLUDED.setdefault(_n, "made by the executor's op+relu fusion pass: forward and gradients against numpy float64 "
                             "in tests/python/test_exec_fusion.py")
+for _n in ["_fused_Convolution_BatchNorm", "_fused_Convolution_BatchNorm_relu"]:
+    EXCLUDED.setdefault(_n, "made by the executor's Conv+BatchNorm folding pass (inference bindings): against numpy "
+                            "float64 and the unfused graph in tests/python/test_conv_bn_fold.py")
 
 _BACKWARD_REASON = "fused backward op: checked through its forward op's gradient in the harness table or in {}"
 

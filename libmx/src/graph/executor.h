@@ -77,6 +77,7 @@ class Executor {
                             const std::vector<int> &aux, bool backward, const std::vector<bool> &skip = {});
   void build_backward();
   void fuse_activations();  // graph/executor_fuse.cc
+  void fold_batchnorms();   // inference graphs: Convolution + BatchNorm as one step (executor_fuse.cc)
   void drop_unused_backward_steps();
   void bind_gradients_in_place();
   void plan_memory();

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <optional>
 
+#include "ops/nn/fusion_queries.h"
 #include "ops/nn/nn_common.h"
 
 namespace mx {
@@ -69,11 +70,14 @@ template <typename T> void bn_forward(const OpCall &c) {
   const auto &p = c.p<BNParam>();
   const NDArray &data = c.inputs[0];
   BNDims d = bn_dims(p, data.shape(), "BatchNorm");
-  const T *x = data.data<T>(), *gamma = c.inputs[1].data<T>(), *beta = c.inputs[2].data<T>();
-  T *mm = c.aux[0].data<T>(), *mv = c.aux[1].data<T>();
+  // Inputs, and the moving statistics when only read, by read-only pointers: a mutable one counts
+  // as a write (ndarray/storage.h) and would void caches derived from them (Conv+BN folding).
+  const T *x = data.cdata<T>(), *gamma = c.inputs[1].cdata<T>(), *beta = c.inputs[2].cdata<T>();
+  const bool batch = c.is_train && !p.use_global_stats;
+  T *mm = batch ? c.aux[0].data<T>() : nullptr, *mv = batch ? c.aux[1].data<T>() : nullptr;
+  const T *cmm = batch ? mm : c.aux[0].cdata<T>(), *cmv = batch ? mv : c.aux[1].cdata<T>();
   T *y = c.outputs[0].data<T>(), *om = c.outputs[1].data<T>(), *ov = c.outputs[2].data<T>();
   T *oinv = c.outputs[3].data<T>();
-  const bool batch = c.is_train && !p.use_global_stats;
   const int64_t m = d.outer * d.inner;
   parallel_for(d.c, std::max<int64_t>(1, 16384 / std::max<int64_t>(m, 1)), [&](int64_t b, int64_t e) {
     for (int64_t ch = b; ch < e; ++ch) {
@@ -97,8 +101,8 @@ template <typename T> void bn_forward(const OpCall &c) {
         mm[ch] = static_cast<T>(p.momentum * static_cast<double>(mm[ch]) + (1.0 - p.momentum) * mean);
         mv[ch] = static_cast<T>(p.momentum * static_cast<double>(mv[ch]) + (1.0 - p.momentum) * var);
       } else {
-        mean = static_cast<double>(mm[ch]);
-        var = static_cast<double>(mv[ch]);
+        mean = static_cast<double>(cmm[ch]);
+        var = static_cast<double>(cmv[ch]);
       }
       const double invstd = 1.0 / std::sqrt(var + p.eps);
       om[ch] = static_cast<T>(mean);
@@ -204,4 +208,17 @@ const int registered = [] {
 }();
 
 }  // namespace
+
+BatchNormFold batchnorm_fold_info(const Params &prm) {
+  BatchNormFold f;
+  if (prm.op != Registry::get().find("BatchNorm")) return f;
+  const auto &p = prm.get<BNParam>();
+  f.is_batchnorm = true;
+  f.eps = p.eps;
+  f.fix_gamma = p.fix_gamma;
+  f.use_global_stats = p.use_global_stats;
+  f.axis = p.axis;
+  return f;
+}
+
 }  // namespace mx
