@@ -4,6 +4,7 @@
 
 #include "base/error.h"
 #include "ops/elemwise_gpu.h"
+#include "ops/optimizer_gpu.h"
 #include "ops/random_gpu.h"
 #include "ops/reduce_gpu.h"
 
@@ -63,5 +64,9 @@ void gpu_reduce(ReduceOp, const NDArray &in, const NDArray &, const std::vector<
   gpu::no_cuda(op, in.device().id);
 }
 void gpu_broadcast_copy(const NDArray &in, const NDArray &, const char *op) { gpu::no_cuda(op, in.device().id); }
+void gpu_update(UpdateRule, const UpdCoef<double> &, const NDArray &, const NDArray &, const NDArray &out,
+                const std::vector<NDArray> &, const char *op) {
+  gpu::no_cuda(op, out.device().id);
+}
 }  // namespace mx
 #endif  // MX_HAVE_CUDA

@@ -9,18 +9,13 @@
 // clip_gradient >= 0.
 #include <cmath>
 
+#include "ops/cuda_only.h"
+#include "ops/formulas/optimizer.h"
+#include "ops/optimizer_gpu.h"
 #include "ops/shape_common.h"
 
 namespace mx {
 namespace {
-
-template <typename T> inline T clip_to(T x, T c) { return x > c ? c : (x < -c ? -c : x); }
-template <typename T> inline T sign_of(T x) { return T((x > T(0)) - (x < T(0))); }
-// rescale, then clip when clip >= 0
-template <typename T> inline T rescaled(T g, T rescale, T clip) {
-  const T x = rescale * g;
-  return clip >= T(0) ? clip_to(x, clip) : x;
-}
 
 // Every input, state and the output share the weight's shape.
 bool update_shape(const Params &p, ShapeVec &in, ShapeVec &aux, ShapeVec &out) {
@@ -46,21 +41,26 @@ OpBuilder &update_op(OpBuilder &b, const char *doc, std::vector<std::string> sta
       .type(infer_type_same);
 }
 
-// A float32/float64 kernel: the body sees w (weight), g (grad), o (output), the aux states s0..s2 and n.
-#define MX_UPDATE_KERNEL(OPNAME, ...)                                                    \
-  [](const OpCall &c) {                                                                  \
-    MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, OPNAME, {                               \
-      const T *w = c.inputs[0].data<T>();                                                \
-      const T *g = c.inputs[1].data<T>();                                                \
-      T *o = c.outputs[0].data<T>();                                                     \
-      T *s0 = c.aux.size() > 0 ? c.aux[0].data<T>() : nullptr;                           \
-      T *s1 = c.aux.size() > 1 ? c.aux[1].data<T>() : nullptr;                           \
-      T *s2 = c.aux.size() > 2 ? c.aux[2].data<T>() : nullptr;                           \
-      (void)s0; (void)s1; (void)s2;                                                      \
-      const int64_t n = c.outputs[0].size();                                             \
-      __VA_ARGS__                                                                        \
-    });                                                                                  \
-  }
+// The update's formula and coefficients from the op's parameters (ops/formulas/optimizer.h).
+using CoefFn = UpdateRule (*)(const OpCall &c, UpdCoef<double> *k);
+
+template <CoefFn F> void cpu_update(const OpCall &c) {
+  UpdCoef<double> k;
+  const UpdateRule r = F(c, &k);
+  MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, c.params.op->name, {
+    T *s[3] = {nullptr, nullptr, nullptr};
+    for (size_t i = 0; i < c.aux.size() && i < 3; ++i) s[i] = c.aux[i].data<T>();
+    run_update_host<T>(r, k, c.outputs[0].size(), c.inputs[0].data<T>(), c.inputs[1].data<T>(),
+                       c.outputs[0].data<T>(), s);
+  });
+}
+
+// The same formula on the GPU (every array on the op's device: the registry checks that).
+template <CoefFn F> void gpu_update_kernel(const OpCall &c) {
+  UpdCoef<double> k;
+  const UpdateRule r = F(c, &k);
+  gpu_update(r, k, c.inputs[0], c.inputs[1], c.outputs[0], c.aux, c.params.op->name.c_str());
+}
 
 #define MX_COMMON_FIELDS(S)                                                                          \
   d.field("lr", &S::lr).required().doc("Learning rate");                                            \
@@ -181,32 +181,97 @@ struct FTMLParam {
   }
 };
 
-#define MX_P(S) const auto &p = c.p<S>(); const T lr = T(p.lr), wd = T(p.wd), re = T(p.rescale_grad), \
-  cl = T(p.clip_gradient); (void)cl
+// lr, wd, rescale_grad and clip_gradient of the common parameters.
+template <class P> const P &common(const OpCall &c, UpdCoef<double> *k) {
+  const auto &p = c.p<P>();
+  k->lr = p.lr;
+  k->wd = p.wd;
+  k->re = p.rescale_grad;
+  k->clip = p.clip_gradient;
+  return p;
+}
+
+UpdateRule coef_sgd(const OpCall &c, UpdCoef<double> *k) {
+  common<SGDParam>(c, k);
+  return UpdateRule::Sgd;
+}
+UpdateRule coef_sgd_mom(const OpCall &c, UpdCoef<double> *k) {
+  k->mom = common<SGDMomParam>(c, k).momentum;
+  return UpdateRule::SgdMom;
+}
+UpdateRule coef_nag_mom(const OpCall &c, UpdCoef<double> *k) {
+  k->mom = common<NAGMomParam>(c, k).momentum;
+  return UpdateRule::Nag;
+}
+// MXNet's signsgd_update takes sign(grad) as it is: neither rescale_grad nor clip_gradient act.
+UpdateRule coef_signsgd(const OpCall &c, UpdCoef<double> *k) {
+  common<SignSGDParam>(c, k);
+  k->re = 1;
+  k->clip = -1;
+  return UpdateRule::SignSgd;
+}
+UpdateRule coef_signum(const OpCall &c, UpdCoef<double> *k) {
+  const auto &p = common<SignumParam>(c, k);
+  k->mom = p.momentum;
+  k->wd_lh = p.wd_lh;
+  return UpdateRule::Signum;
+}
+UpdateRule coef_adam(const OpCall &c, UpdCoef<double> *k) {
+  const auto &p = common<AdamParam>(c, k);
+  k->beta1 = p.beta1;
+  k->beta2 = p.beta2;
+  k->eps = p.epsilon;
+  return UpdateRule::Adam;
+}
+UpdateRule coef_rmsprop(const OpCall &c, UpdCoef<double> *k) {
+  const auto &p = common<RMSPropParam>(c, k);
+  k->gamma1 = p.gamma1;
+  k->eps = p.epsilon;
+  k->clip_w = p.clip_weights;
+  return UpdateRule::RMSProp;
+}
+UpdateRule coef_rmspropalex(const OpCall &c, UpdCoef<double> *k) {
+  const auto &p = common<RMSPropAlexParam>(c, k);
+  k->gamma1 = p.gamma1;
+  k->gamma2 = p.gamma2;
+  k->eps = p.epsilon;
+  k->clip_w = p.clip_weights;
+  return UpdateRule::RMSPropAlex;
+}
+UpdateRule coef_ftrl(const OpCall &c, UpdCoef<double> *k) {
+  const auto &p = common<FtrlParam>(c, k);
+  k->lamda1 = p.lamda1;
+  k->beta = p.beta;
+  return UpdateRule::Ftrl;
+}
+UpdateRule coef_ftml(const OpCall &c, UpdCoef<double> *k) {
+  const auto &p = c.p<FTMLParam>();
+  k->lr = p.lr;
+  k->wd = p.wd;
+  k->re = p.rescale_grad;
+  k->clip = p.clip_grad;
+  k->beta1 = p.beta1;
+  k->beta2 = p.beta2;
+  k->eps = p.epsilon;
+  k->c3 = static_cast<double>(p.t);
+  return UpdateRule::Ftml;
+}
 
 const int registered = [] {
   update_op(OpBuilder::create("sgd_update"),
             "Update function for Stochastic Gradient Descent (SGD): "
             "weight = (1 - lr * wd) * weight - lr * clip(rescale_grad * grad, clip_gradient).", {})
       .params<SGDParam>()
-      .cpu(MX_UPDATE_KERNEL("sgd_update", {
-        MX_P(SGDParam);
-        for (int64_t i = 0; i < n; ++i) o[i] = (T(1) - lr * wd) * w[i] - lr * rescaled(g[i], re, cl);
-      }));
+      .cpu(cpu_update<coef_sgd>)
+      .gpu(cuda_only(gpu_update_kernel<coef_sgd>));
 
   update_op(OpBuilder::create("sgd_mom_update"),
             "Momentum update for SGD: mom = momentum * mom - lr * wd * weight - lr * clip(rescale_grad * grad); "
             "weight = weight + mom. The state mom is updated in place.",
             {"mom"})
       .params<SGDMomParam>()
-      .cpu(MX_UPDATE_KERNEL("sgd_mom_update", {
-        MX_P(SGDMomParam);
-        const T mu = T(p.momentum);
-        for (int64_t i = 0; i < n; ++i) {
-          s0[i] = mu * s0[i] - lr * wd * w[i] - lr * rescaled(g[i], re, cl);
-          o[i] = w[i] + s0[i];
-        }
-      }));
+      .cpu(cpu_update<coef_sgd_mom>)
+      .gpu(cuda_only(gpu_update_kernel<coef_sgd_mom>));
 
   update_op(OpBuilder::create("nag_mom_update"),
             "Nesterov accelerated gradient update: mom = momentum * mom; with g = clip(rescale_grad * grad) + "
@@ -214,27 +279,14 @@ const int registered = [] {
             "* new weight) (MXNet's in-place order). The state mom is updated in place.",
             {"mom"})
       .params<NAGMomParam>()
-      .cpu(MX_UPDATE_KERNEL("nag_mom_update", {
-        MX_P(NAGMomParam);
-        const T mu = T(p.momentum);
-        for (int64_t i = 0; i < n; ++i) {
-          const T gc = rescaled(g[i], re, cl);
-          const T m = mu * s0[i];
-          o[i] = w[i] - m + (mu + T(1)) * (m - lr * (gc + wd * w[i]));
-          // MXNet's kernel runs in place (out=weight, how it is always called): the momentum's
-          // weight-decay term reads the weight just written.
-          s0[i] = m - lr * (gc + wd * o[i]);
-        }
-      }));
+      .cpu(cpu_update<coef_nag_mom>)
+      .gpu(cuda_only(gpu_update_kernel<coef_nag_mom>));
 
   update_op(OpBuilder::create("signsgd_update"),
             "SignSGD update: weight = (1 - lr * wd) * weight - lr * sign(grad). clip_gradient has no effect.", {})
       .params<SignSGDParam>()
-      .cpu(MX_UPDATE_KERNEL("signsgd_update", {
-        MX_P(SignSGDParam);
-        (void)re;
-        for (int64_t i = 0; i < n; ++i) o[i] = (T(1) - lr * wd) * w[i] - lr * sign_of(g[i]);
-      }));
+      .cpu(cpu_update<coef_signsgd>)
+      .gpu(cuda_only(gpu_update_kernel<coef_signsgd>));
 
   update_op(OpBuilder::create("signum_update"),
             "Signum (SIGN momentUM) update: mom = momentum * mom - (1 - momentum) * (wd * weight + "
@@ -242,14 +294,8 @@ const int registered = [] {
             "updated in place.",
             {"mom"})
       .params<SignumParam>()
-      .cpu(MX_UPDATE_KERNEL("signum_update", {
-        MX_P(SignumParam);
-        const T mu = T(p.momentum), lh = T(p.wd_lh);
-        for (int64_t i = 0; i < n; ++i) {
-          s0[i] = mu * s0[i] - (T(1) - mu) * wd * w[i] - (T(1) - mu) * rescaled(g[i], re, cl);
-          o[i] = (T(1) - lr * lh) * w[i] + lr * sign_of(s0[i]);
-        }
-      }));
+      .cpu(cpu_update<coef_signum>)
+      .gpu(cuda_only(gpu_update_kernel<coef_signum>));
 
   update_op(OpBuilder::create("adam_update"),
             "Adam update without bias correction (the caller folds it into lr): g = clip(rescale_grad * grad + "
@@ -257,17 +303,8 @@ const int registered = [] {
             "weight = weight - lr * mean / (sqrt(var) + epsilon). mean and var are updated in place.",
             {"mean", "var"})
       .params<AdamParam>()
-      .cpu(MX_UPDATE_KERNEL("adam_update", {
-        MX_P(AdamParam);
-        const T b1 = T(p.beta1), b2 = T(p.beta2), eps = T(p.epsilon);
-        for (int64_t i = 0; i < n; ++i) {
-          T gi = re * g[i] + wd * w[i];
-          if (cl >= T(0)) gi = clip_to(gi, cl);
-          s0[i] = b1 * s0[i] + (T(1) - b1) * gi;
-          s1[i] = b2 * s1[i] + (T(1) - b2) * gi * gi;
-          o[i] = w[i] - lr * s0[i] / (std::sqrt(s1[i]) + eps);
-        }
-      }));
+      .cpu(cpu_update<coef_adam>)
+      .gpu(cuda_only(gpu_update_kernel<coef_adam>));
 
   update_op(OpBuilder::create("rmsprop_update"),
             "RMSProp (Tieleman & Hinton) update: g = clip(rescale_grad * grad + wd * weight); n = (1 - gamma1) * "
@@ -275,17 +312,8 @@ const int registered = [] {
             "n is updated in place.",
             {"n"})
       .params<RMSPropParam>()
-      .cpu(MX_UPDATE_KERNEL("rmsprop_update", {
-        MX_P(RMSPropParam);
-        const T g1 = T(p.gamma1), eps = T(p.epsilon), cw = T(p.clip_weights);
-        for (int64_t i = 0; i < n; ++i) {
-          T gi = re * g[i] + wd * w[i];
-          if (cl >= T(0)) gi = clip_to(gi, cl);
-          s0[i] = (T(1) - g1) * gi * gi + g1 * s0[i];
-          const T nw = w[i] - lr * (gi / std::sqrt(s0[i] + eps));
-          o[i] = cw >= T(0) ? clip_to(nw, cw) : nw;
-        }
-      }));
+      .cpu(cpu_update<coef_rmsprop>)
+      .gpu(cuda_only(gpu_update_kernel<coef_rmsprop>));
 
   update_op(OpBuilder::create("rmspropalex_update"),
             "Centered RMSProp (Graves) update: g = clip(rescale_grad * grad + wd * weight); n = (1 - gamma1) * "
@@ -294,19 +322,8 @@ const int registered = [] {
             "n, g and delta are updated in place.",
             {"n", "g", "delta"})
       .params<RMSPropAlexParam>()
-      .cpu(MX_UPDATE_KERNEL("rmspropalex_update", {
-        MX_P(RMSPropAlexParam);
-        const T g1 = T(p.gamma1), g2 = T(p.gamma2), eps = T(p.epsilon), cw = T(p.clip_weights);
-        for (int64_t i = 0; i < n; ++i) {
-          T gi = re * g[i] + wd * w[i];
-          if (cl >= T(0)) gi = clip_to(gi, cl);
-          s0[i] = (T(1) - g1) * gi * gi + g1 * s0[i];
-          s1[i] = (T(1) - g1) * gi + g1 * s1[i];
-          s2[i] = g2 * s2[i] - lr * gi / std::sqrt(s0[i] - s1[i] * s1[i] + eps);
-          const T nw = w[i] + s2[i];
-          o[i] = cw >= T(0) ? clip_to(nw, cw) : nw;
-        }
-      }));
+      .cpu(cpu_update<coef_rmspropalex>)
+      .gpu(cuda_only(gpu_update_kernel<coef_rmspropalex>));
 
   update_op(OpBuilder::create("ftrl_update"),
             "FTRL (follow the regularized leader) update: g = clip(rescale_grad * grad); z += g - (sqrt(n + g^2) "
@@ -314,16 +331,8 @@ const int registered = [] {
             "where |z| > lamda1, else 0. z and n are updated in place.",
             {"z", "n"})
       .params<FtrlParam>()
-      .cpu(MX_UPDATE_KERNEL("ftrl_update", {
-        MX_P(FtrlParam);
-        const T l1 = T(p.lamda1), beta = T(p.beta);
-        for (int64_t i = 0; i < n; ++i) {
-          const T gi = rescaled(g[i], re, cl);
-          s0[i] += gi - (std::sqrt(s1[i] + gi * gi) - std::sqrt(s1[i])) * w[i] / lr;
-          s1[i] += gi * gi;
-          o[i] = std::abs(s0[i]) > l1 ? (sign_of(s0[i]) * l1 - s0[i]) / ((beta + std::sqrt(s1[i])) / lr + wd) : T(0);
-        }
-      }));
+      .cpu(cpu_update<coef_ftrl>)
+      .gpu(cuda_only(gpu_update_kernel<coef_ftrl>));
 
   update_op(OpBuilder::create("ftml_update"),
             "FTML (follow the moving leader) update at step t: g = clip(rescale_grad * grad + wd * weight); v = "
@@ -332,21 +341,8 @@ const int registered = [] {
             "v and z are updated in place.",
             {"d", "v", "z"})
       .params<FTMLParam>()
-      .cpu(MX_UPDATE_KERNEL("ftml_update", {
-        const auto &p = c.p<FTMLParam>();
-        const T lr = T(p.lr), wd = T(p.wd), re = T(p.rescale_grad), cl = T(p.clip_grad);
-        const T b1 = T(p.beta1), b2 = T(p.beta2), eps = T(p.epsilon), t = T(p.t);
-        const T c1 = T(1) - std::pow(b1, t), c2 = T(1) - std::pow(b2, t);
-        for (int64_t i = 0; i < n; ++i) {
-          T gi = re * g[i] + wd * w[i];
-          if (cl >= T(0)) gi = clip_to(gi, cl);
-          s1[i] = b2 * s1[i] + (T(1) - b2) * gi * gi;
-          const T dt = c1 / lr * (std::sqrt(s1[i] / c2) + eps);
-          s2[i] = b1 * s2[i] + (T(1) - b1) * gi - (dt - b1 * s0[i]) * w[i];
-          s0[i] = dt;
-          o[i] = -s2[i] / dt;
-        }
-      }));
+      .cpu(cpu_update<coef_ftml>)
+      .gpu(cuda_only(gpu_update_kernel<coef_ftml>));
   return 0;
 }();
 

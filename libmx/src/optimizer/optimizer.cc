@@ -8,6 +8,7 @@
 #include <set>
 
 #include "base/error.h"
+#include "ops/optimizer_gpu.h"
 #include "optimizer/rules.h"
 
 namespace mx {
@@ -376,6 +377,15 @@ void Optimizer::step_one(int index, const NDArray &weight, const NDArray &grad, 
 
   const DType ct = (!st.mp && weight.dtype() == DType::f64) ? DType::f64 : DType::f32;
   size_t first = st.mp ? 1 : 0;
+  // A weight on a GPU with an element-wise rule: the same formula runs there (ops/formulas/
+  // optimizer.h); formula() is asked last since it advances optimizer-wide state.
+  UpdateRule form;
+  UpdCoef<double> coef;
+  if (!weight.device().is_cpu() && !rule_->row_states && !grad.is_sparse() &&
+      rule_->formula(hp_, global_, a, &form, &coef)) {
+    step_on_device(st, weight, grad, ct, form, coef);
+    return;
+  }
   bool wcopy = false, gcopy = false;
   NDArray w = st.mp ? st.arrays[0] : working(weight, ct, &wcopy);
   // A row_sparse gradient: with lazy_update (sgd, adam), always (adagrad) or for row_sparse
@@ -415,6 +425,35 @@ void Optimizer::step_one(int index, const NDArray &weight, const NDArray &grad, 
   }
   for (size_t i = 0; i < s.size(); ++i)
     if (scopy[i]) st.arrays[first + i].assign(s[i]);
+  if (st.mp || wcopy) weight.assign(w);
+}
+
+void Optimizer::step_on_device(IndexState &st, const NDArray &weight, const NDArray &grad, DType ct,
+                               UpdateRule form, const UpdCoef<double> &coef) {
+  const Device dev = weight.device();
+  // States (and the float32 master weight) live on the weight's device from the first GPU step
+  // on: created or loaded on the CPU, they move once.
+  for (size_t i = 0; i < st.arrays.size(); ++i) {
+    const DType want = st.mp ? DType::f32 : ct;
+    if (st.arrays[i].device() != dev || st.arrays[i].dtype() != want) {
+      NDArray moved(st.arrays[i].shape(), want, dev);
+      moved.assign(st.arrays[i]);
+      st.arrays[i] = moved;
+    }
+  }
+  auto on_device = [&](const NDArray &a, bool *copied) {
+    *copied = a.device() != dev || a.dtype() != ct;
+    if (!*copied) return a;
+    NDArray c(a.shape(), ct, dev);
+    c.assign(a);
+    return c;
+  };
+  bool wcopy = false, gcopy = false;
+  NDArray w = st.mp ? st.arrays[0] : on_device(weight, &wcopy);
+  NDArray g = on_device(grad, &gcopy);
+  std::vector<NDArray> s(st.arrays.begin() + (st.mp ? 1 : 0), st.arrays.end());
+  const std::string what = "optimizer " + name_;
+  gpu_update(form, coef, w, g, w, s, what.c_str());
   if (st.mp || wcopy) weight.assign(w);
 }
 
@@ -543,7 +582,11 @@ void Optimizer::export_states(std::vector<std::string> *names, std::vector<NDArr
   for (const auto &kv : states_) {
     for (size_t i = 0; i < kv.second.names.size(); ++i) {
       names->push_back(std::to_string(kv.first) + ":" + kv.second.names[i]);
-      arrays->push_back(kv.second.arrays[i].copy());
+      // Saved states are host arrays whatever device the updates ran on.
+      const NDArray &a = kv.second.arrays[i];
+      NDArray c(a.shape(), a.dtype(), Device());
+      c.assign(a);
+      arrays->push_back(c);
     }
   }
 }

@@ -11,6 +11,7 @@
 
 #include "base/json.h"
 #include "ndarray/ndarray.h"
+#include "ops/formulas/optimizer.h"
 #include "optimizer/lr_scheduler.h"
 
 namespace mx {
@@ -74,6 +75,8 @@ class Optimizer {
   void bump_count(int index);
   IndexState make_state(const NDArray &weight) const;
   void step_one(int index, const NDArray &weight, const NDArray &grad, double lr);
+  void step_on_device(IndexState &st, const NDArray &weight, const NDArray &grad, DType ct, UpdateRule form,
+                      const UpdCoef<double> &coef);
   std::vector<std::string> rule_state_names() const;
   Json mults_json(const std::map<int, double> &by_idx, const std::map<std::string, double> &by_name) const;
   void set_mults(const Json &value, bool is_wd);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <type_traits>
 
 namespace mx {
 
@@ -11,8 +12,7 @@ namespace {
 
 constexpr double kUnset = std::numeric_limits<double>::quiet_NaN();
 
-template <typename T> inline T clipv(T x, T c) { return x > c ? c : (x < -c ? -c : x); }
-template <typename T> inline T signv(T x) { return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0)); }
+using formula::upd::clipv;
 // Rescale then clip (clip < 0: none), as the update kernels do.
 template <typename T> inline T rg(T g, T rescale, T clip) {
   T x = rescale * g;
@@ -24,25 +24,27 @@ inline double opt_or(const HParams &hp, const char *k, double none) {
   return (std::isnan(v) || v == 0.0) ? none : v;
 }
 
+// The step's lr, wd, rescale and clip (every element-wise rule starts from these).
+inline void common(const StepArgs &a, UpdCoef<double> *k) {
+  k->lr = a.lr;
+  k->wd = a.wd;
+  k->re = a.rescale;
+  k->clip = a.clip;
+}
+
+// Element-wise rules give their formula and this step's coefficients (coef, ops/formulas/
+// optimizer.h: the same code the update operators and the CUDA kernel run); the others (LAMB's
+// norms, GroupAdaGrad's row means) have their own host loop (run).
 struct SGD {
   static std::vector<std::string> states(const HParams &hp) {
     if (hp.get("momentum") != 0.0) return {"momentum"};
     return {};
   }
-  template <typename T>
-  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
-                  T *const *s, int64_t n) {
-    const T lr = T(a.lr), wd = T(a.wd), re = T(a.rescale), c = T(a.clip);
-    if (hp.get("momentum") != 0.0) {
-      const T mom = T(hp.get("momentum") > 0 ? hp.get("momentum") : 0.0);
-      T *m = s[0];
-      for (int64_t i = 0; i < n; ++i) {
-        m[i] = mom * m[i] - lr * wd * w[i] - lr * rg(g[i], re, c);
-        w[i] += m[i];
-      }
-    } else {
-      for (int64_t i = 0; i < n; ++i) w[i] = (T(1) - lr * wd) * w[i] - lr * rg(g[i], re, c);
-    }
+  static UpdateRule coef(const HParams &hp, GlobalState &, const StepArgs &a, UpdCoef<double> *k) {
+    common(a, k);
+    if (hp.get("momentum") == 0.0) return UpdateRule::Sgd;
+    k->mom = hp.get("momentum") > 0 ? hp.get("momentum") : 0.0;
+    return UpdateRule::SgdMom;
   }
 };
 
@@ -51,43 +53,26 @@ struct NAG {
     if (hp.get("momentum") != 0.0) return {"momentum"};
     return {};
   }
-  template <typename T>
-  static void run(const HParams &hp, GlobalState &gs, const StepArgs &a, T *w, const T *g,
-                  T *const *s, int64_t n) {
-    if (hp.get("momentum") == 0.0) return SGD::run(hp, gs, a, w, g, s, n);
-    const T lr = T(a.lr), wd = T(a.wd), re = T(a.rescale), c = T(a.clip);
-    const T mom = T(hp.get("momentum") > 0 ? hp.get("momentum") : 0.0);
-    T *m = s[0];
-    for (int64_t i = 0; i < n; ++i) {
-      // MXNet 1.9.1's kernel runs in place (out == weight): it writes the new weight first and
-      // then computes the momentum from it, so the stored momentum's wd term sees the new weight.
-      const T gc = rg(g[i], re, c);
-      const T gi = gc + wd * w[i];
-      w[i] = w[i] + mom * (mom * m[i] - lr * gi) - lr * gi;
-      m[i] = mom * m[i] - lr * (gc + wd * w[i]);
-    }
+  static UpdateRule coef(const HParams &hp, GlobalState &gs, const StepArgs &a, UpdCoef<double> *k) {
+    if (hp.get("momentum") == 0.0) return SGD::coef(hp, gs, a, k);
+    common(a, k);
+    k->mom = hp.get("momentum") > 0 ? hp.get("momentum") : 0.0;
+    return UpdateRule::Nag;
   }
 };
 
 struct Adam {
   static std::vector<std::string> states(const HParams &) { return {"mean", "var"}; }
-  template <typename T>
-  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
-                  T *const *s, int64_t n) {
+  static UpdateRule coef(const HParams &hp, GlobalState &, const StepArgs &a, UpdCoef<double> *k) {
+    common(a, k);
     const double b1 = hp.get("beta1"), b2 = hp.get("beta2");
     const double t = static_cast<double>(a.t);
     const double coef1 = 1.0 - std::pow(b1, t), coef2 = 1.0 - std::pow(b2, t);
-    const T lr = T(a.lr * std::sqrt(coef2) / coef1);
-    const T wd = T(a.wd), re = T(a.rescale), c = T(a.clip), eps = T(hp.get("epsilon"));
-    const T B1 = T(b1), B2 = T(b2);
-    T *m = s[0], *v = s[1];
-    for (int64_t i = 0; i < n; ++i) {
-      T gi = re * g[i] + wd * w[i];
-      if (c >= T(0)) gi = clipv(gi, c);
-      m[i] = B1 * m[i] + (T(1) - B1) * gi;
-      v[i] = B2 * v[i] + (T(1) - B2) * gi * gi;
-      w[i] = w[i] - lr * m[i] / (std::sqrt(v[i]) + eps);
-    }
+    k->lr = a.lr * std::sqrt(coef2) / coef1;  // bias correction folded into the rate
+    k->beta1 = b1;
+    k->beta2 = b2;
+    k->eps = hp.get("epsilon");
+    return UpdateRule::Adam;
   }
 };
 
@@ -95,23 +80,17 @@ struct Adam {
 // w -= lr * (m_hat / (sqrt(v_hat) + eps) + wd * w).
 struct AdamW {
   static std::vector<std::string> states(const HParams &) { return {"mean", "var"}; }
-  template <typename T>
-  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
-                  T *const *s, int64_t n) {
+  static UpdateRule coef(const HParams &hp, GlobalState &, const StepArgs &a, UpdCoef<double> *k) {
+    common(a, k);
     const double b1 = hp.get("beta1"), b2 = hp.get("beta2");
     const double t = static_cast<double>(a.t);
     const bool corr = hp.flag("correct_bias");
-    const T c1 = T(corr ? 1.0 - std::pow(b1, t) : 1.0), c2 = T(corr ? 1.0 - std::pow(b2, t) : 1.0);
-    const T lr = T(a.lr), wd = T(a.wd), re = T(a.rescale), c = T(a.clip), eps = T(hp.get("epsilon"));
-    const T B1 = T(b1), B2 = T(b2);
-    T *m = s[0], *v = s[1];
-    for (int64_t i = 0; i < n; ++i) {
-      T gi = rg(g[i], re, c);
-      m[i] = B1 * m[i] + (T(1) - B1) * gi;
-      v[i] = B2 * v[i] + (T(1) - B2) * gi * gi;
-      T mh = m[i] / c1, vh = v[i] / c2;
-      w[i] = w[i] - lr * (mh / (std::sqrt(vh) + eps) + wd * w[i]);
-    }
+    k->c1 = corr ? 1.0 - std::pow(b1, t) : 1.0;
+    k->c2 = corr ? 1.0 - std::pow(b2, t) : 1.0;
+    k->beta1 = b1;
+    k->beta2 = b2;
+    k->eps = hp.get("epsilon");
+    return UpdateRule::AdamW;
   }
 };
 
@@ -120,49 +99,22 @@ struct RMSProp {
     if (hp.flag("centered")) return {"n", "g", "delta"};
     return {"n"};
   }
-  template <typename T>
-  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
-                  T *const *s, int64_t n) {
-    const T lr = T(a.lr), wd = T(a.wd), re = T(a.rescale), c = T(a.clip);
-    const T g1 = T(hp.get("gamma1")), g2 = T(hp.get("gamma2")), eps = T(hp.get("epsilon"));
-    const T cw = T(opt_or(hp, "clip_weights", -1.0));
-    if (!hp.flag("centered")) {
-      T *sn = s[0];
-      for (int64_t i = 0; i < n; ++i) {
-        T gi = re * g[i] + wd * w[i];
-        if (c >= T(0)) gi = clipv(gi, c);
-        sn[i] = (T(1) - g1) * gi * gi + g1 * sn[i];
-        T nw = w[i] - lr * (gi / std::sqrt(sn[i] + eps));
-        w[i] = cw >= T(0) ? clipv(nw, cw) : nw;
-      }
-    } else {
-      T *sn = s[0], *sg = s[1], *d = s[2];
-      for (int64_t i = 0; i < n; ++i) {
-        T gi = re * g[i] + wd * w[i];
-        if (c >= T(0)) gi = clipv(gi, c);
-        sn[i] = (T(1) - g1) * gi * gi + g1 * sn[i];
-        sg[i] = (T(1) - g1) * gi + g1 * sg[i];
-        d[i] = g2 * d[i] - lr * (gi / std::sqrt(sn[i] - sg[i] * sg[i] + eps));
-        T nw = w[i] + d[i];
-        w[i] = cw >= T(0) ? clipv(nw, cw) : nw;
-      }
-    }
+  static UpdateRule coef(const HParams &hp, GlobalState &, const StepArgs &a, UpdCoef<double> *k) {
+    common(a, k);
+    k->gamma1 = hp.get("gamma1");
+    k->gamma2 = hp.get("gamma2");
+    k->eps = hp.get("epsilon");
+    k->clip_w = opt_or(hp, "clip_weights", -1.0);
+    return hp.flag("centered") ? UpdateRule::RMSPropAlex : UpdateRule::RMSProp;
   }
 };
 
 struct AdaGrad {
   static std::vector<std::string> states(const HParams &) { return {"history"}; }
-  template <typename T>
-  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
-                  T *const *s, int64_t n) {
-    const T lr = T(a.lr), wd = T(a.wd), re = T(a.rescale), c = T(a.clip), eps = T(hp.get("eps"));
-    T *h = s[0];
-    for (int64_t i = 0; i < n; ++i) {
-      T gi = rg(g[i], re, c);
-      h[i] += gi * gi;
-      T div = gi / std::sqrt(h[i] + eps);
-      w[i] += (div + w[i] * wd) * -lr;
-    }
+  static UpdateRule coef(const HParams &hp, GlobalState &, const StepArgs &a, UpdCoef<double> *k) {
+    common(a, k);
+    k->eps = hp.get("eps");
+    return UpdateRule::AdaGrad;
   }
 };
 
@@ -188,39 +140,21 @@ struct GroupAdaGrad {
 
 struct AdaDelta {
   static std::vector<std::string> states(const HParams &) { return {"acc_g", "acc_delta"}; }
-  template <typename T>
-  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
-                  T *const *s, int64_t n) {
-    const T wd = T(a.wd), re = T(a.rescale), c = T(a.clip);
-    const T rho = T(hp.get("rho")), eps = T(hp.get("epsilon"));
-    T *ag = s[0], *ad = s[1];
-    for (int64_t i = 0; i < n; ++i) {
-      T gi = rg(g[i], re, c);
-      ag[i] *= rho;
-      ag[i] += (T(1) - rho) * gi * gi;
-      T cur = std::sqrt(ad[i] + eps) / std::sqrt(ag[i] + eps) * gi;
-      ad[i] *= rho;
-      ad[i] += (T(1) - rho) * cur * cur;
-      w[i] -= cur + wd * w[i];
-    }
+  static UpdateRule coef(const HParams &hp, GlobalState &, const StepArgs &a, UpdCoef<double> *k) {
+    common(a, k);
+    k->rho = hp.get("rho");
+    k->eps = hp.get("epsilon");
+    return UpdateRule::AdaDelta;
   }
 };
 
 struct Ftrl {
   static std::vector<std::string> states(const HParams &) { return {"z", "n"}; }
-  template <typename T>
-  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
-                  T *const *s, int64_t n) {
-    const T lr = T(a.lr), wd = T(a.wd), re = T(a.rescale), c = T(a.clip);
-    const T l1 = T(hp.get("lamda1")), beta = T(hp.get("beta"));
-    T *z = s[0], *nn = s[1];
-    for (int64_t i = 0; i < n; ++i) {
-      T gi = rg(g[i], re, c);
-      z[i] += gi - (std::sqrt(nn[i] + gi * gi) - std::sqrt(nn[i])) * w[i] / lr;
-      nn[i] += gi * gi;
-      T keep = std::abs(z[i]) > l1 ? T(1) : T(0);
-      w[i] = (signv(z[i]) * l1 - z[i]) / ((beta + std::sqrt(nn[i])) / lr + wd) * keep;
-    }
+  static UpdateRule coef(const HParams &hp, GlobalState &, const StepArgs &a, UpdCoef<double> *k) {
+    common(a, k);
+    k->lamda1 = hp.get("lamda1");
+    k->beta = hp.get("beta");
+    return UpdateRule::Ftrl;
   }
 };
 
@@ -229,21 +163,12 @@ struct Signum {
     if (hp.get("momentum") != 0.0) return {"momentum"};
     return {};
   }
-  template <typename T>
-  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
-                  T *const *s, int64_t n) {
-    const T lr = T(a.lr), wd = T(a.wd), re = T(a.rescale), c = T(a.clip);
-    if (hp.get("momentum") != 0.0) {
-      const T mom = T(hp.get("momentum") > 0 ? hp.get("momentum") : 0.0);
-      const T wdlh = T(opt_or(hp, "wd_lh", 0.0));
-      T *m = s[0];
-      for (int64_t i = 0; i < n; ++i) {
-        m[i] = mom * m[i] - (T(1) - mom) * wd * w[i] - (T(1) - mom) * rg(g[i], re, c);
-        w[i] = (T(1) - lr * wdlh) * w[i] + lr * signv(m[i]);
-      }
-    } else {
-      for (int64_t i = 0; i < n; ++i) w[i] = (T(1) - lr * wd) * w[i] - lr * signv(rg(g[i], re, c));
-    }
+  static UpdateRule coef(const HParams &hp, GlobalState &, const StepArgs &a, UpdCoef<double> *k) {
+    common(a, k);
+    if (hp.get("momentum") == 0.0) return UpdateRule::SignSgd;
+    k->mom = hp.get("momentum") > 0 ? hp.get("momentum") : 0.0;
+    k->wd_lh = opt_or(hp, "wd_lh", 0.0);
+    return UpdateRule::Signum;
   }
 };
 
@@ -283,29 +208,21 @@ struct LAMB {
 
 struct Adamax {
   static std::vector<std::string> states(const HParams &) { return {"mean", "u"}; }
-  template <typename T>
-  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
-                  T *const *s, int64_t n) {
+  static UpdateRule coef(const HParams &hp, GlobalState &, const StepArgs &a, UpdCoef<double> *k) {
+    common(a, k);
     const double b1 = hp.get("beta1"), b2 = hp.get("beta2");
-    const T lr = T(a.lr / (1.0 - std::pow(b1, static_cast<double>(a.t))));
-    const T wd = T(a.wd), re = T(a.rescale), c = T(a.clip), B1 = T(b1), B2 = T(b2);
-    T *m = s[0], *u = s[1];
-    for (int64_t i = 0; i < n; ++i) {
-      T gi = g[i] * re + wd * w[i];
-      if (c >= T(0)) gi = clipv(gi, c);
-      m[i] *= B1;
-      m[i] += (T(1) - B1) * gi;
-      u[i] = std::max(B2 * u[i], std::abs(gi));
-      w[i] -= lr * m[i] / u[i];
-    }
+    k->lr = a.lr / (1.0 - std::pow(b1, static_cast<double>(a.t)));
+    k->beta1 = b1;
+    k->beta2 = b2;
+    return UpdateRule::Adamax;
   }
 };
 
 struct Nadam {
   static std::vector<std::string> states(const HParams &) { return {"mean", "var"}; }
-  template <typename T>
-  static void run(const HParams &hp, GlobalState &gs, const StepArgs &a, T *w, const T *g,
-                  T *const *s, int64_t n) {
+  // Advances the optimizer-wide momentum schedule: once per update of an index.
+  static UpdateRule coef(const HParams &hp, GlobalState &gs, const StepArgs &a, UpdCoef<double> *k) {
+    common(a, k);
     const double b1 = hp.get("beta1"), b2 = hp.get("beta2"), sd = hp.get("schedule_decay");
     const double t = static_cast<double>(a.t);
     const double mt = b1 * (1.0 - 0.5 * std::pow(0.96, t * sd));
@@ -313,56 +230,66 @@ struct Nadam {
     double &msched = gs["m_schedule"];
     msched = msched * mt;
     const double mnext = msched * mt1;
-    const T lr = T(a.lr), wd = T(a.wd), re = T(a.rescale), c = T(a.clip), eps = T(hp.get("epsilon"));
-    const T B1 = T(b1), B2 = T(b2);
-    const T d1 = T(1.0 - msched), d2 = T(1.0 - mnext), d3 = T(1.0 - std::pow(b2, t));
-    const T Mt = T(1.0 - mt), Mt1 = T(mt1);
-    T *m = s[0], *v = s[1];
-    for (int64_t i = 0; i < n; ++i) {
-      T gi = g[i] * re + wd * w[i];
-      if (c >= T(0)) gi = clipv(gi, c);
-      m[i] *= B1;
-      m[i] += (T(1) - B1) * gi;
-      v[i] *= B2;
-      v[i] += (T(1) - B2) * gi * gi;
-      T gp = gi / d1, mp = m[i] / d2, vp = v[i] / d3;
-      T mbar = Mt * gp + Mt1 * mp;
-      w[i] -= lr * mbar / (std::sqrt(vp) + eps);
-    }
+    k->beta1 = b1;
+    k->beta2 = b2;
+    k->eps = hp.get("epsilon");
+    k->c1 = 1.0 - msched;
+    k->c2 = 1.0 - mnext;
+    k->c3 = 1.0 - std::pow(b2, t);
+    k->c4 = 1.0 - mt;
+    k->c5 = mt1;
+    return UpdateRule::Nadam;
   }
 };
 
 struct FTML {
   static std::vector<std::string> states(const HParams &) { return {"prev_d", "prev_v", "prev_z"}; }
-  template <typename T>
-  static void run(const HParams &hp, GlobalState &, const StepArgs &a, T *w, const T *g,
-                  T *const *s, int64_t n) {
-    const T lr = T(a.lr), wd = T(a.wd), re = T(a.rescale), c = T(a.clip), eps = T(hp.get("epsilon"));
-    const T B1 = T(hp.get("beta1")), B2 = T(hp.get("beta2")), t = T(a.t);
-    const T p1 = T(1) - std::pow(B1, t), p2 = T(1) - std::pow(B2, t);
-    T *d = s[0], *v = s[1], *z = s[2];
-    for (int64_t i = 0; i < n; ++i) {
-      T gi = re * g[i] + wd * w[i];
-      if (c >= T(0)) gi = clipv(gi, c);
-      v[i] = B2 * v[i] + (T(1) - B2) * gi * gi;
-      T dt = p1 / lr * (std::sqrt(v[i] / p2) + eps);
-      z[i] = B1 * z[i] + (T(1) - B1) * gi - (dt - B1 * d[i]) * w[i];
-      d[i] = dt;
-      w[i] = -z[i] / dt;
-    }
+  static UpdateRule coef(const HParams &hp, GlobalState &, const StepArgs &a, UpdCoef<double> *k) {
+    common(a, k);
+    k->beta1 = hp.get("beta1");
+    k->beta2 = hp.get("beta2");
+    k->eps = hp.get("epsilon");
+    k->c3 = static_cast<double>(a.t);
+    return UpdateRule::Ftml;
   }
 };
+
+template <class K, class = void> struct HasCoef : std::false_type {};
+template <class K>
+struct HasCoef<K, std::void_t<decltype(&K::coef)>> : std::true_type {};
 
 template <class K> class RuleT : public Rule {
  public:
   std::vector<std::string> states(const HParams &hp) const override { return K::states(hp); }
+  bool formula(const HParams &hp, GlobalState &g, const StepArgs &a, UpdateRule *r,
+               UpdCoef<double> *k) const override {
+    if constexpr (HasCoef<K>::value) {
+      *r = K::coef(hp, g, a, k);
+      return true;
+    } else {
+      (void)hp; (void)g; (void)a; (void)r; (void)k;
+      return false;
+    }
+  }
   void run(const HParams &hp, GlobalState &g, const StepArgs &a, float *w, const float *gr,
            float *const *s, int64_t n) const override {
-    K::template run<float>(hp, g, a, w, gr, s, n);
+    go<float>(hp, g, a, w, gr, s, n);
   }
   void run(const HParams &hp, GlobalState &g, const StepArgs &a, double *w, const double *gr,
            double *const *s, int64_t n) const override {
-    K::template run<double>(hp, g, a, w, gr, s, n);
+    go<double>(hp, g, a, w, gr, s, n);
+  }
+
+ private:
+  template <typename T>
+  void go(const HParams &hp, GlobalState &g, const StepArgs &a, T *w, const T *gr, T *const *s, int64_t n) const {
+    if constexpr (HasCoef<K>::value) {
+      UpdCoef<double> k;
+      const UpdateRule r = K::coef(hp, g, a, &k);
+      run_update_host<T>(r, k, n, w, gr, w, s);
+    } else {
+      K::template run<T>(hp, g, a, w, gr, s, n);
+    }
   }
 };
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "ops/formulas/optimizer.h"
 #include "optimizer/optimizer.h"
 
 namespace mx {
@@ -42,6 +43,12 @@ class Rule {
   bool row_states = false;
 
   virtual std::vector<std::string> states(const HParams &hp) const = 0;
+  // Element-wise rules: this step's formula and coefficients (ops/formulas/optimizer.h), which
+  // the GPU path runs on the device; advances optimizer-wide state (Nadam's schedule) as run()
+  // would, so call one of the two per step. False (nothing changed) for rules with their own
+  // host loop (LAMB, GroupAdaGrad).
+  virtual bool formula(const HParams &hp, GlobalState &g, const StepArgs &a, UpdateRule *r,
+                       UpdCoef<double> *k) const = 0;
   virtual void run(const HParams &hp, GlobalState &g, const StepArgs &a, float *w, const float *gr,
                    float *const *s, int64_t n) const = 0;
   virtual void run(const HParams &hp, GlobalState &g, const StepArgs &a, double *w,
