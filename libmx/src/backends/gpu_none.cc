@@ -2,6 +2,7 @@
 #ifndef MX_HAVE_CUDA
 #include "backends/gpu.h"
 
+#include "backends/cudnn.h"
 #include "base/error.h"
 #include "ops/elemwise_gpu.h"
 #include "ops/optimizer_gpu.h"
@@ -68,5 +69,30 @@ void gpu_update(UpdateRule, const UpdCoef<double> &, const NDArray &, const NDAr
                 const std::vector<NDArray> &, const char *op) {
   gpu::no_cuda(op, out.device().id);
 }
+// cuDNN kernels (backends/cudnn.h): never registered without CUDA; defined for the linker.
+namespace cudnn {
+void conv_forward(const char *op, const ConvSpec &, const NDArray &x, const NDArray &, const NDArray *,
+                  const NDArray &) { gpu::no_cuda(op, x.device().id); }
+void conv_backward(const char *op, const ConvSpec &, const NDArray &, const NDArray &x, const NDArray &,
+                   const NDArray *, const NDArray &, const NDArray *) { gpu::no_cuda(op, x.device().id); }
+void deconv_forward(const char *op, const ConvSpec &, const NDArray &x, const NDArray &, const NDArray *,
+                    const NDArray &) { gpu::no_cuda(op, x.device().id); }
+void deconv_backward(const char *op, const ConvSpec &, const NDArray &, const NDArray &x, const NDArray &,
+                     const NDArray *, const NDArray &, const NDArray *) { gpu::no_cuda(op, x.device().id); }
+bool pool_supported(const PoolSpec &, std::string *why) {
+  *why = gpu::unavailable_reason();
+  return false;
+}
+void pool_forward(const char *op, const PoolSpec &, const NDArray &x, const NDArray &) { gpu::no_cuda(op, x.device().id); }
+void pool_backward(const char *op, const PoolSpec &, const NDArray &, const NDArray &x, const NDArray &,
+                   const NDArray &) { gpu::no_cuda(op, x.device().id); }
+void batch_norm_forward(const char *op, const BatchNormSpec &, const NDArray &x, const NDArray &, const NDArray &,
+                        const NDArray &, const NDArray &, const NDArray &, const NDArray &, const NDArray &,
+                        const NDArray &) { gpu::no_cuda(op, x.device().id); }
+void batch_norm_backward(const char *op, const BatchNormSpec &, const NDArray &, const NDArray &x, const NDArray &,
+                         const NDArray &, const NDArray &, const NDArray &, const NDArray &, const NDArray &) {
+  gpu::no_cuda(op, x.device().id);
+}
+}  // namespace cudnn
 }  // namespace mx
 #endif  // MX_HAVE_CUDA

@@ -6,6 +6,9 @@
 #include <cmath>
 #include <optional>
 
+#include "backends/cudnn.h"
+#include "ops/cuda_only.h"
+#include "ops/formulas/batch_norm.h"
 #include "ops/nn/fusion_queries.h"
 #include "ops/nn/nn_common.h"
 
@@ -98,13 +101,13 @@ template <typename T> void bn_forward(const OpCall &c) {
           }
         }
         var = m > 0 ? sq / static_cast<double>(m) : 0.0;
-        mm[ch] = static_cast<T>(p.momentum * static_cast<double>(mm[ch]) + (1.0 - p.momentum) * mean);
-        mv[ch] = static_cast<T>(p.momentum * static_cast<double>(mv[ch]) + (1.0 - p.momentum) * var);
+        mm[ch] = static_cast<T>(formula::bn_moving_update(static_cast<double>(mm[ch]), mean, p.momentum));
+        mv[ch] = static_cast<T>(formula::bn_moving_update(static_cast<double>(mv[ch]), var, p.momentum));
       } else {
         mean = static_cast<double>(cmm[ch]);
         var = static_cast<double>(cmv[ch]);
       }
-      const double invstd = 1.0 / std::sqrt(var + p.eps);
+      const double invstd = formula::bn_invstd(var, p.eps);
       om[ch] = static_cast<T>(mean);
       ov[ch] = static_cast<T>(var);
       oinv[ch] = static_cast<T>(invstd);
@@ -154,12 +157,38 @@ template <typename T> void bn_backward(const OpCall &c) {
             double xh = (static_cast<double>(x[base + i]) - mu) * is;
             dx[base + i] = static_cast<T>(k * (gv - sg / static_cast<double>(m) - xh * sgx / static_cast<double>(m)));
           } else {
-            dx[base + i] = static_cast<T>(k * gv);
+            dx[base + i] = static_cast<T>(formula::bn_dx_fixed_stats(gv, gm, is));
           }
         }
       }
     }
   });
+}
+
+// GPU kernels: cuDNN (backends/cuda/cudnn_batch_norm.cc) on data viewed as (outer, C, inner).
+cudnn::BatchNormSpec cudnn_spec(const OpCall &c, const Shape &data, const char *op) {
+  const auto &p = c.p<BNParam>();
+  const BNDims d = bn_dims(p, data, op);
+  cudnn::BatchNormSpec s;
+  s.outer = d.outer;
+  s.C = d.c;
+  s.inner = d.inner;
+  s.eps = p.eps;
+  s.momentum = p.momentum;
+  s.fix_gamma = p.fix_gamma;
+  s.batch_stats = c.is_train && !p.use_global_stats;
+  return s;
+}
+
+void bn_forward_gpu(const OpCall &c) {
+  cudnn::batch_norm_forward("BatchNorm", cudnn_spec(c, c.inputs[0].shape(), "BatchNorm"), c.inputs[0], c.inputs[1],
+                            c.inputs[2], c.aux[0], c.aux[1], c.outputs[0], c.outputs[1], c.outputs[2], c.outputs[3]);
+}
+
+void bn_backward_gpu(const OpCall &c) {
+  const char *op = "_backward_BatchNorm";
+  cudnn::batch_norm_backward(op, cudnn_spec(c, c.inputs[1].shape(), op), c.inputs[0], c.inputs[1], c.inputs[2],
+                             c.inputs[3], c.inputs[4], c.outputs[0], c.outputs[1], c.outputs[2]);
 }
 
 const int registered = [] {
@@ -176,6 +205,7 @@ const int registered = [] {
       .num_visible_outputs([](const Params &prm) { return prm.get<BNParam>().output_mean_var ? 3 : 1; })
       .shape(bn_shape)
       .cpu([](const OpCall &c) { MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "BatchNorm", { bn_forward<T>(c); }); })
+      .gpu(cuda_only(bn_forward_gpu))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         auto gs = b.emit(&Registry::get().require("_backward_BatchNorm"), n.params,
                          {n.out_grads[0], n.inputs[0], n.inputs[1], n.outputs[1], n.outputs[3]});
@@ -203,6 +233,7 @@ const int registered = [] {
       .cpu([](const OpCall &c) {
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_BatchNorm", { bn_backward<T>(c); });
       })
+      .gpu(cuda_only(bn_backward_gpu))
       .no_grad();
   return 0;
 }();

@@ -3,6 +3,8 @@
 #include <type_traits>
 
 #include "backends/cpu/onednn_conv.h"
+#include "backends/cudnn.h"
+#include "ops/cuda_only.h"
 #include "ops/nn/conv_small_maps.h"
 #include "ops/nn/nn_common.h"
 
@@ -337,6 +339,40 @@ template <typename T> void conv_backward(const OpCall &c) {
   if (db) nn::sum_chunk_partials(db_part, chunks, F, db);
 }
 
+// GPU kernels: cuDNN (backends/cuda/cudnn_conv.cc) on the geometry the CPU kernels use.
+cudnn::ConvSpec cudnn_spec(const ConvParam &p, const Geom &g, int64_t N) {
+  cudnn::ConvSpec s;
+  s.N = N;
+  s.C = g.channels;
+  s.F = p.num_filter;
+  s.G = p.num_group;
+  s.in = g.in;
+  s.out = g.out;
+  s.k = g.k;
+  s.s = g.s;
+  s.d = g.d;
+  s.p = g.p;
+  s.tune = p.cudnn_tune;
+  s.workspace_mb = p.workspace;
+  return s;
+}
+
+void conv_forward_gpu(const OpCall &c) {
+  const auto &p = c.p<ConvParam>();
+  const NDArray &data = c.inputs[0];
+  const Geom g = conv_geom(p, data.shape(), "Convolution");
+  cudnn::conv_forward("Convolution", cudnn_spec(p, g, data.shape()[0]), data, c.inputs[1],
+                      p.no_bias ? nullptr : &c.inputs[2], c.outputs[0]);
+}
+
+void conv_backward_gpu(const OpCall &c) {
+  const auto &p = c.p<ConvParam>();
+  const NDArray &data = c.inputs[1];
+  const Geom g = conv_geom(p, data.shape(), "_backward_Convolution");
+  cudnn::conv_backward("_backward_Convolution", cudnn_spec(p, g, data.shape()[0]), c.inputs[0], data, c.inputs[2],
+                       c.needed(0) ? &c.outputs[0] : nullptr, c.outputs[1], p.no_bias ? nullptr : &c.outputs[2]);
+}
+
 std::vector<std::string> conv_inputs(const Params &prm) {
   if (prm.get<ConvParam>().no_bias) return {"data", "weight"};
   return {"data", "weight", "bias"};
@@ -353,6 +389,7 @@ const int registered = [] {
       .cpu([](const OpCall &c) {
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "Convolution", { conv_forward<T>(c, false); });
       })
+      .gpu(cuda_only(conv_forward_gpu))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         auto gs = b.emit_skipping(&Registry::get().require("_backward_Convolution"), n.params,
                                   {n.out_grads[0], n.inputs[0], n.inputs[1]}, {!n.needs(0), false, false});
@@ -394,6 +431,7 @@ const int registered = [] {
       .cpu([](const OpCall &c) {
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_Convolution", { conv_backward<T>(c); });
       })
+      .gpu(cuda_only(conv_backward_gpu))
       .no_grad();
   return 0;
 }();

@@ -1,6 +1,8 @@
 // Deconvolution (transposed convolution, 1-D/2-D/3-D, channels first) by per-group GEMM + col2im,
 // and its fused backward _backward_Deconvolution (im2col + GEMM). Weight layout (C, F/G, k...).
 // Output size per axis: s*(in-1) + d*(k-1)+1 - 2*pad + adj, or target_shape (implied pad/adj).
+#include "backends/cudnn.h"
+#include "ops/cuda_only.h"
 #include "ops/nn/nn_common.h"
 
 namespace mx {
@@ -190,6 +192,41 @@ template <typename T> void deconv_backward(const OpCall &c) {
   if (db) nn::sum_chunk_partials(db_part, chunks, F, db);
 }
 
+// GPU kernels: cuDNN (backends/cuda/cudnn_conv.cc) on the equivalent convolution, whose input is
+// this op's output (num_filter channels) and whose output is this op's data.
+cudnn::ConvSpec cudnn_spec(const DeconvParam &p, const Geom &g, const Shape &data) {
+  cudnn::ConvSpec s;
+  s.N = data[0];
+  s.C = p.num_filter;
+  s.F = data[1];
+  s.G = p.num_group;
+  s.in = g.in;
+  s.out = g.out;
+  s.k = g.k;
+  s.s = g.s;
+  s.d = g.d;
+  s.p = g.p;
+  s.tune = p.cudnn_tune;
+  s.workspace_mb = p.workspace;
+  return s;
+}
+
+void deconv_forward_gpu(const OpCall &c) {
+  const auto &p = c.p<DeconvParam>();
+  const NDArray &data = c.inputs[0];
+  const Geom g = deconv_geom(p, data.shape(), "Deconvolution");
+  cudnn::deconv_forward("Deconvolution", cudnn_spec(p, g, data.shape()), data, c.inputs[1],
+                        p.no_bias ? nullptr : &c.inputs[2], c.outputs[0]);
+}
+
+void deconv_backward_gpu(const OpCall &c) {
+  const auto &p = c.p<DeconvParam>();
+  const NDArray &data = c.inputs[1];
+  const Geom g = deconv_geom(p, data.shape(), "_backward_Deconvolution");
+  cudnn::deconv_backward("_backward_Deconvolution", cudnn_spec(p, g, data.shape()), c.inputs[0], data, c.inputs[2],
+                         c.needed(0) ? &c.outputs[0] : nullptr, c.outputs[1], p.no_bias ? nullptr : &c.outputs[2]);
+}
+
 std::vector<std::string> deconv_inputs(const Params &prm) {
   if (prm.get<DeconvParam>().no_bias) return {"data", "weight"};
   return {"data", "weight", "bias"};
@@ -206,6 +243,7 @@ const int registered = [] {
       .cpu([](const OpCall &c) {
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "Deconvolution", { deconv_forward<T>(c); });
       })
+      .gpu(cuda_only(deconv_forward_gpu))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         auto gs = b.emit_skipping(&Registry::get().require("_backward_Deconvolution"), n.params,
                                   {n.out_grads[0], n.inputs[0], n.inputs[1]}, {!n.needs(0), false, false});
@@ -236,6 +274,7 @@ const int registered = [] {
       .cpu([](const OpCall &c) {
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_Deconvolution", { deconv_backward<T>(c); });
       })
+      .gpu(cuda_only(deconv_backward_gpu))
       .no_grad();
   return 0;
 }();

@@ -6,6 +6,8 @@
 #include <type_traits>
 
 #include "backends/cpu/onednn_pool.h"
+#include "backends/cudnn.h"
+#include "ops/cuda_only.h"
 #include "ops/nn/fusion_queries.h"
 #include "ops/nn/nn_common.h"
 
@@ -396,6 +398,35 @@ template <typename T> void pool_backward_relu(const OpCall &c) {
   pool_backward<T>(OpCall{c.params, in, c.aux, c.outputs, c.is_train, c.rng, c.skip});
 }
 
+// GPU kernels: cuDNN (backends/cuda/cudnn_pool.cc) where it pools exactly as MX; Lp pooling and
+// windows cuDNN cannot express fail naming the op.
+cudnn::PoolSpec cudnn_spec(const PoolGeom &pg, const char *op) {
+  MX_CHECK(pg.kind != kLp, MX_ERR_UNSUPPORTED, op, ": Lp pooling (pool_type 'lp') runs on the CPU only (copy its "
+           "inputs there with as_in_context(mx.cpu()))");
+  cudnn::PoolSpec s;
+  s.in = pg.g.in;
+  s.out = pg.g.out;
+  s.k = pg.g.k;
+  s.s = pg.g.s;
+  s.p = pg.g.p;
+  s.mode = pg.kind == kMax ? cudnn::PoolMode::kMax
+           : pg.kind == kSum ? cudnn::PoolMode::kSum
+           : pg.include_pad ? cudnn::PoolMode::kAvgIncludePad
+                            : cudnn::PoolMode::kAvgExcludePad;
+  return s;
+}
+
+void pool_forward_gpu(const OpCall &c) {
+  const PoolGeom pg = pool_geom(c.p<PoolParam>(), c.inputs[0].shape(), "Pooling");
+  cudnn::pool_forward("Pooling", cudnn_spec(pg, "Pooling"), c.inputs[0], c.outputs[0]);
+}
+
+void pool_backward_gpu(const OpCall &c) {
+  const PoolGeom pg = pool_geom(c.p<PoolParam>(), c.inputs[1].shape(), "_backward_Pooling");
+  cudnn::pool_backward("_backward_Pooling", cudnn_spec(pg, "_backward_Pooling"), c.inputs[0], c.inputs[1],
+                       c.inputs[2], c.outputs[0]);
+}
+
 const int registered = [] {
   MX_REGISTER_OP(Pooling)
       .doc("Performs max, average, sum or Lp pooling over 1-D, 2-D or 3-D windows (channels first).")
@@ -403,6 +434,7 @@ const int registered = [] {
       .inputs({"data"})
       .shape(pool_shape)
       .cpu([](const OpCall &c) { MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "Pooling", { pool_forward<T>(c); }); })
+      .gpu(cuda_only(pool_forward_gpu))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {b.emit(&Registry::get().require("_backward_Pooling"), n.params,
                        {n.out_grads[0], n.inputs[0], n.outputs[0]})[0]};
@@ -424,6 +456,7 @@ const int registered = [] {
       .cpu([](const OpCall &c) {
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_Pooling", { pool_backward<T>(c); });
       })
+      .gpu(cuda_only(pool_backward_gpu))
       .no_grad();
   MX_REGISTER_OP(_fused_backward_Pooling_relu)
       .doc("Gradient of relu followed by max Pooling, as one step (made by the executor's fusion pass): "
