@@ -64,6 +64,10 @@ SPECIAL = {
                                  ([(4, 3), (4, 6), (3, 6)], {"num_hidden": 3, "no_bias": True}),
                                  ([(2, 3, 5), (2, 3, 6), (5, 6)], {"num_hidden": 5, "flatten": False})],
 }
+# test_gpu_cudnn.py checks these against the CPU (forward and gradients over shape/parameter grids).
+for _n in ("Convolution", "_backward_Convolution", "Deconvolution", "_backward_Deconvolution", "Pooling",
+           "_backward_Pooling", "BatchNorm", "_backward_BatchNorm"):
+    SPECIAL[_n] = None
 # Reductions: every axis pattern the layout code distinguishes (all, inner, outer, middle,
 # alternating, exclude, keepdims, empty input).
 _RED = [([(4, 5, 6)], {}), ([(4, 5, 6)], {"axis": 2}), ([(4, 5, 6)], {"axis": 0}), ([(4, 5, 6)], {"axis": 1}),
