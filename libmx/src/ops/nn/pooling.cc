@@ -231,7 +231,7 @@ template <typename T> void pool_forward(const OpCall &c) {
   PoolGeom pg = pool_geom(prm, ds, "Pooling");
   const nn::Geom &g = pg.g;
   const int64_t NC = ds[0] * ds[1], I = g.in_size(), O = g.out_size();
-  const T *x = c.inputs[0].data<T>();
+  const T *x = c.inputs[0].cdata<T>();  // read-only: the input's version stays
   T *y = c.outputs[0].data<T>();
   if (max_pool2x2_forward(pg, NC, x, y)) return;
   if constexpr (std::is_same_v<T, float>) {  // then oneDNN (backends/cpu/onednn_pool.h)
@@ -275,7 +275,20 @@ template <typename T> void pool_forward(const OpCall &c) {
 // window's first maximum (as the generic loop below decides), else 0. Branch-free: on random
 // data branches mispredict. oneDNN's backward needs the forward's argmax workspace, which MX
 // does not keep, so it re-runs the forward first: 0.29 ms here against 1.0 ms (128x16x24x24).
-template <typename T> bool max_pool2x2_backward(const PoolGeom &pg, int64_t NC, const T *x, const T *gy, T *dx) {
+// v where c holds, else +0, without a branch (float and double).
+template <typename T> inline T keep_if(bool c, T v) {
+  using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  U bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  bits &= U(0) - static_cast<U>(c);
+  std::memcpy(&v, &bits, sizeof bits);
+  return v;
+}
+
+// ymask (the fused relu backward, pool_backward_relu): the pooling's output; out_grad passes only
+// where it is positive. Null: no mask.
+template <typename T, bool kMask = false>
+bool max_pool2x2_backward(const PoolGeom &pg, int64_t NC, const T *x, const T *gy, T *dx, const T *ymask = nullptr) {
   const nn::Geom &g = pg.g;
   if (pg.kind != kMax || g.nsp != 2) return false;
   for (size_t i = 0; i < 2; ++i)
@@ -285,10 +298,12 @@ template <typename T> bool max_pool2x2_backward(const PoolGeom &pg, int64_t NC, 
     for (int64_t plane = b; plane < e; ++plane)
       for (int64_t oh = 0; oh < OH; ++oh) {
         const T *r0 = x + plane * I + 2 * oh * W, *r1 = r0 + W, *gr = gy + plane * O + oh * OW;
+        const T *ym = kMask ? ymask + plane * O + oh * OW : gr;
         T *d0 = dx + plane * I + 2 * oh * W, *d1 = d0 + W;
         for (int64_t ow = 0; ow < OW; ++ow) {
           const T a = r0[2 * ow], bb = r0[2 * ow + 1], cc = r1[2 * ow], dd = r1[2 * ow + 1];
-          const T gv = gr[ow];
+          // The mask by bits, not a select: with a select GCC made the whole loop branch (6x slower).
+          const T gv = kMask ? keep_if(ym[ow] > T(0), gr[ow]) : gr[ow];
           const bool pb = bb > a;
           const T m1 = pb ? bb : a;
           const bool pc = cc > m1;
@@ -339,7 +354,7 @@ template <typename T> void pool_backward(const OpCall &c) {
   PoolGeom pg = pool_geom(prm, ds, "_backward_Pooling");
   const nn::Geom &g = pg.g;
   const int64_t NC = ds[0] * ds[1], I = g.in_size(), O = g.out_size();
-  const T *gy = c.inputs[0].data<T>(), *x = c.inputs[1].data<T>(), *y = c.inputs[2].data<T>();
+  const T *gy = c.inputs[0].cdata<T>(), *x = c.inputs[1].cdata<T>(), *y = c.inputs[2].cdata<T>();
   T *dx = c.outputs[0].data<T>();
   if (max_pool2x2_backward(pg, NC, x, gy, dx)) return;
   if constexpr (std::is_same_v<T, float>) {
@@ -388,6 +403,13 @@ template <typename T> void pool_backward(const OpCall &c) {
 // data gradient.
 template <typename T> void pool_backward_relu(const OpCall &c) {
   const NDArray &gy = c.inputs[0], &y = c.inputs[2];
+  {  // 2x2 windows of stride 2: the mask is applied inside the kernel, no masked copy of out_grad
+    const Shape &ds = c.inputs[1].shape();
+    PoolGeom pg = pool_geom(c.p<PoolParam>(), ds, "_fused_backward_Pooling_relu");
+    if (max_pool2x2_backward<T, true>(pg, ds[0] * ds[1], c.inputs[1].cdata<T>(), gy.cdata<T>(),
+                                      c.outputs[0].data<T>(), y.cdata<T>()))
+      return;
+  }
   NDArray masked(gy.shape(), gy.dtype(), gy.device());
   const T *g = gy.data<T>(), *yp = y.data<T>();
   T *m = masked.data<T>();
