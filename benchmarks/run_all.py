@@ -32,7 +32,15 @@ BENCHES = {
     # ratio against it is symbolic (executor) vs imperative (autograd).
     "module_mlp": (["mx", "mx_imperative", "mxnet"], True),
     "module_lenet": (["mx", "mx_imperative", "mxnet"], True),
+    # model-zoo networks (workers.ZOO), images/s: inference, and "_train" SGD-momentum steps
     "resnet18": (["mx", "torch", "mxnet"], True),
+    "resnet18_train": (["mx", "torch", "mxnet"], True),
+    "resnet18_224": (["mx", "torch", "mxnet"], True),
+    "resnet18_224_train": (["mx", "torch", "mxnet"], True),
+    "mobilenetv2": (["mx", "torch", "mxnet"], True),
+    "mobilenetv2_train": (["mx", "torch", "mxnet"], True),
+    "resnet50": (["mx", "torch", "mxnet"], True),
+    "resnet50_train": (["mx", "torch", "mxnet"], True),
     # Gluon training, imperative and hybridized (PyTorch eager is the reference for both)
     "gluon_mlp": (["mx", "torch", "mxnet"], True),
     "gluon_mlp_hybrid": (["mx", "torch", "mxnet"], True),

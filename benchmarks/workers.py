@@ -620,69 +620,85 @@ def blas_matmul(n=1024):
     return 2 * n ** 3 / t / 1e9, "GFLOP/s"
 
 
-# ---------------------------------------------------------------- ResNet-18 inference (model zoo)
-def _resnet18_input(batch):
-    return np.random.RandomState(0).rand(batch, 3, 32, 32).astype(np.float32)
+# ---------------------------------------------------------------- model-zoo networks (issue 18)
+# name -> (MXNet model-zoo name, torch builder, image side, batch). "_train" benches time one SGD
+# momentum step (forward, softmax cross-entropy, backward, update) in training mode; the others
+# time hybridized inference. Same networks layer for layer in all three (benchmarks/zoo_torch.py).
+ZOO = {
+    "resnet18_224": ("resnet18_v1", ("resnet_v1", 18), 224, 32),
+    "resnet50": ("resnet50_v1", ("resnet_v1", 50), 224, 32),
+    "mobilenetv2": ("mobilenetv2_1.0", ("mobilenet_v2",), 224, 32),
+    "resnet18": ("resnet18_v1", ("resnet_v1", 18), 32, 64),   # 32x32 images, batch 64
+}
 
 
-def _gluon_resnet18(mxmod, batch):
-    """model_zoo resnet18_v1 (classes=10) on 32x32 images, hybridized; inference images/s."""
-    from_zoo = mxmod.gluon.model_zoo.vision.get_model
-    net = from_zoo("resnet18_v1", classes=10)
+def _zoo_input(side, batch):
+    rng = np.random.RandomState(0)
+    return rng.rand(batch, 3, side, side).astype(np.float32), rng.randint(0, 10, batch)
+
+
+def _gluon_zoo(mxmod, bench, train):
+    import importlib
+    importlib.import_module(mxmod.__name__ + ".gluon.model_zoo")
+    zoo_name, _, side, batch = ZOO[bench]
+    net = mxmod.gluon.model_zoo.vision.get_model(zoo_name, classes=10)
     net.initialize(mxmod.init.Xavier())
     net.hybridize(static_alloc=True, static_shape=True)
-    x = mxmod.nd.array(_resnet18_input(batch))
+    xn, yn = _zoo_input(side, batch)
+    x, y = mxmod.nd.array(xn), mxmod.nd.array(yn.astype(np.float32))
+    if not train:
+        def step():
+            net(x).wait_to_read()
+        return batch / _timeit(step, min_time=2.0, min_iters=3), "images/s"
+    loss_fn = mxmod.gluon.loss.SoftmaxCrossEntropyLoss()
+    trainer = mxmod.gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.01, "momentum": 0.9})
 
-    def fwd():
-        net(x).wait_to_read()
-    return batch / _timeit(fwd, min_time=1.0), "images/s"
+    def step():
+        with mxmod.autograd.record():
+            loss = loss_fn(net(x), y)
+        loss.backward()
+        trainer.step(batch)
+        mxmod.nd.waitall()
+    return batch / _timeit(step, min_time=2.0, min_iters=3), "images/s"
 
 
-def mx_resnet18(batch=64):
-    mx = mx_setup()
-    import mx.gluon.model_zoo  # noqa: F401
-    return _gluon_resnet18(mx, batch)
-
-
-def mxnet_resnet18(batch=64):
-    import mxnet
-    import mxnet.gluon.model_zoo  # noqa: F401
-    return _gluon_resnet18(mxnet, batch)
-
-
-def torch_resnet18(batch=64):
-    """The same ResNet-18 V1 (7x7/2 stem, max pool, 4 stages of 2 basic blocks, 10 classes)."""
+def _torch_zoo(bench, train):
     import torch
-    nn = torch.nn
+    sys.path.insert(0, HERE)
+    import zoo_torch
+    torch.manual_seed(0)
+    _, (builder, *args), side, batch = ZOO[bench]
+    net = getattr(zoo_torch, builder)(*args)
+    xn, yn = _zoo_input(side, batch)
+    x, y = torch.from_numpy(xn), torch.from_numpy(yn)
+    if not train:
+        net.eval()
 
-    class Basic(nn.Module):
-        def __init__(self, cin, cout, stride):
-            super().__init__()
-            self.body = nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout),
-                                      nn.ReLU(inplace=True), nn.Conv2d(cout, cout, 3, 1, 1, bias=False),
-                                      nn.BatchNorm2d(cout))
-            self.down = None
-            if stride != 1 or cin != cout:
-                self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+        def step():
+            with torch.no_grad():
+                net(x)
+        return batch / _timeit(step, min_time=2.0, min_iters=3), "images/s"
+    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = torch.nn.CrossEntropyLoss()
 
-        def forward(self, x):
-            r = x if self.down is None else self.down(x)
-            return torch.relu(self.body(x) + r)
+    def step():
+        opt.zero_grad()
+        loss_fn(net(x), y).backward()
+        opt.step()
+    return batch / _timeit(step, min_time=2.0, min_iters=3), "images/s"
 
-    layers = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True),
-              nn.MaxPool2d(3, 2, 1)]
-    cin = 64
-    for i, c in enumerate([64, 128, 256, 512]):
-        layers += [Basic(cin, c, 1 if i == 0 else 2), Basic(c, c, 1)]
-        cin = c
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 10)]
-    net = nn.Sequential(*layers).eval()
-    x = torch.from_numpy(_resnet18_input(batch))
 
-    def fwd():
-        with torch.no_grad():
-            net(x)
-    return batch / _timeit(fwd, min_time=1.0), "images/s"
+def _zoo_entry_points():
+    """mx_<bench>, mxnet_<bench>, torch_<bench> (and the _train variants) for every ZOO network."""
+    for bench in ZOO:
+        for train in (False, True):
+            name = bench + ("_train" if train else "")
+            globals()["mx_" + name] = lambda b=bench, t=train: _gluon_zoo(mx_setup(), b, t)
+            globals()["mxnet_" + name] = lambda b=bench, t=train: _gluon_zoo(__import__("mxnet"), b, t)
+            globals()["torch_" + name] = lambda b=bench, t=train: _torch_zoo(b, t)
+
+
+_zoo_entry_points()
 
 
 if __name__ == "__main__":
