@@ -159,7 +159,8 @@ std::vector<NDArray> invoke_raw(const OpDef *op, const Params &params, const std
   // Allocate outputs. A given out= array is used directly when shape and dtype match and it
   // does not alias an input; otherwise results go through a temporary.
   std::vector<NDArray> outputs(static_cast<size_t>(nout));
-  std::vector<bool> via_tmp(static_cast<size_t>(nout), false);
+  std::vector<bool> via_tmp;  // only with out= arrays: no allocation on the common path
+  if (out) via_tmp.assign(static_cast<size_t>(nout), false);
   for (int i = 0; i < nout; ++i) {
     DType t = static_cast<DType>(out_t2[static_cast<size_t>(i)]);
     if (out && static_cast<size_t>(i) < out->size()) {

@@ -1,5 +1,6 @@
 #include "ops/registry.h"
 
+#include <mutex>
 #include <unordered_map>
 
 #include "base/json.h"
@@ -39,10 +40,15 @@ std::vector<std::string> OpDef::inputs(const Params &p) const {
 std::shared_ptr<const Params> OpDef::default_params() const {
   // Not std::call_once: some ops have no valid defaults (Pooling needs a kernel) and an
   // exception unwinding through pthread_once aborts under other unwinders (Julia's libunwind).
-  std::shared_ptr<const Params> p = std::atomic_load(&default_params_);
-  if (p) return p;
-  p = parse_params(this, {});  // throws for invalid defaults; nothing is cached then
-  std::atomic_store(&default_params_, p);
+  // Every op call without parameters comes here: after the first success the read is one
+  // acquire load (std::atomic_load on a shared_ptr took a global lock pool on each call).
+  if (default_params_ready_.load(std::memory_order_acquire)) return default_params_;
+  static std::mutex first_parse;
+  std::lock_guard<std::mutex> hold(first_parse);
+  if (default_params_ready_.load(std::memory_order_relaxed)) return default_params_;
+  std::shared_ptr<const Params> p = parse_params(this, {});  // throws for invalid defaults; nothing is cached then
+  default_params_ = p;
+  default_params_ready_.store(true, std::memory_order_release);
   return p;
 }
 
@@ -153,12 +159,20 @@ void assign_shape(Shape &slot, const Shape &known, const char *op, const std::st
 
 bool infer_shape_same(const Params &p, ShapeVec &in, ShapeVec &aux, ShapeVec &out) {
   const char *name = p.op ? p.op->name.c_str() : "op";
-  Shape s;
-  for (auto &x : in) if (x.known()) { s = x; break; }
-  if (!s.known()) for (auto &x : out) if (x.known()) { s = x; break; }
-  if (!s.known()) return false;
-  for (size_t i = 0; i < in.size(); ++i) assign_shape(in[i], s, name, "input " + std::to_string(i));
-  for (size_t i = 0; i < out.size(); ++i) assign_shape(out[i], s, name, "output " + std::to_string(i));
+  // A reference, not a copy (no allocation per call): assign_shape writes only slots that are
+  // still unknown, never the known one referred to, and the vectors do not grow.
+  const Shape *known = nullptr;
+  for (auto &x : in) if (x.known()) { known = &x; break; }
+  if (!known) for (auto &x : out) if (x.known()) { known = &x; break; }
+  if (!known) return false;
+  const Shape &s = *known;
+  // The message strings are built only when a slot is not already equal (imperative hot path).
+  for (size_t i = 0; i < in.size(); ++i)
+    if (!in[i].known()) in[i] = s;
+    else if (in[i] != s) assign_shape(in[i], s, name, "input " + std::to_string(i));
+  for (size_t i = 0; i < out.size(); ++i)
+    if (!out[i].known()) out[i] = s;
+    else if (out[i] != s) assign_shape(out[i], s, name, "output " + std::to_string(i));
   (void)aux;
   return true;
 }

@@ -2,6 +2,7 @@
 // params, shape/dtype inference, kernels, gradient). Ops register themselves from their own
 // source file with MX_REGISTER_OP; nothing else needs editing to add one.
 #pragma once
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -155,7 +156,8 @@ struct OpDef {
   std::string schema_json() const;
 
  private:
-  mutable std::shared_ptr<const Params> default_params_;  // read/written with std::atomic_*
+  mutable std::shared_ptr<const Params> default_params_;  // written once, before default_params_ready_
+  mutable std::atomic<bool> default_params_ready_{false};
 };
 
 class Registry {
