@@ -89,6 +89,12 @@ ELSEWHERE = {
     # test_gpu_optimizer.py
     "sgd_update", "sgd_mom_update", "nag_mom_update", "signsgd_update", "signum_update", "adam_update",
     "rmsprop_update", "rmspropalex_update", "ftrl_update", "ftml_update",
+    # test_gpu_nn_ops.py (the _backward_ ops through autograd)
+    "Activation", "_backward_Activation", "LeakyReLU", "_backward_LeakyReLU", "Dropout", "softmax", "log_softmax",
+    "softmin", "_backward_softmax", "_backward_log_softmax", "_backward_softmin", "SoftmaxActivation",
+    "_backward_SoftmaxActivation", "SoftmaxOutput", "_backward_SoftmaxOutput", "softmax_cross_entropy",
+    "_backward_softmax_cross_entropy", "argmax", "argmin", "argmax_channel", "pick", "_backward_pick", "one_hot",
+    "take", "_backward_take", "Embedding",
 }
 
 

@@ -5,6 +5,8 @@
 #include "backends/cudnn.h"
 #include "base/error.h"
 #include "ops/elemwise_gpu.h"
+#include "ops/index_gpu.h"
+#include "ops/nn_gpu.h"
 #include "ops/optimizer_gpu.h"
 #include "ops/random_gpu.h"
 #include "ops/reduce_gpu.h"
@@ -65,6 +67,27 @@ void gpu_reduce(ReduceOp, const NDArray &in, const NDArray &, const std::vector<
   gpu::no_cuda(op, in.device().id);
 }
 void gpu_broadcast_copy(const NDArray &in, const NDArray &, const char *op) { gpu::no_cuda(op, in.device().id); }
+#define MX_NO_GPU_KERNEL(name) \
+  void gpu_##name(const OpCall &c) { no_cuda_kernel(c); }
+MX_EACH_GPU_KERNELS(MX_NO_GPU_KERNEL)
+#undef MX_NO_GPU_KERNEL
+void gpu_take_rows(const NDArray &, const NDArray &, const NDArray &out, int64_t, int64_t, int64_t, int64_t,
+                   const char *op) {
+  gpu::no_cuda(op, out.device().id);
+}
+void gpu_scatter_add_rows(const NDArray &, const NDArray &, const NDArray &grad, int64_t, int64_t, int64_t, int64_t,
+                          const char *op) {
+  gpu::no_cuda(op, grad.device().id);
+}
+void gpu_pick(const NDArray &, const NDArray &, const NDArray &out, int64_t, int64_t, int64_t, bool, const char *op) {
+  gpu::no_cuda(op, out.device().id);
+}
+void gpu_one_hot(const NDArray &, const NDArray &out, int64_t, uint64_t, uint64_t, const char *op) {
+  gpu::no_cuda(op, out.device().id);
+}
+void gpu_arg_extreme(const NDArray &, const NDArray &out, int64_t, int64_t, int64_t, bool, const char *op) {
+  gpu::no_cuda(op, out.device().id);
+}
 void gpu_update(UpdateRule, const UpdCoef<double> &, const NDArray &, const NDArray &, const NDArray &out,
                 const std::vector<NDArray> &, const char *op) {
   gpu::no_cuda(op, out.device().id);

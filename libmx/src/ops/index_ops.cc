@@ -7,6 +7,8 @@
 #include <cstring>
 #include <numeric>
 
+#include "ops/cuda_only.h"
+#include "ops/index_gpu.h"
 #include "ops/shape_common.h"
 
 namespace mx {
@@ -389,6 +391,14 @@ int register_ops() {
         auto idx = fixed_indices(c.inputs[1], c.inputs[0].shape()[ax], parse_mode(p.mode, "take", true), "take");
         take_move(c.inputs[0], idx, c.outputs[0], ax, false);
       })
+      .gpu(cuda_only([](const OpCall &c) {
+        const auto &p = c.p<TakeParam>();
+        const Shape &s = c.inputs[0].shape();
+        int ax = normalize_axis(p.axis, s.ndim(), "take: axis");
+        auto idx = fixed_indices(host_copy(c.inputs[1]), s[ax], parse_mode(p.mode, "take", true), "take");
+        gpu_take_rows(c.inputs[0], indices_on(idx, c.outputs[0].device()), c.outputs[0], s.prod(0, ax), s[ax],
+                      static_cast<int64_t>(idx.size()), s.prod(ax + 1, s.ndim()), "take");
+      }))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {emit_with(b, "_backward_take", n, {n.out_grads[0], n.inputs[1], n.inputs[0]})[0], Var::none()};
       });
@@ -415,6 +425,14 @@ int register_ops() {
         Shape os({gs[0], o.shape()[ax], gs[2]});
         take_move(c.inputs[0].reshape(gs), idx, o.reshape(os), 1, true);
       })
+      .gpu(cuda_only([](const OpCall &c) {
+        const auto &p = c.p<TakeParam>();
+        const NDArray &o = c.outputs[0];
+        int ax = normalize_axis(p.axis, o.ndim(), "take: axis");
+        auto idx = fixed_indices(host_copy(c.inputs[1]), o.shape()[ax], parse_mode(p.mode, "take", true), "take");
+        gpu_scatter_add_rows(c.inputs[0], indices_on(idx, o.device()), o, o.shape().prod(0, ax), o.shape()[ax],
+                             static_cast<int64_t>(idx.size()), o.shape().prod(ax + 1, o.ndim()), "_backward_take");
+      }))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {emit_with(b, "take", n, {n.out_grads[0], n.inputs[1]})[0], Var::none(), Var::none()};
       });
@@ -446,6 +464,12 @@ int register_ops() {
         auto idx = fixed_indices(c.inputs[0], c.inputs[1].shape()[0], Mode::clip, "Embedding");
         take_move(c.inputs[1], idx, c.outputs[0], 0, false);
       })
+      .gpu(cuda_only([](const OpCall &c) {
+        const Shape &w = c.inputs[1].shape();
+        auto idx = fixed_indices(host_copy(c.inputs[0]), w[0], Mode::clip, "Embedding");
+        gpu_take_rows(c.inputs[1], indices_on(idx, c.outputs[0].device()), c.outputs[0], 1, w[0],
+                      static_cast<int64_t>(idx.size()), w.prod(1, w.ndim()), "Embedding");
+      }))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         // sparse_grad: a row_sparse weight gradient (ops/sparse/sparse_ops.cc)
         Var gw = n.p<EmbeddingParam>().sparse_grad
@@ -480,6 +504,12 @@ int register_ops() {
         auto idx = fixed_indices(c.inputs[1], L.n, parse_mode(p.mode, "pick", false), "pick");
         gather_along(c.inputs[0], idx, c.outputs[0], L, 1);
       })
+      .gpu(cuda_only([](const OpCall &c) {
+        const auto &p = c.p<PickParam>();
+        Lines L = lines_of(c.inputs[0].shape(), p.axis, "pick");
+        auto idx = fixed_indices(host_copy(c.inputs[1]), L.n, parse_mode(p.mode, "pick", false), "pick");
+        gpu_pick(c.inputs[0], indices_on(idx, c.outputs[0].device()), c.outputs[0], L.pre, L.n, L.post, false, "pick");
+      }))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {emit_with(b, "_backward_pick", n, {n.out_grads[0], n.inputs[1], n.inputs[0]})[0], Var::none()};
       });
@@ -501,6 +531,13 @@ int register_ops() {
         auto idx = fixed_indices(c.inputs[1], L.n, parse_mode(p.mode, "pick", false), "pick");
         scatter_along(c.inputs[0], idx, c.outputs[0], L, 1);
       })
+      .gpu(cuda_only([](const OpCall &c) {
+        const auto &p = c.p<PickParam>();
+        Lines L = lines_of(c.outputs[0].shape(), p.axis, "pick");
+        auto idx = fixed_indices(host_copy(c.inputs[1]), L.n, parse_mode(p.mode, "pick", false), "pick");
+        gpu_pick(c.inputs[0], indices_on(idx, c.outputs[0].device()), c.outputs[0], L.pre, L.n, L.post, true,
+                 "_backward_pick");
+      }))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {emit_with(b, "pick", n, {n.out_grads[0], n.inputs[1]})[0], Var::none(), Var::none()};
       });
@@ -694,6 +731,17 @@ int register_ops() {
             if (idx[i] >= 0 && idx[i] < p.depth) o[static_cast<int64_t>(i) * p.depth + idx[i]] = on;
         });
       })
+      .gpu(cuda_only([](const OpCall &c) {
+        const auto &p = c.p<OneHotParam>();
+        auto idx = read_indices(host_copy(c.inputs[0]));
+        uint64_t on = 0, off = 0;  // the values' bits in the output dtype
+        MX_DTYPE_SWITCH_ALL(c.outputs[0].dtype(), T, {
+          const T a = from_f64<T>(p.on_value), b = from_f64<T>(p.off_value);
+          std::memcpy(&on, &a, sizeof(T));
+          std::memcpy(&off, &b, sizeof(T));
+        });
+        gpu_one_hot(indices_on(idx, c.outputs[0].device()), c.outputs[0], p.depth, on, off, "one_hot");
+      }))
       .no_grad();
 
   MX_REGISTER_OP(sort)

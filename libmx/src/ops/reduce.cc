@@ -12,7 +12,10 @@
 
 #include "ops/cuda_only.h"
 #include "ops/elemwise_common.h"
+#include "ops/each.h"
+#include "ops/formulas/index.h"
 #include "ops/formulas/reduce.h"
+#include "ops/index_gpu.h"
 #include "ops/reduce_gpu.h"
 
 namespace mx {
@@ -344,26 +347,8 @@ void reg_reduce(const char *name, std::vector<const char *> aliases, const char 
 // ---- argmax / argmin: index (in the input's dtype) of the first extreme element.
 template <typename T, bool IsMax>
 void arg_kernel(const NDArray &in, const NDArray &out, int64_t M, int64_t Rn, int64_t N) {
-  const T *x = in.data<T>();
-  T *y = out.data<T>();
-  parallel_for(M * N, std::max<int64_t>(1, kElemGrain / std::max<int64_t>(Rn, 1)), [&](int64_t s, int64_t e) {
-    for (int64_t t = s; t < e; ++t) {
-      int64_t m = t / N, j = t % N;
-      const T *p = x + m * Rn * N + j;
-      int64_t best = 0;
-      T bv = p[0];
-      for (int64_t r = 1; r < Rn; ++r) {
-        T v = p[r * N];
-        bool better = IsMax ? v > bv : v < bv;
-        if constexpr (!std::is_integral<T>::value) better = better || (std::isnan(v) && !std::isnan(bv));
-        if (better) {
-          bv = v;
-          best = r;
-        }
-      }
-      y[t] = static_cast<T>(best);
-    }
-  });
+  HostEach()(M * N, formula::ArgExtreme<T, IsMax>{Rn, N, in.data<T>(), out.data<T>()},
+             std::max<int64_t>(1, kElemGrain / std::max<int64_t>(Rn, 1)));
 }
 
 struct ArgLayout {
@@ -427,6 +412,12 @@ template <bool IsMax> void reg_arg(const char *name, bool channel) {
       default: fail(MX_ERR_TYPE, op, ": dtype ", dtype_name(c.inputs[0].dtype()), " is not supported");
     }
   });
+  ob.gpu(cuda_only([channel](const OpCall &c) {
+    const char *op = c.params.op->name.c_str();
+    auto l = channel ? arg_layout(c.inputs[0].shape(), std::optional<int64_t>(-1), false, op)
+                     : arg_layout(c.inputs[0].shape(), c.p<ArgParam>().axis, c.p<ArgParam>().keepdims, op);
+    gpu_arg_extreme(c.inputs[0], c.outputs[0], l.M, l.Rn, l.N, IsMax, op);
+  }));
 }
 
 // One kernel for both devices (the reduction itself is reduce_kernel or gpu_reduce).

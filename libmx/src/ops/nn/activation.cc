@@ -1,70 +1,22 @@
 // Activation (relu, sigmoid, tanh, softrelu, softsign) and its fused backward.
 #include <cmath>
 
-#include "backends/cpu/fast_math.h"
+#include "ops/cuda_only.h"
+#include "ops/each.h"
+#include "ops/nn/activation_kernels.h"
+#include "ops/nn_gpu.h"
 #include "ops/nn/fusion_queries.h"
 #include "ops/nn/nn_common.h"
 
 namespace mx {
 namespace {
 
-constexpr int64_t kGrain = 1 << 14;
-
-struct ActParam {
-  std::string act_type;
-  static void describe(ParamDecl<ActParam> &d) {
-    d.field("act_type", &ActParam::act_type).required()
-        .choices({"relu", "sigmoid", "softrelu", "softsign", "tanh"}).doc("Activation function to be applied.");
-  }
-};
-
-enum Act { kRelu, kSigmoid, kTanh, kSoftrelu, kSoftsign };
-Act act_of(const std::string &s) {
-  if (s == "relu") return kRelu;
-  if (s == "sigmoid") return kSigmoid;
-  if (s == "tanh") return kTanh;
-  if (s == "softrelu") return kSoftrelu;
-  if (s == "softsign") return kSoftsign;
-  fail(MX_ERR_INVALID_ARGUMENT, "Activation: parameter 'act_type' has invalid value '", s, "'");
-}
-
-template <typename T> void act_forward(const OpCall &c) {
-  const T *x = c.inputs[0].data<T>();
-  T *y = c.outputs[0].data<T>();
-  Act a = act_of(c.p<ActParam>().act_type);
-  parallel_for(c.outputs[0].size(), kGrain, [&](int64_t b, int64_t e) {
-    switch (a) {
-      case kRelu: for (int64_t i = b; i < e; ++i) y[i] = x[i] > T(0) ? x[i] : T(0); break;
-      case kSigmoid: for (int64_t i = b; i < e; ++i) y[i] = T(1) / (T(1) + std::exp(-x[i])); break;
-      case kTanh: for (int64_t i = b; i < e; ++i) y[i] = fastmath::tanh_of(x[i]); break;
-      case kSoftrelu:  // log(1 + exp(x)), stable
-        for (int64_t i = b; i < e; ++i) y[i] = x[i] > T(20) ? x[i] : std::log1p(std::exp(x[i]));
-        break;
-      case kSoftsign: for (int64_t i = b; i < e; ++i) y[i] = x[i] / (T(1) + std::abs(x[i])); break;
-    }
-  });
-}
-
-// inputs: out_grad, data, output
-template <typename T> void act_backward(const OpCall &c) {
-  const T *g = c.inputs[0].data<T>(), *x = c.inputs[1].data<T>(), *y = c.inputs[2].data<T>();
-  T *dx = c.outputs[0].data<T>();
-  Act a = act_of(c.p<ActParam>().act_type);
-  parallel_for(c.outputs[0].size(), kGrain, [&](int64_t b, int64_t e) {
-    switch (a) {
-      case kRelu: for (int64_t i = b; i < e; ++i) dx[i] = y[i] > T(0) ? g[i] : T(0); break;
-      case kSigmoid: for (int64_t i = b; i < e; ++i) dx[i] = g[i] * y[i] * (T(1) - y[i]); break;
-      case kTanh: for (int64_t i = b; i < e; ++i) dx[i] = g[i] * (T(1) - y[i] * y[i]); break;
-      case kSoftrelu: for (int64_t i = b; i < e; ++i) dx[i] = g[i] / (T(1) + std::exp(-x[i])); break;
-      case kSoftsign:
-        for (int64_t i = b; i < e; ++i) {
-          T d = T(1) + std::abs(x[i]);
-          dx[i] = g[i] / (d * d);
-        }
-        break;
-    }
-  });
-}
+using actk::act_of;
+using actk::ActParam;
+using actk::kRelu;
+using actk::kSigmoid;
+using actk::kTanh;
+using actk::Act;
 
 const int registered = [] {
   MX_REGISTER_OP(Activation)
@@ -74,7 +26,8 @@ const int registered = [] {
       .inputs({"data"})
       .shape(infer_shape_same)
       .inplace({{0, 0}})
-      .cpu([](const OpCall &c) { MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "Activation", { act_forward<T>(c); }); })
+      .cpu([](const OpCall &c) { actk::activation_forward(c, HostEach()); })
+      .gpu(cuda_only(gpu_activation))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         // relu, sigmoid and tanh gradients read only the output: passing it for `data` too leaves
         // the input unread after the forward, so the executor may run this Activation in place
@@ -91,9 +44,8 @@ const int registered = [] {
       .outputs({"data_grad"})
       .shape(infer_shape_same)
       .inplace({{0, 0}, {1, 0}, {2, 0}})
-      .cpu([](const OpCall &c) {
-        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_Activation", { act_backward<T>(c); });
-      })
+      .cpu([](const OpCall &c) { actk::activation_backward(c, HostEach()); })
+      .gpu(cuda_only(gpu_activation_backward))
       .no_grad();
   return 0;
 }();
