@@ -218,3 +218,17 @@ def test_embedding(dtype):
     idx = np.array([[1, 9, 1], [0, 3, 12]], dtype="float32")  # 12 clips to 9
     _check(_both(lambda i, ww: mx.nd.Embedding(i, ww, input_dim=10, output_dim=4, dtype=dtype), [idx, w],
                  dtypes=["float32", dtype]), dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("op", ["LinearRegressionOutput", "LogisticRegressionOutput", "MAERegressionOutput"])
+def test_regression_outputs(op, dtype):
+    x, label = _x((6, 3), dtype, 19), _x((6, 3), dtype, 20, 0, 1)
+    _check(_both(lambda a, l: getattr(mx.nd, op)(a, l, grad_scale=1.5), [x, label]), dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_hard_sigmoid_and_smooth_l1(dtype):
+    x = _x((9, 7), dtype, 21, -4, 4)
+    _check(_both(lambda a: mx.nd.hard_sigmoid(a, alpha=0.3, beta=0.4), [x]), dtype)
+    _check(_both(lambda a: mx.nd.smooth_l1(a, scalar=1.5), [x]), dtype)

@@ -94,7 +94,14 @@ ELSEWHERE = {
     "softmin", "_backward_softmax", "_backward_log_softmax", "_backward_softmin", "SoftmaxActivation",
     "_backward_SoftmaxActivation", "SoftmaxOutput", "_backward_SoftmaxOutput", "softmax_cross_entropy",
     "_backward_softmax_cross_entropy", "argmax", "argmin", "argmax_channel", "pick", "_backward_pick", "one_hot",
-    "take", "_backward_take", "Embedding",
+    "take", "_backward_take", "Embedding", "LinearRegressionOutput", "_backward_LinearRegressionOutput",
+    "LogisticRegressionOutput", "_backward_LogisticRegressionOutput", "MAERegressionOutput",
+    "_backward_MAERegressionOutput",
+    # test_gpu_shape_ops.py
+    "Reshape", "reshape_like", "Flatten", "expand_dims", "squeeze", "transpose", "SwapAxis", "depth_to_space",
+    "space_to_depth", "reverse", "tile", "repeat", "broadcast_like", "broadcast_axis", "Pad", "_backward_Pad", "diag",
+    "_backward_diag", "slice", "_backward_slice", "slice_axis", "slice_like", "_slice_assign", "_slice_assign_scalar",
+    "Concat", "stack", "SliceChannel", "add_n", "where", "_where_mask", "_backward_clip",
 }
 
 

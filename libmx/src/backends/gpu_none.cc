@@ -8,6 +8,7 @@
 #include "ops/index_gpu.h"
 #include "ops/nn_gpu.h"
 #include "ops/optimizer_gpu.h"
+#include "ops/shape_gpu.h"
 #include "ops/random_gpu.h"
 #include "ops/reduce_gpu.h"
 
@@ -88,6 +89,24 @@ void gpu_one_hot(const NDArray &, const NDArray &out, int64_t, uint64_t, uint64_
 void gpu_arg_extreme(const NDArray &, const NDArray &out, int64_t, int64_t, int64_t, bool, const char *op) {
   gpu::no_cuda(op, out.device().id);
 }
+void gpu_gather_maps(const NDArray &, const NDArray &dst, const std::vector<std::vector<int64_t>> &) {
+  gpu::no_cuda("gather", dst.device().id);
+}
+void gpu_scatter_maps(const NDArray &, const NDArray &dst, const std::vector<std::vector<int64_t>> &, bool) {
+  gpu::no_cuda("scatter", dst.device().id);
+}
+void gpu_zero(const NDArray &a) { gpu::no_cuda("zero", a.device().id); }
+void gpu_copy_rows(int dev, void *, int64_t, const void *, int64_t, int64_t, int64_t) { gpu::no_cuda("copy rows", dev); }
+void gpu_param_unary(ParamUnary, const NDArray &, const NDArray &out, double, double) {
+  gpu::no_cuda("element op", out.device().id);
+}
+void gpu_param_unary_backward(ParamUnary, const NDArray &, const NDArray &, const NDArray &out, double, double) {
+  gpu::no_cuda("element op backward", out.device().id);
+}
+void gpu_where(const NDArray &, const NDArray &, const NDArray *, const NDArray &out, bool) {
+  gpu::no_cuda("where", out.device().id);
+}
+void gpu_add_n(const std::vector<NDArray> &, const NDArray &out) { gpu::no_cuda("add_n", out.device().id); }
 void gpu_update(UpdateRule, const UpdCoef<double> &, const NDArray &, const NDArray &, const NDArray &out,
                 const std::vector<NDArray> &, const char *op) {
   gpu::no_cuda(op, out.device().id);

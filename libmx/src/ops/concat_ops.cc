@@ -1,5 +1,6 @@
 // Joining and splitting: Concat, stack, SliceChannel (split), add_n (ElementWiseSum), where and
 // the hidden _where_mask used by where's gradient.
+#include "ops/cuda_only.h"
 #include "ops/shape_common.h"
 
 namespace mx {
@@ -65,9 +66,15 @@ void join_parts(const std::vector<NDArray> &parts, const NDArray &whole, int64_t
   for (auto &p : parts) total += outer ? p.size() / outer : 0;
   char *w = static_cast<char *>(whole.size() ? whole.raw() : nullptr);
   int64_t off = 0;
+  const bool gpu = !whole.device().is_cpu();
   for (auto &p : parts) {
     int64_t inner = outer ? p.size() / outer : 0;
-    if (inner) {
+    if (inner && gpu) {  // one pitched copy per part on the device
+      const int64_t e = static_cast<int64_t>(es), wp = total * e, pp = inner * e;
+      char *wo = w + off * e, *q = static_cast<char *>(p.raw());
+      if (split) gpu_copy_rows(whole.device().id, q, pp, wo, wp, pp, outer);
+      else gpu_copy_rows(whole.device().id, wo, wp, q, pp, pp, outer);
+    } else if (inner) {
       char *q = static_cast<char *>(p.raw());
       parallel_for(outer, std::max<int64_t>(1, kElemGrain / inner), [&](int64_t s, int64_t e) {
         for (int64_t o = s; o < e; ++o) {
@@ -264,6 +271,7 @@ int register_ops() {
         return true;
       })
       .cpu([](const OpCall &c) { MX_DTYPE_SWITCH_ALL(c.outputs[0].dtype(), T, sum_inputs<T>(c.inputs, c.outputs[0])); })
+      .gpu(cuda_only([](const OpCall &c) { gpu_add_n(c.inputs, c.outputs[0]); }))
       .grad([](GradBuilder &, const GradNode &n) -> std::vector<Var> {
         return std::vector<Var>(n.inputs.size(), n.out_grads[0]);
       });
@@ -298,6 +306,7 @@ int register_ops() {
           for (int64_t i = 0; i < s.size(); ++i) o[i] = f[static_cast<size_t>(i)] ? x[i] : y[i];
         });
       })
+      .gpu(cuda_only([](const OpCall &c) { gpu_where(c.inputs[0], c.inputs[1], &c.inputs[2], c.outputs[0], true); }))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         Var gx = b.emit1("_where_mask", {{"keep_true", "True"}}, {n.out_grads[0], n.inputs[0]});
         Var gy = b.emit1("_where_mask", {{"keep_true", "False"}}, {n.out_grads[0], n.inputs[0]});
@@ -326,9 +335,14 @@ int register_ops() {
           for (int64_t i = 0; i < s.size(); ++i) o[i] = (f[static_cast<size_t>(i)] != 0) == keep ? x[i] : T(0);
         });
       })
+      .gpu(cuda_only([](const OpCall &c) {
+        gpu_where(c.inputs[1], c.inputs[0], nullptr, c.outputs[0], c.p<WhereMaskParam>().keep_true);
+      }))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {b.emit(n.op, n.params, {n.out_grads[0], n.inputs[1]})[0], Var::none()};
       });
+  // join_parts copies on the array's device: the same kernels run on the GPU.
+  gpu_same_as_cpu({"Concat", "stack", "SliceChannel"});
   return 0;
 }
 

@@ -10,7 +10,9 @@
 #include "ops/cuda_only.h"
 #include "ops/elemwise_common.h"
 #include "ops/elemwise_gpu.h"
+#include "ops/formulas/select.h"
 #include "ops/formulas/unary.h"
+#include "ops/shape_gpu.h"
 
 namespace mx {
 namespace {
@@ -240,17 +242,18 @@ int register_all() {
         MX_DTYPE_SWITCH_NUMERIC(c.inputs[0].dtype(), T, "clip", {
           // Compare in double so bounds outside T's range (e.g. a_min=-1 for uint8) behave.
           const double lo = p.a_min, hi = p.a_max;
-          map_unary<T, T>(c.inputs[0], c.outputs[0], [lo, hi](T x) {
-            const double v = static_cast<double>(x);
-            return v < lo ? static_cast<T>(lo) : (v > hi ? static_cast<T>(hi) : x);
-          });
+          map_unary<T, T>(c.inputs[0], c.outputs[0], [lo, hi](T x) { return formula::clip_value(x, lo, hi); });
         });
       },
       kNumeric,
       [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {emitp(b, "_backward_clip", n.params, {n.out_grads[0], n.inputs[0]})[0]};
       })
-      .params<ClipParam>();
+      .params<ClipParam>()
+      .gpu(cuda_only([](const OpCall &c) {
+        const auto &p = c.p<ClipParam>();
+        gpu_param_unary(ParamUnary::Clip, c.inputs[0], c.outputs[0], p.a_min, p.a_max);
+      }));
   OpBuilder::create("_backward_clip")
       .doc("Backward of clip: out_grad where a_min <= data <= a_max, else 0.")
       .params<ClipParam>().inputs({"out_grad", "data"}).shape(infer_shape_same)
@@ -259,9 +262,13 @@ int register_all() {
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_clip", {
           const T lo = static_cast<T>(p.a_min), hi = static_cast<T>(p.a_max);
           broadcast_binary<T, T, T>(c.inputs[0], c.inputs[1], c.outputs[0],
-                                    [lo, hi](T g, T x) { return (x >= lo && x <= hi) ? g : T(0); });
+                                    [lo, hi](T g, T x) { return formula::clip_grad(g, x, lo, hi); });
         });
       })
+      .gpu(cuda_only([](const OpCall &c) {
+        const auto &p = c.p<ClipParam>();
+        gpu_param_unary_backward(ParamUnary::Clip, c.inputs[0], c.inputs[1], c.outputs[0], p.a_min, p.a_max);
+      }))
       .no_grad();
 
   reg("hard_sigmoid", {}, "max(0, min(1, alpha * x + beta)).",
@@ -269,17 +276,18 @@ int register_all() {
         const auto &p = c.p<HardSigmoidParam>();
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "hard_sigmoid", {
           const T a = static_cast<T>(p.alpha), bb = static_cast<T>(p.beta);
-          map_unary<T, T>(c.inputs[0], c.outputs[0], [a, bb](T x) {
-            T v = a * x + bb;
-            return v < T(0) ? T(0) : (v > T(1) ? T(1) : v);
-          });
+          map_unary<T, T>(c.inputs[0], c.outputs[0], [a, bb](T x) { return formula::hard_sigmoid_value(x, a, bb); });
         });
       },
       kFloat,
       [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {emitp(b, "_backward_hard_sigmoid", n.params, {n.out_grads[0], n.inputs[0]})[0]};
       })
-      .params<HardSigmoidParam>();
+      .params<HardSigmoidParam>()
+      .gpu(cuda_only([](const OpCall &c) {
+        const auto &p = c.p<HardSigmoidParam>();
+        gpu_param_unary(ParamUnary::HardSigmoid, c.inputs[0], c.outputs[0], p.alpha, p.beta);
+      }));
   OpBuilder::create("_backward_hard_sigmoid")
       .doc("Backward of hard_sigmoid.")
       .params<HardSigmoidParam>().inputs({"out_grad", "data"}).shape(infer_shape_same)
@@ -287,12 +295,14 @@ int register_all() {
         const auto &p = c.p<HardSigmoidParam>();
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_hard_sigmoid", {
           const T a = static_cast<T>(p.alpha), bb = static_cast<T>(p.beta);
-          broadcast_binary<T, T, T>(c.inputs[0], c.inputs[1], c.outputs[0], [a, bb](T g, T x) {
-            T v = a * x + bb;
-            return (v > T(0) && v < T(1)) ? g * a : T(0);
-          });
+          broadcast_binary<T, T, T>(c.inputs[0], c.inputs[1], c.outputs[0],
+                                    [a, bb](T g, T x) { return formula::hard_sigmoid_grad(g, x, a, bb); });
         });
       })
+      .gpu(cuda_only([](const OpCall &c) {
+        const auto &p = c.p<HardSigmoidParam>();
+        gpu_param_unary_backward(ParamUnary::HardSigmoid, c.inputs[0], c.inputs[1], c.outputs[0], p.alpha, p.beta);
+      }))
       .no_grad();
 
   reg("smooth_l1", {}, "Smooth L1: 0.5 (sigma x)^2 if |x| < 1/sigma^2, else |x| - 0.5/sigma^2.",
@@ -300,17 +310,18 @@ int register_all() {
         const double s2 = c.p<SmoothL1Param>().scalar * c.p<SmoothL1Param>().scalar;
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "smooth_l1", {
           const T sig2 = static_cast<T>(s2);
-          map_unary<T, T>(c.inputs[0], c.outputs[0], [sig2](T x) {
-            T ax = std::abs(x);
-            return ax < T(1) / sig2 ? T(0.5) * x * x * sig2 : ax - T(0.5) / sig2;
-          });
+          map_unary<T, T>(c.inputs[0], c.outputs[0], [sig2](T x) { return formula::smooth_l1_value(x, sig2); });
         });
       },
       kFloat,
       [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {emitp(b, "_backward_smooth_l1", n.params, {n.out_grads[0], n.inputs[0]})[0]};
       })
-      .params<SmoothL1Param>();
+      .params<SmoothL1Param>()
+      .gpu(cuda_only([](const OpCall &c) {
+        const double s = c.p<SmoothL1Param>().scalar;
+        gpu_param_unary(ParamUnary::SmoothL1, c.inputs[0], c.outputs[0], s * s, 0);
+      }));
   OpBuilder::create("_backward_smooth_l1")
       .doc("Backward of smooth_l1.")
       .params<SmoothL1Param>().inputs({"out_grad", "data"}).shape(infer_shape_same)
@@ -318,12 +329,14 @@ int register_all() {
         const double s2 = c.p<SmoothL1Param>().scalar * c.p<SmoothL1Param>().scalar;
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_smooth_l1", {
           const T sig2 = static_cast<T>(s2);
-          broadcast_binary<T, T, T>(c.inputs[0], c.inputs[1], c.outputs[0], [sig2](T g, T x) {
-            if (std::abs(x) < T(1) / sig2) return g * x * sig2;
-            return x > T(0) ? g : (x < T(0) ? -g : T(0));
-          });
+          broadcast_binary<T, T, T>(c.inputs[0], c.inputs[1], c.outputs[0],
+                                    [sig2](T g, T x) { return formula::smooth_l1_grad(g, x, sig2); });
         });
       })
+      .gpu(cuda_only([](const OpCall &c) {
+        const double s = c.p<SmoothL1Param>().scalar;
+        gpu_param_unary_backward(ParamUnary::SmoothL1, c.inputs[0], c.inputs[1], c.outputs[0], s * s, 0);
+      }))
       .no_grad();
 
   // --- copies, constants and casts (every dtype)

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "ops/elemwise_common.h"
+#include "ops/shape_common.h"
 
 namespace mx {
 
@@ -109,7 +110,14 @@ int64_t arange_len(const ArangeParam &p) {
 }
 
 // Writes values computed in double into out (any dtype).
+// On a GPU the values are computed on the host and uploaded (creation ops run once per array).
 template <typename F> void fill_with(const NDArray &out, F f) {
+  if (!out.device().is_cpu()) {
+    NDArray host(out.shape(), out.dtype(), Device());
+    fill_with(host, f);
+    out.assign(host);
+    return;
+  }
   int64_t n = out.size();
   if (out.dtype() == DType::f64) {
     double *d = out.data<double>();
@@ -200,6 +208,8 @@ const int registered = [] {
         const bool ep = l.endpoint;
         fill_with(c.outputs[0], [=](int64_t i) { return (ep && i == n - 1 && n > 1) ? stop : start + step * static_cast<double>(i); });
       });
+  // NDArray::fill and fill_with work on either device.
+  gpu_same_as_cpu({"_zeros", "_ones", "_full", "_arange", "_eye", "_linspace"});
   return 0;
 }();
 

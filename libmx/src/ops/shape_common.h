@@ -6,7 +6,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "backends/gpu.h"
 #include "ops/elemwise_common.h"
+#include "ops/shape_gpu.h"
 
 namespace mx {
 namespace shape_detail {
@@ -124,24 +126,33 @@ template <typename T> void scatter_add_maps(const T *src, T *dst, const Shape &i
   }
 }
 
+// The primitives below run on the array's device: kernels written with them alone register the
+// same function for both devices (gpu_same_as_cpu).
 inline void gather_any(const NDArray &in, const NDArray &out, const AxisMaps &maps) {
   if (out.size() == 0) return;
+  if (!out.device().is_cpu()) return gpu_gather_maps(in, out, maps);
   MX_BYTES_SWITCH(dtype_size(in.dtype()), T, gather_maps<T>(in.data<T>(), out.data<T>(), out.shape(), maps));
 }
 inline void scatter_any(const NDArray &src, const NDArray &dst, const AxisMaps &maps) {
   if (src.size() == 0) return;
+  if (!dst.device().is_cpu()) return gpu_scatter_maps(src, dst, maps, false);
   MX_BYTES_SWITCH(dtype_size(src.dtype()), T, scatter_maps<T>(src.data<T>(), dst.data<T>(), src.shape(), maps));
 }
 inline void scatter_add_any(const NDArray &src, const NDArray &dst, const AxisMaps &maps) {
   if (src.size() == 0) return;
+  if (!dst.device().is_cpu()) return gpu_scatter_maps(src, dst, maps, true);
   MX_DTYPE_SWITCH_ALL(src.dtype(), T, scatter_add_maps<T>(src.data<T>(), dst.data<T>(), src.shape(), maps));
 }
 inline void zero_fill(const NDArray &a) {
+  if (!a.device().is_cpu()) return gpu_zero(a);
   if (a.size()) std::memset(a.raw(), 0, a.nbytes());
 }
 inline void copy_bytes(const NDArray &src, const NDArray &dst) {
   // Planned in place (a reshape sharing its input's buffer): nothing to move.
-  if (src.size() && !src.same_data(dst)) std::memcpy(dst.raw(), src.raw(), src.nbytes());
+  if (!src.size() || src.same_data(dst)) return;
+  if (!src.device().is_cpu() || !dst.device().is_cpu())
+    return gpu::copy(dst.raw(), dst.device(), src.raw(), src.device(), src.nbytes());
+  std::memcpy(dst.raw(), src.raw(), src.nbytes());
 }
 // Conversions between element types and double/int64 (half, bfloat16 and bool included).
 template <typename T> inline double to_f64(T v) {
@@ -165,6 +176,10 @@ template <typename T> inline int64_t to_i64(T v) {
 inline void fill_value(const NDArray &a, double v) {
   MX_DTYPE_SWITCH_ALL(a.dtype(), T, {
     T x = from_f64<T>(v);
+    if (!a.device().is_cpu()) {
+      if (a.size()) gpu::fill(a.device().id, a.raw(), &x, sizeof(T), static_cast<size_t>(a.size()));
+      return;
+    }
     T *p = a.data<T>();
     for (int64_t i = 0, n = a.size(); i < n; ++i) p[i] = x;
   });
@@ -208,4 +223,14 @@ inline bool type_from_first(const Params &, TypeVec &in, TypeVec &, TypeVec &out
 }
 
 }  // namespace shape_detail
+// Ops whose CPU kernels use only the device-aware primitives above (and host-side parameter
+// work) run the same kernel on the GPU: call after registering them (CUDA builds only).
+inline void gpu_same_as_cpu(std::initializer_list<const char *> names) {
+  if (!gpu::compiled()) return;
+  // (Runs at library load: never throws; tests/gpu checks has_gpu_kernel of every name.)
+  for (const char *n : names)
+    for (OpDef *d : Registry::get().ops())
+      if (d->name == n) d->forward_gpu = d->forward_cpu;
+}
+
 }  // namespace mx

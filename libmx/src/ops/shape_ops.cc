@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "ops/cuda_only.h"
+#include "ops/index_gpu.h"
 #include "ops/shape_common.h"
 
 namespace mx {
@@ -972,6 +974,9 @@ int register_ops() {
         int64_t *o = c.outputs[0].data<int64_t>();
         for (int d = 0; d < c.inputs[0].ndim(); ++d) o[d] = c.inputs[0].shape()[d];
       })
+      .gpu(cuda_only([](const OpCall &c) {  // known on the host: uploaded
+        c.outputs[0].assign(indices_on(c.inputs[0].shape().dims(), Device()));
+      }))
       .no_grad();
 
   MX_REGISTER_OP(size_array)
@@ -984,7 +989,12 @@ int register_ops() {
         return true;
       })
       .cpu([](const OpCall &c) { c.outputs[0].data<int64_t>()[0] = c.inputs[0].size(); })
+      .gpu(cuda_only([](const OpCall &c) { c.outputs[0].assign(indices_on({c.inputs[0].size()}, Device())); }))
       .no_grad();
+  // Kernels built only from the device-aware primitives of shape_common.h: the same on the GPU.
+  gpu_same_as_cpu({"Reshape", "reshape_like", "Flatten", "expand_dims", "squeeze", "transpose", "SwapAxis",
+                   "depth_to_space", "space_to_depth", "reverse", "tile", "repeat", "broadcast_like",
+                   "broadcast_axis", "Pad", "_backward_Pad", "diag", "_backward_diag"});
   return 0;
 }
 

@@ -304,6 +304,8 @@ int register_ops() {
         kw.push_back({"scalar", "0"});
         return {b.emit1("_slice_assign_scalar", kw, {n.out_grads[0]})};
       });
+  // Kernels built only from the device-aware primitives of shape_common.h: the same on the GPU.
+  gpu_same_as_cpu({"slice", "_backward_slice", "slice_axis", "slice_like", "_slice_assign", "_slice_assign_scalar"});
   return 0;
 }
 

@@ -1,5 +1,5 @@
 // CUDA kernels of the softmax family (softmax, log_softmax, softmin, SoftmaxActivation,
-// SoftmaxOutput, softmax_cross_entropy, with their backward ops): the drivers and row functors
+// SoftmaxOutput, softmax_cross_entropy, the regression outputs, with their backward ops): the drivers and row functors
 // of ops/nn/softmax_kernels.h (the CPU kernels' code) run by DeviceEach, one thread per row.
 #include "backends/cuda/each.cuh"
 #include "ops/nn/softmax_kernels.h"
@@ -27,5 +27,21 @@ void gpu_softmax_output(const OpCall &c) { smk::so_forward(c, DeviceEach(c)); }
 void gpu_softmax_output_backward(const OpCall &c) { smk::so_backward(c, DeviceEach(c)); }
 void gpu_softmax_cross_entropy(const OpCall &c) { smk::ce_forward(c, DeviceEach(c)); }
 void gpu_softmax_cross_entropy_backward(const OpCall &c) { smk::ce_backward(c, DeviceEach(c)); }
+void gpu_linear_regression_output(const OpCall &c) {
+  smk::reg_forward(smk::kLinear, c, "LinearRegressionOutput", DeviceEach(c));
+}
+void gpu_linear_regression_output_backward(const OpCall &c) {
+  smk::reg_backward(smk::kLinear, c, "_backward_LinearRegressionOutput", DeviceEach(c));
+}
+void gpu_logistic_regression_output(const OpCall &c) {
+  smk::reg_forward(smk::kLogistic, c, "LogisticRegressionOutput", DeviceEach(c));
+}
+void gpu_logistic_regression_output_backward(const OpCall &c) {
+  smk::reg_backward(smk::kLogistic, c, "_backward_LogisticRegressionOutput", DeviceEach(c));
+}
+void gpu_mae_regression_output(const OpCall &c) { smk::reg_forward(smk::kMAE, c, "MAERegressionOutput", DeviceEach(c)); }
+void gpu_mae_regression_output_backward(const OpCall &c) {
+  smk::reg_backward(smk::kMAE, c, "_backward_MAERegressionOutput", DeviceEach(c));
+}
 
 }  // namespace mx

@@ -458,5 +458,49 @@ template <class Each> void so_backward(const OpCall &c, const Each &each) {
   });
 }
 
+// ---- regression outputs: forward identity (Linear, MAE) or sigmoid (Logistic); backward
+// (output - label) * grad_scale / num_output (MAE: the sign of the difference)
+enum RegKind { kLinear, kLogistic, kMAE };
+
+struct RegParam {
+  double grad_scale = 1;
+  static void describe(ParamDecl<RegParam> &d) {
+    d.field("grad_scale", &RegParam::grad_scale).def(1.0).doc("Scale the gradient by a float factor.");
+  }
+};
+
+template <typename T> struct RegForward {
+  RegKind kind;
+  const T *x;
+  T *y;
+  MX_HD void operator()(int64_t i) const { y[i] = kind == kLogistic ? T(1) / (T(1) + std::exp(-x[i])) : x[i]; }
+};
+template <typename T> struct RegBackward {
+  RegKind kind;
+  T scale;
+  const T *y, *label;
+  T *dx;
+  MX_HD void operator()(int64_t i) const {
+    T diff = y[i] - label[i];
+    if (kind == kMAE) diff = diff > T(0) ? T(1) : diff < T(0) ? T(-1) : T(0);
+    dx[i] = scale * diff;
+  }
+};
+
+template <class Each> void reg_forward(RegKind kind, const OpCall &c, const char *name, const Each &each) {
+  MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, name, {
+    each(c.outputs[0].size(), RegForward<T>{kind, c.inputs[0].data<T>(), c.outputs[0].data<T>()});
+  });
+}
+// inputs: output, label
+template <class Each> void reg_backward(RegKind kind, const OpCall &c, const char *name, const Each &each) {
+  MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, name, {
+    const NDArray &lab = c.inputs[1];
+    const int64_t per = lab.shape()[0] > 0 ? lab.size() / lab.shape()[0] : 1;
+    const T scale = static_cast<T>(c.p<RegParam>().grad_scale / static_cast<double>(std::max<int64_t>(per, 1)));
+    each(c.outputs[0].size(), RegBackward<T>{kind, scale, c.inputs[0].data<T>(), lab.data<T>(), c.outputs[0].data<T>()});
+  });
+}
+
 }  // namespace smk
 }  // namespace mx

@@ -40,14 +40,11 @@ bool so_shape(const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
 }
 
 // ---- regression outputs
-struct RegParam {
-  double grad_scale = 1;
-  static void describe(ParamDecl<RegParam> &d) {
-    d.field("grad_scale", &RegParam::grad_scale).def(1.0).doc("Scale the gradient by a float factor.");
-  }
-};
-
-enum RegKind { kLinear, kLogistic, kMAE };
+using smk::kLinear;
+using smk::kLogistic;
+using smk::kMAE;
+using smk::RegKind;
+using smk::RegParam;
 
 bool reg_shape(const char *op, ShapeVec &in, ShapeVec &out) {
   if (!in[0].known()) return false;
@@ -63,21 +60,15 @@ bool reg_shape(const char *op, ShapeVec &in, ShapeVec &out) {
   return true;
 }
 
-void register_reg(RegKind kind, const char *name, const char *bwname, const char *doc) {
+void register_reg(RegKind kind, const char *name, const char *bwname, const char *doc, KernelFn gpu_fwd,
+                  KernelFn gpu_bwd) {
   OpBuilder::create(name)
       .doc(doc)
       .params<RegParam>()
       .inputs({"data", "label"})
       .shape([name](const Params &, ShapeVec &in, ShapeVec &, ShapeVec &out) { return reg_shape(name, in, out); })
-      .cpu([kind, name](const OpCall &c) {
-        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, name, {
-          const T *x = c.inputs[0].data<T>();
-          T *y = c.outputs[0].data<T>();
-          const int64_t n = c.outputs[0].size();
-          if (kind == kLogistic) for (int64_t i = 0; i < n; ++i) y[i] = T(1) / (T(1) + std::exp(-x[i]));
-          else std::memcpy(y, x, sizeof(T) * static_cast<size_t>(n));
-        });
-      })
+      .cpu([kind, name](const OpCall &c) { smk::reg_forward(kind, c, name, HostEach()); })
+      .gpu(cuda_only(gpu_fwd))
       .grad([bwname](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {b.emit(&Registry::get().require(bwname), n.params, {n.outputs[0], n.inputs[1]})[0], Var::none()};
       });
@@ -87,21 +78,8 @@ void register_reg(RegKind kind, const char *name, const char *bwname, const char
       .inputs({"output", "label"})
       .outputs({"data_grad"})
       .shape([bwname](const Params &, ShapeVec &in, ShapeVec &, ShapeVec &out) { return reg_shape(bwname, in, out); })
-      .cpu([kind, bwname](const OpCall &c) {
-        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, bwname, {
-          const NDArray &lab = c.inputs[1];
-          const T *y = c.inputs[0].data<T>(), *l = lab.data<T>();
-          T *dx = c.outputs[0].data<T>();
-          const int64_t n = c.outputs[0].size();
-          const int64_t per = lab.shape()[0] > 0 ? lab.size() / lab.shape()[0] : 1;
-          const T scale = static_cast<T>(c.p<RegParam>().grad_scale / static_cast<double>(std::max<int64_t>(per, 1)));
-          for (int64_t i = 0; i < n; ++i) {
-            T diff = y[i] - l[i];
-            if (kind == kMAE) diff = diff > T(0) ? T(1) : diff < T(0) ? T(-1) : T(0);
-            dx[i] = scale * diff;
-          }
-        });
-      })
+      .cpu([kind, bwname](const OpCall &c) { smk::reg_backward(kind, c, bwname, HostEach()); })
+      .gpu(cuda_only(gpu_bwd))
       .no_grad();
 }
 
@@ -138,11 +116,14 @@ const int registered = [] {
       .gpu(cuda_only(gpu_softmax_output_backward))
       .no_grad();
   register_reg(kLinear, "LinearRegressionOutput", "_backward_LinearRegressionOutput",
-               "Identity in the forward pass; least-squares loss gradient (out - label) * grad_scale / num_output backward.");
+               "Identity in the forward pass; least-squares loss gradient (out - label) * grad_scale / num_output backward.",
+               gpu_linear_regression_output, gpu_linear_regression_output_backward);
   register_reg(kLogistic, "LogisticRegressionOutput", "_backward_LogisticRegressionOutput",
-               "Sigmoid in the forward pass; logistic loss gradient (out - label) * grad_scale / num_output backward.");
+               "Sigmoid in the forward pass; logistic loss gradient (out - label) * grad_scale / num_output backward.",
+               gpu_logistic_regression_output, gpu_logistic_regression_output_backward);
   register_reg(kMAE, "MAERegressionOutput", "_backward_MAERegressionOutput",
-               "Identity in the forward pass; mean-absolute-error gradient sign(out - label) * grad_scale / num_output backward.");
+               "Identity in the forward pass; mean-absolute-error gradient sign(out - label) * grad_scale / num_output backward.",
+               gpu_mae_regression_output, gpu_mae_regression_output_backward);
   return 0;
 }();
 
