@@ -73,6 +73,7 @@ function(mx_add_cuda_backend target)
   # Only the files that differ between the two builds see MX_HAVE_CUDA (gpu_none.cc compiles to
   # nothing then): every other object is the same with and without CUDA, so ccache shares them.
   set_source_files_properties(${_cu} ${_cc} ${CMAKE_SOURCE_DIR}/libmx/src/backends/gpu_none.cc
+                              ${CMAKE_SOURCE_DIR}/libmx/src/kvstore/collective_nccl_none.cc
                               PROPERTIES COMPILE_DEFINITIONS MX_HAVE_CUDA)
   target_include_directories(${target} SYSTEM PRIVATE ${CMAKE_CUDA_TOOLKIT_INCLUDE_DIRECTORIES})
   target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr>)

@@ -105,6 +105,38 @@ function pushpull!(kv::KVStore, keys, vals, outs=vals)
     kv
 end
 
+"""`pushpull!` of the gradient arrays an executor's `backward` writes: with overlap on
+(`set_overlap!(kv, true)` or MX_KVSTORE_OVERLAP=1, alike on every worker) the next backward
+reduces them bucket by bucket while it runs; the results are those of `pushpull!`."""
+function pushpull_grads!(kv::KVStore, keys, vals, outs=vals)
+    ks, vs = _kv_flat(keys, vals)
+    oks, os = _kv_flat(keys, outs)
+    vh = Ptr{Cvoid}[handle(v) for v in vs]
+    oh = Ptr{Cvoid}[handle(o) for o in os]
+    GC.@preserve kv vs vh ks os oh oks _check(ccall(_sym(:mx_kvstore_pushpull_grads), Cint,
+        (Ptr{Cvoid}, Cint, Ptr{Cstring}, Ptr{Ptr{Cvoid}}, Cint, Ptr{Cstring}, Ptr{Ptr{Cvoid}}, Cint),
+        handle(kv), length(ks), ks, vh, length(oks), oks, oh, 0))
+    kv
+end
+
+"Finish the reductions a backward started (before reading gradients between backward and the step)."
+function overlap_sync!(kv::KVStore)
+    GC.@preserve kv _check(ccall(_sym(:mx_kvstore_overlap_sync), Cint, (Ptr{Cvoid},), handle(kv)))
+    kv
+end
+
+function _kv_set_config(kv::KVStore, key::AbstractString, json::AbstractString)
+    GC.@preserve kv _check(ccall(_sym(:mx_kvstore_set_config), Cint, (Ptr{Cvoid}, Cstring, Cstring),
+                                 handle(kv), key, json))
+    kv
+end
+"Reduce gradients while backward runs (dist types; set alike on every worker)."
+set_overlap!(kv::KVStore, flag::Bool) = _kv_set_config(kv, "overlap", flag ? "true" : "false")
+"""Write a Chrome trace of the reduction (backward passes, each bucket's ready/send/done times)
+to `path` (`.rank<N>` before the extension with several workers); `nothing` closes it."""
+set_timeline!(kv::KVStore, path::Union{Nothing,AbstractString}) =
+    _kv_set_config(kv, "timeline", json_string(path === nothing ? "" : String(path)))
+
 "init! then pull!: every worker gets rank 0's values."
 function broadcast!(kv::KVStore, keys, vals, outs)
     ks, vs = _kv_flat(keys, vals)

@@ -206,7 +206,8 @@ function fit(m::FeedForward, optimizer, data::AbstractDataProvider; n_epoch::Int
             if kv === nothing
                 update!(opt, idx, ws, gs)
             else
-                pushpull!(kv, kvkeys, gs, ws)  # one fused allreduce, then the update
+                # one fused allreduce, then the update; reduced during backward with overlap on
+                pushpull_grads!(kv, kvkeys, gs, ws)
             end
             isempty(batch.label) || update!(eval_metric, [_unpad(l, batch.pad) for l in batch.label],
                                             [_unpad(o, batch.pad) for o in e.outputs[1:length(batch.label)]])

@@ -4,6 +4,7 @@
 #   kv <- mx.kv.create("dist_sync"); kv$rank; kv$num.workers; kv$type
 #   kv$init(keys, values); kv$push(keys, values); kv$pull(keys, out.values)
 #   kv$pushpull(keys, values, out.values); kv$broadcast(keys, values, out.values)
+#   kv$pushpull.grads(keys, grads, out.values); kv$set.overlap(TRUE); kv$set.timeline(path)
 #   kv$set.optimizer(opt); kv$barrier(); kv$save.optimizer.states(f); kv$load.optimizer.states(f)
 #   kv$set.gradient.compression(list(type = "2bit", threshold = 0.5))
 # keys: numbers or strings; values: one MXNDArray per key, or a list of MXNDArrays per key.
@@ -49,6 +50,16 @@ mx.kv.create <- function(type = "local") {
   kv$pushpull <- function(keys, values, out.values = NULL, priority = 0)
     call("pushpull", keys, values, if (is.null(out.values)) values else out.values)
   kv$broadcast <- function(keys, values, out.values) call("broadcast", keys, values, out.values)
+  # pushpull of the gradient arrays an executor's backward writes: with overlap on, the next
+  # backward reduces them bucket by bucket while it runs (same results as pushpull).
+  kv$pushpull.grads <- function(keys, values, out.values = NULL, priority = 0)
+    call("pushpull_grads", keys, values, if (is.null(out.values)) values else out.values)
+  kv$overlap.sync <- function() invisible(.mx_call(C_mxr_kv_ctl, h, "overlap_sync", NULL))
+  kv$set.overlap <- function(flag)
+    invisible(.mx_call(C_mxr_kv_ctl, h, "overlap", if (isTRUE(flag)) "true" else "false"))
+  # A Chrome trace of the reduction (backward, each bucket's ready/send/done); NULL closes it.
+  kv$set.timeline <- function(path)
+    invisible(.mx_call(C_mxr_kv_ctl, h, "timeline", .mx_to_json(if (is.null(path)) "" else path.expand(path))))
   kv$set.optimizer <- function(optimizer) {
     if (!inherits(optimizer, "MXOptimizer")) .mx_stop(.MX_ERR_VALUE, "set.optimizer: expected an MXOptimizer")
     .mx_call(C_mxr_kv_set_optimizer, h, optimizer$handle)

@@ -150,7 +150,9 @@ mx.model.FeedForward.create <- function(symbol, X, y = NULL, ctx = NULL, begin.r
       .mx_call(C_mxr_exec_backward, exec$handle, NULL, TRUE)
       if (length(upd_i)) {
         if (is.null(kv)) .mx_call(C_mxr_opt_update, optimizer$handle, upd_i, upd_w, upd_g)
-        else kv$pushpull(param.names[upd_idx], upd_g, upd_w)  # one fused allreduce + update
+        # one fused allreduce + update; the gradients are reduced during backward when the
+        # kvstore's overlap is on (MX_KVSTORE_OVERLAP=1 or kv$set.overlap(TRUE))
+        else kv$pushpull.grads(param.names[upd_idx], upd_g, upd_w)
       }
       if (!is.null(metric))
         .mx_call(C_mxr_metric_update, metric, list(b$label), list(exec$outputs[[1L]]))

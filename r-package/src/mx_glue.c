@@ -1245,7 +1245,9 @@ static const char *kv_keys(SEXP keys, int n, const char ***out) {
   return NULL;
 }
 
-/* op: "init", "push", "pull", "pushpull" or "broadcast"; outs/out_keys only for the last two. */
+/* op: "init", "push", "pull", "pushpull", "pushpull_grads" (the gradients backward writes:
+ * reduced while backward runs when overlap is on) or "broadcast"; outs/out_keys only for the
+ * last three. */
 SEXP mxr_kv_call(SEXP k, SEXP op, SEXP keys, SEXP values, SEXP out_keys, SEXP outs) {
   GET_H(mx_kvstore_t, h, k, tag_kv, "kvstore");
   const char *o = str1(op);
@@ -1266,6 +1268,7 @@ SEXP mxr_kv_call(SEXP k, SEXP op, SEXP keys, SEXP values, SEXP out_keys, SEXP ou
   else if (!strcmp(o, "push")) st = mx_kvstore_push(h, nv, ks, v, 0);
   else if (!strcmp(o, "pull")) st = mx_kvstore_pull(h, nv, ks, v, 0);
   else if (!strcmp(o, "pushpull")) st = mx_kvstore_pushpull(h, nv, ks, v, nw, oks, w, 0);
+  else if (!strcmp(o, "pushpull_grads")) st = mx_kvstore_pushpull_grads(h, nv, ks, v, nw, oks, w, 0);
   else if (!strcmp(o, "broadcast")) st = mx_kvstore_broadcast(h, nv, ks, v, nw, oks, w, 0);
   else return arg_fail(MX_ERR_INVALID_ARGUMENT, "kvstore: unknown operation '%s'", o);
   return result(st, R_NilValue);
@@ -1278,13 +1281,15 @@ SEXP mxr_kv_set_optimizer(SEXP k, SEXP opt) {
   return result(st, R_NilValue);
 }
 
-/* what: "barrier", "save", "load", "compression" (arg: JSON), or a setting name (arg: JSON). */
+/* what: "barrier", "overlap_sync", "save", "load", "compression" (arg: JSON), or a setting name
+ * (arg: JSON). */
 SEXP mxr_kv_ctl(SEXP k, SEXP what, SEXP arg) {
   GET_H(mx_kvstore_t, h, k, tag_kv, "kvstore");
   const char *wt = str1(what), *a = arg == R_NilValue ? NULL : str1(arg);
   if (!wt) return arg_fail(MX_ERR_INVALID_ARGUMENT, "kvstore: bad control call");
   int st;
   if (!strcmp(wt, "barrier")) st = mx_kvstore_barrier(h);
+  else if (!strcmp(wt, "overlap_sync")) st = mx_kvstore_overlap_sync(h);
   else if (!a) return arg_fail(MX_ERR_INVALID_ARGUMENT, "kvstore %s: argument must be a single string", wt);
   else if (!strcmp(wt, "save")) st = mx_kvstore_save_optimizer_states(h, R_ExpandFileName(a));
   else if (!strcmp(wt, "load")) st = mx_kvstore_load_optimizer_states(h, R_ExpandFileName(a));

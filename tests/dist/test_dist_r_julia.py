@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from dist_helpers import PY, ROOT, launch, run_single
+from dist_helpers import PY, ROOT, check_timeline, launch, run_single
 
 BUILD = os.path.join(ROOT, os.environ.get("BUILD_DIR", "build"))
 
@@ -36,18 +36,28 @@ def r_env():
     return {"R_LIBS": lib, "MX_HOME": home}
 
 
-@pytest.mark.parametrize("opt,n", [("sgd", 2), ("adam", 3)])
-def test_r_feedforward_dist_sync(tmp_path, opt, n):
+def overlap_env(tmp_path):
+    """Overlap on, a bucket per key, and a timeline (closed by the workers) showing it."""
+    return {"MX_KVSTORE_OVERLAP": "1", "MX_KVSTORE_BUCKET_BYTES": "64",
+            "MX_KVSTORE_TIMELINE": str(tmp_path / "trace.json")}
+
+
+@pytest.mark.parametrize("opt,n,overlap", [("sgd", 2, False), ("adam", 3, True)])
+def test_r_feedforward_dist_sync(tmp_path, opt, n, overlap):
     env = r_env()
     ref, dist = str(tmp_path / "ref"), str(tmp_path / "dist")
     script = "tests/dist/worker_train.R"
     rc, out, _ = run_single(["Rscript", script, opt, "local", str(n), ref], env=env)
     assert rc == 0, out
+    if overlap:  # FeedForward.create reduces with pushpull_grads: during backward, one key a bucket
+        env = dict(env, **overlap_env(tmp_path))
     rc, out, _ = launch(n, ["Rscript", script, opt, "dist_sync", str(n), dist], env=env)
     assert rc == 0, out
     want = load_params(ref + ".0.params")
     for r in range(n):
         assert_same(load_params("%s.%d.params" % (dist, r)), want, "R %s rank %d" % (opt, r))
+    if overlap:
+        check_timeline(tmp_path, n, ("pushpull_grads",))
 
 
 def julia_exe():
@@ -69,8 +79,9 @@ def test_julia_fit_dist_sync(tmp_path):
     cmd = [j, "--startup-file=no", "--project=julia", "tests/dist/worker_train.jl", "sgd"]
     rc, out, _ = run_single(cmd + ["local", "2", ref], env=env, timeout=300)
     assert rc == 0, out
-    rc, out, _ = launch(2, cmd + ["dist_sync", "2", dist], env=env, timeout=300)
+    rc, out, _ = launch(2, cmd + ["dist_sync", "2", dist], env=dict(env, **overlap_env(tmp_path)), timeout=300)
     assert rc == 0, out
     want = load_params(ref + ".0-0001.params")
     for r in range(2):
         assert_same(load_params("%s.%d-0001.params" % (dist, r)), want, "Julia rank %d" % r)
+    check_timeline(tmp_path, 2, ("pushpull_grads",))  # MX.fit reduced during backward

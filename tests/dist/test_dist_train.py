@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from dist_helpers import PY, launch, run_single
+from dist_helpers import PY, check_timeline, launch, run_single
 
 WORKER = "tests/dist/worker_train.py"
 
@@ -32,8 +32,10 @@ def assert_same(got, want, what):
 CASES = [("gluon", "sgd", 2, None, "mlp", []), ("gluon", "adam", 3, None, "mlp", []),
          ("gluon", "sgd", 3, 0, "mlp", []), ("gluon", "adam", 2, 0, "mlp", []),
          ("module", "sgd", 3, None, "mlp", []), ("module", "adam", 2, None, "mlp", []),
-         ("gluon", "adam", 3, None, "lenet", ["--bucket-bytes", "100", "--overlap", "1"]),
+         ("gluon", "adam", 3, None, "lenet", ["--bucket-bytes", "100", "--overlap", "1", "--timeline", "TL"]),
          ("module", "adam", 2, None, "lenet", ["--bucket-bytes", "100", "--overlap", "1"])]
+# The module LeNet case also writes a timeline, asked for by MX_KVSTORE_TIMELINE.
+ENV_TIMELINE = {("module", "lenet")}
 
 
 def overlap_stats(prefix, n):
@@ -54,8 +56,13 @@ def test_dist_training_matches_one_process(tmp_path, api, opt, n, uok, model, fl
                                                      "--out", ref])
     assert rc == 0, out
     extra = [] if uok is None else ["--update-on-kvstore", str(uok)]
-    rc, out, _ = launch(n, [PY, WORKER] + common + extra + flags + ["--out", dist])
+    timeline = str(tmp_path / "trace.json")
+    flags = [timeline if f == "TL" else f for f in flags]
+    env = {"MX_KVSTORE_TIMELINE": timeline} if (api, model) in ENV_TIMELINE else None
+    rc, out, _ = launch(n, [PY, WORKER] + common + extra + flags + ["--out", dist], env=env)
     assert rc == 0, out
+    if env or timeline in flags:
+        check_timeline(tmp_path, n)
     want = load(ref, 0)
     for r in range(n):
         assert_same(load(dist, r), want, "%s/%s %d workers, rank %d" % (api, opt, n, r))

@@ -32,9 +32,12 @@ net <- mx.symbol.SoftmaxOutput(data = fc2, name = "softmax")
 mx.set.seed(100 + rank)
 hp <- if (opt == "sgd") list(learning.rate = 0.05, momentum = 0.9, wd = 0.001) else
   list(learning.rate = 0.01, wd = 0.001)
+# With a timeline asked for (MX_KVSTORE_TIMELINE), the kvstore is made here so it can be closed.
+kvs <- if (dist && nzchar(Sys.getenv("MX_KVSTORE_TIMELINE"))) mx.kv.create(kvstore) else kvstore
 model <- do.call(mx.model.FeedForward.create,
                  c(list(net, X = X, y = y, num.round = 1, array.batch.size = b, shuffle = FALSE,
-                        optimizer = opt, initializer = mx.init.Xavier(), kvstore = kvstore,
+                        optimizer = opt, initializer = mx.init.Xavier(), kvstore = kvs,
                         verbose = FALSE), hp))
+if (inherits(kvs, "MXKVStore")) kvs$set.timeline(NULL)  # writes the trace
 mx.nd.save(model$arg.params, sprintf("%s.%d.params", out, rank))
 cat(sprintf("WORKER-OK %d\n", rank))

@@ -27,7 +27,10 @@ net = MX.SoftmaxOutput(MX.FullyConnected(h; num_hidden=4, name="fc2"); name="sof
 m = MX.FeedForward(net)
 MX.seed!(100 + rank)
 hp = opt == "sgd" ? (learning_rate=0.05, momentum=0.9, wd=0.001) : (learning_rate=0.01, wd=0.001)
+# With a timeline asked for (MX_KVSTORE_TIMELINE), the kvstore is made here so it can be closed.
+kv = dist && !isempty(get(ENV, "MX_KVSTORE_TIMELINE", "")) ? MX.KVStore(kvstore) : Symbol(kvstore)
 MX.fit(m, Symbol(opt), MX.ArrayDataProvider(X; label=Y, batch_size=b); n_epoch=1, verbosity=0,
-       initializer=MX.Xavier(), optimizer_params=hp, kvstore=Symbol(kvstore))
+       initializer=MX.Xavier(), optimizer_params=hp, kvstore=kv)
+kv isa MX.KVStore && MX.set_timeline!(kv, nothing)  # writes the trace
 MX.save_checkpoint(m, "$(out).$(rank)", 1)
 println("WORKER-OK $(rank)")

@@ -32,6 +32,7 @@ p.add_argument("--model", choices=["mlp", "lenet"], default="mlp")
 p.add_argument("--hybridize", action="store_true")
 p.add_argument("--overlap", type=int, default=None, help="kv.set_overlap (default: the core's)")
 p.add_argument("--bucket-bytes", type=int, default=None, help="small: several fusion buckets")
+p.add_argument("--timeline", default=None, help="kv.set_timeline(path): a Chrome trace per rank")
 a = p.parse_args()
 
 dist = "dist" in a.kvstore
@@ -70,6 +71,8 @@ def configure(kv):
         kv.set_bucket_size(a.bucket_bytes)
     if a.overlap is not None:
         kv.set_overlap(bool(a.overlap))
+    if a.timeline:
+        kv.set_timeline(a.timeline)
 
 
 def report(kv):
@@ -77,6 +80,8 @@ def report(kv):
     if kv is not None and dist:
         with open("%s.overlap.%d.json" % (a.out, rank), "w") as f:
             json.dump(kv._config()["overlap_stats"], f)
+        if a.timeline:
+            kv.set_timeline(None)  # writes the file now
 
 
 if a.api == "gluon":

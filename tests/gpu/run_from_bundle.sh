@@ -10,9 +10,10 @@ tar -C "$b/lib" -xJf .gpu_bundle/libs.tar.xz || exit 1
 # cffi (ABI mode opens libmx from the header): the machine's own, else the bundled wheels.
 python3 -c 'import cffi, pycparser' 2>/dev/null ||
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$b/site" .gpu_bundle/*.whl || exit 1
-# cuBLAS 13 for the GPU GEMMs and cuDNN 9 for convolution/pooling/BatchNorm: the machine's own
-# pip wheels (nvidia-cublas, nvidia-cudnn-cu13, as PyTorch uses).
-cu=$(python3 -c 'import glob, os, nvidia; print(":".join(d for p in nvidia.__path__ for s in ("cu13", "cudnn") for d in glob.glob(os.path.join(p, s, "lib"))))' 2>/dev/null || true)
+# cuBLAS 13 for the GPU GEMMs, cuDNN 9 for convolution/pooling/BatchNorm and NCCL for the
+# kvstore's GPU reductions: the machine's own pip wheels (nvidia-cublas, nvidia-cudnn-cu13,
+# nvidia-nccl-cu13, as PyTorch uses).
+cu=$(python3 -c 'import glob, os, nvidia; print(":".join(d for p in nvidia.__path__ for s in ("cu13", "cudnn", "nccl") for d in glob.glob(os.path.join(p, s, "lib"))))' 2>/dev/null || true)
 export PYTHONPATH="$b/site:$PWD/python" LD_LIBRARY_PATH="$b/lib${cu:+:$cu}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export MX_LIBRARY="$b/lib/libmx.so" PYTHONUNBUFFERED=1
 log=${OUT:-/tmp}/gpu_check.log

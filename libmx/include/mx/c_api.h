@@ -639,7 +639,8 @@ MX_API int mx_kvstore_set_gradient_compression(mx_kvstore_t kv, const char *para
 /* Settings: "bucket_bytes" (number), "timeout" (seconds), "overlap" (true/false: see
  * mx_kvstore_allreduce_grads). value_json is JSON text. */
 MX_API int mx_kvstore_set_config(mx_kvstore_t kv, const char *key, const char *value_json);
-/* {"type","backend","rank","num_workers","bucket_bytes","gradient_compression","optimizer"}.
+/* {"type","backend","device_backend" (null, or "nccl" once GPU arrays were reduced),"rank",
+ * "num_workers","bucket_bytes","gradient_compression","optimizer",...}.
  * Borrowed from `kv` until its next call. */
 MX_API int mx_kvstore_config(mx_kvstore_t kv, const char **out_json);
 
@@ -777,6 +778,14 @@ MX_API int mx_kvstore_pushpull_grads(mx_kvstore_t kv, int num, const char **keys
  * sums over workers; does nothing when no backward ran since the last step). Call before
  * reading gradients between backward and the step; collective in that case. */
 MX_API int mx_kvstore_overlap_sync(mx_kvstore_t kv);
+
+/* ---------------------------------------------------------------- kvstore: NCCL for GPU arrays
+ * The dist types reduce GPU arrays with NCCL (libnccl.so.2, opened at run time: MX_NCCL_LIBRARY,
+ * the loader's path, or site-packages/nvidia/nccl/lib beside an installed mx, from `pip install
+ * nvidia-nccl-cu13`). Whether it can be loaded (*out_available 1/0) and *out_message: "NCCL
+ * 2.x.y (path)" or why not, naming what to install or set. Either pointer may be NULL; the message
+ * is borrowed and static. Does not fail for lack of NCCL. */
+MX_API int mx_kvstore_nccl_status(int *out_available, const char **out_message);
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,5 @@
 // C API: KVStore (kvstore/).
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -6,6 +7,7 @@
 #include "api/optimizer_handle.h"
 #include "base/json.h"
 #include "kvstore/kvstore.h"
+#include "kvstore/nccl_lib.h"
 #include "ndarray/sparse.h"
 #include "ops/imperative.h"
 
@@ -149,6 +151,17 @@ int mx_kvstore_pushpull_grads(mx_kvstore_t kv, int num, const char **keys, const
   MX_API_BEGIN();
   with_two_lists(kv, num, keys, values, num_out, out_keys, outs, "kvstore.pushpull",
                  &mx::KVStore::pushpull_grads);
+  MX_API_END();
+}
+
+int mx_kvstore_nccl_status(int *out_available, const char **out_message) {
+  MX_API_BEGIN();
+  static std::once_flag once;
+  static std::string message;
+  static int available = 0;
+  std::call_once(once, [] { available = mx::nccl_available(&message) ? 1 : 0; });
+  if (out_available) *out_available = available;
+  if (out_message) *out_message = message.c_str();
   MX_API_END();
 }
 

@@ -231,6 +231,7 @@ std::vector<NDArray> backward(const std::vector<NDArray> &heads, const std::vect
     notify_grad_ready(info->grad);
   };
   auto is_var = [](const std::shared_ptr<AGInfo> &e) { return e && !e->node && e->is_variable; };
+  BackwardEndNotice end_notice{!wrt};  // when this function returns or throws
   if (!wrt) {
     notify_backward_begin();
     for (auto &n : order)

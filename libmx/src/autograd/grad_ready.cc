@@ -46,4 +46,10 @@ void notify_backward_begin() {
     if (kv.second.on_backward_begin) kv.second.on_backward_begin();
 }
 
+void notify_backward_end() {
+  if (count.load() == 0) return;
+  for (auto &kv : snapshot())
+    if (kv.second.on_backward_end) kv.second.on_backward_end();
+}
+
 }  // namespace mx

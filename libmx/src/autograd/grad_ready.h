@@ -15,6 +15,8 @@ struct GradListener {
   // A backward pass starts: it may overwrite gradient arrays, so reductions still reading or
   // writing them must finish first.
   std::function<void()> on_backward_begin;
+  // The backward pass has ended (normally or by an error); for timelines.
+  std::function<void()> on_backward_end;
 };
 
 // Returns an id for remove_grad_listener.
@@ -24,5 +26,13 @@ void remove_grad_listener(int id);
 // Cheap when nobody listens (one atomic load).
 void notify_grad_ready(const NDArray &grad);
 void notify_backward_begin();
+void notify_backward_end();
+// Announces the end of a backward pass when it goes out of scope (error paths included).
+struct BackwardEndNotice {
+  bool armed;
+  ~BackwardEndNotice() {
+    if (armed) notify_backward_end();
+  }
+};
 
 }  // namespace mx

@@ -504,6 +504,7 @@ void Executor::backward(const std::vector<NDArray> &out_grads, bool is_train,
   if (!has_backward_) return;
   if (!forward_done_) forward(is_train);
   if (dynamic_) {  // node by node: gradients are announced at the end
+    BackwardEndNotice end_notice{true};
     notify_backward_begin();
     backward_dynamic(out_grads, is_train);
     for (size_t i = 0; i < args_.size(); ++i)
@@ -560,6 +561,7 @@ void Executor::backward(const std::vector<NDArray> &out_grads, bool is_train,
     }
     final_map_built_ = true;
   }
+  BackwardEndNotice end_notice{true};
   notify_backward_begin();  // reductions of these gradient arrays from a previous pass finish first
   auto ready = [&](size_t i) {
     finish_arg_grad(i, is_train);

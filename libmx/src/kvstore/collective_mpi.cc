@@ -3,6 +3,7 @@
 // the timeout instead of a hang; MPI's error handler is set to return codes (never abort).
 #include <sched.h>
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cstdlib>
@@ -109,6 +110,10 @@ class MpiCollective : public Collective {
   void allreduce_max_i64(int64_t *buf, int64_t count, const std::string &what) override {
     if (size_ == 1 || count == 0) return;
     MX_CHECK(count < kChunk, MX_ERR_INTERNAL, "kvstore: metadata vector too long");
+    if (size_ <= kRingMax) {
+      ring_max(buf, count, what);
+      return;
+    }
     run(what, "MPI_Iallreduce", [&](void **req) {
       return m_.Iallreduce(kInPlace, buf, static_cast<int>(count), m_.t_int64, m_.op_max,
                            m_.comm_world, req);
@@ -132,6 +137,60 @@ class MpiCollective : public Collective {
 
  private:
   static constexpr int64_t kChunk = INT_MAX / 2;  // MPI counts are int
+  // The per-call consistency check (a few int64s) of small jobs goes around a ring of
+  // point-to-point messages: size-1 hops of ~2 us each in shared memory, where Open MPI's
+  // non-blocking MPI_Iallreduce (libnbc: a schedule built per call) took several times that.
+  static constexpr int kRingMax = 8;
+  static constexpr int kRingTag = 0x6d78;  // only these messages use point-to-point
+
+  // Element-wise max over the workers: each hop sends what this worker knows to the next rank
+  // and folds in what the previous one sent; after size-1 hops every worker has seen every value.
+  // MPI keeps messages of one (source, tag) in order, so consecutive checks cannot mix.
+  void ring_max(int64_t *buf, int64_t count, const std::string &what) {
+    std::lock_guard<std::mutex> lock(mu_);
+    MX_CHECK(!broken_, MX_ERR_IO, "kvstore: ", what, ": an earlier collective of this job failed "
+             "(a worker died or timed out); the job cannot continue");
+    const int next = (rank_ + 1) % size_, prev = (rank_ + size_ - 1) % size_;
+    // Members, not locals: after a timeout a posted receive may still land (the job is broken,
+    // but the memory must stay valid).
+    std::vector<int64_t> &send = ring_send_, &recv = ring_recv_;
+    send.assign(buf, buf + count);
+    recv.assign(static_cast<size_t>(count), 0);
+    auto t0 = std::chrono::steady_clock::now();
+    for (int hop = 0; hop + 1 < size_; ++hop) {
+      void *rq[2] = {nullptr, nullptr};
+      check(m_.Irecv(recv.data(), static_cast<int>(count), m_.t_int64, prev, kRingTag, m_.comm_world, &rq[0]),
+            "MPI_Irecv", what);
+      check(m_.Isend(send.data(), static_cast<int>(count), m_.t_int64, next, kRingTag, m_.comm_world, &rq[1]),
+            "MPI_Isend", what);
+      wait_all(rq, 2, what, t0);
+      for (int64_t i = 0; i < count; ++i) buf[i] = std::max(buf[i], recv[static_cast<size_t>(i)]);
+      std::copy(buf, buf + count, send.begin());
+    }
+  }
+
+  // Polls requests to completion or the deadline (measured from t0), as run() does.
+  void wait_all(void **rq, int n, const std::string &what, std::chrono::steady_clock::time_point t0) {
+    for (unsigned it = 0;; ++it) {
+      bool all = true;
+      for (int i = 0; i < n; ++i) {
+        int done = 0;
+        check(m_.Test(&rq[i], &done, nullptr), "MPI_Test", what);
+        all = all && done;
+      }
+      if (all) return;
+      if ((it & 63) == 63) {
+        sched_yield();
+        double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (waited > timeout_) {
+          broken_ = true;
+          fail(MX_ERR_IO, "kvstore: ", what, " on rank ", rank_, " of ", size_,
+               ": no answer from the other workers after ", timeout_,
+               " s (a worker died, hangs, or runs different code; MX_KVSTORE_TIMEOUT sets the limit)");
+        }
+      }
+    }
+  }
   void *const kInPlace = reinterpret_cast<void *>(1);  // Open MPI's MPI_IN_PLACE
 
   void *mpi_type(DType t, const std::string &what) const {
@@ -190,6 +249,7 @@ class MpiCollective : public Collective {
   bool we_initialised_ = false;
   bool broken_ = false;
   uint64_t payload_ = 0;
+  std::vector<int64_t> ring_send_, ring_recv_;
 };
 
 }  // namespace

@@ -75,6 +75,8 @@ int64_t signature(const std::string &key, const NDArray &a) {
   int dt = static_cast<int>(a.dtype()), nd = a.ndim(), st = static_cast<int>(stype_of(a));
   h = fnv(h, &dt, sizeof dt);
   h = fnv(h, &st, sizeof st);  // workers must agree on sparse vs dense (different collectives)
+  int gpu = a.device().is_cpu() ? 0 : 1;  // and on CPU (MPI) vs GPU (NCCL); not on which GPU
+  h = fnv(h, &gpu, sizeof gpu);
   h = fnv(h, &nd, sizeof nd);
   for (int i = 0; i < nd; ++i) {
     int64_t d = a.shape()[i];
@@ -83,10 +85,27 @@ int64_t signature(const std::string &key, const NDArray &a) {
   return static_cast<int64_t>(h >> 2);
 }
 
+std::string device_name(Device d) {
+  return (d.is_cpu() ? "cpu(" : "gpu(") + std::to_string(d.id) + ")";
+}
+
 std::string describe(const NDArray &a) {
   std::string s = a.shape().str() + " " + dtype_name(a.dtype());
   return a.is_sparse() ? s + " " + stype_name(stype_of(a)) : s;
 }
+
+// A step-time call as a span on the timeline's compute row (nothing without a timeline).
+struct CallSpan {
+  Timeline *t;
+  const char *name;
+  double t0;
+  CallSpan(const std::shared_ptr<Timeline> &tl, const char *n) : t(tl.get()), name(n), t0(t ? Timeline::now_us() : 0) {}
+  ~CallSpan() {
+    if (!t) return;
+    t->span(name, "kvstore", Timeline::kCompute, t0, Timeline::now_us());
+    t->maybe_flush();
+  }
+};
 
 bool parse_int_key(const std::string &k, int *out) {
   if (k.empty() || k.size() > 10) return false;
@@ -118,11 +137,22 @@ KVStore::KVStore(const std::string &type) : bucket_bytes_(env_bucket_bytes()), o
          "Use 'dist_sync' (or 'dist_device_sync', 'horovod')");
   } else if (type == "nccl" || type == "dist_sync_device") {
     fail(MX_ERR_UNSUPPORTED, "kvstore '", type,
-         "' needs GPU arrays and NCCL, which this build does not have; use 'dist_sync' or 'device'");
+         "' (one process driving several GPUs) is not supported: MX reduces GPU arrays with NCCL in the "
+         "distributed types, one process per GPU; use 'dist_sync' and start one worker per GPU "
+         "(python -m mx.tools.launch -n <GPUs> ...), or 'device' for CPU arrays");
   } else {
     fail(MX_ERR_INVALID_ARGUMENT, "unknown kvstore type '", type,
          "' (local, device, dist_sync, dist_device_sync, horovod)");
-  }
+  }  const char *tl = std::getenv("MX_KVSTORE_TIMELINE");
+  if (tl && *tl) open_timeline(tl);
+}
+
+void KVStore::open_timeline(const std::string &path) {
+  overlap_.reset();  // re-registered with the new timeline at the next step
+  timeline_.reset();  // writes the old file
+  if (path.empty()) return;
+  timeline_ = std::make_shared<Timeline>(dist_ && comm_->size() > 1 ? timeline_path_for_rank(path, rank()) : path,
+                                         rank());
 }
 
 KVStore::Entry &KVStore::entry_of(const std::string &key, const char *op) {
@@ -185,8 +215,9 @@ std::vector<KVStore::Group> KVStore::group(const char *op, const std::vector<std
     const NDArray &v = values[i];
     MX_CHECK(v.defined(), MX_ERR_INVALID_ARGUMENT, "kvstore.", op, ": key '", keys[i],
              "': NULL array");
-    MX_CHECK(v.device().is_cpu(), MX_ERR_UNSUPPORTED, "kvstore.", op, ": key '", keys[i],
-             "': only CPU arrays can be reduced in this build");
+    MX_CHECK(v.device() == e.stored.device(), MX_ERR_UNSUPPORTED, "kvstore.", op, ": key '", keys[i],
+             "' is stored on ", device_name(e.stored.device()), " (where init put it) but got an array on ",
+             device_name(v.device()), ": push from the device the key was initialised on");
     MX_CHECK(v.shape() == e.stored.shape() && v.dtype() == e.stored.dtype(), MX_ERR_SHAPE,
              "kvstore.", op, ": key '", keys[i], "' was initialised as ", describe(e.stored),
              " but got ", describe(v));
@@ -206,6 +237,20 @@ std::vector<KVStore::Group> KVStore::group(const char *op, const std::vector<std
       groups[it->second].values.push_back(v);
     }
   }
+  // GPU arrays are reduced by NCCL as they are: one dense array per key, all on one GPU.
+  const Device first = groups.empty() ? Device() : groups[0].values[0].device();
+  for (auto &g : groups) {
+    Device d = g.values[0].device();
+    if (first.is_cpu() && d.is_cpu()) continue;
+    MX_CHECK(d == first, MX_ERR_UNSUPPORTED, "kvstore.", op, ": key '", g.key, "' is on ", device_name(d),
+             " but key '", groups[0].key, "' on ", device_name(first), ": one call reduces arrays of one device");
+    MX_CHECK(g.values.size() == 1, MX_ERR_UNSUPPORTED, "kvstore.", op, ": key '", g.key, "': ",
+             g.values.size(), " GPU arrays in one call; GPU keys take one array per worker (one process per GPU)");
+    MX_CHECK(!g.values[0].is_sparse(), MX_ERR_UNSUPPORTED, "kvstore.", op, ": key '", g.key,
+             "': row_sparse GPU arrays cannot be reduced (dense ones can)");
+    MX_CHECK(!compression_, MX_ERR_UNSUPPORTED, "kvstore.", op, ": key '", g.key,
+             "': gradient compression applies to CPU arrays only");
+  }
   // A key whose arrays are all row_sparse is summed as row_sparse; a mix is summed densely.
   for (auto &g : groups) {
     bool all = true;
@@ -219,6 +264,10 @@ std::vector<KVStore::Group> KVStore::group(const char *op, const std::vector<std
 
 void KVStore::reduce(const char *op, std::vector<Group> &groups, bool inplace) {
   const std::string what = std::string("kvstore.") + op;
+  if (!groups.empty() && !groups[0].values[0].device().is_cpu()) {  // group(): then all are on it
+    reduce_on_gpu(what, groups, inplace);
+    return;
+  }
   const bool workers = dist_ && comm_->size() > 1;
   // 1. Local sum of each key's arrays (and gradient compression, as MXNet: per pushed array).
   for (auto &g : groups) {
@@ -296,8 +345,62 @@ void KVStore::reduce(const char *op, std::vector<Group> &groups, bool inplace) {
     results.push_back(g.result);
     keys.push_back(g.key);
   }
-  for (BucketRange r : fusion_buckets(bytes, dts, alone, bucket_bytes_))
+  size_t nb = 0;
+  for (BucketRange r : fusion_buckets(bytes, dts, alone, bucket_bytes_)) {
+    double t0 = timeline_ ? Timeline::now_us() : 0;
     reduce_bucket(*comm_, srcs, results, r, &staging_, keys, what);
+    if (timeline_) {
+      size_t nbytes = 0;
+      for (size_t k = r.begin; k < r.end; ++k) nbytes += bytes[k];
+      Json a = Json::object();
+      a.set("keys", Json(keys[r.begin] + (r.end - r.begin > 1 ? " .. " + keys[r.end - 1] : "")));
+      a.set("num_keys", Json(static_cast<double>(r.end - r.begin)));
+      a.set("bytes", Json(static_cast<double>(nbytes)));
+      a.set("ready_us", Json(t0));  // synchronous: ready when the call came
+      a.set("send_us", Json(t0));
+      double t1 = Timeline::now_us();
+      a.set("done_us", Json(t1));
+      a.set("sent_during_backward", Json(false));
+      timeline_->span("bucket " + std::to_string(nb), "sync", Timeline::kComm, t0, t1, std::move(a));
+    }
+    ++nb;
+  }
+}
+
+Collective &KVStore::device_comm(Device dev) {
+  auto it = device_comms_.find(dev.id);
+  if (it != device_comms_.end()) return *it->second;
+  std::shared_ptr<Collective> c = nccl_device_collective(dev.id, comm_);
+  if (timeout_ > 0) c->set_timeout(timeout_);
+  device_comms_[dev.id] = c;
+  return *c;
+}
+
+void KVStore::reduce_on_gpu(const std::string &what, std::vector<Group> &groups, bool inplace) {
+  // Through NCCL even with one worker, so a one-GPU job runs the same path as a larger one.
+  Device dev = groups[0].values[0].device();
+  std::vector<Collective::Buffer> bufs;
+  std::vector<std::string> names;
+  for (auto &g : groups) {
+    Entry &e = *g.entry;
+    g.src = g.values[0];
+    if (inplace) {
+      g.result = g.src;
+    } else {
+      if (!e.merge.defined()) e.merge = NDArray(e.stored.shape(), e.stored.dtype(), dev);
+      g.result = e.merge;
+      g.result.assign(g.src);  // on the device's compute stream, before the reduction
+    }
+    bufs.push_back(Collective::Buffer{g.result.raw(), g.result.size(), g.result.dtype()});
+    names.push_back(what + " of key '" + g.key + "'");
+  }
+  double t0 = timeline_ ? Timeline::now_us() : 0;
+  device_comm(dev).allreduce_sum_many(bufs, names);
+  if (timeline_) {
+    Json a = Json::object();
+    a.set("num_keys", Json(static_cast<double>(bufs.size())));
+    timeline_->span("nccl allreduce", "sync", Timeline::kComm, t0, Timeline::now_us(), std::move(a));
+  }
 }
 
 int KVStore::opt_index_for(const std::string &key) {
@@ -332,6 +435,8 @@ void KVStore::apply(std::vector<Group> &groups) {
       e.stored.assign(g.result);
     else if (g.result.same_data(e.merge))
       std::swap(e.stored, e.merge);  // the store's own buffer becomes the value: no copy
+    else if (!e.stored.device().is_cpu())
+      e.stored.assign(g.result);
     else
       par_copy(e.stored.raw(), g.result.raw(), g.result.nbytes());
   }
@@ -349,8 +454,12 @@ void KVStore::init(const std::vector<std::string> &keys, const std::vector<NDArr
     for (size_t i = 0; i < keys.size(); ++i) {
       MX_CHECK(values[i].defined(), MX_ERR_INVALID_ARGUMENT, "kvstore.init: key '", keys[i],
                "': NULL array");
-      MX_CHECK(values[i].device().is_cpu(), MX_ERR_UNSUPPORTED, "kvstore.init: key '", keys[i],
-               "': only CPU arrays can be stored in this build");
+      MX_CHECK(values[i].device().is_cpu() || dist_ || type_ == "device", MX_ERR_UNSUPPORTED,
+               "kvstore.init: key '", keys[i], "': an array on ", device_name(values[i].device()),
+               ": kvstore 'local' keeps CPU arrays; GPU arrays are reduced with NCCL by 'device' (one "
+               "process) and the distributed types (dist_sync, dist_device_sync, horovod)");
+      MX_CHECK(values[i].device().is_cpu() || !values[i].is_sparse(), MX_ERR_UNSUPPORTED, "kvstore.init: key '",
+               keys[i], "': row_sparse GPU arrays cannot be stored (dense ones can)");
       MX_CHECK(!store_.count(keys[i]) && seen.insert(keys[i]).second, MX_ERR_INVALID_ARGUMENT,
                "kvstore.init: duplicate init of key '", keys[i], "'");
     }
@@ -365,18 +474,20 @@ void KVStore::init(const std::vector<std::string> &keys, const std::vector<NDArr
   std::vector<Entry *> added;
   for (size_t i = 0; i < keys.size(); ++i) {
     Entry &e = store_[keys[i]];
-    e.stored = NDArray(values[i].shape(), values[i].dtype());
+    e.stored = NDArray(values[i].shape(), values[i].dtype(), values[i].device());  // GPU keys stay there
     e.sparse_weight = values[i].is_sparse();
-    if (e.sparse_weight)  // a sparse weight: kept dense (row_sparse_pull reads its rows)
+    if (e.sparse_weight || !values[i].device().is_cpu())  // a sparse weight: kept dense (row_sparse_pull reads its rows)
       e.stored.assign(values[i]);
     else
       par_copy(e.stored.raw(), values[i].raw(), values[i].nbytes());
     added.push_back(&e);
   }
-  if (dist_) {
-    for (size_t i = 0; i < keys.size(); ++i)
-      comm_->broadcast(added[i]->stored.raw(), added[i]->stored.nbytes(), 0,
-                       "kvstore.init of key '" + keys[i] + "'");
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const NDArray &v = added[i]->stored;
+    if (!v.device().is_cpu())  // GPU keys always through NCCL (one worker too: the same path)
+      device_comm(v.device()).broadcast(v.raw(), v.nbytes(), 0, "kvstore.init of key '" + keys[i] + "'");
+    else if (dist_)
+      comm_->broadcast(v.raw(), v.nbytes(), 0, "kvstore.init of key '" + keys[i] + "'");
   }
 }
 
@@ -427,6 +538,7 @@ std::vector<KVStore::Group> KVStore::checked_groups(const char *op,
 }
 
 void KVStore::allreduce(const std::vector<std::string> &keys, const std::vector<NDArray> &values) {
+  CallSpan span(timeline_, "allreduce");
   quiesce();
   std::vector<Group> groups = checked_groups("allreduce", keys, values, nullptr);
   reduce("allreduce", groups, /*inplace=*/true);
@@ -441,6 +553,7 @@ void KVStore::allreduce(const std::vector<std::string> &keys, const std::vector<
 
 void KVStore::pushpull(const std::vector<std::string> &keys, const std::vector<NDArray> &values,
                        const std::vector<std::string> &out_keys, const std::vector<NDArray> &outs) {
+  CallSpan span(timeline_, "pushpull");
   quiesce();
   std::vector<Group> groups = checked_groups("pushpull", keys, values, [&] {
     MX_CHECK(out_keys.size() == outs.size(), MX_ERR_INVALID_ARGUMENT, "kvstore.pushpull: ",
@@ -503,8 +616,8 @@ bool KVStore::overlap_plan(bool pushpull, const std::vector<std::string> &keys, 
     return false;  // the synchronous path reports it on every worker
   }
   if (groups->size() != keys.size()) return false;  // a key given twice
-  for (const auto &g : *groups)
-    if (g.sparse || g.values.size() != 1 || g.values[0].is_sparse()) return false;
+  for (const auto &g : *groups)  // GPU gradients: reduced at the step (NCCL), not overlapped yet
+    if (g.sparse || g.values.size() != 1 || g.values[0].is_sparse() || !g.values[0].device().is_cpu()) return false;
   bool inplace = true;
   if (pushpull) {
     if (out_keys.size() != outs.size()) return false;
@@ -542,11 +655,12 @@ void KVStore::overlap_arm(bool pushpull, const std::vector<std::string> &keys, c
   std::vector<NDArray> grads;
   for (auto &g : groups) grads.push_back(g.src);
   overlap_ = std::make_unique<GradOverlap>(comm_, keys, grads, results, bucket_bytes_,
-                                           pushpull ? "kvstore.push" : "kvstore.allreduce");
+                                           pushpull ? "kvstore.push" : "kvstore.allreduce", timeline_);
   overlap_pushpull_ = pushpull;
 }
 
 void KVStore::allreduce_grads(const std::vector<std::string> &keys, const std::vector<NDArray> &values) {
+  CallSpan span(timeline_, "allreduce_grads");
   std::vector<Group> groups;
   std::vector<NDArray> results;
   if (overlap_ && !overlap_pushpull_ && overlap_plan(false, keys, values, {}, {}, &groups, &results)) {
@@ -573,6 +687,7 @@ void KVStore::allreduce_grads(const std::vector<std::string> &keys, const std::v
 
 void KVStore::pushpull_grads(const std::vector<std::string> &keys, const std::vector<NDArray> &values,
                              const std::vector<std::string> &out_keys, const std::vector<NDArray> &outs) {
+  CallSpan span(timeline_, "pushpull_grads");
   std::vector<Group> groups;
   std::vector<NDArray> results;
   if (overlap_ && overlap_pushpull_ && overlap_plan(true, keys, values, out_keys, outs, &groups, &results)) {
@@ -639,10 +754,16 @@ void KVStore::set_config(const std::string &key, const Json &value) {
   } else if (key == "timeout") {
     MX_CHECK(value.is_number() && value.as_number() > 0, MX_ERR_INVALID_ARGUMENT,
              "kvstore: timeout must be a positive number of seconds, got ", value.dump());
-    comm_->set_timeout(value.as_number());
+    timeout_ = value.as_number();
+    comm_->set_timeout(timeout_);
+    for (auto &kv : device_comms_) kv.second->set_timeout(timeout_);
+  } else if (key == "timeline") {
+    MX_CHECK(value.is_string() || value.is_null(), MX_ERR_INVALID_ARGUMENT,
+             "kvstore: timeline must be a file path (or \"\" / null to close it), got ", value.dump());
+    open_timeline(value.is_string() ? value.as_string() : std::string());
   } else {
     fail(MX_ERR_INVALID_ARGUMENT, "kvstore: unknown setting '", key,
-         "' (bucket_bytes, overlap, timeout)");
+         "' (bucket_bytes, overlap, timeout, timeline)");
   }
 }
 
@@ -650,6 +771,10 @@ Json KVStore::config() const {
   Json j = Json::object();
   j.set("type", Json(type_));
   j.set("backend", Json(comm_->backend()));
+  j.set("device_backend", device_comms_.empty() ? Json() : Json("nccl"));  // GPU arrays reduced so far
+  double dev_payload = 0;
+  for (const auto &kv : device_comms_) dev_payload += static_cast<double>(kv.second->payload_bytes());
+  j.set("device_payload_bytes", Json(dev_payload));  // handed to NCCL allreduces by this process
   j.set("rank", Json(rank()));
   j.set("num_workers", Json(num_workers()));
   j.set("bucket_bytes", Json(bucket_bytes_));
@@ -664,6 +789,7 @@ Json KVStore::config() const {
   j.set("overlap_stats", o);
   j.set("gradient_compression", compression_ ? compression_->to_json() : Json());
   j.set("optimizer", Json(opt_ != nullptr));
+  j.set("timeline", timeline_ ? Json(timeline_->path()) : Json());
   j.set("payload_bytes", Json(static_cast<double>(comm_->payload_bytes())));
   return j;
 }

@@ -4,6 +4,9 @@
 // set, a push updates the stored weight with the reduced gradient (update_on_kvstore); without
 // one, the stored value becomes the reduced sum. pull copies stored values out. row_sparse
 // values (sparse gradients) are summed as row_sparse, so an optimizer updates only their rows.
+// GPU arrays ('device' and the dist types, one array per key per worker) are kept on their GPU
+// and reduced with NCCL (backends/cuda/nccl_collective.cc), even by a single worker; the
+// metadata checks still go over MPI.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -16,6 +19,7 @@
 #include "kvstore/collective.h"
 #include "kvstore/compression.h"
 #include "kvstore/overlap.h"
+#include "kvstore/timeline.h"
 #include "ndarray/ndarray.h"
 
 namespace mx {
@@ -63,8 +67,10 @@ class KVStore {
   const std::shared_ptr<Optimizer> &optimizer() const { return opt_; }
   void set_gradient_compression(const Json &params);
   // "bucket_bytes" (fusion bucket size, default 25 MiB; env MX_KVSTORE_BUCKET_BYTES), "overlap"
-  // (reduce gradients while backward runs, see allreduce_grads; env MX_KVSTORE_OVERLAP) and
-  // "timeout" (seconds a collective waits for the others; env MX_KVSTORE_TIMEOUT).
+  // (reduce gradients while backward runs, see allreduce_grads; env MX_KVSTORE_OVERLAP),
+  // "timeout" (seconds a collective waits for the others; env MX_KVSTORE_TIMEOUT) and
+  // "timeline" (a Chrome trace file path, "" or null to close it; env MX_KVSTORE_TIMELINE;
+  // kvstore/timeline.h).
   void set_config(const std::string &key, const Json &value);
   Json config() const;
 
@@ -122,6 +128,11 @@ class KVStore {
                    const std::vector<std::string> &out_keys, const std::vector<NDArray> &outs);
   // Any other collective waits for overlapped reductions in flight (one order on all workers).
   void quiesce();
+  // GPU arrays (dist types): the NCCL collective of their device, made on first use.
+  Collective &device_comm(Device dev);
+  // reduce() for groups on one GPU: each key's array (or the store's merge buffer on that GPU)
+  // summed over workers in place, all keys in one NCCL group.
+  void reduce_on_gpu(const std::string &what, std::vector<Group> &groups, bool inplace);
 
   std::string type_;
   bool dist_ = false;
@@ -135,6 +146,10 @@ class KVStore {
   bool overlap_on_;                  // MX_KVSTORE_OVERLAP (default off) / set_config("overlap")
   int overlap_agreed_ = -1;          // the setting all workers were found to share (-1: unchecked)
   bool overlap_pushpull_ = false;    // overlap_ was registered by pushpull_grads
+  std::map<int, std::shared_ptr<Collective>> device_comms_;  // NCCL per GPU id (process-wide ones)
+  double timeout_ = -1;              // set_config("timeout"), also given to device_comms_
+  std::shared_ptr<Timeline> timeline_;  // MX_KVSTORE_TIMELINE / set_config("timeline"); may be null
+  void open_timeline(const std::string &path);
   std::unique_ptr<GradOverlap> overlap_;  // last member: stopped before the rest is destroyed
 };
 

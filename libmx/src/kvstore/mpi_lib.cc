@@ -51,6 +51,8 @@ MpiLib load() {
   bind(m.Ibcast, lib, "MPI_Ibcast", path);
   bind(m.Ibarrier, lib, "MPI_Ibarrier", path);
   bind(m.Test, lib, "MPI_Test", path);
+  bind(m.Isend, lib, "MPI_Isend", path);
+  bind(m.Irecv, lib, "MPI_Irecv", path);
   bind(m.Error_string, lib, "MPI_Error_string", path);
   m.comm_world = sym(lib, "ompi_mpi_comm_world", path);
   m.errors_return = sym(lib, "ompi_mpi_errors_return", path);

@@ -22,6 +22,8 @@ struct MpiLib {
   int (*Ibcast)(void *, int, Handle, int, Handle, Handle *);
   int (*Ibarrier)(Handle, Handle *);
   int (*Test)(Handle *, int *, void *);
+  int (*Isend)(const void *, int, Handle, int, int, Handle, Handle *);
+  int (*Irecv)(void *, int, Handle, int, int, Handle, Handle *);
   int (*Error_string)(int, char *, int *);
 
   Handle comm_world, errors_return, op_sum, op_max;

@@ -66,9 +66,9 @@ void reduce_bucket(Collective &comm, const std::vector<NDArray> &srcs, const std
 
 GradOverlap::GradOverlap(std::shared_ptr<Collective> comm, std::vector<std::string> keys,
                          std::vector<NDArray> grads, std::vector<NDArray> results, int64_t bucket_bytes,
-                         std::string what)
+                         std::string what, std::shared_ptr<Timeline> timeline)
     : comm_(std::move(comm)), keys_(std::move(keys)), grads_(std::move(grads)), results_(std::move(results)),
-      what_(std::move(what)) {
+      what_(std::move(what)), timeline_(std::move(timeline)) {
   const size_t n = grads_.size();
   std::vector<size_t> bytes(n);
   std::vector<DType> dts(n);
@@ -83,6 +83,8 @@ GradOverlap::GradOverlap(std::shared_ptr<Collective> comm, std::vector<std::stri
     for (size_t k = buckets_[b].begin; k < buckets_[b].end; ++k) bucket_of_[k] = b;
   state_.assign(n, KeyState::waiting);
   ready_count_.assign(buckets_.size(), 0);
+  ready_us_.assign(buckets_.size(), 0.0);
+  sent_in_backward_.assign(buckets_.size(), false);
   redo_.assign(n, false);
   thread_ = std::thread([this] { worker(); });
   GradListener l;
@@ -130,7 +132,8 @@ void GradOverlap::on_ready(const NDArray &g) {
   }
   if (state_[k] == KeyState::ready) return;
   state_[k] = KeyState::ready;
-  ++ready_count_[bucket_of_[k]];
+  size_t b = bucket_of_[k];
+  if (++ready_count_[b] == buckets_[b].end - buckets_[b].begin && timeline_) ready_us_[b] = Timeline::now_us();
   send_ready_locked();
 }
 
@@ -143,6 +146,7 @@ void GradOverlap::send_ready_locked() {
     queue_.push_back(b);
     ++stats_.sent;
     if (!in_sync_) ++stats_.during_backward;
+    sent_in_backward_[b] = !in_sync_;
     ++busy_;
     ++next_;
     sent = true;
@@ -160,6 +164,7 @@ void GradOverlap::worker() {
     bool skip = static_cast<bool>(error_);  // after a failure the job is broken: send nothing more
     lock.unlock();
     std::exception_ptr err;
+    double t0 = timeline_ ? Timeline::now_us() : 0;
     if (!skip) {
       try {
         reduce_bucket(*comm_, grads_, results_, buckets_[b], &staging_, keys_, what_);
@@ -167,11 +172,36 @@ void GradOverlap::worker() {
         err = std::current_exception();
       }
     }
+    if (timeline_) record_bucket(b, t0, Timeline::now_us(), static_cast<bool>(err));
     lock.lock();
     if (err && !error_) error_ = err;
     --busy_;
     cv_.notify_all();
   }
+}
+
+void GradOverlap::record_bucket(size_t b, double send_us, double done_us, bool failed) {
+  double ready;
+  bool in_backward;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ready = ready_us_[b] > 0 ? ready_us_[b] : send_us;
+    in_backward = sent_in_backward_[b];
+  }
+  size_t bytes = 0;
+  for (size_t k = buckets_[b].begin; k < buckets_[b].end; ++k) bytes += grads_[k].nbytes();
+  Json a = Json::object();
+  a.set("keys", Json(keys_[buckets_[b].begin] + (buckets_[b].end - buckets_[b].begin > 1 ? " .. " + keys_[buckets_[b].end - 1] : "")));
+  a.set("num_keys", Json(static_cast<double>(buckets_[b].end - buckets_[b].begin)));
+  a.set("bytes", Json(static_cast<double>(bytes)));
+  a.set("ready_us", Json(ready));
+  a.set("send_us", Json(send_us));
+  a.set("done_us", Json(done_us));
+  a.set("sent_during_backward", Json(in_backward));
+  if (failed) a.set("failed", Json(true));
+  std::string name = "bucket " + std::to_string(b);
+  timeline_->instant(name + " ready", "overlap", Timeline::kComm, ready);
+  timeline_->span(name, "overlap", Timeline::kComm, send_us, done_us, std::move(a));
 }
 
 void GradOverlap::drain() {
@@ -199,6 +229,8 @@ std::vector<size_t> GradOverlap::finish() {
   std::vector<size_t> redo;
   try {
     sync();
+    std::lock_guard<std::mutex> lock(mu_);
+    ready_us_.assign(ready_us_.size(), 0.0);
   } catch (...) {
     std::lock_guard<std::mutex> lock(mu_);
     error_ = nullptr;  // reported once; the round restarts

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "kvstore/collective.h"
+#include "kvstore/timeline.h"
 #include "ndarray/ndarray.h"
 
 namespace mx {
@@ -46,8 +47,10 @@ class GradOverlap {
  public:
   // grads[k]: the array backward writes (notifications are matched to it); results[k]: where
   // its sum over the workers goes (grads[k] itself for an in-place allreduce).
+  // `timeline` (may be null) gets each bucket's ready time and its send..done span.
   GradOverlap(std::shared_ptr<Collective> comm, std::vector<std::string> keys, std::vector<NDArray> grads,
-              std::vector<NDArray> results, int64_t bucket_bytes, std::string what);
+              std::vector<NDArray> results, int64_t bucket_bytes, std::string what,
+              std::shared_ptr<Timeline> timeline = nullptr);
   ~GradOverlap();  // waits for the buckets sent, stops listening
   GradOverlap(const GradOverlap &) = delete;
   GradOverlap &operator=(const GradOverlap &) = delete;
@@ -77,6 +80,7 @@ class GradOverlap {
   void on_ready(const NDArray &g);
   void send_ready_locked();  // queue the buckets, in the fixed order, whose keys are all ready
   void worker();
+  void record_bucket(size_t b, double send_us, double done_us, bool failed);  // on the timeline
 
   std::shared_ptr<Collective> comm_;
   std::vector<std::string> keys_;
@@ -92,6 +96,9 @@ class GradOverlap {
   enum class KeyState : char { waiting, ready, sent };
   std::vector<KeyState> state_;
   std::vector<size_t> ready_count_;  // per bucket
+  std::shared_ptr<Timeline> timeline_;
+  std::vector<double> ready_us_;     // per bucket: when its last gradient was announced (timeline)
+  std::vector<bool> sent_in_backward_;
   std::vector<bool> redo_;
   size_t next_ = 0;                  // buckets_ sent so far, in sending order (last first)
   bool started_ = false;

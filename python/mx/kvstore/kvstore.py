@@ -2,8 +2,10 @@
 
 Keys are ints or strings (not mixed, as in MXNet); the core sees them as text. Reductions,
 optimizer updates, gradient compression and the MPI transport all run in the core."""
+import atexit
 import json
 import os
+import weakref
 
 from ..base import check_call, ffi, lib, py_str, c_str
 from ..ndarray.ndarray import NDArray
@@ -12,7 +14,16 @@ from ..ndarray.ndarray import NDArray
 # mode, MX_LIBRARY) when the garbage collector fires there, and deadlock.
 _mx_kvstore_free = lib.mx_kvstore_free
 
-__all__ = ["KVStore", "KVStoreBase", "create"]
+__all__ = ["KVStore", "KVStoreBase", "create", "nccl_status"]
+
+
+def nccl_status():
+    """(available, message): whether NCCL, which the dist types use for GPU arrays, can be
+    loaded, and "NCCL 2.x.y (path)" or why not (what to install, MX_NCCL_LIBRARY)."""
+    ok = ffi.new("int *")
+    msg = ffi.new("const char **")
+    check_call(lib.mx_kvstore_nccl_status(ok, msg))
+    return bool(ok[0]), py_str(ffi.string(msg[0]))
 
 
 class KVStoreBase:
@@ -299,6 +310,18 @@ class KVStore(KVStoreBase):
         """Size of the fusion buckets one allreduce reduces (default 25 MiB)."""
         check_call(lib.mx_kvstore_set_config(self.handle, b"bucket_bytes", c_str(str(int(nbytes)))))
 
+    def set_timeline(self, path):
+        """Write a Chrome trace of this worker's gradient reduction to `path` (backward passes,
+        step-time calls, each fusion bucket's ready/send/done times; open it in
+        chrome://tracing or ui.perfetto.dev). A dist kvstore with several workers writes
+        ``path`` with ``.rank<N>`` before the extension. ``None`` closes (and writes) the file;
+        the environment variable MX_KVSTORE_TIMELINE=path does the same as a call at creation.
+        The file is valid JSON at all times and at most a second behind while training runs."""
+        value = json.dumps("" if path is None else os.fspath(path))
+        check_call(lib.mx_kvstore_set_config(self.handle, b"timeline", c_str(value)))
+        if path is not None:
+            _with_timeline.add(self)
+
     def set_timeout(self, seconds):
         """Seconds a collective waits for the other workers before failing."""
         check_call(lib.mx_kvstore_set_config(self.handle, b"timeout", c_str(repr(float(seconds)))))
@@ -354,6 +377,19 @@ class KVStore(KVStoreBase):
             self._py_updater(int(k) if k.lstrip("-").isdigit() else k, g, self._py_store[k])
 
 
+# Kvstores with a timeline open: closed at exit so their files hold every event.
+_with_timeline = weakref.WeakSet()
+
+
+@atexit.register
+def _close_timelines():
+    for kv in list(_with_timeline):
+        try:
+            kv.set_timeline(None)
+        except Exception:  # noqa: BLE001  (exit path: a broken job must still exit)
+            pass
+
+
 _ALIASES = {"local_update_cpu": "local", "local_allreduce_cpu": "local",
             "local_allreduce_device": "device"}
 
@@ -368,4 +404,7 @@ def create(name="local"):
     core = _ALIASES.get(name, name)
     h = ffi.new("mx_kvstore_t *")
     check_call(lib.mx_kvstore_new(c_str(core), h))
-    return KVStore(h[0], name if core != name else None)
+    kv = KVStore(h[0], name if core != name else None)
+    if os.environ.get("MX_KVSTORE_TIMELINE"):
+        _with_timeline.add(kv)
+    return kv
