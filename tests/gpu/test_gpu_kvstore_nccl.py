@@ -13,9 +13,10 @@ import pytest
 import mx
 
 ok, why = mx.kv.nccl_status()
-pytestmark = pytest.mark.skipif(not ok, reason="NCCL cannot be loaded: %s" % why)
-HERE = os.path.dirname(os.path.abspath(__file__))
-GPU = mx.gpu(0)
+pytestmark = [pytest.mark.skipif(not ok, reason="NCCL cannot be loaded: %s" % why),
+              pytest.mark.skipif(os.environ.get("MX_GPU_TESTS_ON_CPU") == "1",
+                                 reason="NCCL needs real GPU arrays (MX_GPU_TESTS_ON_CPU run)")]
+GPU = mx.gpu(0) if mx.context.num_gpus() > 0 else None
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int32"])

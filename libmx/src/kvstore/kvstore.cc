@@ -215,7 +215,7 @@ std::vector<KVStore::Group> KVStore::group(const char *op, const std::vector<std
     const NDArray &v = values[i];
     MX_CHECK(v.defined(), MX_ERR_INVALID_ARGUMENT, "kvstore.", op, ": key '", keys[i],
              "': NULL array");
-    MX_CHECK(v.device() == e.stored.device(), MX_ERR_UNSUPPORTED, "kvstore.", op, ": key '", keys[i],
+    MX_CHECK((v.device().is_cpu() && e.stored.device().is_cpu()) || v.device() == e.stored.device(), MX_ERR_UNSUPPORTED, "kvstore.", op, ": key '", keys[i],
              "' is stored on ", device_name(e.stored.device()), " (where init put it) but got an array on ",
              device_name(v.device()), ": push from the device the key was initialised on");
     MX_CHECK(v.shape() == e.stored.shape() && v.dtype() == e.stored.dtype(), MX_ERR_SHAPE,
@@ -474,7 +474,8 @@ void KVStore::init(const std::vector<std::string> &keys, const std::vector<NDArr
   std::vector<Entry *> added;
   for (size_t i = 0; i < keys.size(); ++i) {
     Entry &e = store_[keys[i]];
-    e.stored = NDArray(values[i].shape(), values[i].dtype(), values[i].device());  // GPU keys stay there
+    const Device dev = values[i].device().is_cpu() ? Device() : values[i].device();  // GPU keys stay there
+    e.stored = NDArray(values[i].shape(), values[i].dtype(), dev);
     e.sparse_weight = values[i].is_sparse();
     if (e.sparse_weight || !values[i].device().is_cpu())  // a sparse weight: kept dense (row_sparse_pull reads its rows)
       e.stored.assign(values[i]);
