@@ -62,13 +62,14 @@ def worker(a):
     nd.waitall()
     kv.barrier()
     total = time.perf_counter() - t0
+    during = kv._config()["overlap_stats"]["buckets_during_backward"]
     if a.timeline:
-        kv.set_timeline(None)  # writes it
+        kv.set_timeline(None)  # writes it (and ends the overlap registration: read stats first)
     if kv.rank == 0:
         print("RESULT " + json.dumps({
             "model": a.model, "workers": kv.num_workers, "batch_per_worker": a.batch,
             "overlap": a.overlap, "bucket_mb": a.bucket_mb, "update_on_kvstore": a.update_on_kvstore,
-            "buckets_during_backward": kv._config()["overlap_stats"]["buckets_during_backward"],
+            "buckets_during_backward": during,
             "ms_per_step": round(1e3 * total / a.steps, 2),
             "ms_in_trainer_step": round(1e3 * step_t / a.steps, 2),
             "samples_per_s": round(a.batch * kv.num_workers * a.steps / total, 1)}), flush=True)
