@@ -13,7 +13,8 @@ struct HostEach {
   // grain: indices per parallel chunk (rows of a row functor count more than elements).
   template <class F> void operator()(int64_t n, const F &f, int64_t grain = 1 << 14) const {
     parallel_for(n, grain < 1 ? 1 : grain, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) f(i);
+      const F g = f;  // a local copy: its fields stay in registers (stores cannot alias them)
+      for (int64_t i = b; i < e; ++i) g(i);
     });
   }
   bool on_gpu() const { return false; }

@@ -347,8 +347,10 @@ void reg_reduce(const char *name, std::vector<const char *> aliases, const char 
 // ---- argmax / argmin: index (in the input's dtype) of the first extreme element.
 template <typename T, bool IsMax>
 void arg_kernel(const NDArray &in, const NDArray &out, int64_t M, int64_t Rn, int64_t N) {
-  HostEach()(M * N, formula::ArgExtreme<T, IsMax>{Rn, N, in.data<T>(), out.data<T>()},
-             std::max<int64_t>(1, kElemGrain / std::max<int64_t>(Rn, 1)));
+  const formula::ArgExtreme<T, IsMax> f{Rn, N, in.data<T>(), out.data<T>()};
+  parallel_for(M * N, std::max<int64_t>(1, kElemGrain / std::max<int64_t>(Rn, 1)), [&](int64_t s, int64_t e) {
+    for (int64_t t = s; t < e; ++t) f(t);
+  });
 }
 
 struct ArgLayout {

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "backends/cpu/fast_math.h"
@@ -38,54 +39,67 @@ inline Act act_of(const std::string &s) {
   fail(MX_ERR_INVALID_ARGUMENT, "Activation: parameter 'act_type' has invalid value '", s, "'");
 }
 
-template <typename T> struct ActForward {
-  Act a;
+// The activation is a template parameter: each loop is branch-free (and vectorises on the CPU).
+template <typename T, Act A> struct ActForward {
   const T *x;
   T *y;
   MX_HD void operator()(int64_t i) const {
     const T v = x[i];
-    switch (a) {
-      case kRelu: y[i] = v > T(0) ? v : T(0); break;
-      case kSigmoid: y[i] = T(1) / (T(1) + std::exp(-v)); break;
-      case kTanh: y[i] = fastmath::tanh_of(v); break;
-      case kSoftrelu: y[i] = v > T(20) ? v : std::log1p(std::exp(v)); break;  // log(1 + exp(x)), stable
-      case kSoftsign: y[i] = v / (T(1) + std::abs(v)); break;
-    }
+    if constexpr (A == kRelu) y[i] = v > T(0) ? v : T(0);
+    else if constexpr (A == kSigmoid) y[i] = T(1) / (T(1) + std::exp(-v));
+    else if constexpr (A == kTanh) y[i] = fastmath::tanh_of(v);
+    else if constexpr (A == kSoftrelu) y[i] = v > T(20) ? v : std::log1p(std::exp(v));  // log(1 + exp(x)), stable
+    else y[i] = v / (T(1) + std::abs(v));                                                // softsign
   }
 };
 
 // inputs: out_grad, data, output
-template <typename T> struct ActBackward {
-  Act a;
+template <typename T, Act A> struct ActBackward {
   const T *g, *x, *y;
   T *dx;
   MX_HD void operator()(int64_t i) const {
-    switch (a) {
-      case kRelu: dx[i] = y[i] > T(0) ? g[i] : T(0); break;
-      case kSigmoid: dx[i] = g[i] * y[i] * (T(1) - y[i]); break;
-      case kTanh: dx[i] = g[i] * (T(1) - y[i] * y[i]); break;
-      case kSoftrelu: dx[i] = g[i] / (T(1) + std::exp(-x[i])); break;
-      case kSoftsign: {
-        const T d = T(1) + std::abs(x[i]);
-        dx[i] = g[i] / (d * d);
-        break;
-      }
+    if constexpr (A == kRelu) {
+      dx[i] = y[i] > T(0) ? g[i] : T(0);
+    } else if constexpr (A == kSigmoid) {
+      dx[i] = g[i] * y[i] * (T(1) - y[i]);
+    } else if constexpr (A == kTanh) {
+      dx[i] = g[i] * (T(1) - y[i] * y[i]);
+    } else if constexpr (A == kSoftrelu) {
+      dx[i] = g[i] / (T(1) + std::exp(-x[i]));
+    } else {  // softsign
+      const T d = T(1) + std::abs(x[i]);
+      dx[i] = g[i] / (d * d);
     }
   }
 };
 
+// Calls fn(std::integral_constant<Act, a>) for the runtime value a.
+template <typename Fn> void with_act(Act a, Fn fn) {
+  switch (a) {
+    case kRelu: return fn(std::integral_constant<Act, kRelu>());
+    case kSigmoid: return fn(std::integral_constant<Act, kSigmoid>());
+    case kTanh: return fn(std::integral_constant<Act, kTanh>());
+    case kSoftrelu: return fn(std::integral_constant<Act, kSoftrelu>());
+    case kSoftsign: return fn(std::integral_constant<Act, kSoftsign>());
+  }
+}
+
 template <class Each> void activation_forward(const OpCall &c, const Each &each) {
   const Act a = act_of(c.p<ActParam>().act_type);
   MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "Activation", {
-    each(c.outputs[0].size(), ActForward<T>{a, c.inputs[0].data<T>(), c.outputs[0].data<T>()});
+    with_act(a, [&](auto A) {
+      each(c.outputs[0].size(), ActForward<T, decltype(A)::value>{c.inputs[0].data<T>(), c.outputs[0].data<T>()});
+    });
   });
 }
 
 template <class Each> void activation_backward(const OpCall &c, const Each &each) {
   const Act a = act_of(c.p<ActParam>().act_type);
   MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_Activation", {
-    each(c.outputs[0].size(), ActBackward<T>{a, c.inputs[0].data<T>(), c.inputs[1].data<T>(), c.inputs[2].data<T>(),
-                                             c.outputs[0].data<T>()});
+    with_act(a, [&](auto A) {
+      each(c.outputs[0].size(), ActBackward<T, decltype(A)::value>{c.inputs[0].data<T>(), c.inputs[1].data<T>(),
+                                                                   c.inputs[2].data<T>(), c.outputs[0].data<T>()});
+    });
   });
 }
 
@@ -180,25 +194,35 @@ inline GammaMap gamma_map(const Shape &data, const Shape &gamma) {
   return m;
 }
 
-template <typename T> struct LeakyForward {
-  Leaky a;
+// The activation is a template parameter: branch-free loops (as ActForward).
+template <typename T, Leaky A> struct LeakyForward {
   T slope, mean_slope;
   const T *x, *gamma;
   GammaMap gm;
   T *y, *mk;
   MX_HD void operator()(int64_t i) const {
     const T v = x[i];
-    switch (a) {
-      case kLeaky: y[i] = v > T(0) ? v : slope * v; break;
-      case kPrelu: y[i] = v > T(0) ? v : gamma[gm.idx(i)] * v; break;
-      case kRrelu: y[i] = v > T(0) ? v : mean_slope * v; break;
-      case kElu: y[i] = v > T(0) ? v : slope * std::expm1(v); break;
-      case kSelu: y[i] = static_cast<T>(kSeluLambda) * (v > T(0) ? v : static_cast<T>(kSeluAlpha) * std::expm1(v)); break;
-      case kGelu: y[i] = T(0.5) * v * (T(1) + std::erf(v * static_cast<T>(M_SQRT1_2))); break;
-    }
-    mk[i] = a == kRrelu ? mean_slope : T(0);
+    if constexpr (A == kLeaky) y[i] = v > T(0) ? v : slope * v;
+    else if constexpr (A == kPrelu) y[i] = v > T(0) ? v : gamma[gm.idx(i)] * v;
+    else if constexpr (A == kRrelu) y[i] = v > T(0) ? v : mean_slope * v;
+    else if constexpr (A == kElu) y[i] = v > T(0) ? v : slope * std::expm1(v);
+    else if constexpr (A == kSelu)
+      y[i] = static_cast<T>(kSeluLambda) * (v > T(0) ? v : static_cast<T>(kSeluAlpha) * std::expm1(v));
+    else y[i] = T(0.5) * v * (T(1) + std::erf(v * static_cast<T>(M_SQRT1_2)));  // gelu
+    mk[i] = A == kRrelu ? mean_slope : T(0);
   }
 };
+
+template <typename Fn> void with_leaky(Leaky a, Fn fn) {
+  switch (a) {
+    case kLeaky: return fn(std::integral_constant<Leaky, kLeaky>());
+    case kPrelu: return fn(std::integral_constant<Leaky, kPrelu>());
+    case kRrelu: return fn(std::integral_constant<Leaky, kRrelu>());
+    case kElu: return fn(std::integral_constant<Leaky, kElu>());
+    case kSelu: return fn(std::integral_constant<Leaky, kSelu>());
+    case kGelu: return fn(std::integral_constant<Leaky, kGelu>());
+  }
+}
 
 // rrelu in training: block b of the reserved Philox range gives the slopes of elements 4b..4b+3.
 template <typename T> struct RreluTrain {
@@ -289,13 +313,17 @@ template <class Each> void leaky_forward(const OpCall &c, const Each &each) {
       each((n + 3) / 4, RreluTrain<T>{seed, base, n, p.lower_bound, p.upper_bound - p.lower_bound, x, y, mk}, 1 << 12);
       return;
     }
-    LeakyForward<T> f{a, static_cast<T>(p.slope), static_cast<T>((p.lower_bound + p.upper_bound) / 2), x, nullptr,
-                      GammaMap(), y, mk};
+    const T *gamma = nullptr;
+    GammaMap gm;
     if (a == kPrelu) {
-      f.gamma = c.inputs[1].data<T>();
-      f.gm = gamma_map(c.inputs[0].shape(), c.inputs[1].shape());
+      gamma = c.inputs[1].data<T>();
+      gm = gamma_map(c.inputs[0].shape(), c.inputs[1].shape());
     }
-    each(n, f);
+    with_leaky(a, [&](auto A) {
+      each(n, LeakyForward<T, decltype(A)::value>{static_cast<T>(p.slope),
+                                                  static_cast<T>((p.lower_bound + p.upper_bound) / 2), x, gamma, gm,
+                                                  y, mk});
+    });
   });
 }
 

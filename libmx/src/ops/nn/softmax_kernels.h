@@ -9,6 +9,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "base/hd.h"
@@ -65,8 +66,7 @@ template <typename L> MX_HD inline int64_t row_length(const L *len, int64_t r, i
 
 // Forward of one row: y = exp(s*x/t - max) / sum (softmax, softmin with s = -1) or
 // x/t - logsumexp (log_softmax); positions at or past the row's length give 0.
-template <typename T, typename O, typename L> struct SoftmaxRows {
-  Kind kind;
+template <typename T, typename O, typename L, Kind kind> struct SoftmaxRows {
   double invt, sign;
   int64_t len, inner;
   const T *x;
@@ -85,7 +85,7 @@ template <typename T, typename O, typename L> struct SoftmaxRows {
     }
     double sum = 0;
     for (int64_t l = 0; l < n; ++l) sum += std::exp(sign * invt * static_cast<double>(xr[l * st]) - mx);
-    if (kind == kLogSoftmax) {
+    if constexpr (kind == kLogSoftmax) {
       const double lse = mx + std::log(sum);
       for (int64_t l = 0; l < n; ++l) yr[l * st] = static_cast<O>(invt * static_cast<double>(xr[l * st]) - lse);
     } else {
@@ -141,8 +141,13 @@ void softmax_rows(Kind kind, double invt, Dims d, const NDArray &data, const NDA
   const double sign = kind == kSoftmin ? -1.0 : 1.0;
   with_length(len, op, [&](auto *lp) {
     using L = std::remove_const_t<std::remove_pointer_t<decltype(lp)>>;
-    each(d.outer * d.inner, SoftmaxRows<T, O, L>{kind, invt, sign, d.len, d.inner, data.data<T>(), lp, out.data<O>()},
-         row_grain(d.len));
+    auto run = [&](auto k) {
+      each(d.outer * d.inner,
+           SoftmaxRows<T, O, L, decltype(k)::value>{invt, sign, d.len, d.inner, data.data<T>(), lp, out.data<O>()},
+           row_grain(d.len));
+    };
+    if (kind == kLogSoftmax) run(std::integral_constant<Kind, kLogSoftmax>());
+    else run(std::integral_constant<Kind, kSoftmax>());  // softmin: sign -1
   });
 }
 
