@@ -16,7 +16,10 @@ GPU = mx.gpu(0) if mx.context.num_gpus() > 0 else None
 # MX_GPU_TESTS_ON_CPU=1 (tests/gpu/conftest.py) runs these bodies with gpu(0) = cpu(0); the CPU
 # computes what cuDNN refuses, so the GPU-only error checks are skipped then.
 GPU_ONLY = pytest.mark.skipif(os.environ.get("MX_GPU_TESTS_ON_CPU") == "1", reason="checks a cuDNN limit")
-TOL = {"float32": dict(rtol=1e-4, atol=1e-4), "float64": dict(rtol=1e-9, atol=1e-10)}
+TOL = {"float32": dict(rtol=1e-4, atol=1e-4), "float64": dict(rtol=1e-9, atol=1e-10),
+       # float16 on cuDNN (tensor cores, float32 accumulation) against the CPU's float32 run of the
+       # same float16 inputs: both round the result to float16 once, so about an ulp apart.
+       "float16": dict(rtol=1e-2, atol=1e-2)}
 
 
 def _head(shape, dtype):
@@ -83,6 +86,18 @@ def test_convolution(shape, kw, dtype):
     _compare(mx.nd.Convolution, arrays, kw, grads=range(len(arrays)), what="Convolution")
 
 
+@pytest.mark.parametrize("shape,kw", [CONV[2], CONV[4], CONV[8], ((4, 16, 8, 8), dict(kernel=(3, 3), num_filter=16, pad=(1, 1)))],
+                         ids=["2d", "grouped", "3d", "tensor-core"])
+def test_convolution_float16(shape, kw):
+    rng = np.random.default_rng(11)
+    C, G, F = shape[1], kw.get("num_group", 1), kw["num_filter"]
+    arrays = [(_rand(rng, shape, "float32") * 0.5).astype("float16"),
+              (_rand(rng, (F, C // G) + kw["kernel"], "float32") * 0.2).astype("float16")]
+    if not kw.get("no_bias"):
+        arrays.append(_rand(rng, (F,), "float16"))
+    _compare(mx.nd.Convolution, arrays, kw, grads=range(len(arrays)), what="Convolution float16")
+
+
 def test_convolution_weight_gradient_only():
     # The data gradient is skipped (c.needed(0) false): weight and bias gradients still right.
     rng = np.random.default_rng(7)
@@ -122,6 +137,15 @@ def test_deconvolution(shape, kw, dtype):
     _compare(mx.nd.Deconvolution, arrays, kw, grads=range(len(arrays)), what="Deconvolution")
 
 
+def test_deconvolution_float16():
+    rng = np.random.default_rng(12)
+    shape, kw = DECONV[3]
+    arrays = [(_rand(rng, shape, "float32") * 0.5).astype("float16"),
+              (_rand(rng, (shape[1], kw["num_filter"]) + kw["kernel"], "float32") * 0.2).astype("float16"),
+              _rand(rng, (kw["num_filter"],), "float16")]
+    _compare(mx.nd.Deconvolution, arrays, kw, grads=range(3), what="Deconvolution float16")
+
+
 @GPU_ONLY
 def test_deconvolution_geometry_cudnn_cannot_express():
     # adj >= stride (allowed when dilate is larger) has no cuDNN equivalent: a clear error.
@@ -156,6 +180,12 @@ POOL = [
 def test_pooling(shape, kw, dtype):
     rng = np.random.default_rng(len(shape) + 3 * len(kw))
     _compare(mx.nd.Pooling, [_rand(rng, shape, dtype)], kw, grads=[0], what="Pooling")
+
+
+@pytest.mark.parametrize("shape,kw", [POOL[3], POOL[5], POOL[6], POOL[9], POOL[12]], ids=["max", "avg", "sum", "global", "3d"])
+def test_pooling_float16(shape, kw):
+    rng = np.random.default_rng(13)
+    _compare(mx.nd.Pooling, [_rand(rng, shape, "float16")], kw, grads=[0], what="Pooling float16")
 
 
 @GPU_ONLY

@@ -162,3 +162,22 @@ def test_cuda_build_registers_elementwise_gpu_kernels():
                 "_reshape_to"]
     missing = [n for n in expected if not has.get(n)]
     assert not missing, "no GPU kernel registered for %s" % missing
+
+
+def test_cuda_build_registers_cudnn_kernels():
+    # Convolution, Deconvolution, Pooling and BatchNorm (and their backward ops) run on cuDNN in
+    # a CUDA build; convolution and pooling also take float16 natively there (gpu_dtypes), which
+    # a build without CUDA never advertises. The executor's fused ops stay CPU-only.
+    import json
+    compiled, _, _ = _status()
+    schemas = {d["name"]: d for d in (json.loads(s) for s in _all_schemas())}
+    cudnn_ops = ["Convolution", "_backward_Convolution", "Deconvolution", "_backward_Deconvolution", "Pooling",
+                 "_backward_Pooling", "BatchNorm", "_backward_BatchNorm"]
+    for n in cudnn_ops:
+        assert schemas[n]["has_gpu_kernel"] == bool(compiled), n
+        f16 = n not in ("BatchNorm", "_backward_BatchNorm") and compiled
+        assert schemas[n]["gpu_dtypes"] == (["float16"] if f16 else []), n
+    for n in ("_fused_Convolution_relu", "_fused_backward_Pooling_relu", "_fused_Convolution_BatchNorm"):
+        if n in schemas:
+            assert not schemas[n]["has_gpu_kernel"], n
+    assert all(s["gpu_dtypes"] == [] for s in schemas.values() if not s["has_gpu_kernel"])

@@ -18,7 +18,14 @@ namespace {
 thread_local bool t_recording = false;
 thread_local bool t_training = false;
 
-bool supports(const OpDef *op, DType t) { return supports_dtype(op, t); }
+// On a GPU also the dtypes only its kernel computes natively (OpDef::gpu_dtypes).
+bool supports(const OpDef *op, DType t, Device dev) {
+  if (supports_dtype(op, t)) return true;
+  if (dev.is_cpu() || !op->forward_gpu) return false;
+  for (DType d : op->gpu_dtypes)
+    if (d == t) return true;
+  return false;
+}
 bool overlaps(const NDArray &a, const NDArray &b) {
   if (a.storage() != b.storage()) return false;
   size_t a0 = a.offset(), a1 = a0 + a.nbytes(), b0 = b.offset(), b1 = b0 + b.nbytes();
@@ -84,8 +91,8 @@ std::vector<NDArray> invoke_raw(const OpDef *op, const Params &params, const std
   bool via_f32 = false;
   DType low = DType::f32;
   for (auto &x : inputs)
-    if ((x.dtype() == DType::f16 || x.dtype() == DType::bf16) && !supports(op, x.dtype()) &&
-        supports(op, DType::f32)) {
+    if ((x.dtype() == DType::f16 || x.dtype() == DType::bf16) && !supports(op, x.dtype(), dev) &&
+        supports(op, DType::f32, dev)) {
       via_f32 = true;
       low = x.dtype();
     }
@@ -153,7 +160,7 @@ std::vector<NDArray> invoke_raw(const OpDef *op, const Params &params, const std
   for (int t : out_t2) tok = tok && t >= 0;
   MX_CHECK(tok, MX_ERR_TYPE, name, ": cannot infer the output dtype");
   for (auto &x : inputs)
-    MX_CHECK(supports(op, x.dtype()), MX_ERR_TYPE, name, ": dtype ", dtype_name(x.dtype()),
+    MX_CHECK(supports(op, x.dtype(), dev), MX_ERR_TYPE, name, ": dtype ", dtype_name(x.dtype()),
              " is not supported");
 
   // Allocate outputs. A given out= array is used directly when shape and dtype match and it

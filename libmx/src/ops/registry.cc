@@ -96,6 +96,10 @@ std::string OpDef::schema_json() const {
   Json dts = Json::array();
   for (auto t : dtypes) dts.push(dtype_name(t));
   o.set("dtypes", dts);
+  Json gdts = Json::array();
+  if (forward_gpu)
+    for (auto t : gpu_dtypes) gdts.push(dtype_name(t));
+  o.set("gpu_dtypes", gdts);  // computed natively only by the GPU kernel
   o.set("differentiable", differentiable);
   // Self-check facts for tests: every op must infer shapes, have a CPU kernel, and either a
   // gradient or an explicit non-differentiable mark.

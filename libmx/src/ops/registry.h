@@ -135,6 +135,9 @@ struct OpDef {
   bool needs_rng = false;
   // Dtypes the kernels handle; float16/bfloat16 inputs of ops without them run through float32.
   std::vector<DType> dtypes{DType::f32, DType::f64};
+  // Further dtypes only the GPU kernel computes natively (float16 on cuDNN's tensor cores); on
+  // the CPU these still run through float32.
+  std::vector<DType> gpu_dtypes;
   bool hidden = false;  // internal op (names starting with '_'), kept out of front-end namespaces
   // (input, output) pairs whose memory the kernel may share: it reads input element i only to
   // write output element i. The executor's memory planner uses them when dtype and element
@@ -212,6 +215,7 @@ class OpBuilder {
   OpBuilder &no_grad() { def_->differentiable = false; return *this; }
   OpBuilder &rng() { def_->needs_rng = true; return *this; }
   OpBuilder &dtypes(std::vector<DType> t) { def_->dtypes = std::move(t); return *this; }
+  OpBuilder &gpu_dtypes(std::vector<DType> t) { def_->gpu_dtypes = std::move(t); return *this; }
   OpBuilder &hidden() { def_->hidden = true; return *this; }
   OpBuilder &inplace(std::vector<std::pair<int, int>> pairs) { def_->inplace = std::move(pairs); return *this; }
   // Sparse kernel and its stype inference (both needed); from_dense: run them even when every

@@ -186,13 +186,8 @@ Choice choose(const char *op, Handle h, Dir dir, const Tensor &x, const Filter &
 
 void zero(const NDArray &a) {
   if (a.size() == 0) return;
-  if (a.dtype() == DType::f64) {
-    const double z = 0;
-    gpu::fill(a.device().id, a.raw(), &z, sizeof z, static_cast<size_t>(a.size()));
-  } else {
-    const float z = 0;
-    gpu::fill(a.device().id, a.raw(), &z, sizeof z, static_cast<size_t>(a.size()));
-  }
+  const uint64_t z = 0;  // all-zero bits: 0 in every float dtype
+  gpu::fill(a.device().id, a.raw(), &z, dtype_size(a.dtype()), static_cast<size_t>(a.size()));
 }
 
 // The three convolution passes on tensors laid out as the spec's convolution input (cx), output

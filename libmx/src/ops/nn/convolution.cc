@@ -390,6 +390,7 @@ const int registered = [] {
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "Convolution", { conv_forward<T>(c, false); });
       })
       .gpu(cuda_only(conv_forward_gpu))
+      .gpu_dtypes({DType::f16})  // cuDNN: float16 data, float32 accumulation (tensor cores)
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         auto gs = b.emit_skipping(&Registry::get().require("_backward_Convolution"), n.params,
                                   {n.out_grads[0], n.inputs[0], n.inputs[1]}, {!n.needs(0), false, false});
@@ -432,6 +433,7 @@ const int registered = [] {
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_Convolution", { conv_backward<T>(c); });
       })
       .gpu(cuda_only(conv_backward_gpu))
+      .gpu_dtypes({DType::f16})  // cuDNN: float16 data, float32 accumulation (tensor cores)
       .no_grad();
   return 0;
 }();

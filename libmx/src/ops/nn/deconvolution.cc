@@ -244,6 +244,7 @@ const int registered = [] {
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "Deconvolution", { deconv_forward<T>(c); });
       })
       .gpu(cuda_only(deconv_forward_gpu))
+      .gpu_dtypes({DType::f16})  // cuDNN: float16 data, float32 accumulation (tensor cores)
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         auto gs = b.emit_skipping(&Registry::get().require("_backward_Deconvolution"), n.params,
                                   {n.out_grads[0], n.inputs[0], n.inputs[1]}, {!n.needs(0), false, false});
@@ -275,6 +276,7 @@ const int registered = [] {
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_Deconvolution", { deconv_backward<T>(c); });
       })
       .gpu(cuda_only(deconv_backward_gpu))
+      .gpu_dtypes({DType::f16})  // cuDNN: float16 data, float32 accumulation (tensor cores)
       .no_grad();
   return 0;
 }();

@@ -457,6 +457,7 @@ const int registered = [] {
       .shape(pool_shape)
       .cpu([](const OpCall &c) { MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "Pooling", { pool_forward<T>(c); }); })
       .gpu(cuda_only(pool_forward_gpu))
+      .gpu_dtypes({DType::f16})  // cuDNN: float16 data, float32 accumulation (tensor cores)
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {b.emit(&Registry::get().require("_backward_Pooling"), n.params,
                        {n.out_grads[0], n.inputs[0], n.outputs[0]})[0]};
@@ -479,6 +480,7 @@ const int registered = [] {
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_Pooling", { pool_backward<T>(c); });
       })
       .gpu(cuda_only(pool_backward_gpu))
+      .gpu_dtypes({DType::f16})  // cuDNN: float16 data, float32 accumulation (tensor cores)
       .no_grad();
   MX_REGISTER_OP(_fused_backward_Pooling_relu)
       .doc("Gradient of relu followed by max Pooling, as one step (made by the executor's fusion pass): "
