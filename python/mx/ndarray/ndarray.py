@@ -126,14 +126,15 @@ class NDArray:
     def __init__(self, handle):
         self.handle = handle
 
-    def __del__(self):
+    def __del__(self, _free=_free, _null=ffi.NULL):
         # Clear the handle before freeing it, so a second __del__ (or a use afterwards) never
-        # reaches a freed handle: released exactly once.
+        # reaches a freed handle: released exactly once. Runs once per array, so it is kept
+        # to the cheapest operations (bound defaults, not global lookups; a cdata is false when
+        # NULL); the defaults also keep working while the interpreter tears modules down.
         h = getattr(self, "handle", None)
-        if h is not None and _free is not None:
-            self.handle = ffi.NULL  # later use: a clear "NULL array handle" error from the core
-            if h != ffi.NULL:
-                _free(h)
+        if h:
+            self.handle = _null  # later use: a clear "NULL array handle" error from the core
+            _free(h)
 
     # ------------------------------------------------------------------ properties
     @property
