@@ -1,5 +1,6 @@
-"""R and Julia: 2-3 workers training an MLP with FeedForward.create / MX.fit (kvstore
-dist_sync) end with the same parameters as one process training on the concatenated batches."""
+"""R and Julia: 2-3 workers training an MLP or a small CNN (convolution, relu, max-pool, two
+fully-connected layers) with FeedForward.create / MX.fit (kvstore dist_sync), SGD with momentum
+or Adam, end with the same parameters as one process training on the concatenated batches."""
 import os
 import shutil
 import subprocess
@@ -42,20 +43,21 @@ def overlap_env(tmp_path):
             "MX_KVSTORE_TIMELINE": str(tmp_path / "trace.json")}
 
 
-@pytest.mark.parametrize("opt,n,overlap", [("sgd", 2, False), ("adam", 3, True)])
-def test_r_feedforward_dist_sync(tmp_path, opt, n, overlap):
+@pytest.mark.parametrize("opt,n,model,overlap", [("sgd", 2, "mlp", False), ("adam", 3, "mlp", True),
+                                                 ("sgd", 3, "lenet", False), ("adam", 2, "lenet", True)])
+def test_r_feedforward_dist_sync(tmp_path, opt, n, model, overlap):
     env = r_env()
     ref, dist = str(tmp_path / "ref"), str(tmp_path / "dist")
     script = "tests/dist/worker_train.R"
-    rc, out, _ = run_single(["Rscript", script, opt, "local", str(n), ref], env=env)
+    rc, out, _ = run_single(["Rscript", script, opt, "local", str(n), ref, model], env=env)
     assert rc == 0, out
     if overlap:  # FeedForward.create reduces with pushpull_grads: during backward, one key a bucket
         env = dict(env, **overlap_env(tmp_path))
-    rc, out, _ = launch(n, ["Rscript", script, opt, "dist_sync", str(n), dist], env=env)
+    rc, out, _ = launch(n, ["Rscript", script, opt, "dist_sync", str(n), dist, model], env=env)
     assert rc == 0, out
     want = load_params(ref + ".0.params")
     for r in range(n):
-        assert_same(load_params("%s.%d.params" % (dist, r)), want, "R %s rank %d" % (opt, r))
+        assert_same(load_params("%s.%d.params" % (dist, r)), want, "R %s %s rank %d" % (model, opt, r))
     if overlap:
         check_timeline(tmp_path, n, ("pushpull_grads",))
 
@@ -72,16 +74,20 @@ def julia_exe():
     return lines[-1]
 
 
-def test_julia_fit_dist_sync(tmp_path):
+# Julia starts slowly (about a minute per job here): two cases cover both optimizers, both
+# worker counts and both networks.
+@pytest.mark.parametrize("opt,n,model", [("sgd", 2, "mlp"), ("adam", 3, "lenet")])
+def test_julia_fit_dist_sync(tmp_path, opt, n, model):
     j = julia_exe()
     env = {"MX_LIBRARY": os.environ.get("MX_LIBRARY", os.path.join(BUILD, "libmx.so"))}
     ref, dist = str(tmp_path / "ref"), str(tmp_path / "dist")
-    cmd = [j, "--startup-file=no", "--project=julia", "tests/dist/worker_train.jl", "sgd"]
-    rc, out, _ = run_single(cmd + ["local", "2", ref], env=env, timeout=300)
+    cmd = [j, "--startup-file=no", "--project=julia", "tests/dist/worker_train.jl", opt]
+    rc, out, _ = run_single(cmd + ["local", str(n), ref, model], env=env, timeout=300)
     assert rc == 0, out
-    rc, out, _ = launch(2, cmd + ["dist_sync", "2", dist], env=dict(env, **overlap_env(tmp_path)), timeout=300)
+    rc, out, _ = launch(n, cmd + ["dist_sync", str(n), dist, model], env=dict(env, **overlap_env(tmp_path)),
+                        timeout=300)
     assert rc == 0, out
     want = load_params(ref + ".0-0001.params")
-    for r in range(2):
-        assert_same(load_params("%s.%d-0001.params" % (dist, r)), want, "Julia rank %d" % r)
-    check_timeline(tmp_path, 2, ("pushpull_grads",))  # MX.fit reduced during backward
+    for r in range(n):
+        assert_same(load_params("%s.%d-0001.params" % (dist, r)), want, "Julia %s %s rank %d" % (model, opt, r))
+    check_timeline(tmp_path, n, ("pushpull_grads",))  # MX.fit reduced during backward
