@@ -4,41 +4,15 @@ _fused_Convolution_BatchNorm(_relu) step that folds BatchNorm's moving statistic
 convolution's weight and bias. The folded weights are cached per version of the six source arrays,
 so every test changes a parameter between two predictions and checks the second against numpy
 float64 (a stale cache would give the first parameters' answer)."""
-import contextlib
-import os
 
 import numpy as np
 import pytest
 
 import mx
+from switches import env, onednn
 from mx import autograd, gluon
 
 RNG = np.random.RandomState(11)
-
-
-@contextlib.contextmanager
-def env(name, value):
-    prev = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if prev is None:
-            del os.environ[name]
-        else:
-            os.environ[name] = prev
-
-
-@contextlib.contextmanager
-def onednn(on):
-    if not mx.runtime.onednn_status()[0]:
-        yield
-        return
-    prev = mx.runtime.set_onednn_enabled(on)
-    try:
-        yield
-    finally:
-        mx.runtime.set_onednn_enabled(prev)
 
 
 # ---------------------------------------------------------------- numpy float64 references

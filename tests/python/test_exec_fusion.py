@@ -2,41 +2,14 @@
 FullyConnected whose result only an Activation(relu) reads runs as one "_fused_<op>_relu" step.
 Outputs and gradients are checked against numpy float64 references, with oneDNN on and off, in
 float32 and float64; the step list (Executor.step_ops) proves the fusion happened or was refused."""
-import contextlib
-import os
 
 import numpy as np
 import pytest
 
 import mx
+from switches import env, onednn
 
 RNG = np.random.RandomState(7)
-
-
-@contextlib.contextmanager
-def env(name, value):
-    prev = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if prev is None:
-            del os.environ[name]
-        else:
-            os.environ[name] = prev
-
-
-@contextlib.contextmanager
-def onednn(on):
-    """oneDNN switched on/off inside the block (a build without oneDNN runs MX's kernels anyway)."""
-    if not mx.runtime.onednn_status()[0]:
-        yield
-        return
-    prev = mx.runtime.set_onednn_enabled(on)
-    try:
-        yield
-    finally:
-        mx.runtime.set_onednn_enabled(prev)
 
 
 # ---------------------------------------------------------------- numpy float64 references
