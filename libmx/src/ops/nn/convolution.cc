@@ -341,20 +341,7 @@ template <typename T> void conv_backward(const OpCall &c) {
 
 // GPU kernels: cuDNN (backends/cuda/cudnn_conv.cc) on the geometry the CPU kernels use.
 cudnn::ConvSpec cudnn_spec(const ConvParam &p, const Geom &g, int64_t N) {
-  cudnn::ConvSpec s;
-  s.N = N;
-  s.C = g.channels;
-  s.F = p.num_filter;
-  s.G = p.num_group;
-  s.in = g.in;
-  s.out = g.out;
-  s.k = g.k;
-  s.s = g.s;
-  s.d = g.d;
-  s.p = g.p;
-  s.tune = p.cudnn_tune;
-  s.workspace_mb = p.workspace;
-  return s;
+  return nn::cudnn_conv_spec(g, N, g.channels, p.num_filter, p.num_group, p.cudnn_tune, p.workspace);
 }
 
 void conv_forward_gpu(const OpCall &c) {

@@ -195,20 +195,7 @@ template <typename T> void deconv_backward(const OpCall &c) {
 // GPU kernels: cuDNN (backends/cuda/cudnn_conv.cc) on the equivalent convolution, whose input is
 // this op's output (num_filter channels) and whose output is this op's data.
 cudnn::ConvSpec cudnn_spec(const DeconvParam &p, const Geom &g, const Shape &data) {
-  cudnn::ConvSpec s;
-  s.N = data[0];
-  s.C = p.num_filter;
-  s.F = data[1];
-  s.G = p.num_group;
-  s.in = g.in;
-  s.out = g.out;
-  s.k = g.k;
-  s.s = g.s;
-  s.d = g.d;
-  s.p = g.p;
-  s.tune = p.cudnn_tune;
-  s.workspace_mb = p.workspace;
-  return s;
+  return nn::cudnn_conv_spec(g, data[0], p.num_filter, data[1], p.num_group, p.cudnn_tune, p.workspace);
 }
 
 void deconv_forward_gpu(const OpCall &c) {

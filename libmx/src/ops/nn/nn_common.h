@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "backends/cpu/blas.h"
+#include "backends/cudnn.h"
 #include "backends/cpu/parallel.h"
 #include "ops/registry.h"
 
@@ -54,6 +55,26 @@ struct Geom {
     return true;
   }
 };
+
+// The cuDNN description of the convolution over `g` (sample count N, C input and F output
+// channels, G groups); Deconvolution passes its equivalent convolution's roles.
+inline cudnn::ConvSpec cudnn_conv_spec(const Geom &g, int64_t N, int64_t C, int64_t F, int64_t G,
+                                       const std::string &tune, int64_t workspace_mb) {
+  cudnn::ConvSpec s;
+  s.N = N;
+  s.C = C;
+  s.F = F;
+  s.G = G;
+  s.in = g.in;
+  s.out = g.out;
+  s.k = g.k;
+  s.s = g.s;
+  s.d = g.d;
+  s.p = g.p;
+  s.tune = tune;
+  s.workspace_mb = workspace_mb;
+  return s;
+}
 
 // col[(c*K + kidx) * O + o] = x[c, o*s - p + kk*d] (0 outside). x: (C, in...), col: (C*K, O).
 template <typename T> void im2col(const T *x, const Geom &g, T *col) {
