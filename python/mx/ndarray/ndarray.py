@@ -336,6 +336,10 @@ class NDArray:
         code = dtype_code(dtype)
         if not copy and code == self._code():
             return self
+        from .. import autograd
+        if autograd.is_recording():  # differentiable, as MXNet's: the gradient is cast back
+            from . import op
+            return op.Cast(self, dtype="bfloat16" if code == _BF16 else np.dtype(dtype).name)
         out = _wrap(_new_handle(self.shape, code, self.context))
         check_call(lib.mx_ndarray_copy(self.handle, out.handle))
         return out

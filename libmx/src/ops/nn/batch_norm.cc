@@ -3,6 +3,7 @@
 // output_mean_var), then the hidden saved_invstd. As in MXNet, the backward uses the batch-statistics
 // formula whenever it runs in training mode without use_global_stats, with the saved mean/invstd
 // (the moving statistics when the forward ran in predict mode).
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
@@ -66,6 +67,33 @@ bool bn_shape(const Params &prm, ShapeVec &in, ShapeVec &aux, ShapeVec &out) {
   assign_shape(out[1], cs, op, "mean");
   assign_shape(out[2], cs, op, "var");
   assign_shape(out[3], cs, op, "saved_invstd");
+  return true;
+}
+
+// Dtypes as MXNet's: float16/bfloat16 data keeps float32 gamma/beta/statistics (Gluon's
+// BatchNorm.cast leaves them float32), other data shares its dtype with them. A parameter given
+// in the data's own low precision is accepted too (the imperative path always has).
+// `data_slots` are the inputs (then the outputs) that carry the data's dtype.
+bool bn_types(const char *op, TypeVec &in, TypeVec &aux, TypeVec &out, std::initializer_list<size_t> data_in,
+              std::initializer_list<size_t> data_out) {
+  int t = -1;
+  for (size_t i : data_in) if (in[i] >= 0) { t = in[i]; break; }
+  if (t < 0) for (size_t i : data_out) if (out[i] >= 0) { t = out[i]; break; }
+  if (t < 0) return false;
+  int low = t == static_cast<int>(DType::f16) || t == static_cast<int>(DType::bf16);
+  int param = low ? static_cast<int>(DType::f32) : t;
+  auto is_in = [](std::initializer_list<size_t> l, size_t i) { return std::find(l.begin(), l.end(), i) != l.end(); };
+  auto settle = [&](TypeVec &v, bool data_side, size_t i, const char *what) {
+    int want = data_side ? t : param;
+    if (v[i] < 0) v[i] = want;
+    else if (v[i] != want && !(low && !data_side && v[i] == t))
+      fail(MX_ERR_TYPE, op, ": ", what, " ", i, " has dtype ", dtype_name(static_cast<DType>(v[i])), " but ",
+           dtype_name(static_cast<DType>(want)), " was expected (data is ",
+           dtype_name(static_cast<DType>(t)), ")");
+  };
+  for (size_t i = 0; i < in.size(); ++i) settle(in, is_in(data_in, i), i, "input");
+  for (size_t i = 0; i < aux.size(); ++i) settle(aux, false, i, "aux state");
+  for (size_t i = 0; i < out.size(); ++i) settle(out, is_in(data_out, i), i, "output");
   return true;
 }
 
@@ -204,6 +232,9 @@ const int registered = [] {
       .outputs({"output", "mean", "var", "saved_invstd"})
       .num_visible_outputs([](const Params &prm) { return prm.get<BNParam>().output_mean_var ? 3 : 1; })
       .shape(bn_shape)
+      .type([](const Params &, TypeVec &in, TypeVec &aux, TypeVec &out) {
+        return bn_types("BatchNorm", in, aux, out, {0}, {0});
+      })
       .cpu([](const OpCall &c) { MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "BatchNorm", { bn_forward<T>(c); }); })
       .gpu(cuda_only(bn_forward_gpu))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
@@ -229,6 +260,9 @@ const int registered = [] {
         assign_shape(out[1], cs, op, "gamma_grad");
         assign_shape(out[2], cs, op, "beta_grad");
         return true;
+      })
+      .type([](const Params &, TypeVec &in, TypeVec &aux, TypeVec &out) {
+        return bn_types("_backward_BatchNorm", in, aux, out, {0, 1}, {0});
       })
       .cpu([](const OpCall &c) {
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_BatchNorm", { bn_backward<T>(c); });
