@@ -2,6 +2,7 @@
 frameworks round by round in one time window and reporting medians and ratios.
 
     python benchmarks/run_all.py [--rounds 5] [--only dispatch,matmul,mlp] [--json out.json] [--busy N]
+    python benchmarks/run_all.py --only gpu      # the GPU section: MX on gpu(0) vs PyTorch CUDA
 
 PyTorch comes from this Python (pip install torch==2.13.0); MXNet 1.9.1 from the Python named by
 $MXNET_PYTHON, else .venv-mxnet/bin/python or /opt/mxnet-venv/bin/python (create one with
@@ -48,7 +49,20 @@ BENCHES = {
     "gluon_lenet_hybrid": (["mx", "torch", "mxnet"], True),
     # issue 18's CNN (batch 128, Adam), ms per training step
     "gluon_cnn_hybrid": (["mx", "torch", "mxnet"], False),
+    # GPU section (issue 12; benchmarks/gpu_workers.py): MX on gpu(0) against PyTorch CUDA eager.
+    # Needs a CUDA GPU; MXNet 1.9.1's PyPI build has no CUDA.
+    "gpu_dispatch": (["mx", "torch"], False),
+    "gpu_matmul_fp32": (["mx", "torch"], True),
+    "gpu_matmul_tf32": (["mx", "torch"], True),
+    "gpu_matmul_fp16": (["mx", "torch"], True),
+    "gpu_mlp": (["mx", "torch"], True),
+    "gpu_mlp_hybrid": (["mx", "torch"], True),
+    "gpu_resnet18_train": (["mx", "torch"], True),
+    "gpu_resnet50_train": (["mx", "torch"], True),
+    "gpu_resnet50_train_fp16": (["mx", "torch"], True),
+    "gpu_lstm": (["mx", "torch"], True),
 }
+GPU_BENCHES = [b for b in BENCHES if b.startswith("gpu_")]
 DEFAULT = ["dispatch", "matmul", "mlp"]
 
 
@@ -79,7 +93,8 @@ def run_one(fw, bench):
         return None
     env = dict(os.environ)
     env.setdefault("OMP_NUM_THREADS", str(os.cpu_count()))
-    r = subprocess.run([py, os.path.join(HERE, "workers.py"), fw, bench], capture_output=True, text=True,
+    worker = "gpu_workers.py" if bench.startswith("gpu_") else "workers.py"
+    r = subprocess.run([py, os.path.join(HERE, worker), fw, bench], capture_output=True, text=True,
                        env=env, timeout=600)
     if r.returncode != 0:
         print("  %s/%s failed: %s" % (fw, bench, r.stderr.strip().splitlines()[-1:] or r.returncode))
@@ -90,7 +105,7 @@ def run_one(fw, bench):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--only", default=",".join(DEFAULT), help="comma list, or 'all': %s" % ", ".join(BENCHES))
+    ap.add_argument("--only", default=",".join(DEFAULT), help="comma list, 'all' (CPU benches) or 'gpu' (the GPU section): %s" % ", ".join(BENCHES))
     ap.add_argument("--json", default=None)
     ap.add_argument("--busy", type=int, default=0,
                     help="run N competing busy-loop processes meanwhile (oversubscription: one per core)")
@@ -106,7 +121,8 @@ def main():
 
 def run(args):
     results = {}
-    for bench in (list(BENCHES) if args.only == "all" else args.only.split(",")):
+    names = {"all": [b for b in BENCHES if b not in GPU_BENCHES], "gpu": GPU_BENCHES}
+    for bench in names.get(args.only) or args.only.split(","):
         fws, higher = BENCHES[bench]
         samples = {fw: [] for fw in fws}
         unit = ""
@@ -128,9 +144,9 @@ def run(args):
                 r = med["mx"] / med[fw] if higher else med[fw] / med["mx"]
                 ratio = "   MX is %.2fx %s" % (r, "of it" if higher else "faster" if r >= 1 else "(slower)")
             print("  %-13s %10.2f%s" % (fw, med[fw], ratio))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+        if args.json:  # after every bench, so a run stopped at its time limit keeps what it measured
+            with open(args.json, "w") as f:
+                json.dump(results, f, indent=1)
 
 
 if __name__ == "__main__":
