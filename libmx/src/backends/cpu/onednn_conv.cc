@@ -1,5 +1,6 @@
 #include "backends/cpu/onednn_conv.h"
 
+#include "backends/cpu/lane_sums.h"
 #include "backends/cpu/onednn.h"
 #include "backends/cpu/parallel.h"
 
@@ -72,20 +73,15 @@ struct ConvBwd {
   Reorder dsrc, dwei;                          // outputs back to plain
 };
 
-// db[f] = sum of dy over samples and positions, accumulated in double. kLanes independent
-// partial sums (acc[j] takes the elements j, j + kLanes, ...): one chain of dependent double adds
-// ran at one add per 4 cycles (1 ms for the 1.2M-element gradient of a 16x24x24 layer at batch
-// 128). 32 lanes fill AVX2's pipeline; the AVX2 clone and the baseline (SSE2) code add the same
-// elements in the same order, so both give the same bits.
-constexpr int kLanes = 32;
+// db[f] = sum of dy over samples and positions, accumulated in double in independent lanes
+// (backends/cpu/lane_sums.h: a single chain ran at one add per 4 cycles, 1 ms for the
+// 1.2M-element gradient of a 16x24x24 layer at batch 128). The AVX2 clone and the baseline (SSE2)
+// code add the same elements in the same order, so both give the same bits.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 __attribute__((target_clones("avx2", "default")))
 #endif
-void add_row(const float *row, int64_t O, double *acc) {
-  int64_t o = 0;
-  for (; o + kLanes <= O; o += kLanes)
-    for (int j = 0; j < kLanes; ++j) acc[j] += static_cast<double>(row[o + j]);
-  for (int j = 0; o < O; ++o, ++j) acc[j] += static_cast<double>(row[o]);
+void add_row(const float *row, int64_t O, LaneSums &acc) {
+  lane_add(acc, O, [row](int64_t i) { return static_cast<double>(row[i]); });
 }
 
 void sum_bias(const ConvShape &sh, const float *dy, float *db) {
@@ -93,11 +89,9 @@ void sum_bias(const ConvShape &sh, const float *dy, float *db) {
   for (int64_t o : sh.out) O *= o;
   parallel_for(sh.F, 1, [&](int64_t b, int64_t e) {
     for (int64_t f = b; f < e; ++f) {
-      double acc[kLanes] = {};
+      LaneSums acc;
       for (int64_t n = 0; n < sh.N; ++n) add_row(dy + (n * sh.F + f) * O, O, acc);
-      for (int w = kLanes / 2; w >= 1; w /= 2)  // pairwise: 16 sums of 2, 8 of 4, ...
-        for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
-      db[f] = static_cast<float>(acc[0]);
+      db[f] = static_cast<float>(acc.total());
     }
   });
 }

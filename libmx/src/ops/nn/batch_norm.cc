@@ -7,6 +7,7 @@
 #include <cmath>
 #include <optional>
 
+#include "backends/cpu/lane_sums.h"
 #include "backends/cudnn.h"
 #include "ops/cuda_only.h"
 #include "ops/formulas/batch_norm.h"
@@ -114,21 +115,21 @@ template <typename T> void bn_forward(const OpCall &c) {
     for (int64_t ch = b; ch < e; ++ch) {
       double mean, var;
       if (batch) {
-        double s = 0;
+        LaneSums s;
         for (int64_t o = 0; o < d.outer; ++o) {
           const T *row = x + (o * d.c + ch) * d.inner;
-          for (int64_t i = 0; i < d.inner; ++i) s += static_cast<double>(row[i]);
+          lane_add(s, d.inner, [row](int64_t i) { return static_cast<double>(row[i]); });
         }
-        mean = m > 0 ? s / static_cast<double>(m) : 0.0;
-        double sq = 0;
+        mean = m > 0 ? s.total() / static_cast<double>(m) : 0.0;
+        LaneSums sq;
         for (int64_t o = 0; o < d.outer; ++o) {
           const T *row = x + (o * d.c + ch) * d.inner;
-          for (int64_t i = 0; i < d.inner; ++i) {
-            double t = static_cast<double>(row[i]) - mean;
-            sq += t * t;
-          }
+          lane_add(sq, d.inner, [row, mean](int64_t i) {
+            const double t = static_cast<double>(row[i]) - mean;
+            return t * t;
+          });
         }
-        var = m > 0 ? sq / static_cast<double>(m) : 0.0;
+        var = m > 0 ? sq.total() / static_cast<double>(m) : 0.0;
         mm[ch] = static_cast<T>(formula::bn_moving_update(static_cast<double>(mm[ch]), mean, p.momentum));
         mv[ch] = static_cast<T>(formula::bn_moving_update(static_cast<double>(mv[ch]), var, p.momentum));
       } else {
@@ -164,29 +165,35 @@ template <typename T> void bn_backward(const OpCall &c) {
   parallel_for(d.c, std::max<int64_t>(1, 16384 / std::max<int64_t>(m, 1)), [&](int64_t b, int64_t e) {
     for (int64_t ch = b; ch < e; ++ch) {
       const double mu = static_cast<double>(mean[ch]), is = static_cast<double>(inv[ch]);
-      double sg = 0, sgx = 0;
+      LaneSums lg, lgx;
       for (int64_t o = 0; o < d.outer; ++o) {
-        const int64_t base = (o * d.c + ch) * d.inner;
-        for (int64_t i = 0; i < d.inner; ++i) {
-          double gv = static_cast<double>(g[base + i]);
-          sg += gv;
-          sgx += gv * (static_cast<double>(x[base + i]) - mu) * is;
-        }
+        const T *gr = g + (o * d.c + ch) * d.inner, *xr = x + (o * d.c + ch) * d.inner;
+        lane_add2(lg, lgx, d.inner, [gr](int64_t i) { return static_cast<double>(gr[i]); },
+                  [gr, xr, mu, is](int64_t i) {
+                    return static_cast<double>(gr[i]) * (static_cast<double>(xr[i]) - mu) * is;
+                  });
       }
+      const double sg = lg.total(), sgx = lgx.total();
       const double gm = p.fix_gamma ? 1.0 : static_cast<double>(gamma[ch]);
       db[ch] = static_cast<T>(sg);
       dg[ch] = p.fix_gamma ? T(0) : static_cast<T>(sgx);
       const double k = gm * is;
+      // The branch is outside the element loops, so each loop vectorises.
+      const bool batch_stats = batch && m > 0;
+      const double mean_g = batch_stats ? sg / static_cast<double>(m) : 0.0;
+      const double mean_gx = batch_stats ? sgx / static_cast<double>(m) : 0.0;
       for (int64_t o = 0; o < d.outer; ++o) {
         const int64_t base = (o * d.c + ch) * d.inner;
-        for (int64_t i = 0; i < d.inner; ++i) {
-          double gv = static_cast<double>(g[base + i]);
-          if (batch && m > 0) {
-            double xh = (static_cast<double>(x[base + i]) - mu) * is;
-            dx[base + i] = static_cast<T>(k * (gv - sg / static_cast<double>(m) - xh * sgx / static_cast<double>(m)));
-          } else {
-            dx[base + i] = static_cast<T>(formula::bn_dx_fixed_stats(gv, gm, is));
+        const T *gr = g + base, *xr = x + base;
+        T *dxr = dx + base;
+        if (batch_stats) {
+          for (int64_t i = 0; i < d.inner; ++i) {
+            const double xh = (static_cast<double>(xr[i]) - mu) * is;
+            dxr[i] = static_cast<T>(k * (static_cast<double>(gr[i]) - mean_g - xh * mean_gx));
           }
+        } else {
+          for (int64_t i = 0; i < d.inner; ++i)
+            dxr[i] = static_cast<T>(formula::bn_dx_fixed_stats(static_cast<double>(gr[i]), gm, is));
         }
       }
     }

@@ -414,7 +414,7 @@ template <typename T> void pool_backward_relu(const OpCall &c) {
   const T *g = gy.data<T>(), *yp = y.data<T>();
   T *m = masked.data<T>();
   parallel_for(gy.size(), 1 << 14, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) m[i] = yp[i] > T(0) ? g[i] : T(0);
+    for (int64_t i = b; i < e; ++i) m[i] = keep_if(yp[i] > T(0), g[i]);  // branch-free (see keep_if)
   });
   const std::vector<NDArray> in{masked, c.inputs[1], c.inputs[2]};
   pool_backward<T>(OpCall{c.params, in, c.aux, c.outputs, c.is_train, c.rng, c.skip});
