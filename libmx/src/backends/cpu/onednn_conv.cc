@@ -140,8 +140,11 @@ bool conv_backward(const ConvShape &sh, const float *x, const NDArray &w, const 
   if (!enabled() || sh.N * sh.C * sh.F == 0) return false;  // empty arrays: MX's kernel
   // oneDNN's data gradient pads the channels of a group to its SIMD block: with 1-3 input
   // channels (an image layer) it measured 5-10x slower than MX's col2im (128x1x28x28, 5x5x16).
-  // Such layers rarely need it (the data gradient of a first layer is skipped).
-  if (dx && sh.C / sh.G < 4) return false;
+  // Such layers rarely need it (the data gradient of a first layer is skipped). Depthwise layers
+  // (one input channel per group) are the exception: oneDNN has kernels of their own, 2.1x
+  // faster than MX's for MobileNet v2's 3x3 layer (16x96x48x48 fwd+bwd: 20.4 against 42.6 ms).
+  const bool depthwise = sh.G == sh.C && sh.F % sh.G == 0;
+  if (dx && sh.C / sh.G < 4 && !depthwise) return false;
   const bool has_bias = db != nullptr;
   auto plan = cached<ConvBwd>(conv_key("conv_bwd", sh, has_bias).str(), [&]() -> std::shared_ptr<ConvBwd> {
     ConvDims d = conv_dims(sh);
