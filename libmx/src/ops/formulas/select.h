@@ -1,15 +1,31 @@
 // Element formulas of clip, hard_sigmoid, smooth_l1 (and their backward), where and add_n, shared by the CPU kernels
 // (ops/elemwise_unary.cc, ops/concat_ops.cc) and the CUDA kernels (backends/cuda/shape.cu).
 #pragma once
+#include <cfloat>
+#include <cmath>
+#include <type_traits>
+
 #include "base/hd.h"
 
 namespace mx {
 namespace formula {
 
-// Compared in double so bounds outside T's range (a_min=-1 for uint8) behave.
+// A clip bound in float: beyond float's range it becomes an infinity (no float lies between).
+MX_HD inline float clip_bound_f(double b) {
+  return b < -FLT_MAX ? -INFINITY : (b > FLT_MAX ? INFINITY : static_cast<float>(b));
+}
+// Integers compare in double so bounds outside T's range (a_min=-1 for uint8) behave. float
+// compares with its bounds rounded to float, which decides every float x the same way (no float
+// lies between a bound and its rounding) and keeps the loop free of conversions: MobileNet's
+// relu6 took 10% of its inference time with the comparisons in double.
 template <typename T> MX_HD inline T clip_value(T x, double lo, double hi) {
-  const double v = static_cast<double>(x);
-  return v < lo ? static_cast<T>(lo) : (v > hi ? static_cast<T>(hi) : x);
+  if constexpr (std::is_same<T, float>::value) {
+    const float l = clip_bound_f(lo), h = clip_bound_f(hi);
+    return x < l ? l : (x > h ? h : x);
+  } else {
+    const double v = static_cast<double>(x);
+    return v < lo ? static_cast<T>(lo) : (v > hi ? static_cast<T>(hi) : x);
+  }
 }
 // out_grad where lo <= x <= hi (bounds in T), else 0.
 template <typename T> MX_HD inline T clip_grad(T g, T x, T lo, T hi) { return (x >= lo && x <= hi) ? g : T(0); }
