@@ -28,6 +28,8 @@ TYPE_MAP = {
     "cudnnPoolingDescriptor_t": "PoolDesc", "cudaStream_t": "Stream",
     "cudnnConvolutionFwdAlgoPerf_t": "AlgoPerf", "cudnnConvolutionBwdDataAlgoPerf_t": "AlgoPerf",
     "cudnnConvolutionBwdFilterAlgoPerf_t": "AlgoPerf",
+    "cudnnDropoutDescriptor_t": "DropoutDesc", "cudnnRNNDescriptor_t": "RNNDesc",
+    "cudnnRNNDataDescriptor_t": "RNNDataDesc",
 }
 # Our constants -> cuDNN's enumerators.
 ENUMS = {
@@ -41,6 +43,12 @@ ENUMS = {
     "kPoolMax": "CUDNN_POOLING_MAX", "kPoolAvgIncludePad": "CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING",
     "kPoolAvgExcludePad": "CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING",
     "kPoolMaxDeterministic": "CUDNN_POOLING_MAX_DETERMINISTIC", "kBatchNormSpatial": "CUDNN_BATCHNORM_SPATIAL",
+    "kRNNAlgoStandard": "CUDNN_RNN_ALGO_STANDARD", "kRNNRelu": "CUDNN_RNN_RELU", "kRNNTanh": "CUDNN_RNN_TANH",
+    "kLSTM": "CUDNN_LSTM", "kGRU": "CUDNN_GRU", "kRNNDoubleBias": "CUDNN_RNN_DOUBLE_BIAS",
+    "kUnidirectional": "CUDNN_UNIDIRECTIONAL", "kBidirectional": "CUDNN_BIDIRECTIONAL",
+    "kLinearInput": "CUDNN_LINEAR_INPUT", "kRNNDataSeqMajorPacked": "CUDNN_RNN_DATA_LAYOUT_SEQ_MAJOR_PACKED",
+    "kFwdModeInference": "CUDNN_FWD_MODE_INFERENCE", "kFwdModeTraining": "CUDNN_FWD_MODE_TRAINING",
+    "kWgradModeAdd": "CUDNN_WGRAD_MODE_ADD", "kRNNPaddedIODisabled": "CUDNN_RNN_PADDED_IO_DISABLED",
 }
 PERF_FIELDS = ["algo", "status", "time", "memory", "determinism", "mathType", "reserved"]
 
@@ -58,7 +66,7 @@ def norm_type(param, theirs):
     if toks == ["void"]:
         return None
     if len(toks) > 1 and re.match(r"^[A-Za-z_]\w*$", toks[-1]) and toks[-1] != "*" and toks[-2] not in ("const",) + ("unsigned",):
-        if not (toks[-1] in ("int", "float", "double", "char") or toks[-1].endswith("_t") or toks[-1] in ("Status", "Handle", "TensorDesc", "FilterDesc", "ConvDesc", "PoolDesc", "Stream", "AlgoPerf")):
+        if not (toks[-1] in ("int", "float", "double", "char") or toks[-1].endswith("_t") or toks[-1] in ("Status", "Handle", "TensorDesc", "FilterDesc", "ConvDesc", "PoolDesc", "Stream", "AlgoPerf", "DropoutDesc", "RNNDesc", "RNNDataDesc")):
             toks = toks[:-1]  # the parameter name
     out = []
     for t in toks:
@@ -112,7 +120,7 @@ def main():
         print("check_cudnn_decls: no cuDNN headers found (pass the include directory; see the docstring)")
         return 2
     text = ""
-    for h in ("cudnn_graph.h", "cudnn_ops.h", "cudnn_cnn.h", "cudnn_version.h"):
+    for h in ("cudnn_graph.h", "cudnn_ops.h", "cudnn_cnn.h", "cudnn_adv.h", "cudnn_version.h"):
         with open(os.path.join(inc, h)) as f:
             text += strip_comments(f.read()) + "\n"
     with open(OURS) as f:
@@ -131,6 +139,8 @@ def main():
     values = {}
     for m in re.finditer(r"\b(CUDNN_[A-Z0-9_]+)\s*(?:CUDNN_DEPRECATED_ENUM\s*)?=\s*([A-Za-z0-9_]+)", text):
         values[m.group(1)] = m.group(2)
+    for m in re.finditer(r"#define\s+(CUDNN_[A-Z0-9_]+)\s+(\d+)\s*$", text, re.M):  # flags such as CUDNN_RNN_PADDED_IO_*
+        values.setdefault(m.group(1), m.group(2))
     def value(sym, depth=0):
         v = values.get(sym)
         if v is not None and not v.lstrip("-").isdigit() and depth < 5:

@@ -3,6 +3,7 @@
 #include "backends/gpu.h"
 
 #include "backends/cudnn.h"
+#include "backends/cudnn_rnn.h"
 #include "base/error.h"
 #include "ops/elemwise_gpu.h"
 #include "ops/index_gpu.h"
@@ -135,6 +136,12 @@ void batch_norm_backward(const char *op, const BatchNormSpec &, const NDArray &,
                          const NDArray &, const NDArray &, const NDArray &, const NDArray &, const NDArray &) {
   gpu::no_cuda(op, x.device().id);
 }
+// cuDNN RNN (backends/cudnn_rnn.h)
+void rnn_forward(const char *op, const RNNSpec &, const NDArray &x, const NDArray &, const NDArray &, const NDArray *,
+                 const NDArray &, const NDArray &, const NDArray *) { gpu::no_cuda(op, x.device().id); }
+void rnn_backward(const char *op, const RNNSpec &, const NDArray &x, const NDArray &, const NDArray &,
+                  const NDArray *, const NDArray &, const NDArray *, const NDArray *, const NDArray &,
+                  const NDArray &, const NDArray &, const NDArray *) { gpu::no_cuda(op, x.device().id); }
 }  // namespace cudnn
 }  // namespace mx
 #endif  // MX_HAVE_CUDA

@@ -1,13 +1,14 @@
 // The part of cuDNN 9's C API that libmx uses (legacy descriptor API: tensor, filter,
 // convolution and pooling descriptors, convolution forward/backward, pooling, batch
-// normalization), declared here so that libmx neither includes nor links cuDNN: the library
+// normalization, RNN), declared here so that libmx neither includes nor links cuDNN: the library
 // (~700 MB of wheels) is opened with dlopen on the first GPU convolution, pooling or BatchNorm,
 // and CPU-only users never need it. Every prototype and enum value below was checked against
-// cuDNN 9.28's include/cudnn_graph.h, cudnn_ops.h and cudnn_cnn.h; tools/check_cudnn_decls.py
+// cuDNN 9.28's include/cudnn_graph.h, cudnn_ops.h, cudnn_cnn.h and cudnn_adv.h; tools/check_cudnn_decls.py
 // re-checks them against the headers of an installed or downloaded nvidia-cudnn-cu13 wheel.
 // No CUDA header is needed: handles, descriptors and streams are opaque pointers.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ using FilterDesc = void *;        // cudnnFilterDescriptor_t
 using ConvDesc = void *;          // cudnnConvolutionDescriptor_t
 using PoolDesc = void *;          // cudnnPoolingDescriptor_t
 using Stream = void *;            // cudaStream_t
+using DropoutDesc = void *;       // cudnnDropoutDescriptor_t
+using RNNDesc = void *;           // cudnnRNNDescriptor_t
+using RNNDataDesc = void *;       // cudnnRNNDataDescriptor_t
 
 // cudnnStatus_t
 constexpr Status kSuccess = 0;
@@ -40,6 +44,18 @@ constexpr int kCrossCorrelation = 1;
 constexpr int kPoolMax = 0, kPoolAvgIncludePad = 1, kPoolAvgExcludePad = 2, kPoolMaxDeterministic = 3;
 // cudnnBatchNormMode_t
 constexpr int kBatchNormSpatial = 1;
+
+// RNN (cudnn_adv.h): cudnnRNNAlgo_t, cudnnRNNMode_t, cudnnRNNBiasMode_t, cudnnDirectionMode_t,
+// cudnnRNNInputMode_t, cudnnRNNDataLayout_t, cudnnForwardMode_t, cudnnWgradMode_t, auxFlags
+constexpr int kRNNAlgoStandard = 0;
+constexpr int kRNNRelu = 0, kRNNTanh = 1, kLSTM = 2, kGRU = 3;
+constexpr int kRNNDoubleBias = 2;
+constexpr int kUnidirectional = 0, kBidirectional = 1;
+constexpr int kLinearInput = 0;
+constexpr int kRNNDataSeqMajorPacked = 1;
+constexpr int kFwdModeInference = 0, kFwdModeTraining = 1;
+constexpr int kWgradModeAdd = 0;
+constexpr int kRNNPaddedIODisabled = 0;
 
 // cudnnConvolution{Fwd,BwdData,BwdFilter}AlgoPerf_t share this layout (the algo enum is an int).
 struct AlgoPerf {
@@ -141,6 +157,40 @@ struct Api {
                                        const TensorDesc dxDesc, void *dx, const TensorDesc dBnScaleBiasDesc,
                                        const void *bnScale, void *dBnScaleResult, void *dBnBiasResult,
                                        double epsilon, const void *savedMean, const void *savedInvVariance);
+  // RNN (cudnn_adv.h, libcudnn_adv.so.9 behind the shim; used by cudnn_rnn.cc)
+  Status (*GetTensorNdDescriptor)(const TensorDesc tensorDesc, int nbDimsRequested, int *dataType, int *nbDims,
+                                  int dimA[], int strideA[]);
+  Status (*CreateDropoutDescriptor)(DropoutDesc *);
+  Status (*DestroyDropoutDescriptor)(DropoutDesc);
+  Status (*SetDropoutDescriptor)(DropoutDesc, Handle, float dropout, void *states, size_t stateSizeInBytes,
+                                 unsigned long long seed);
+  Status (*CreateRNNDescriptor)(RNNDesc *);
+  Status (*DestroyRNNDescriptor)(RNNDesc);
+  Status (*SetRNNDescriptor_v8)(RNNDesc, int algo, int cellMode, int biasMode, int dirMode, int inputMode,
+                                int dataType, int mathPrec, int mathType, int32_t inputSize, int32_t hiddenSize,
+                                int32_t projSize, int32_t numLayers, DropoutDesc dropoutDesc, uint32_t auxFlags);
+  Status (*CreateRNNDataDescriptor)(RNNDataDesc *);
+  Status (*DestroyRNNDataDescriptor)(RNNDataDesc);
+  Status (*SetRNNDataDescriptor)(RNNDataDesc, int dataType, int layout, int maxSeqLength, int batchSize,
+                                 int vectorSize, const int seqLengthArray[], void *paddingFill);
+  Status (*GetRNNWeightSpaceSize)(Handle, RNNDesc, size_t *weightSpaceSize);
+  Status (*GetRNNWeightParams)(Handle, RNNDesc, int32_t pseudoLayer, size_t weightSpaceSize, const void *weightSpace,
+                               int32_t linLayerID, TensorDesc mDesc, void **mAddr, TensorDesc bDesc, void **bAddr);
+  Status (*GetRNNTempSpaceSizes)(Handle, RNNDesc, int fwdMode, RNNDataDesc xDesc, size_t *workSpaceSize,
+                                 size_t *reserveSpaceSize);
+  Status (*RNNForward)(Handle, RNNDesc, int fwdMode, const int32_t devSeqLengths[], RNNDataDesc xDesc, const void *x,
+                       RNNDataDesc yDesc, void *y, TensorDesc hDesc, const void *hx, void *hy, TensorDesc cDesc,
+                       const void *cx, void *cy, size_t weightSpaceSize, const void *weightSpace,
+                       size_t workSpaceSize, void *workSpace, size_t reserveSpaceSize, void *reserveSpace);
+  Status (*RNNBackwardData_v8)(Handle, RNNDesc, const int32_t devSeqLengths[], RNNDataDesc yDesc, const void *y,
+                               const void *dy, RNNDataDesc xDesc, void *dx, TensorDesc hDesc, const void *hx,
+                               const void *dhy, void *dhx, TensorDesc cDesc, const void *cx, const void *dcy,
+                               void *dcx, size_t weightSpaceSize, const void *weightSpace, size_t workSpaceSize,
+                               void *workSpace, size_t reserveSpaceSize, void *reserveSpace);
+  Status (*RNNBackwardWeights_v8)(Handle, RNNDesc, int addGrad, const int32_t devSeqLengths[], RNNDataDesc xDesc,
+                                  const void *x, TensorDesc hDesc, const void *hx, RNNDataDesc yDesc, const void *y,
+                                  size_t weightSpaceSize, void *dweightSpace, size_t workSpaceSize, void *workSpace,
+                                  size_t reserveSpaceSize, void *reserveSpace);
 };
 
 // The library, loaded once. error is empty when every entry point was found; else it names the

@@ -90,6 +90,22 @@ Library load() {
   MX_CUDNN_SYM(BatchNormalizationForwardTraining);
   MX_CUDNN_SYM(BatchNormalizationForwardInference);
   MX_CUDNN_SYM(BatchNormalizationBackward);
+  MX_CUDNN_SYM(GetTensorNdDescriptor);
+  MX_CUDNN_SYM(CreateDropoutDescriptor);
+  MX_CUDNN_SYM(DestroyDropoutDescriptor);
+  MX_CUDNN_SYM(SetDropoutDescriptor);
+  MX_CUDNN_SYM(CreateRNNDescriptor);
+  MX_CUDNN_SYM(DestroyRNNDescriptor);
+  MX_CUDNN_SYM(SetRNNDescriptor_v8);
+  MX_CUDNN_SYM(CreateRNNDataDescriptor);
+  MX_CUDNN_SYM(DestroyRNNDataDescriptor);
+  MX_CUDNN_SYM(SetRNNDataDescriptor);
+  MX_CUDNN_SYM(GetRNNWeightSpaceSize);
+  MX_CUDNN_SYM(GetRNNWeightParams);
+  MX_CUDNN_SYM(GetRNNTempSpaceSizes);
+  MX_CUDNN_SYM(RNNForward);
+  MX_CUDNN_SYM(RNNBackwardData_v8);
+  MX_CUDNN_SYM(RNNBackwardWeights_v8);
 #undef MX_CUDNN_SYM
   if (!missing.empty()) {
     r.error = r.path + " lacks " + missing + " (MX needs cuDNN 9 with its legacy API: libcudnn_ops.so.9 and "

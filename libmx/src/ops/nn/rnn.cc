@@ -9,9 +9,12 @@
 // W_i2h (4H, in), W_h2h (4H, P), W_h2r (P, H); the recurrent state and the output are r = W_h2r h
 // (P wide), the cell state stays H wide. (MXNet 1.9.1 runs it for inference only on the CPU; the
 // gradient here is exact back-propagation through the projection.)
+// On the GPU both ops run on cuDNN (backends/cuda/cudnn_rnn.cc; see gpu_spec below).
 #include <cmath>
 
 #include "backends/cpu/fast_math.h"
+#include "backends/cudnn_rnn.h"
+#include "ops/cuda_only.h"
 #include "ops/nn/nn_common.h"
 
 namespace mx {
@@ -362,6 +365,59 @@ template <typename T> void rnn_backward(const OpCall &c) {
   std::copy(dcur.begin(), dcur.end(), c.outputs[0].data<T>());
 }
 
+// The GPU (cuDNN, backends/cuda/cudnn_rnn.cc): MX's parameter layout described block by block
+// for cuDNN's linear layers (same gate order: lstm i f g o, gru r z n; 8 = lstm projection).
+cudnn::RNNSpec gpu_spec(const RNNParam &p, const Shape &data, const char *op) {
+  MX_CHECK(!p.lstm_state_clip_min && !p.lstm_state_clip_max, MX_ERR_UNSUPPORTED, op,
+           ": lstm_state_clip_min/max are not supported on the GPU (the CPU kernel supports them)");
+  MX_CHECK(!p.projection_size || *p.projection_size < p.state_size, MX_ERR_UNSUPPORTED, op,
+           ": on the GPU projection_size must be smaller than state_size (cuDNN), got ", *p.projection_size);
+  Net<float> net(p, data[0], data[1], data[2]);
+  cudnn::RNNSpec s;
+  const Mode m = mode_of(p);
+  s.mode = m == kLSTM ? cudnn::RNNMode::kLSTM
+           : m == kGRU ? cudnn::RNNMode::kGRU
+           : m == kTanh ? cudnn::RNNMode::kTanh
+                        : cudnn::RNNMode::kRelu;
+  s.T = data[0];
+  s.N = data[1];
+  s.C = data[2];
+  s.H = net.H;
+  s.L = net.L;
+  s.P = net.P;
+  s.bidirectional = net.D == 2;
+  const int64_t G = net.G, H = net.H, R = net.R;
+  for (int64_t k = 0; k < net.L * net.D; ++k) {
+    const size_t u = static_cast<size_t>(k);
+    const int64_t ins = net.in[u];
+    for (int64_t g = 0; g < G; ++g) {
+      s.blocks.push_back({static_cast<int>(k), static_cast<int>(g), net.wx[u] + g * H * ins, H, ins, net.bx[u] + g * H});
+      s.blocks.push_back({static_cast<int>(k), static_cast<int>(G + g), net.wh[u] + g * H * R, H, R, net.bh[u] + g * H});
+    }
+    if (net.P) s.blocks.push_back({static_cast<int>(k), 8, net.wr[u], net.P, H, -1});
+  }
+  return s;
+}
+
+void rnn_forward_gpu(const OpCall &c) {
+  const auto &p = c.p<RNNParam>();
+  const bool lstm = is_lstm(p);
+  cudnn::rnn_forward("RNN", gpu_spec(p, c.inputs[0].shape(), "RNN"), c.inputs[0], c.inputs[1], c.inputs[2],
+                     lstm ? &c.inputs[3] : nullptr, c.outputs[0], c.outputs[1], lstm ? &c.outputs[2] : nullptr);
+}
+
+void rnn_backward_gpu(const OpCall &c) {
+  const auto &p = c.p<RNNParam>();
+  const bool lstm = is_lstm(p);
+  size_t ii = lstm ? 4 : 3;
+  const NDArray &dy = c.inputs[ii++];
+  const NDArray *dhy = p.state_outputs ? &c.inputs[ii++] : nullptr;
+  const NDArray *dcy = p.state_outputs && lstm ? &c.inputs[ii++] : nullptr;
+  cudnn::rnn_backward("_backward_RNN", gpu_spec(p, c.inputs[0].shape(), "_backward_RNN"), c.inputs[0], c.inputs[1],
+                      c.inputs[2], lstm ? &c.inputs[3] : nullptr, dy, dhy, dcy, c.outputs[0], c.outputs[1],
+                      c.outputs[2], lstm ? &c.outputs[3] : nullptr);
+}
+
 std::vector<std::string> bwd_inputs(const Params &prm) {
   const auto &p = prm.get<RNNParam>();
   auto v = rnn_inputs(prm);
@@ -385,6 +441,7 @@ const int registered = [] {
       .num_visible_outputs(rnn_nvis)
       .shape(rnn_shape)
       .cpu([](const OpCall &c) { MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "RNN", { rnn_forward<T>(c); }); })
+      .gpu(cuda_only(rnn_forward_gpu))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         std::vector<Var> in = n.inputs;
         for (Var g : n.out_grads) in.push_back(g);
@@ -407,6 +464,7 @@ const int registered = [] {
         return true;
       })
       .cpu([](const OpCall &c) { MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_RNN", { rnn_backward<T>(c); }); })
+      .gpu(cuda_only(rnn_backward_gpu))
       .no_grad();
   return 0;
 }();
