@@ -8,8 +8,10 @@
 #include "ops/elemwise_gpu.h"
 #include "ops/index_gpu.h"
 #include "ops/nn_gpu.h"
+#include "ops/norm_gpu.h"
 #include "ops/optimizer_gpu.h"
 #include "ops/shape_gpu.h"
+#include "ops/sort_kernels.h"
 #include "ops/random_gpu.h"
 #include "ops/reduce_gpu.h"
 
@@ -72,7 +74,22 @@ void gpu_broadcast_copy(const NDArray &in, const NDArray &, const char *op) { gp
 #define MX_NO_GPU_KERNEL(name) \
   void gpu_##name(const OpCall &c) { no_cuda_kernel(c); }
 MX_EACH_GPU_KERNELS(MX_NO_GPU_KERNEL)
+MX_NORM_GPU_KERNELS(MX_NO_GPU_KERNEL)
 #undef MX_NO_GPU_KERNEL
+// sort / topk / Sequence* device kernels (ops/sort_kernels.h)
+NDArray gpu_sort_positions(const OpCall &c, const NDArray &, sortk::LineGeom, int64_t, bool) { no_cuda_kernel(c); }
+void gpu_gather_along(const OpCall &c, const NDArray &, const NDArray &, const NDArray &, sortk::LineGeom, int64_t) {
+  no_cuda_kernel(c);
+}
+bool gpu_write_indices(const OpCall &c, const NDArray &, const NDArray &) { no_cuda_kernel(c); }
+void gpu_scatter_along(const OpCall &c, const NDArray &, const NDArray &, const NDArray &, sortk::LineGeom, int64_t,
+                       bool) {
+  no_cuda_kernel(c);
+}
+void gpu_sequence(const OpCall &c, sortk::SeqKind, sortk::SeqGeom, const int64_t *, const NDArray &, const NDArray &,
+                  const void *) {
+  no_cuda_kernel(c);
+}
 void gpu_take_rows(const NDArray &, const NDArray &, const NDArray &out, int64_t, int64_t, int64_t, int64_t,
                    const char *op) {
   gpu::no_cuda(op, out.device().id);

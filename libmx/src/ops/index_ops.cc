@@ -8,8 +8,10 @@
 #include <numeric>
 
 #include "ops/cuda_only.h"
+#include "ops/each.h"
 #include "ops/index_gpu.h"
 #include "ops/shape_common.h"
+#include "ops/sort_kernels.h"
 
 namespace mx {
 namespace {
@@ -261,32 +263,6 @@ struct TopkParam {
   }
 };
 
-// Sorted positions per line: idx (pre, k, post) for the first k of each sorted line.
-std::vector<int64_t> sort_lines(const NDArray &data, Lines L, int64_t k, bool ascend) {
-  std::vector<int64_t> idx(static_cast<size_t>(L.pre * k * L.post));
-  MX_DTYPE_SWITCH_ALL(data.dtype(), T, {
-    const T *d = data.data<T>();
-    std::vector<std::pair<double, int64_t>> line(static_cast<size_t>(L.n));
-    for (int64_t p = 0; p < L.pre; ++p)
-      for (int64_t q = 0; q < L.post; ++q) {
-        for (int64_t j = 0; j < L.n; ++j)
-          line[static_cast<size_t>(j)] = {to_f64<T>(d[(p * L.n + j) * L.post + q]), j};
-        // NaN compares false with everything, which breaks the strict weak order std::sort needs
-        // (unordered output, and undefined behaviour). numpy puts NaN last in ascending order;
-        // descending is its mirror (NaN first, as np.sort(x)[::-1] and torch's topk).
-        if (ascend)
-          std::stable_sort(line.begin(), line.end(), [](auto &a, auto &b) {
-            return std::isnan(b.first) ? !std::isnan(a.first) : a.first < b.first;
-          });
-        else
-          std::stable_sort(line.begin(), line.end(), [](auto &a, auto &b) {
-            return std::isnan(a.first) ? !std::isnan(b.first) : a.first > b.first;
-          });
-        for (int64_t j = 0; j < k; ++j) idx[static_cast<size_t>((p * k + j) * L.post + q)] = line[static_cast<size_t>(j)].second;
-      }
-  });
-  return idx;
-}
 void write_indices(const std::vector<int64_t> &idx, const NDArray &out) {
   MX_DTYPE_SWITCH_ALL(out.dtype(), T, {
     T *o = out.data<T>();
@@ -346,7 +322,7 @@ std::vector<int64_t> seq_lengths(const SeqParam &p, const std::vector<NDArray> &
   int64_t T = s[static_cast<int>(p.axis)], B = s[p.axis == 0 ? 1 : 0];
   std::vector<int64_t> len(static_cast<size_t>(B), T);
   if (p.use_sequence_length) {
-    auto v = read_indices(in[data_pos + 1]);
+    auto v = read_indices(host_copy(in[data_pos + 1]));
     for (int64_t b = 0; b < B; ++b) len[static_cast<size_t>(b)] = std::min(std::max<int64_t>(v[static_cast<size_t>(b)], 0), T);
   }
   return len;
@@ -371,6 +347,63 @@ std::vector<Var> seq_inputs_of(const GradNode &n, Var first) {
 }
 
 DType dtype_param(const std::string &s) { return dtype_from_name(s); }
+
+// ---------------------------------------------------------------- device-aware kernels of sort /
+// argsort / topk, the along-axis adjoints and Sequence* (ops/sort_kernels.h: HostEach on the
+// CPU, backends/cuda/sort_sequence.cu on a GPU)
+sortk::LineGeom geom(Lines L) { return {L.pre, L.n, L.post}; }
+bool on_cpu(const NDArray &a) { return a.device().is_cpu(); }
+
+NDArray positions(const OpCall &c, const NDArray &x, Lines L, int64_t k, bool ascend) {
+  if (on_cpu(x)) return sortk::sort_positions(x, geom(L), k, ascend, HostEach());
+  return gpu_sort_positions(c, x, geom(L), k, ascend);
+}
+void gather_positions(const OpCall &c, const NDArray &x, const NDArray &idx, const NDArray &out, Lines L, int64_t k) {
+  if (!out.size()) return;
+  if (on_cpu(out)) sortk::gather_along(x, idx, out, geom(L), k, HostEach());
+  else gpu_gather_along(c, x, idx, out, geom(L), k);
+}
+void write_positions(const OpCall &c, const NDArray &idx, const NDArray &out) {
+  if (!out.size()) return;
+  if (on_cpu(out) ? sortk::write_indices(idx, out, HostEach()) : gpu_write_indices(c, idx, out)) return;
+  // float16 / bfloat16 index outputs: converted on the host
+  NDArray hi = host_copy(idx), ho(out.shape(), out.dtype(), Device());
+  write_indices(std::vector<int64_t>(hi.data<int64_t>(), hi.data<int64_t>() + hi.size()), ho);
+  copy_bytes(ho, out);
+}
+// grad = 0, then g added at the positions (add), or a one-element host array's value set there.
+void scatter_positions(const OpCall &c, const NDArray &g, const NDArray &idx, const NDArray &grad, Lines L, int64_t k,
+                       bool add) {
+  zero_fill(grad);
+  if (!grad.size() || !idx.size()) return;
+  const DType t = grad.dtype();
+  if (on_cpu(grad) && add && (t == DType::f16 || t == DType::bf16 || t == DType::boolean)) {
+    scatter_along(g, std::vector<int64_t>(idx.data<int64_t>(), idx.data<int64_t>() + idx.size()), grad, L, k);
+    return;
+  }
+  if (on_cpu(grad)) sortk::scatter_along(g, idx, grad, geom(L), k, add, HostEach());
+  else gpu_scatter_along(c, g, idx, grad, geom(L), k, add);
+}
+// The Sequence* kernel `kind` from `in` (lengths: input data_pos + 1) into output 0.
+void run_sequence(const OpCall &c, sortk::SeqKind kind, size_t data_pos, const NDArray &in, const void *value) {
+  const auto &p = c.p<SeqParam>();
+  const NDArray &out = c.outputs[0];
+  if (!out.size()) return;
+  if (!in.size()) {  // no time steps: nothing to read
+    zero_fill(out);
+    return;
+  }
+  const SeqLayout L = seq_layout(p, c.inputs[data_pos].shape());
+  const sortk::SeqGeom G{L.T, L.B, L.inner, L.axis};
+  NDArray lens;
+  const int64_t *lp = nullptr;
+  if (p.use_sequence_length) {
+    lens = indices_on(seq_lengths(p, c.inputs, data_pos), out.device());
+    lp = lens.data<int64_t>();
+  }
+  if (on_cpu(out)) sortk::sequence(kind, G, lp, in, out, value, HostEach());
+  else gpu_sequence(c, kind, G, lp, in, out, value);
+}
 
 int register_ops() {
   MX_REGISTER_OP(take)
@@ -557,8 +590,8 @@ int register_ops() {
         const auto &p = c.p<AlongParam>();
         Lines L = lines_of(c.inputs[0].shape(), p.axis, "_take_along_axis");
         Lines K = lines_of(c.inputs[1].shape(), p.axis, "_take_along_axis");
-        auto idx = fixed_indices(c.inputs[1], L.n, Mode::clip, "_take_along_axis");
-        gather_along(c.inputs[0], idx, c.outputs[0], L, K.n);
+        auto idx = fixed_indices(host_copy(c.inputs[1]), L.n, Mode::clip, "_take_along_axis");
+        gather_positions(c, c.inputs[0], indices_on(idx, c.outputs[0].device()), c.outputs[0], L, K.n);
       })
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {emit_with(b, "_scatter_along_axis", n, {n.out_grads[0], n.inputs[1], n.inputs[0]})[0], Var::none()};
@@ -579,8 +612,8 @@ int register_ops() {
         const auto &p = c.p<AlongParam>();
         Lines L = lines_of(c.outputs[0].shape(), p.axis, "_scatter_along_axis");
         Lines K = lines_of(c.inputs[1].shape(), p.axis, "_scatter_along_axis");
-        auto idx = fixed_indices(c.inputs[1], L.n, Mode::clip, "_scatter_along_axis");
-        scatter_along(c.inputs[0], idx, c.outputs[0], L, K.n);
+        auto idx = fixed_indices(host_copy(c.inputs[1]), L.n, Mode::clip, "_scatter_along_axis");
+        scatter_positions(c, c.inputs[0], indices_on(idx, c.outputs[0].device()), c.outputs[0], L, K.n, true);
       })
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {emit_with(b, "_take_along_axis", n, {n.out_grads[0], n.inputs[1]})[0], Var::none(), Var::none()};
@@ -768,9 +801,9 @@ int register_ops() {
       .cpu([](const OpCall &c) {
         const auto &p = c.p<SortParam>();
         Lines L = lines_of(c.inputs[0].shape(), p.axis, "sort");
-        auto idx = sort_lines(c.inputs[0], L, L.n, p.is_ascend);
-        gather_along(c.inputs[0], idx, c.outputs[0], L, L.n);
-        write_indices(idx, c.outputs[1]);
+        NDArray idx = positions(c, c.inputs[0], L, L.n, p.is_ascend);
+        gather_positions(c, c.inputs[0], idx, c.outputs[0], L, L.n);
+        write_positions(c, idx, c.outputs[1]);
       })
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {b.emit1("_scatter_along_axis", axis_kw(n.p<SortParam>().axis), {n.out_grads[0], n.outputs[1], n.inputs[0]})};
@@ -795,7 +828,7 @@ int register_ops() {
       .cpu([](const OpCall &c) {
         const auto &p = c.p<ArgsortParam>();
         Lines L = lines_of(c.inputs[0].shape(), p.axis, "argsort");
-        write_indices(sort_lines(c.inputs[0], L, L.n, p.is_ascend), c.outputs[0]);
+        write_positions(c, positions(c, c.inputs[0], L, L.n, p.is_ascend), c.outputs[0]);
       })
       .no_grad();
 
@@ -835,16 +868,16 @@ int register_ops() {
         const NDArray &x = c.inputs[0];
         Lines L = lines_of(x.shape(), p.axis, "topk");
         int64_t k = topk_k(p, x.shape());
-        auto idx = sort_lines(x, L, k, p.is_ascend);
+        NDArray idx = positions(c, x, L, k, p.is_ascend);
         if (p.ret_typ == "indices") {
-          write_indices(idx, c.outputs[0]);
+          write_positions(c, idx, c.outputs[0]);
         } else if (p.ret_typ == "mask") {
-          NDArray ones(Shape({static_cast<int64_t>(idx.size())}), x.dtype(), x.device());
-          fill_value(ones, 1);
-          scatter_along(ones, idx, c.outputs[0], L, k);
+          NDArray one(Shape({1}), x.dtype(), Device());  // the value set at the top k (host side)
+          fill_value(one, 1);
+          scatter_positions(c, one, idx, c.outputs[0], L, k, false);
         } else {
-          gather_along(x, idx, c.outputs[0], L, k);
-          write_indices(idx, c.outputs[1]);
+          gather_positions(c, x, idx, c.outputs[0], L, k);
+          write_positions(c, idx, c.outputs[1]);
         }
       })
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
@@ -868,17 +901,13 @@ int register_ops() {
       })
       .cpu([](const OpCall &c) {
         const auto &p = c.p<SeqParam>();
-        copy_bytes(c.inputs[0], c.outputs[0]);
-        if (!p.use_sequence_length) return;
-        auto len = seq_lengths(p, c.inputs, 0);
-        SeqLayout L = seq_layout(p, c.inputs[0].shape());
+        if (!p.use_sequence_length) return copy_bytes(c.inputs[0], c.outputs[0]);
+        unsigned char value[8] = {0};
         MX_DTYPE_SWITCH_ALL(c.outputs[0].dtype(), T, {
           T v = from_f64<T>(p.value);
-          T *o = c.outputs[0].data<T>();
-          for (int64_t b = 0; b < L.B; ++b)
-            for (int64_t t = len[static_cast<size_t>(b)]; t < L.T; ++t)
-              for (int64_t i = 0; i < L.inner; ++i) o[L.at(t, b) + i] = v;
+          std::memcpy(value, &v, sizeof(T));
         });
+        run_sequence(c, sortk::SeqKind::kMask, 0, c.inputs[0], value);
       })
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         const auto &p = n.p<SeqParam>();
@@ -901,19 +930,7 @@ int register_ops() {
         return true;
       })
       .cpu([](const OpCall &c) {
-        const auto &p = c.p<SeqParam>();
-        auto len = seq_lengths(p, c.inputs, 0);
-        SeqLayout L = seq_layout(p, c.inputs[0].shape());
-        size_t es = dtype_size(c.inputs[0].dtype());
-        const char *src = static_cast<const char *>(c.inputs[0].raw());
-        char *dst = static_cast<char *>(c.outputs[0].raw());
-        if (!c.outputs[0].size()) return;
-        for (int64_t b = 0; b < L.B; ++b)
-          for (int64_t t = 0; t < L.T; ++t) {
-            int64_t l = len[static_cast<size_t>(b)], s = t < l ? l - 1 - t : t;
-            std::memcpy(dst + L.at(t, b) * static_cast<int64_t>(es), src + L.at(s, b) * static_cast<int64_t>(es),
-                        static_cast<size_t>(L.inner) * es);
-          }
+        run_sequence(c, sortk::SeqKind::kReverse, 0, c.inputs[0], nullptr);
       })
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         std::vector<Var> r{b.emit(n.op, n.params, seq_inputs_of(n, n.out_grads[0]))[0]};
@@ -938,17 +955,7 @@ int register_ops() {
         return true;
       })
       .cpu([](const OpCall &c) {
-        const auto &p = c.p<SeqParam>();
-        auto len = seq_lengths(p, c.inputs, 0);
-        SeqLayout L = seq_layout(p, c.inputs[0].shape());
-        size_t es = dtype_size(c.inputs[0].dtype());
-        if (!c.outputs[0].size()) return;
-        for (int64_t b = 0; b < L.B; ++b) {
-          int64_t t = std::max<int64_t>(len[static_cast<size_t>(b)] - 1, 0);
-          std::memcpy(static_cast<char *>(c.outputs[0].raw()) + b * L.inner * static_cast<int64_t>(es),
-                      static_cast<const char *>(c.inputs[0].raw()) + L.at(t, b) * static_cast<int64_t>(es),
-                      static_cast<size_t>(L.inner) * es);
-        }
+        run_sequence(c, sortk::SeqKind::kLast, 0, c.inputs[0], nullptr);
       })
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         std::vector<Var> in{n.out_grads[0], n.inputs[0]};
@@ -971,18 +978,7 @@ int register_ops() {
         return true;
       })
       .cpu([](const OpCall &c) {
-        const auto &p = c.p<SeqParam>();
-        auto len = seq_lengths(p, c.inputs, 1);
-        SeqLayout L = seq_layout(p, c.inputs[1].shape());
-        size_t es = dtype_size(c.inputs[0].dtype());
-        zero_fill(c.outputs[0]);
-        if (!c.outputs[0].size()) return;
-        for (int64_t b = 0; b < L.B; ++b) {
-          int64_t t = std::max<int64_t>(len[static_cast<size_t>(b)] - 1, 0);
-          std::memcpy(static_cast<char *>(c.outputs[0].raw()) + L.at(t, b) * static_cast<int64_t>(es),
-                      static_cast<const char *>(c.inputs[0].raw()) + b * L.inner * static_cast<int64_t>(es),
-                      static_cast<size_t>(L.inner) * es);
-        }
+        run_sequence(c, sortk::SeqKind::kLastBackward, 1, c.inputs[0], nullptr);
       })
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         std::vector<Var> in{n.out_grads[0]};
@@ -991,6 +987,9 @@ int register_ops() {
         if (n.inputs.size() > 2) r.push_back(Var::none());
         return r;
       });
+  // Their kernels above run on the array's device (sort_kernels.h runners; GPU: sort_sequence.cu).
+  gpu_same_as_cpu({"sort", "argsort", "topk", "_take_along_axis", "_scatter_along_axis", "SequenceMask",
+                   "SequenceReverse", "SequenceLast", "_backward_SequenceLast"});
   return 0;
 }
 

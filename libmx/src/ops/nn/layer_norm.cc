@@ -2,115 +2,17 @@
 // of channels), sharing one kernel: the data is split into "rows" (one per statistic) of M
 // elements each, normalised with the biased variance, then scaled/shifted by gamma/beta indexed
 // per element. Fused backward ops _backward_<Op> take (out_grad, data, gamma, mean, std).
-#include <cmath>
-
+// The kernels (ops/nn/norm_kernels.h) run on both devices (GPU: backends/cuda/norm.cu).
+#include "ops/cuda_only.h"
+#include "ops/each.h"
 #include "ops/nn/nn_common.h"
+#include "ops/nn/norm_kernels.h"
+#include "ops/norm_gpu.h"
 
 namespace mx {
 namespace {
 
-struct LayerNormParam {
-  int64_t axis = -1;
-  double eps = 1e-5;
-  bool output_mean_var = false;
-  static void describe(ParamDecl<LayerNormParam> &d) {
-    d.field("axis", &LayerNormParam::axis).def(-1).doc("The axis to perform layer normalization.");
-    d.field("eps", &LayerNormParam::eps).def(1e-5).doc("An epsilon parameter to prevent division by 0.");
-    d.field("output_mean_var", &LayerNormParam::output_mean_var).def(false).doc("Output the mean and std as well.");
-    d.check([](const LayerNormParam &p, const std::string &op) {
-      MX_CHECK(p.eps >= 0, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'eps' must be non-negative, got ", p.eps);
-    });
-  }
-};
-struct InstanceNormParam {
-  double eps = 1e-3;
-  static void describe(ParamDecl<InstanceNormParam> &d) {
-    d.field("eps", &InstanceNormParam::eps).def(1e-3).doc("An epsilon parameter to prevent division by 0.");
-    d.check([](const InstanceNormParam &p, const std::string &op) {
-      MX_CHECK(p.eps >= 0, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'eps' must be non-negative, got ", p.eps);
-    });
-  }
-};
-struct GroupNormParam {
-  int64_t num_groups = 1;
-  double eps = 1e-5;
-  bool output_mean_var = false;
-  static void describe(ParamDecl<GroupNormParam> &d) {
-    d.field("num_groups", &GroupNormParam::num_groups).def(1).doc("Total number of groups.");
-    d.field("eps", &GroupNormParam::eps).def(1e-5).doc("An epsilon parameter to prevent division by 0.");
-    d.field("output_mean_var", &GroupNormParam::output_mean_var).def(false).doc("Output the mean and std as well.");
-    d.check([](const GroupNormParam &p, const std::string &op) {
-      MX_CHECK(p.num_groups > 0, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'num_groups' must be positive, got ",
-               p.num_groups);
-      MX_CHECK(p.eps >= 0, MX_ERR_INVALID_ARGUMENT, op, ": parameter 'eps' must be non-negative, got ", p.eps);
-    });
-  }
-};
-
-enum Kind { kLayer, kInstance, kGroup };
-
-// Row r, element j lives at (r / post) * M * post + j * post + r % post; its gamma index is
-// (r % gmod) * M / gdiv + j / gdiv... expressed generally by gidx().
-struct Layout {
-  int64_t rows = 0, M = 0, post = 1;
-  int64_t gmod = 1, gdiv = 1;  // gamma index = ((r % gmod) * M + j) / gdiv (instance/group); layer: j
-  bool layer = false;
-  int64_t off(int64_t r, int64_t j) const { return (r / post) * M * post + j * post + r % post; }
-  int64_t gidx(int64_t r, int64_t j) const { return layer ? j : ((r % gmod) * M + j) / gdiv; }
-};
-
-struct Info {
-  Layout L;
-  Shape gamma, stat;
-};
-
-Info info_of(Kind k, const Params &prm, const Shape &s, const char *op) {
-  Info in;
-  if (k == kLayer) {
-    MX_CHECK(s.ndim() >= 1, MX_ERR_SHAPE, op, ": data must have at least one dimension");
-    int ax = normalize_axis(prm.get<LayerNormParam>().axis, s.ndim(), "LayerNorm: axis");
-    in.L.layer = true;
-    in.L.M = s[ax];
-    in.L.post = s.prod(ax + 1, s.ndim());
-    in.L.rows = s.prod(0, ax) * in.L.post;
-    in.gamma = Shape{s[ax]};
-    std::vector<int64_t> st;
-    for (int i = 0; i < s.ndim(); ++i) st.push_back(i == ax ? 1 : s[i]);
-    in.stat = Shape(st);
-    return in;
-  }
-  MX_CHECK(s.ndim() >= 3 || (k == kGroup && s.ndim() >= 2), MX_ERR_SHAPE, op,
-           ": data must have at least ", k == kGroup ? 2 : 3, " dimensions (N, C, ...), got shape ", s.str());
-  const int64_t N = s[0], C = s[1], S = s.prod(2, s.ndim());
-  int64_t G = C;
-  if (k == kGroup) {
-    G = prm.get<GroupNormParam>().num_groups;
-    MX_CHECK(C % G == 0, MX_ERR_SHAPE, op, ": channels (", C, ") of data shape ", s.str(),
-             " must be divisible by parameter 'num_groups' (", G, ")");
-  }
-  in.L.rows = N * G;
-  in.L.M = C / G * S;
-  in.L.gmod = G;
-  // InstanceNorm: gamma per channel. GroupNorm: per group, as MXNet 1.x (gamma and beta have
-  // shape (num_groups,); index ((r % G) * M + j) / M = r % G).
-  in.L.gdiv = k == kGroup ? in.L.M : S;
-  in.gamma = Shape{k == kGroup ? G : C};
-  if (k == kGroup) {
-    in.stat = Shape{N, G};
-  } else {
-    std::vector<int64_t> st{N, C};
-    for (int i = 2; i < s.ndim(); ++i) st.push_back(1);
-    in.stat = Shape(st);
-  }
-  return in;
-}
-
-double eps_of(Kind k, const Params &prm) {
-  return k == kLayer ? prm.get<LayerNormParam>().eps
-                     : k == kInstance ? prm.get<InstanceNormParam>().eps : prm.get<GroupNormParam>().eps;
-}
-
-const char *name_of(Kind k) { return k == kLayer ? "LayerNorm" : k == kInstance ? "InstanceNorm" : "GroupNorm"; }
+using namespace normk;
 
 template <Kind K> bool norm_shape(const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
   if (!in[0].known()) return false;
@@ -124,78 +26,6 @@ template <Kind K> bool norm_shape(const Params &prm, ShapeVec &in, ShapeVec &, S
   return true;
 }
 
-template <typename T> void norm_forward(Kind k, const OpCall &c) {
-  Info f = info_of(k, c.params, c.inputs[0].shape(), name_of(k));
-  const Layout &L = f.L;
-  const double eps = eps_of(k, c.params);
-  const T *x = c.inputs[0].data<T>(), *gamma = c.inputs[1].data<T>(), *beta = c.inputs[2].data<T>();
-  T *y = c.outputs[0].data<T>(), *om = c.outputs[1].data<T>(), *os = c.outputs[2].data<T>();
-  parallel_for(L.rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(L.M, 1)), [&](int64_t b, int64_t e) {
-    for (int64_t r = b; r < e; ++r) {
-      double s = 0;
-      for (int64_t j = 0; j < L.M; ++j) s += static_cast<double>(x[L.off(r, j)]);
-      const double mean = L.M ? s / static_cast<double>(L.M) : 0.0;
-      double sq = 0;
-      for (int64_t j = 0; j < L.M; ++j) {
-        double t = static_cast<double>(x[L.off(r, j)]) - mean;
-        sq += t * t;
-      }
-      const double sd = std::sqrt((L.M ? sq / static_cast<double>(L.M) : 0.0) + eps);
-      om[r] = static_cast<T>(mean);
-      os[r] = static_cast<T>(sd);
-      const double inv = 1.0 / sd;
-      for (int64_t j = 0; j < L.M; ++j) {
-        const int64_t o = L.off(r, j), gi = L.gidx(r, j);
-        y[o] = static_cast<T>((static_cast<double>(x[o]) - mean) * inv * static_cast<double>(gamma[gi]) +
-                              static_cast<double>(beta[gi]));
-      }
-    }
-  });
-}
-
-// inputs: out_grad, data, gamma, mean, std; outputs: data, gamma, beta grads
-template <typename T> void norm_backward(Kind k, const OpCall &c) {
-  Info f = info_of(k, c.params, c.inputs[1].shape(), name_of(k));
-  const Layout &L = f.L;
-  const T *g = c.inputs[0].data<T>(), *x = c.inputs[1].data<T>(), *gamma = c.inputs[2].data<T>();
-  const T *mean = c.inputs[3].data<T>(), *sd = c.inputs[4].data<T>();
-  T *dx = c.outputs[0].data<T>(), *dg = c.outputs[1].data<T>(), *db = c.outputs[2].data<T>();
-  const int64_t GN = f.gamma[0];
-  parallel_for(L.rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(L.M, 1)), [&](int64_t b, int64_t e) {
-    for (int64_t r = b; r < e; ++r) {
-      const double mu = static_cast<double>(mean[r]), inv = 1.0 / static_cast<double>(sd[r]);
-      double s1 = 0, s2 = 0;
-      for (int64_t j = 0; j < L.M; ++j) {
-        const int64_t o = L.off(r, j);
-        const double dxh = static_cast<double>(g[o]) * static_cast<double>(gamma[L.gidx(r, j)]);
-        s1 += dxh;
-        s2 += dxh * (static_cast<double>(x[o]) - mu) * inv;
-      }
-      const double m = L.M ? static_cast<double>(L.M) : 1.0;
-      for (int64_t j = 0; j < L.M; ++j) {
-        const int64_t o = L.off(r, j);
-        const double dxh = static_cast<double>(g[o]) * static_cast<double>(gamma[L.gidx(r, j)]);
-        const double xh = (static_cast<double>(x[o]) - mu) * inv;
-        dx[o] = static_cast<T>((dxh - s1 / m - xh * s2 / m) * inv);
-      }
-    }
-  });
-  std::vector<double> sg(static_cast<size_t>(GN), 0.0), sb(static_cast<size_t>(GN), 0.0);
-  for (int64_t r = 0; r < L.rows; ++r) {
-    const double mu = static_cast<double>(mean[r]), inv = 1.0 / static_cast<double>(sd[r]);
-    for (int64_t j = 0; j < L.M; ++j) {
-      const int64_t o = L.off(r, j), gi = L.gidx(r, j);
-      const double gv = static_cast<double>(g[o]);
-      sg[static_cast<size_t>(gi)] += gv * (static_cast<double>(x[o]) - mu) * inv;
-      sb[static_cast<size_t>(gi)] += gv;
-    }
-  }
-  for (int64_t i = 0; i < GN; ++i) {
-    dg[i] = static_cast<T>(sg[static_cast<size_t>(i)]);
-    db[i] = static_cast<T>(sb[static_cast<size_t>(i)]);
-  }
-}
-
 template <Kind K, typename P> void register_norm(const char *name, const char *bwd, const char *doc,
                                                  std::function<int(const Params &)> visible) {
   OpBuilder::create(name)
@@ -205,7 +35,8 @@ template <Kind K, typename P> void register_norm(const char *name, const char *b
       .outputs({"output", "mean", "std"})
       .num_visible_outputs(visible)
       .shape(norm_shape<K>)
-      .cpu([name](const OpCall &c) { MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, name, { norm_forward<T>(K, c); }); })
+      .cpu([](const OpCall &c) { norm_forward(K, c, HostEach()); })
+      .gpu(cuda_only(K == kLayer ? gpu_layer_norm : K == kInstance ? gpu_instance_norm : gpu_group_norm))
       .grad([bwd](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         auto gs = b.emit(&Registry::get().require(bwd), n.params,
                          {n.out_grads[0], n.inputs[0], n.inputs[1], n.outputs[1], n.outputs[2]});
@@ -228,7 +59,9 @@ template <Kind K, typename P> void register_norm(const char *name, const char *b
         assign_shape(out[2], f.gamma, bwd, "beta_grad");
         return true;
       })
-      .cpu([bwd](const OpCall &c) { MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, bwd, { norm_backward<T>(K, c); }); })
+      .cpu([](const OpCall &c) { norm_backward(K, c, HostEach()); })
+      .gpu(cuda_only(K == kLayer ? gpu_layer_norm_backward
+                     : K == kInstance ? gpu_instance_norm_backward : gpu_group_norm_backward))
       .hidden()
       .no_grad();
 }
