@@ -19,9 +19,15 @@ def _graph_ops(sym):
     return sorted({n["op"] for n in json.loads(sym.tojson())["nodes"] if n["op"] != "null"})
 
 
-def test_rnn_ops_have_gpu_kernels():
-    for name in ("RNN", "_backward_RNN"):
-        assert _has_gpu(name) == CUDA, name
+NEW_GPU_OPS = ["RNN", "_backward_RNN", "LayerNorm", "_backward_LayerNorm", "InstanceNorm", "_backward_InstanceNorm",
+               "GroupNorm", "_backward_GroupNorm", "L2Normalization", "_backward_L2Normalization", "sort", "argsort",
+               "topk", "_take_along_axis", "_scatter_along_axis", "SequenceMask", "SequenceReverse", "SequenceLast",
+               "_backward_SequenceLast"]
+
+
+@pytest.mark.parametrize("name", NEW_GPU_OPS)
+def test_ops_have_gpu_kernels(name):
+    assert _has_gpu(name) == CUDA, name
 
 
 class _Model(mx.gluon.HybridBlock):
@@ -49,5 +55,17 @@ def test_recurrent_model_graph_runs_on_gpu(layer):
     data, label = mx.sym.var("data"), mx.sym.var("label")
     ops = _graph_ops(loss(net(data), label))
     assert "RNN" in ops
+    missing = [o for o in ops if _has_gpu(o) != CUDA]
+    assert not missing, "ops of the graph without a GPU kernel: %s" % missing
+
+
+@pytest.mark.parametrize("name", ["resnet18_v1", "mobilenetv2_1.0"])
+def test_model_zoo_graph_runs_on_gpu(name):
+    # the nets tests/gpu/test_gpu_models.py runs on the GPU, with a loss for training
+    net = mx.gluon.model_zoo.vision.get_model(name, classes=10)
+    net.initialize()
+    loss = mx.gluon.loss.SoftmaxCrossEntropyLoss()
+    ops = _graph_ops(loss(net(mx.sym.var("data")), mx.sym.var("label")))
+    assert "Convolution" in ops and "BatchNorm" in ops
     missing = [o for o in ops if _has_gpu(o) != CUDA]
     assert not missing, "ops of the graph without a GPU kernel: %s" % missing
