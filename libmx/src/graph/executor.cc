@@ -274,6 +274,7 @@ Executor::Executor(const Symbol &sym, Device dev, std::vector<NDArray> args, std
   bind_gradients_in_place();
   bind_sparse_entries();
   plan_memory();
+  plan_blocked();
   prepare_steps(false);
   prepare_steps(true);
 }
@@ -454,15 +455,20 @@ void Executor::run(bool backward, bool is_train, const std::function<void(size_t
   for (size_t si = 0; si < steps_.size(); ++si) {
     Step &st = steps_[si];
     if (st.backward != backward) continue;
-    const std::vector<bool> *skip = st.skip.empty() ? nullptr : &st.skip;
-    if (st.direct) {
-      RandomState *rng = st.op->needs_rng ? &random_state(dev_.type, dev_.id) : nullptr;
-      OpCall call{*st.params, st.in_arr, st.aux_arr, st.out_arr, is_train, rng, skip};
-      st.op->forward_cpu(call);
-    } else {
-      invoke_raw(st.op, *st.params, st.in_arr, st.aux_arr, is_train, &st.out_arr, skip);
-    }
+    if (!side_buffers_.empty()) run_step_blocked(st, is_train);
+    else run_step(st, is_train);
     if (after_step) after_step(si);
+  }
+}
+
+void Executor::run_step(Step &st, bool is_train) {
+  const std::vector<bool> *skip = st.skip.empty() ? nullptr : &st.skip;
+  if (st.direct) {
+    RandomState *rng = st.op->needs_rng ? &random_state(dev_.type, dev_.id) : nullptr;
+    OpCall call{*st.params, st.in_arr, st.aux_arr, st.out_arr, is_train, rng, skip};
+    st.op->forward_cpu(call);
+  } else {
+    invoke_raw(st.op, *st.params, st.in_arr, st.aux_arr, is_train, &st.out_arr, skip);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/cpu/onednn.h"
 #include "graph/symbol.h"
 
 namespace mx {
@@ -59,6 +60,10 @@ class Executor {
     int stype = 0;     // storage type (ops/sparse): sparse values are not planned, kernels allocate them
     NDArray array;     // bound storage (external or a view into a planned buffer)
     int buffer = -1;   // planned buffer index (-1: external)
+    // Blocked activations (graph/executor_blocked.cc): the side buffer this value may be kept in
+    // (-1: always plain), and, at run time, the layout it is held in now (null: plain, in array).
+    int side = -1;
+    onednn::LayoutRef layout;
   };
   struct Step {
     const OpDef *op = nullptr;
@@ -70,6 +75,10 @@ class Executor {
     // called directly; otherwise (float16 through float32, no kernel) invoke_raw runs it.
     std::vector<NDArray> in_arr, aux_arr, out_arr;
     bool direct = false;
+    // Positions that take / give a blocked value (executor_blocked.cc); blocked: 0 none,
+    // 1 a oneDNN kernel, 2 an elementwise kernel run over the padded blocked buffers.
+    std::vector<char> blk_in, blk_out;
+    int blocked = 0;
   };
   friend class GraphGradBuilder;
   int add_entry(const Shape &s, DType t);
@@ -81,6 +90,10 @@ class Executor {
   void drop_unused_backward_steps();
   void bind_gradients_in_place();
   void plan_memory();
+  void plan_blocked();  // executor_blocked.cc: which values may stay in oneDNN's blocked layout
+  void run_step(Step &st, bool is_train);
+  void run_step_blocked(Step &st, bool is_train);
+  void to_plain(int entry);  // a blocked value written out to its plain array
   void bind_sparse_entries();  // placeholders for sparse values (their parts are replaced at each run)
   void prepare_steps(bool backward);
   // Graphs with data-dependent output shapes (dynamic_shape_node(), e.g. boolean_mask)
@@ -110,6 +123,7 @@ class Executor {
   bool final_map_built_ = false;
   std::vector<bool> head_used_;         // per output: does a backward step read its head gradient?
   std::vector<NDArray> buffers_;
+  std::vector<NDArray> side_buffers_;  // per planned buffer (undefined: none), executor_blocked.cc
   size_t nforward_ = 0;  // steps_[0, nforward_) are the forward pass
   std::vector<int> entry_step_;  // per entry: the step producing it (-1: bound array), while building
   bool has_backward_ = false;

@@ -54,7 +54,59 @@ void set_enabled(bool on) {
   g_enabled.store(on);
 }
 
+namespace {
+thread_local StepLayouts *g_step = nullptr;
+}
+
+StepLayouts::StepLayouts() : prev_(g_step) { g_step = this; }
+StepLayouts::~StepLayouts() { g_step = prev_; }
+StepLayouts *StepLayouts::current() { return g_step; }
+void StepLayouts::add_input(const void *plain, LayoutRef l, const void *blocked) {
+  ins_.push_back(In{plain, std::move(l), blocked, false});
+}
+void StepLayouts::add_output(void *plain, void *blocked, size_t capacity) {
+  outs_.push_back(Out{plain, blocked, capacity, nullptr});
+}
+StepLayouts::In *StepLayouts::find_input(const void *plain) {
+  for (auto &i : ins_)
+    if (i.plain == plain) return &i;
+  return nullptr;
+}
+StepLayouts::Out *StepLayouts::find_output(void *plain) {
+  for (auto &o : outs_)
+    if (o.plain == plain) return &o;
+  return nullptr;
+}
+
+const StepLayouts::In *blocked_input(const void *p) {
+  StepLayouts *c = StepLayouts::current();
+  return c ? c->find_input(p) : nullptr;
+}
+
+void materialize_inputs() {
+  StepLayouts *c = StepLayouts::current();
+  if (!c) return;
+  c->materialize();
+}
+
 #ifdef MX_HAVE_ONEDNN
+
+size_t layout_bytes(const Layout &l) { return l.to_plain.from.get_size(); }
+bool same_layout(const Layout &a, const Layout &b) { return a.to_plain.from == b.to_plain.from; }
+void blocked_to_plain(const Layout &l, const void *blocked, void *plain) {
+  dnnl::memory src(l.to_plain.from, engine(), const_cast<void *>(blocked));
+  dnnl::memory dst(l.to_plain.to, engine(), plain);
+  execute(const_cast<dnnl::reorder &>(l.to_plain.prim), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}}, "reorder",
+          false);
+}
+
+std::string md_key(const dnnl::memory::desc &md) {
+  return std::string(reinterpret_cast<const char *>(&md.data), sizeof(md.data));
+}
+
+std::shared_ptr<Reorder> cached_reorder(const dnnl::memory::desc &from, const dnnl::memory::desc &to) {
+  return cached<Reorder>("reorder" + md_key(from) + md_key(to), [&] { return std::make_shared<Reorder>(from, to); });
+}
 
 dnnl::engine &engine() {
   static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
@@ -121,6 +173,18 @@ dnnl::memory Scratch::buffer(const dnnl::memory::desc &md) {
 }
 
 dnnl::memory Scratch::input(const Reorder &r, const void *p) {
+  if (StepLayouts *c = StepLayouts::current())
+    if (StepLayouts::In *bi = c->find_input(p)) {  // a blocked value: no plain round trip
+      bi->handled = true;
+      const dnnl::memory::desc &md = bi->layout->to_plain.from;
+      if (md == r.to) return dnnl::memory(md, engine(), const_cast<void *>(bi->blocked));
+      std::shared_ptr<Reorder> ro = cached_reorder(md, r.to);
+      keep_.push_back(ro);
+      dnnl::memory m = buffer(r.to);
+      execute(ro->prim, {{DNNL_ARG_FROM, dnnl::memory(md, engine(), const_cast<void *>(bi->blocked))}, {DNNL_ARG_TO, m}},
+              "reorder", false);
+      return m;
+    }
   dnnl::memory user(r.from, engine(), const_cast<void *>(p));
   if (!r.needed) return user;
   dnnl::memory m = buffer(r.to);
@@ -181,6 +245,14 @@ dnnl::memory Scratch::weight(const Reorder &r, const NDArray &w) {
 
 dnnl::memory Scratch::output(const Reorder &r, void *p) {
   if (!r.needed) return dnnl::memory(r.from, engine(), p);
+  if (StepLayouts *c = StepLayouts::current())
+    if (StepLayouts::Out *bo = c->find_output(p))
+      if (r.from.get_size() <= bo->capacity) {  // left blocked for the next oneDNN step
+        auto l = std::make_shared<Layout>();
+        l->to_plain = r;
+        bo->layout = std::move(l);
+        return dnnl::memory(r.from, engine(), bo->blocked);
+      }
   dnnl::memory m = buffer(r.from);
   pending_.push_back({&r, m, dnnl::memory(r.to, engine(), p)});
   return m;
@@ -204,7 +276,23 @@ void execute(dnnl::primitive &p, const std::unordered_map<int, dnnl::memory> &ar
   }
 }
 
+#else  // no oneDNN: no value is ever blocked
+
+size_t layout_bytes(const Layout &) { return 0; }
+bool same_layout(const Layout &, const Layout &) { return false; }
+void blocked_to_plain(const Layout &, const void *, void *) {
+  fail(MX_ERR_INTERNAL, "blocked layout in a build without oneDNN");
+}
+
 #endif  // MX_HAVE_ONEDNN
+
+void StepLayouts::materialize() {
+  for (auto &i : ins_)
+    if (!i.handled) {
+      blocked_to_plain(*i.layout, i.blocked, const_cast<void *>(i.plain));
+      i.handled = true;
+    }
+}
 
 }  // namespace onednn
 }  // namespace mx

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace mx {
 namespace onednn {
@@ -18,6 +19,61 @@ void set_enabled(bool on);  // MX_ERR_UNSUPPORTED for on=true in a build without
 int64_t calls();            // oneDNN primitives (not reorders) run since load
 // Weights taken from the blocked-layout cache (hits) and reordered afresh (misses) since load.
 void weight_cache_stats(int64_t *hits, int64_t *misses);
+
+// ---- Blocked activations between the oneDNN steps of an executor (docs/ONEDNN.md) ----
+// The executor (graph/executor_blocked.cc) may keep a value it planned in the blocked layout the
+// producing primitive chose, in a side buffer of its own, instead of the plain array everyone
+// else sees. Kernels keep taking and returning plain pointers; around one step the executor
+// installs a StepLayouts on the calling thread that says which of those pointers really hold a
+// blocked value (inputs) and which outputs may be written blocked. Scratch::input/output below
+// then use the side buffers directly instead of reordering. A kernel that cannot take a blocked
+// input calls materialize_inputs() first, which writes the plain arrays.
+struct Layout;  // a oneDNN memory desc with its reorder to plain (opaque outside the oneDNN code)
+using LayoutRef = std::shared_ptr<const Layout>;
+size_t layout_bytes(const Layout &l);
+bool same_layout(const Layout &a, const Layout &b);
+// Writes the value held at `blocked` (layout l) as plain row-major at `plain`.
+void blocked_to_plain(const Layout &l, const void *blocked, void *plain);
+
+class StepLayouts {
+ public:
+  StepLayouts();   // becomes the calling thread's context
+  ~StepLayouts();  // restores the previous one
+  StepLayouts(const StepLayouts &) = delete;
+  StepLayouts &operator=(const StepLayouts &) = delete;
+  void add_input(const void *plain, LayoutRef l, const void *blocked);
+  void add_output(void *plain, void *blocked, size_t capacity);
+  // After the step: the layout output i was written in (null: plain, at its plain pointer), and
+  // whether input i was used blocked or written out to its plain pointer.
+  const LayoutRef &output_layout(size_t i) const { return outs_[i].layout; }
+  bool input_handled(size_t i) const { return ins_[i].handled; }
+
+  struct In {
+    const void *plain;
+    LayoutRef layout;
+    const void *blocked;
+    bool handled = false;
+  };
+  struct Out {
+    void *plain, *blocked;
+    size_t capacity;
+    LayoutRef layout;
+  };
+  In *find_input(const void *plain);
+  Out *find_output(void *plain);
+  static StepLayouts *current();
+  void materialize();
+
+ private:
+  std::vector<In> ins_;
+  std::vector<Out> outs_;
+  StepLayouts *prev_;
+};
+// The blocked value behind plain input pointer p in the current step (null: plain).
+const StepLayouts::In *blocked_input(const void *p);
+// Writes every blocked input of the current step to its plain pointer (a kernel falling back to
+// code that reads plain arrays calls this first).
+void materialize_inputs();
 
 }  // namespace onednn
 }  // namespace mx
@@ -81,6 +137,15 @@ struct Reorder {
   Reorder() = default;
   Reorder(const dnnl::memory::desc &from_md, const dnnl::memory::desc &to_md);
 };
+
+// A blocked value's layout: `to_plain.from` is its memory desc, `to_plain.to` the plain one.
+struct Layout {
+  Reorder to_plain;
+};
+// The cached reorder between two descs (blocked -> another blocked layout a consumer wants).
+std::shared_ptr<Reorder> cached_reorder(const dnnl::memory::desc &from, const dnnl::memory::desc &to);
+// Cache-key bytes of a memory desc.
+std::string md_key(const dnnl::memory::desc &md);
 
 // Scratch memory owned by a call: buffers from MX's pool live until the call ends.
 class Scratch {

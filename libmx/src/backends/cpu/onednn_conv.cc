@@ -96,6 +96,47 @@ void sum_bias(const ConvShape &sh, const float *dy, float *db) {
   });
 }
 
+// The bias gradient from a blocked dy (the executor kept it blocked, onednn.h): when the layout
+// is N, C/B, spatial..., B (nChw16c and alike, channels padded to B), each channel block sums its
+// B lanes in double; any other layout is written plain first.
+void sum_bias_blocked(const ConvShape &sh, const Layout &l, const void *dy, float *db, Scratch &s) {
+  const memory::desc &md = l.to_plain.from;
+  const auto &bk = md.data.format_desc.blocking;
+  const int nd = md.data.ndims;
+  bool simple = md.data.format_kind == dnnl_blocked && bk.inner_nblks == 1 && bk.inner_idxs[0] == 1 &&
+                md.data.offset0 == 0;
+  if (simple) {  // the outer strides must be the dense ones of N, C/B, spatial (times B)
+    int64_t expect = bk.inner_blks[0];
+    for (int i = nd - 1; i >= 2 && simple; --i) {
+      simple = bk.strides[i] == expect;
+      expect *= md.data.padded_dims[i];
+    }
+    simple = simple && bk.strides[1] == expect;
+  }
+  if (!simple) {
+    memory plain = s.buffer(l.to_plain.to);
+    blocked_to_plain(l, dy, plain.get_data_handle());
+    sum_bias(sh, static_cast<const float *>(plain.get_data_handle()), db);
+    return;
+  }
+  const int64_t B = bk.inner_blks[0], CB = (sh.F + B - 1) / B, sN = bk.strides[0], sC = bk.strides[1];
+  int64_t O = 1;
+  for (int64_t o : sh.out) O *= o;
+  const float *y = static_cast<const float *>(dy);
+  parallel_for(CB, 1, [&](int64_t b, int64_t e) {
+    std::vector<double> acc(static_cast<size_t>(B));
+    for (int64_t cb = b; cb < e; ++cb) {
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (int64_t n = 0; n < sh.N; ++n) {
+        const float *p = y + n * sN + cb * sC;
+        for (int64_t o = 0; o < O; ++o, p += B)
+          for (int64_t j = 0; j < B; ++j) acc[static_cast<size_t>(j)] += static_cast<double>(p[j]);
+      }
+      for (int64_t j = 0; j < B && cb * B + j < sh.F; ++j) db[cb * B + j] = static_cast<float>(acc[static_cast<size_t>(j)]);
+    }
+  });
+}
+
 }  // namespace
 
 bool conv_forward(const ConvShape &sh, const float *x, const NDArray &w, const float *b, float *y, bool relu) {
@@ -182,7 +223,10 @@ bool conv_backward(const ConvShape &sh, const float *x, const NDArray &w, const 
                                         {DNNL_ARG_DIFF_DST, dy_w},
                                         {DNNL_ARG_DIFF_WEIGHTS, s.output(plan->dwei, dw)}};
   execute(plan->wei_prim, wargs, "convolution backward (weights)");
-  if (has_bias) sum_bias(sh, dy, db);
+  if (has_bias) {
+    if (const StepLayouts::In *bi = blocked_input(dy)) sum_bias_blocked(sh, *bi->layout, bi->blocked, db, s);
+    else sum_bias(sh, dy, db);
+  }
   if (dx) {
     // Both gradients usually want dy in the same blocked layout: reorder it once.
     memory dy_d = plan->dy_data.to == plan->dy_wei.to ? dy_w : s.input(plan->dy_data, dy);

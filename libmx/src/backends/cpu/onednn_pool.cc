@@ -66,10 +66,51 @@ struct PoolBwd {
   bool has_ws = false;
 };
 
+// x is a blocked value the executor kept (onednn.h): pool in its layout, and leave the result
+// blocked too when the executor allows it.
+struct PoolFwdBlocked {
+  dnnl::pooling_forward prim;
+  Reorder dst;  // the layout oneDNN picked for the result -> plain
+};
+
+bool pool_forward_blocked(const PoolShape &sh, const StepLayouts::In &bi, float *y) {
+  const memory::desc &src_md = bi.layout->to_plain.from;
+  Key k("pool_fwd_blocked");
+  k.add(sh.N).add(sh.C).add(sh.in).add(sh.out).add(sh.k).add(sh.s).add(sh.pad_l).add(sh.pad_hi).add(static_cast<int64_t>(sh.kind));
+  k.add(sync_threads());
+  auto plan = cached<PoolFwdBlocked>(k.str() + md_key(src_md), [&]() -> std::shared_ptr<PoolFwdBlocked> {
+    PoolDims d;
+    if (!pool_dims(sh, &d)) return nullptr;
+    try {
+      dnnl::pooling_forward::primitive_desc pd(
+          dnnl::pooling_forward::desc(dnnl::prop_kind::forward_inference, algo(sh.kind), src_md,
+                                      memory::desc(d.dst, memory::data_type::f32, memory::format_tag::any), d.s, d.k,
+                                      d.pad_l, d.pad_r),
+          engine());
+      auto p = std::make_shared<PoolFwdBlocked>();
+      p->prim = dnnl::pooling_forward(pd);
+      p->dst = Reorder(pd.dst_desc(), plain_md(d.dst));
+      return p;
+    } catch (const dnnl::error &) {
+      return nullptr;
+    }
+  });
+  if (!plan) return false;
+  Scratch s;
+  const_cast<StepLayouts::In &>(bi).handled = true;
+  execute(plan->prim,
+          {{DNNL_ARG_SRC, memory(src_md, engine(), const_cast<void *>(bi.blocked))},
+           {DNNL_ARG_DST, s.output(plan->dst, y)}},
+          "pooling forward");
+  s.finish_outputs();
+  return true;
+}
+
 }  // namespace
 
 bool pool_forward(const PoolShape &sh, const float *x, float *y) {
   if (!enabled() || sh.N * sh.C == 0) return false;
+  if (const StepLayouts::In *bi = blocked_input(x)) return pool_forward_blocked(sh, *bi, y);
   auto plan = cached<PoolFwd>(pool_key("pool_fwd", sh).str(), [&]() -> std::shared_ptr<PoolFwd> {
     PoolDims d;
     if (!pool_dims(sh, &d)) return nullptr;

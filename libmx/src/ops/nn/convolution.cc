@@ -2,6 +2,7 @@
 // backward _backward_Convolution (data, weight and bias gradients).
 #include <type_traits>
 
+#include "backends/cpu/onednn.h"
 #include "backends/cpu/onednn_conv.h"
 #include "backends/cudnn.h"
 #include "ops/cuda_only.h"
@@ -238,6 +239,7 @@ template <typename T> void conv_forward(const OpCall &c, bool relu) {
     if (onednn::conv_forward(onednn_shape(p, g, N), data.cdata<float>(), weight,
                              p.no_bias ? nullptr : c.inputs[2].cdata<float>(), out.data<float>(), relu))
       return;
+    onednn::materialize_inputs();  // MX's kernel reads plain arrays (executor_blocked.cc)
   }
   conv_forward_own<T>(c, g);
   if (relu) nn::relu_in_place(out.data<T>(), out.size());
@@ -288,6 +290,7 @@ template <typename T> void conv_backward(const OpCall &c) {
                               c.needed(0) ? c.outputs[0].data<float>() : nullptr, c.outputs[1].data<float>(),
                               p.no_bias ? nullptr : c.outputs[2].data<float>()))
       return;
+    onednn::materialize_inputs();
   }
   if (int64_t S = samples_per_gemm(g, N); S > 1) return conv_backward_small<T>(c, g, S);
   const int64_t K = g.k_size(), O = g.out_size(), I = g.in_size();

@@ -5,6 +5,7 @@
 #include <optional>
 #include <type_traits>
 
+#include "backends/cpu/onednn.h"
 #include "backends/cpu/onednn_pool.h"
 #include "backends/cudnn.h"
 #include "ops/cuda_only.h"
@@ -233,6 +234,13 @@ template <typename T> void pool_forward(const OpCall &c) {
   const int64_t NC = ds[0] * ds[1], I = g.in_size(), O = g.out_size();
   const T *x = c.inputs[0].cdata<T>();  // read-only: the input's version stays
   T *y = c.outputs[0].data<T>();
+  if constexpr (std::is_same_v<T, float>) {  // a blocked value the executor kept: oneDNN pools it
+    if (onednn::blocked_input(x)) {
+      onednn::PoolShape sh;
+      if (onednn_shape(pg, ds, &sh) && onednn::pool_forward(sh, x, y)) return;
+      onednn::materialize_inputs();
+    }
+  }
   if (max_pool2x2_forward(pg, NC, x, y)) return;
   if constexpr (std::is_same_v<T, float>) {  // then oneDNN (backends/cpu/onednn_pool.h)
     onednn::PoolShape sh;
