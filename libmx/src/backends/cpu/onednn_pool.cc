@@ -1,6 +1,7 @@
 #include "backends/cpu/onednn_pool.h"
 
 #include "backends/cpu/onednn.h"
+#include "backends/cpu/parallel.h"
 
 namespace mx {
 namespace onednn {
@@ -171,8 +172,96 @@ bool pool_backward(const PoolShape &sh, const float *x, const float *dy, float *
   return true;
 }
 
+namespace {
+struct PoolBwdBlocked {
+  dnnl::pooling_forward fwd;
+  dnnl::pooling_backward prim;
+  memory::desc dst, ws;
+  Reorder dy;    // plain -> the layout the backward wants for dy
+  Reorder dsrc;  // dx: the backward's layout -> plain
+  bool has_ws = false;
+};
+}  // namespace
+
+bool pool_backward_blocked(const PoolShape &sh, const float *x, const float *dy, const float *y, float *dx,
+                           bool relu_mask) {
+  StepLayouts *ctx = StepLayouts::current();
+  StepLayouts::In *bx = ctx ? ctx->find_input(x) : nullptr;
+  if (!enabled() || !bx || sh.N * sh.C == 0) return false;
+  const memory::desc &src_md = bx->layout->to_plain.from;
+  Key k("pool_bwd_blocked");
+  k.add(sh.N).add(sh.C).add(sh.in).add(sh.out).add(sh.k).add(sh.s).add(sh.pad_l).add(sh.pad_hi).add(static_cast<int64_t>(sh.kind));
+  k.add(sync_threads());
+  auto plan = cached<PoolBwdBlocked>(k.str() + md_key(src_md), [&]() -> std::shared_ptr<PoolBwdBlocked> {
+    PoolDims d;
+    if (!pool_dims(sh, &d)) return nullptr;
+    try {
+      const memory::desc any_dst(d.dst, memory::data_type::f32, memory::format_tag::any);
+      dnnl::pooling_forward::primitive_desc fpd(
+          dnnl::pooling_forward::desc(dnnl::prop_kind::forward_training, algo(sh.kind), src_md, any_dst, d.s, d.k,
+                                      d.pad_l, d.pad_r),
+          engine());
+      dnnl::pooling_backward::primitive_desc bpd(
+          dnnl::pooling_backward::desc(algo(sh.kind), src_md, fpd.dst_desc(), d.s, d.k, d.pad_l, d.pad_r), engine(),
+          fpd);
+      auto p = std::make_shared<PoolBwdBlocked>();
+      p->fwd = dnnl::pooling_forward(fpd);
+      p->prim = dnnl::pooling_backward(bpd);
+      p->dst = fpd.dst_desc();
+      p->ws = fpd.workspace_desc();
+      p->has_ws = p->ws.get_size() > 0;
+      p->dy = Reorder(plain_md(d.dst), bpd.diff_dst_desc());
+      p->dsrc = Reorder(bpd.diff_src_desc(), plain_md(d.src));
+      return p;
+    } catch (const dnnl::error &) {
+      return nullptr;
+    }
+  });
+  // The mask runs over dy's buffer with the output's: their layouts must agree.
+  if (!plan || (relu_mask && !(plan->dy.to == plan->dst))) return false;
+  Scratch s;
+  bx->handled = true;
+  const memory src(src_md, engine(), const_cast<void *>(bx->blocked));
+  memory gy = s.input(plan->dy, dy);
+  if (StepLayouts::In *by = ctx->find_input(y)) by->handled = true;  // not read: recomputed below
+  memory out;
+  if (plan->has_ws || relu_mask) {
+    out = s.buffer(plan->dst);
+    std::unordered_map<int, memory> fargs{{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, out}};
+    memory ws;
+    if (plan->has_ws) {
+      ws = s.buffer(plan->ws);
+      fargs.emplace(DNNL_ARG_WORKSPACE, ws);
+    }
+    execute(plan->fwd, fargs, "pooling forward (for the backward)");
+    if (relu_mask) {
+      // dy where the output is positive, over the whole padded buffer (dy's layout is the
+      // output's: both are the backward's diff_dst / the forward's dst, equal for pooling).
+      memory masked = s.buffer(plan->dst);
+      const float *g = static_cast<const float *>(gy.get_data_handle());
+      const float *o = static_cast<const float *>(out.get_data_handle());
+      float *m = static_cast<float *>(masked.get_data_handle());
+      const int64_t n = static_cast<int64_t>(plan->dst.get_size() / sizeof(float));
+      parallel_for(n, 1 << 14, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) m[i] = o[i] > 0.f ? g[i] : 0.f;
+      });
+      gy = masked;
+    }
+    std::unordered_map<int, memory> bargs{{DNNL_ARG_DIFF_DST, gy}, {DNNL_ARG_DIFF_SRC, s.output(plan->dsrc, dx)}};
+    if (plan->has_ws) bargs.emplace(DNNL_ARG_WORKSPACE, ws);
+    execute(plan->prim, bargs, "pooling backward");
+  } else {
+    execute(plan->prim, {{DNNL_ARG_DIFF_DST, gy}, {DNNL_ARG_DIFF_SRC, s.output(plan->dsrc, dx)}}, "pooling backward");
+  }
+  s.finish_outputs();
+  return true;
+}
+
 #else
 
+bool pool_backward_blocked(const PoolShape &, const float *, const float *, const float *, float *, bool) {
+  return false;
+}
 bool pool_forward(const PoolShape &, const float *, float *) { return false; }
 bool pool_backward(const PoolShape &, const float *, const float *, float *) { return false; }
 

@@ -20,6 +20,13 @@ struct PoolShape {
 bool pool_forward(const PoolShape &sh, const float *x, float *y);
 // dx from dy; max pooling re-runs the forward to find each window's first maximum.
 bool pool_backward(const PoolShape &sh, const float *x, const float *dy, float *dx);
+// The same where x is a blocked value the executor kept (onednn.h, blocked_input(x)): oneDNN's
+// backward in x's layout, dy taken blocked or plain, dx left blocked where the executor allows.
+// relu_mask: dy passes only where the pooling's output is positive (_fused_backward_Pooling_relu);
+// the output is recomputed with the forward this backward runs for its argmax workspace, so y
+// itself is not read.
+bool pool_backward_blocked(const PoolShape &sh, const float *x, const float *dy, const float *y, float *dx,
+                           bool relu_mask);
 
 }  // namespace onednn
 }  // namespace mx

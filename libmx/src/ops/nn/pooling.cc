@@ -364,6 +364,13 @@ template <typename T> void pool_backward(const OpCall &c) {
   const int64_t NC = ds[0] * ds[1], I = g.in_size(), O = g.out_size();
   const T *gy = c.inputs[0].cdata<T>(), *x = c.inputs[1].cdata<T>(), *y = c.inputs[2].cdata<T>();
   T *dx = c.outputs[0].data<T>();
+  if constexpr (std::is_same_v<T, float>) {  // blocked values the executor kept: oneDNN in their layout
+    if (onednn::blocked_input(x) || onednn::blocked_input(gy) || onednn::blocked_input(y)) {
+      onednn::PoolShape sh;
+      if (onednn_shape(pg, ds, &sh) && onednn::pool_backward_blocked(sh, x, gy, y, dx, false)) return;
+      onednn::materialize_inputs();
+    }
+  }
   if (max_pool2x2_backward(pg, NC, x, gy, dx)) return;
   if constexpr (std::is_same_v<T, float>) {
     onednn::PoolShape sh;
@@ -411,6 +418,17 @@ template <typename T> void pool_backward(const OpCall &c) {
 // data gradient.
 template <typename T> void pool_backward_relu(const OpCall &c) {
   const NDArray &gy = c.inputs[0], &y = c.inputs[2];
+  if constexpr (std::is_same_v<T, float>) {  // blocked values the executor kept (executor_blocked.cc)
+    const float *x = c.inputs[1].cdata<float>(), *g = gy.cdata<float>(), *yp = y.cdata<float>();
+    if (onednn::blocked_input(x) || onednn::blocked_input(g) || onednn::blocked_input(yp)) {
+      const Shape &ds = c.inputs[1].shape();
+      PoolGeom pg = pool_geom(c.p<PoolParam>(), ds, "_fused_backward_Pooling_relu");
+      onednn::PoolShape sh;
+      if (onednn_shape(pg, ds, &sh) && onednn::pool_backward_blocked(sh, x, g, yp, c.outputs[0].data<float>(), true))
+        return;
+      onednn::materialize_inputs();
+    }
+  }
   {  // 2x2 windows of stride 2: the mask is applied inside the kernel, no masked copy of out_grad
     const Shape &ds = c.inputs[1].shape();
     PoolGeom pg = pool_geom(c.p<PoolParam>(), ds, "_fused_backward_Pooling_relu");
@@ -509,6 +527,15 @@ const int registered = [] {
 }();
 
 }  // namespace
+
+bool pooling_is_own_2x2(const Params &p, const Shape &data) {
+  const PoolParam &prm = p.get<PoolParam>();
+  if (prm.pool_type != "max" || data.ndim() != 4) return false;
+  PoolGeom pg = pool_geom(prm, data, "Pooling");
+  for (size_t i = 0; i < 2; ++i)
+    if (pg.g.k[i] != 2 || pg.g.s[i] != 2 || pg.g.p[i] != 0 || pg.g.out[i] * 2 != pg.g.in[i]) return false;
+  return pg.kind == kMax;
+}
 
 bool pooling_is_max(const Params &p) {
   return p.op == Registry::get().find("Pooling") && p.get<PoolParam>().pool_type == "max";
