@@ -46,7 +46,7 @@ template <typename T, Act A> struct ActForward {
   MX_HD void operator()(int64_t i) const {
     const T v = x[i];
     if constexpr (A == kRelu) y[i] = v > T(0) ? v : T(0);
-    else if constexpr (A == kSigmoid) y[i] = T(1) / (T(1) + std::exp(-v));
+    else if constexpr (A == kSigmoid) y[i] = fastmath::sigmoid_of(v);
     else if constexpr (A == kTanh) y[i] = fastmath::tanh_of(v);
     else if constexpr (A == kSoftrelu) y[i] = v > T(20) ? v : std::log1p(std::exp(v));  // log(1 + exp(x)), stable
     else y[i] = v / (T(1) + std::abs(v));                                                // softsign

@@ -138,7 +138,7 @@ template <typename T> struct Net {
   }
 };
 
-template <typename T> T sigm(T x) { return T(1) / (T(1) + std::exp(-x)); }
+template <typename T> T sigm(T x) { return fastmath::sigmoid_of(x); }
 
 // Saved values of one (layer, direction) over time (indexed by the step number t in 0..T-1 of
 // the sequence position): gates after activation (N, G*H), the recurrent state after the step
@@ -156,7 +156,11 @@ template <typename T> void run_dir(const Net<T> &net, int64_t li, int64_t d, con
   const T *wx = W + net.wx[static_cast<size_t>(k)], *wh = W + net.wh[static_cast<size_t>(k)];
   const T *wr = W + net.wr[static_cast<size_t>(k)];
   const T *bx = W + net.bx[static_cast<size_t>(k)], *bh = W + net.bh[static_cast<size_t>(k)];
-  std::vector<T> gx(static_cast<size_t>(N * GH)), gh(static_cast<size_t>(N * GH));
+  // The input projections of all steps in one (T*N x ins) x (ins x GH) GEMM: T GEMMs of N rows
+  // each spent much of their time packing (OpenBLAS). Only the recurrent part is per step.
+  std::vector<T> gx_all(static_cast<size_t>(Tn * N * GH)), gh(static_cast<size_t>(N * GH));
+  for (int64_t r = 0; r < Tn * N; ++r) std::copy(bx, bx + GH, gx_all.begin() + r * GH);
+  gemm(false, true, Tn * N, GH, ins, T(1), X, ins, wx, ins, T(1), gx_all.data(), GH);
   std::vector<T> h(h0, h0 + N * R), c(c0 ? c0 : h0, (c0 ? c0 : h0) + N * H), hc(static_cast<size_t>(P ? N * H : 0));
   if (tr) {
     tr->gates.assign(static_cast<size_t>(Tn * N * GH), T(0));
@@ -167,16 +171,11 @@ template <typename T> void run_dir(const Net<T> &net, int64_t li, int64_t d, con
   }
   for (int64_t step = 0; step < Tn; ++step) {
     const int64_t t = d == 0 ? step : Tn - 1 - step;
-    const T *xt = X + t * N * ins;
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t j = 0; j < GH; ++j) {
-        gx[static_cast<size_t>(n * GH + j)] = bx[j];
-        gh[static_cast<size_t>(n * GH + j)] = bh[j];
-      }
-    gemm(false, true, N, GH, ins, T(1), xt, ins, wx, ins, T(1), gx.data(), GH);
+    T *gx = gx_all.data() + t * N * GH;  // this step's rows; the gates overwrite them
+    for (int64_t n = 0; n < N; ++n) std::copy(bh, bh + GH, gh.begin() + n * GH);
     gemm(false, true, N, GH, R, T(1), h.data(), R, wh, R, T(1), gh.data(), GH);
     for (int64_t n = 0; n < N; ++n) {
-      T *a = gx.data() + n * GH;
+      T *a = gx + n * GH;
       const T *b = gh.data() + n * GH;
       T *hn = (P ? hc.data() : h.data()) + n * H, *cn = c.data() + n * H;
       for (int64_t j = 0; j < H; ++j) {
@@ -213,7 +212,7 @@ template <typename T> void run_dir(const Net<T> &net, int64_t li, int64_t d, con
       if (tr) std::copy(hc.begin(), hc.end(), tr->hc.begin() + t * N * H);
     }
     if (tr) {
-      std::copy(gx.begin(), gx.end(), tr->gates.begin() + t * N * GH);
+      std::copy(gx, gx + N * GH, tr->gates.begin() + t * N * GH);
       std::copy(h.begin(), h.end(), tr->h.begin() + t * N * R);
       std::copy(c.begin(), c.end(), tr->c.begin() + t * N * H);
     }
@@ -273,7 +272,13 @@ template <typename T> void rnn_backward(const OpCall &c) {
   T *dW = c.outputs[1].data<T>(), *dhx = c.outputs[2].data<T>(), *dcx = lstm ? c.outputs[3].data<T>() : nullptr;
   std::fill(dW, dW + c.outputs[1].size(), T(0));
   std::vector<T> dcur(dy, dy + Tn * N * ys);
-  std::vector<T> dgx(static_cast<size_t>(N * GH)), dgh(static_cast<size_t>(N * GH));
+  // Gate gradients of all steps, so that the weight gradients and the input gradient are one GEMM
+  // each over T*N rows (after the recurrence) instead of T small ones. The recurrent gradient
+  // (dh of the previous step) still needs one small GEMM per step. dgh differs from dgx only for
+  // GRU (its n gate: r * dn).
+  const bool gru = net.mode == kGRU;
+  std::vector<T> dgx_all(static_cast<size_t>(Tn * N * GH)), dgh_all(static_cast<size_t>(gru ? Tn * N * GH : 0));
+  std::vector<T> hprev_all(static_cast<size_t>(Tn * NR));
   for (int64_t l = net.L - 1; l >= 0; --l) {
     const std::vector<T> &X = acts[static_cast<size_t>(l)];
     const int64_t ins = net.in[static_cast<size_t>(l * net.D)];
@@ -305,9 +310,11 @@ template <typename T> void rnn_backward(const OpCall &c) {
           gemm(true, false, P, H, N, T(1), dr.data(), P, tr.hc.data() + t * NH, H, T(1), dwr, H);
           gemm(false, false, N, H, P, T(1), dr.data(), P, wr, H, T(0), dhc.data(), H);
         }
+        std::copy(hprev, hprev + NR, hprev_all.begin() + t * NR);
+        T *dgx_t = dgx_all.data() + t * N * GH, *dgh_t = gru ? dgh_all.data() + t * N * GH : dgx_t;
         for (int64_t n = 0; n < N; ++n) {
           const T *a = tr.gates.data() + (t * N + n) * GH;
-          T *gx = dgx.data() + n * GH, *gh = dgh.data() + n * GH;
+          T *gx = dgx_t + n * GH, *gh = dgh_t + n * GH;
           for (int64_t j = 0; j < H; ++j) {
             const int64_t q = n * H + j;
             const T dht = P ? dhc[static_cast<size_t>(q)]
@@ -324,7 +331,6 @@ template <typename T> void rnn_backward(const OpCall &c) {
                 gx[2 * H + j] = dct * i * (T(1) - g * g);
                 gx[3 * H + j] = dht * tc * o * (T(1) - o);
                 dc[static_cast<size_t>(q)] = dct * f;
-                for (int m = 0; m < 4; ++m) gh[m * H + j] = gx[m * H + j];
                 break;
               }
               case kGRU: {
@@ -340,23 +346,23 @@ template <typename T> void rnn_backward(const OpCall &c) {
                 dhp[static_cast<size_t>(q)] = dht * z;
                 break;
               }
-              case kTanh: gx[j] = gh[j] = dht * (T(1) - a[j] * a[j]); break;
-              case kRelu: gx[j] = gh[j] = a[j] > T(0) ? dht : T(0); break;
+              case kTanh: gx[j] = dht * (T(1) - a[j] * a[j]); break;
+              case kRelu: gx[j] = a[j] > T(0) ? dht : T(0); break;
             }
           }
         }
-        const T *xt = X.data() + t * N * ins;
-        gemm(true, false, GH, ins, N, T(1), dgx.data(), GH, xt, ins, T(1), dwx, ins);
-        gemm(true, false, GH, R, N, T(1), dgh.data(), GH, hprev, R, T(1), dwh, R);
-        for (int64_t n = 0; n < N; ++n)
-          for (int64_t j = 0; j < GH; ++j) {
-            dbx[j] += dgx[static_cast<size_t>(n * GH + j)];
-            dbh[j] += dgh[static_cast<size_t>(n * GH + j)];
-          }
-        gemm(false, false, N, ins, GH, T(1), dgx.data(), GH, wx, ins, T(1), dX.data() + t * N * ins, ins);
-        gemm(false, false, N, R, GH, T(1), dgh.data(), GH, wh, R, T(1), dhp.data(), R);
+        gemm(false, false, N, R, GH, T(1), dgh_t, GH, wh, R, T(1), dhp.data(), R);
         dh = dhp;
       }
+      const T *dgh_all_p = gru ? dgh_all.data() : dgx_all.data();
+      gemm(true, false, GH, ins, Tn * N, T(1), dgx_all.data(), GH, X.data(), ins, T(1), dwx, ins);
+      gemm(true, false, GH, R, Tn * N, T(1), dgh_all_p, GH, hprev_all.data(), R, T(1), dwh, R);
+      for (int64_t r = 0; r < Tn * N; ++r)
+        for (int64_t j = 0; j < GH; ++j) {
+          dbx[j] += dgx_all[static_cast<size_t>(r * GH + j)];
+          dbh[j] += dgh_all_p[r * GH + j];
+        }
+      gemm(false, false, Tn * N, ins, GH, T(1), dgx_all.data(), GH, wx, ins, T(1), dX.data(), ins);
       std::copy(dh.begin(), dh.end(), dhx + k * NR);
       if (dcx) std::copy(dc.begin(), dc.end(), dcx + k * NH);
     }
