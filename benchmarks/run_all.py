@@ -119,6 +119,25 @@ def main():
             p.wait()
 
 
+def _conv_gflops(bench, med, results):
+    """Prints and returns each framework's GFLOP/s on a convolution bench, against the sgemm
+    figure of the BLAS MX links at 2048^2 (this CPU's attainable dense float32 rate; measured
+    once per run, with the same thread count)."""
+    sys.path.insert(0, HERE)
+    import workers
+    if "_peak" not in results:
+        r = run_one("blas", "matmul_peak")
+        results["_peak"] = {"unit": "GFLOP/s", "sgemm_2048": r["value"] if r else None}
+    peak = results["_peak"]["sgemm_2048"]
+    work = workers.conv_gflop(bench)
+    out = {}
+    for fw, ms in med.items():
+        out[fw] = work / (ms / 1e3)
+        share = " = %.0f%% of sgemm's %.0f GFLOP/s" % (100 * out[fw] / peak, peak) if peak else ""
+        print("  %-13s %10.1f GFLOP/s%s" % (fw, out[fw], share))
+    return out
+
+
 def run(args):
     results = {}
     names = {"all": [b for b in BENCHES if b not in GPU_BENCHES], "gpu": GPU_BENCHES}
@@ -144,6 +163,8 @@ def run(args):
                 r = med["mx"] / med[fw] if higher else med[fw] / med["mx"]
                 ratio = "   MX is %.2fx %s" % (r, "of it" if higher else "faster" if r >= 1 else "(slower)")
             print("  %-13s %10.2f%s" % (fw, med[fw], ratio))
+        if bench.startswith("conv_") and med:
+            results[bench]["gflops"] = _conv_gflops(bench, med, results)
         if args.json:  # after every bench, so a run stopped at its time limit keeps what it measured
             with open(args.json, "w") as f:
                 json.dump(results, f, indent=1)

@@ -620,6 +620,20 @@ def blas_matmul(n=1024):
     return 2 * n ** 3 / t / 1e9, "GFLOP/s"
 
 
+def blas_matmul_peak():
+    """The sgemm figure at 2048^2: what this CPU attains on dense float32 math (run_all.py reports
+    convolution GFLOP/s against it)."""
+    return blas_matmul(2048)
+
+
+def conv_gflop(bench):
+    """Floating-point work of a conv_* bench in GFLOP: 2 N F H W C 9 for the 3x3 'same' forward,
+    three times that with the data and weight gradients."""
+    name, _, kind = bench.rpartition("_")
+    n, c, h, w, f = CONV_SHAPES[name]
+    return 2 * n * f * h * w * c * 9 * (3 if kind == "fwdbwd" else 1) / 1e9
+
+
 # ---------------------------------------------------------------- model-zoo networks (issue 18)
 # name -> (MXNet model-zoo name, torch builder, image side, batch). "_train" benches time one SGD
 # momentum step (forward, softmax cross-entropy, backward, update) in training mode; the others
