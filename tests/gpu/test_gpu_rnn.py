@@ -193,3 +193,14 @@ def test_lstm_model_training_matches_cpu():
     assert len(params["gpu"]) == len(params["cpu"]) == 10  # 2 layers x (2 weights + 2 biases) + Dense
     for (k, g), (_, c) in zip(params["gpu"], params["cpu"]):
         np.testing.assert_allclose(g, c, rtol=1e-4, atol=1e-4, err_msg=k)
+
+
+@GPU_ONLY
+def test_rnn_projection_as_wide_as_the_state_is_a_clear_error():
+    # MX's CPU kernel allows projection_size == state_size; cuDNN only projects to fewer units.
+    x = mx.nd.ones((3, 2, 4), ctx=GPU)
+    w = mx.nd.ones((_param_size("lstm", 4, 5, 1, 1, 5),), ctx=GPU)
+    s = mx.nd.zeros((1, 2, 5), ctx=GPU)
+    with pytest.raises(base.MXNotSupportedError) as info:
+        mx.nd.RNN(x, w, s, s, state_size=5, num_layers=1, mode="lstm", projection_size=5).asnumpy()
+    assert "projection_size" in str(info.value)
