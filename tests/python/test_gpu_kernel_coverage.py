@@ -22,7 +22,7 @@ def _graph_ops(sym):
 NEW_GPU_OPS = ["RNN", "_backward_RNN", "LayerNorm", "_backward_LayerNorm", "InstanceNorm", "_backward_InstanceNorm",
                "GroupNorm", "_backward_GroupNorm", "L2Normalization", "_backward_L2Normalization", "sort", "argsort",
                "topk", "_take_along_axis", "_scatter_along_axis", "SequenceMask", "SequenceReverse", "SequenceLast",
-               "_backward_SequenceLast"]
+               "_backward_SequenceLast", "CTCLoss", "_backward_CTCLoss"]
 
 
 @pytest.mark.parametrize("name", NEW_GPU_OPS)
@@ -69,3 +69,16 @@ def test_model_zoo_graph_runs_on_gpu(name):
     assert "Convolution" in ops and "BatchNorm" in ops
     missing = [o for o in ops if _has_gpu(o) != CUDA]
     assert not missing, "ops of the graph without a GPU kernel: %s" % missing
+
+
+LOSSES = ["CTCLoss", "CosineEmbeddingLoss", "HingeLoss", "HuberLoss", "KLDivLoss", "L1Loss", "L2Loss", "LogisticLoss",
+          "PoissonNLLLoss", "SigmoidBCELoss", "SoftmaxCrossEntropyLoss", "SquaredHingeLoss", "TripletLoss"]
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_gluon_loss_graph_runs_on_gpu(name):
+    extra = [mx.sym.var("third")] if name in ("CosineEmbeddingLoss", "TripletLoss") else []
+    sym = getattr(mx.gluon.loss, name)()(mx.sym.var("pred"), mx.sym.var("label"), *extra)
+    ops = _graph_ops(sym)
+    missing = [o for o in ops if _has_gpu(o) != CUDA]
+    assert ops and not missing, "ops of %s without a GPU kernel: %s" % (name, missing)
