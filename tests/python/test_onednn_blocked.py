@@ -324,3 +324,20 @@ def test_fewer_reorders_and_side_buffers(monkeypatch):
         counts[blocked] = sum(1 for ln in r.stdout.splitlines() if ",exec," in ln and ",reorder," in ln)
     # per forward, unblocked: data in, conv1 out, pool in... blocked: only data in and conv2 out
     assert counts["1"] < counts["0"], counts
+
+
+@pytest.mark.parametrize("channels,side", [(16, 12), (24, 8), (32, 10)])
+def test_training_2x2_max_pool_chain(monkeypatch, channels, side):
+    # conv -> relu -> 2x2 max pool -> conv and conv -> 2x2 max pool (no relu) -> conv: in training
+    # graphs MX's own 2x2 kernels run on the blocked layouts the convolutions use
+    d = S.var("data")
+    p1 = S.Pooling(S.Activation(conv(d, "c1", channels, pad=(1, 1)), act_type="relu"), kernel=(2, 2), stride=(2, 2),
+                   pool_type="max")
+    c2 = conv(p1, "c2", channels, pad=(1, 1))
+    out = conv(S.Pooling(c2, kernel=(2, 2), stride=(2, 2), pool_type="max"), "c3", 8, k=1)
+
+    def ref(a):
+        y = np_pool(relu(np_conv(a["data"], a["c1_weight"], a["c1_bias"], pad=1)), 2, 2)
+        y = np_pool(np_conv(y, a["c2_weight"], a["c2_bias"], pad=1), 2, 2)
+        return [np_conv(y, a["c3_weight"], a["c3_bias"])]
+    check_chain(out, ref, (4, 8, side * 2, side * 2), monkeypatch, seed=channels)

@@ -41,15 +41,10 @@ struct Role {
   std::vector<int> ins, outs;       // positions; ins empty with kind 2: all inputs
 };
 
-Role role_of(const OpDef *op, const Params &p, size_t ninputs, bool training, const Shape &in1) {
+Role role_of(const OpDef *op, const Params &p, size_t ninputs) {
   const std::string &n = op->name;
   Role r;
-  // Training graphs: MX's plain 2x2 max-pooling kernels (forward, and the backward fused with
-  // relu's) beat oneDNN's blocked pooling, whose backward re-runs the forward for its argmax:
-  // the Gluon CNN step measured 5% more CPU time with them blocked. They keep their values plain.
-  if (training && (n == "Pooling" || n == "_backward_Pooling" || n == "_fused_backward_Pooling_relu") &&
-      pooling_is_own_2x2(p, in1))
-    return r;
+
   if (n == "Convolution" || n == "_fused_Convolution_relu" || n == "_fused_Convolution_BatchNorm" ||
       n == "_fused_Convolution_BatchNorm_relu" || n == "Pooling") {
     r.kind = 1;
@@ -102,10 +97,7 @@ void Executor::plan_blocked() {
            en.shape.size() > 0 && !user_visible[static_cast<size_t>(e)];
   };
   for (auto &st : steps_) {
-    // the pooling's data: input 0 of Pooling, input 1 of its gradients
-    const int data_in = st.backward ? (st.inputs.size() > 1 ? st.inputs[1] : -1) : (st.inputs.empty() ? -1 : st.inputs[0]);
-    Role r = role_of(st.op, *st.params, st.inputs.size(), has_backward_,
-                     data_in >= 0 ? entries_[static_cast<size_t>(data_in)].shape : Shape{});
+    Role r = role_of(st.op, *st.params, st.inputs.size());
     if (!r.kind) continue;
     st.blocked = r.kind;
     for (int i : r.ins)

@@ -1,5 +1,8 @@
 #include "backends/cpu/onednn_conv.h"
 
+#include <string>
+#include <utility>
+
 #include "backends/cpu/lane_sums.h"
 #include "backends/cpu/onednn.h"
 #include "backends/cpu/parallel.h"
@@ -113,13 +116,25 @@ void sum_bias_blocked(const ConvShape &sh, const Layout &l, const void *dy, floa
     }
     simple = simple && bk.strides[1] == expect;
   }
-  if (!simple) {
+  // Channels last (nhwc, ...): one block of all F channels per position.
+  bool last = md.data.format_kind == dnnl_blocked && bk.inner_nblks == 0 && md.data.offset0 == 0 &&
+              bk.strides[1] == 1;
+  if (last) {
+    int64_t expect = sh.F;
+    for (int i = nd - 1; i >= 2 && last; --i) {
+      last = bk.strides[i] == expect;
+      expect *= md.data.dims[i];
+    }
+    last = last && bk.strides[0] == expect;
+  }
+  if (!simple && !last) {
     memory plain = s.buffer(l.to_plain.to);
     blocked_to_plain(l, dy, plain.get_data_handle());
     sum_bias(sh, static_cast<const float *>(plain.get_data_handle()), db);
     return;
   }
-  const int64_t B = bk.inner_blks[0], CB = (sh.F + B - 1) / B, sN = bk.strides[0], sC = bk.strides[1];
+  const int64_t B = last ? sh.F : bk.inner_blks[0], CB = (sh.F + B - 1) / B, sN = bk.strides[0],
+                sC = last ? 0 : bk.strides[1];
   int64_t O = 1;
   for (int64_t o : sh.out) O *= o;
   const float *y = static_cast<const float *>(dy);
@@ -187,21 +202,56 @@ bool conv_backward(const ConvShape &sh, const float *x, const NDArray &w, const 
   const bool depthwise = sh.G == sh.C && sh.F % sh.G == 0;
   if (dx && sh.C / sh.G < 4 && !depthwise) return false;
   const bool has_bias = db != nullptr;
-  auto plan = cached<ConvBwd>(conv_key("conv_bwd", sh, has_bias).str(), [&]() -> std::shared_ptr<ConvBwd> {
+  // x or dy kept blocked by the executor (they come in the forward's layouts): the plan that
+  // takes those layouts as they are.
+  const bool from_fwd = blocked_input(x) || blocked_input(dy);
+  auto plan = cached<ConvBwd>(conv_key(from_fwd ? "conv_bwd_fwd_layouts" : "conv_bwd", sh, has_bias).str(),
+                              [&]() -> std::shared_ptr<ConvBwd> {
     ConvDims d = conv_dims(sh);
     try {
       dnnl::convolution_forward::primitive_desc hint(fwd_desc(dnnl::prop_kind::forward_training, d, has_bias),
                                                      engine());
-      dnnl::convolution_backward_data::primitive_desc dpd(
-          dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, any(d.src), any(d.wei),
-                                                any(d.dst), d.strides, d.dilates, d.pad_l, d.pad_r),
-          engine(), hint);
-      // The bias gradient is summed here (sum_bias below), not by oneDNN: its float sum over
-      // N x spatial terms drifted 1e-5 relative, enough to move a 2-epoch LeNet retraining off
-      // MXNet's parameters (tests/python/test_module.py).
-      dnnl::convolution_backward_weights::desc wdesc(dnnl::algorithm::convolution_direct, any(d.src), any(d.wei),
-                                                     any(d.dst), d.strides, d.dilates, d.pad_l, d.pad_r);
-      dnnl::convolution_backward_weights::primitive_desc wpd(wdesc, engine(), hint);
+      // from_fwd: the gradients take the activations in the layouts the forward gives them
+      // (graph/executor_blocked.cc keeps those between steps). Left to choose, oneDNN picked
+      // nChw16c for the backward where its forward makes nhwc: two reorders per step, 24% of the
+      // Gluon CNN step's oneDNN time. For plain arrays oneDNN chooses (its own choice measured
+      // 9% faster on conv_large_fwdbwd, 64x64x56x56), and also where no optimized kernel takes
+      // the forward's layouts.
+      // (conv_forward's choice: an inference forward, which may differ from the training one)
+      dnnl::convolution_forward::primitive_desc fwd(fwd_desc(dnnl::prop_kind::forward_inference, d, has_bias),
+                                                    engine());
+      auto make = [&](bool fwd_layouts) {
+        const memory::desc src = fwd_layouts ? fwd.src_desc() : any(d.src);
+        const memory::desc dst = fwd_layouts ? fwd.dst_desc() : any(d.dst);
+        dnnl::convolution_backward_data::primitive_desc dp(
+            dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, src, any(d.wei), dst,
+                                                  d.strides, d.dilates, d.pad_l, d.pad_r),
+            engine(), hint);
+        // The bias gradient is summed here (sum_bias below), not by oneDNN: its float sum over
+        // N x spatial terms drifted 1e-5 relative, enough to move a 2-epoch LeNet retraining off
+        // MXNet's parameters (tests/python/test_module.py).
+        dnnl::convolution_backward_weights::primitive_desc wp(
+            dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, src, any(d.wei), dst,
+                                                     d.strides, d.dilates, d.pad_l, d.pad_r),
+            engine(), hint);
+        return std::make_pair(dp, wp);
+      };
+      auto slow = [](const std::string &impl) {
+        return impl.find("ref") != std::string::npos || impl.find("gemm") != std::string::npos;
+      };
+      std::pair<dnnl::convolution_backward_data::primitive_desc, dnnl::convolution_backward_weights::primitive_desc>
+          pds;
+      bool same = false;
+      try {
+        if (from_fwd) {
+          pds = make(true);
+          same = !slow(pds.first.impl_info_str()) && !slow(pds.second.impl_info_str());
+        }
+      } catch (const dnnl::error &) {
+      }
+      if (!same) pds = make(false);
+      const auto &dpd = pds.first;
+      const auto &wpd = pds.second;
       auto p = std::make_shared<ConvBwd>();
       p->data_prim = dnnl::convolution_backward_data(dpd);
       p->wei_prim = dnnl::convolution_backward_weights(wpd);

@@ -1,5 +1,10 @@
 #include "backends/cpu/onednn_pool.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
 #include "backends/cpu/onednn.h"
 #include "backends/cpu/parallel.h"
 
@@ -67,6 +72,142 @@ struct PoolBwd {
   bool has_ws = false;
 };
 
+// ---- 2x2, stride-2 max pooling over even sizes on a channel-blocked layout (MX's own kernel) ----
+// The usual CNN pooling. In training, oneDNN's blocked pooling lost to MX's plain branch-free
+// kernels (its backward re-runs the forward for the argmax); these are the same kernels on
+// nhwc / nChw16c / nChw8c, the layouts convolutions give and take, so a conv -> relu -> pool ->
+// conv chain needs no reorder. Each layout is "planes" of H x W x L contiguous lanes (nhwc: N
+// planes of C lanes; nChw16c: N * C/16 planes of 16); padded channel lanes hold zeros and stay
+// zero. The comparisons are the plain kernels' (ops/nn/pooling.cc), so results are the same bits.
+struct Lanes {
+  memory::format_tag tag = memory::format_tag::undef;
+  int64_t planes = 0, L = 0;
+};
+
+bool own_2x2(const PoolShape &sh) {
+  if (sh.kind != PoolKind::kMax || sh.k.size() != 2) return false;
+  for (size_t i = 0; i < 2; ++i)
+    if (sh.k[i] != 2 || sh.s[i] != 2 || sh.pad_l[i] != 0 || sh.out[i] * 2 != sh.in[i]) return false;
+  return true;
+}
+
+bool lanes_of(const memory::desc &md, const PoolShape &sh, Lanes *o) {
+  const memory::dims src{sh.N, sh.C, sh.in[0], sh.in[1]};
+  for (auto t : {memory::format_tag::nhwc, memory::format_tag::nChw16c, memory::format_tag::nChw8c})
+    if (md == memory::desc(src, memory::data_type::f32, t)) {
+      o->tag = t;
+      o->L = t == memory::format_tag::nhwc ? sh.C : t == memory::format_tag::nChw16c ? 16 : 8;
+      o->planes = t == memory::format_tag::nhwc ? sh.N : sh.N * ((sh.C + o->L - 1) / o->L);
+      return true;
+    }
+  return false;
+}
+
+// The gradient goes to each window's first maximum; ym (the pooling's output, null: no mask)
+// lets it pass only where positive (the fused relu backward). Selections by bit masks, so the
+// lane loop vectorizes without branches (random data mispredicts them).
+inline uint32_t bits_of(float v) {
+  uint32_t b;
+  std::memcpy(&b, &v, sizeof b);
+  return b;
+}
+inline float float_of(uint32_t b) {
+  float v;
+  std::memcpy(&v, &b, sizeof v);
+  return v;
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define MX_POOL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define MX_POOL_CLONES
+#endif
+
+// One output row: r0, r1 the two input rows (W x L), y the output row (W/2 x L).
+MX_POOL_CLONES void max2x2_forward_row(const float *__restrict__ r0, const float *__restrict__ r1,
+                                        float *__restrict__ y, int64_t OW, int64_t L) {
+  const float lo = std::numeric_limits<float>::lowest();
+  for (int64_t ow = 0; ow < OW; ++ow) {
+    const float *a = r0 + 2 * ow * L, *bb = a + L, *c = r1 + 2 * ow * L, *d = c + L;
+    float *o = y + ow * L;
+    for (int64_t l = 0; l < L; ++l) {
+      float m = a[l] > lo ? a[l] : lo;
+      m = bb[l] > m ? bb[l] : m;
+      m = c[l] > m ? c[l] : m;
+      o[l] = d[l] > m ? d[l] : m;
+    }
+  }
+}
+
+// kMask: ym (the pooling's output) lets the gradient pass only where positive.
+template <bool kMask>
+MX_POOL_CLONES void max2x2_backward_row(const float *__restrict__ r0, const float *__restrict__ r1,
+                                        const float *__restrict__ gr, const float *__restrict__ yr,
+                                        float *__restrict__ d0, float *__restrict__ d1, int64_t OW, int64_t L) {
+  for (int64_t ow = 0; ow < OW; ++ow) {
+    const float *xa = r0 + 2 * ow * L, *xb = xa + L, *xc = r1 + 2 * ow * L, *xd = xc + L, *g = gr + ow * L;
+    const float *ym = kMask ? yr + ow * L : g;
+    float *da = d0 + 2 * ow * L, *db = da + L, *dc = d1 + 2 * ow * L, *dd = dc + L;
+    for (int64_t l = 0; l < L; ++l) {
+      const uint32_t keep = kMask ? 0u - static_cast<uint32_t>(ym[l] > 0.f) : ~0u;
+      const uint32_t gv = bits_of(g[l]) & keep;
+      const uint32_t pb = 0u - static_cast<uint32_t>(xb[l] > xa[l]);
+      const float m1 = xb[l] > xa[l] ? xb[l] : xa[l];
+      const uint32_t pc = 0u - static_cast<uint32_t>(xc[l] > m1);
+      const float m2 = xc[l] > m1 ? xc[l] : m1;
+      const uint32_t pd = 0u - static_cast<uint32_t>(xd[l] > m2);
+      dd[l] = float_of(gv & pd);
+      dc[l] = float_of(gv & pc & ~pd);
+      db[l] = float_of(gv & pb & ~pc & ~pd);
+      da[l] = float_of(gv & ~pb & ~pc & ~pd);
+    }
+  }
+}
+
+void max2x2_forward(const float *x, float *y, int64_t P, int64_t H, int64_t W, int64_t L) {
+  const int64_t OH = H / 2, OW = W / 2;
+  parallel_for(P * OH, std::max<int64_t>(1, 4096 / std::max<int64_t>(W * L, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      const int64_t p = r / OH, oh = r % OH;
+      const float *r0 = x + (p * H + 2 * oh) * W * L;
+      max2x2_forward_row(r0, r0 + W * L, y + r * OW * L, OW, L);
+    }
+  });
+}
+
+void max2x2_backward(const float *x, const float *gy, const float *ym, float *dx, int64_t P, int64_t H, int64_t W,
+                     int64_t L) {
+  const int64_t OH = H / 2, OW = W / 2;
+  parallel_for(P * OH, std::max<int64_t>(1, 4096 / std::max<int64_t>(W * L, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      const int64_t p = r / OH, oh = r % OH;
+      const float *r0 = x + (p * H + 2 * oh) * W * L;
+      float *d0 = dx + (p * H + 2 * oh) * W * L;
+      if (ym) max2x2_backward_row<true>(r0, r0 + W * L, gy + r * OW * L, ym + r * OW * L, d0, d0 + W * L, OW, L);
+      else max2x2_backward_row<false>(r0, r0 + W * L, gy + r * OW * L, nullptr, d0, d0 + W * L, OW, L);
+    }
+  });
+}
+
+struct Own2x2 {
+  Reorder dst;  // the result's layout (x's tag) -> plain
+  Reorder dy;   // plain -> x's tag, for dy and the output mask
+  Reorder dsrc; // dx: x's tag -> plain
+};
+
+std::shared_ptr<Own2x2> own_plan(const PoolShape &sh, const Lanes &ln) {
+  Key k("pool2x2_own");
+  k.add(sh.N).add(sh.C).add(sh.in).add(static_cast<int64_t>(ln.tag));
+  return cached<Own2x2>(k.str(), [&]() -> std::shared_ptr<Own2x2> {
+    const memory::dims src{sh.N, sh.C, sh.in[0], sh.in[1]}, dst{sh.N, sh.C, sh.out[0], sh.out[1]};
+    auto p = std::make_shared<Own2x2>();
+    p->dst = Reorder(memory::desc(dst, memory::data_type::f32, ln.tag), plain_md(dst));
+    p->dy = Reorder(plain_md(dst), memory::desc(dst, memory::data_type::f32, ln.tag));
+    p->dsrc = Reorder(memory::desc(src, memory::data_type::f32, ln.tag), plain_md(src));
+    return p;
+  });
+}
+
 // x is a blocked value the executor kept (onednn.h): pool in its layout, and leave the result
 // blocked too when the executor allows it.
 struct PoolFwdBlocked {
@@ -76,6 +217,17 @@ struct PoolFwdBlocked {
 
 bool pool_forward_blocked(const PoolShape &sh, const StepLayouts::In &bi, float *y) {
   const memory::desc &src_md = bi.layout->to_plain.from;
+  Lanes ln;
+  if (own_2x2(sh) && lanes_of(src_md, sh, &ln)) {
+    auto plan = own_plan(sh, ln);
+    Scratch s;
+    const_cast<StepLayouts::In &>(bi).handled = true;
+    memory out = s.output(plan->dst, y);
+    max2x2_forward(static_cast<const float *>(bi.blocked), static_cast<float *>(out.get_data_handle()), ln.planes,
+                   sh.in[0], sh.in[1], ln.L);
+    s.finish_outputs();
+    return true;
+  }
   Key k("pool_fwd_blocked");
   k.add(sh.N).add(sh.C).add(sh.in).add(sh.out).add(sh.k).add(sh.s).add(sh.pad_l).add(sh.pad_hi).add(static_cast<int64_t>(sh.kind));
   k.add(sync_threads());
@@ -189,6 +341,22 @@ bool pool_backward_blocked(const PoolShape &sh, const float *x, const float *dy,
   StepLayouts::In *bx = ctx ? ctx->find_input(x) : nullptr;
   if (!enabled() || !bx || sh.N * sh.C == 0) return false;
   const memory::desc &src_md = bx->layout->to_plain.from;
+  Lanes ln;
+  if (own_2x2(sh) && lanes_of(src_md, sh, &ln)) {
+    auto own = own_plan(sh, ln);
+    Scratch s;
+    bx->handled = true;
+    memory g = s.input(own->dy, dy);
+    StepLayouts::In *by = ctx->find_input(y);
+    const float *ym = nullptr;
+    if (relu_mask) ym = static_cast<const float *>(s.input(own->dy, y).get_data_handle());
+    else if (by) by->handled = true;  // not read
+    memory out = s.output(own->dsrc, dx);
+    max2x2_backward(static_cast<const float *>(bx->blocked), static_cast<const float *>(g.get_data_handle()), ym,
+                    static_cast<float *>(out.get_data_handle()), ln.planes, sh.in[0], sh.in[1], ln.L);
+    s.finish_outputs();
+    return true;
+  }
   Key k("pool_bwd_blocked");
   k.add(sh.N).add(sh.C).add(sh.in).add(sh.out).add(sh.k).add(sh.s).add(sh.pad_l).add(sh.pad_hi).add(static_cast<int64_t>(sh.kind));
   k.add(sync_threads());

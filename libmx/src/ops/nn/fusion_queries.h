@@ -1,7 +1,6 @@
 // What the executor's fusion pass (graph/executor_fuse.cc) asks of a step's parameters; each is
 // defined next to its op.
 #pragma once
-#include "ndarray/shape.h"
 #include "ops/params.h"
 
 namespace mx {
@@ -10,9 +9,6 @@ namespace mx {
 bool activation_is_relu(const Params &p);
 // p: a Pooling's parameters. True for max pooling.
 bool pooling_is_max(const Params &p);
-// p: a Pooling's (or its gradient's) parameters, data: its input's shape. True where MX's own
-// branch-free 2x2 max-pooling kernels run (plain layout; faster than oneDNN's in training).
-bool pooling_is_own_2x2(const Params &p, const Shape &data);
 
 // What folding a BatchNorm into the convolution before it needs (Conv+BN folding,
 // ops/nn/conv_bn_fold.cc). is_batchnorm is false for any other op's parameters.

@@ -528,15 +528,6 @@ const int registered = [] {
 
 }  // namespace
 
-bool pooling_is_own_2x2(const Params &p, const Shape &data) {
-  const PoolParam &prm = p.get<PoolParam>();
-  if (prm.pool_type != "max" || data.ndim() != 4) return false;
-  PoolGeom pg = pool_geom(prm, data, "Pooling");
-  for (size_t i = 0; i < 2; ++i)
-    if (pg.g.k[i] != 2 || pg.g.s[i] != 2 || pg.g.p[i] != 0 || pg.g.out[i] * 2 != pg.g.in[i]) return false;
-  return pg.kind == kMax;
-}
-
 bool pooling_is_max(const Params &p) {
   return p.op == Registry::get().find("Pooling") && p.get<PoolParam>().pool_type == "max";
 }
