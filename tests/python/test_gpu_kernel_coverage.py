@@ -82,3 +82,14 @@ def test_gluon_loss_graph_runs_on_gpu(name):
     ops = _graph_ops(sym)
     missing = [o for o in ops if _has_gpu(o) != CUDA]
     assert ops and not missing, "ops of %s without a GPU kernel: %s" % (name, missing)
+
+
+def test_every_model_zoo_net_runs_on_gpu():
+    vision = mx.gluon.model_zoo.vision
+    bad = {}
+    for name in sorted(vision._models):
+        ops = _graph_ops(vision.get_model(name, classes=10)(mx.sym.var("data")))
+        missing = [o for o in ops if _has_gpu(o) != CUDA]
+        if missing:
+            bad[name] = missing
+    assert len(vision._models) >= 30 and not bad, bad
