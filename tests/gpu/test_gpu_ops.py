@@ -102,6 +102,14 @@ ELSEWHERE = {
     "space_to_depth", "reverse", "tile", "repeat", "broadcast_like", "broadcast_axis", "Pad", "_backward_Pad", "diag",
     "_backward_diag", "slice", "_backward_slice", "slice_axis", "slice_like", "_slice_assign", "_slice_assign_scalar",
     "Concat", "stack", "SliceChannel", "add_n", "where", "_where_mask", "_backward_clip",
+    # test_gpu_rnn.py
+    "RNN", "_backward_RNN",
+    # test_gpu_norm_sort_seq.py
+    "LayerNorm", "_backward_LayerNorm", "InstanceNorm", "_backward_InstanceNorm", "GroupNorm", "_backward_GroupNorm",
+    "L2Normalization", "_backward_L2Normalization", "sort", "argsort", "topk", "_take_along_axis",
+    "_scatter_along_axis", "SequenceMask", "SequenceReverse", "SequenceLast", "_backward_SequenceLast",
+    # test_gpu_ctc.py
+    "CTCLoss", "_backward_CTCLoss",
 }
 
 
