@@ -6,16 +6,15 @@
 #include <cstdint>
 
 #include "backends/cpu/parallel.h"
+#include "backends/cpu/simd.h"
 
 namespace mx {
 
 struct HostEach {
   // grain: indices per parallel chunk (rows of a row functor count more than elements).
   template <class F> void operator()(int64_t n, const F &f, int64_t grain = 1 << 14) const {
-    parallel_for(n, grain < 1 ? 1 : grain, [&](int64_t b, int64_t e) {
-      const F g = f;  // a local copy: its fields stay in registers (stores cannot alias them)
-      for (int64_t i = b; i < e; ++i) g(i);
-    });
+    // for_range: the AVX-512 build of the loop where the CPU has it (backends/cpu/simd.h)
+    parallel_for(n, grain < 1 ? 1 : grain, [&](int64_t b, int64_t e) { for_range(b, e, f); });
   }
   bool on_gpu() const { return false; }
 };

@@ -1,9 +1,11 @@
 // Building blocks for element-wise op families: broadcast iteration and family registration.
 #pragma once
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "backends/cpu/parallel.h"
+#include "backends/cpu/simd.h"
 #include "ops/registry.h"
 
 namespace mx {
@@ -72,7 +74,11 @@ template <typename I, typename O, typename F> void map_unary(const NDArray &in, 
   const I *pi = in.data<I>();
   O *po = out.data<O>();
   parallel_for(out.size(), kElemGrain, [&](int64_t s, int64_t e) {
-    for (int64_t i = s; i < e; ++i) po[i] = f(pi[i]);
+    if constexpr (std::is_floating_point_v<O>) {  // the AVX-512 build where the CPU has it
+      for_range(s, e, [pi, po, f](int64_t i) { po[i] = f(pi[i]); });
+    } else {
+      for (int64_t i = s; i < e; ++i) po[i] = f(pi[i]);
+    }
   });
 }
 
