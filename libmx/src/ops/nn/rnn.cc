@@ -13,6 +13,7 @@
 #include <cmath>
 
 #include "backends/cpu/fast_math.h"
+#include "backends/cpu/simd.h"
 #include "backends/cudnn_rnn.h"
 #include "ops/cuda_only.h"
 #include "ops/nn/nn_common.h"
@@ -178,31 +179,50 @@ template <typename T> void run_dir(const Net<T> &net, int64_t li, int64_t d, con
       T *a = gx + n * GH;
       const T *b = gh.data() + n * GH;
       T *hn = (P ? hc.data() : h.data()) + n * H, *cn = c.data() + n * H;
-      for (int64_t j = 0; j < H; ++j) {
-        switch (net.mode) {
-          case kLSTM: {
+      T *yr = P ? nullptr : Y + (t * N + n) * ys + d * H;  // with a projection, Y is written below
+      // One element loop per mode (the switch outside it), so for_range can run its AVX-512 build.
+      switch (net.mode) {
+        case kLSTM: {
+          const bool has_min = net.cmin.has_value(), has_max = net.cmax.has_value();
+          const T lo = has_min ? static_cast<T>(*net.cmin) : T(0), hi = has_max ? static_cast<T>(*net.cmax) : T(0);
+          for_range(0, H, [=](int64_t j) {
             T i = sigm(a[j] + b[j]), f = sigm(a[H + j] + b[H + j]), g = fastmath::tanh_of(a[2 * H + j] + b[2 * H + j]);
             T o = sigm(a[3 * H + j] + b[3 * H + j]);
             T cc = f * cn[j] + i * g;
-            if (net.cmin) cc = std::max(cc, static_cast<T>(*net.cmin));
-            if (net.cmax) cc = std::min(cc, static_cast<T>(*net.cmax));
+            if (has_min) cc = cc < lo ? lo : cc;
+            if (has_max) cc = cc > hi ? hi : cc;
             cn[j] = cc;
             hn[j] = o * fastmath::tanh_of(cc);
             a[j] = i; a[H + j] = f; a[2 * H + j] = g; a[3 * H + j] = o;
-            break;
-          }
-          case kGRU: {
+            if (yr) yr[j] = hn[j];
+          });
+          break;
+        }
+        case kGRU: {
+          T *ghn = tr ? tr->ghn.data() + (t * N + n) * H : nullptr;
+          for_range(0, H, [=](int64_t j) {
             T r = sigm(a[j] + b[j]), z = sigm(a[H + j] + b[H + j]);
             T nn_ = fastmath::tanh_of(a[2 * H + j] + r * b[2 * H + j]);
-            if (tr) tr->ghn[static_cast<size_t>((t * N + n) * H + j)] = b[2 * H + j];
+            if (ghn) ghn[j] = b[2 * H + j];
             hn[j] = (T(1) - z) * nn_ + z * hn[j];
             a[j] = r; a[H + j] = z; a[2 * H + j] = nn_;
-            break;
-          }
-          case kTanh: hn[j] = a[j] = fastmath::tanh_of(a[j] + b[j]); break;
-          case kRelu: { T v = a[j] + b[j]; hn[j] = a[j] = v > T(0) ? v : T(0); break; }
+            if (yr) yr[j] = hn[j];
+          });
+          break;
         }
-        if (!P) Y[(t * N + n) * ys + d * H + j] = hn[j];
+        case kTanh:
+          for_range(0, H, [=](int64_t j) {
+            hn[j] = a[j] = fastmath::tanh_of(a[j] + b[j]);
+            if (yr) yr[j] = hn[j];
+          });
+          break;
+        case kRelu:
+          for_range(0, H, [=](int64_t j) {
+            const T v = a[j] + b[j];
+            hn[j] = a[j] = v > T(0) ? v : T(0);
+            if (yr) yr[j] = hn[j];
+          });
+          break;
       }
     }
     if (P) {  // r = hc W_h2r^T is both the output and the next step's recurrent state
