@@ -347,7 +347,7 @@ void Executor::prepare_steps(bool backward) {
     // the op's sparse kernel when it has one for these storage types, else the dense fallback.
     for (auto *arrs : {&st.in_arr, &st.aux_arr, &st.out_arr})
       for (auto &a : *arrs)
-        direct = direct && a.defined() && !a.is_sparse() && supports_dtype(st.op, a.dtype());
+        direct = direct && a.defined() && !a.is_sparse() && supports_dtype_cpu(st.op, a.dtype());
     st.direct = direct;
   }
 }

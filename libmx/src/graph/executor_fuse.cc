@@ -50,18 +50,23 @@ void Executor::fold_batchnorms() {
     Step &conv = steps_[static_cast<size_t>(s)];
     if (conv.op->name != "Convolution" || conv.outputs.size() != 1) continue;
     const Entry &x = entries_[static_cast<size_t>(e)];
-    if (!(x.dtype == DType::f32 || x.dtype == DType::f64) || x.stype != 0) continue;
+    if (!(x.dtype == DType::f32 || x.dtype == DType::f64 || x.dtype == DType::bf16) || x.stype != 0) continue;
     const int64_t axis = info.axis < 0 ? info.axis + static_cast<int64_t>(x.shape.ndim()) : info.axis;
     if (axis != 1) continue;  // BatchNorm over the convolution's filters only
     bool ok = true;
     for (size_t k = 1; k < bn.outputs.size(); ++k) ok = ok && reads[static_cast<size_t>(bn.outputs[k])] == 0;
     // The fused step runs where the convolution ran: gamma, beta and the statistics must be
-    // bound arrays (parameters), not values computed later; all share the data's dtype.
+    // bound arrays (parameters), not values computed later; all share the data's dtype (with
+    // bfloat16 data, BatchNorm's parameters may be float32: ops/nn/conv_bn_fold.cc).
     for (const std::vector<int> *ids : {&std::as_const(conv.inputs), &bn.inputs, &bn.aux})
       for (int a : *ids) {
         const Entry &en = entries_[static_cast<size_t>(a)];
-        ok = ok && en.dtype == x.dtype && en.stype == 0;
-        if (ids != &conv.inputs && a != e) ok = ok && producer[static_cast<size_t>(a)] < 0;
+        const bool bn_param = ids != &conv.inputs && a != e;
+        ok = ok && (en.dtype == x.dtype || (bn_param && x.dtype == DType::bf16 && en.dtype == DType::f32)) &&
+             en.stype == 0;
+        if (bn_param)  // gamma, beta and the statistics share one dtype
+          ok = ok && producer[static_cast<size_t>(a)] < 0 &&
+               en.dtype == entries_[static_cast<size_t>(bn.inputs[1])].dtype;
       }
     if (!ok) continue;
     conv.params = conv_bn_fused_params(fused, conv.params, bn.params);

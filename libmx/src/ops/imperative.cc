@@ -14,14 +14,22 @@ bool supports_dtype(const OpDef *op, DType t) {
   return false;
 }
 
+bool supports_dtype_cpu(const OpDef *op, DType t) {
+  if (supports_dtype(op, t)) return true;
+  for (DType d : op->cpu_dtypes)
+    if (d == t) return true;
+  return false;
+}
+
 namespace {
 thread_local bool t_recording = false;
 thread_local bool t_training = false;
 
 // On a GPU also the dtypes only its kernel computes natively (OpDef::gpu_dtypes).
 bool supports(const OpDef *op, DType t, Device dev) {
+  if (dev.is_cpu()) return supports_dtype_cpu(op, t);
   if (supports_dtype(op, t)) return true;
-  if (dev.is_cpu() || !op->forward_gpu) return false;
+  if (!op->forward_gpu) return false;
   for (DType d : op->gpu_dtypes)
     if (d == t) return true;
   return false;

@@ -21,6 +21,8 @@ std::vector<NDArray> invoke_raw(const OpDef *op, const Params &params, const std
 
 // Whether the op's kernels take dtype `t` directly (else f16/bf16 run through f32 in invoke_raw).
 bool supports_dtype(const OpDef *op, DType t);
+// The same on the CPU, where the op's cpu_dtypes (bfloat16 on oneDNN) count too.
+bool supports_dtype_cpu(const OpDef *op, DType t);
 
 // Thread-local autograd switches.
 bool is_recording();

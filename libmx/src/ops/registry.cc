@@ -100,6 +100,9 @@ std::string OpDef::schema_json() const {
   if (forward_gpu)
     for (auto t : gpu_dtypes) gdts.push(dtype_name(t));
   o.set("gpu_dtypes", gdts);  // computed natively only by the GPU kernel
+  Json cdts = Json::array();
+  for (auto t : cpu_dtypes) cdts.push(dtype_name(t));
+  o.set("cpu_dtypes", cdts);  // taken directly only by the CPU kernel
   o.set("differentiable", differentiable);
   // Self-check facts for tests: every op must infer shapes, have a CPU kernel, and either a
   // gradient or an explicit non-differentiable mark.

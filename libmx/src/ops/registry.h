@@ -138,6 +138,10 @@ struct OpDef {
   // Further dtypes only the GPU kernel computes natively (float16 on cuDNN's tensor cores); on
   // the CPU these still run through float32.
   std::vector<DType> gpu_dtypes;
+  // Further dtypes only the CPU kernel takes directly (bfloat16 on oneDNN's bf16 primitives; the
+  // kernel itself falls back to float32 where oneDNN does not take the case); on a GPU these
+  // still run through float32.
+  std::vector<DType> cpu_dtypes;
   bool hidden = false;  // internal op (names starting with '_'), kept out of front-end namespaces
   // (input, output) pairs whose memory the kernel may share: it reads input element i only to
   // write output element i. The executor's memory planner uses them when dtype and element
@@ -216,6 +220,7 @@ class OpBuilder {
   OpBuilder &rng() { def_->needs_rng = true; return *this; }
   OpBuilder &dtypes(std::vector<DType> t) { def_->dtypes = std::move(t); return *this; }
   OpBuilder &gpu_dtypes(std::vector<DType> t) { def_->gpu_dtypes = std::move(t); return *this; }
+  OpBuilder &cpu_dtypes(std::vector<DType> t) { def_->cpu_dtypes = std::move(t); return *this; }
   OpBuilder &hidden() { def_->hidden = true; return *this; }
   OpBuilder &inplace(std::vector<std::pair<int, int>> pairs) { def_->inplace = std::move(pairs); return *this; }
   // Sparse kernel and its stype inference (both needed); from_dense: run them even when every

@@ -151,14 +151,16 @@ std::shared_ptr<void> cache_lookup(const std::string &key, const std::function<s
 
 dnnl::memory::dims dims(const std::vector<int64_t> &v) { return dnnl::memory::dims(v.begin(), v.end()); }
 
-dnnl::memory::desc plain_md(const dnnl::memory::dims &d) {
+dnnl::memory::desc plain_md(const dnnl::memory::dims &d) { return plain_md(d, dnnl::memory::data_type::f32); }
+
+dnnl::memory::desc plain_md(const dnnl::memory::dims &d, dnnl::memory::data_type t) {
   dnnl::memory::dims strides(d.size());
   dnnl::memory::dim s = 1;
   for (size_t i = d.size(); i-- > 0;) {
     strides[i] = s;
     s *= d[i];
   }
-  return dnnl::memory::desc(d, dnnl::memory::data_type::f32, strides);
+  return dnnl::memory::desc(d, t, strides);
 }
 
 Reorder::Reorder(const dnnl::memory::desc &from_md, const dnnl::memory::desc &to_md)

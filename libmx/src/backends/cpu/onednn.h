@@ -128,6 +128,7 @@ class Key {
 dnnl::memory::dims dims(const std::vector<int64_t> &v);
 // Plain (row-major) layout of an activation N, C, spatial... / of weights (g)oi + spatial.
 dnnl::memory::desc plain_md(const dnnl::memory::dims &d);
+dnnl::memory::desc plain_md(const dnnl::memory::dims &d, dnnl::memory::data_type t);
 
 // A layout change from one memory desc to another, planned once (cached with its primitive).
 struct Reorder {

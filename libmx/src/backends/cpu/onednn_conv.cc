@@ -6,6 +6,7 @@
 #include "backends/cpu/lane_sums.h"
 #include "backends/cpu/onednn.h"
 #include "backends/cpu/parallel.h"
+#include "base/half.h"
 
 namespace mx {
 namespace onednn {
@@ -47,19 +48,20 @@ ConvDims conv_dims(const ConvShape &sh) {
 Key conv_key(const char *op, const ConvShape &sh, bool bias) {
   Key k(op);
   k.add(sh.N).add(sh.C).add(sh.F).add(sh.G).add(sh.in).add(sh.k).add(sh.s).add(sh.d).add(sh.p).add(bias ? 1 : 0);
-  k.add(sync_threads());
+  k.add(sh.bf16 ? 1 : 0).add(sync_threads());
   return k;
 }
 
-memory::desc any(const memory::dims &d) { return memory::desc(d, dt::f32, tag::any); }
+dt data_type(const ConvShape &sh) { return sh.bf16 ? dt::bf16 : dt::f32; }
+memory::desc any(const memory::dims &d, dt t) { return memory::desc(d, t, tag::any); }
 
-dnnl::convolution_forward::desc fwd_desc(dnnl::prop_kind pk, const ConvDims &d, bool bias) {
+dnnl::convolution_forward::desc fwd_desc(dnnl::prop_kind pk, const ConvDims &d, bool bias, dt t) {
   if (bias)
-    return dnnl::convolution_forward::desc(pk, dnnl::algorithm::convolution_direct, any(d.src), any(d.wei),
-                                           memory::desc(d.bias, dt::f32, tag::x), any(d.dst), d.strides,
+    return dnnl::convolution_forward::desc(pk, dnnl::algorithm::convolution_direct, any(d.src, t), any(d.wei, t),
+                                           memory::desc(d.bias, t, tag::x), any(d.dst, t), d.strides,
                                            d.dilates, d.pad_l, d.pad_r);
-  return dnnl::convolution_forward::desc(pk, dnnl::algorithm::convolution_direct, any(d.src), any(d.wei), any(d.dst),
-                                         d.strides, d.dilates, d.pad_l, d.pad_r);
+  return dnnl::convolution_forward::desc(pk, dnnl::algorithm::convolution_direct, any(d.src, t), any(d.wei, t),
+                                         any(d.dst, t), d.strides, d.dilates, d.pad_l, d.pad_r);
 }
 
 struct ConvFwd {
@@ -87,14 +89,19 @@ void add_row(const float *row, int64_t O, LaneSums &acc) {
   lane_add(acc, O, [row](int64_t i) { return static_cast<double>(row[i]); });
 }
 
-void sum_bias(const ConvShape &sh, const float *dy, float *db) {
+// bfloat16 rows: the same sum over the widened values (exact: every bf16 is a float).
+void add_row(const bf16_t *row, int64_t O, LaneSums &acc) {
+  lane_add(acc, O, [row](int64_t i) { return static_cast<double>(static_cast<float>(row[i])); });
+}
+
+template <typename T> void sum_bias(const ConvShape &sh, const T *dy, T *db) {
   int64_t O = 1;
   for (int64_t o : sh.out) O *= o;
   parallel_for(sh.F, 1, [&](int64_t b, int64_t e) {
     for (int64_t f = b; f < e; ++f) {
       LaneSums acc;
       for (int64_t n = 0; n < sh.N; ++n) add_row(dy + (n * sh.F + f) * O, O, acc);
-      db[f] = static_cast<float>(acc.total());
+      db[f] = static_cast<T>(static_cast<float>(acc.total()));
     }
   });
 }
@@ -154,12 +161,13 @@ void sum_bias_blocked(const ConvShape &sh, const Layout &l, const void *dy, floa
 
 }  // namespace
 
-bool conv_forward(const ConvShape &sh, const float *x, const NDArray &w, const float *b, float *y, bool relu) {
+bool conv_forward(const ConvShape &sh, const void *x, const NDArray &w, const void *b, void *y, bool relu) {
   if (!enabled() || sh.N * sh.C * sh.F == 0) return false;  // empty arrays: MX's kernel
   const bool has_bias = b != nullptr;
   auto plan = cached<ConvFwd>(conv_key(relu ? "conv_fwd_relu" : "conv_fwd", sh, has_bias).str(),
                               [&]() -> std::shared_ptr<ConvFwd> {
     ConvDims d = conv_dims(sh);
+    const dt t = data_type(sh);
     try {
       dnnl::primitive_attr attr;
       if (relu) {  // applied to the blocked result before the reorder back: no extra pass over y
@@ -167,13 +175,13 @@ bool conv_forward(const ConvShape &sh, const float *x, const NDArray &w, const f
         po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
         attr.set_post_ops(po);
       }
-      dnnl::convolution_forward::primitive_desc pd(fwd_desc(dnnl::prop_kind::forward_inference, d, has_bias), attr,
-                                                   engine());
+      dnnl::convolution_forward::primitive_desc pd(fwd_desc(dnnl::prop_kind::forward_inference, d, has_bias, t),
+                                                   attr, engine());
       auto p = std::make_shared<ConvFwd>();
       p->prim = dnnl::convolution_forward(pd);
-      p->src = Reorder(plain_md(d.src), pd.src_desc());
-      p->wei = Reorder(plain_md(d.wei), pd.weights_desc());
-      p->dst = Reorder(pd.dst_desc(), plain_md(d.dst));
+      p->src = Reorder(plain_md(d.src, t), pd.src_desc());
+      p->wei = Reorder(plain_md(d.wei, t), pd.weights_desc());
+      p->dst = Reorder(pd.dst_desc(), plain_md(d.dst, t));
       if (has_bias) p->bias = pd.bias_desc();
       return p;
     } catch (const dnnl::error &) {
@@ -185,14 +193,14 @@ bool conv_forward(const ConvShape &sh, const float *x, const NDArray &w, const f
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s.input(plan->src, x)},
                                        {DNNL_ARG_WEIGHTS, s.weight(plan->wei, w)},
                                        {DNNL_ARG_DST, s.output(plan->dst, y)}};
-  if (has_bias) args.emplace(DNNL_ARG_BIAS, memory(plan->bias, engine(), const_cast<float *>(b)));
+  if (has_bias) args.emplace(DNNL_ARG_BIAS, memory(plan->bias, engine(), const_cast<void *>(b)));
   execute(plan->prim, args, "convolution forward");
   s.finish_outputs();
   return true;
 }
 
-bool conv_backward(const ConvShape &sh, const float *x, const NDArray &w, const float *dy, float *dx, float *dw,
-                   float *db) {
+bool conv_backward(const ConvShape &sh, const void *x, const NDArray &w, const void *dy, void *dx, void *dw,
+                   void *db) {
   if (!enabled() || sh.N * sh.C * sh.F == 0) return false;  // empty arrays: MX's kernel
   // oneDNN's data gradient pads the channels of a group to its SIMD block: with 1-3 input
   // channels (an image layer) it measured 5-10x slower than MX's col2im (128x1x28x28, 5x5x16).
@@ -208,8 +216,9 @@ bool conv_backward(const ConvShape &sh, const float *x, const NDArray &w, const 
   auto plan = cached<ConvBwd>(conv_key(from_fwd ? "conv_bwd_fwd_layouts" : "conv_bwd", sh, has_bias).str(),
                               [&]() -> std::shared_ptr<ConvBwd> {
     ConvDims d = conv_dims(sh);
+    const dt t = data_type(sh);
     try {
-      dnnl::convolution_forward::primitive_desc hint(fwd_desc(dnnl::prop_kind::forward_training, d, has_bias),
+      dnnl::convolution_forward::primitive_desc hint(fwd_desc(dnnl::prop_kind::forward_training, d, has_bias, t),
                                                      engine());
       // from_fwd: the gradients take the activations in the layouts the forward gives them
       // (graph/executor_blocked.cc keeps those between steps). Left to choose, oneDNN picked
@@ -218,20 +227,20 @@ bool conv_backward(const ConvShape &sh, const float *x, const NDArray &w, const 
       // 9% faster on conv_large_fwdbwd, 64x64x56x56), and also where no optimized kernel takes
       // the forward's layouts.
       // (conv_forward's choice: an inference forward, which may differ from the training one)
-      dnnl::convolution_forward::primitive_desc fwd(fwd_desc(dnnl::prop_kind::forward_inference, d, has_bias),
+      dnnl::convolution_forward::primitive_desc fwd(fwd_desc(dnnl::prop_kind::forward_inference, d, has_bias, t),
                                                     engine());
       auto make = [&](bool fwd_layouts) {
-        const memory::desc src = fwd_layouts ? fwd.src_desc() : any(d.src);
-        const memory::desc dst = fwd_layouts ? fwd.dst_desc() : any(d.dst);
+        const memory::desc src = fwd_layouts ? fwd.src_desc() : any(d.src, t);
+        const memory::desc dst = fwd_layouts ? fwd.dst_desc() : any(d.dst, t);
         dnnl::convolution_backward_data::primitive_desc dp(
-            dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, src, any(d.wei), dst,
+            dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, src, any(d.wei, t), dst,
                                                   d.strides, d.dilates, d.pad_l, d.pad_r),
             engine(), hint);
         // The bias gradient is summed here (sum_bias below), not by oneDNN: its float sum over
         // N x spatial terms drifted 1e-5 relative, enough to move a 2-epoch LeNet retraining off
         // MXNet's parameters (tests/python/test_module.py).
         dnnl::convolution_backward_weights::primitive_desc wp(
-            dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, src, any(d.wei), dst,
+            dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, src, any(d.wei, t), dst,
                                                      d.strides, d.dilates, d.pad_l, d.pad_r),
             engine(), hint);
         return std::make_pair(dp, wp);
@@ -255,12 +264,12 @@ bool conv_backward(const ConvShape &sh, const float *x, const NDArray &w, const 
       auto p = std::make_shared<ConvBwd>();
       p->data_prim = dnnl::convolution_backward_data(dpd);
       p->wei_prim = dnnl::convolution_backward_weights(wpd);
-      p->dy_data = Reorder(plain_md(d.dst), dpd.diff_dst_desc());
-      p->wei = Reorder(plain_md(d.wei), dpd.weights_desc());
-      p->dsrc = Reorder(dpd.diff_src_desc(), plain_md(d.src));
-      p->src = Reorder(plain_md(d.src), wpd.src_desc());
-      p->dy_wei = Reorder(plain_md(d.dst), wpd.diff_dst_desc());
-      p->dwei = Reorder(wpd.diff_weights_desc(), plain_md(d.wei));
+      p->dy_data = Reorder(plain_md(d.dst, t), dpd.diff_dst_desc());
+      p->wei = Reorder(plain_md(d.wei, t), dpd.weights_desc());
+      p->dsrc = Reorder(dpd.diff_src_desc(), plain_md(d.src, t));
+      p->src = Reorder(plain_md(d.src, t), wpd.src_desc());
+      p->dy_wei = Reorder(plain_md(d.dst, t), wpd.diff_dst_desc());
+      p->dwei = Reorder(wpd.diff_weights_desc(), plain_md(d.wei, t));
       return p;
     } catch (const dnnl::error &) {
       return nullptr;
@@ -274,8 +283,10 @@ bool conv_backward(const ConvShape &sh, const float *x, const NDArray &w, const 
                                         {DNNL_ARG_DIFF_WEIGHTS, s.output(plan->dwei, dw)}};
   execute(plan->wei_prim, wargs, "convolution backward (weights)");
   if (has_bias) {
-    if (const StepLayouts::In *bi = blocked_input(dy)) sum_bias_blocked(sh, *bi->layout, bi->blocked, db, s);
-    else sum_bias(sh, dy, db);
+    if (sh.bf16) sum_bias(sh, static_cast<const bf16_t *>(dy), static_cast<bf16_t *>(db));
+    else if (const StepLayouts::In *bi = blocked_input(dy))
+      sum_bias_blocked(sh, *bi->layout, bi->blocked, static_cast<float *>(db), s);
+    else sum_bias(sh, static_cast<const float *>(dy), static_cast<float *>(db));
   }
   if (dx) {
     // Both gradients usually want dy in the same blocked layout: reorder it once.
@@ -291,8 +302,8 @@ bool conv_backward(const ConvShape &sh, const float *x, const NDArray &w, const 
 
 #else  // built without oneDNN: MX's kernels run
 
-bool conv_forward(const ConvShape &, const float *, const NDArray &, const float *, float *, bool) { return false; }
-bool conv_backward(const ConvShape &, const float *, const NDArray &, const float *, float *, float *, float *) {
+bool conv_forward(const ConvShape &, const void *, const NDArray &, const void *, void *, bool) { return false; }
+bool conv_backward(const ConvShape &, const void *, const NDArray &, const void *, void *, void *, void *) {
   return false;
 }
 

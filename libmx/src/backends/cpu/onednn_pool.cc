@@ -52,13 +52,17 @@ dnnl::algorithm algo(PoolKind k) {
 Key pool_key(const char *op, const PoolShape &sh) {
   Key k(op);
   k.add(sh.N).add(sh.C).add(sh.in).add(sh.out).add(sh.k).add(sh.s).add(sh.pad_l).add(sh.pad_hi).add(static_cast<int64_t>(sh.kind));
-  k.add(sync_threads());
+  k.add(sh.bf16 ? 1 : 0).add(sync_threads());
   return k;
 }
 
+// Plain layout in the shape's data type.
+memory::desc md(const PoolShape &sh, const memory::dims &d) {
+  return plain_md(d, sh.bf16 ? memory::data_type::bf16 : memory::data_type::f32);
+}
+
 dnnl::pooling_forward::desc fwd_desc(dnnl::prop_kind pk, const PoolShape &sh, const PoolDims &d) {
-  return dnnl::pooling_forward::desc(pk, algo(sh.kind), plain_md(d.src), plain_md(d.dst), d.s, d.k, d.pad_l,
-                                     d.pad_r);
+  return dnnl::pooling_forward::desc(pk, algo(sh.kind), md(sh, d.src), md(sh, d.dst), d.s, d.k, d.pad_l, d.pad_r);
 }
 
 struct PoolFwd {
@@ -261,7 +265,7 @@ bool pool_forward_blocked(const PoolShape &sh, const StepLayouts::In &bi, float 
 
 }  // namespace
 
-bool pool_forward(const PoolShape &sh, const float *x, float *y) {
+bool pool_forward(const PoolShape &sh, const void *x, void *y) {
   if (!enabled() || sh.N * sh.C == 0) return false;
   if (const StepLayouts::In *bi = blocked_input(x)) return pool_forward_blocked(sh, *bi, y);
   auto plan = cached<PoolFwd>(pool_key("pool_fwd", sh).str(), [&]() -> std::shared_ptr<PoolFwd> {
@@ -280,13 +284,13 @@ bool pool_forward(const PoolShape &sh, const float *x, float *y) {
   PoolDims d;
   pool_dims(sh, &d);
   execute(plan->prim,
-          {{DNNL_ARG_SRC, memory(plain_md(d.src), engine(), const_cast<float *>(x))},
-           {DNNL_ARG_DST, memory(plain_md(d.dst), engine(), y)}},
+          {{DNNL_ARG_SRC, memory(md(sh, d.src), engine(), const_cast<void *>(x))},
+           {DNNL_ARG_DST, memory(md(sh, d.dst), engine(), y)}},
           "pooling forward");
   return true;
 }
 
-bool pool_backward(const PoolShape &sh, const float *x, const float *dy, float *dx) {
+bool pool_backward(const PoolShape &sh, const void *x, const void *dy, void *dx) {
   if (!enabled() || sh.N * sh.C == 0) return false;
   auto plan = cached<PoolBwd>(pool_key("pool_bwd", sh).str(), [&]() -> std::shared_ptr<PoolBwd> {
     PoolDims d;
@@ -294,7 +298,7 @@ bool pool_backward(const PoolShape &sh, const float *x, const float *dy, float *
     try {
       dnnl::pooling_forward::primitive_desc fpd(fwd_desc(dnnl::prop_kind::forward_training, sh, d), engine());
       dnnl::pooling_backward::primitive_desc bpd(
-          dnnl::pooling_backward::desc(algo(sh.kind), plain_md(d.src), plain_md(d.dst), d.s, d.k, d.pad_l, d.pad_r),
+          dnnl::pooling_backward::desc(algo(sh.kind), md(sh, d.src), md(sh, d.dst), d.s, d.k, d.pad_l, d.pad_r),
           engine(), fpd);
       auto p = std::make_shared<PoolBwd>();
       p->fwd = dnnl::pooling_forward(fpd);
@@ -311,9 +315,9 @@ bool pool_backward(const PoolShape &sh, const float *x, const float *dy, float *
   PoolDims d;
   pool_dims(sh, &d);
   Scratch s;
-  const memory src(plain_md(d.src), engine(), const_cast<float *>(x));
-  std::unordered_map<int, memory> bargs{{DNNL_ARG_DIFF_DST, memory(plain_md(d.dst), engine(), const_cast<float *>(dy))},
-                                        {DNNL_ARG_DIFF_SRC, memory(plain_md(d.src), engine(), dx)}};
+  const memory src(md(sh, d.src), engine(), const_cast<void *>(x));
+  std::unordered_map<int, memory> bargs{{DNNL_ARG_DIFF_DST, memory(md(sh, d.dst), engine(), const_cast<void *>(dy))},
+                                        {DNNL_ARG_DIFF_SRC, memory(md(sh, d.src), engine(), dx)}};
   if (plan->has_ws) {
     memory ws = s.buffer(plan->ws);
     execute(plan->fwd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, s.buffer(plan->dst)}, {DNNL_ARG_WORKSPACE, ws}},
@@ -430,8 +434,8 @@ bool pool_backward_blocked(const PoolShape &sh, const float *x, const float *dy,
 bool pool_backward_blocked(const PoolShape &, const float *, const float *, const float *, float *, bool) {
   return false;
 }
-bool pool_forward(const PoolShape &, const float *, float *) { return false; }
-bool pool_backward(const PoolShape &, const float *, const float *, float *) { return false; }
+bool pool_forward(const PoolShape &, const void *, void *) { return false; }
+bool pool_backward(const PoolShape &, const void *, const void *, void *) { return false; }
 
 #endif
 

@@ -15,16 +15,18 @@ struct PoolShape {
   std::vector<int64_t> in, out, k, s, pad_l;
   std::vector<int64_t> pad_hi;  // how far windows may reach past the input's end (MX clips there)
   PoolKind kind = PoolKind::kMax;
+  bool bf16 = false;  // bfloat16 arrays (bf16_t) instead of float32
 };
 
-bool pool_forward(const PoolShape &sh, const float *x, float *y);
+// The pointers are float arrays, or bf16_t arrays when sh.bf16.
+bool pool_forward(const PoolShape &sh, const void *x, void *y);
 // dx from dy; max pooling re-runs the forward to find each window's first maximum.
-bool pool_backward(const PoolShape &sh, const float *x, const float *dy, float *dx);
+bool pool_backward(const PoolShape &sh, const void *x, const void *dy, void *dx);
 // The same where x is a blocked value the executor kept (onednn.h, blocked_input(x)): oneDNN's
 // backward in x's layout, dy taken blocked or plain, dx left blocked where the executor allows.
 // relu_mask: dy passes only where the pooling's output is positive (_fused_backward_Pooling_relu);
 // the output is recomputed with the forward this backward runs for its argmax workspace, so y
-// itself is not read.
+// itself is not read. float32 only.
 bool pool_backward_blocked(const PoolShape &sh, const float *x, const float *dy, const float *y, float *dx,
                            bool relu_mask);
 

@@ -7,6 +7,7 @@
 #include "ops/nn_gpu.h"
 #include "ops/nn/fusion_queries.h"
 #include "ops/nn/nn_common.h"
+#include "ops/via_f32.h"
 
 namespace mx {
 namespace {
@@ -18,6 +19,28 @@ using actk::kSigmoid;
 using actk::kTanh;
 using actk::Act;
 
+// bfloat16 (cpu_dtypes): relu and its gradient are exact selections, done on the bf16 values
+// (the same bits as through float32); the other activations run in float32 (ops/via_f32.h).
+void activation_bf16(const OpCall &c) {
+  if (act_of(c.p<ActParam>().act_type) != kRelu)
+    return run_via_f32(c, [](const OpCall &c32) { actk::activation_forward(c32, HostEach()); });
+  const bf16_t *x = c.inputs[0].cdata<bf16_t>();
+  bf16_t *y = c.outputs[0].data<bf16_t>();
+  parallel_for(c.outputs[0].size(), 1 << 15, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) y[i].bits = static_cast<float>(x[i]) > 0.f ? x[i].bits : uint16_t(0);
+  });
+}
+
+void activation_backward_bf16(const OpCall &c) {
+  if (act_of(c.p<ActParam>().act_type) != kRelu)
+    return run_via_f32(c, [](const OpCall &c32) { actk::activation_backward(c32, HostEach()); });
+  const bf16_t *g = c.inputs[0].cdata<bf16_t>(), *y = c.inputs[2].cdata<bf16_t>();
+  bf16_t *dx = c.outputs[0].data<bf16_t>();
+  parallel_for(c.outputs[0].size(), 1 << 15, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) dx[i].bits = static_cast<float>(y[i]) > 0.f ? g[i].bits : uint16_t(0);
+  });
+}
+
 const int registered = [] {
   MX_REGISTER_OP(Activation)
       .doc("Applies an activation function element-wise: relu, sigmoid, tanh, softrelu (log(1+exp(x))) or "
@@ -26,7 +49,11 @@ const int registered = [] {
       .inputs({"data"})
       .shape(infer_shape_same)
       .inplace({{0, 0}})
-      .cpu([](const OpCall &c) { actk::activation_forward(c, HostEach()); })
+      .cpu([](const OpCall &c) {
+        if (c.inputs[0].dtype() == DType::bf16) return activation_bf16(c);
+        actk::activation_forward(c, HostEach());
+      })
+      .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(gpu_activation))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         // relu, sigmoid and tanh gradients read only the output: passing it for `data` too leaves
@@ -44,7 +71,11 @@ const int registered = [] {
       .outputs({"data_grad"})
       .shape(infer_shape_same)
       .inplace({{0, 0}, {1, 0}, {2, 0}})
-      .cpu([](const OpCall &c) { actk::activation_backward(c, HostEach()); })
+      .cpu([](const OpCall &c) {
+        if (c.inputs[0].dtype() == DType::bf16) return activation_backward_bf16(c);
+        actk::activation_backward(c, HostEach());
+      })
+      .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(gpu_activation_backward))
       .no_grad();
   return 0;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <type_traits>
 
 #include "backends/cpu/lane_sums.h"
 #include "backends/cudnn.h"
@@ -13,6 +14,7 @@
 #include "ops/formulas/batch_norm.h"
 #include "ops/nn/fusion_queries.h"
 #include "ops/nn/nn_common.h"
+#include "ops/via_f32.h"
 
 namespace mx {
 namespace {
@@ -98,18 +100,32 @@ bool bn_types(const char *op, TypeVec &in, TypeVec &aux, TypeVec &out, std::init
   return true;
 }
 
-template <typename T> void bn_forward(const OpCall &c) {
+// bfloat16 data runs natively when gamma, beta and the statistics are float32 (Gluon's cast
+// leaves them so); other mixtures (all-bf16 nd.BatchNorm) through float32 copies.
+bool all_f32(const OpCall &, std::initializer_list<const NDArray *> arrays) {
+  for (const NDArray *a : arrays)
+    if (a->dtype() != DType::f32) return false;
+  return true;
+}
+
+// The loops take T data and P gamma/beta/statistics (and the mean/var/invstd outputs): P = T for
+// float32 and float64; bfloat16 data (cpu_dtypes) runs with float32 P, every value widened to
+// float on load, float scale and shift, so only the result is rounded.
+template <typename T> using Acc = std::conditional_t<std::is_same_v<T, double>, double, float>;
+
+template <typename T, typename P = T> void bn_forward(const OpCall &c) {
   const auto &p = c.p<BNParam>();
   const NDArray &data = c.inputs[0];
   BNDims d = bn_dims(p, data.shape(), "BatchNorm");
   // Inputs, and the moving statistics when only read, by read-only pointers: a mutable one counts
   // as a write (ndarray/storage.h) and would void caches derived from them (Conv+BN folding).
-  const T *x = data.cdata<T>(), *gamma = c.inputs[1].cdata<T>(), *beta = c.inputs[2].cdata<T>();
+  const T *x = data.cdata<T>();
+  const P *gamma = c.inputs[1].cdata<P>(), *beta = c.inputs[2].cdata<P>();
   const bool batch = c.is_train && !p.use_global_stats;
-  T *mm = batch ? c.aux[0].data<T>() : nullptr, *mv = batch ? c.aux[1].data<T>() : nullptr;
-  const T *cmm = batch ? mm : c.aux[0].cdata<T>(), *cmv = batch ? mv : c.aux[1].cdata<T>();
-  T *y = c.outputs[0].data<T>(), *om = c.outputs[1].data<T>(), *ov = c.outputs[2].data<T>();
-  T *oinv = c.outputs[3].data<T>();
+  P *mm = batch ? c.aux[0].data<P>() : nullptr, *mv = batch ? c.aux[1].data<P>() : nullptr;
+  const P *cmm = batch ? mm : c.aux[0].cdata<P>(), *cmv = batch ? mv : c.aux[1].cdata<P>();
+  T *y = c.outputs[0].data<T>();
+  P *om = c.outputs[1].data<P>(), *ov = c.outputs[2].data<P>(), *oinv = c.outputs[3].data<P>();
   const int64_t m = d.outer * d.inner;
   parallel_for(d.c, std::max<int64_t>(1, 16384 / std::max<int64_t>(m, 1)), [&](int64_t b, int64_t e) {
     for (int64_t ch = b; ch < e; ++ch) {
@@ -130,19 +146,19 @@ template <typename T> void bn_forward(const OpCall &c) {
           });
         }
         var = m > 0 ? sq.total() / static_cast<double>(m) : 0.0;
-        mm[ch] = static_cast<T>(formula::bn_moving_update(static_cast<double>(mm[ch]), mean, p.momentum));
-        mv[ch] = static_cast<T>(formula::bn_moving_update(static_cast<double>(mv[ch]), var, p.momentum));
+        mm[ch] = static_cast<P>(formula::bn_moving_update(static_cast<double>(mm[ch]), mean, p.momentum));
+        mv[ch] = static_cast<P>(formula::bn_moving_update(static_cast<double>(mv[ch]), var, p.momentum));
       } else {
         mean = static_cast<double>(cmm[ch]);
         var = static_cast<double>(cmv[ch]);
       }
       const double invstd = formula::bn_invstd(var, p.eps);
-      om[ch] = static_cast<T>(mean);
-      ov[ch] = static_cast<T>(var);
-      oinv[ch] = static_cast<T>(invstd);
+      om[ch] = static_cast<P>(mean);
+      ov[ch] = static_cast<P>(var);
+      oinv[ch] = static_cast<P>(invstd);
       const double g = p.fix_gamma ? 1.0 : static_cast<double>(gamma[ch]);
-      const T scale = static_cast<T>(g * invstd);
-      const T shift = static_cast<T>(static_cast<double>(beta[ch]) - mean * g * invstd);
+      const Acc<T> scale = static_cast<Acc<T>>(g * invstd);
+      const Acc<T> shift = static_cast<Acc<T>>(static_cast<double>(beta[ch]) - mean * g * invstd);
       for (int64_t o = 0; o < d.outer; ++o) {
         const T *row = x + (o * d.c + ch) * d.inner;
         T *yr = y + (o * d.c + ch) * d.inner;
@@ -153,14 +169,15 @@ template <typename T> void bn_forward(const OpCall &c) {
 }
 
 // inputs: out_grad, data, gamma, mean, saved_invstd; outputs: data, gamma, beta grads
-template <typename T> void bn_backward(const OpCall &c) {
+template <typename T, typename P = T> void bn_backward(const OpCall &c) {
   const auto &p = c.p<BNParam>();
   const NDArray &data = c.inputs[1];
   BNDims d = bn_dims(p, data.shape(), "_backward_BatchNorm");
-  const T *g = c.inputs[0].data<T>(), *x = data.data<T>(), *gamma = c.inputs[2].data<T>();
-  const T *mean = c.inputs[3].data<T>(), *inv = c.inputs[4].data<T>();
+  const T *g = c.inputs[0].cdata<T>(), *x = data.cdata<T>();
+  const P *gamma = c.inputs[2].cdata<P>(), *mean = c.inputs[3].cdata<P>(), *inv = c.inputs[4].cdata<P>();
   const bool batch = c.is_train && !p.use_global_stats;
-  T *dx = c.outputs[0].data<T>(), *dg = c.outputs[1].data<T>(), *db = c.outputs[2].data<T>();
+  T *dx = c.outputs[0].data<T>();
+  P *dg = c.outputs[1].data<P>(), *db = c.outputs[2].data<P>();
   const int64_t m = d.outer * d.inner;
   parallel_for(d.c, std::max<int64_t>(1, 16384 / std::max<int64_t>(m, 1)), [&](int64_t b, int64_t e) {
     for (int64_t ch = b; ch < e; ++ch) {
@@ -175,8 +192,8 @@ template <typename T> void bn_backward(const OpCall &c) {
       }
       const double sg = lg.total(), sgx = lgx.total();
       const double gm = p.fix_gamma ? 1.0 : static_cast<double>(gamma[ch]);
-      db[ch] = static_cast<T>(sg);
-      dg[ch] = p.fix_gamma ? T(0) : static_cast<T>(sgx);
+      db[ch] = static_cast<P>(sg);
+      dg[ch] = p.fix_gamma ? P(0) : static_cast<P>(sgx);
       const double k = gm * is;
       // The branch is outside the element loops, so each loop vectorises.
       const bool batch_stats = batch && m > 0;
@@ -242,7 +259,16 @@ const int registered = [] {
       .type([](const Params &, TypeVec &in, TypeVec &aux, TypeVec &out) {
         return bn_types("BatchNorm", in, aux, out, {0}, {0});
       })
-      .cpu([](const OpCall &c) { MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "BatchNorm", { bn_forward<T>(c); }); })
+      .cpu([](const OpCall &c) {
+        if (c.inputs[0].dtype() == DType::bf16) {  // cpu_dtypes
+          if (all_f32(c, {&c.inputs[1], &c.inputs[2], &c.aux[0], &c.aux[1], &c.outputs[1], &c.outputs[2],
+                          &c.outputs[3]}))
+            return bn_forward<bf16_t, float>(c);
+          return run_via_f32(c, bn_forward<float>);
+        }
+        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "BatchNorm", { bn_forward<T>(c); });
+      })
+      .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(bn_forward_gpu))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         auto gs = b.emit(&Registry::get().require("_backward_BatchNorm"), n.params,
@@ -272,8 +298,15 @@ const int registered = [] {
         return bn_types("_backward_BatchNorm", in, aux, out, {0, 1}, {0});
       })
       .cpu([](const OpCall &c) {
+        if (c.inputs[0].dtype() == DType::bf16) {  // cpu_dtypes
+          if (c.inputs[1].dtype() == DType::bf16 &&
+              all_f32(c, {&c.inputs[2], &c.inputs[3], &c.inputs[4], &c.outputs[1], &c.outputs[2]}))
+            return bn_backward<bf16_t, float>(c);
+          return run_via_f32(c, bn_backward<float>);
+        }
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_BatchNorm", { bn_backward<T>(c); });
       })
+      .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(bn_backward_gpu))
       .no_grad();
   return 0;

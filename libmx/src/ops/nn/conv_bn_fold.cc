@@ -37,7 +37,9 @@ const ConvBNParams &fold_params(const OpCall &c, const char *op) {
 }
 
 // Inputs: data, weight, [bias], gamma, beta; aux: moving_mean, moving_var.
-template <typename T> void fold(const OpCall &c, const ConvBNParams &p) {
+// T: the convolution's dtype (w, b, w', b'); P: BatchNorm's (bfloat16 convolutions usually have
+// float32 BatchNorm parameters, as Gluon's cast leaves them). Computed in double either way.
+template <typename T, typename P = T> void fold(const OpCall &c, const ConvBNParams &p) {
   const NDArray &w = c.inputs[1];
   const size_t gi = p.conv_has_bias ? 3 : 2;
   std::vector<const NDArray *> src{&w};
@@ -52,8 +54,8 @@ template <typename T> void fold(const OpCall &c, const ConvBNParams &p) {
     p.b = NDArray(Shape{F}, w.dtype());
   }
   const T *wv = w.cdata<T>(), *bv = p.conv_has_bias ? c.inputs[2].cdata<T>() : nullptr;
-  const T *gamma = c.inputs[gi].cdata<T>(), *beta = c.inputs[gi + 1].cdata<T>();
-  const T *mean = c.aux[0].cdata<T>(), *var = c.aux[1].cdata<T>();
+  const P *gamma = c.inputs[gi].cdata<P>(), *beta = c.inputs[gi + 1].cdata<P>();
+  const P *mean = c.aux[0].cdata<P>(), *var = c.aux[1].cdata<P>();
   T *fw = p.w.data<T>(), *fb = p.b.data<T>();  // mutable pointers: new versions for oneDNN's weight cache
   for (int64_t f = 0; f < F; ++f) {
     const double g = p.bn_info.fix_gamma ? 1.0 : static_cast<double>(gamma[f]);
@@ -76,7 +78,13 @@ void conv_bn_forward(const OpCall &c, bool relu) {
   static const OpDef *bn_op = &Registry::get().require("BatchNorm");
   if (!c.is_train || p.bn_info.use_global_stats) {  // moving statistics: one folded convolution
     std::lock_guard<std::mutex> lock(p.mu);  // the cache is the step's; guard concurrent forwards anyway
-    MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, name, { fold<T>(c, p); });
+    if (c.inputs[0].dtype() != DType::bf16) {
+      MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, name, { fold<T>(c, p); });
+    } else if (c.aux[0].dtype() == DType::bf16) {
+      fold<bf16_t>(c, p);
+    } else {
+      fold<bf16_t, float>(c, p);
+    }
     std::vector<NDArray> in{c.inputs[0], p.w, p.b};
     (relu ? conv_relu_op : conv_op)->forward_cpu(OpCall{*p.conv_biased, in, {}, c.outputs, c.is_train, c.rng, nullptr});
     return;
@@ -89,10 +97,13 @@ void conv_bn_forward(const OpCall &c, bool relu) {
   const int64_t F = c.inputs[1].shape()[0];
   std::vector<NDArray> bn_in{conv_out[0], c.inputs[nconv], c.inputs[nconv + 1]};
   std::vector<NDArray> bn_out{y};
-  for (int i = 0; i < 3; ++i) bn_out.emplace_back(Shape{F}, y.dtype(), y.device());
+  // Mean, var and invstd: float32 for bfloat16 data (BatchNorm's type inference).
+  const DType stat_t = y.dtype() == DType::bf16 ? DType::f32 : y.dtype();
+  for (int i = 0; i < 3; ++i) bn_out.emplace_back(Shape{F}, stat_t, y.device());
   bn_op->forward_cpu(OpCall{*p.bn, bn_in, c.aux, bn_out, c.is_train, c.rng, nullptr});
   if (relu) {
-    MX_DTYPE_SWITCH_FLOAT(y.dtype(), T, name, { nn::relu_in_place(y.data<T>(), y.size()); });
+    if (y.dtype() == DType::bf16) nn::relu_in_place(y.data<bf16_t>(), y.size());
+    else MX_DTYPE_SWITCH_FLOAT(y.dtype(), T, name, { nn::relu_in_place(y.data<T>(), y.size()); });
   }
 }
 
@@ -119,6 +130,7 @@ void register_fold(OpBuilder &b, bool relu) {
       .aux({"moving_mean", "moving_var"})
       .shape(fold_shape)
       .cpu([relu](const OpCall &c) { conv_bn_forward(c, relu); })
+      .cpu_dtypes({DType::bf16})  // bfloat16 convolution, BatchNorm parameters float32 or bfloat16
       .no_grad();
 }
 

@@ -4,6 +4,7 @@
 
 #include "backends/cpu/onednn.h"
 #include "backends/cpu/onednn_conv.h"
+#include "ops/via_f32.h"
 #include "backends/cudnn.h"
 #include "ops/cuda_only.h"
 #include "ops/nn/conv_small_maps.h"
@@ -343,6 +344,30 @@ template <typename T> void conv_backward(const OpCall &c) {
 }
 
 // GPU kernels: cuDNN (backends/cuda/cudnn_conv.cc) on the geometry the CPU kernels use.
+// bfloat16 (cpu_dtypes): oneDNN's bf16 convolution (f32 accumulation inside), else the float32
+// kernel on converted copies.
+void conv_forward_bf16(const OpCall &c, bool relu) {
+  const auto &p = c.p<ConvParam>();
+  const NDArray &data = c.inputs[0];
+  onednn::ConvShape sh = onednn_shape(p, conv_geom(p, data.shape(), "Convolution"), data.shape()[0]);
+  sh.bf16 = true;
+  if (onednn::conv_forward(sh, data.craw(), c.inputs[1], p.no_bias ? nullptr : c.inputs[2].craw(), c.outputs[0].raw(),
+                           relu))
+    return;
+  run_via_f32(c, [relu](const OpCall &c32) { conv_forward<float>(c32, relu); });
+}
+
+void conv_backward_bf16(const OpCall &c) {
+  const auto &p = c.p<ConvParam>();
+  const NDArray &gy = c.inputs[0], &data = c.inputs[1];
+  onednn::ConvShape sh = onednn_shape(p, conv_geom(p, data.shape(), "_backward_Convolution"), data.shape()[0]);
+  sh.bf16 = true;
+  if (onednn::conv_backward(sh, data.craw(), c.inputs[2], gy.craw(), c.needed(0) ? c.outputs[0].raw() : nullptr,
+                            c.outputs[1].raw(), p.no_bias ? nullptr : c.outputs[2].raw()))
+    return;
+  run_via_f32(c, conv_backward<float>);
+}
+
 cudnn::ConvSpec cudnn_spec(const ConvParam &p, const Geom &g, int64_t N) {
   return nn::cudnn_conv_spec(g, N, g.channels, p.num_filter, p.num_group, p.cudnn_tune, p.workspace);
 }
@@ -377,8 +402,10 @@ const int registered = [] {
       .inputs_fn(conv_inputs)
       .shape(conv_shape)
       .cpu([](const OpCall &c) {
+        if (c.inputs[0].dtype() == DType::bf16) return conv_forward_bf16(c, false);
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "Convolution", { conv_forward<T>(c, false); });
       })
+      .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(conv_forward_gpu))
       .gpu_dtypes({DType::f16})  // cuDNN: float16 data, float32 accumulation (tensor cores)
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
@@ -397,8 +424,10 @@ const int registered = [] {
       .inputs_fn(conv_inputs)
       .shape(conv_shape)
       .cpu([](const OpCall &c) {
+        if (c.inputs[0].dtype() == DType::bf16) return conv_forward_bf16(c, true);
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_fused_Convolution_relu", { conv_forward<T>(c, true); });
       })
+      .cpu_dtypes({DType::bf16})
       .no_grad();
   MX_REGISTER_OP(_backward_Convolution)
       .doc("Gradients of Convolution: inputs (out_grad, data, weight); outputs data, weight and bias gradients.")
@@ -420,8 +449,10 @@ const int registered = [] {
         return true;
       })
       .cpu([](const OpCall &c) {
+        if (c.inputs[0].dtype() == DType::bf16) return conv_backward_bf16(c);
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_Convolution", { conv_backward<T>(c); });
       })
+      .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(conv_backward_gpu))
       .gpu_dtypes({DType::f16})  // cuDNN: float16 data, float32 accumulation (tensor cores)
       .no_grad();

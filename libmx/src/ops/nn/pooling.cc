@@ -7,6 +7,7 @@
 
 #include "backends/cpu/onednn.h"
 #include "backends/cpu/onednn_pool.h"
+#include "ops/via_f32.h"
 #include "backends/cudnn.h"
 #include "ops/cuda_only.h"
 #include "ops/nn/fusion_queries.h"
@@ -355,6 +356,17 @@ template <typename T> bool max_pool2x2_forward(const PoolGeom &pg, int64_t NC, c
   return true;
 }
 
+// bfloat16 (cpu_dtypes): oneDNN's bf16 pooling, else the float32 kernel on converted copies.
+void pool_forward_bf16(const OpCall &c) {
+  const Shape &ds = c.inputs[0].shape();
+  onednn::PoolShape sh;
+  if (onednn_shape(pool_geom(c.p<PoolParam>(), ds, "Pooling"), ds, &sh)) {
+    sh.bf16 = true;
+    if (onednn::pool_forward(sh, c.inputs[0].craw(), c.outputs[0].raw())) return;
+  }
+  run_via_f32(c, pool_forward<float>);
+}
+
 // inputs: out_grad, data, output; output: data grad
 template <typename T> void pool_backward(const OpCall &c) {
   const auto &prm = c.p<PoolParam>();
@@ -446,6 +458,16 @@ template <typename T> void pool_backward_relu(const OpCall &c) {
   pool_backward<T>(OpCall{c.params, in, c.aux, c.outputs, c.is_train, c.rng, c.skip});
 }
 
+void pool_backward_bf16(const OpCall &c) {
+  const Shape &ds = c.inputs[1].shape();
+  onednn::PoolShape sh;
+  if (onednn_shape(pool_geom(c.p<PoolParam>(), ds, "_backward_Pooling"), ds, &sh)) {
+    sh.bf16 = true;
+    if (onednn::pool_backward(sh, c.inputs[1].craw(), c.inputs[0].craw(), c.outputs[0].raw())) return;
+  }
+  run_via_f32(c, pool_backward<float>);
+}
+
 // GPU kernels: cuDNN (backends/cuda/cudnn_pool.cc) where it pools exactly as MX; Lp pooling and
 // windows cuDNN cannot express fail naming the op.
 cudnn::PoolSpec cudnn_spec(const PoolGeom &pg, const char *op) {
@@ -481,7 +503,11 @@ const int registered = [] {
       .params<PoolParam>()
       .inputs({"data"})
       .shape(pool_shape)
-      .cpu([](const OpCall &c) { MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "Pooling", { pool_forward<T>(c); }); })
+      .cpu([](const OpCall &c) {
+        if (c.inputs[0].dtype() == DType::bf16) return pool_forward_bf16(c);
+        MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "Pooling", { pool_forward<T>(c); });
+      })
+      .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(pool_forward_gpu))
       .gpu_dtypes({DType::f16})  // cuDNN: float16 data, float32 accumulation (tensor cores)
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
@@ -503,8 +529,10 @@ const int registered = [] {
         return true;
       })
       .cpu([](const OpCall &c) {
+        if (c.inputs[0].dtype() == DType::bf16) return pool_backward_bf16(c);
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_Pooling", { pool_backward<T>(c); });
       })
+      .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(pool_backward_gpu))
       .gpu_dtypes({DType::f16})  // cuDNN: float16 data, float32 accumulation (tensor cores)
       .no_grad();

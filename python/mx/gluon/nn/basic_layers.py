@@ -190,7 +190,9 @@ class BatchNorm(HybridBlock):
                                            allow_deferred_init=True, differentiable=False)
 
     def cast(self, dtype):
-        if np.dtype(dtype).name == "float16":
+        # As MXNet: half-precision data keeps BatchNorm's parameters (and statistics) float32.
+        # numpy has no bfloat16, so that name is compared as a string.
+        if str(dtype) == "bfloat16" or np.dtype(dtype).name == "float16":
             dtype = "float32"
         super().cast(dtype)
 
