@@ -1,7 +1,9 @@
 // FullyConnected: out = data . weight^T + bias on GEMM, and its fused backward.
+#include "backends/cpu/onednn_ip.h"
 #include "backends/gemm.h"
 #include "ops/cuda_only.h"
 #include "ops/nn/nn_common.h"
+#include "ops/via_f32.h"
 
 namespace mx {
 namespace {
@@ -114,6 +116,57 @@ template <typename T> void fc_backward(const OpCall &c) {
   }
 }
 
+onednn::IPShape ip_shape(const FCParam &p, const Shape &data, DType t) {
+  onednn::IPShape sh;
+  fc_dims(p, data, &sh.rows, &sh.K);
+  sh.M = p.num_hidden;
+  sh.bf16 = t == DType::bf16;
+  return sh;
+}
+
+// bfloat16 (cpu_dtypes): oneDNN's bf16 inner product, else the float32 kernel on converted copies.
+void fc_forward_bf16(const OpCall &c, bool relu) {
+  const auto &p = c.p<FCParam>();
+  if (onednn::ip_forward(ip_shape(p, c.inputs[0].shape(), DType::bf16), c.inputs[0].craw(), c.inputs[1],
+                         p.no_bias ? nullptr : c.inputs[2].craw(), c.outputs[0].raw(), relu))
+    return;
+  run_via_f32(c, [relu](const OpCall &c32) { fc_forward<float>(c32, relu); });
+}
+
+void fc_backward_bf16(const OpCall &c) {
+  const auto &p = c.p<FCParam>();
+  const onednn::IPShape sh = ip_shape(p, c.inputs[1].shape(), DType::bf16);
+  if (!onednn::ip_backward(sh, c.inputs[1].craw(), c.inputs[2], c.inputs[0].craw(),
+                           c.needed(0) ? c.outputs[0].raw() : nullptr, c.outputs[1].raw()))
+    return run_via_f32(c, fc_backward<float>);
+  if (p.no_bias) return;
+  const bf16_t *g = c.inputs[0].cdata<bf16_t>();
+  bf16_t *db = c.outputs[2].data<bf16_t>();
+  std::vector<double> acc(static_cast<size_t>(sh.M), 0.0);  // summed in double, rounded once
+  for (int64_t r = 0; r < sh.rows; ++r)
+    for (int64_t m = 0; m < sh.M; ++m) acc[static_cast<size_t>(m)] += static_cast<float>(g[r * sh.M + m]);
+  for (int64_t m = 0; m < sh.M; ++m) db[m] = bf16_t(static_cast<float>(acc[static_cast<size_t>(m)]));
+}
+
+// float32: oneDNN's inner product where it measured faster than OpenBLAS's sgemm (docs/ONEDNN.md,
+// 1 thread): the forward with oneDNN's blocked copy of the weight, 1.12-1.2x for rows*K*M >= 2^20
+// (0.67-0.96x below: the 10-way heads), when the weight is reused across calls (is_train false:
+// predict / inference). A training forward would reorder the weight after every optimizer step,
+// which cost the MLP step its gain (0.95x); with the plain weight layout oneDNN only matched sgemm.
+// The backward stayed slower or equal (0.6-1.0x) and keeps sgemm.
+bool f32_onednn_forward_pays(const onednn::IPShape &sh, bool is_train) {
+  return !is_train && sh.rows * sh.K * sh.M >= (int64_t(1) << 20);
+}
+
+bool fc_forward_f32_onednn(const OpCall &c, bool relu) {
+  const auto &p = c.p<FCParam>();
+  if (c.inputs[0].dtype() != DType::f32) return false;
+  const onednn::IPShape sh = ip_shape(p, c.inputs[0].shape(), DType::f32);
+  return f32_onednn_forward_pays(sh, c.is_train) &&
+         onednn::ip_forward(sh, c.inputs[0].craw(), c.inputs[1], p.no_bias ? nullptr : c.inputs[2].craw(),
+                            c.outputs[0].raw(), relu);
+}
+
 void fc_forward_kernel(const OpCall &c) {
   MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "FullyConnected", { fc_forward<T>(c); });
 }
@@ -135,7 +188,12 @@ const int registered = [] {
         return {"data", "weight", "bias"};
       })
       .shape(fc_shape)
-      .cpu(fc_forward_kernel)
+      .cpu([](const OpCall &c) {
+        if (c.inputs[0].dtype() == DType::bf16) return fc_forward_bf16(c, false);
+        if (fc_forward_f32_onednn(c, false)) return;
+        fc_forward_kernel(c);
+      })
+      .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(fc_forward_kernel))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         // The data gradient of a first layer is often unused: let the kernel skip that GEMM.
@@ -156,7 +214,12 @@ const int registered = [] {
         return {"data", "weight", "bias"};
       })
       .shape(fc_shape)
-      .cpu(fc_relu_kernel)
+      .cpu([](const OpCall &c) {
+        if (c.inputs[0].dtype() == DType::bf16) return fc_forward_bf16(c, true);
+        if (fc_forward_f32_onednn(c, true)) return;
+        fc_relu_kernel(c);
+      })
+      .cpu_dtypes({DType::bf16})
       .no_grad();
   MX_REGISTER_OP(_backward_FullyConnected)
       .doc("Gradients of FullyConnected: inputs (out_grad, data, weight); outputs data, weight, bias gradients.")
@@ -177,7 +240,11 @@ const int registered = [] {
         if (!p.no_bias) assign_shape(out[2], Shape{p.num_hidden}, "_backward_FullyConnected", "bias_grad");
         return true;
       })
-      .cpu(fc_backward_kernel)
+      .cpu([](const OpCall &c) {
+        if (c.inputs[0].dtype() == DType::bf16) return fc_backward_bf16(c);
+        fc_backward_kernel(c);
+      })
+      .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(fc_backward_kernel))
       .no_grad();
   return 0;

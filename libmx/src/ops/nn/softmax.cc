@@ -4,7 +4,9 @@
 #include <limits>
 #include <optional>
 
+#include "backends/cpu/onednn_softmax.h"
 #include "ops/nn/nn_common.h"
+#include "ops/via_f32.h"
 #include "ops/cuda_only.h"
 #include "ops/each.h"
 #include "ops/nn/softmax_kernels.h"
@@ -30,6 +32,24 @@ Shape length_shape(const Shape &data, int axis) {
 }
 
 const std::vector<DType> kTypes = {DType::f32, DType::f64, DType::i32, DType::i64, DType::u8, DType::i8};
+
+// oneDNN for softmax and log_softmax of float32 and bfloat16 data, without length masks or a
+// temperature, into the data's dtype (measured 1000x1000 float32, one thread: see docs/ONEDNN.md).
+bool softmax_onednn(Kind kind, const OpCall &c) {
+  const auto &p = c.p<SoftmaxParam>();
+  const NDArray &x = c.inputs[0], &y = c.outputs[0];
+  if (kind == kSoftmin || uses_length(p) || p.temperature.value_or(1.0) != 1.0 || x.dtype() != y.dtype() ||
+      !(x.dtype() == DType::f32 || x.dtype() == DType::bf16))
+    return false;
+  const Dims d = dims_of(p, x.shape(), "softmax");
+  onednn::SoftmaxShape sh;
+  sh.outer = d.outer;
+  sh.len = d.len;
+  sh.inner = d.inner;
+  sh.log = kind == kLogSoftmax;
+  sh.bf16 = x.dtype() == DType::bf16;
+  return onednn::softmax_forward(sh, x.craw(), y.raw());
+}
 
 void register_kind(Kind kind, const char *name, const char *bwname, const char *doc, KernelFn gpu_fwd, KernelFn gpu_bwd) {
   OpBuilder::create(name)
@@ -60,7 +80,13 @@ void register_kind(Kind kind, const char *name, const char *bwname, const char *
         if (uses_length(p) && in[1] < 0) in[1] = static_cast<int>(DType::i32);
         return true;
       })
-      .cpu([kind, name](const OpCall &c) { smk::softmax_forward(kind, c, name, HostEach()); })
+      .cpu([kind, name](const OpCall &c) {
+        if (softmax_onednn(kind, c)) return;
+        if (c.inputs[0].dtype() == DType::bf16)  // cpu_dtypes: the cases oneDNN does not take
+          return run_via_f32(c, [kind, name](const OpCall &c32) { smk::softmax_forward(kind, c32, name, HostEach()); });
+        smk::softmax_forward(kind, c, name, HostEach());
+      })
+      .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(gpu_fwd))
       .grad([bwname](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         std::vector<Var> in{n.out_grads[0], n.outputs[0]};

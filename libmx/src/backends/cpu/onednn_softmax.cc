@@ -1,0 +1,55 @@
+#include "backends/cpu/onednn_softmax.h"
+
+#include "backends/cpu/onednn.h"
+
+namespace mx {
+namespace onednn {
+
+#ifdef MX_HAVE_ONEDNN
+
+namespace {
+struct SoftmaxFwd {
+  dnnl::primitive prim;
+  dnnl::memory::desc md;
+};
+}  // namespace
+
+bool softmax_forward(const SoftmaxShape &sh, const void *x, void *y) {
+  if (!enabled() || sh.outer * sh.len * sh.inner == 0) return false;
+  Key k(sh.log ? "logsoftmax_fwd" : "softmax_fwd");
+  k.add(sh.outer).add(sh.len).add(sh.inner).add(sh.bf16 ? 1 : 0).add(sync_threads());
+  auto plan = cached<SoftmaxFwd>(k.str(), [&]() -> std::shared_ptr<SoftmaxFwd> {
+    try {
+      auto p = std::make_shared<SoftmaxFwd>();
+      // (outer, len) when the axis is the last one: oneDNN's fast path for rows.
+      dnnl::memory::dims d = sh.inner == 1 ? dnnl::memory::dims{sh.outer, sh.len}
+                                           : dnnl::memory::dims{sh.outer, sh.len, sh.inner};
+      p->md = plain_md(d, sh.bf16 ? dnnl::memory::data_type::bf16 : dnnl::memory::data_type::f32);
+      const auto pk = dnnl::prop_kind::forward_inference;
+      if (sh.log)
+        p->prim = dnnl::logsoftmax_forward(
+            dnnl::logsoftmax_forward::primitive_desc(dnnl::logsoftmax_forward::desc(pk, p->md, 1), engine()));
+      else
+        p->prim = dnnl::softmax_forward(
+            dnnl::softmax_forward::primitive_desc(dnnl::softmax_forward::desc(pk, p->md, 1), engine()));
+      return p;
+    } catch (const dnnl::error &) {
+      return nullptr;
+    }
+  });
+  if (!plan) return false;
+  execute(plan->prim,
+          {{DNNL_ARG_SRC, dnnl::memory(plan->md, engine(), const_cast<void *>(x))},
+           {DNNL_ARG_DST, dnnl::memory(plan->md, engine(), y)}},
+          sh.log ? "log_softmax forward" : "softmax forward");
+  return true;
+}
+
+#else  // built without oneDNN: MX's kernels run
+
+bool softmax_forward(const SoftmaxShape &, const void *, void *) { return false; }
+
+#endif
+
+}  // namespace onednn
+}  // namespace mx
