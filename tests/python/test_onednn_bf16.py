@@ -352,3 +352,96 @@ def test_conv_batchnorm_folding_in_bf16(on, bn_dtype):
             assert is_bf16(got)
             assert_bf16_close(got, ref, rel=2e-2)
             bnp["bn_gamma"][:] = nd.array(RNG.uniform(0.5, 1.5, 6)).astype(bn_dtype)
+
+
+# ---------------------------------------------------------------- FullyConnected and softmax
+@pytest.mark.parametrize("on", MODES)
+@pytest.mark.parametrize("bias,flatten", [(True, True), (False, True), (True, False)])
+def test_fully_connected_bf16(on, bias, flatten):
+    x, xr = bf16(RNG.randn(6, 4, 5))
+    w, wr = bf16(RNG.randn(7, 20 if flatten else 5) * 0.3)
+    b, br = bf16(RNG.randn(7))
+    args = [x, w] + ([b] if bias else [])
+    for a in args:
+        a.attach_grad()
+    with onednn(on):
+        c0 = calls()
+        with autograd.record():
+            y = nd.FullyConnected(*args, num_hidden=7, no_bias=not bias, flatten=flatten)
+        gy, gyr = bf16(RNG.randn(*y.shape))
+        y.backward(gy)
+        ran = calls() - c0
+    assert ran == (3 if on else 0)  # forward, weight and data gradients
+    x2 = xr.reshape(6, 20) if flatten else xr.reshape(24, 5)
+    g2 = gyr.reshape(x2.shape[0], 7)
+    ref = x2 @ wr.T + (br if bias else 0)
+    assert is_bf16(y) and is_bf16(w.grad)
+    assert_bf16_close(y, ref.reshape(y.shape))
+    assert_bf16_close(x.grad, (g2 @ wr).reshape(xr.shape))
+    assert_bf16_close(w.grad, g2.T @ x2)
+    if bias:
+        assert_bf16_close(b.grad, g2.sum(0))
+
+
+@pytest.mark.parametrize("on", MODES)
+def test_fully_connected_float32_predict_follows_weight_writes(on):
+    """A predict-mode float32 FullyConnected large enough runs oneDNN with a cached blocked
+    weight: writing the weight between calls must be seen by the next call."""
+    x = RNG.randn(64, 256).astype(np.float32)
+    w = RNG.randn(128, 256).astype(np.float32) * 0.1
+    b = RNG.randn(128).astype(np.float32)
+    X, W, B = nd.array(x), nd.array(w), nd.array(b)
+    with onednn(on):
+        for step in range(3):
+            c0 = calls()
+            y = nd.FullyConnected(X, W, B, num_hidden=128).asnumpy()
+            assert calls() - c0 == (1 if on else 0)
+            ref = x.astype(np.float64) @ W.asnumpy().astype(np.float64).T + b
+            np.testing.assert_allclose(y, ref, rtol=1e-4, atol=1e-4)
+            W[:] = W * 0.5 + 1.0  # a write: the next call must not reuse the old blocked copy
+
+
+def softmax_ref(x, axis, log):
+    r = x - x.max(axis=axis, keepdims=True)
+    lse = np.log(np.exp(r).sum(axis=axis, keepdims=True))
+    return r - lse if log else np.exp(r - lse)
+
+
+@pytest.mark.parametrize("on", MODES)
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("axis", [-1, 1, 0])
+def test_softmax(on, name, axis):
+    s = RNG.randn(5, 40, 3) * 4
+    f = getattr(nd, name)
+    ref = softmax_ref(s, axis, name == "log_softmax")
+    with onednn(on):
+        c0 = calls()
+        y32 = f(nd.array(s), axis=axis).asnumpy()
+        sb, sbr = bf16(s)
+        yb = f(sb, axis=axis)
+        ran = calls() - c0
+    assert ran == (2 if on else 0)
+    np.testing.assert_allclose(y32, ref, rtol=2e-5, atol=1e-5)  # float32 of values up to ~12
+    assert is_bf16(yb)
+    assert_bf16_close(yb, softmax_ref(sbr, axis, name == "log_softmax"), rel=1e-2)
+
+
+def test_softmax_cases_oneDNN_does_not_take():
+    """temperature, use_length, softmin and another output dtype run MX's kernels (bf16 through
+    float32) and still match numpy."""
+    s = RNG.randn(4, 9)
+    sb, sbr = bf16(s)
+    c0 = calls()
+    y = nd.softmax(sb, temperature=2.0)
+    assert_bf16_close(y, softmax_ref(sbr / 2.0, -1, False), rel=1e-2)
+    y = nd.softmin(sb)
+    assert_bf16_close(y, softmax_ref(-sbr, -1, False), rel=1e-2)
+    y = nd.softmax(sb, dtype="float32")
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.asnumpy(), softmax_ref(sbr, -1, False), rtol=1e-5, atol=1e-6)
+    length = nd.array([3, 9, 1, 5], dtype="int32")
+    y = nd.softmax(nd.array(s), length, axis=-1, use_length=True).asnumpy()
+    for i, n in enumerate([3, 9, 1, 5]):
+        np.testing.assert_allclose(y[i, :n], softmax_ref(s[i, :n], -1, False), rtol=1e-5, atol=1e-6)
+        assert np.all(y[i, n:] == 0)
+    assert calls() == c0
