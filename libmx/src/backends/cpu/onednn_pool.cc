@@ -267,7 +267,8 @@ bool pool_forward_blocked(const PoolShape &sh, const StepLayouts::In &bi, float 
 
 bool pool_forward(const PoolShape &sh, const void *x, void *y) {
   if (!enabled() || sh.N * sh.C == 0) return false;
-  if (const StepLayouts::In *bi = blocked_input(x)) return pool_forward_blocked(sh, *bi, y);
+  if (const StepLayouts::In *bi = sh.bf16 ? nullptr : blocked_input(x))  // the executor blocks float32 only
+    return pool_forward_blocked(sh, *bi, static_cast<float *>(y));
   auto plan = cached<PoolFwd>(pool_key("pool_fwd", sh).str(), [&]() -> std::shared_ptr<PoolFwd> {
     PoolDims d;
     if (!pool_dims(sh, &d)) return nullptr;
