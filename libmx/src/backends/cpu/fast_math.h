@@ -1,7 +1,9 @@
-// Vectorisable float tanh for elementwise kernels. glibc's tanhf takes about 17 ns an element
-// here (its expf is fast, so sigmoid keeps libm). This has no libm calls or branches, so loops
-// over it become SIMD code on any x86-64 (SSE2; the library builds with -fno-trapping-math so
-// selects need no branches); within 2e-7 relative of tanh. Other dtypes use libm (`tanh_of`).
+// Vectorisable float math for element-wise kernels: exp, tanh, sigmoid, erf and the normal CDF
+// (GELU). No libm calls and no branches, so loops over them become SIMD code (SSE2, and AVX-512
+// in the builds of backends/cpu/simd.h; the library builds with -fno-trapping-math so selects
+// need no branches). glibc's tanhf took about 17 ns an element here, erff about 10. Accuracy
+// against float64: exp, tanh and sigmoid within 3e-7 relative, erf 3.3e-7, the normal CDF 1.1e-6
+// where it is above 1e-3 (3e-6 above 1e-10). Other dtypes use libm (the `*_of` dispatchers).
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -64,6 +66,64 @@ MX_HD inline float tanh_f(float x) {
 template <typename T> MX_HD inline T tanh_of(T x) {
   if constexpr (std::is_same<T, float>::value) return tanh_f(x);
   else return static_cast<T>(std::tanh(x));
+}
+
+// erfc(z) for z >= 0: t e^(P(t) - z^2) with t = 1 / (1 + z/2) and P the degree-9 Chebyshev fit
+// of Numerical Recipes' erfcc (fractional error below 1.2e-7 in exact arithmetic). z^2 is split
+// as zh^2 + (z - zh)(z + zh) with zh = z to 12 bits, so zh^2 is exact and e^(-zh^2) is taken on
+// its own: a rounded z^2 near 80 would cost ~4e-6 relative. Branch-free.
+MX_HD inline float erfc_pos_f(float z) {
+  const float t = 1.0f / (1.0f + 0.5f * z);
+  float p = 0.17087277f;
+  p = p * t - 0.82215223f;
+  p = p * t + 1.48851587f;
+  p = p * t - 1.13520398f;
+  p = p * t + 0.27886807f;
+  p = p * t - 0.18628806f;
+  p = p * t + 0.09678418f;
+  p = p * t + 0.37409196f;
+  p = p * t + 1.00002368f;
+  p = p * t - 1.26551223f;
+  uint32_t zb;
+  std::memcpy(&zb, &z, sizeof zb);
+  zb &= 0xFFFFF000u;
+  float zh;
+  std::memcpy(&zh, &zb, sizeof zh);
+  return t * exp_f(-(zh * zh)) * exp_f(p - (z - zh) * (z + zh));
+}
+
+// erf: the odd Taylor series below 0.5 (next term under 2e-8 relative), 1 - erfc above.
+MX_HD inline float erf_f(float x) {
+  const float a = x < 0 ? -x : x;
+  const float s = x * x;
+  float q = -1.0f / 1320.0f;
+  q = q * s + 1.0f / 216.0f;
+  q = q * s - 1.0f / 42.0f;
+  q = q * s + 1.0f / 10.0f;
+  q = q * s - 1.0f / 3.0f;
+  const float small = 1.1283791670955126f * x * (1.0f + s * q);
+  const float big = 1.0f - erfc_pos_f(a);
+  return a < 0.5f ? small : (x < 0 ? -big : big);
+}
+
+// The Gaussian CDF 0.5 (1 + erf(x / sqrt 2)) without cancellation for negative x (0.5 erfc(-x/sqrt 2)).
+MX_HD inline float normal_cdf_f(float x) {
+  const float z = x * -0.70710678118654752f;  // -x / sqrt 2
+  const float tail = 0.5f * erfc_pos_f(z < 0 ? -z : z);
+  return z > 0 ? tail : 1.0f - tail;
+}
+
+template <typename T> MX_HD inline T exp_of(T x) {
+  if constexpr (std::is_same<T, float>::value) return exp_f(x);
+  else return static_cast<T>(std::exp(x));
+}
+template <typename T> MX_HD inline T erf_of(T x) {
+  if constexpr (std::is_same<T, float>::value) return erf_f(x);
+  else return static_cast<T>(std::erf(x));
+}
+template <typename T> MX_HD inline T normal_cdf_of(T x) {
+  if constexpr (std::is_same<T, float>::value) return normal_cdf_f(x);
+  else return T(0.5) * (T(1) + std::erf(x * static_cast<T>(0.70710678118654752440)));
 }
 
 // Logistic sigmoid 1 / (1 + e^-x): float through exp_f, so loops over it vectorise (libm's expf

@@ -211,7 +211,7 @@ template <typename T, Leaky A> struct LeakyForward {
     else if constexpr (A == kElu) y[i] = v > T(0) ? v : slope * std::expm1(v);
     else if constexpr (A == kSelu)
       y[i] = static_cast<T>(kSeluLambda) * (v > T(0) ? v : static_cast<T>(kSeluAlpha) * std::expm1(v));
-    else y[i] = T(0.5) * v * (T(1) + std::erf(v * static_cast<T>(M_SQRT1_2)));  // gelu
+    else y[i] = v * fastmath::normal_cdf_of(v);  // gelu: x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))
     mk[i] = A == kRrelu ? mean_slope : T(0);
   }
 };
@@ -270,8 +270,8 @@ template <typename T> struct LeakyBackward {
         break;
       }
       default: {  // gelu
-        const T cdf = T(0.5) * (T(1) + std::erf(v * static_cast<T>(M_SQRT1_2)));
-        const T pdf = std::exp(T(-0.5) * v * v) * static_cast<T>(0.3989422804014327);
+        const T cdf = fastmath::normal_cdf_of(v);
+        const T pdf = fastmath::exp_of(T(-0.5) * v * v) * static_cast<T>(0.3989422804014327);
         d = cdf + v * pdf;
       }
     }
