@@ -1,5 +1,6 @@
 #include "backends/cpu/onednn_conv.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -145,16 +146,21 @@ void sum_bias_blocked(const ConvShape &sh, const Layout &l, const void *dy, floa
   int64_t O = 1;
   for (int64_t o : sh.out) O *= o;
   const float *y = static_cast<const float *>(dy);
-  parallel_for(CB, 1, [&](int64_t b, int64_t e) {
-    std::vector<double> acc(static_cast<size_t>(B));
-    for (int64_t cb = b; cb < e; ++cb) {
-      std::fill(acc.begin(), acc.end(), 0.0);
+  // Work units of 8 lanes of one block (nhwc has a single block of all F channels), so threads
+  // share it; each channel is summed in the same order whatever the thread count.
+  constexpr int64_t kLanesPerUnit = 8;
+  const int64_t S = (B + kLanesPerUnit - 1) / kLanesPerUnit;
+  parallel_for(CB * S, 1, [&](int64_t b, int64_t e) {
+    double acc[kLanesPerUnit];
+    for (int64_t u = b; u < e; ++u) {
+      const int64_t cb = u / S, j0 = (u % S) * kLanesPerUnit, nj = std::min(kLanesPerUnit, B - j0);
+      std::fill(acc, acc + kLanesPerUnit, 0.0);
       for (int64_t n = 0; n < sh.N; ++n) {
-        const float *p = y + n * sN + cb * sC;
+        const float *p = y + n * sN + cb * sC + j0;
         for (int64_t o = 0; o < O; ++o, p += B)
-          for (int64_t j = 0; j < B; ++j) acc[static_cast<size_t>(j)] += static_cast<double>(p[j]);
+          for (int64_t j = 0; j < nj; ++j) acc[j] += static_cast<double>(p[j]);
       }
-      for (int64_t j = 0; j < B && cb * B + j < sh.F; ++j) db[cb * B + j] = static_cast<float>(acc[static_cast<size_t>(j)]);
+      for (int64_t j = 0; j < nj && cb * B + j0 + j < sh.F; ++j) db[cb * B + j0 + j] = static_cast<float>(acc[j]);
     }
   });
 }
