@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import mx
+from conv_reference import conv_ref
 from switches import env, onednn
 from mx import autograd, gluon
 
@@ -16,24 +17,6 @@ RNG = np.random.RandomState(11)
 
 
 # ---------------------------------------------------------------- numpy float64 references
-def conv_ref(x, w, b, stride=1, pad=0, groups=1):
-    n, c, h, wd = x.shape
-    f, cg, kh, kw = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    oh, ow = (h + 2 * pad - kh) // stride + 1, (wd + 2 * pad - kw) // stride + 1
-    y = np.zeros((n, f, oh, ow))
-    fg = f // groups
-    for g in range(groups):
-        xs = xp[:, g * cg:(g + 1) * cg]
-        for i in range(kh):
-            for j in range(kw):
-                patch = xs[:, :, i:i + stride * oh:stride, j:j + stride * ow:stride]
-                y[:, g * fg:(g + 1) * fg] += np.einsum("ncij,fc->nfij", patch, w[g * fg:(g + 1) * fg, :, i, j])
-    if b is not None:
-        y += b[None, :, None, None]
-    return y
-
-
 def bn_ref(y, gamma, beta, mean, var, eps, fix_gamma=False):
     g = np.ones_like(gamma) if fix_gamma else gamma
     s = (g / np.sqrt(var + eps))[None, :, None, None]
