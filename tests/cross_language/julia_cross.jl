@@ -3,18 +3,7 @@
 using MX
 
 dir = ARGS[1]
-# raw row-major float32 arrays with a shape file: name.bin + name.shape ("4,3")
-function readbin(name)
-    shp = Tuple(parse.(Int, split(strip(read(joinpath(dir, name * ".shape"), String)), ',')))
-    buf = Array{Float32}(undef, reverse(shp))
-    read!(joinpath(dir, name * ".bin"), buf)
-    length(shp) <= 1 ? buf : permutedims(buf, ndims(buf):-1:1)
-end
-function writebin(name, A::AbstractArray)
-    B = ndims(A) <= 1 ? Float32.(A) : permutedims(Float32.(A), ndims(A):-1:1)
-    write(joinpath(dir, name * ".bin"), B)
-    write(joinpath(dir, name * ".shape"), join(size(A), ","))
-end
+include(joinpath(@__DIR__, "binio.jl"))  # readbin / writebin
 
 X = readbin("X"); Y = vec(readbin("Y")); Xt = readbin("Xt")
 bs = 10

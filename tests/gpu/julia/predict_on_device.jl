@@ -4,17 +4,7 @@
 using MX
 
 dir, device = ARGS[1], ARGS[2]
-function readbin(name)
-    shp = Tuple(parse.(Int, split(strip(read(joinpath(dir, name * ".shape"), String)), ',')))
-    buf = Array{Float32}(undef, reverse(shp))
-    read!(joinpath(dir, name * ".bin"), buf)
-    length(shp) <= 1 ? buf : permutedims(buf, ndims(buf):-1:1)
-end
-function writebin(name, A::AbstractArray)
-    B = ndims(A) <= 1 ? Float32.(A) : permutedims(Float32.(A), ndims(A):-1:1)
-    write(joinpath(dir, name * ".bin"), B)
-    write(joinpath(dir, name * ".shape"), join(size(A), ","))
-end
+include(joinpath(@__DIR__, "..", "..", "cross_language", "binio.jl"))  # readbin / writebin
 
 ctx = device == "gpu" ? MX.gpu(0) : MX.cpu(0)
 m = MX.load_checkpoint(joinpath(dir, "py"), 1, MX.FeedForward; context=ctx)
