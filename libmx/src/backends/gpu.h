@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "base/dtype.h"
 #include "ndarray/storage.h"
 
 namespace mx {
@@ -47,6 +48,15 @@ void gemm(int dev, const char *op, bool trans_a, bool trans_b, int64_t m, int64_
           const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 void gemm(int dev, const char *op, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
           const double *a, int64_t lda, const double *b, int64_t ldb, double beta, double *c, int64_t ldc);
+
+// Batched, mixed-precision GEMM on gpu(dev) (cublasGemmStridedBatchedEx; cublasGemmEx when batch
+// is 1): for i < batch, C_i = alpha * op(A_i) op(B_i) + beta * C_i, row-major, the matrices of each
+// operand stride_* elements apart, all of dtype `dt` (float16, bfloat16, float32, float64).
+// float16/bfloat16 multiply on tensor cores and accumulate in float32; whether float32 may use
+// TF32 is backends/gemm_math.h's switch (default: exact FP32).
+void gemm_ex(int dev, const char *op, DType dt, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+             double alpha, const void *a, int64_t lda, int64_t stride_a, const void *b, int64_t ldb, int64_t stride_b,
+             double beta, void *c, int64_t ldc, int64_t stride_c, int64_t batch);
 
 // The compute stream of `dev` (a cudaStream_t), for kernels; records `op` as the last op launched
 // so asynchronous errors can name it.

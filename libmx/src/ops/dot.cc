@@ -127,7 +127,7 @@ void dot_kernel(const OpCall &c) {
   const auto &p = c.p<DotParam>();
   MM d = dot_dims(p, c.inputs[0].shape(), c.inputs[1].shape(), "dot");
   const DeviceGemm gemm{c.outputs[0].device(), "dot"};
-  MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "dot", {
+  MX_DTYPE_SWITCH_GEMM(c.inputs[0].dtype(), T, "dot", {
     matmul<T>(gemm, p.transpose_a, p.transpose_b, d, c.inputs[0].data<T>(), c.inputs[1].data<T>(),
               c.outputs[0].data<T>());
   });
@@ -137,7 +137,7 @@ void dot_backward_kernel(const OpCall &c) {
   const auto &p = c.p<DotParam>();
   MM d = dot_dims(p, c.inputs[1].shape(), c.inputs[2].shape(), "_backward_dot");
   const DeviceGemm gemm{c.outputs[0].device(), "_backward_dot"};
-  MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_dot", {
+  MX_DTYPE_SWITCH_GEMM(c.inputs[0].dtype(), T, "_backward_dot", {
     matmul_grad<T>(gemm, p.transpose_a, p.transpose_b, d, c.inputs[0].data<T>(), c.inputs[1].data<T>(),
                    c.inputs[2].data<T>(), c.outputs[0].data<T>(), c.outputs[1].data<T>());
   });
@@ -147,15 +147,20 @@ void batch_dot_kernel(const OpCall &c) {
   const auto &p = c.p<DotParam>();
   BMM d = bdot_dims(p, c.inputs[0].shape(), c.inputs[1].shape(), "batch_dot");
   const DeviceGemm gemm{c.outputs[0].device(), "batch_dot"};
-  MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "batch_dot", {
+  MX_DTYPE_SWITCH_GEMM(c.inputs[0].dtype(), T, "batch_dot", {
     const T *a = c.inputs[0].data<T>(), *b = c.inputs[1].data<T>();
     T *o = c.outputs[0].data<T>();
     const int64_t sa = d.m.M * d.m.K, sb = d.m.K * d.m.N, so = d.m.M * d.m.N;
-    auto one = [&](int64_t i) { matmul<T>(gemm, p.transpose_a, p.transpose_b, d.m, a + i * sa, b + i * sb, o + i * so); };
-    if (!gemm.dev.is_cpu()) {  // queued on the device's stream one after another
-      for (int64_t i = 0; i < d.batch; ++i) one(i);
+    if (!gemm.dev.is_cpu()) {  // one strided-batched cuBLAS call
+      if (d.m.K == 0) {
+        gemm.zero(o, d.batch * so);
+        return;
+      }
+      gemm.batched(p.transpose_a, p.transpose_b, d.m.M, d.m.N, d.m.K, 1.0, a, p.transpose_a ? d.m.M : d.m.K, sa, b,
+                   p.transpose_b ? d.m.K : d.m.N, sb, 0.0, o, d.m.N, so, d.batch);
       return;
     }
+    auto one = [&](int64_t i) { matmul<T>(gemm, p.transpose_a, p.transpose_b, d.m, a + i * sa, b + i * sb, o + i * so); };
     parallel_for(d.batch, std::max<int64_t>(1, 32768 / std::max<int64_t>(so * std::max<int64_t>(d.m.K, 1), 1)),
                  [&](int64_t s, int64_t e) {
                    for (int64_t i = s; i < e; ++i) one(i);
@@ -176,6 +181,7 @@ const int registered = [] {
       })
       .cpu(dot_kernel)
       .gpu(cuda_only(dot_kernel))
+      .gpu_dtypes(cuda_half_dtypes())  // cuBLAS GemmEx: tensor cores, float32 accumulation
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         if (b.shape(n.inputs[0]).ndim() == 2 && b.shape(n.inputs[1]).ndim() == 2) return transpose_grad(b, n, "dot");
         auto gs = b.emit(&Registry::get().require("_backward_dot"), n.params, {n.out_grads[0], n.inputs[0], n.inputs[1]});
@@ -195,6 +201,7 @@ const int registered = [] {
       })
       .cpu(dot_backward_kernel)
       .gpu(cuda_only(dot_backward_kernel))
+      .gpu_dtypes(cuda_half_dtypes())  // cuBLAS GemmEx: tensor cores, float32 accumulation
       .no_grad();
   MX_REGISTER_OP(batch_dot)
       .doc("Batchwise dot product: out[i] = op(lhs[i]) . op(rhs[i]) over the leading (batch) dimensions.")
@@ -207,6 +214,7 @@ const int registered = [] {
       })
       .cpu(batch_dot_kernel)
       .gpu(cuda_only(batch_dot_kernel))
+      .gpu_dtypes(cuda_half_dtypes())  // cuBLAS GemmEx: tensor cores, float32 accumulation
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> { return transpose_grad(b, n, "batch_dot"); });
   return 0;
 }();

@@ -3,6 +3,8 @@
 // every other axis is a batch axis. Gradients are expressed with linalg_gemm2 itself.
 #include "backends/cpu/blas.h"
 #include "backends/cpu/parallel.h"
+#include "backends/gemm.h"
+#include "ops/cuda_only.h"
 #include "ops/registry.h"
 
 namespace mx {
@@ -154,6 +156,31 @@ template <typename T> void gemm_forward(bool with_c, const OpCall &call) {
   });
 }
 
+// GPU: one strided-batched cuBLAS call (float16/bfloat16 on tensor cores, float32 accumulation)
+// when the matrices are the last two axes; C is first copied into the output (beta * C is then
+// cuBLAS's own beta term). Other row axes are refused with a clear error (the CPU gathers them).
+template <typename T> void gemm_forward_gpu(bool with_c, const OpCall &call) {
+  const char *op = with_c ? "linalg_gemm" : "linalg_gemm2";
+  Common c = common_of(call.params, with_c);
+  MatView a = view_of(call.inputs[0].shape(), c.axis, op, "A"), b = view_of(call.inputs[1].shape(), c.axis, op, "B");
+  MatView o = view_of(call.outputs[0].shape(), c.axis, op, "output");
+  MX_CHECK(a.contiguous(), MX_ERR_UNSUPPORTED, op, ": on the GPU the matrix rows must be axis -2 (got axis=", c.axis,
+           "); swap the axes first or run it on the CPU");
+  const int64_t M = o.rows, N = o.cols, K = c.ta ? a.rows : a.cols;
+  const DeviceGemm gemm{call.outputs[0].device(), op};
+  T *py = call.outputs[0].data<T>();
+  if (o.batch == 0) return;
+  if (with_c) gpu::copy(py, gemm.dev, call.inputs[2].data<T>(), gemm.dev, sizeof(T) * static_cast<size_t>(o.batch * M * N));
+  if (K == 0) {
+    if (!with_c) gemm.zero(py, o.batch * M * N);
+    else if (c.beta != 1.0)  // C * beta with no product: a GEMM with K = 0 is not allowed by every path
+      fail(MX_ERR_UNSUPPORTED, op, ": an empty inner dimension with beta != 1 is not supported on the GPU");
+    return;
+  }
+  gemm.batched(c.ta, c.tb, M, N, K, c.alpha, call.inputs[0].data<T>(), a.cols, a.rows * a.cols,
+               call.inputs[1].data<T>(), b.cols, b.rows * b.cols, with_c ? c.beta : 0.0, py, N, M * N, o.batch);
+}
+
 Kwargs kw(bool ta, bool tb, double alpha, int64_t axis) {
   return {{"transpose_a", print_value(ta)}, {"transpose_b", print_value(tb)}, {"alpha", print_value(alpha)},
           {"axis", print_value(axis)}};
@@ -180,6 +207,10 @@ const int registered = [] {
       .inputs({"A", "B"})
       .shape([](const Params &p, ShapeVec &in, ShapeVec &, ShapeVec &out) { return gemm_shape(false, p, in, out); })
       .cpu([](const OpCall &c) { MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "linalg_gemm2", { gemm_forward<T>(false, c); }); })
+      .gpu(cuda_only([](const OpCall &c) {
+        MX_DTYPE_SWITCH_GEMM(c.inputs[0].dtype(), T, "linalg_gemm2", { gemm_forward_gpu<T>(false, c); });
+      }))
+      .gpu_dtypes(cuda_half_dtypes())
       .grad([](GradBuilder &b, const GradNode &n) { return gemm_grad(false, b, n); });
   MX_REGISTER_OP(linalg_gemm)
       .alias("_linalg_gemm")
@@ -188,6 +219,10 @@ const int registered = [] {
       .inputs({"A", "B", "C"})
       .shape([](const Params &p, ShapeVec &in, ShapeVec &, ShapeVec &out) { return gemm_shape(true, p, in, out); })
       .cpu([](const OpCall &c) { MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "linalg_gemm", { gemm_forward<T>(true, c); }); })
+      .gpu(cuda_only([](const OpCall &c) {
+        MX_DTYPE_SWITCH_GEMM(c.inputs[0].dtype(), T, "linalg_gemm", { gemm_forward_gpu<T>(true, c); });
+      }))
+      .gpu_dtypes(cuda_half_dtypes())
       .grad([](GradBuilder &b, const GradNode &n) { return gemm_grad(true, b, n); });
   return 0;
 }();

@@ -1,4 +1,6 @@
 // FullyConnected: out = data . weight^T + bias on GEMM, and its fused backward.
+#include <type_traits>
+
 #include "backends/cpu/onednn_ip.h"
 #include "backends/gemm.h"
 #include "ops/cuda_only.h"
@@ -83,7 +85,8 @@ template <typename T> void fc_forward(const OpCall &c, bool relu = false) {
   } else {
     gemm(false, true, rows, M, k, T(1), x, k, w, k, p.no_bias ? T(0) : T(1), y, M);
   }
-  if (relu) nn::relu_in_place(y, rows * M);  // CPU only: the fused op has no GPU kernel
+  if constexpr (std::is_floating_point_v<T>)
+    if (relu) nn::relu_in_place(y, rows * M);  // CPU only: the fused op has no GPU kernel
 }
 
 // inputs: out_grad, data, weight; outputs: data grad, weight grad, [bias grad]
@@ -103,9 +106,11 @@ template <typename T> void fc_backward(const OpCall &c) {
   if (!p.no_bias) {
     T *db = c.outputs[2].data<T>();
     if (gemm.dev.is_cpu()) {
-      for (int64_t m = 0; m < M; ++m) db[m] = T(0);
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t m = 0; m < M; ++m) db[m] += g[r * M + m];
+      if constexpr (std::is_floating_point_v<T>) {  // float16/bfloat16 reach the CPU as float32
+        for (int64_t m = 0; m < M; ++m) db[m] = T(0);
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t m = 0; m < M; ++m) db[m] += g[r * M + m];
+      }
     } else if (rows == 0) {
       gemm.zero(db, M);
     } else {  // db = g^T . ones(rows)
@@ -168,13 +173,13 @@ bool fc_forward_f32_onednn(const OpCall &c, bool relu) {
 }
 
 void fc_forward_kernel(const OpCall &c) {
-  MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "FullyConnected", { fc_forward<T>(c); });
+  MX_DTYPE_SWITCH_GEMM(c.inputs[0].dtype(), T, "FullyConnected", { fc_forward<T>(c); });
 }
 void fc_relu_kernel(const OpCall &c) {
   MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_fused_FullyConnected_relu", { fc_forward<T>(c, true); });
 }
 void fc_backward_kernel(const OpCall &c) {
-  MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_FullyConnected", { fc_backward<T>(c); });
+  MX_DTYPE_SWITCH_GEMM(c.inputs[0].dtype(), T, "_backward_FullyConnected", { fc_backward<T>(c); });
 }
 
 const int registered = [] {
@@ -195,6 +200,7 @@ const int registered = [] {
       })
       .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(fc_forward_kernel))
+      .gpu_dtypes(cuda_half_dtypes())  // cuBLAS GemmEx: tensor cores, float32 accumulation
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         // The data gradient of a first layer is often unused: let the kernel skip that GEMM.
         auto gs = b.emit_skipping(&Registry::get().require("_backward_FullyConnected"), n.params,
@@ -246,6 +252,7 @@ const int registered = [] {
       })
       .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(fc_backward_kernel))
+      .gpu_dtypes(cuda_half_dtypes())
       .no_grad();
   return 0;
 }();
