@@ -4,6 +4,7 @@
 
 #include "backends/cpu/parallel.h"
 #include "backends/gpu.h"
+#include "backends/gpu_convert.h"
 #include "ndarray/sparse.h"
 
 namespace mx {
@@ -145,11 +146,19 @@ void NDArray::assign(const NDArray &src) const {
       gpu::copy(raw(), device(), src.craw(), src.device(), nbytes());
       return;
     }
-    // A dtype change across devices or on a GPU goes through the host (creation and
-    // conversion paths, not per-op ones: ops convert with their own GPU kernels).
-    NDArray conv = (src.device().is_cpu() ? src : src.to(Device())).astype(dtype_);
-    if (device().is_cpu()) assign(conv);
-    else gpu::copy(raw(), device(), conv.craw(), Device(), nbytes());
+    // A dtype change into a GPU array: the conversion kernel (backends/cuda/cast.cu) on that
+    // GPU, after a same-dtype copy there when the source lives elsewhere. Into a CPU array: the
+    // host converts after the copy.
+    if (!device().is_cpu()) {
+      NDArray s = src;
+      if (src.device() != device()) {
+        s = NDArray(src.shape(), src.dtype(), device());
+        s.assign(src);
+      }
+      gpu::convert(device().id, "copy", s.craw(), s.dtype(), raw(), dtype_, size());
+      return;
+    }
+    assign(src.to(Device()));
     return;
   }
   if (src.dtype() == dtype_) {

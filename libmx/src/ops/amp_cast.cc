@@ -1,6 +1,7 @@
 // amp_cast (MXNet 1.x's automatic-mixed-precision cast): casts floating-point input to `dtype`
 // and passes every other dtype (integers, bool) through unchanged, so AMP graphs can wrap any
 // input. Its gradient casts the head gradient back to the input's dtype.
+#include "ops/cuda_only.h"
 #include "ops/shape_common.h"
 
 namespace mx {
@@ -46,6 +47,10 @@ const int registered = [] {
           convert_buffer(in.raw(), in.dtype(), out.raw(), out.dtype(), in.size());
         }
       })
+      // GPU: a copy or the conversion kernel (NDArray::assign -> backends/cuda/cast.cu).
+      .gpu(cuda_only([](const OpCall &c) {
+        if (!c.outputs[0].same_data(c.inputs[0])) c.outputs[0].assign(c.inputs[0]);
+      }))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         const DType t = b.dtype(n.inputs[0]);
         if (!dtype_is_float(t)) return {Var::none()};

@@ -89,6 +89,7 @@ template <typename F, typename D> void register_fused_backward(const std::string
         });
       })
       .gpu(gpu_binary_backward_kernel(F::id))
+      .gpu_dtypes(gpu_half_dtypes(gpu_binary_backward_kernel(F::id)))
       .no_grad();
 }
 
@@ -259,6 +260,7 @@ void register_binary_family(const Family &f) {
     for (size_t i = 1; i < names.size(); ++i) ob.alias(names[i].c_str());
     // Element i of an operand with the output's shape is read only for element i of the output.
     ob.inputs({"lhs", "rhs"}).dtypes(f.dtypes).cpu(f.bin).gpu(f.gbin).inplace({{0, 0}, {1, 0}});
+    ob.gpu_dtypes(gpu_half_dtypes(f.gbin));
     ob.shape(broadcast ? InferShapeFn(infer_broadcast) : InferShapeFn(infer_elemwise));
     ob.doc(broadcast ? ("Element-wise " + f.name + " with numpy-style broadcasting.").c_str()
                      : ("Element-wise " + f.name + " of two arrays of the same shape.").c_str());
@@ -273,6 +275,7 @@ void register_binary_family(const Family &f) {
     OpBuilder &ob = OpBuilder::create(names[0].c_str());
     for (size_t i = 1; i < names.size(); ++i) ob.alias(names[i].c_str());
     ob.params<ScalarParam>().inputs({"data"}).dtypes(f.dtypes).shape(infer_shape_same).cpu(k).gpu(gk).inplace({{0, 0}})
+        .gpu_dtypes(gpu_half_dtypes(gk))
         .doc(("Element-wise " + f.name + " of an array and a scalar.").c_str());
     if (g) ob.grad(g);
     else ob.no_grad();

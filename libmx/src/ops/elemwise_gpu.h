@@ -15,4 +15,11 @@ KernelFn gpu_binary_backward_kernel(BinaryOp f);        // _backward_broadcast_<
 KernelFn gpu_unary_kernel(UnaryOp f);
 KernelFn gpu_unary_backward_kernel(UnaryGradOp d);      // _backward_<op>(out_grad, data)
 
+// What these CUDA kernels compute natively beyond the CPU's dtypes: float16 and bfloat16 (loaded
+// as float, computed in float, stored rounded); nothing when the op has no GPU kernel. The CPU
+// runs the 16-bit types through float32 (invoke_raw), i.e. the same formula in float.
+inline std::vector<DType> gpu_half_dtypes(const KernelFn &gpu) {
+  return gpu ? std::vector<DType>{DType::f16, DType::bf16} : std::vector<DType>{};
+}
+
 }  // namespace mx

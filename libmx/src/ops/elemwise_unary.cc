@@ -30,6 +30,7 @@ using namespace formula;
 // no CUDA). A lone CPU kernel converts implicitly.
 struct Kernels {
   KernelFn cpu, gpu;
+  bool gpu_half = false;  // the GPU kernel computes float16/bfloat16 natively (elemwise_unary.cu)
   Kernels(KernelFn c, KernelFn g) : cpu(std::move(c)), gpu(std::move(g)) {}
   template <typename L, typename = std::enable_if_t<std::is_invocable<L, const OpCall &>::value>>
   Kernels(L l) : cpu(std::move(l)) {}
@@ -38,18 +39,22 @@ struct Kernels {
 Kernels both(KernelFn f) { return Kernels(f, cuda_only(f)); }
 
 template <typename F> Kernels float_kernel() {
-  return Kernels([](const OpCall &c) {
+  Kernels k([](const OpCall &c) {
     MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, c.params.op->name, {
       map_unary<T, T>(c.inputs[0], c.outputs[0], [](T x) { return F::template f<T>(x); });
     });
   }, gpu_unary_kernel(F::id));
+  k.gpu_half = true;
+  return k;
 }
 template <typename F> Kernels numeric_kernel() {
-  return Kernels([](const OpCall &c) {
+  Kernels k([](const OpCall &c) {
     MX_DTYPE_SWITCH_NUMERIC(c.inputs[0].dtype(), T, c.params.op->name, {
       map_unary<T, T>(c.inputs[0], c.outputs[0], [](T x) { return F::template f<T>(x); });
     });
   }, gpu_unary_kernel(F::id));
+  k.gpu_half = true;
+  return k;
 }
 
 Kwargs skw(double v) { return {{"scalar", print_value(v)}}; }
@@ -76,6 +81,7 @@ template <typename D> GradFn fused(const std::string &name) {
         });
       })
       .gpu(gpu_unary_backward_kernel(D::id))
+      .gpu_dtypes(gpu_half_dtypes(gpu_unary_backward_kernel(D::id)))
       .no_grad();
   return [bw](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
     return {b.emit1(bw, {}, {n.out_grads[0], n.inputs[0]})};
@@ -103,6 +109,7 @@ OpBuilder &reg(const char *name, std::vector<const char *> aliases, const char *
   for (auto a : aliases) ob.alias(a);
   // Every kernel registered here maps element i to element i (copies check for same_data).
   ob.doc(doc).inputs({"data"}).shape(infer_shape_same).dtypes(std::move(dtypes)).cpu(std::move(k.cpu)).inplace({{0, 0}});
+  if (k.gpu && k.gpu_half) ob.gpu_dtypes(gpu_half_dtypes(k.gpu));
   if (k.gpu) ob.gpu(std::move(k.gpu));
   if (g) ob.grad(std::move(g));
   else ob.no_grad();
@@ -383,7 +390,7 @@ int register_all() {
             if (in.dtype() == out.dtype()) copy_kernel(c);
             else convert_buffer(in.raw(), in.dtype(), out.raw(), out.dtype(), in.size());
           },
-          // GPU: a copy, or a conversion staged through the host (no cast kernel yet).
+          // GPU: a copy, or the conversion kernel (NDArray::assign -> backends/cuda/cast.cu).
           cuda_only(copy_kernel)),
       kAll,
       [](GradBuilder &b, const GradNode &n) -> std::vector<Var> {

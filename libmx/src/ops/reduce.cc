@@ -340,6 +340,8 @@ void reg_reduce(const char *name, std::vector<const char *> aliases, const char 
   OpBuilder &ob = OpBuilder::create(name);
   for (auto a : aliases) ob.alias(a);
   ob.doc(doc).params<ReduceParam>().inputs({"data"}).dtypes(std::move(dtypes)).shape(infer_reduce).cpu(std::move(k));
+  // float16/bfloat16 computed natively by the GPU kernel (float loads, the float reducer).
+  if (gk_) ob.gpu_dtypes(cuda_half_dtypes());
   ob.gpu(std::move(gk_));
   ob.grad(reduce_grad(gk));
 }
@@ -492,6 +494,7 @@ int register_all() {
       })
       .cpu(norm_kernel)
       .gpu(cuda_only(norm_kernel))
+      .gpu_dtypes(cuda_half_dtypes())
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         const auto &np = n.p<NormParam>();
         Shape in = b.shape(n.inputs[0]);

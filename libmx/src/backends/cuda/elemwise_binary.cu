@@ -1,6 +1,8 @@
 // CUDA kernels of the binary element-wise families: elemwise_/broadcast_<op>, the scalar forms
 // and the fused backward ops. The formulas are ops/formulas/binary.h, the same code the CPU
-// kernels run.
+// kernels run. float16/bfloat16 are native: loaded to float, computed in float, stored rounded
+// (compute_t, MX_HALF_OR: base/half_hd.h); a scalar operand stays float as on the CPU's float32 path.
+#include "base/half_hd.h"
 #include "backends/cuda/launch.cuh"
 #include "ops/elemwise_common.h"
 #include "ops/elemwise_gpu.h"
@@ -12,18 +14,21 @@ namespace {
 
 template <typename F, typename T>
 __global__ void binary_same(int64_t n, const T *__restrict__ a, const T *__restrict__ b, T *__restrict__ o) {
-  MX_GRID_LOOP(i, n) o[i] = F::template f<T>(a[i], b[i]);
+  using C = compute_t<T>;
+  MX_GRID_LOOP(i, n) o[i] = T(F::template f<C>(C(a[i]), C(b[i])));
 }
 
 template <typename F, typename T>
 __global__ void binary_bcast(int64_t n, const T *__restrict__ a, const T *__restrict__ b, T *__restrict__ o,
                              BcastMap ma, BcastMap mb) {
-  MX_GRID_LOOP(i, n) o[i] = F::template f<T>(a[ma.offset(i)], b[mb.offset(i)]);
+  using C = compute_t<T>;
+  MX_GRID_LOOP(i, n) o[i] = T(F::template f<C>(C(a[ma.offset(i)]), C(b[mb.offset(i)])));
 }
 
 template <typename F, bool Reverse, typename T>
-__global__ void binary_scalar(int64_t n, const T *__restrict__ a, T s, T *__restrict__ o) {
-  MX_GRID_LOOP(i, n) o[i] = Reverse ? F::template f<T>(s, a[i]) : F::template f<T>(a[i], s);
+__global__ void binary_scalar(int64_t n, const T *__restrict__ a, compute_t<T> s, T *__restrict__ o) {
+  using C = compute_t<T>;
+  MX_GRID_LOOP(i, n) o[i] = T(Reverse ? F::template f<C>(s, C(a[i])) : F::template f<C>(C(a[i]), s));
 }
 
 // _backward_broadcast_<op>(g, a, b) -> (g * dF/da, g * dF/db), at the output's shape.
@@ -31,11 +36,13 @@ template <typename F, typename D, typename T>
 __global__ void binary_backward(int64_t n, const T *__restrict__ g, const T *__restrict__ a,
                                 const T *__restrict__ b, T *__restrict__ ga, T *__restrict__ gb, BcastMap ma,
                                 BcastMap mb) {
+  using C = compute_t<T>;
   MX_GRID_LOOP(i, n) {
-    const T x = a[ma.offset(i)], y = b[mb.offset(i)];
-    const T out = F::template f<T>(x, y);
-    ga[i] = g[i] * D::template da<T>(x, y, out);
-    gb[i] = g[i] * D::template db<T>(x, y, out);
+    const C x = C(a[ma.offset(i)]), y = C(b[mb.offset(i)]);
+    const C out = F::template f<C>(x, y);
+    const C gi = C(g[i]);
+    ga[i] = T(gi * D::template da<C>(x, y, out));
+    gb[i] = T(gi * D::template db<C>(x, y, out));
   }
 }
 
@@ -59,7 +66,7 @@ template <typename F, bool Reverse, typename T> void run_scalar(const OpCall &c)
   const NDArray &a = c.inputs[0], &o = c.outputs[0];
   const int64_t n = o.size();
   if (n == 0) return;
-  const T s = static_cast<T>(c.p<ScalarParam>().scalar);
+  const compute_t<T> s = static_cast<compute_t<T>>(c.p<ScalarParam>().scalar);
   binary_scalar<F, Reverse, T><<<blocks_for(n), kThreads, 0, stream_of(c)>>>(n, a.data<T>(), s, o.data<T>());
   gpu::check_launch(c.params.op->name.c_str());
 }
@@ -85,17 +92,20 @@ template <typename F> struct Kind;
 #define MX_KIND_ENTRY(Fn, kind)                                                                   \
   template <> struct Kind<formula::Fn> {                                                          \
     static void binary(const OpCall &c) {                                                         \
-      MX_SWITCH_KIND_##kind(c.inputs[0].dtype(), T, c.params.op->name, run_binary<formula::Fn, T>(c)); \
+      MX_HALF_OR(c.inputs[0].dtype(), T, (run_binary<formula::Fn, T>(c)),                          \
+                 MX_SWITCH_KIND_##kind(c.inputs[0].dtype(), T, c.params.op->name, run_binary<formula::Fn, T>(c))); \
     }                                                                                             \
     template <bool R> static void scalar(const OpCall &c) {                                       \
-      MX_SWITCH_KIND_##kind(c.inputs[0].dtype(), T, c.params.op->name, (run_scalar<formula::Fn, R, T>(c))); \
+      MX_HALF_OR(c.inputs[0].dtype(), T, (run_scalar<formula::Fn, R, T>(c)),                      \
+                 MX_SWITCH_KIND_##kind(c.inputs[0].dtype(), T, c.params.op->name, (run_scalar<formula::Fn, R, T>(c)))); \
     }                                                                                             \
   };
 MX_BINARY_FORMULAS(MX_KIND_ENTRY)
 #undef MX_KIND_ENTRY
 
 template <typename F, typename D> void backward(const OpCall &c) {
-  MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, c.params.op->name, (run_backward<F, D, T>(c)));
+  MX_HALF_OR(c.inputs[0].dtype(), T, (run_backward<F, D, T>(c)),
+             MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, c.params.op->name, (run_backward<F, D, T>(c))));
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // CUDA kernels of the unary element-wise families and their fused backward ops. The formulas
-// are ops/formulas/unary.h, the same code the CPU kernels run.
+// are ops/formulas/unary.h, the same code the CPU kernels run. float16/bfloat16 are native:
+// loaded to float, computed in float, stored rounded (compute_t, MX_HALF_OR: base/half_hd.h).
+#include "base/half_hd.h"
 #include "backends/cuda/launch.cuh"
 #include "ops/elemwise_gpu.h"
 #include "ops/formulas/unary.h"
@@ -10,13 +12,15 @@ namespace {
 
 template <typename F, typename T>
 __global__ void unary_map(int64_t n, const T *__restrict__ x, T *__restrict__ o) {
-  MX_GRID_LOOP(i, n) o[i] = F::template f<T>(x[i]);
+  using C = compute_t<T>;
+  MX_GRID_LOOP(i, n) o[i] = T(F::template f<C>(C(x[i])));
 }
 
 // _backward_<op>(out_grad, data) = out_grad * f'(data); both have the output's shape.
 template <typename D, typename T>
 __global__ void unary_backward(int64_t n, const T *__restrict__ g, const T *__restrict__ x, T *__restrict__ o) {
-  MX_GRID_LOOP(i, n) o[i] = g[i] * D::template d<T>(x[i]);
+  using C = compute_t<T>;
+  MX_GRID_LOOP(i, n) o[i] = T(C(g[i]) * D::template d<C>(C(x[i])));
 }
 
 template <typename F, typename T> void run_unary(const OpCall &c) {
@@ -39,14 +43,16 @@ template <typename D, typename T> void run_backward(const OpCall &c) {
 
 #define MX_UNARY_ENTRY(Fn, kind)                                                          \
   void unary_##Fn(const OpCall &c) {                                                      \
-    MX_SWITCH_KIND_##kind(c.inputs[0].dtype(), T, c.params.op->name, (run_unary<formula::Fn, T>(c))); \
+    MX_HALF_OR(c.inputs[0].dtype(), T, (run_unary<formula::Fn, T>(c)),                   \
+               MX_SWITCH_KIND_##kind(c.inputs[0].dtype(), T, c.params.op->name, (run_unary<formula::Fn, T>(c)))); \
   }
 MX_UNARY_FORMULAS(MX_UNARY_ENTRY)
 #undef MX_UNARY_ENTRY
 
 #define MX_GRAD_ENTRY(Dn)                                                                 \
   void grad_##Dn(const OpCall &c) {                                                       \
-    MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, c.params.op->name, (run_backward<formula::Dn, T>(c))); \
+    MX_HALF_OR(c.inputs[0].dtype(), T, (run_backward<formula::Dn, T>(c)),                 \
+               MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, c.params.op->name, (run_backward<formula::Dn, T>(c)))); \
   }
 MX_UNARY_GRAD_FORMULAS(MX_GRAD_ENTRY)
 #undef MX_GRAD_ENTRY

@@ -1,5 +1,13 @@
-// CUDA kernels of the reductions (one block per output element, a shared-memory tree over the
-// block's partial results) and of broadcast copies. Reducers: ops/formulas/reduce.h.
+// CUDA kernels of the reductions and of broadcast copies. Reducers: ops/formulas/reduce.h. Three
+// kernels by layout, all deterministic (fixed combination order, no atomics): a warp per output
+// with shuffles when each output's elements are contiguous (reductions over trailing axes), a
+// thread per output walking its column when the outputs are contiguous (leading axes), else a
+// block per output with a shared-memory tree.
+// float16/bfloat16 are native: elements are loaded as float and reduced with the float
+// reducer (its accumulator: double), the result is stored rounded.
+#include <type_traits>
+
+#include "base/half_hd.h"
 #include "backends/cuda/launch.cuh"
 #include "ops/reduce_gpu.h"
 
@@ -72,7 +80,7 @@ __global__ void reduce_blocks(int64_t nout, const T *__restrict__ x, T *__restri
         off += (r % L.rsize[k]) * L.rstride[k];
         r /= L.rsize[k];
       }
-      a = R::step(a, x[off]);
+      a = R::step(a, static_cast<compute_t<T>>(x[off]));
     }
     part[threadIdx.x] = a;
     __syncthreads();
@@ -80,8 +88,55 @@ __global__ void reduce_blocks(int64_t nout, const T *__restrict__ x, T *__restri
       if (static_cast<int>(threadIdx.x) < s) part[threadIdx.x] = R::comb(part[threadIdx.x], part[threadIdx.x + s]);
       __syncthreads();
     }
-    if (threadIdx.x == 0) y[o] = R::fin(part[0], L.count);
+    if (threadIdx.x == 0) y[o] = T(R::fin(part[0], L.count));
     __syncthreads();
+  }
+}
+
+// Inner reductions (the reduced elements of an output contiguous: one reduced dim of stride 1):
+// a warp per output, lanes striding over the row, partial results combined with shuffles in a
+// fixed order (deterministic). Rows of up to kWarpReduceMax elements; longer ones take a block.
+constexpr int64_t kWarpReduceMax = 4096;
+
+template <typename A> __device__ A shfl_xor(A v, int o) {
+  if constexpr (sizeof(A) == 8 && std::is_integral_v<A>)
+    return static_cast<A>(__shfl_xor_sync(0xffffffffu, static_cast<long long>(v), o));
+  else
+    return __shfl_xor_sync(0xffffffffu, v, o);
+}
+
+template <typename R, typename T>
+__global__ void reduce_inner_warps(int64_t nout, const T *__restrict__ x, T *__restrict__ y, ReduceLayout L) {
+  using A = typename R::A;
+  const int lane = threadIdx.x & 31;
+  const int64_t warps = static_cast<int64_t>(gridDim.x) * (blockDim.x >> 5);
+  for (int64_t o = static_cast<int64_t>(blockIdx.x) * (blockDim.x >> 5) + (threadIdx.x >> 5); o < nout; o += warps) {
+    int64_t rem = o, base = 0;
+    for (int k = L.nk - 1; k >= 0; --k) {
+      base += (rem % L.ksize[k]) * L.kstride[k];
+      rem /= L.ksize[k];
+    }
+    A a = R::init();
+    for (int64_t t = lane; t < L.count; t += 32) a = R::step(a, static_cast<compute_t<T>>(x[base + t]));
+    for (int s = 16; s > 0; s >>= 1) a = R::comb(a, shfl_xor(a, s));
+    if (lane == 0) y[o] = T(R::fin(a, L.count));
+  }
+}
+
+// Outer reductions (the kept elements contiguous: one kept dim of stride 1, the reduced
+// elements `rstride` apart, e.g. a sum over axis 0 of (N, C)): a thread per output walks its
+// column in order, so neighbouring threads read neighbouring elements (coalesced) and every
+// output is summed in the same order each run. Used when there are enough outputs to fill the GPU.
+constexpr int64_t kColumnMinOutputs = 2048;
+
+template <typename R, typename T>
+__global__ void reduce_columns(int64_t nout, const T *__restrict__ x, T *__restrict__ y, int64_t count,
+                               int64_t stride) {
+  using A = typename R::A;
+  MX_GRID_LOOP(o, nout) {
+    A a = R::init();
+    for (int64_t t = 0; t < count; ++t) a = R::step(a, static_cast<compute_t<T>>(x[o + t * stride]));
+    y[o] = T(R::fin(a, count));
   }
 }
 
@@ -89,15 +144,25 @@ template <template <typename> class RT, typename T>
 void run_reduce(const NDArray &in, const NDArray &out, const ReduceLayout &L, const char *op) {
   const int64_t nout = out.size();
   if (nout == 0) return;
+  using R = RT<compute_t<T>>;
   cudaStream_t st = static_cast<cudaStream_t>(gpu::compute_stream(out.device().id, op));
-  const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(nout, int64_t(1) << 16));
-  reduce_blocks<RT<T>, T><<<blocks, kThreads, 0, st>>>(nout, in.data<T>(), out.data<T>(), L);
+  if (L.nr == 1 && L.rstride[0] == 1 && L.count <= kWarpReduceMax && nout > 1) {
+    const unsigned blocks = static_cast<unsigned>(std::min<int64_t>((nout + 7) / 8, int64_t(1) << 16));
+    reduce_inner_warps<R, T><<<blocks, kThreads, 0, st>>>(nout, in.data<T>(), out.data<T>(), L);
+  } else if (L.nr == 1 && L.nk == 1 && L.kstride[0] == 1 && nout >= kColumnMinOutputs) {
+    reduce_columns<R, T><<<blocks_for(nout), kThreads, 0, st>>>(nout, in.data<T>(), out.data<T>(), L.count,
+                                                                  L.rstride[0]);
+  } else {
+    const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(nout, int64_t(1) << 16));
+    reduce_blocks<R, T><<<blocks, kThreads, 0, st>>>(nout, in.data<T>(), out.data<T>(), L);
+  }
   gpu::check_launch(op);
 }
 
 template <template <typename> class RT>
 void dispatch(const NDArray &in, const NDArray &out, const ReduceLayout &L, const char *op) {
-  MX_DTYPE_SWITCH_NUMERIC(in.dtype(), T, op, (run_reduce<RT, T>(in, out, L, op)));
+  MX_HALF_OR(in.dtype(), T, (run_reduce<RT, T>(in, out, L, op)),
+             MX_DTYPE_SWITCH_NUMERIC(in.dtype(), T, op, (run_reduce<RT, T>(in, out, L, op))));
 }
 
 // Broadcast copy by element size (any dtype).

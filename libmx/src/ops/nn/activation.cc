@@ -55,6 +55,7 @@ const int registered = [] {
       })
       .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(gpu_activation))
+      .gpu_dtypes(cuda_half_dtypes())
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         // relu, sigmoid and tanh gradients read only the output: passing it for `data` too leaves
         // the input unread after the forward, so the executor may run this Activation in place
@@ -77,6 +78,7 @@ const int registered = [] {
       })
       .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(gpu_activation_backward))
+      .gpu_dtypes(cuda_half_dtypes())
       .no_grad();
   return 0;
 }();

@@ -30,6 +30,7 @@ const int registered = [] {
       })
       .cpu([](const OpCall &c) { actk::dropout_forward(c, HostEach()); })
       .gpu(cuda_only(gpu_dropout))
+      .gpu_dtypes(cuda_half_dtypes())
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {b.emit1("elemwise_mul", {}, {n.out_grads[0], n.outputs[1]})};
       })

@@ -88,6 +88,7 @@ void register_kind(Kind kind, const char *name, const char *bwname, const char *
       })
       .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(gpu_fwd))
+      .gpu_dtypes(cuda_half_dtypes())
       .grad([bwname](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         std::vector<Var> in{n.out_grads[0], n.outputs[0]};
         bool ul = uses_length(n.p<SoftmaxParam>());
@@ -119,6 +120,7 @@ void register_kind(Kind kind, const char *name, const char *bwname, const char *
       })
       .cpu([kind, bwname](const OpCall &c) { smk::softmax_backward(kind, c, bwname, HostEach()); })
       .gpu(cuda_only(gpu_bwd))
+      .gpu_dtypes(cuda_half_dtypes())
       .no_grad();
 }
 

@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "base/half_hd.h"
 #include "base/hd.h"
 #include "ops/registry.h"
 
@@ -175,7 +176,8 @@ template <class Each> void softmax_forward(Kind kind, const OpCall &c, const cha
   const NDArray &data = c.inputs[0], &out = c.outputs[0];
   const Dims d = dims_of(p, data.shape(), "softmax");
   const double invt = 1.0 / p.temperature.value_or(1.0);
-  MX_DTYPE_SWITCH_FLOAT(data.dtype(), T, name, {
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
     if (out.dtype() == data.dtype()) {
       softmax_rows<T, T>(kind, invt, d, data, len, out, name, each);
     } else if (out.dtype() == DType::f32) {
@@ -187,7 +189,9 @@ template <class Each> void softmax_forward(Kind kind, const OpCall &c, const cha
       softmax_rows<T, float>(kind, invt, d, data, len, tmp, name, each);
       out.assign(tmp);
     }
-  });
+  };
+  // float16/bfloat16 data only on the GPU (gpu_dtypes): the rows read it as float, sum in double.
+  MX_HALF_OR(data.dtype(), T, run(T{}), MX_DTYPE_SWITCH_FLOAT(data.dtype(), T, name, run(T{})));
 }
 
 // inputs: out_grad, output[, length]
@@ -197,7 +201,8 @@ template <class Each> void softmax_backward(Kind kind, const OpCall &c, const ch
   NDArray y = c.inputs[1].dtype() == c.inputs[0].dtype() ? c.inputs[1] : c.inputs[1].astype(c.inputs[0].dtype());
   const Dims d = dims_of(p, y.shape(), "softmax");
   const double invt = 1.0 / p.temperature.value_or(1.0);
-  MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, name, {
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
     with_length(len, name, [&](auto *lp) {
       using L = std::remove_const_t<std::remove_pointer_t<decltype(lp)>>;
       each(d.outer * d.inner,
@@ -205,7 +210,8 @@ template <class Each> void softmax_backward(Kind kind, const OpCall &c, const ch
                                      c.outputs[0].data<T>()},
            row_grain(d.len));
     });
-  });
+  };
+  MX_HALF_OR(c.inputs[0].dtype(), T, run(T{}), MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, name, run(T{})));
 }
 
 // ---- SoftmaxActivation: softmax over all but the first axis ('instance') or over axis 1 ('channel')
