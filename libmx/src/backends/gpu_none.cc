@@ -1,6 +1,7 @@
 // The GPU backend of a build without CUDA: no devices, and every request says why.
 #ifndef MX_HAVE_CUDA
 #include "backends/gpu.h"
+#include "backends/gpu_convert.h"
 
 #include "backends/cudnn.h"
 #include "backends/cudnn_rnn.h"
@@ -45,6 +46,9 @@ void gemm(int dev, const char *op, bool, bool, int64_t, int64_t, int64_t, float,
           const float *, int64_t, float, float *, int64_t) { no_cuda(op, dev); }
 void gemm(int dev, const char *op, bool, bool, int64_t, int64_t, int64_t, double, const double *, int64_t,
           const double *, int64_t, double, double *, int64_t) { no_cuda(op, dev); }
+void gemm_ex(int dev, const char *op, DType, bool, bool, int64_t, int64_t, int64_t, double, const void *, int64_t,
+             int64_t, const void *, int64_t, int64_t, double, void *, int64_t, int64_t, int64_t) { no_cuda(op, dev); }
+void convert(int dev, const char *op, const void *, DType, void *, DType, int64_t) { no_cuda(op, dev); }
 void *compute_stream(int dev, const char *op) { no_cuda(op, dev); }
 void check_launch(const char *) {}
 
@@ -127,6 +131,10 @@ void gpu_where(const NDArray &, const NDArray &, const NDArray *, const NDArray 
 void gpu_add_n(const std::vector<NDArray> &, const NDArray &out) { gpu::no_cuda("add_n", out.device().id); }
 void gpu_update(UpdateRule, const UpdCoef<double> &, const NDArray &, const NDArray &, const NDArray &out,
                 const std::vector<NDArray> &, const char *op) {
+  gpu::no_cuda(op, out.device().id);
+}
+void gpu_update_mp(UpdateRule, const UpdCoef<double> &, const NDArray &, const NDArray &out, const NDArray &,
+                   const std::vector<NDArray> &, const char *op) {
   gpu::no_cuda(op, out.device().id);
 }
 // cuDNN kernels (backends/cudnn.h): never registered without CUDA; defined for the linker.

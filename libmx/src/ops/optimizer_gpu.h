@@ -14,4 +14,10 @@ namespace mx {
 void gpu_update(UpdateRule r, const UpdCoef<double> &k, const NDArray &weight, const NDArray &grad,
                 const NDArray &out, const std::vector<NDArray> &states, const char *op);
 
+// Multi-precision step (backends/cuda/optimizer_mp.cu): weight32 (float32 master) and the float32
+// states updated in place from grad; out (the float16/bfloat16/float32 weight, grad's dtype) gets
+// the rounded master. One kernel: the 16-bit arrays are read and written as they are.
+void gpu_update_mp(UpdateRule r, const UpdCoef<double> &k, const NDArray &grad, const NDArray &out,
+                   const NDArray &weight32, const std::vector<NDArray> &states, const char *op);
+
 }  // namespace mx

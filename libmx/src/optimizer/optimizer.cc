@@ -449,12 +449,23 @@ void Optimizer::step_on_device(IndexState &st, const NDArray &weight, const NDAr
     return c;
   };
   bool wcopy = false, gcopy = false;
-  NDArray w = st.mp ? st.arrays[0] : on_device(weight, &wcopy);
-  NDArray g = on_device(grad, &gcopy);
   std::vector<NDArray> s(st.arrays.begin() + (st.mp ? 1 : 0), st.arrays.end());
   const std::string what = "optimizer " + name_;
+  if (st.mp) {
+    // One kernel reads the float16/bfloat16 gradient, steps the float32 master and states and
+    // writes the rounded weight in place (no float32 copies of the weight or gradient).
+    NDArray g = grad;
+    if (g.device() != dev || g.dtype() != weight.dtype()) {
+      g = NDArray(grad.shape(), weight.dtype(), dev);
+      g.assign(grad);
+    }
+    gpu_update_mp(form, coef, g, weight, st.arrays[0], s, what.c_str());
+    return;
+  }
+  NDArray w = on_device(weight, &wcopy);
+  NDArray g = on_device(grad, &gcopy);
   gpu_update(form, coef, w, g, w, s, what.c_str());
-  if (st.mp || wcopy) weight.assign(w);
+  if (wcopy) weight.assign(w);
 }
 
 void Optimizer::update(const std::vector<int> &indices, const std::vector<NDArray> &weights,

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "base/half_hd.h"
 #include "base/hd.h"
 
 namespace mx {
@@ -231,6 +232,22 @@ MX_HD inline void update_element(const UpdCoef<T> &k, int64_t i, const T *w, con
   o[i] = F::step(k, w[i], g[i], a, b, c);
 }
 
+// Multi-precision element (MXNet's mp_* updates): the rule steps the float32 master weight w32
+// with float32 states and the gradient read as float (g may be float16/bfloat16: W, G are
+// base/half_hd.h element types); the low-precision weight o is the master's rounded copy. The
+// low-precision weight's old value is never read (the master is the weight).
+template <class F, typename W, typename G>
+MX_HD inline void mp_update_element(const UpdCoef<float> &k, int64_t i, const G *g, W *o, float *w32, float *s0,
+                                    float *s1, float *s2) {
+  float d0 = 0, d1 = 0, d2 = 0;
+  float &a = F::states > 0 ? s0[i] : d0;
+  float &b = F::states > 1 ? s1[i] : d1;
+  float &c = F::states > 2 ? s2[i] : d2;
+  const float w = F::step(k, w32[i], static_cast<float>(g[i]), a, b, c);
+  w32[i] = w;
+  o[i] = W(w);
+}
+
 }  // namespace formula
 
 // The number of state arrays of a rule.
@@ -255,6 +272,24 @@ void run_update_host(UpdateRule r, const UpdCoef<double> &kd, int64_t n, const T
 #define MX_CASE(F)                                                                               \
   case UpdateRule::F:                                                                            \
     for (int64_t i = 0; i < n; ++i) formula::update_element<formula::F, T>(k, i, w, g, o, s0, s1, s2); \
+    return;
+    MX_UPDATE_FORMULAS(MX_CASE)
+#undef MX_CASE
+  }
+}
+
+// The multi-precision host loop: n elements; W is the low-precision weight's (and the
+// gradient's) element type, float16, bfloat16 or float32.
+template <typename W>
+void run_update_mp_host(UpdateRule r, const UpdCoef<double> &kd, int64_t n, const W *g, W *o, float *w32,
+                        float *const *s) {
+  const UpdCoef<float> k = kd.as<float>();
+  const int ns = update_num_states(r);
+  float *s0 = ns > 0 ? s[0] : nullptr, *s1 = ns > 1 ? s[1] : nullptr, *s2 = ns > 2 ? s[2] : nullptr;
+  switch (r) {
+#define MX_CASE(F)                                                                                        \
+  case UpdateRule::F:                                                                                     \
+    for (int64_t i = 0; i < n; ++i) formula::mp_update_element<formula::F, W, W>(k, i, g, o, w32, s0, s1, s2); \
     return;
     MX_UPDATE_FORMULAS(MX_CASE)
 #undef MX_CASE
