@@ -82,6 +82,10 @@ SPECIAL["norm"] = [([(4, 5, 6)], {}), ([(4, 5, 6)], {"ord": 1, "axis": 1}), ([(4
 SPECIAL["broadcast_to"] = [([(1, 5, 1)], {"shape": (4, 5, 6)}), ([(3, 1)], {"shape": (2, 3, 7)}), ([(1,)], {"shape": (9,)})]
 SPECIAL["_sum_to"] = [([(4, 5, 6)], {"shape": (1, 5, 1)}), ([(2, 3, 7)], {"shape": (3, 1)}), ([(9,)], {"shape": (1,)})]
 SPECIAL["_reshape_to"] = [([(4, 5, 6)], {"shape": (6, 20)})]
+SPECIAL["linalg_gemm2"] = [([(4, 5), (5, 3)], {}), ([(2, 5, 4), (2, 3, 5)], {"transpose_a": True, "transpose_b": True,
+                                                                             "alpha": 0.5})]
+SPECIAL["linalg_gemm"] = [([(4, 5), (5, 3), (4, 3)], {"alpha": 2.0, "beta": 0.5}),
+                          ([(2, 4, 5), (2, 3, 5), (2, 4, 3)], {"transpose_b": True})]
 
 
 # Ops whose GPU checks live in other files of tests/gpu (with inputs this file cannot make up).
@@ -110,6 +114,8 @@ ELSEWHERE = {
     "_scatter_along_axis", "SequenceMask", "SequenceReverse", "SequenceLast", "_backward_SequenceLast",
     # test_gpu_ctc.py
     "CTCLoss", "_backward_CTCLoss",
+    # test_gpu_half.py (multi-precision updates, AMP cast)
+    "mp_sgd_update", "mp_sgd_mom_update", "mp_nag_mom_update", "_mp_adamw_update", "amp_cast", "amp_multicast",
 }
 
 

@@ -1,7 +1,10 @@
 // CUDA kernels of the softmax family (softmax, log_softmax, softmin, SoftmaxActivation,
 // SoftmaxOutput, softmax_cross_entropy, the regression outputs, with their backward ops): the drivers and row functors
 // of ops/nn/softmax_kernels.h (the CPU kernels' code) run by DeviceEach, one thread per row.
+// softmax / log_softmax / softmin over a contiguous last axis take the warp/block-per-row
+// kernels of softmax_rows.cu first.
 #include "backends/cuda/each.cuh"
+#include "backends/cuda/softmax_rows.cuh"
 #include "ops/nn/softmax_kernels.h"
 #include "ops/nn_gpu.h"
 
@@ -9,17 +12,29 @@ namespace mx {
 
 using cuda::DeviceEach;
 
-void gpu_softmax(const OpCall &c) { smk::softmax_forward(smk::kSoftmax, c, "softmax", DeviceEach(c)); }
+void gpu_softmax(const OpCall &c) {
+  if (!cuda::softmax_rows_forward(smk::kSoftmax, c, "softmax"))
+    smk::softmax_forward(smk::kSoftmax, c, "softmax", DeviceEach(c));
+}
 void gpu_softmax_backward(const OpCall &c) {
-  smk::softmax_backward(smk::kSoftmax, c, "_backward_softmax", DeviceEach(c));
+  if (!cuda::softmax_rows_backward(smk::kSoftmax, c, "_backward_softmax"))
+    smk::softmax_backward(smk::kSoftmax, c, "_backward_softmax", DeviceEach(c));
 }
-void gpu_log_softmax(const OpCall &c) { smk::softmax_forward(smk::kLogSoftmax, c, "log_softmax", DeviceEach(c)); }
+void gpu_log_softmax(const OpCall &c) {
+  if (!cuda::softmax_rows_forward(smk::kLogSoftmax, c, "log_softmax"))
+    smk::softmax_forward(smk::kLogSoftmax, c, "log_softmax", DeviceEach(c));
+}
 void gpu_log_softmax_backward(const OpCall &c) {
-  smk::softmax_backward(smk::kLogSoftmax, c, "_backward_log_softmax", DeviceEach(c));
+  if (!cuda::softmax_rows_backward(smk::kLogSoftmax, c, "_backward_log_softmax"))
+    smk::softmax_backward(smk::kLogSoftmax, c, "_backward_log_softmax", DeviceEach(c));
 }
-void gpu_softmin(const OpCall &c) { smk::softmax_forward(smk::kSoftmin, c, "softmin", DeviceEach(c)); }
+void gpu_softmin(const OpCall &c) {
+  if (!cuda::softmax_rows_forward(smk::kSoftmin, c, "softmin"))
+    smk::softmax_forward(smk::kSoftmin, c, "softmin", DeviceEach(c));
+}
 void gpu_softmin_backward(const OpCall &c) {
-  smk::softmax_backward(smk::kSoftmin, c, "_backward_softmin", DeviceEach(c));
+  if (!cuda::softmax_rows_backward(smk::kSoftmin, c, "_backward_softmin"))
+    smk::softmax_backward(smk::kSoftmin, c, "_backward_softmin", DeviceEach(c));
 }
 void gpu_softmax_activation(const OpCall &c) { smk::softmax_activation_forward(c, DeviceEach(c)); }
 void gpu_softmax_activation_backward(const OpCall &c) { smk::softmax_activation_backward(c, DeviceEach(c)); }
