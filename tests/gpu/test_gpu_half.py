@@ -403,3 +403,40 @@ def test_amp_multicast_on_gpu_matches_cpu(narrow):
     for (dc, c), (dg, g) in zip(*res):
         assert dc == dg
         np.testing.assert_array_equal(g, c)
+
+
+# ---- clip / hard_sigmoid / smooth_l1 (forward and gradient), where and add_n in 16 bits.
+@pytest.mark.parametrize("dtype", HALF)
+@pytest.mark.parametrize("name,kw", [("clip", {"a_min": -0.3, "a_max": 0.6}), ("hard_sigmoid", {"alpha": 0.3, "beta": 0.4}),
+                                     ("smooth_l1", {"scalar": 1.5})])
+def test_param_unary_half_matches_cpu(name, kw, dtype):
+    rng = np.random.default_rng(9)
+    x = rng.uniform(-2, 2, (7, 30)).astype(np.float32)
+    head = rng.uniform(-1, 1, x.shape).astype(np.float32)
+    res = []
+    for ctx in (mx.cpu(), GPU):
+        a = _arr(x, dtype, ctx)
+        a.attach_grad()
+        with mx.autograd.record():
+            y = getattr(mx.nd, name)(a, **kw)
+        y.backward(_arr(head, dtype, ctx))
+        assert _dt(y) == dtype
+        res.append([_np(y), _np(a.grad)])
+    for c, g in zip(*res):
+        np.testing.assert_allclose(g, c, **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", HALF)
+def test_where_and_add_n_half_match_cpu(dtype):
+    rng = np.random.default_rng(10)
+    cond = (rng.uniform(0, 1, (6, 20)) > 0.5).astype(np.float32)
+    xs = [rng.uniform(-1, 1, (6, 20)).astype(np.float32) for _ in range(4)]
+    res = []
+    for ctx in (mx.cpu(), GPU):
+        c, a, b = _arr(cond, dtype, ctx), _arr(xs[0], dtype, ctx), _arr(xs[1], dtype, ctx)
+        w = mx.nd.where(c, a, b)
+        s = mx.nd.add_n(*[_arr(x, dtype, ctx) for x in xs])
+        assert _dt(w) == dtype and _dt(s) == dtype
+        res.append([_np(w), _np(s)])
+    np.testing.assert_array_equal(res[1][0], res[0][0])
+    np.testing.assert_allclose(res[1][1], res[0][1], **TOL[dtype])

@@ -260,7 +260,8 @@ int register_all() {
       .gpu(cuda_only([](const OpCall &c) {
         const auto &p = c.p<ClipParam>();
         gpu_param_unary(ParamUnary::Clip, c.inputs[0], c.outputs[0], p.a_min, p.a_max);
-      }));
+      }))
+      .gpu_dtypes(cuda_half_dtypes());
   OpBuilder::create("_backward_clip")
       .doc("Backward of clip: out_grad where a_min <= data <= a_max, else 0.")
       .params<ClipParam>().inputs({"out_grad", "data"}).shape(infer_shape_same)
@@ -276,6 +277,7 @@ int register_all() {
         const auto &p = c.p<ClipParam>();
         gpu_param_unary_backward(ParamUnary::Clip, c.inputs[0], c.inputs[1], c.outputs[0], p.a_min, p.a_max);
       }))
+      .gpu_dtypes(cuda_half_dtypes())
       .no_grad();
 
   reg("hard_sigmoid", {}, "max(0, min(1, alpha * x + beta)).",
@@ -294,7 +296,8 @@ int register_all() {
       .gpu(cuda_only([](const OpCall &c) {
         const auto &p = c.p<HardSigmoidParam>();
         gpu_param_unary(ParamUnary::HardSigmoid, c.inputs[0], c.outputs[0], p.alpha, p.beta);
-      }));
+      }))
+      .gpu_dtypes(cuda_half_dtypes());
   OpBuilder::create("_backward_hard_sigmoid")
       .doc("Backward of hard_sigmoid.")
       .params<HardSigmoidParam>().inputs({"out_grad", "data"}).shape(infer_shape_same)
@@ -310,6 +313,7 @@ int register_all() {
         const auto &p = c.p<HardSigmoidParam>();
         gpu_param_unary_backward(ParamUnary::HardSigmoid, c.inputs[0], c.inputs[1], c.outputs[0], p.alpha, p.beta);
       }))
+      .gpu_dtypes(cuda_half_dtypes())
       .no_grad();
 
   reg("smooth_l1", {}, "Smooth L1: 0.5 (sigma x)^2 if |x| < 1/sigma^2, else |x| - 0.5/sigma^2.",
@@ -328,7 +332,8 @@ int register_all() {
       .gpu(cuda_only([](const OpCall &c) {
         const double s = c.p<SmoothL1Param>().scalar;
         gpu_param_unary(ParamUnary::SmoothL1, c.inputs[0], c.outputs[0], s * s, 0);
-      }));
+      }))
+      .gpu_dtypes(cuda_half_dtypes());
   OpBuilder::create("_backward_smooth_l1")
       .doc("Backward of smooth_l1.")
       .params<SmoothL1Param>().inputs({"out_grad", "data"}).shape(infer_shape_same)
@@ -344,6 +349,7 @@ int register_all() {
         const double s = c.p<SmoothL1Param>().scalar;
         gpu_param_unary_backward(ParamUnary::SmoothL1, c.inputs[0], c.inputs[1], c.outputs[0], s * s, 0);
       }))
+      .gpu_dtypes(cuda_half_dtypes())
       .no_grad();
 
   // --- copies, constants and casts (every dtype)

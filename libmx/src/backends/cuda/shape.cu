@@ -2,6 +2,7 @@
 // zeroing, pitched row copies) that the shape-family ops use on both devices
 // (ops/shape_common.h), and of clip, where and add_n (formulas: ops/formulas/select.h).
 #include "backends/cuda/launch.cuh"
+#include "base/half_hd.h"
 #include "ops/formulas/index.h"
 #include "ops/formulas/select.h"
 #include "ops/index_gpu.h"
@@ -61,24 +62,29 @@ template <typename T> __global__ void scatter_k(int64_t n, Maps m, const T *src,
 template <typename T> __global__ void scatter_add_k(int64_t n, Maps m, const T *src, T *dst) {
   MX_GRID_LOOP(i, n) formula::add_atomic(&dst[m.offset(i)], src[i]);
 }
+// Computed in C = compute_t<T> (float for float16/bfloat16, T otherwise: base/half_hd.h).
 template <typename T> __global__ void param_unary_k(ParamUnary f, int64_t n, const T *x, T *o, double p0, double p1) {
+  using C = compute_t<T>;
   MX_GRID_LOOP(i, n) {
+    const C v = C(x[i]);
     switch (f) {
-      case ParamUnary::Clip: o[i] = formula::clip_value(x[i], p0, p1); break;
-      case ParamUnary::HardSigmoid: o[i] = formula::hard_sigmoid_value(x[i], static_cast<T>(p0), static_cast<T>(p1)); break;
-      case ParamUnary::SmoothL1: o[i] = formula::smooth_l1_value(x[i], static_cast<T>(p0)); break;
+      case ParamUnary::Clip: o[i] = T(formula::clip_value(v, p0, p1)); break;
+      case ParamUnary::HardSigmoid: o[i] = T(formula::hard_sigmoid_value(v, static_cast<C>(p0), static_cast<C>(p1))); break;
+      case ParamUnary::SmoothL1: o[i] = T(formula::smooth_l1_value(v, static_cast<C>(p0))); break;
     }
   }
 }
 template <typename T>
 __global__ void param_grad_k(ParamUnary f, int64_t n, const T *g, const T *x, T *o, double p0, double p1) {
+  using C = compute_t<T>;
   MX_GRID_LOOP(i, n) {
+    const C gv = C(g[i]), xv = C(x[i]);
     switch (f) {
-      case ParamUnary::Clip: o[i] = formula::clip_grad(g[i], x[i], static_cast<T>(p0), static_cast<T>(p1)); break;
+      case ParamUnary::Clip: o[i] = T(formula::clip_grad(gv, xv, static_cast<C>(p0), static_cast<C>(p1))); break;
       case ParamUnary::HardSigmoid:
-        o[i] = formula::hard_sigmoid_grad(g[i], x[i], static_cast<T>(p0), static_cast<T>(p1));
+        o[i] = T(formula::hard_sigmoid_grad(gv, xv, static_cast<C>(p0), static_cast<C>(p1)));
         break;
-      case ParamUnary::SmoothL1: o[i] = formula::smooth_l1_grad(g[i], x[i], static_cast<T>(p0)); break;
+      case ParamUnary::SmoothL1: o[i] = T(formula::smooth_l1_grad(gv, xv, static_cast<C>(p0))); break;
     }
   }
 }
@@ -160,9 +166,9 @@ void gpu_param_unary(ParamUnary f, const NDArray &in, const NDArray &out, double
         f, n, in.data<T>(), out.data<T>(), p0, p1);
   };
   if (f == ParamUnary::Clip) {
-    MX_DTYPE_SWITCH_NUMERIC(in.dtype(), T, "clip", launch(T()));
+    MX_HALF_OR(in.dtype(), T, launch(T()), MX_DTYPE_SWITCH_NUMERIC(in.dtype(), T, "clip", launch(T())));
   } else {
-    MX_DTYPE_SWITCH_FLOAT(in.dtype(), T, "element op", launch(T()));
+    MX_HALF_OR(in.dtype(), T, launch(T()), MX_DTYPE_SWITCH_FLOAT(in.dtype(), T, "element op", launch(T())));
   }
   gpu::check_launch("element op");
 }
@@ -171,10 +177,12 @@ void gpu_param_unary_backward(ParamUnary f, const NDArray &g, const NDArray &x, 
                               double p1) {
   const int64_t n = out.size();
   if (n == 0) return;
-  MX_DTYPE_SWITCH_FLOAT(g.dtype(), T, "element op backward", {
+  auto launch = [&](auto tag) {
+    using T = decltype(tag);
     cuda::param_grad_k<T><<<cuda::blocks_for(n), cuda::kThreads, 0, cuda::stream(out, "element op backward")>>>(
         f, n, g.data<T>(), x.data<T>(), out.data<T>(), p0, p1);
-  });
+  };
+  MX_HALF_OR(g.dtype(), T, launch(T()), MX_DTYPE_SWITCH_FLOAT(g.dtype(), T, "element op backward", launch(T())));
   gpu::check_launch("element op backward");
 }
 
@@ -185,12 +193,15 @@ void gpu_where(const NDArray &cond, const NDArray &x, const NDArray *y, const ND
   const int64_t row = cond.shape() == s ? 1 : (s[0] ? s.size() / s[0] : 1);
   const char *op = y ? "where" : "_where_mask";
   cudaStream_t st = cuda::stream(out, op);
-  MX_DTYPE_SWITCH_NUMERIC(cond.dtype(), C, op, {
+  auto launch = [&](auto ctag) {
+    using C = decltype(ctag);
     MX_BYTES_SWITCH(dtype_size(x.dtype()), T, {
       cuda::where_k<C, T><<<cuda::blocks_for(n), cuda::kThreads, 0, st>>>(
           n, row, cond.data<C>(), x.data<T>(), y ? y->data<T>() : nullptr, out.data<T>(), keep_true);
     });
-  });
+  };
+  // A float16/bfloat16 condition is read as float (hd_half / hd_bf16).
+  MX_HALF_OR(cond.dtype(), C, launch(C()), MX_DTYPE_SWITCH_NUMERIC(cond.dtype(), C, op, launch(C())));
   gpu::check_launch(op);
 }
 
@@ -198,7 +209,8 @@ void gpu_add_n(const std::vector<NDArray> &in, const NDArray &out) {
   const int64_t n = out.size();
   if (n == 0) return;
   cudaStream_t st = cuda::stream(out, "add_n");
-  MX_DTYPE_SWITCH_NUMERIC(out.dtype(), T, "add_n", {
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
     if (in.size() == 1) {
       cudaMemcpyAsync(out.raw(), in[0].raw(), out.nbytes(), cudaMemcpyDeviceToDevice, st);
     } else {
@@ -207,7 +219,9 @@ void gpu_add_n(const std::vector<NDArray> &in, const NDArray &out) {
       for (size_t k = 2; k < in.size(); ++k)
         cuda::add_k<T><<<cuda::blocks_for(n), cuda::kThreads, 0, st>>>(n, out.data<T>(), in[k].data<T>(), out.data<T>());
     }
-  });
+  };
+  // float16/bfloat16 sums are rounded after every input, as the CPU's add_n does.
+  MX_HALF_OR(out.dtype(), T, run(T()), MX_DTYPE_SWITCH_NUMERIC(out.dtype(), T, "add_n", run(T())));
   gpu::check_launch("add_n");
 }
 
