@@ -68,6 +68,15 @@ def test_baseline_build_matches_float64_and_the_default_one():
                                    err_msg=name)
 
 
+def test_infinities_and_nan():
+    x = mx.nd.array([np.inf, -np.inf, np.nan])
+    np.testing.assert_array_equal(mx.nd.erf(x).asnumpy(), [1, -1, np.nan])
+    np.testing.assert_array_equal(mx.nd.sigmoid(x).asnumpy(), [1, 0, np.nan])
+    np.testing.assert_array_equal(mx.nd.tanh(x).asnumpy(), [1, -1, np.nan])
+    gelu = mx.nd.LeakyReLU(x, act_type="gelu").asnumpy()
+    assert gelu[0] == np.inf and np.isnan(gelu[2])  # -inf * Phi(-inf) = -inf * 0: NaN, as with libm's erf
+
+
 @pytest.mark.parametrize("isa", ["baseline", "bogus"])
 def test_isa_switch_only_takes_baseline(isa):
     # an unknown value keeps the automatic choice (and must not break anything)

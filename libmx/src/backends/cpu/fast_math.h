@@ -20,6 +20,7 @@ namespace fastmath {
 // zero. Written without libm calls or branches so loops over it vectorise (SSE2 and up).
 MX_HD inline float exp_f(float x) {
   const float lo = -87.33654f, hi = 88.37626f;  // keep 2^n a normal float
+  const float x0 = x;
   const bool under = x < lo;
   x = x < lo ? lo : (x > hi ? hi : x);
   const float shifter = 12582912.0f;  // 1.5 * 2^23: t's low mantissa bits hold round(x / ln2)
@@ -42,7 +43,7 @@ MX_HD inline float exp_f(float x) {
   const uint32_t eb = static_cast<uint32_t>(tb - 0x4B400000 + 127) << 23;
   float scale;
   std::memcpy(&scale, &eb, sizeof scale);
-  return under ? 0.0f : p * scale;
+  return under ? 0.0f : (x0 > hi ? INFINITY : p * scale);  // +inf for overflow, as expf
 }
 
 // tanh: an odd series below 0.4 (next term under 4e-9 relative), 1 - 2 / (e^2|x| + 1) above.
@@ -89,7 +90,8 @@ MX_HD inline float erfc_pos_f(float z) {
   zb &= 0xFFFFF000u;
   float zh;
   std::memcpy(&zh, &zb, sizeof zh);
-  return t * exp_f(-(zh * zh)) * exp_f(p - (z - zh) * (z + zh));
+  const float r = t * exp_f(-(zh * zh)) * exp_f(p - (z - zh) * (z + zh));
+  return z > 10.0f ? 0.0f : r;  // erfc(10) < 3e-45 (below float's range); keeps erfc(inf) = 0, not NaN
 }
 
 // erf: the odd Taylor series below 0.5 (next term under 2e-8 relative), 1 - erfc above.
