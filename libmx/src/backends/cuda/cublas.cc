@@ -1,6 +1,6 @@
 // cuBLAS, opened with dlopen on the first GPU matrix product (libmx does not link it: a machine
 // without a GPU never needs it, and the wheels are ~600 MB). The entry points used are declared
-// in cublas_api.h from cuBLAS's public C API (CUDA 13; tools/check_cublas_decls.py checks them).
+// in cublas_api.h from cuBLAS's public C API (CUDA 13; tools/check_api_decls.py checks them).
 #ifdef MX_HAVE_CUDA
 #include <cuda_runtime_api.h>
 #include <dlfcn.h>

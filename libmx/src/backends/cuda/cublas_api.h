@@ -3,7 +3,7 @@
 // neither includes nor links cuBLAS: the library (~600 MB of wheels) is opened with dlopen on the
 // first GPU matrix product. Every prototype and enum value below was checked against
 // nvidia-cublas 13.1's include/cublas_api.h and the CUDA 13 library_types.h;
-// tools/check_cublas_decls.py re-checks them against the headers of a cuBLAS wheel.
+// `tools/check_api_decls.py cublas` re-checks them against the headers of a cuBLAS wheel.
 // Handles and streams are opaque pointers; enums are ints.
 #pragma once
 

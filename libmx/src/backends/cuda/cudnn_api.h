@@ -3,7 +3,7 @@
 // normalization, RNN), declared here so that libmx neither includes nor links cuDNN: the library
 // (~700 MB of wheels) is opened with dlopen on the first GPU convolution, pooling or BatchNorm,
 // and CPU-only users never need it. Every prototype and enum value below was checked against
-// cuDNN 9.28's include/cudnn_graph.h, cudnn_ops.h, cudnn_cnn.h and cudnn_adv.h; tools/check_cudnn_decls.py
+// cuDNN 9.28's include/cudnn_graph.h, cudnn_ops.h, cudnn_cnn.h and cudnn_adv.h; `tools/check_api_decls.py cudnn`
 // re-checks them against the headers of an installed or downloaded nvidia-cudnn-cu13 wheel.
 // No CUDA header is needed: handles, descriptors and streams are opaque pointers.
 #pragma once
