@@ -65,58 +65,55 @@ function _kv_flat(keys, vals)
     ks, hs
 end
 
-# Each call spells its ccall out (tests/python/test_julia_static.py checks them against c_api.h).
-"Store copies of the values (dist: rank 0's values reach every worker)."
-function init!(kv::KVStore, keys, vals)
+# Each call spells its ccall out (tests/python/test_julia_static.py checks them against c_api.h);
+# the flattening and the GC roots are shared: `f` gets the key strings and handle vectors.
+function _kv_call(f, kv::KVStore, keys, vals)
     ks, vs = _kv_flat(keys, vals)
     vh = Ptr{Cvoid}[handle(v) for v in vs]
-    GC.@preserve kv vs vh ks _check(ccall(_sym(:mx_kvstore_init), Cint,
-        (Ptr{Cvoid}, Cint, Ptr{Cstring}, Ptr{Ptr{Cvoid}}), handle(kv), length(ks), ks, vh))
+    GC.@preserve kv vs vh ks f(ks, vh)
     kv
 end
-
-"Sum the values of each key (over arrays and workers); update or replace the stored value."
-function Base.push!(kv::KVStore, keys, vals)
-    ks, vs = _kv_flat(keys, vals)
-    vh = Ptr{Cvoid}[handle(v) for v in vs]
-    GC.@preserve kv vs vh ks _check(ccall(_sym(:mx_kvstore_push), Cint,
-        (Ptr{Cvoid}, Cint, Ptr{Cstring}, Ptr{Ptr{Cvoid}}, Cint), handle(kv), length(ks), ks, vh, 0))
-    kv
-end
-
-"Copy stored values into `outs`."
-function pull!(kv::KVStore, keys, outs)
-    ks, os = _kv_flat(keys, outs)
-    oh = Ptr{Cvoid}[handle(o) for o in os]
-    GC.@preserve kv os oh ks _check(ccall(_sym(:mx_kvstore_pull), Cint,
-        (Ptr{Cvoid}, Cint, Ptr{Cstring}, Ptr{Ptr{Cvoid}}, Cint), handle(kv), length(ks), ks, oh, 0))
-    kv
-end
-
-"push! then pull! in one call (`outs` defaults to the values: reduced in place)."
-function pushpull!(kv::KVStore, keys, vals, outs=vals)
+function _kv_call(f, kv::KVStore, keys, vals, outs)
     ks, vs = _kv_flat(keys, vals)
     oks, os = _kv_flat(keys, outs)
     vh = Ptr{Cvoid}[handle(v) for v in vs]
     oh = Ptr{Cvoid}[handle(o) for o in os]
-    GC.@preserve kv vs vh ks os oh oks _check(ccall(_sym(:mx_kvstore_pushpull), Cint,
+    GC.@preserve kv vs vh ks os oh oks f(ks, vh, oks, oh)
+    kv
+end
+
+"Store copies of the values (dist: rank 0's values reach every worker)."
+init!(kv::KVStore, keys, vals) = _kv_call(kv, keys, vals) do ks, vh
+    _check(ccall(_sym(:mx_kvstore_init), Cint, (Ptr{Cvoid}, Cint, Ptr{Cstring}, Ptr{Ptr{Cvoid}}),
+                 handle(kv), length(ks), ks, vh))
+end
+
+"Sum the values of each key (over arrays and workers); update or replace the stored value."
+Base.push!(kv::KVStore, keys, vals) = _kv_call(kv, keys, vals) do ks, vh
+    _check(ccall(_sym(:mx_kvstore_push), Cint, (Ptr{Cvoid}, Cint, Ptr{Cstring}, Ptr{Ptr{Cvoid}}, Cint),
+                 handle(kv), length(ks), ks, vh, 0))
+end
+
+"Copy stored values into `outs`."
+pull!(kv::KVStore, keys, outs) = _kv_call(kv, keys, outs) do ks, oh
+    _check(ccall(_sym(:mx_kvstore_pull), Cint, (Ptr{Cvoid}, Cint, Ptr{Cstring}, Ptr{Ptr{Cvoid}}, Cint),
+                 handle(kv), length(ks), ks, oh, 0))
+end
+
+"push! then pull! in one call (`outs` defaults to the values: reduced in place)."
+pushpull!(kv::KVStore, keys, vals, outs=vals) = _kv_call(kv, keys, vals, outs) do ks, vh, oks, oh
+    _check(ccall(_sym(:mx_kvstore_pushpull), Cint,
         (Ptr{Cvoid}, Cint, Ptr{Cstring}, Ptr{Ptr{Cvoid}}, Cint, Ptr{Cstring}, Ptr{Ptr{Cvoid}}, Cint),
         handle(kv), length(ks), ks, vh, length(oks), oks, oh, 0))
-    kv
 end
 
 """`pushpull!` of the gradient arrays an executor's `backward` writes: with overlap on
 (`set_overlap!(kv, true)` or MX_KVSTORE_OVERLAP=1, alike on every worker) the next backward
 reduces them bucket by bucket while it runs; the results are those of `pushpull!`."""
-function pushpull_grads!(kv::KVStore, keys, vals, outs=vals)
-    ks, vs = _kv_flat(keys, vals)
-    oks, os = _kv_flat(keys, outs)
-    vh = Ptr{Cvoid}[handle(v) for v in vs]
-    oh = Ptr{Cvoid}[handle(o) for o in os]
-    GC.@preserve kv vs vh ks os oh oks _check(ccall(_sym(:mx_kvstore_pushpull_grads), Cint,
+pushpull_grads!(kv::KVStore, keys, vals, outs=vals) = _kv_call(kv, keys, vals, outs) do ks, vh, oks, oh
+    _check(ccall(_sym(:mx_kvstore_pushpull_grads), Cint,
         (Ptr{Cvoid}, Cint, Ptr{Cstring}, Ptr{Ptr{Cvoid}}, Cint, Ptr{Cstring}, Ptr{Ptr{Cvoid}}, Cint),
         handle(kv), length(ks), ks, vh, length(oks), oks, oh, 0))
-    kv
 end
 
 "Finish the reductions a backward started (before reading gradients between backward and the step)."
@@ -138,15 +135,10 @@ set_timeline!(kv::KVStore, path::Union{Nothing,AbstractString}) =
     _kv_set_config(kv, "timeline", json_string(path === nothing ? "" : String(path)))
 
 "init! then pull!: every worker gets rank 0's values."
-function broadcast!(kv::KVStore, keys, vals, outs)
-    ks, vs = _kv_flat(keys, vals)
-    oks, os = _kv_flat(keys, outs)
-    vh = Ptr{Cvoid}[handle(v) for v in vs]
-    oh = Ptr{Cvoid}[handle(o) for o in os]
-    GC.@preserve kv vs vh ks os oh oks _check(ccall(_sym(:mx_kvstore_broadcast), Cint,
+broadcast!(kv::KVStore, keys, vals, outs) = _kv_call(kv, keys, vals, outs) do ks, vh, oks, oh
+    _check(ccall(_sym(:mx_kvstore_broadcast), Cint,
         (Ptr{Cvoid}, Cint, Ptr{Cstring}, Ptr{Ptr{Cvoid}}, Cint, Ptr{Cstring}, Ptr{Ptr{Cvoid}}, Cint),
         handle(kv), length(ks), ks, vh, length(oks), oks, oh, 0))
-    kv
 end
 
 "Run `opt` on every push (update on the kvstore)."
