@@ -10,7 +10,8 @@
 // Which steps take part (Step::blocked, positions in blk_in / blk_out):
 // - 1, a oneDNN kernel: Convolution (and the executor's fused convolution steps) data in /
 //   result out; _backward_Convolution out_grad and data in, data gradient out; Pooling data in,
-//   result out. Around the step a onednn::StepLayouts tells the kernel which of its plain
+//   result out; BatchNorm data in, result out, and its backward out_grad and data in, data
+//   gradient out (a conv -> BN -> relu -> conv chain stays blocked in training too). Around the step a onednn::StepLayouts tells the kernel which of its plain
 //   pointers hold a blocked value; a kernel that falls back to MX's own code writes them plain
 //   first (onednn::materialize_inputs).
 // - 2, elementwise with f(0, ...) = 0 (relu, its gradient, add): when all inputs are blocked in
@@ -53,6 +54,14 @@ Role role_of(const OpDef *op, const Params &p, size_t ninputs) {
   } else if (n == "_backward_Pooling" || n == "_fused_backward_Pooling_relu") {  // (out_grad, data, output)
     r.kind = 1;
     r.ins = {0, 1, 2};
+    r.outs = {0};
+  } else if (n == "BatchNorm") {  // data in, result out (mean/var/invstd are vectors, plain)
+    r.kind = 1;
+    r.ins = {0};
+    r.outs = {0};
+  } else if (n == "_backward_BatchNorm") {  // (out_grad, data, gamma, mean, saved_invstd)
+    r.kind = 1;
+    r.ins = {0, 1};
     r.outs = {0};
   } else if (n == "_backward_Convolution") {
     r.kind = 1;

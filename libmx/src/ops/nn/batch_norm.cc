@@ -7,8 +7,11 @@
 #include <cmath>
 #include <optional>
 #include <type_traits>
+#include <vector>
 
 #include "backends/cpu/lane_sums.h"
+#include "backends/cpu/onednn.h"
+#include "backends/cpu/onednn_bn.h"
 #include "backends/cudnn.h"
 #include "ops/cuda_only.h"
 #include "ops/formulas/batch_norm.h"
@@ -217,6 +220,71 @@ template <typename T, typename P = T> void bn_backward(const OpCall &c) {
   });
 }
 
+// ---- oneDNN (backends/cpu/onednn_bn.h): float32 data, or bfloat16 data with float32 parameters,
+// channel axis 1 of 2-5 axes. oneDNN normalizes; MX's conventions stay here: the moving-average
+// update and the saved inverse standard deviation from oneDNN's batch mean and biased variance,
+// and a zero gamma gradient with fix_gamma. T: float or bf16_t. False: not taken (MX's loops run).
+template <typename T> onednn::BNShape onednn_bn_shape(const BNParam &p, const Shape &s, bool is_train) {
+  onednn::BNShape sh;
+  for (int i = 0; i < s.ndim(); ++i) sh.dims.push_back(s[i]);
+  sh.eps = p.eps;
+  sh.fix_gamma = p.fix_gamma;
+  sh.batch = is_train && !p.use_global_stats;
+  sh.bf16 = std::is_same_v<T, bf16_t>;
+  return sh;
+}
+
+bool onednn_axis_ok(const BNParam &p, const Shape &s) {
+  return s.ndim() >= 2 && s.ndim() <= 5 && normalize_axis(p.axis, s.ndim(), "BatchNorm: axis") == 1;
+}
+
+template <typename T> bool bn_forward_onednn(const OpCall &c) {
+  const auto &p = c.p<BNParam>();
+  const NDArray &data = c.inputs[0];
+  if (!onednn::enabled() || !onednn_axis_ok(p, data.shape())) return false;
+  const onednn::BNShape sh = onednn_bn_shape<T>(p, data.shape(), c.is_train);
+  const int64_t C = data.shape()[1];
+  float *om = c.outputs[1].data<float>(), *ov = c.outputs[2].data<float>(), *oinv = c.outputs[3].data<float>();
+  // With the moving statistics oneDNN only reads them (read-only pointers: see bn_forward).
+  float *mean = sh.batch ? om : const_cast<float *>(c.aux[0].cdata<float>());
+  float *var = sh.batch ? ov : const_cast<float *>(c.aux[1].cdata<float>());
+  if (!onednn::bn_forward(sh, data.craw(), c.inputs[1].cdata<float>(), c.inputs[2].cdata<float>(), mean, var,
+                          c.outputs[0].raw()))
+    return false;
+  if (sh.batch) {
+    float *mm = c.aux[0].data<float>(), *mv = c.aux[1].data<float>();
+    for (int64_t ch = 0; ch < C; ++ch) {
+      mm[ch] = static_cast<float>(formula::bn_moving_update(mm[ch], om[ch], p.momentum));
+      mv[ch] = static_cast<float>(formula::bn_moving_update(mv[ch], ov[ch], p.momentum));
+    }
+  } else {
+    std::copy(mean, mean + C, om);
+    std::copy(var, var + C, ov);
+  }
+  for (int64_t ch = 0; ch < C; ++ch) oinv[ch] = static_cast<float>(formula::bn_invstd(ov[ch], p.eps));
+  return true;
+}
+
+// inputs: out_grad, data, gamma, mean, saved_invstd. oneDNN takes the variance: recovered from
+// the saved inverse standard deviation (formula::bn_var_from_invstd).
+template <typename T> bool bn_backward_onednn(const OpCall &c) {
+  const auto &p = c.p<BNParam>();
+  const NDArray &data = c.inputs[1];
+  if (!onednn::enabled() || !onednn_axis_ok(p, data.shape())) return false;
+  const onednn::BNShape sh = onednn_bn_shape<T>(p, data.shape(), c.is_train);
+  const int64_t C = data.shape()[1];
+  const float *inv = c.inputs[4].cdata<float>();
+  std::vector<float> var(static_cast<size_t>(C));
+  for (int64_t ch = 0; ch < C; ++ch) var[ch] = static_cast<float>(formula::bn_var_from_invstd(inv[ch], p.eps));
+  float *dg = c.outputs[1].data<float>();
+  if (!onednn::bn_backward(sh, c.inputs[0].craw(), data.craw(), c.inputs[2].cdata<float>(),
+                           c.inputs[3].cdata<float>(), var.data(), c.outputs[0].raw(), dg,
+                           c.outputs[2].data<float>()))
+    return false;
+  if (p.fix_gamma) std::fill(dg, dg + C, 0.f);
+  return true;
+}
+
 // GPU kernels: cuDNN (backends/cuda/cudnn_batch_norm.cc) on data viewed as (outer, C, inner).
 cudnn::BatchNormSpec cudnn_spec(const OpCall &c, const Shape &data, const char *op) {
   const auto &p = c.p<BNParam>();
@@ -243,6 +311,20 @@ void bn_backward_gpu(const OpCall &c) {
                              c.inputs[3], c.inputs[4], c.outputs[0], c.outputs[1], c.outputs[2]);
 }
 
+// float32: oneDNN first; MX's loops read plain arrays, so values the executor kept blocked are
+// written out first (graph/executor_blocked.cc).
+void bn_forward_f32(const OpCall &c) {
+  if (bn_forward_onednn<float>(c)) return;
+  onednn::materialize_inputs();
+  bn_forward<float>(c);
+}
+
+void bn_backward_f32(const OpCall &c) {
+  if (bn_backward_onednn<float>(c)) return;
+  onednn::materialize_inputs();
+  bn_backward<float>(c);
+}
+
 const int registered = [] {
   MX_REGISTER_OP(BatchNorm)
       .alias("BatchNorm_v1")  // MXNet 1.x's older BatchNorm: the same parameters minus axis (channel axis 1)
@@ -262,10 +344,13 @@ const int registered = [] {
       .cpu([](const OpCall &c) {
         if (c.inputs[0].dtype() == DType::bf16) {  // cpu_dtypes
           if (all_f32(c, {&c.inputs[1], &c.inputs[2], &c.aux[0], &c.aux[1], &c.outputs[1], &c.outputs[2],
-                          &c.outputs[3]}))
+                          &c.outputs[3]})) {
+            if (bn_forward_onednn<bf16_t>(c)) return;
             return bn_forward<bf16_t, float>(c);
-          return run_via_f32(c, bn_forward<float>);
+          }
+          return run_via_f32(c, bn_forward_f32);
         }
+        if (c.inputs[0].dtype() == DType::f32) return bn_forward_f32(c);
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "BatchNorm", { bn_forward<T>(c); });
       })
       .cpu_dtypes({DType::bf16})
@@ -300,10 +385,13 @@ const int registered = [] {
       .cpu([](const OpCall &c) {
         if (c.inputs[0].dtype() == DType::bf16) {  // cpu_dtypes
           if (c.inputs[1].dtype() == DType::bf16 &&
-              all_f32(c, {&c.inputs[2], &c.inputs[3], &c.inputs[4], &c.outputs[1], &c.outputs[2]}))
+              all_f32(c, {&c.inputs[2], &c.inputs[3], &c.inputs[4], &c.outputs[1], &c.outputs[2]})) {
+            if (bn_backward_onednn<bf16_t>(c)) return;
             return bn_backward<bf16_t, float>(c);
-          return run_via_f32(c, bn_backward<float>);
+          }
+          return run_via_f32(c, bn_backward_f32);
         }
+        if (c.inputs[0].dtype() == DType::f32) return bn_backward_f32(c);
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_BatchNorm", { bn_backward<T>(c); });
       })
       .cpu_dtypes({DType::bf16})
