@@ -76,8 +76,18 @@ template <typename D> GradFn fused(const std::string &name) {
       .inplace({{0, 0}, {1, 0}})
       .cpu([](const OpCall &c) {
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, c.params.op->name, {
-          broadcast_binary<T, T, T>(c.inputs[0], c.inputs[1], c.outputs[0],
-                                    [](T g, T x) { return g * D::template d<T>(x); });
+          const NDArray &g = c.inputs[0], &x = c.inputs[1], &o = c.outputs[0];
+          if (g.shape() == o.shape() && x.shape() == o.shape()) {
+            // the usual case: one element loop, run by for_range (its AVX-512 build where the CPU
+            // has it), which broadcast_binary's loops are not
+            const T *pg = g.data<T>(), *px = x.data<T>();
+            T *po = o.data<T>();
+            parallel_for(o.size(), kElemGrain, [&](int64_t s, int64_t e) {
+              for_range(s, e, [pg, px, po](int64_t i) { po[i] = pg[i] * D::template d<T>(px[i]); });
+            });
+          } else {
+            broadcast_binary<T, T, T>(g, x, o, [](T gv, T xv) { return gv * D::template d<T>(xv); });
+          }
         });
       })
       .gpu(gpu_unary_backward_kernel(D::id))

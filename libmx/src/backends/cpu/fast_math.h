@@ -15,35 +15,154 @@
 namespace mx {
 namespace fastmath {
 
-// e^x for float: x = n ln2 + r with |r| <= ln2/2, e^r by its Taylor series to r^7 (truncation
-// below 6e-9 relative), 2^n put straight into the exponent bits. Results below FLT_MIN flush to
-// zero. Written without libm calls or branches so loops over it vectorise (SSE2 and up).
-MX_HD inline float exp_f(float x) {
-  const float lo = -87.33654f, hi = 88.37626f;  // keep 2^n a normal float
-  const float x0 = x;
-  const bool under = x < lo;
-  x = x < lo ? lo : (x > hi ? hi : x);
+// Bit casts (memcpy: defined behaviour, and free after optimisation on both devices).
+MX_HD inline int32_t bits_of(float x) {
+  int32_t b;
+  std::memcpy(&b, &x, sizeof b);
+  return b;
+}
+MX_HD inline float float_of(uint32_t b) {
+  float x;
+  std::memcpy(&x, &b, sizeof x);
+  return x;
+}
+
+// x = n ln2 + r with |r| <= ln2/2 (Cody-Waite: ln2 in two parts, the first exact times any n
+// here); n is returned as the integer in the low bits of `t`.
+MX_HD inline float reduce_ln2(float x, int32_t *n) {
   const float shifter = 12582912.0f;  // 1.5 * 2^23: t's low mantissa bits hold round(x / ln2)
   const float t = x * 1.44269504088896341f + shifter;
-  const float n = t - shifter;
-  float r = x - n * 0.693145751953125f;  // ln2 in two parts (Cody-Waite)
-  r = r - n * 1.428606820309417e-6f;
-  float p = 1.0f / 5040.0f;
-  p = p * r + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  int32_t tb;
-  std::memcpy(&tb, &t, sizeof tb);
-  // 2^n; shifted unsigned: for a NaN x the bits are meaningless (p is NaN anyway) but must not
-  // overflow a signed shift
-  const uint32_t eb = static_cast<uint32_t>(tb - 0x4B400000 + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &eb, sizeof scale);
-  return under ? 0.0f : (x0 > hi ? INFINITY : p * scale);  // +inf for overflow, as expf
+  const float nf = t - shifter;
+  *n = bits_of(t) - 0x4B400000;
+  const float r = x - nf * 0.693145751953125f;
+  return r - nf * 1.428606820309417e-6f;
+}
+
+// (e^r - 1 - r) / r^2 for |r| <= ln2/2 by the Taylor series: to r^7 for e^r (truncation below
+// 6e-9 relative), to r^8 for e^r - 1 (below 6e-9 relative to e^r - 1, which is near r).
+MX_HD inline float exp_tail(float r) {
+  float q = 1.0f / 5040.0f;
+  q = q * r + 1.0f / 720.0f;
+  q = q * r + 1.0f / 120.0f;
+  q = q * r + 1.0f / 24.0f;
+  q = q * r + 1.0f / 6.0f;
+  return q * r + 0.5f;
+}
+MX_HD inline float expm1_tail(float r) {
+  float q = 1.0f / 40320.0f;
+  q = q * r + 1.0f / 5040.0f;
+  q = q * r + 1.0f / 720.0f;
+  q = q * r + 1.0f / 120.0f;
+  q = q * r + 1.0f / 24.0f;
+  q = q * r + 1.0f / 6.0f;
+  return q * r + 0.5f;
+}
+
+// 2^k for -126 <= k <= 127 (unsigned arithmetic: for a NaN input k is meaningless, but must not
+// overflow a signed shift; the result is NaN anyway).
+MX_HD inline float pow2i(int32_t k) { return float_of(static_cast<uint32_t>(k + 127) << 23); }
+
+// e^x for float: e^r (r as in reduce_ln2) times 2^n, applied as two factors 2^(n/2) so results
+// in the subnormal range (x down to -103.97) and up to FLT_MAX (x to 88.72) come out as expf
+// gives them, with one rounding; beyond, 0 and +inf fall out of the arithmetic. NaN stays NaN.
+// Written without libm calls or branches so loops over it vectorise (SSE2 and up).
+MX_HD inline float exp_f(float x) {
+  x = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);  // keeps NaN
+  int32_t n;
+  const float r = reduce_ln2(x, &n);
+  const float p = 1.0f + (r + r * r * exp_tail(r));
+  const int32_t n1 = n >> 1;  // floor(n / 2): both factors normal for -150 <= n <= 128
+  return p * pow2i(n1) * pow2i(n - n1);
+}
+
+// e^x - 1, accurate near 0: with e^r - 1 = m (small, by the series), e^x - 1 = 2^n m + (2^n - 1),
+// where 2^n - 1 is exact for |n| <= 24. Beyond |x| = 25 the result is e^x, or -1 to float
+// precision. |x| below 2^-25 returns x (exact there, and keeps -0).
+MX_HD inline float expm1_f(float x) {
+  const float xc = x < -30.0f ? -30.0f : (x > 30.0f ? 30.0f : x);  // keeps NaN
+  int32_t n;
+  const float r = reduce_ln2(xc, &n);
+  const float m = r + r * r * expm1_tail(r);
+  const float s = pow2i(n);
+  const float mid = s * m + (s - 1.0f);
+  const float a = x < 0 ? -x : x;
+  return a < 2.98023224e-8f ? x : (x > 25.0f ? exp_f(x) : mid);
+}
+
+// ln(1 + f) for f = m - 1, m in [sqrt(1/2), sqrt 2): with s = f / (2 + f), ln(1 + f) =
+// 2 atanh(s) = 2s + s R(s^2), R = 2s^2/3 + 2s^4/5 + ..., to s^8 (truncation below 2e-9 relative,
+// |s| <= 0.1716); written as f - s (f - R) since 2s = f - s f, so the large term f is exact.
+MX_HD inline float log1p_reduced(float f) {
+  const float s = f / (2.0f + f);
+  const float z = s * s;
+  float R = 2.0f / 9.0f;
+  R = R * z + 2.0f / 7.0f;
+  R = R * z + 2.0f / 5.0f;
+  R = R * z + 2.0f / 3.0f;
+  R = R * z;
+  return f - s * (f - R);
+}
+
+// x = 2^k m with m in [sqrt(1/2), sqrt 2), for a positive normal x; returns m - 1 (exact).
+MX_HD inline float split_log(float x, float *k) {
+  const int32_t ix = bits_of(x);
+  const int32_t e = (ix - 0x3F3504F3) >> 23;  // 0x3F3504F3: sqrt(1/2)
+  *k = static_cast<float>(e);
+  return float_of(static_cast<uint32_t>(ix) - (static_cast<uint32_t>(e) << 23)) - 1.0f;
+}
+
+// The IEEE results of the logarithms outside (0, inf): -inf at +-0, NaN below 0 and for NaN,
+// +inf at +inf; `r` elsewhere.
+MX_HD inline float log_specials(float x, float r) {
+  r = x == INFINITY ? INFINITY : r;
+  r = x == 0.0f ? -INFINITY : r;
+  return x < 0.0f || x != x ? NAN : r;
+}
+
+// ln x = k ln2 + ln(1 + f) (split_log), k ln2 in two parts (the first exact). Subnormal x are
+// scaled by 2^23 first.
+MX_HD inline float log_f(float x) {
+  const bool sub = x < 1.17549435e-38f;
+  float k;
+  const float f = split_log(sub ? x * 8388608.0f : x, &k);
+  k = sub ? k - 23.0f : k;
+  const float r = k * 0.693145751953125f + (k * 1.428606820309417e-6f + log1p_reduced(f));
+  return log_specials(x, r);
+}
+
+// log2 x = k + ln(1 + f) log2(e): exact at powers of two.
+MX_HD inline float log2_f(float x) {
+  const bool sub = x < 1.17549435e-38f;
+  float k;
+  const float f = split_log(sub ? x * 8388608.0f : x, &k);
+  k = sub ? k - 23.0f : k;
+  const float l = log1p_reduced(f);
+  const float r = k + (l * 1.44269502162933349609375f + l * 1.925963033500011079e-8f);  // log2(e) in two parts
+  return log_specials(x, r);
+}
+
+// log10 x = k log10(2) + ln(1 + f) log10(e), log10(2) in two parts (the first exact times k).
+MX_HD inline float log10_f(float x) {
+  const bool sub = x < 1.17549435e-38f;
+  float k;
+  const float f = split_log(sub ? x * 8388608.0f : x, &k);
+  k = sub ? k - 23.0f : k;
+  const float l = log1p_reduced(f);
+  const float r = k * 0.30102539062500000f + (k * 4.6050389811952137e-6f + l * 0.43429448190325182f);
+  return log_specials(x, r);
+}
+
+// ln(1 + x), accurate near 0: u = 1 + x rounded, ln u by log_f's reduction, plus the rounding
+// error of u divided by u, c = (x - (u - 1)) / u (u - 1 is exact wherever c matters). |x| below
+// 2^-24 returns x (exact there, keeps -0); -1 gives -inf, below -1 NaN, +inf +inf.
+MX_HD inline float log1p_f(float x) {
+  const float u = 1.0f + x;  // 0 <= u or NaN wherever the result is not a special value
+  const float c = (x - (u - 1.0f)) / u;
+  float k;
+  const float f = split_log(u, &k);
+  const float r = k * 0.693145751953125f + (k * 1.428606820309417e-6f + (log1p_reduced(f) + c));
+  const float a = x < 0 ? -x : x;
+  return a < 5.96046448e-8f ? x : log_specials(u, r);
 }
 
 // tanh: an odd series below 0.4 (next term under 4e-9 relative), 1 - 2 / (e^2|x| + 1) above.
@@ -118,6 +237,26 @@ MX_HD inline float normal_cdf_f(float x) {
 template <typename T> MX_HD inline T exp_of(T x) {
   if constexpr (std::is_same<T, float>::value) return exp_f(x);
   else return static_cast<T>(std::exp(x));
+}
+template <typename T> MX_HD inline T expm1_of(T x) {
+  if constexpr (std::is_same<T, float>::value) return expm1_f(x);
+  else return static_cast<T>(std::expm1(x));
+}
+template <typename T> MX_HD inline T log_of(T x) {
+  if constexpr (std::is_same<T, float>::value) return log_f(x);
+  else return static_cast<T>(std::log(x));
+}
+template <typename T> MX_HD inline T log2_of(T x) {
+  if constexpr (std::is_same<T, float>::value) return log2_f(x);
+  else return static_cast<T>(std::log2(x));
+}
+template <typename T> MX_HD inline T log10_of(T x) {
+  if constexpr (std::is_same<T, float>::value) return log10_f(x);
+  else return static_cast<T>(std::log10(x));
+}
+template <typename T> MX_HD inline T log1p_of(T x) {
+  if constexpr (std::is_same<T, float>::value) return log1p_f(x);
+  else return static_cast<T>(std::log1p(x));
 }
 template <typename T> MX_HD inline T erf_of(T x) {
   if constexpr (std::is_same<T, float>::value) return erf_f(x);

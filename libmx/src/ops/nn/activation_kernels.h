@@ -52,7 +52,8 @@ template <typename T, Act A> struct ActForward {
     if constexpr (A == kRelu) y[i] = T(v > C(0) ? v : C(0));
     else if constexpr (A == kSigmoid) y[i] = T(fastmath::sigmoid_of(v));
     else if constexpr (A == kTanh) y[i] = T(fastmath::tanh_of(v));
-    else if constexpr (A == kSoftrelu) y[i] = T(v > C(20) ? v : std::log1p(std::exp(v)));  // log(1 + exp(x)), stable
+    // log(1 + exp(x)), stable; fastmath: vectorised for float
+    else if constexpr (A == kSoftrelu) y[i] = T(v > C(20) ? v : fastmath::log1p_of(fastmath::exp_of(v)));
     else y[i] = T(v / (C(1) + std::abs(v)));                                                // softsign
   }
 };
@@ -75,7 +76,7 @@ template <typename T, Act A> struct ActBackward {
       const C yi = C(y[i]);
       dx[i] = T(gi * (C(1) - yi * yi));
     } else if constexpr (A == kSoftrelu) {
-      dx[i] = T(gi / (C(1) + std::exp(-C(x[i]))));
+      dx[i] = T(gi / (C(1) + fastmath::exp_of(-C(x[i]))));
     } else {  // softsign
       const C d = C(1) + std::abs(C(x[i]));
       dx[i] = T(gi / (d * d));
@@ -222,9 +223,9 @@ template <typename T, Leaky A> struct LeakyForward {
     if constexpr (A == kLeaky) y[i] = v > T(0) ? v : slope * v;
     else if constexpr (A == kPrelu) y[i] = v > T(0) ? v : gamma[gm.idx(i)] * v;
     else if constexpr (A == kRrelu) y[i] = v > T(0) ? v : mean_slope * v;
-    else if constexpr (A == kElu) y[i] = v > T(0) ? v : slope * std::expm1(v);
+    else if constexpr (A == kElu) y[i] = v > T(0) ? v : slope * fastmath::expm1_of(v);
     else if constexpr (A == kSelu)
-      y[i] = static_cast<T>(kSeluLambda) * (v > T(0) ? v : static_cast<T>(kSeluAlpha) * std::expm1(v));
+      y[i] = static_cast<T>(kSeluLambda) * (v > T(0) ? v : static_cast<T>(kSeluAlpha) * fastmath::expm1_of(v));
     else y[i] = v * fastmath::normal_cdf_of(v);  // gelu: x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))
     mk[i] = A == kRrelu ? mean_slope : T(0);
   }
@@ -261,9 +262,9 @@ template <typename T> struct RreluTrain {
   }
 };
 
-// inputs: out_grad, data, [gamma (prelu) | mask (rrelu)]
-template <typename T> struct LeakyBackward {
-  Leaky a;
+// inputs: out_grad, data, [gamma (prelu) | mask (rrelu)]. The activation is a template parameter
+// (as LeakyForward): a switch inside the loop kept it from vectorising.
+template <typename T, Leaky A> struct LeakyBackward {
   T slope;
   const T *g, *x, *aux;
   GammaMap gm;
@@ -271,23 +272,19 @@ template <typename T> struct LeakyBackward {
   MX_HD void operator()(int64_t i) const {
     const T v = x[i];
     T d;
-    switch (a) {
-      case kLeaky: d = v > T(0) ? T(1) : slope; break;
-      case kPrelu: d = v > T(0) ? T(1) : aux[gm.idx(i)]; break;
-      case kRrelu: d = v > T(0) ? T(1) : aux[i]; break;
-      case kElu: d = v > T(0) ? T(1) : slope * std::exp(v); break;
-      case kSelu: {
-        // MXNet 1.x's selu gradient, lambda * (y + alpha) below 0 (y the output), which is not the
-        // derivative lambda*alpha*exp(x); kept for compatibility with its recorded results.
-        const T y = static_cast<T>(kSeluLambda * kSeluAlpha) * std::expm1(v);
-        d = v > T(0) ? static_cast<T>(kSeluLambda) : static_cast<T>(kSeluLambda) * (y + static_cast<T>(kSeluAlpha));
-        break;
-      }
-      default: {  // gelu
-        const T cdf = fastmath::normal_cdf_of(v);
-        const T pdf = fastmath::exp_of(T(-0.5) * v * v) * static_cast<T>(0.3989422804014327);
-        d = cdf + v * pdf;
-      }
+    if constexpr (A == kLeaky) d = v > T(0) ? T(1) : slope;
+    else if constexpr (A == kPrelu) d = v > T(0) ? T(1) : aux[gm.idx(i)];
+    else if constexpr (A == kRrelu) d = v > T(0) ? T(1) : aux[i];
+    else if constexpr (A == kElu) d = v > T(0) ? T(1) : slope * fastmath::exp_of(v);
+    else if constexpr (A == kSelu) {
+      // MXNet 1.x's selu gradient, lambda * (y + alpha) below 0 (y the output), which is not the
+      // derivative lambda*alpha*exp(x); kept for compatibility with its recorded results.
+      const T y = static_cast<T>(kSeluLambda * kSeluAlpha) * fastmath::expm1_of(v);
+      d = v > T(0) ? static_cast<T>(kSeluLambda) : static_cast<T>(kSeluLambda) * (y + static_cast<T>(kSeluAlpha));
+    } else {  // gelu
+      const T cdf = fastmath::normal_cdf_of(v);
+      const T pdf = fastmath::exp_of(T(-0.5) * v * v) * static_cast<T>(0.3989422804014327);
+      d = cdf + v * pdf;
     }
     dx[i] = g[i] * d;
   }
@@ -348,13 +345,15 @@ template <class Each> void leaky_backward(const OpCall &c, const Each &each) {
   const auto &p = c.p<LeakyParam>();
   const Leaky a = leaky_of(p.act_type);
   MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_LeakyReLU", {
-    LeakyBackward<T> f{a, static_cast<T>(p.slope), c.inputs[0].data<T>(), c.inputs[1].data<T>(),
-                       c.inputs.size() > 2 ? c.inputs[2].data<T>() : nullptr, GammaMap(), c.outputs[0].data<T>()};
-    if (a == kPrelu) f.gm = gamma_map(c.inputs[1].shape(), c.inputs[2].shape());
+    const T *g = c.inputs[0].data<T>(), *x = c.inputs[1].data<T>();
+    const T *aux = c.inputs.size() > 2 ? c.inputs[2].data<T>() : nullptr;
+    GammaMap gm;
+    if (a == kPrelu) gm = gamma_map(c.inputs[1].shape(), c.inputs[2].shape());
     const int64_t n = c.outputs[0].size();
-    each(n, f);
-    if (a == kPrelu)
-      each(c.inputs[2].size(), PreluGammaGrad<T>{f.g, f.x, f.gm, n, c.outputs[1].data<T>()}, 1);
+    with_leaky(a, [&](auto A) {
+      each(n, LeakyBackward<T, decltype(A)::value>{static_cast<T>(p.slope), g, x, aux, gm, c.outputs[0].data<T>()});
+    });
+    if (a == kPrelu) each(c.inputs[2].size(), PreluGammaGrad<T>{g, x, gm, n, c.outputs[1].data<T>()}, 1);
   });
 }
 
