@@ -38,6 +38,8 @@ CONV_CASES = [
     dict(x=(4, 1, 28, 28), w=(16, 1, 5, 5), kernel=(5, 5)),                                     # LeNet's first layer
     dict(x=(2, 32, 14, 14), w=(64, 32, 3, 3), kernel=(3, 3), pad=(1, 1)),
     dict(x=(5, 3, 3, 3), w=(4, 3, 3, 3), kernel=(3, 3), pad=(1, 1)),                            # maps smaller than the kernel
+    dict(x=(2, 3, 17, 17), w=(8, 3, 7, 7), kernel=(7, 7), stride=(2, 2), pad=(3, 3)),          # a ResNet stem
+    dict(x=(2, 4, 9, 9), w=(6, 2, 3, 3), kernel=(3, 3), pad=(1, 1), num_group=2),               # 2 channels a group
 ]
 
 
@@ -76,7 +78,7 @@ def test_convolution_matches_own_kernels(case):
     # stays with MX's kernel (oneDNN's data gradient measured slower there), except for
     # depthwise layers (one channel per group), which oneDNN has kernels for
     groups = case.get("num_group", 1)
-    depthwise = groups == case["x"][1] and case["w"][0] % groups == 0
+    depthwise = groups > 1 and groups == case["x"][1] and case["w"][0] % groups == 0
     cg = case["x"][1] // groups
     assert calls() == before + (3 if cg >= 4 or depthwise else 1), "oneDNN did not run the expected primitives"
     names = ["output", "data grad", "weight grad", "bias grad"]

@@ -1,6 +1,7 @@
 #include "backends/cpu/onednn_conv.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 #include <utility>
 
@@ -56,13 +57,48 @@ Key conv_key(const char *op, const ConvShape &sh, bool bias) {
 dt data_type(const ConvShape &sh) { return sh.bf16 ? dt::bf16 : dt::f32; }
 memory::desc any(const memory::dims &d, dt t) { return memory::desc(d, t, tag::any); }
 
-dnnl::convolution_forward::desc fwd_desc(dnnl::prop_kind pk, const ConvDims &d, bool bias, dt t) {
+// Image layers (1-3 input channels a group, not depthwise) read their input plain (nchw) and
+// write nChw16c: left to choose, oneDNN 2.6 takes both channels-last with its brgemm kernel,
+// which ran the Gluon CNN's 1-channel 5x5 layer 1.7x slower, ResNet's 3-channel 7x7 stem 6% and
+// MobileNet's 3x3 stem 20% slower (forward + weight gradient) than the direct kernel.
+// MX_ONEDNN_PLAIN_IMAGE_SRC=0 leaves the choice to oneDNN.
+bool image_layer(const ConvShape &sh) {
+  static const bool on = [] {
+    const char *e = std::getenv("MX_ONEDNN_PLAIN_IMAGE_SRC");
+    return !(e && e[0] == '0');
+  }();
+  return on && sh.C / sh.G < 4 && !(sh.G > 1 && sh.G == sh.C && sh.F % sh.G == 0);
+}
+
+dnnl::convolution_forward::desc fwd_desc(dnnl::prop_kind pk, const ConvDims &d, bool bias, dt t, bool image) {
+  const memory::desc src = image ? plain_md(d.src, t) : any(d.src, t);
+  const tag blocked16 = d.dst.size() == 3 ? tag::aBc16b : d.dst.size() == 4 ? tag::aBcd16b : tag::aBcde16b;
+  const memory::desc dst = image ? memory::desc(d.dst, t, blocked16) : any(d.dst, t);
   if (bias)
-    return dnnl::convolution_forward::desc(pk, dnnl::algorithm::convolution_direct, any(d.src, t), any(d.wei, t),
-                                           memory::desc(d.bias, t, tag::x), any(d.dst, t), d.strides,
+    return dnnl::convolution_forward::desc(pk, dnnl::algorithm::convolution_direct, src, any(d.wei, t),
+                                           memory::desc(d.bias, t, tag::x), dst, d.strides,
                                            d.dilates, d.pad_l, d.pad_r);
-  return dnnl::convolution_forward::desc(pk, dnnl::algorithm::convolution_direct, any(d.src, t), any(d.wei, t),
-                                         any(d.dst, t), d.strides, d.dilates, d.pad_l, d.pad_r);
+  return dnnl::convolution_forward::desc(pk, dnnl::algorithm::convolution_direct, src, any(d.wei, t),
+                                         dst, d.strides, d.dilates, d.pad_l, d.pad_r);
+}
+
+bool slow_impl(const std::string &impl) {
+  return impl.find("ref") != std::string::npos || impl.find("gemm") != std::string::npos;
+}
+
+// The forward primitive descriptor: an image layer's fixed layouts where oneDNN has an optimized
+// kernel for them, else its own choice (the backward asks the same, so both agree on layouts).
+dnnl::convolution_forward::primitive_desc fwd_pd(dnnl::prop_kind pk, const ConvShape &sh, const ConvDims &d,
+                                                 bool bias, const dnnl::primitive_attr &attr = {}) {
+  const dt t = data_type(sh);
+  if (image_layer(sh)) {
+    try {
+      dnnl::convolution_forward::primitive_desc pd(fwd_desc(pk, d, bias, t, true), attr, engine());
+      if (!slow_impl(pd.impl_info_str())) return pd;
+    } catch (const dnnl::error &) {
+    }
+  }
+  return dnnl::convolution_forward::primitive_desc(fwd_desc(pk, d, bias, t, false), attr, engine());
 }
 
 struct ConvFwd {
@@ -181,8 +217,7 @@ bool conv_forward(const ConvShape &sh, const void *x, const NDArray &w, const vo
         po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
         attr.set_post_ops(po);
       }
-      dnnl::convolution_forward::primitive_desc pd(fwd_desc(dnnl::prop_kind::forward_inference, d, has_bias, t),
-                                                   attr, engine());
+      dnnl::convolution_forward::primitive_desc pd = fwd_pd(dnnl::prop_kind::forward_inference, sh, d, has_bias, attr);
       auto p = std::make_shared<ConvFwd>();
       p->prim = dnnl::convolution_forward(pd);
       p->src = Reorder(plain_md(d.src, t), pd.src_desc());
@@ -213,7 +248,7 @@ bool conv_backward(const ConvShape &sh, const void *x, const NDArray &w, const v
   // Such layers rarely need it (the data gradient of a first layer is skipped). Depthwise layers
   // (one input channel per group) are the exception: oneDNN has kernels of their own, 2.1x
   // faster than MX's for MobileNet v2's 3x3 layer (16x96x48x48 fwd+bwd: 20.4 against 42.6 ms).
-  const bool depthwise = sh.G == sh.C && sh.F % sh.G == 0;
+  const bool depthwise = sh.G > 1 && sh.G == sh.C && sh.F % sh.G == 0;
   if (dx && sh.C / sh.G < 4 && !depthwise) return false;
   const bool has_bias = db != nullptr;
   // x or dy kept blocked by the executor (they come in the forward's layouts): the plan that
@@ -224,8 +259,7 @@ bool conv_backward(const ConvShape &sh, const void *x, const NDArray &w, const v
     ConvDims d = conv_dims(sh);
     const dt t = data_type(sh);
     try {
-      dnnl::convolution_forward::primitive_desc hint(fwd_desc(dnnl::prop_kind::forward_training, d, has_bias, t),
-                                                     engine());
+      dnnl::convolution_forward::primitive_desc hint = fwd_pd(dnnl::prop_kind::forward_training, sh, d, has_bias);
       // from_fwd: the gradients take the activations in the layouts the forward gives them
       // (graph/executor_blocked.cc keeps those between steps). Left to choose, oneDNN picked
       // nChw16c for the backward where its forward makes nhwc: two reorders per step, 24% of the
@@ -233,8 +267,7 @@ bool conv_backward(const ConvShape &sh, const void *x, const NDArray &w, const v
       // 9% faster on conv_large_fwdbwd, 64x64x56x56), and also where no optimized kernel takes
       // the forward's layouts.
       // (conv_forward's choice: an inference forward, which may differ from the training one)
-      dnnl::convolution_forward::primitive_desc fwd(fwd_desc(dnnl::prop_kind::forward_inference, d, has_bias, t),
-                                                    engine());
+      dnnl::convolution_forward::primitive_desc fwd = fwd_pd(dnnl::prop_kind::forward_inference, sh, d, has_bias);
       auto make = [&](bool fwd_layouts) {
         const memory::desc src = fwd_layouts ? fwd.src_desc() : any(d.src, t);
         const memory::desc dst = fwd_layouts ? fwd.dst_desc() : any(d.dst, t);
@@ -251,16 +284,13 @@ bool conv_backward(const ConvShape &sh, const void *x, const NDArray &w, const v
             engine(), hint);
         return std::make_pair(dp, wp);
       };
-      auto slow = [](const std::string &impl) {
-        return impl.find("ref") != std::string::npos || impl.find("gemm") != std::string::npos;
-      };
       std::pair<dnnl::convolution_backward_data::primitive_desc, dnnl::convolution_backward_weights::primitive_desc>
           pds;
       bool same = false;
       try {
         if (from_fwd) {
           pds = make(true);
-          same = !slow(pds.first.impl_info_str()) && !slow(pds.second.impl_info_str());
+          same = !slow_impl(pds.first.impl_info_str()) && !slow_impl(pds.second.impl_info_str());
         }
       } catch (const dnnl::error &) {
       }
