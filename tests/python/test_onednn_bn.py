@@ -250,11 +250,14 @@ def bind_chain(sym, arrays, aux, head, blocked, monkeypatch):
 
 
 @needs_onednn
+@pytest.mark.parametrize("own_nhwc", ["1", "0"])
 @pytest.mark.parametrize("F1,fix_gamma,use_global_stats", [(16, False, False), (20, True, False),
                                                            (32, False, True), (12, False, False)])
-def test_blocked_chain_training(monkeypatch, F1, fix_gamma, use_global_stats):
+def test_blocked_chain_training(monkeypatch, F1, fix_gamma, use_global_stats, own_nhwc):
     # F1 = 20 / 12: channels padded in the blocked layout; use_global_stats: fixed statistics.
+    # own_nhwc "0": oneDNN's forward also on channels-last values (MX's own kernel by default).
     monkeypatch.delenv("MX_ONEDNN_BN_PLAIN", raising=False)
+    monkeypatch.setenv("MX_BN_OWN_NHWC", own_nhwc)
     sym = bn_chain(F1, 16, fix_gamma, use_global_stats)
     rng = np.random.RandomState(F1)
     shapes, _, aux_shapes = sym.infer_shape(data=(2, 8, 9, 9))
@@ -373,16 +376,25 @@ def test_verbose_bn_runs_blocked_with_fewer_reorders():
         "    y.backward()\n"
         "mx.nd.waitall()\n")
     counts = {}
-    for blocked in ("1", "0"):
+    for blocked, own in (("1", None), ("0", None), ("1", "0")):
         env = dict(os.environ, MX_EXEC_BLOCKED=blocked, DNNL_VERBOSE="1", MX_NUM_THREADS="1")
         env.pop("MX_ONEDNN_BN_PLAIN", None)
+        env.pop("MX_BN_OWN_NHWC", None)
+        if own:
+            env["MX_BN_OWN_NHWC"] = own
         r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
         assert r.returncode == 0, r.stderr
         lines = [ln for ln in r.stdout.splitlines() if ln.startswith("onednn_verbose,exec")]
         bn = [ln for ln in lines if ",batch_normalization," in ln]
-        counts[blocked] = (len(bn), sum(",reorder," in ln for ln in lines), bn)
+        counts[blocked + (own or "")] = (len(bn), sum(",reorder," in ln for ln in lines), bn)
+    # MX_BN_OWN_NHWC=0: every forward on oneDNN; by default MX's own kernel takes the nhwc ones
+    fwd_all = [ln for ln in counts["10"][2] if ",forward_training," in ln]
+    assert len(fwd_all) == 4, fwd_all
+    nhwc = sum(":acdb:" in ln for ln in fwd_all)
+    assert sum(",forward_training," in ln for ln in counts["1"][2]) == 4 - nhwc
     n_bn, reorders, bn = counts["1"]
-    assert n_bn == 8, n_bn  # 2 BatchNorms x (forward + backward) x 2 steps
+    # 2 BatchNorms x 2 steps: the backward on oneDNN; the forward too, or MX's own kernel on nhwc
+    assert sum(",backward," in ln for ln in bn) == 4, bn
     assert all("blocked:abcd:" not in ln for ln in bn), bn[0]
     assert counts["0"][0] == 0  # plain arrays: MX's loops
     assert reorders < counts["0"][1], (reorders, counts["0"][1])
