@@ -50,7 +50,7 @@ ConvDims conv_dims(const ConvShape &sh) {
 Key conv_key(const char *op, const ConvShape &sh, bool bias) {
   Key k(op);
   k.add(sh.N).add(sh.C).add(sh.F).add(sh.G).add(sh.in).add(sh.k).add(sh.s).add(sh.d).add(sh.p).add(bias ? 1 : 0);
-  k.add(sh.bf16 ? 1 : 0).add(sync_threads());
+  k.add(sh.bf16 ? 1 : 0).add(sh.training ? 1 : 0).add(sync_threads());
   return k;
 }
 
@@ -247,7 +247,8 @@ bool conv_forward(const ConvShape &sh, const void *x, const NDArray &w, const vo
         po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
         attr.set_post_ops(po);
       }
-      dnnl::convolution_forward::primitive_desc pd = fwd_pd(dnnl::prop_kind::forward_inference, sh, d, has_bias, attr);
+      const auto pk = sh.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+      dnnl::convolution_forward::primitive_desc pd = fwd_pd(pk, sh, d, has_bias, attr);
       auto p = std::make_shared<ConvFwd>();
       p->prim = dnnl::convolution_forward(pd);
       p->src = Reorder(plain_md(d.src, t), pd.src_desc());
@@ -296,8 +297,8 @@ bool conv_backward(const ConvShape &sh, const void *x, const NDArray &w, const v
       // Gluon CNN step's oneDNN time. For plain arrays oneDNN chooses (its own choice measured
       // 9% faster on conv_large_fwdbwd, 64x64x56x56), and also where no optimized kernel takes
       // the forward's layouts.
-      // (conv_forward's choice: an inference forward, which may differ from the training one)
-      dnnl::convolution_forward::primitive_desc fwd = fwd_pd(dnnl::prop_kind::forward_inference, sh, d, has_bias);
+      // (conv_forward's choice in a training step: forward_training, as the hint)
+      const dnnl::convolution_forward::primitive_desc &fwd = hint;
       auto make = [&](bool fwd_layouts) {
         const memory::desc src = fwd_layouts ? fwd.src_desc() : any(d.src, t);
         const memory::desc dst = fwd_layouts ? fwd.dst_desc() : any(d.dst, t);

@@ -16,6 +16,10 @@ struct ConvShape {
   // bfloat16 data, weights, bias and gradients (bf16_t arrays; oneDNN accumulates in f32) instead
   // of float32.
   bool bf16 = false;
+  // The forward of a training step (is_train): its primitive is built for forward_training, whose
+  // layouts (nChw16c here) the backward primitives take too; inference keeps forward_inference's
+  // (nhwc brgconv for most shapes). forward_training measured faster for training (docs/ONEDNN.md).
+  bool training = false;
 };
 
 // y = conv(x, w) + b (b may be null). x: (N, C, in...), w: (F, C/G, k...), y: (N, F, out...).

@@ -237,8 +237,10 @@ template <typename T> void conv_forward(const OpCall &c, bool relu) {
   if constexpr (std::is_same_v<T, float>) {  // oneDNN first (backends/cpu/onednn_conv.h); false: not taken
     // Inputs by read-only pointers: a mutable one would count as a write to the weight and
     // defeat oneDNN's blocked-weight cache (ndarray/storage.h).
-    if (onednn::conv_forward(onednn_shape(p, g, N), data.cdata<float>(), weight,
-                             p.no_bias ? nullptr : c.inputs[2].cdata<float>(), out.data<float>(), relu))
+    onednn::ConvShape sh = onednn_shape(p, g, N);
+    sh.training = c.is_train;  // the backward's layouts (onednn_conv.h)
+    if (onednn::conv_forward(sh, data.cdata<float>(), weight, p.no_bias ? nullptr : c.inputs[2].cdata<float>(),
+                             out.data<float>(), relu))
       return;
     onednn::materialize_inputs();  // MX's kernel reads plain arrays (executor_blocked.cc)
   }
