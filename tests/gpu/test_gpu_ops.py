@@ -116,6 +116,11 @@ ELSEWHERE = {
     "CTCLoss", "_backward_CTCLoss",
     # test_gpu_half.py (multi-precision updates, AMP cast)
     "mp_sgd_update", "mp_sgd_mom_update", "mp_nag_mom_update", "_mp_adamw_update", "amp_cast", "amp_multicast",
+    # test_gpu_multi_update.py (multi-tensor, AdamW and LAMB updates)
+    "multi_sgd_update", "multi_sgd_mom_update", "multi_mp_sgd_update", "multi_mp_sgd_mom_update",
+    "preloaded_multi_sgd_update", "preloaded_multi_sgd_mom_update", "preloaded_multi_mp_sgd_update",
+    "preloaded_multi_mp_sgd_mom_update", "_multi_adamw_update", "_multi_mp_adamw_update", "_adamw_update",
+    "lamb_update_phase1", "lamb_update_phase2", "mp_lamb_update_phase1", "mp_lamb_update_phase2",
 }
 
 

@@ -137,6 +137,20 @@ void gpu_update_mp(UpdateRule, const UpdCoef<double> &, const NDArray &, const N
                    const std::vector<NDArray> &, const char *op) {
   gpu::no_cuda(op, out.device().id);
 }
+template <bool MP, typename W, typename S>
+void gpu_update_multi(UpdateRule, const UpdCoef<double> &, const MultiTable<W, S> &, int device, const char *op) {
+  gpu::no_cuda(op, device);
+}
+MX_GPU_UPDATE_MULTI_TYPES(MX_GPU_UPDATE_MULTI_INSTANCE)
+template <typename T, typename G>
+void gpu_lamb_phase1(const LambCoef<T> &, int64_t, const T *, const G *, T *, T *, T *, int device, const char *op) {
+  gpu::no_cuda(op, device);
+}
+template <typename T, typename O>
+void gpu_lamb_phase2(T, T, T, int64_t, const T *, const T *, const T *, const T *, O *, int device, const char *op) {
+  gpu::no_cuda(op, device);
+}
+MX_GPU_LAMB_TYPES(MX_GPU_LAMB_INSTANCE)
 // cuDNN kernels (backends/cudnn.h): never registered without CUDA; defined for the linker.
 namespace cudnn {
 void conv_forward(const char *op, const ConvSpec &, const NDArray &x, const NDArray &, const NDArray *,

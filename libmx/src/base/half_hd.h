@@ -3,13 +3,14 @@
 // an array's half_t* as hd_half*. Arithmetic is never done in 16 bits: a kernel loads the element
 // as float (operator float), computes in float registers and stores the rounded result
 // (constructor from float, round to nearest even) -- "load half, compute float, store half".
-// On the device the conversions are single PTX instructions; on the host they are base/half.h's.
+// float16 on the device: single PTX instructions; elsewhere base/half_bits.h's (one definition).
 #pragma once
 #include <cstdint>
 #include <type_traits>
 
 #include "base/dtype.h"
 #include "base/half.h"
+#include "base/half_bits.h"
 #include "base/hd.h"
 
 namespace mx {
@@ -39,29 +40,9 @@ struct hd_bf16 {
   uint16_t bits;
   hd_bf16() = default;
   MX_HD hd_bf16(float f) {  // NOLINT: round to nearest even, NaN kept a (quiet) NaN
-#if defined(__CUDA_ARCH__)
-    uint32_t x = __float_as_uint(f);
-#else
-    uint32_t x;
-    std::memcpy(&x, &f, 4);
-#endif
-    if ((x & 0x7fffffffu) > 0x7f800000u) {
-      bits = static_cast<uint16_t>((x >> 16) | 0x40);
-      return;
-    }
-    x += 0x7fffu + ((x >> 16) & 1);
-    bits = static_cast<uint16_t>(x >> 16);
+    bits = float_to_bf16_bits(f);
   }
-  MX_HD operator float() const {
-    const uint32_t x = static_cast<uint32_t>(bits) << 16;
-#if defined(__CUDA_ARCH__)
-    return __uint_as_float(x);
-#else
-    float f;
-    std::memcpy(&f, &x, 4);
-    return f;
-#endif
-  }
+  MX_HD operator float() const { return bf16_bits_to_float(bits); }
 };
 
 static_assert(sizeof(hd_half) == sizeof(half_t) && sizeof(hd_bf16) == sizeof(bf16_t), "16-bit layouts differ");

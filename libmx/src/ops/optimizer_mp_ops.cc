@@ -1,5 +1,6 @@
 // MXNet 1.x's multi-precision update operators: mp_sgd_update, mp_sgd_mom_update,
-// mp_nag_mom_update and _mp_adamw_update (mx.nd.contrib.mp_adamw_update). The weight and gradient
+// mp_nag_mom_update and _mp_adamw_update (mx.nd.contrib.mp_adamw_update), and AdamW's plain form
+// _adamw_update (same parameters, no master copy). The weight and gradient
 // are float16, bfloat16 (or float32); the rule steps a float32 master copy (weight32, a mutable
 // input: an aux state here) with float32 states, and the output is the master rounded to the
 // weight's dtype. The formula is ops/formulas/optimizer.h's, as in the plain update operators;
@@ -12,6 +13,7 @@
 #include "ops/formulas/optimizer.h"
 #include "ops/index_gpu.h"
 #include "ops/optimizer_gpu.h"
+#include "ops/optimizer_params.h"
 #include "ops/registry.h"
 
 namespace mx {
@@ -63,20 +65,21 @@ bool mp_type(const Params &p, TypeVec &in, TypeVec &aux, TypeVec &out) {
   return true;
 }
 
-using CoefFn = UpdateRule (*)(const OpCall &c, UpdCoef<double> *k);
-
 // aux = (rule states..., weight32[, rescale_grad]). adamw skips the step when its rescale_grad
 // is not finite or 0 (an overflowed loss scale): the output is then the weight unchanged.
+bool skipped(UpdateRule r, const UpdCoef<double> &k, const OpCall &c) {
+  if (r != UpdateRule::AdamW || (std::isfinite(k.re) && k.re != 0)) return false;
+  if (!c.outputs[0].same_data(c.inputs[0])) c.outputs[0].assign(c.inputs[0]);
+  return true;
+}
+
 template <CoefFn F> void mp_kernel(const OpCall &c) {
   UpdCoef<double> k;
   const UpdateRule r = F(c, &k);
   const size_t ns = static_cast<size_t>(update_num_states(r));
-  const NDArray &w = c.inputs[0], &g = c.inputs[1], &o = c.outputs[0], &w32 = c.aux[ns];
+  const NDArray &g = c.inputs[1], &o = c.outputs[0], &w32 = c.aux[ns];
   const char *op = c.params.op->name.c_str();
-  if (r == UpdateRule::AdamW && (!std::isfinite(k.re) || k.re == 0)) {
-    if (!o.same_data(w)) o.assign(w);
-    return;
-  }
+  if (skipped(r, k, c)) return;
   std::vector<NDArray> s(c.aux.begin(), c.aux.begin() + static_cast<std::ptrdiff_t>(ns));
   if (!o.device().is_cpu()) {
     gpu_update_mp(r, k, g, o, w32, s, op);
@@ -96,41 +99,6 @@ template <CoefFn F> void mp_kernel(const OpCall &c) {
   }
 }
 
-#define MX_MP_COMMON_FIELDS(S)                                                                       \
-  d.field("lr", &S::lr).required().doc("Learning rate");                                            \
-  d.field("wd", &S::wd).def(0.0).doc("Weight decay augments the objective function with a "          \
-                                     "regularization term that penalizes large weights.");           \
-  d.field("rescale_grad", &S::rescale_grad).def(1.0).doc("Rescale gradient to grad = rescale_grad*grad."); \
-  d.field("clip_gradient", &S::clip_gradient).def(-1.0)                                              \
-      .doc("Clip gradient to the range of [-clip_gradient, clip_gradient]. If clip_gradient <= 0, "  \
-           "gradient clipping is turned off.")
-
-struct MPSGDParam {
-  double lr = 0, wd = 0, rescale_grad = 1, clip_gradient = -1;
-  bool lazy_update = true;
-  static void describe(ParamDecl<MPSGDParam> &d) {
-    MX_MP_COMMON_FIELDS(MPSGDParam);
-    d.field("lazy_update", &MPSGDParam::lazy_update).def(true)
-        .doc("If true, lazy updates are applied if gradient's stype is row_sparse (dense here: no effect).");
-  }
-};
-struct MPSGDMomParam {
-  double lr = 0, wd = 0, rescale_grad = 1, clip_gradient = -1, momentum = 0;
-  bool lazy_update = true;
-  static void describe(ParamDecl<MPSGDMomParam> &d) {
-    MX_MP_COMMON_FIELDS(MPSGDMomParam);
-    d.field("momentum", &MPSGDMomParam::momentum).def(0.0).doc("The decay rate of momentum estimates at each epoch.");
-    d.field("lazy_update", &MPSGDMomParam::lazy_update).def(true)
-        .doc("If true, lazy updates are applied if gradient's stype is row_sparse (dense here: no effect).");
-  }
-};
-struct MPNAGMomParam {
-  double lr = 0, wd = 0, rescale_grad = 1, clip_gradient = -1, momentum = 0;
-  static void describe(ParamDecl<MPNAGMomParam> &d) {
-    MX_MP_COMMON_FIELDS(MPNAGMomParam);
-    d.field("momentum", &MPNAGMomParam::momentum).def(0.0).doc("The decay rate of momentum estimates at each epoch.");
-  }
-};
 struct MPAdamWParam {
   double lr = 0, eta = 0, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, wd = 0, clip_gradient = -1;
   static void describe(ParamDecl<MPAdamWParam> &d) {
@@ -147,32 +115,12 @@ struct MPAdamWParam {
   }
 };
 
-template <class P> const P &mp_common(const OpCall &c, UpdCoef<double> *k) {
-  const auto &p = c.p<P>();
-  k->lr = p.lr;
-  k->wd = p.wd;
-  k->re = p.rescale_grad;
-  k->clip = p.clip_gradient;
-  return p;
-}
-UpdateRule coef_mp_sgd(const OpCall &c, UpdCoef<double> *k) {
-  mp_common<MPSGDParam>(c, k);
-  return UpdateRule::Sgd;
-}
-UpdateRule coef_mp_sgd_mom(const OpCall &c, UpdCoef<double> *k) {
-  k->mom = mp_common<MPSGDMomParam>(c, k).momentum;
-  return UpdateRule::SgdMom;
-}
-UpdateRule coef_mp_nag_mom(const OpCall &c, UpdCoef<double> *k) {
-  k->mom = mp_common<MPNAGMomParam>(c, k).momentum;
-  return UpdateRule::Nag;
-}
 // MXNet's adamw: w -= eta * (lr * m / (sqrt(v) + eps) + wd * w). The shared AdamW formula computes
 // w - lr' * (m / c1 / (sqrt(v / c2) + eps) + wd' * w): lr' = eta, wd' = wd, c1 = 1 / lr, c2 = 1.
 // rescale_grad is an array (MXNet passes the loss scaler's value without a host sync); read here.
 UpdateRule coef_mp_adamw(const OpCall &c, UpdCoef<double> *k) {
   const auto &p = c.p<MPAdamWParam>();
-  NDArray rs = host_copy(c.aux[3]);  // (mean, var, weight32, rescale_grad)
+  NDArray rs = host_copy(c.aux.back());  // (mean, var[, weight32], rescale_grad)
   k->re = static_cast<double>(rs.data<float>()[0]);
   k->lr = p.eta;
   k->wd = p.wd;
@@ -183,6 +131,41 @@ UpdateRule coef_mp_adamw(const OpCall &c, UpdCoef<double> *k) {
   k->beta2 = p.beta2;
   k->eps = p.epsilon;
   return UpdateRule::AdamW;
+}
+
+// _adamw_update: MXNet's AdamW without a master copy (float32/float64 weight, states of its
+// dtype; float16 runs through float32). aux = (mean, var, rescale_grad).
+bool adamw_type(const Params &, TypeVec &in, TypeVec &aux, TypeVec &out) {
+  int t = in[0] >= 0 ? in[0] : in[1] >= 0 ? in[1] : out[0];
+  if (t < 0) return false;
+  auto want = [&](int &v, int w, const char *what) {
+    if (v < 0) v = w;
+    MX_CHECK(v == w, MX_ERR_TYPE, "_adamw_update: ", what, " has dtype ", dtype_name(static_cast<DType>(v)),
+             ", expected ", dtype_name(static_cast<DType>(w)));
+  };
+  want(in[0], t, "weight");
+  want(in[1], t, "grad");
+  want(aux[0], t, "mean");
+  want(aux[1], t, "var");
+  want(aux[2], static_cast<int>(DType::f32), "rescale_grad");
+  want(out[0], t, "output");
+  return true;
+}
+
+void adamw_kernel(const OpCall &c) {
+  UpdCoef<double> k;
+  const UpdateRule r = coef_mp_adamw(c, &k);
+  if (skipped(r, k, c)) return;
+  const NDArray &w = c.inputs[0], &g = c.inputs[1], &o = c.outputs[0];
+  const std::vector<NDArray> s(c.aux.begin(), c.aux.begin() + 2);
+  if (!o.device().is_cpu()) {
+    gpu_update(r, k, w, g, o, s, c.params.op->name.c_str());
+    return;
+  }
+  MX_DTYPE_SWITCH_FLOAT(o.dtype(), T, c.params.op->name, {
+    T *sp[3] = {s[0].data<T>(), s[1].data<T>(), nullptr};
+    run_update_host<T>(r, k, o.size(), w.cdata<T>(), g.cdata<T>(), o.data<T>(), sp);
+  });
 }
 
 OpBuilder &mp_op(const char *name, const char *doc, std::vector<std::string> aux) {
@@ -201,25 +184,25 @@ const int registered = [] {
         "Multi-precision SGD update: weight32 = (1 - lr * wd) * weight32 - lr * clip(rescale_grad * grad, "
         "clip_gradient); the output is weight32 cast to the weight's dtype. weight32 (float32) is updated in place.",
         {"weight32"})
-      .params<MPSGDParam>()
-      .cpu(mp_kernel<coef_mp_sgd>)
-      .gpu(cuda_only(mp_kernel<coef_mp_sgd>));
+      .params<SGDParam>()
+      .cpu(mp_kernel<coef_sgd>)
+      .gpu(cuda_only(mp_kernel<coef_sgd>));
   mp_op("mp_sgd_mom_update",
         "Multi-precision SGD momentum update: mom = momentum * mom - lr * wd * weight32 - lr * clip(rescale_grad * "
         "grad); weight32 += mom; the output is weight32 cast to the weight's dtype. mom and weight32 (float32) are "
         "updated in place.",
         {"mom", "weight32"})
-      .params<MPSGDMomParam>()
-      .cpu(mp_kernel<coef_mp_sgd_mom>)
-      .gpu(cuda_only(mp_kernel<coef_mp_sgd_mom>));
+      .params<SGDMomParam>()
+      .cpu(mp_kernel<coef_sgd_mom>)
+      .gpu(cuda_only(mp_kernel<coef_sgd_mom>));
   mp_op("mp_nag_mom_update",
         "Multi-precision Nesterov accelerated gradient update on the float32 master weight32 (nag_mom_update's "
         "formula); the output is weight32 cast to the weight's dtype. mom and weight32 (float32) are updated in "
         "place.",
         {"mom", "weight32"})
-      .params<MPNAGMomParam>()
-      .cpu(mp_kernel<coef_mp_nag_mom>)
-      .gpu(cuda_only(mp_kernel<coef_mp_nag_mom>));
+      .params<NAGMomParam>()
+      .cpu(mp_kernel<coef_nag_mom>)
+      .gpu(cuda_only(mp_kernel<coef_nag_mom>));
   mp_op("_mp_adamw_update",
         "Multi-precision AdamW update: g = clip(rescale_grad * grad); mean = beta1 * mean + (1 - beta1) * g; var = "
         "beta2 * var + (1 - beta2) * g^2; weight32 -= eta * (lr * mean / (sqrt(var) + epsilon) + wd * weight32); "
@@ -229,6 +212,19 @@ const int registered = [] {
       .params<MPAdamWParam>()
       .cpu(mp_kernel<coef_mp_adamw>)
       .gpu(cuda_only(mp_kernel<coef_mp_adamw>));
+  OpBuilder::create("_adamw_update")
+      .doc("AdamW update: g = clip(rescale_grad * grad); mean = beta1 * mean + (1 - beta1) * g; var = beta2 * var + "
+           "(1 - beta2) * g^2; weight -= eta * (lr * mean / (sqrt(var) + epsilon) + wd * weight). rescale_grad is a "
+           "one-element float32 array; if it is NaN, infinite or 0 the step is skipped. mean and var are updated in "
+           "place.")
+      .inputs({"weight", "grad"})
+      .aux({"mean", "var", "rescale_grad"})
+      .no_grad()
+      .params<MPAdamWParam>()
+      .shape(mp_shape)
+      .type(adamw_type)
+      .cpu(adamw_kernel)
+      .gpu(cuda_only(adamw_kernel));
   return 0;
 }();
 

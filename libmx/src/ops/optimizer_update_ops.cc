@@ -12,6 +12,7 @@
 #include "ops/cuda_only.h"
 #include "ops/formulas/optimizer.h"
 #include "ops/optimizer_gpu.h"
+#include "ops/optimizer_params.h"
 #include "ops/shape_common.h"
 
 namespace mx {
@@ -41,9 +42,6 @@ OpBuilder &update_op(OpBuilder &b, const char *doc, std::vector<std::string> sta
       .type(infer_type_same);
 }
 
-// The update's formula and coefficients from the op's parameters (ops/formulas/optimizer.h).
-using CoefFn = UpdateRule (*)(const OpCall &c, UpdCoef<double> *k);
-
 template <CoefFn F> void cpu_update(const OpCall &c) {
   UpdCoef<double> k;
   const UpdateRule r = F(c, &k);
@@ -62,75 +60,37 @@ template <CoefFn F> void gpu_update_kernel(const OpCall &c) {
   gpu_update(r, k, c.inputs[0], c.inputs[1], c.outputs[0], c.aux, c.params.op->name.c_str());
 }
 
-#define MX_COMMON_FIELDS(S)                                                                          \
-  d.field("lr", &S::lr).required().doc("Learning rate");                                            \
-  d.field("wd", &S::wd).def(0.0).doc("Weight decay augments the objective function with a "          \
-                                     "regularization term that penalizes large weights.");           \
-  d.field("rescale_grad", &S::rescale_grad).def(1.0).doc("Rescale gradient to grad = rescale_grad*grad."); \
-  d.field("clip_gradient", &S::clip_gradient).def(-1.0)                                              \
-      .doc("Clip gradient to the range of [-clip_gradient, clip_gradient]. If clip_gradient <= 0, "  \
-           "gradient clipping is turned off.")
-
-#define MX_COMMON_MEMBERS \
-  double lr = 0, wd = 0, rescale_grad = 1, clip_gradient = -1, momentum = 0; \
-  bool lazy_update = true
-
-struct SGDParam {
-  MX_COMMON_MEMBERS;
-  static void describe(ParamDecl<SGDParam> &d) {
-    MX_COMMON_FIELDS(SGDParam);
-    d.field("lazy_update", &SGDParam::lazy_update).def(true)
-        .doc("If true, lazy updates are applied if gradient's stype is row_sparse (dense here: no effect).");
-  }
-};
-struct SGDMomParam {
-  MX_COMMON_MEMBERS;
-  static void describe(ParamDecl<SGDMomParam> &d) {
-    MX_COMMON_FIELDS(SGDMomParam);
-    d.field("momentum", &SGDMomParam::momentum).def(0.0).doc("The decay rate of momentum estimates at each epoch.");
-    d.field("lazy_update", &SGDMomParam::lazy_update).def(true)
-        .doc("If true, lazy updates are applied if gradient's stype is row_sparse (dense here: no effect).");
-  }
-};
-struct NAGMomParam {
-  MX_COMMON_MEMBERS;
-  static void describe(ParamDecl<NAGMomParam> &d) {
-    MX_COMMON_FIELDS(NAGMomParam);
-    d.field("momentum", &NAGMomParam::momentum).def(0.0).doc("The decay rate of momentum estimates at each epoch.");
-  }
-};
 struct SignSGDParam {
-  MX_COMMON_MEMBERS;
-  static void describe(ParamDecl<SignSGDParam> &d) { MX_COMMON_FIELDS(SignSGDParam); }
+  MX_UPDATE_COMMON_MEMBERS;
+  static void describe(ParamDecl<SignSGDParam> &d) { MX_UPDATE_COMMON_FIELDS(SignSGDParam); }
 };
 struct SignumParam {
-  MX_COMMON_MEMBERS;
+  MX_UPDATE_COMMON_MEMBERS;
   double wd_lh = 0;
   static void describe(ParamDecl<SignumParam> &d) {
-    MX_COMMON_FIELDS(SignumParam);
-    d.field("momentum", &SignumParam::momentum).def(0.0).doc("The decay rate of momentum estimates at each epoch.");
+    MX_UPDATE_COMMON_FIELDS(SignumParam);
+    MX_UPDATE_MOMENTUM_FIELD(SignumParam);
     d.field("wd_lh", &SignumParam::wd_lh).def(0.0)
         .doc("The amount of weight decay that does not go into gradient/momentum calculations otherwise do "
              "weight decay algorithmically only.");
   }
 };
 struct AdamParam {
-  MX_COMMON_MEMBERS;
+  MX_UPDATE_COMMON_MEMBERS;
   double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
   static void describe(ParamDecl<AdamParam> &d) {
-    MX_COMMON_FIELDS(AdamParam);
+    MX_UPDATE_COMMON_FIELDS(AdamParam);
     d.field("beta1", &AdamParam::beta1).def(0.9).doc("The decay rate for the 1st moment estimates.");
     d.field("beta2", &AdamParam::beta2).def(0.999).doc("The decay rate for the 2nd moment estimates.");
     d.field("epsilon", &AdamParam::epsilon).def(1e-8).doc("A small constant for numerical stability.");
-    d.field("lazy_update", &AdamParam::lazy_update).def(true)
-        .doc("If true, lazy updates are applied if gradient's stype is row_sparse (dense here: no effect).");
+    MX_UPDATE_LAZY_FIELD(AdamParam);
   }
 };
 struct RMSPropParam {
-  MX_COMMON_MEMBERS;
+  MX_UPDATE_COMMON_MEMBERS;
   double gamma1 = 0.95, gamma2 = 0.9, epsilon = 1e-8, clip_weights = -1;
   static void describe(ParamDecl<RMSPropParam> &d) {
-    MX_COMMON_FIELDS(RMSPropParam);
+    MX_UPDATE_COMMON_FIELDS(RMSPropParam);
     d.field("gamma1", &RMSPropParam::gamma1).def(0.95).doc("The decay rate of momentum estimates.");
     d.field("epsilon", &RMSPropParam::epsilon).def(1e-8).doc("A small constant for numerical stability.");
     d.field("clip_weights", &RMSPropParam::clip_weights).def(-1.0)
@@ -139,10 +99,10 @@ struct RMSPropParam {
   }
 };
 struct RMSPropAlexParam {
-  MX_COMMON_MEMBERS;
+  MX_UPDATE_COMMON_MEMBERS;
   double gamma1 = 0.95, gamma2 = 0.9, epsilon = 1e-8, clip_weights = -1;
   static void describe(ParamDecl<RMSPropAlexParam> &d) {
-    MX_COMMON_FIELDS(RMSPropAlexParam);
+    MX_UPDATE_COMMON_FIELDS(RMSPropAlexParam);
     d.field("gamma1", &RMSPropAlexParam::gamma1).def(0.95).doc("Decay rate.");
     d.field("gamma2", &RMSPropAlexParam::gamma2).def(0.9).doc("Decay rate.");
     d.field("epsilon", &RMSPropAlexParam::epsilon).def(1e-8).doc("A small constant for numerical stability.");
@@ -152,10 +112,10 @@ struct RMSPropAlexParam {
   }
 };
 struct FtrlParam {
-  MX_COMMON_MEMBERS;
+  MX_UPDATE_COMMON_MEMBERS;
   double lamda1 = 0.01, beta = 1;
   static void describe(ParamDecl<FtrlParam> &d) {
-    MX_COMMON_FIELDS(FtrlParam);
+    MX_UPDATE_COMMON_FIELDS(FtrlParam);
     d.field("lamda1", &FtrlParam::lamda1).def(0.01).doc("The L1 regularization coefficient.");
     d.field("beta", &FtrlParam::beta).def(1.0).doc("Per-Coordinate Learning Rate beta.");
   }
@@ -181,57 +141,35 @@ struct FTMLParam {
   }
 };
 
-// lr, wd, rescale_grad and clip_gradient of the common parameters.
-template <class P> const P &common(const OpCall &c, UpdCoef<double> *k) {
-  const auto &p = c.p<P>();
-  k->lr = p.lr;
-  k->wd = p.wd;
-  k->re = p.rescale_grad;
-  k->clip = p.clip_gradient;
-  return p;
-}
-
-UpdateRule coef_sgd(const OpCall &c, UpdCoef<double> *k) {
-  common<SGDParam>(c, k);
-  return UpdateRule::Sgd;
-}
-UpdateRule coef_sgd_mom(const OpCall &c, UpdCoef<double> *k) {
-  k->mom = common<SGDMomParam>(c, k).momentum;
-  return UpdateRule::SgdMom;
-}
-UpdateRule coef_nag_mom(const OpCall &c, UpdCoef<double> *k) {
-  k->mom = common<NAGMomParam>(c, k).momentum;
-  return UpdateRule::Nag;
-}
 // MXNet's signsgd_update takes sign(grad) as it is: neither rescale_grad nor clip_gradient act.
 UpdateRule coef_signsgd(const OpCall &c, UpdCoef<double> *k) {
-  common<SignSGDParam>(c, k);
+  update_common<SignSGDParam>(c, k);
   k->re = 1;
   k->clip = -1;
   return UpdateRule::SignSgd;
 }
 UpdateRule coef_signum(const OpCall &c, UpdCoef<double> *k) {
-  const auto &p = common<SignumParam>(c, k);
+  const auto &p = update_common<SignumParam>(c, k);
   k->mom = p.momentum;
   k->wd_lh = p.wd_lh;
   return UpdateRule::Signum;
 }
 UpdateRule coef_adam(const OpCall &c, UpdCoef<double> *k) {
-  const auto &p = common<AdamParam>(c, k);
+  const auto &p = update_common<AdamParam>(c, k);
   k->beta1 = p.beta1;
   k->beta2 = p.beta2;
   k->eps = p.epsilon;
   return UpdateRule::Adam;
 }
 UpdateRule coef_rmsprop(const OpCall &c, UpdCoef<double> *k) {
-  const auto &p = common<RMSPropParam>(c, k);
+  const auto &p = update_common<RMSPropParam>(c, k);
   k->gamma1 = p.gamma1;
   k->eps = p.epsilon;
   k->clip_w = p.clip_weights;
   return UpdateRule::RMSProp;
 }
 UpdateRule coef_rmspropalex(const OpCall &c, UpdCoef<double> *k) {
-  const auto &p = common<RMSPropAlexParam>(c, k);
+  const auto &p = update_common<RMSPropAlexParam>(c, k);
   k->gamma1 = p.gamma1;
   k->gamma2 = p.gamma2;
   k->eps = p.epsilon;
@@ -239,7 +177,7 @@ UpdateRule coef_rmspropalex(const OpCall &c, UpdCoef<double> *k) {
   return UpdateRule::RMSPropAlex;
 }
 UpdateRule coef_ftrl(const OpCall &c, UpdCoef<double> *k) {
-  const auto &p = common<FtrlParam>(c, k);
+  const auto &p = update_common<FtrlParam>(c, k);
   k->lamda1 = p.lamda1;
   k->beta = p.beta;
   return UpdateRule::Ftrl;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "base/half_bits.h"
 #include "base/hd.h"
 #include "ndarray/ndarray.h"
 #include "ops/registry.h"
@@ -21,43 +22,12 @@ struct LineGeom {
   int64_t pre, n, post;
 };
 
-// float16 / bfloat16 bits to float on either device (storage types have no device conversions).
-MX_HD inline float half_to_float(uint16_t h) {
-  uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else {
-      exp = 127 - 15 + 1;
-      while (!(mant & 0x400)) {
-        mant <<= 1;
-        --exp;
-      }
-      mant &= 0x3ff;
-      bits = sign | (exp << 23) | (mant << 13);
-    }
-  } else if (exp == 0x1f) {
-    bits = sign | 0x7f800000u | (mant << 13);
-  } else {
-    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
-  }
-  float f;
-  memcpy(&f, &bits, 4);
-  return f;
-}
-MX_HD inline float bf16_to_float(uint16_t h) {
-  const uint32_t bits = static_cast<uint32_t>(h) << 16;
-  float f;
-  memcpy(&f, &bits, 4);
-  return f;
-}
-
 // Key readers: element i of the data as double. kind 0: arithmetic T; 1: float16; 2: bfloat16.
 template <typename T, int kind> struct Key {
   const T *d;
   MX_HD double operator()(int64_t i) const {
-    if constexpr (kind == 1) return half_to_float(d[i]);
-    else if constexpr (kind == 2) return bf16_to_float(d[i]);
+    if constexpr (kind == 1) return half_bits_to_float(d[i]);
+    else if constexpr (kind == 2) return bf16_bits_to_float(d[i]);
     else return static_cast<double>(d[i]);
   }
 };

@@ -6,6 +6,8 @@
 #include <memory>
 #include <type_traits>
 
+#include "ops/formulas/lamb.h"
+
 namespace mx {
 
 namespace {
@@ -185,14 +187,11 @@ struct LAMB {
     const T c2 = T(1.0 - std::pow(b2, static_cast<double>(a.t)));
     T *m = s[0], *v = s[1];
     std::vector<T> upd(static_cast<size_t>(n));
+    const LambCoef<T> k{B1, B2, eps, wd, re, c, c1, c2, bc};  // phase 1: lamb_update_phase1's step
     double r1 = 0, r2 = 0;
     for (int64_t i = 0; i < n; ++i) {
-      T gi = rg(g[i], re, c);
-      m[i] = B1 * m[i] + (T(1) - B1) * gi;
-      v[i] = B2 * v[i] + (T(1) - B2) * gi * gi;
-      T u = bc ? (m[i] / c1) / (std::sqrt(v[i] / c2) + eps) + wd * w[i]
-               : m[i] / (std::sqrt(v[i]) + eps) + wd * w[i];
-      upd[static_cast<size_t>(i)] = u;
+      lamb_phase1_element<T, T>(k, i, w, g, m, v, upd.data());
+      const T u = upd[static_cast<size_t>(i)];
       r1 += static_cast<double>(w[i]) * static_cast<double>(w[i]);
       r2 += static_cast<double>(u) * static_cast<double>(u);
     }

@@ -1,7 +1,6 @@
 // CUDA kernel of the optimizer update rules: one thread per element runs the shared formula
 // (ops/formulas/optimizer.h) that the CPU rules and update operators run.
-#include "backends/cuda/launch.cuh"
-#include "ops/optimizer_gpu.h"
+#include "backends/cuda/optimizer_launch.cuh"
 
 namespace mx {
 namespace cuda {
@@ -18,18 +17,12 @@ void launch(UpdateRule r, const UpdCoef<double> &kd, const NDArray &w, const NDA
   const int64_t n = o.size();
   if (n == 0) return;
   const UpdCoef<T> k = kd.as<T>();
-  T *sp[3] = {nullptr, nullptr, nullptr};
-  for (size_t i = 0; i < s.size() && i < 3; ++i) sp[i] = s[i].data<T>();
+  const StatePtrs<T> sp = state_ptrs<T>(r, s);
   cudaStream_t st = static_cast<cudaStream_t>(gpu::compute_stream(o.device().id, op));
-  switch (r) {
-#define MX_CASE(F)                                                                                      \
-  case UpdateRule::F:                                                                                   \
-    update_kernel<formula::F, T><<<blocks_for(n), kThreads, 0, st>>>(k, n, w.data<T>(), g.data<T>(),    \
-                                                                     o.data<T>(), sp[0], sp[1], sp[2]); \
-    break;
-    MX_UPDATE_FORMULAS(MX_CASE)
-#undef MX_CASE
-  }
+  with_update_formula(r, [&](auto f) {
+    update_kernel<decltype(f), T>
+        <<<blocks_for(n), kThreads, 0, st>>>(k, n, w.data<T>(), g.data<T>(), o.data<T>(), sp.s0, sp.s1, sp.s2);
+  });
   gpu::check_launch(op);
 }
 
@@ -38,21 +31,9 @@ void launch(UpdateRule r, const UpdCoef<double> &kd, const NDArray &w, const NDA
 
 void gpu_update(UpdateRule r, const UpdCoef<double> &k, const NDArray &weight, const NDArray &grad,
                 const NDArray &out, const std::vector<NDArray> &states, const char *op) {
-  const Device d = out.device();
-  MX_CHECK(!d.is_cpu(), MX_ERR_INVALID_ARGUMENT, op, ": gpu_update called with a CPU output");
-  MX_CHECK(static_cast<int>(states.size()) == update_num_states(r), MX_ERR_INVALID_ARGUMENT, op, ": expected ",
-           update_num_states(r), " state arrays, got ", states.size());
-  auto same = [&](const NDArray &a, const char *what) {
-    MX_CHECK(a.device() == d, MX_ERR_INVALID_ARGUMENT, op, ": ", what, " is on ",
-             a.device().is_cpu() ? "the CPU" : "another GPU", " but the output is on gpu(", d.id, ")");
-    MX_CHECK(a.dtype() == out.dtype(), MX_ERR_TYPE, op, ": ", what, " has dtype ", dtype_name(a.dtype()),
-             " but the output has ", dtype_name(out.dtype()));
-    MX_CHECK(a.size() == out.size(), MX_ERR_SHAPE, op, ": ", what, " has ", a.size(), " elements, the output ",
-             out.size());
-  };
-  same(weight, "weight");
-  same(grad, "grad");
-  for (const auto &s : states) same(s, "a state array");
+  cuda::check_update_states(r, out, states, out.dtype(), op);
+  cuda::check_update_array(weight, out, "weight", out.dtype(), op);
+  cuda::check_update_array(grad, out, "grad", out.dtype(), op);
   MX_DTYPE_SWITCH_FLOAT(out.dtype(), T, op, (cuda::launch<T>(r, k, weight, grad, out, states, op)));
 }
 

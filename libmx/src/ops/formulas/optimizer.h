@@ -261,21 +261,38 @@ inline int update_num_states(UpdateRule r) {
   return 0;
 }
 
+// fn(formula::F{}) for the rule's formula F: the one switch over the rules, used by the host
+// loops below and the CUDA launchers (backends/cuda/optimizer_launch.cuh).
+template <class Fn> void with_update_formula(UpdateRule r, Fn &&fn) {
+  switch (r) {
+#define MX_CASE(F) \
+  case UpdateRule::F: fn(formula::F{}); return;
+    MX_UPDATE_FORMULAS(MX_CASE)
+#undef MX_CASE
+  }
+}
+
+// The first update_num_states(r) of s (the rest null): the state pointers a loop or kernel takes.
+template <typename T> struct StatePtrs {
+  T *s0 = nullptr, *s1 = nullptr, *s2 = nullptr;
+  StatePtrs(UpdateRule r, T *const *s) {
+    const int ns = update_num_states(r);
+    if (ns > 0) s0 = s[0];
+    if (ns > 1) s1 = s[1];
+    if (ns > 2) s2 = s[2];
+  }
+};
+
 // The host loop: n elements of o = step(w, g), states s[0..] updated in place.
 template <typename T>
 void run_update_host(UpdateRule r, const UpdCoef<double> &kd, int64_t n, const T *w, const T *g, T *o,
                      T *const *s) {
   const UpdCoef<T> k = kd.as<T>();
-  const int ns = update_num_states(r);
-  T *s0 = ns > 0 ? s[0] : nullptr, *s1 = ns > 1 ? s[1] : nullptr, *s2 = ns > 2 ? s[2] : nullptr;
-  switch (r) {
-#define MX_CASE(F)                                                                               \
-  case UpdateRule::F:                                                                            \
-    for (int64_t i = 0; i < n; ++i) formula::update_element<formula::F, T>(k, i, w, g, o, s0, s1, s2); \
-    return;
-    MX_UPDATE_FORMULAS(MX_CASE)
-#undef MX_CASE
-  }
+  const StatePtrs<T> p(r, s);
+  with_update_formula(r, [&](auto f) {
+    using F = decltype(f);
+    for (int64_t i = 0; i < n; ++i) formula::update_element<F, T>(k, i, w, g, o, p.s0, p.s1, p.s2);
+  });
 }
 
 // The multi-precision host loop: n elements; W is the low-precision weight's (and the
@@ -284,16 +301,11 @@ template <typename W>
 void run_update_mp_host(UpdateRule r, const UpdCoef<double> &kd, int64_t n, const W *g, W *o, float *w32,
                         float *const *s) {
   const UpdCoef<float> k = kd.as<float>();
-  const int ns = update_num_states(r);
-  float *s0 = ns > 0 ? s[0] : nullptr, *s1 = ns > 1 ? s[1] : nullptr, *s2 = ns > 2 ? s[2] : nullptr;
-  switch (r) {
-#define MX_CASE(F)                                                                                        \
-  case UpdateRule::F:                                                                                     \
-    for (int64_t i = 0; i < n; ++i) formula::mp_update_element<formula::F, W, W>(k, i, g, o, w32, s0, s1, s2); \
-    return;
-    MX_UPDATE_FORMULAS(MX_CASE)
-#undef MX_CASE
-  }
+  const StatePtrs<float> p(r, s);
+  with_update_formula(r, [&](auto f) {
+    using F = decltype(f);
+    for (int64_t i = 0; i < n; ++i) formula::mp_update_element<F, W, W>(k, i, g, o, w32, p.s0, p.s1, p.s2);
+  });
 }
 
 }  // namespace mx

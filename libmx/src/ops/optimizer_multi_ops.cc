@@ -1,0 +1,413 @@
+// MXNet 1.x's multi-tensor update operators: multi_sgd_update, multi_sgd_mom_update,
+// multi_mp_sgd_update, multi_mp_sgd_mom_update, their preloaded_* forms (learning rates and
+// weight decays in float32 arrays instead of parameters), _multi_adamw_update and
+// _multi_mp_adamw_update. One call steps num_weights weights; the inputs interleave per weight
+// (weight_i, grad_i, states_i..., weight32_i) then the op's extra arrays (lrs, wds for preloaded,
+// rescale_grad for adamw). The states and the master copies are MXNet's mutable inputs: updated
+// in place (these ops run eagerly; the arrays stay inputs, in MXNet's order, rather than aux
+// states, which could not be interleaved). The element step is the single-tensor update's
+// (ops/formulas/optimizer.h) through formulas/optimizer_multi.h's table: the host loop here, one
+// CUDA launch per table of up to kMultiMax weights on the GPU (backends/cuda/optimizer_multi.cu).
+#include <cmath>
+#include <string>
+
+#include "base/half_hd.h"
+#include "ops/cuda_only.h"
+#include "ops/formulas/optimizer_multi.h"
+#include "ops/index_gpu.h"
+#include "ops/optimizer_gpu.h"
+#include "ops/registry.h"
+
+namespace mx {
+namespace {
+
+// ---- parameters (MXNet's MultiSGDParam, MultiSGDMomParam, PreloadedMultiSGD(Mom)Param,
+// MultiAdamWParam: same names, defaults and meaning)
+
+#define MX_MULTI_TAIL_FIELDS(S)                                                                     \
+  d.field("rescale_grad", &S::rescale_grad).def(1.0).doc("Rescale gradient to grad = rescale_grad*grad."); \
+  d.field("clip_gradient", &S::clip_gradient).def(-1.0)                                             \
+      .doc("Clip gradient to the range of [-clip_gradient, clip_gradient] If clip_gradient <= 0, "  \
+           "gradient clipping is turned off. grad = max(min(grad, clip_gradient), -clip_gradient).");\
+  d.field("num_weights", &S::num_weights).def(1).doc("Number of updated weights.")
+
+#define MX_MULTI_LRS_WDS(S)                                                                       \
+  d.field("lrs", &S::lrs).required().doc("Learning rates.");                                      \
+  d.field("wds", &S::wds).required().doc("Weight decay augments the objective function with a "  \
+                                          "regularization term that penalizes large weights. The " \
+                                          "penalty scales with the square of the magnitude of each weight.")
+
+struct MultiSGDParam {
+  std::vector<double> lrs, wds;
+  double rescale_grad = 1, clip_gradient = -1, momentum = 0;
+  int num_weights = 1;
+  static void describe(ParamDecl<MultiSGDParam> &d) {
+    MX_MULTI_LRS_WDS(MultiSGDParam);
+    MX_MULTI_TAIL_FIELDS(MultiSGDParam);
+  }
+};
+struct MultiSGDMomParam {
+  std::vector<double> lrs, wds;
+  double rescale_grad = 1, clip_gradient = -1, momentum = 0;
+  int num_weights = 1;
+  static void describe(ParamDecl<MultiSGDMomParam> &d) {
+    MX_MULTI_LRS_WDS(MultiSGDMomParam);
+    d.field("momentum", &MultiSGDMomParam::momentum).def(0.0).doc("The decay rate of momentum estimates at each epoch.");
+    MX_MULTI_TAIL_FIELDS(MultiSGDMomParam);
+  }
+};
+struct PreloadedMultiSGDParam {
+  std::vector<double> lrs, wds;  // unused: the preloaded ops read them from arrays
+  double rescale_grad = 1, clip_gradient = -1, momentum = 0;
+  int num_weights = 1;
+  static void describe(ParamDecl<PreloadedMultiSGDParam> &d) { MX_MULTI_TAIL_FIELDS(PreloadedMultiSGDParam); }
+};
+struct PreloadedMultiSGDMomParam {
+  std::vector<double> lrs, wds;
+  double rescale_grad = 1, clip_gradient = -1, momentum = 0;
+  int num_weights = 1;
+  static void describe(ParamDecl<PreloadedMultiSGDMomParam> &d) {
+    d.field("momentum", &PreloadedMultiSGDMomParam::momentum).def(0.0)
+        .doc("The decay rate of momentum estimates at each epoch.");
+    MX_MULTI_TAIL_FIELDS(PreloadedMultiSGDMomParam);
+  }
+};
+struct MultiAdamWParam {
+  std::vector<double> lrs, wds, etas;
+  double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, clip_gradient = -1;
+  int num_weights = 1;
+  static void describe(ParamDecl<MultiAdamWParam> &d) {
+    d.field("lrs", &MultiAdamWParam::lrs).required().doc("Learning rates");
+    d.field("beta1", &MultiAdamWParam::beta1).def(0.9).doc("The decay rate for the 1st moment estimates.");
+    d.field("beta2", &MultiAdamWParam::beta2).def(0.999).doc("The decay rate for the 2nd moment estimates.");
+    d.field("epsilon", &MultiAdamWParam::epsilon).def(1e-8).doc("A small constant for numerical stability.");
+    d.field("wds", &MultiAdamWParam::wds).required().doc("Weight decay augments the objective function with a "
+                                                          "regularization term that penalizes large weights.");
+    d.field("etas", &MultiAdamWParam::etas).required().doc("Learning rates schedule multiplier");
+    d.field("clip_gradient", &MultiAdamWParam::clip_gradient).def(-1.0)
+        .doc("Clip gradient to the range of [-clip_gradient, clip_gradient] If clip_gradient <= 0, gradient "
+             "clipping is turned off. grad = max(min(grad, clip_gradient), -clip_gradient).");
+    d.field("num_weights", &MultiAdamWParam::num_weights).def(1).doc("Number of updated weights.");
+  }
+};
+
+// ---- what distinguishes the ops
+
+enum class Extra { None, Preloaded, Rescale };  // trailing arrays: -, (lrs, wds), (rescale_grad)
+
+struct MultiSpec {
+  UpdateRule rule;
+  bool mp;                          // a float32 master copy (weight32_i) after the states
+  Extra extra;
+  std::vector<std::string> states;  // per-weight state names, in input order
+  int stride() const { return 2 + static_cast<int>(states.size()) + (mp ? 1 : 0); }
+  int n_extra() const { return extra == Extra::Preloaded ? 2 : extra == Extra::Rescale ? 1 : 0; }
+};
+
+// The parameters every form shares, read from whichever struct the op has.
+struct MultiArgs {
+  int n = 0;
+  const std::vector<double> *lrs = nullptr, *wds = nullptr, *etas = nullptr;
+  UpdCoef<double> k;
+};
+
+template <class P> MultiArgs sgd_args(const Params &prm) {
+  const auto &p = prm.get<P>();
+  MultiArgs a;
+  a.n = p.num_weights;
+  a.lrs = &p.lrs;
+  a.wds = &p.wds;
+  a.k.re = p.rescale_grad;
+  a.k.clip = p.clip_gradient;
+  a.k.mom = p.momentum;
+  return a;
+}
+MultiArgs adamw_args(const Params &prm) {
+  const auto &p = prm.get<MultiAdamWParam>();
+  MultiArgs a;
+  a.n = p.num_weights;
+  a.lrs = &p.lrs;
+  a.wds = &p.wds;
+  a.etas = &p.etas;
+  a.k.beta1 = p.beta1;
+  a.k.beta2 = p.beta2;
+  a.k.eps = p.epsilon;
+  a.k.clip = p.clip_gradient;
+  return a;
+}
+using ArgsFn = MultiArgs (*)(const Params &);
+
+// Input count, per-weight lists and num_weights agree (else a clear error naming the op).
+void check_counts(const MultiSpec &s, const MultiArgs &a, size_t n_inputs, const char *op) {
+  MX_CHECK(a.n >= 1, MX_ERR_INVALID_ARGUMENT, op, ": num_weights must be >= 1, got ", a.n);
+  const size_t want = static_cast<size_t>(a.n) * static_cast<size_t>(s.stride()) + static_cast<size_t>(s.n_extra());
+  MX_CHECK(n_inputs == want, MX_ERR_INVALID_ARGUMENT, op, ": num_weights=", a.n, " needs ", want, " inputs (",
+           s.stride(), " per weight", s.n_extra() ? " plus the trailing arrays" : "", "), got ", n_inputs);
+  if (s.extra == Extra::Preloaded) return;
+  auto list = [&](const std::vector<double> *v, const char *what) {
+    if (!v) return;
+    MX_CHECK(v->size() == static_cast<size_t>(a.n), MX_ERR_INVALID_ARGUMENT, op, ": ", what, " has ", v->size(),
+             " entries but num_weights is ", a.n);
+  };
+  list(a.lrs, "lrs");
+  list(a.wds, "wds");
+  list(a.etas, "etas");
+}
+
+std::vector<std::string> input_names(const MultiSpec &s, int n) {
+  std::vector<std::string> r;
+  for (int i = 0; i < n; ++i) {
+    const std::string idx = std::to_string(i);
+    r.push_back("weight_" + idx);
+    r.push_back("grad_" + idx);
+    for (const auto &st : s.states) r.push_back(st + "_" + idx);
+    if (s.mp) r.push_back("weight32_" + idx);
+  }
+  if (s.extra == Extra::Preloaded) {
+    r.push_back("lrs");
+    r.push_back("wds");
+  } else if (s.extra == Extra::Rescale) {
+    r.push_back("rescale_grad");
+  }
+  return r;
+}
+
+// ---- shape and dtype rules
+
+// What both rules start from: the op's name, its parameters (counts checked) and input names.
+struct MultiView {
+  const char *op;
+  MultiArgs a;
+  std::vector<std::string> names;
+  size_t base(int i, const MultiSpec &s) const { return static_cast<size_t>(i) * static_cast<size_t>(s.stride()); }
+};
+MultiView multi_view(const MultiSpec &s, ArgsFn args, const Params &p, size_t n_inputs) {
+  MultiView v{p.op ? p.op->name.c_str() : "multi update", args(p), {}};
+  check_counts(s, v.a, n_inputs, v.op);
+  v.names = input_names(s, v.a.n);
+  return v;
+}
+
+bool multi_shape(const MultiSpec &s, ArgsFn args, const Params &p, ShapeVec &in, ShapeVec &out) {
+  const MultiView v = multi_view(s, args, p, in.size());
+  bool known = true;
+  for (int i = 0; i < v.a.n; ++i) {
+    const size_t b = v.base(i, s);
+    Shape sh;
+    for (int j = 0; j < s.stride() && !sh.known(); ++j)
+      if (in[b + static_cast<size_t>(j)].known()) sh = in[b + static_cast<size_t>(j)];
+    if (!sh.known() && out[static_cast<size_t>(i)].known()) sh = out[static_cast<size_t>(i)];
+    if (!sh.known()) {
+      known = false;
+      continue;
+    }
+    for (int j = 0; j < s.stride(); ++j)
+      assign_shape(in[b + static_cast<size_t>(j)], sh, v.op, v.names[b + static_cast<size_t>(j)]);
+    assign_shape(out[static_cast<size_t>(i)], sh, v.op, "output " + std::to_string(i));
+  }
+  const size_t e = static_cast<size_t>(v.a.n) * static_cast<size_t>(s.stride());
+  if (s.extra == Extra::Preloaded) {
+    assign_shape(in[e], Shape{v.a.n}, v.op, "lrs (one learning rate per weight)");
+    assign_shape(in[e + 1], Shape{v.a.n}, v.op, "wds (one weight decay per weight)");
+  } else if (s.extra == Extra::Rescale) {
+    assign_shape(in[e], Shape{1}, v.op, "rescale_grad (a one-element array)");
+  }
+  return known;
+}
+
+// Weight, grad and output: one dtype per weight (float32/float64 for the plain ops; float16,
+// bfloat16 or float32 with a master copy); states and masters: the weight's dtype (plain) or
+// float32 (mp); lrs, wds, rescale_grad: float32.
+bool multi_type(const MultiSpec &s, ArgsFn args, const Params &p, TypeVec &in, TypeVec &out) {
+  const MultiView v = multi_view(s, args, p, in.size());
+  const int f32 = static_cast<int>(DType::f32);
+  auto want = [&](int &slot, int w, const std::string &what) {
+    if (slot < 0) slot = w;
+    MX_CHECK(slot == w, MX_ERR_TYPE, v.op, ": ", what, " has dtype ", dtype_name(static_cast<DType>(slot)),
+             ", expected ", dtype_name(static_cast<DType>(w)));
+  };
+  bool known = true;
+  for (int i = 0; i < v.a.n; ++i) {
+    const size_t b = v.base(i, s);
+    int t = in[b] >= 0 ? in[b] : in[b + 1] >= 0 ? in[b + 1] : out[static_cast<size_t>(i)];
+    if (t < 0) {
+      known = false;
+      continue;
+    }
+    const DType dt = static_cast<DType>(t);
+    if (s.mp) {
+      MX_CHECK(dt == DType::f16 || dt == DType::bf16 || dt == DType::f32, MX_ERR_TYPE, v.op, ": ", v.names[b],
+               " must be float16, bfloat16 or float32, got ", dtype_name(dt));
+    } else {
+      MX_CHECK(dt == DType::f32 || dt == DType::f64, MX_ERR_TYPE, v.op, ": ", v.names[b],
+               " must be float32 or float64, got ", dtype_name(dt),
+               dtype_is_float(dt) ? " (float16/bfloat16 weights take the multi_mp_* form with a float32 master copy)"
+                                  : "");
+    }
+    want(in[b], t, v.names[b]);
+    want(in[b + 1], t, v.names[b + 1]);
+    for (int j = 2; j < s.stride(); ++j)
+      want(in[b + static_cast<size_t>(j)], s.mp ? f32 : t, v.names[b + static_cast<size_t>(j)]);
+    want(out[static_cast<size_t>(i)], t, "output " + std::to_string(i));
+  }
+  for (size_t e = static_cast<size_t>(v.a.n) * static_cast<size_t>(s.stride()); e < in.size(); ++e)
+    want(in[e], f32, v.names[e]);
+  return known;
+}
+
+// ---- the kernel
+
+// Fills tables of up to kMultiMax weights from the arrays and runs each on the op's device.
+template <bool MP, typename T> struct Runner {
+  using W = hd_elem_t<T>;
+  using S = std::conditional_t<MP, float, T>;
+  static void run(const MultiSpec &s, const MultiArgs &a, const OpCall &c, const float *lr_arr,
+                  const float *wd_arr) {
+    const char *op = c.params.op->name.c_str();
+    const bool gpu = !c.outputs[0].device().is_cpu();
+    const int ns = static_cast<int>(s.states.size());
+    for (int first = 0; first < a.n; first += kMultiMax) {
+      MultiTable<W, S> t;
+      t.count = std::min(kMultiMax, a.n - first);
+      t.lr_arr = lr_arr ? lr_arr + first : nullptr;
+      t.wd_arr = wd_arr ? wd_arr + first : nullptr;
+      for (int j = 0; j < t.count; ++j) {
+        const int i = first + j;
+        const size_t b = static_cast<size_t>(i) * static_cast<size_t>(s.stride());
+        const NDArray &o = c.outputs[static_cast<size_t>(i)];
+        t.size[j] = o.size();
+        t.w[j] = hd_ptr(c.inputs[b].cdata<T>());
+        t.g[j] = hd_ptr(c.inputs[b + 1].cdata<T>());
+        t.o[j] = hd_ptr(o.data<T>());
+        t.s0[j] = ns > 0 ? c.inputs[b + 2].data<S>() : nullptr;
+        t.s1[j] = ns > 1 ? c.inputs[b + 3].data<S>() : nullptr;
+        t.w32[j] = MP ? c.inputs[b + 2 + static_cast<size_t>(ns)].data<S>() : nullptr;
+        t.lr[j] = a.lrs && !lr_arr ? S((*a.lrs)[static_cast<size_t>(i)]) : S(0);
+        t.wd[j] = a.wds && !wd_arr ? S((*a.wds)[static_cast<size_t>(i)]) : S(0);
+        t.eta[j] = a.etas ? S((*a.etas)[static_cast<size_t>(i)]) : S(0);
+      }
+      if (gpu) gpu_update_multi<MP, W, S>(s.rule, a.k, t, c.outputs[0].device().id, op);
+      else run_update_multi_host<MP, W, S>(s.rule, a.k, t, op);
+    }
+  }
+};
+
+void multi_kernel(const MultiSpec &s, ArgsFn args, const OpCall &c) {
+  const char *op = c.params.op->name.c_str();
+  MultiArgs a = args(c.params);
+  check_counts(s, a, c.inputs.size(), op);
+  const size_t e = static_cast<size_t>(a.n) * static_cast<size_t>(s.stride());
+  const Device dev = c.outputs[0].device();
+  for (int i = 0; i < a.n; ++i)  // every array on the op's device (the states are written here)
+    for (int j = 0; j < s.stride(); ++j)
+      MX_CHECK(c.inputs[static_cast<size_t>(i * s.stride() + j)].device() == dev, MX_ERR_INVALID_ARGUMENT, op,
+               ": every array must be on the weights' device");
+  const float *lr_arr = nullptr, *wd_arr = nullptr;
+  if (s.extra == Extra::Preloaded) {  // read on the op's device (no host round trip on a GPU)
+    lr_arr = c.inputs[e].cdata<float>();
+    wd_arr = c.inputs[e + 1].cdata<float>();
+  } else if (s.extra == Extra::Rescale) {
+    // MXNet passes the loss scaler's value as an array; read here. NaN, inf or 0: skip the step
+    // (the outputs keep the weights).
+    NDArray rs = host_copy(c.inputs[e]);
+    a.k.re = static_cast<double>(rs.data<float>()[0]);
+    if (!std::isfinite(a.k.re) || a.k.re == 0) {
+      for (int i = 0; i < a.n; ++i) {
+        const NDArray &w = c.inputs[static_cast<size_t>(i * s.stride())], &o = c.outputs[static_cast<size_t>(i)];
+        if (!o.same_data(w)) o.assign(w);
+      }
+      return;
+    }
+  }
+  const DType dt = c.outputs[0].dtype();
+  for (const auto &o : c.outputs)
+    MX_CHECK(o.dtype() == dt, MX_ERR_TYPE, op, ": every weight must have one dtype (", dtype_name(dt), " and ",
+             dtype_name(o.dtype()), " given)");
+  // As MXNet 1.9.1: a float32 weight is its own master (the multi_mp_ forms then step the weight
+  // and leave weight32 alone).
+  if (s.mp && dt == DType::f16) return Runner<true, half_t>::run(s, a, c, lr_arr, wd_arr);
+  if (s.mp && dt == DType::bf16) return Runner<true, bf16_t>::run(s, a, c, lr_arr, wd_arr);
+  if (dt == DType::f64) Runner<false, double>::run(s, a, c, lr_arr, wd_arr);
+  else Runner<false, float>::run(s, a, c, lr_arr, wd_arr);
+}
+
+void register_multi(const char *doc, const MultiSpec &s, ArgsFn args, OpBuilder &b) {
+  KernelFn k = [s, args](const OpCall &c) { multi_kernel(s, args, c); };
+  b.doc(doc)
+      .variadic()
+      .inputs_fn([s, args](const Params &p) { return input_names(s, args(p).n); })
+      .num_outputs([args](const Params &p) { return std::max(1, args(p).n); })
+      .no_grad()  // an optimizer step, not a differentiable function
+      .dtypes({DType::f16, DType::bf16, DType::f32, DType::f64})
+      .shape([s, args](const Params &p, ShapeVec &in, ShapeVec &, ShapeVec &out) {
+        return multi_shape(s, args, p, in, out);
+      })
+      .type([s, args](const Params &p, TypeVec &in, TypeVec &, TypeVec &out) { return multi_type(s, args, p, in, out); })
+      .cpu(k)
+      .gpu(cuda_only(k));
+}
+
+#define MX_MULTI_OP(NAME, DOC, SPEC, ARGS, P) \
+  register_multi(DOC, SPEC, ARGS, OpBuilder::create(NAME).params<P>())
+
+const int registered = [] {
+  const MultiSpec sgd{UpdateRule::Sgd, false, Extra::None, {}};
+  const MultiSpec sgd_mom{UpdateRule::SgdMom, false, Extra::None, {"mom"}};
+  const MultiSpec mp_sgd{UpdateRule::Sgd, true, Extra::None, {}};
+  const MultiSpec mp_sgd_mom{UpdateRule::SgdMom, true, Extra::None, {"mom"}};
+  auto pre = [](MultiSpec s) {
+    s.extra = Extra::Preloaded;
+    return s;
+  };
+  MX_MULTI_OP("multi_sgd_update",
+              "SGD update of num_weights weights at once (inputs weight_i, grad_i per weight): weight_i = (1 - lrs[i] * "
+              "wds[i]) * weight_i - lrs[i] * clip(rescale_grad * grad_i, clip_gradient). float32/float64.",
+              sgd, sgd_args<MultiSGDParam>, MultiSGDParam);
+  MX_MULTI_OP("multi_sgd_mom_update",
+              "SGD momentum update of num_weights weights (inputs weight_i, grad_i, mom_i per weight): mom_i = "
+              "momentum * mom_i - lrs[i] * wds[i] * weight_i - lrs[i] * clip(rescale_grad * grad_i); weight_i += mom_i. "
+              "mom_i is updated in place. float32/float64.",
+              sgd_mom, sgd_args<MultiSGDMomParam>, MultiSGDMomParam);
+  MX_MULTI_OP("multi_mp_sgd_update",
+              "Multi-precision SGD update of num_weights weights (inputs weight_i, grad_i, weight32_i): the float32 "
+              "master weight32_i takes multi_sgd_update's step and is updated in place; output i is weight32_i cast "
+              "to weight_i's dtype (float16, bfloat16 or float32).",
+              mp_sgd, sgd_args<MultiSGDParam>, MultiSGDParam);
+  MX_MULTI_OP("multi_mp_sgd_mom_update",
+              "Multi-precision SGD momentum update of num_weights weights (inputs weight_i, grad_i, mom_i, weight32_i): "
+              "the float32 master weight32_i and momentum mom_i take multi_sgd_mom_update's step in place; output i "
+              "is weight32_i cast to weight_i's dtype.",
+              mp_sgd_mom, sgd_args<MultiSGDMomParam>, MultiSGDMomParam);
+  MX_MULTI_OP("preloaded_multi_sgd_update",
+              "multi_sgd_update with the learning rates and weight decays in two float32 arrays of num_weights "
+              "entries (the last two inputs, lrs and wds, read on the weights' device).",
+              pre(sgd), sgd_args<PreloadedMultiSGDParam>, PreloadedMultiSGDParam);
+  MX_MULTI_OP("preloaded_multi_sgd_mom_update",
+              "multi_sgd_mom_update with the learning rates and weight decays in two float32 arrays (the last two "
+              "inputs, lrs and wds).",
+              pre(sgd_mom), sgd_args<PreloadedMultiSGDMomParam>, PreloadedMultiSGDMomParam);
+  MX_MULTI_OP("preloaded_multi_mp_sgd_update",
+              "multi_mp_sgd_update with the learning rates and weight decays in two float32 arrays (the last two "
+              "inputs, lrs and wds).",
+              pre(mp_sgd), sgd_args<PreloadedMultiSGDParam>, PreloadedMultiSGDParam);
+  MX_MULTI_OP("preloaded_multi_mp_sgd_mom_update",
+              "multi_mp_sgd_mom_update with the learning rates and weight decays in two float32 arrays (the last two "
+              "inputs, lrs and wds).",
+              pre(mp_sgd_mom), sgd_args<PreloadedMultiSGDMomParam>, PreloadedMultiSGDMomParam);
+  MX_MULTI_OP("_multi_adamw_update",
+              "AdamW update of num_weights weights (inputs weight_i, grad_i, mean_i, var_i per weight, then a "
+              "one-element float32 rescale_grad): g = clip(rescale_grad * grad_i); mean_i = beta1 * mean_i + (1 - "
+              "beta1) * g; var_i = beta2 * var_i + (1 - beta2) * g^2; weight_i -= etas[i] * (lrs[i] * mean_i / "
+              "(sqrt(var_i) + epsilon) + wds[i] * weight_i). If rescale_grad is NaN, infinite or 0 the step is "
+              "skipped. mean_i and var_i are updated in place. float32/float64.",
+              (MultiSpec{UpdateRule::AdamW, false, Extra::Rescale, {"mean", "var"}}), adamw_args, MultiAdamWParam);
+  MX_MULTI_OP("_multi_mp_adamw_update",
+              "Multi-precision _multi_adamw_update (inputs weight_i, grad_i, mean_i, var_i, weight32_i, then "
+              "rescale_grad): the float32 master weight32_i and states take the step in place; output i is "
+              "weight32_i cast to weight_i's dtype (float16, bfloat16 or float32).",
+              (MultiSpec{UpdateRule::AdamW, true, Extra::Rescale, {"mean", "var"}}), adamw_args, MultiAdamWParam);
+  return 0;
+}();
+
+}  // namespace
+}  // namespace mx
