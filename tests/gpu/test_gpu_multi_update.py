@@ -108,3 +108,33 @@ def test_lamb_phases_match_cpu(mp, dtype):
     exact = TOL["float64"] if dtype == "float64" else dict(rtol=1e-4, atol=1e-5)
     for c, g in zip(cpu[1:], gpu[1:]):
         np.testing.assert_allclose(g, c, **exact)
+
+
+def _multi_lamb_run(mp, dtype, ctx, n):
+    rng = np.random.default_rng(31)
+    shapes = [(int(rng.integers(1, 300)),) for _ in range(n)]
+    w = [_arr(rng.uniform(-1, 1, s), dtype, ctx) for s in shapes]
+    sdt = "float32" if mp else dtype
+    mean = [mx.nd.zeros(s, ctx=ctx, dtype=sdt) for s in shapes]
+    var = [mx.nd.zeros(s, ctx=ctx, dtype=sdt) for s in shapes]
+    w32 = [x.astype("float32") for x in w]
+    op = mx.nd._internal._multi_mp_lamb_update if mp else mx.nd._internal._multi_lamb_update
+    lrs = [float(x) for x in rng.uniform(0.01, 0.1, n)]
+    wds = [float(x) for x in rng.uniform(0, 0.05, n)]
+    for t in range(1, 4):
+        args = []
+        for i, s in enumerate(shapes):
+            args += [w[i], _arr(rng.uniform(-1, 1, s), dtype, ctx), mean[i], var[i]] + ([w32[i]] if mp else [])
+        op(*args, out=w, num_tensors=n, step_count=[t] * n, learning_rates=lrs, wds=wds, clip_gradient=0.9,
+           upper_bound=5.0)
+    return [x.astype("float32").asnumpy() for x in w], [x.asnumpy() for x in mean + var + (w32 if mp else [])]
+
+
+@pytest.mark.parametrize("mp,dtype", [(False, "float32"), (False, "float64"), (True, "float16"), (True, "bfloat16")])
+def test_multi_lamb_matches_cpu(mp, dtype):
+    cpu, gpu = _multi_lamb_run(mp, dtype, mx.cpu(), 5), _multi_lamb_run(mp, dtype, GPU, 5)
+    for c, g in zip(cpu[0], gpu[0]):
+        np.testing.assert_allclose(g, c, **TOL[dtype])
+    exact = TOL["float64"] if dtype == "float64" else dict(rtol=1e-4, atol=1e-5)  # norms: device reductions
+    for c, g in zip(cpu[1], gpu[1]):
+        np.testing.assert_allclose(g, c, **exact)

@@ -121,6 +121,7 @@ ELSEWHERE = {
     "preloaded_multi_sgd_update", "preloaded_multi_sgd_mom_update", "preloaded_multi_mp_sgd_update",
     "preloaded_multi_mp_sgd_mom_update", "_multi_adamw_update", "_multi_mp_adamw_update", "_adamw_update",
     "lamb_update_phase1", "lamb_update_phase2", "mp_lamb_update_phase1", "mp_lamb_update_phase2",
+    "_multi_lamb_update", "_multi_mp_lamb_update",
 }
 
 

@@ -283,3 +283,42 @@ def test_lamb_phase_errors():
         mx.nd.lamb_update_phase2(mx.nd.ones((3,)), mx.nd.ones((3,)), mx.nd.ones((2,)), mx.nd.ones((1,)), lr=0.1)
     with pytest.raises(MXNetError, match="'t'"):
         mx.nd.lamb_update_phase1(mx.nd.ones((3,)), mx.nd.ones((3,)), mx.nd.ones((3,)), mx.nd.ones((3,)), wd=0.0)
+
+
+@pytest.mark.parametrize("case", ["multi_lamb", "multi_mp_lamb"])
+def test_multi_lamb_replays_mxnet_steps(case):
+    m = _META[case]
+    n, dt, mp = m["n"], m["dtype"], m["mp"]
+    w = [mx.nd.array(_FIX["%s/w%d/init" % (case, i)], dtype=dt) for i in range(n)]
+    shapes = [x.shape for x in w]
+    mean = [mx.nd.zeros(s) for s in shapes]
+    var = [mx.nd.zeros(s) for s in shapes]
+    w32 = [x.astype("float32") for x in w]
+    op = mx.nd._internal._multi_mp_lamb_update if mp else mx.nd._internal._multi_lamb_update
+    low = dict(rtol=2e-3, atol=2e-3) if dt == "float16" else dict(rtol=2e-5, atol=1e-6)
+    for t in range(3):
+        args = []
+        for i in range(n):
+            g = mx.nd.array(_FIX["%s/g%d/step%d" % (case, i, t)], dtype=dt)
+            args += [w[i], g, mean[i], var[i]] + ([w32[i]] if mp else [])
+        op(*args, out=w, num_tensors=n, step_count=[t + 1, t + 2, t + 1], learning_rates=m["lrs"], wds=m["wds"],
+           **m["kw"])
+        for i in range(n):
+            for k, a in (("mean", mean), ("var", var)):
+                np.testing.assert_allclose(a[i].asnumpy(), _FIX["%s/%s%d/step%d" % (case, k, i, t)], rtol=2e-5,
+                                           atol=1e-6, err_msg="%s%d step %d" % (k, i, t))
+            if mp:  # the trust ratio's norms sum in another order than MXNet's MultiSumSq: a few float32 ulps
+                np.testing.assert_allclose(w32[i].asnumpy(), _FIX["%s/w32_%d/step%d" % (case, i, t)], rtol=1e-4,
+                                           atol=1e-5, err_msg="w32_%d step %d" % (i, t))
+            np.testing.assert_allclose(w[i].asnumpy().astype(np.float64),
+                                       _FIX["%s/w%d/step%d" % (case, i, t)].astype(np.float64),
+                                       err_msg="w%d step %d" % (i, t), **low)
+
+
+def test_multi_lamb_errors():
+    w = mx.nd.ones((3,))
+    with pytest.raises(MXNetError, match="step_count has 1 entries but num_tensors is 2"):
+        mx.nd._internal._multi_lamb_update(w, w, w, w, w, w, w, w, num_tensors=2, step_count=[1],
+                                           learning_rates=[0.1, 0.1], wds=[0, 0])
+    with pytest.raises(MXNetError, match="num_tensors=1 needs 4 inputs"):
+        mx.nd._internal._multi_lamb_update(w, w, w, num_tensors=1, step_count=[1], learning_rates=[0.1], wds=[0])

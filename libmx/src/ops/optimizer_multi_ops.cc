@@ -1,9 +1,9 @@
 // MXNet 1.x's multi-tensor update operators: multi_sgd_update, multi_sgd_mom_update,
 // multi_mp_sgd_update, multi_mp_sgd_mom_update, their preloaded_* forms (learning rates and
-// weight decays in float32 arrays instead of parameters), _multi_adamw_update and
-// _multi_mp_adamw_update. One call steps num_weights weights; the inputs interleave per weight
-// (weight_i, grad_i, states_i..., weight32_i) then the op's extra arrays (lrs, wds for preloaded,
-// rescale_grad for adamw). The states and the master copies are MXNet's mutable inputs: updated
+// weight decays in float32 arrays instead of parameters), _multi_adamw_update,
+// _multi_mp_adamw_update, _multi_lamb_update and _multi_mp_lamb_update. One call steps
+// num_weights weights; the inputs interleave per weight (weight_i, grad_i, states_i...,
+// weight32_i) then the op's extra arrays (lrs, wds for preloaded, rescale_grad for adamw). The states and the master copies are MXNet's mutable inputs: updated
 // in place (these ops run eagerly; the arrays stay inputs, in MXNet's order, rather than aux
 // states, which could not be interleaved). The element step is the single-tensor update's
 // (ops/formulas/optimizer.h) through formulas/optimizer_multi.h's table: the host loop here, one
@@ -14,6 +14,7 @@
 #include "base/half_hd.h"
 #include "ops/cuda_only.h"
 #include "ops/formulas/optimizer_multi.h"
+#include "ops/imperative.h"
 #include "ops/index_gpu.h"
 #include "ops/optimizer_gpu.h"
 #include "ops/registry.h"
@@ -107,7 +108,9 @@ struct MultiSpec {
 // The parameters every form shares, read from whichever struct the op has.
 struct MultiArgs {
   int n = 0;
+  const char *count_name = "num_weights";  // the parameter n comes from
   const std::vector<double> *lrs = nullptr, *wds = nullptr, *etas = nullptr;
+  const std::vector<int64_t> *steps = nullptr;  // LAMB's per-tensor step counts
   UpdCoef<double> k;
 };
 
@@ -139,17 +142,18 @@ using ArgsFn = MultiArgs (*)(const Params &);
 
 // Input count, per-weight lists and num_weights agree (else a clear error naming the op).
 void check_counts(const MultiSpec &s, const MultiArgs &a, size_t n_inputs, const char *op) {
-  MX_CHECK(a.n >= 1, MX_ERR_INVALID_ARGUMENT, op, ": num_weights must be >= 1, got ", a.n);
+  MX_CHECK(a.n >= 1, MX_ERR_INVALID_ARGUMENT, op, ": ", a.count_name, " must be >= 1, got ", a.n);
   const size_t want = static_cast<size_t>(a.n) * static_cast<size_t>(s.stride()) + static_cast<size_t>(s.n_extra());
-  MX_CHECK(n_inputs == want, MX_ERR_INVALID_ARGUMENT, op, ": num_weights=", a.n, " needs ", want, " inputs (",
+  MX_CHECK(n_inputs == want, MX_ERR_INVALID_ARGUMENT, op, ": ", a.count_name, "=", a.n, " needs ", want, " inputs (",
            s.stride(), " per weight", s.n_extra() ? " plus the trailing arrays" : "", "), got ", n_inputs);
   if (s.extra == Extra::Preloaded) return;
-  auto list = [&](const std::vector<double> *v, const char *what) {
+  auto list = [&](const auto *v, const char *what) {
     if (!v) return;
     MX_CHECK(v->size() == static_cast<size_t>(a.n), MX_ERR_INVALID_ARGUMENT, op, ": ", what, " has ", v->size(),
-             " entries but num_weights is ", a.n);
+             " entries but ", a.count_name, " is ", a.n);
   };
-  list(a.lrs, "lrs");
+  list(a.steps, "step_count");
+  list(a.lrs, a.steps ? "learning_rates" : "lrs");
   list(a.wds, "wds");
   list(a.etas, "etas");
 }
@@ -331,8 +335,108 @@ void multi_kernel(const MultiSpec &s, ArgsFn args, const OpCall &c) {
   else Runner<false, float>::run(s, a, c, lr_arr, wd_arr);
 }
 
-void register_multi(const char *doc, const MultiSpec &s, ArgsFn args, OpBuilder &b) {
-  KernelFn k = [s, args](const OpCall &c) { multi_kernel(s, args, c); };
+// ---- _multi_lamb_update / _multi_mp_lamb_update: per tensor, LAMB's phase 1 into a direction
+// array, the norms of the (master) weight and of the direction (the norm op, on the op's device),
+// phase 2 (formulas/lamb.h; gpu_lamb_phase1/2 on a GPU: a few launches per tensor, not one per
+// table). As MXNet's multi_lamb, the float32 master copy is updated (unlike mp_lamb_update_phase2).
+
+struct MultiLambParam {
+  std::vector<double> learning_rates, wds;
+  std::vector<int64_t> step_count;
+  double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-6, rescale_grad = 1, lower_bound = -1, upper_bound = -1,
+         clip_gradient = -1;
+  bool bias_correction = true;
+  int num_tensors = 1;
+  static void describe(ParamDecl<MultiLambParam> &d) {
+    d.field("learning_rates", &MultiLambParam::learning_rates).required().doc("List of learning rates");
+    d.field("beta1", &MultiLambParam::beta1).def(0.9).doc("Exponential decay rate for the first moment estimates.");
+    d.field("beta2", &MultiLambParam::beta2).def(0.999).doc("Exponential decay rate for the second moment estimates.");
+    d.field("epsilon", &MultiLambParam::epsilon).def(1e-6).doc("Small value to avoid division by 0.");
+    d.field("wds", &MultiLambParam::wds).required().doc("List of Weight decays.");
+    d.field("rescale_grad", &MultiLambParam::rescale_grad).def(1.0).doc("Gradient rescaling factor");
+    d.field("lower_bound", &MultiLambParam::lower_bound).def(-1.0)
+        .doc("Lower limit of norm of weight. If lower_bound <= 0, Lower limit is not set");
+    d.field("upper_bound", &MultiLambParam::upper_bound).def(-1.0)
+        .doc("Upper limit of norm of weight. If upper_bound <= 0, Upper limit is not set");
+    d.field("clip_gradient", &MultiLambParam::clip_gradient).def(-1.0)
+        .doc("Clip gradient to the range of [-clip_gradient, clip_gradient] If clip_gradient <= 0, gradient "
+             "clipping is turned off.");
+    d.field("bias_correction", &MultiLambParam::bias_correction).def(true).doc("Whether to use bias correction.");
+    d.field("step_count", &MultiLambParam::step_count).required().doc("Step count for each tensor");
+    d.field("num_tensors", &MultiLambParam::num_tensors).def(1).doc("Number of tensors");
+  }
+};
+
+MultiArgs lamb_args(const Params &prm) {
+  const auto &p = prm.get<MultiLambParam>();
+  MultiArgs a;
+  a.n = p.num_tensors;
+  a.count_name = "num_tensors";
+  a.lrs = &p.learning_rates;
+  a.wds = &p.wds;
+  a.steps = &p.step_count;
+  return a;
+}
+
+// One tensor: T computes (float, or double for float64 weights), G is the gradient's element type.
+// r1 is the norm of `normed`: the weight as given, also when a float32 master is stepped (MXNet's
+// multi_lamb sums the squares of the float16/bfloat16 weights, in float32).
+template <typename T, typename G>
+void lamb_tensor(const MultiLambParam &p, int i, const NDArray &master, const G *g, const NDArray &mean,
+                 const NDArray &var, const NDArray &target, const NDArray &normed, const char *op) {
+  const Device dev = master.device();
+  const int64_t n = master.size();
+  const double step = static_cast<double>(p.step_count[static_cast<size_t>(i)]);
+  const LambCoef<T> k{T(p.beta1), T(p.beta2), T(p.epsilon), T(p.wds[static_cast<size_t>(i)]), T(p.rescale_grad),
+                      T(p.clip_gradient), T(1.0 - std::pow(p.beta1, step)), T(1.0 - std::pow(p.beta2, step)),
+                      p.bias_correction};
+  NDArray d(master.shape(), master.dtype(), dev);
+  const T *w = master.cdata<T>();
+  T *m = mean.data<T>(), *v = var.data<T>(), *dp = d.data<T>();
+  if (dev.is_cpu()) {
+    for (int64_t j = 0; j < n; ++j) lamb_phase1_element<T, G>(k, j, w, g, m, v, dp);
+  } else {
+    gpu_lamb_phase1<T, G>(k, n, w, g, m, v, dp, dev.id, op);
+  }
+  const NDArray r1 = invoke("norm", {}, {normed.dtype() == master.dtype() ? normed : normed.astype(master.dtype())})[0];
+  const NDArray r2 = invoke("norm", {}, {d})[0];
+  const T lr = T(p.learning_rates[static_cast<size_t>(i)]), lb = T(p.lower_bound), ub = T(p.upper_bound);
+  T *out = target.data<T>();
+  if (dev.is_cpu()) {
+    const T rate = lamb_trust_lr(lr, r1.cdata<T>()[0], r2.cdata<T>()[0], lb, ub);
+    for (int64_t j = 0; j < n; ++j) lamb_phase2_element<T, T>(rate, j, w, dp, out);
+  } else {
+    gpu_lamb_phase2<T, T>(lr, lb, ub, n, r1.cdata<T>(), r2.cdata<T>(), w, dp, out, dev.id, op);
+  }
+}
+
+void multi_lamb_kernel(const MultiSpec &s, const OpCall &c) {
+  const char *op = c.params.op->name.c_str();
+  const auto &p = c.p<MultiLambParam>();
+  check_counts(s, lamb_args(c.params), c.inputs.size(), op);
+  const DType dt = c.outputs[0].dtype();
+  const bool mp = s.mp && (dt == DType::f16 || dt == DType::bf16);  // a float32 weight is its own master
+  for (int i = 0; i < p.num_tensors; ++i) {
+    const size_t b = static_cast<size_t>(i) * static_cast<size_t>(s.stride());
+    const NDArray &w = c.inputs[b], &g = c.inputs[b + 1], &m = c.inputs[b + 2], &v = c.inputs[b + 3];
+    const NDArray &o = c.outputs[static_cast<size_t>(i)];
+    MX_CHECK(w.device() == o.device() && g.device() == o.device() && m.device() == o.device() &&
+                 v.device() == o.device(), MX_ERR_INVALID_ARGUMENT, op, ": every array must be on the weights' device");
+    if (mp) {
+      const NDArray &w32 = c.inputs[b + 4];
+      if (dt == DType::f16) lamb_tensor<float>(p, i, w32, hd_ptr(g.cdata<half_t>()), m, v, w32, w, op);
+      else lamb_tensor<float>(p, i, w32, hd_ptr(g.cdata<bf16_t>()), m, v, w32, w, op);
+      o.assign(w32);  // the output: the master rounded to the weight's dtype
+    } else if (dt == DType::f64) {
+      lamb_tensor<double>(p, i, w, g.cdata<double>(), m, v, o, w, op);
+    } else {
+      lamb_tensor<float>(p, i, w, g.cdata<float>(), m, v, o, w, op);
+    }
+  }
+}
+
+void register_multi(const char *doc, const MultiSpec &s, ArgsFn args, OpBuilder &b, KernelFn k = {}) {
+  if (!k) k = [s, args](const OpCall &c) { multi_kernel(s, args, c); };
   b.doc(doc)
       .variadic()
       .inputs_fn([s, args](const Params &p) { return input_names(s, args(p).n); })
@@ -406,6 +510,19 @@ const int registered = [] {
               "rescale_grad): the float32 master weight32_i and states take the step in place; output i is "
               "weight32_i cast to weight_i's dtype (float16, bfloat16 or float32).",
               (MultiSpec{UpdateRule::AdamW, true, Extra::Rescale, {"mean", "var"}}), adamw_args, MultiAdamWParam);
+  const MultiSpec lamb{UpdateRule::Sgd, false, Extra::None, {"mean", "var"}};  // (rule unused)
+  const MultiSpec mp_lamb{UpdateRule::Sgd, true, Extra::None, {"mean", "var"}};
+  register_multi("LAMB update of num_tensors weights (inputs weight_i, grad_i, mean_i, var_i per tensor): per "
+                 "tensor lamb_update_phase1 with t = step_count[i] and wd = wds[i], then weight_i -= "
+                 "learning_rates[i] * r1 / r2 * g with r1 = ||weight_i|| (clamped to the bounds) and r2 = ||g||. "
+                 "mean_i and var_i are updated in place. float32/float64.",
+                 lamb, lamb_args, OpBuilder::create("_multi_lamb_update").params<MultiLambParam>(),
+                 [lamb](const OpCall &c) { multi_lamb_kernel(lamb, c); });
+  register_multi("Multi-precision _multi_lamb_update (inputs weight_i, grad_i, mean_i, var_i, weight32_i): the "
+                 "float32 master weight32_i and states take the step in place; output i is weight32_i cast to "
+                 "weight_i's dtype (a float32 weight is its own master).",
+                 mp_lamb, lamb_args, OpBuilder::create("_multi_mp_lamb_update").params<MultiLambParam>(),
+                 [mp_lamb](const OpCall &c) { multi_lamb_kernel(mp_lamb, c); });
   return 0;
 }();
 

@@ -118,6 +118,37 @@ def main():
             for k, a in (("g", d), ("r1", r1), ("r2", r2), ("w", w), ("mean", m), ("var", v), ("w32", w32)):
                 out["%s/%s/step%d" % (name, k, t)] = a.asnumpy()
         meta[name] = dict(mp=mp, dtype=dtype, p1=p1, p2=p2)
+    # _multi_lamb_update / _multi_mp_lamb_update through mxnet.ndarray.contrib's wrappers
+    for name, mp, dtype, kw in [
+            ("multi_lamb", False, "float32", dict(beta1=0.85, beta2=0.98, epsilon=1e-6, rescale_grad=0.5,
+                                                  clip_gradient=0.8, lower_bound=0.2, upper_bound=4.0)),
+            ("multi_mp_lamb", True, "float16", dict(bias_correction=False))]:
+        rng = np.random.RandomState(17)
+        n = len(SHAPES)
+        ws = [rng.uniform(-1, 1, s).astype(dtype) for s in SHAPES]
+        nd_w = [mx.nd.array(w, dtype=dtype) for w in ws]
+        ms = [mx.nd.zeros(s) for s in SHAPES]
+        vs = [mx.nd.zeros(s) for s in SHAPES]
+        w32 = [mx.nd.array(w.astype(np.float32)) for w in ws]
+        lrs = [0.05, 0.1, 0.02]
+        wds = [0.01, 0.0, 0.05]
+        for i in range(n):
+            out["%s/w%d/init" % (name, i)] = ws[i]
+        for t in range(3):
+            gs = [rng.uniform(-1, 1, s).astype(dtype) for s in SHAPES]
+            nd_g = [mx.nd.array(g, dtype=dtype) for g in gs]
+            steps = [t + 1, t + 2, t + 1]
+            if mp:
+                mx.nd.contrib.multi_mp_lamb_update(nd_w, nd_g, ms, vs, w32, step_count=steps, lrs=lrs, wds=wds,
+                                                    out=nd_w, **kw)
+            else:
+                mx.nd.contrib.multi_lamb_update(nd_w, nd_g, ms, vs, step_count=steps, lrs=lrs, wds=wds, out=nd_w,
+                                                **kw)
+            for i in range(n):
+                out["%s/g%d/step%d" % (name, i, t)] = gs[i]
+                for k, a in (("w", nd_w), ("mean", ms), ("var", vs), ("w32_", w32)):
+                    out["%s/%s%d/step%d" % (name, k, i, t)] = a[i].asnumpy()
+        meta[name] = dict(mp=mp, dtype=dtype, kw=kw, lrs=lrs, wds=wds, n=n)
     out["meta"] = np.array(json.dumps(meta))
     np.savez_compressed("multi_update.npz", **out)
     print("wrote", len(out), "arrays (mxnet", mx.__version__ + ")")
