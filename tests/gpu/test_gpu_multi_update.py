@@ -138,3 +138,26 @@ def test_multi_lamb_matches_cpu(mp, dtype):
     exact = TOL["float64"] if dtype == "float64" else dict(rtol=1e-4, atol=1e-5)  # norms: device reductions
     for c, g in zip(cpu[1], gpu[1]):
         np.testing.assert_allclose(g, c, **exact)
+
+
+@pytest.mark.parametrize("dtype,mp", [("float32", False), ("float64", False), ("float16", True), ("bfloat16", True)])
+@pytest.mark.parametrize("agg,momentum", [(4, 0.9), (40, 0.0), (40, 0.9)])
+def test_aggregated_sgd_optimizer_matches_cpu(dtype, mp, agg, momentum):
+    # Optimizer.update with a list on one GPU: each chunk of aggregate_num weights is one
+    # multi-tensor launch (optimizer.cc step_chunk_on_device) instead of one launch per weight
+    rng = np.random.default_rng(41)
+    shapes = [(int(rng.integers(1, 100)),) for _ in range(40)]
+    w0 = [rng.uniform(-1, 1, s) for s in shapes]
+    gs = [[rng.uniform(-1, 1, s) for s in shapes] for _ in range(3)]
+    res = []
+    for ctx in (mx.cpu(), GPU):
+        opt = mx.optimizer.SGD(learning_rate=0.05, momentum=momentum, wd=0.01, multi_precision=mp,
+                               clip_gradient=0.8)
+        opt.aggregate_num = agg
+        upd = mx.optimizer.get_updater(opt)
+        w = [_arr(x, dtype, ctx) for x in w0]
+        for step in gs:
+            upd(list(range(40)), [_arr(x, dtype, ctx) for x in step], w)
+        res.append([x.astype("float32").asnumpy() for x in w])
+    for c, g in zip(*res):
+        np.testing.assert_allclose(g, c, **TOL[dtype])

@@ -322,3 +322,40 @@ def test_multi_lamb_errors():
                                            learning_rates=[0.1, 0.1], wds=[0, 0])
     with pytest.raises(MXNetError, match="num_tensors=1 needs 4 inputs"):
         mx.nd._internal._multi_lamb_update(w, w, w, num_tensors=1, step_count=[1], learning_rates=[0.1], wds=[0])
+
+
+# ---- the optimizers' aggregation size (MXNet: Optimizer.aggregate_num, MXNET_OPTIMIZER_AGGREGATION_SIZE)
+
+def test_sgd_aggregate_num_default_env_and_set(monkeypatch):
+    monkeypatch.delenv("MXNET_OPTIMIZER_AGGREGATION_SIZE", raising=False)
+    assert mx.optimizer.SGD(learning_rate=0.1).aggregate_num == 4  # MXNet's default for SGD
+    assert mx.optimizer.Adam().aggregate_num == 0  # other rules step index by index
+    monkeypatch.setenv("MXNET_OPTIMIZER_AGGREGATION_SIZE", "2")
+    opt = mx.optimizer.SGD(learning_rate=0.1)
+    assert opt.aggregate_num == 2
+    assert mx.optimizer.Adam().aggregate_num == 0
+    opt.aggregate_num = 0
+    assert opt.aggregate_num == 0
+    monkeypatch.setenv("MXNET_OPTIMIZER_AGGREGATION_SIZE", "four")
+    with pytest.raises(MXNetError, match="MXNET_OPTIMIZER_AGGREGATION_SIZE must be an integer"):
+        mx.optimizer.SGD(learning_rate=0.1)
+
+
+@pytest.mark.parametrize("agg", [0, 1, 2, 4, 7])
+def test_sgd_chunk_size_does_not_change_the_steps(agg):
+    # chunks change when the scheduled rate is read, not the formula: with per-step counts the
+    # same, every chunk size gives numpy's momentum SGD
+    rng = np.random.RandomState(2)
+    w64 = [rng.uniform(-1, 1, (4,)) for _ in range(6)]
+    m64 = [np.zeros(4) for _ in range(6)]
+    opt = mx.optimizer.SGD(learning_rate=0.1, momentum=0.9, wd=0.01)
+    opt.aggregate_num = agg
+    upd = mx.optimizer.get_updater(opt)
+    w = [mx.nd.array(x, dtype="float64") for x in w64]
+    for _ in range(3):
+        g64 = [rng.uniform(-1, 1, (4,)) for _ in range(6)]
+        upd(list(range(6)), [mx.nd.array(x, dtype="float64") for x in g64], w)
+        for i in range(6):
+            m64[i] = 0.9 * m64[i] - 0.1 * (g64[i] + 0.01 * w64[i])
+            w64[i] = w64[i] + m64[i]
+            np.testing.assert_allclose(w[i].asnumpy(), w64[i], rtol=1e-12, atol=1e-14)

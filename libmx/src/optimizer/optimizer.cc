@@ -6,8 +6,10 @@
 #include <cstdlib>
 #include <limits>
 #include <set>
+#include <type_traits>
 
 #include "base/error.h"
+#include "base/half_hd.h"
 #include "ops/optimizer_gpu.h"
 #include "optimizer/rules.h"
 
@@ -159,6 +161,16 @@ Optimizer::Optimizer(const std::string &name, const Json &hparams) {
   }
   num_update_ = begin_num_update_;
   global_["m_schedule"] = 1.0;
+  // MXNet's SGD reads MXNET_OPTIMIZER_AGGREGATION_SIZE (default 4) when it is created.
+  aggregate_ = rule_->aggregate;
+  const char *env = std::getenv("MXNET_OPTIMIZER_AGGREGATION_SIZE");
+  if (aggregate_ > 0 && env && *env) {
+    char *end = nullptr;
+    const long v = std::strtol(env, &end, 10);
+    MX_CHECK(end && *end == '\0', MX_ERR_INVALID_ARGUMENT, "optimizer ", name_,
+             ": MXNET_OPTIMIZER_AGGREGATION_SIZE must be an integer, got '", env, "'");
+    aggregate_ = static_cast<int>(std::max(-1L, std::min(v, 1L << 20)));
+  }
 }
 
 void Optimizer::apply_hparam(const std::string &key, const Json &value, bool constructing) {
@@ -226,6 +238,8 @@ void Optimizer::set(const std::string &key, const Json &value) {
     num_update_ = json_int(value, "num_update");
   } else if (key == "begin_num_update") {
     begin_num_update_ = json_int(value, "begin_num_update");
+  } else if (key == "aggregate_num") {
+    aggregate_ = static_cast<int>(std::max<int64_t>(-1, std::min<int64_t>(json_int(value, "aggregate_num"), 1 << 20)));
   } else {
     apply_hparam(key, value, false);
   }
@@ -360,11 +374,7 @@ Optimizer::IndexState Optimizer::make_state(const NDArray &weight) const {
   return st;
 }
 
-void Optimizer::step_one(int index, const NDArray &weight, const NDArray &grad, double lr) {
-  auto it = states_.find(index);
-  if (it == states_.end()) it = states_.emplace(index, make_state(weight)).first;
-  IndexState &st = it->second;
-
+StepArgs Optimizer::step_args(int index, double lr) const {
   StepArgs a;
   a.lr = lr * lr_for(index);
   a.wd = hp_.get("wd") * wd_for(index);
@@ -373,7 +383,16 @@ void Optimizer::step_one(int index, const NDArray &weight, const NDArray &grad, 
   if (std::isnan(c)) c = -1;
   else if (c == 0 && !rule_->python_clip) c = -1;  // MXNet passes clip_gradient only if truthy
   a.clip = c;
-  a.t = counts_[index];
+  auto it = counts_.find(index);
+  a.t = it == counts_.end() ? 0 : it->second;
+  return a;
+}
+
+void Optimizer::step_one(int index, const NDArray &weight, const NDArray &grad, double lr) {
+  auto it = states_.find(index);
+  if (it == states_.end()) it = states_.emplace(index, make_state(weight)).first;
+  IndexState &st = it->second;
+  StepArgs a = step_args(index, lr);
 
   const DType ct = (!st.mp && weight.dtype() == DType::f64) ? DType::f64 : DType::f32;
   size_t first = st.mp ? 1 : 0;
@@ -428,11 +447,9 @@ void Optimizer::step_one(int index, const NDArray &weight, const NDArray &grad, 
   if (st.mp || wcopy) weight.assign(w);
 }
 
-void Optimizer::step_on_device(IndexState &st, const NDArray &weight, const NDArray &grad, DType ct,
-                               UpdateRule form, const UpdCoef<double> &coef) {
-  const Device dev = weight.device();
-  // States (and the float32 master weight) live on the weight's device from the first GPU step
-  // on: created or loaded on the CPU, they move once.
+// States (and the float32 master weight) live on the weight's device from the first GPU step
+// on: created or loaded on the CPU, they move once.
+void Optimizer::place_states(IndexState &st, Device dev, DType ct) {
   for (size_t i = 0; i < st.arrays.size(); ++i) {
     const DType want = st.mp ? DType::f32 : ct;
     if (st.arrays[i].device() != dev || st.arrays[i].dtype() != want) {
@@ -441,6 +458,87 @@ void Optimizer::step_on_device(IndexState &st, const NDArray &weight, const NDAr
       st.arrays[i] = moved;
     }
   }
+}
+
+namespace {
+
+// One multi-tensor launch per table of kMultiMax weights (formulas/optimizer_multi.h): weights,
+// gradients and states already on the GPU; W the weight's element type, S the states'.
+template <bool MP, typename T> struct ChunkTable {
+  using W = hd_elem_t<T>;
+  using S = std::conditional_t<MP, float, T>;
+  static void run(UpdateRule form, const std::vector<UpdCoef<double>> &coefs, const std::vector<const NDArray *> &w,
+                  const std::vector<const NDArray *> &g, const std::vector<std::vector<NDArray> *> &states,
+                  int device, const char *what) {
+    const int n = static_cast<int>(w.size());
+    for (int first = 0; first < n; first += kMultiMax) {
+      MultiTable<W, S> t;
+      t.count = std::min(kMultiMax, n - first);
+      for (int j = 0; j < t.count; ++j) {
+        const size_t i = static_cast<size_t>(first + j);
+        const std::vector<NDArray> &st = *states[i];
+        const size_t s0 = MP ? 1 : 0;  // (weight32, states...) under multi-precision
+        t.size[j] = w[i]->size();
+        t.w[j] = hd_ptr(w[i]->template cdata<T>());
+        t.g[j] = hd_ptr(g[i]->template cdata<T>());
+        t.o[j] = hd_ptr(w[i]->template data<T>());
+        t.s0[j] = st.size() > s0 ? st[s0].data<S>() : nullptr;
+        t.s1[j] = nullptr;
+        t.w32[j] = MP ? st[0].data<S>() : nullptr;
+        t.lr[j] = S(coefs[i].lr);
+        t.wd[j] = S(coefs[i].wd);
+        t.eta[j] = S(0);
+      }
+      gpu_update_multi<MP, W, S>(form, coefs[static_cast<size_t>(first)], t, device, what);
+    }
+  }
+};
+
+}  // namespace
+
+// An aggregated chunk on one GPU (MXNet's multi_sgd_* path): one launch per table instead of one
+// per weight. false (nothing done) where the chunk does not qualify: the caller steps index by
+// index. Same formula and coefficients as step_on_device, so the results are the same.
+bool Optimizer::step_chunk_on_device(const std::vector<int> &indices, const std::vector<const NDArray *> &weights,
+                                     const std::vector<const NDArray *> &grads, double lr) {
+  const size_t n = indices.size();
+  if (n < 2 || rule_->row_states) return false;
+  const Device dev = weights[0]->device();
+  const DType wt = weights[0]->dtype();
+  if (dev.is_cpu()) return false;
+  for (size_t i = 0; i < n; ++i)
+    if (weights[i]->device() != dev || weights[i]->dtype() != wt || grads[i]->is_sparse() ||
+        grads[i]->device() != dev || grads[i]->dtype() != wt)
+      return false;
+  const bool mp = hp_.flag("multi_precision") && (wt == DType::f16 || wt == DType::bf16);
+  if (!mp && wt != DType::f32 && wt != DType::f64) return false;
+  std::vector<UpdCoef<double>> coefs(n);
+  UpdateRule form = UpdateRule::Sgd;
+  for (size_t i = 0; i < n; ++i) {
+    UpdateRule f;
+    if (!rule_->formula(hp_, global_, step_args(indices[i], lr), &f, &coefs[i])) return false;
+    if ((f != UpdateRule::Sgd && f != UpdateRule::SgdMom) || (i > 0 && f != form)) return false;
+    form = f;
+  }
+  std::vector<std::vector<NDArray> *> states(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto it = states_.find(indices[i]);
+    if (it == states_.end()) it = states_.emplace(indices[i], make_state(*weights[i])).first;
+    place_states(it->second, dev, wt);
+    states[i] = &it->second.arrays;
+  }
+  const std::string what = "optimizer " + name_;
+  if (mp && wt == DType::f16) ChunkTable<true, half_t>::run(form, coefs, weights, grads, states, dev.id, what.c_str());
+  else if (mp) ChunkTable<true, bf16_t>::run(form, coefs, weights, grads, states, dev.id, what.c_str());
+  else if (wt == DType::f64) ChunkTable<false, double>::run(form, coefs, weights, grads, states, dev.id, what.c_str());
+  else ChunkTable<false, float>::run(form, coefs, weights, grads, states, dev.id, what.c_str());
+  return true;
+}
+
+void Optimizer::step_on_device(IndexState &st, const NDArray &weight, const NDArray &grad, DType ct,
+                               UpdateRule form, const UpdCoef<double> &coef) {
+  const Device dev = weight.device();
+  place_states(st, dev, ct);
   auto on_device = [&](const NDArray &a, bool *copied) {
     *copied = a.device() != dev || a.dtype() != ct;
     if (!*copied) return a;
@@ -508,7 +606,7 @@ void Optimizer::update(const std::vector<int> &indices, const std::vector<NDArra
                hp_.flag("multi_precision") ? "true" : "false", mp ? " needs one" : " needs none");
     }
   }
-  if (rule_->aggregate > 0) {
+  if (aggregate_ > 0) {
     // MXNet's aggregated SGD: indices grouped by weight dtype (first-seen order), chunks of
     // `aggregate`; each chunk counts all its indices, then reads the rate once.
     std::vector<DType> order;
@@ -518,10 +616,18 @@ void Optimizer::update(const std::vector<int> &indices, const std::vector<NDArra
       std::vector<size_t> sel;
       for (size_t i = 0; i < num; ++i)
         if (weights[i].dtype() == dt) sel.push_back(i);
-      for (size_t b = 0; b < sel.size(); b += static_cast<size_t>(rule_->aggregate)) {
-        size_t e = std::min(sel.size(), b + static_cast<size_t>(rule_->aggregate));
+      for (size_t b = 0; b < sel.size(); b += static_cast<size_t>(aggregate_)) {
+        size_t e = std::min(sel.size(), b + static_cast<size_t>(aggregate_));
         for (size_t k = b; k < e; ++k) bump_count(indices[sel[k]]);
         double lr = base_lr_now();
+        std::vector<int> ci;
+        std::vector<const NDArray *> cw, cg;
+        for (size_t k = b; k < e; ++k) {
+          ci.push_back(indices[sel[k]]);
+          cw.push_back(&weights[sel[k]]);
+          cg.push_back(&grads[sel[k]]);
+        }
+        if (step_chunk_on_device(ci, cw, cg, lr)) continue;
         for (size_t k = b; k < e; ++k) step_one(indices[sel[k]], weights[sel[k]], grads[sel[k]], lr);
       }
     }
@@ -568,6 +674,7 @@ Json Optimizer::to_json() const {
   j.set("lr_scheduler", has_scheduler_ ? sched_.to_json() : Json());
   j.set("begin_num_update", begin_num_update_);
   j.set("num_update", num_update_);
+  j.set("aggregate_num", aggregate_);
   Json counts = Json::object();
   for (const auto &kv : counts_) counts.set(std::to_string(kv.first), kv.second);
   j.set("index_update_count", counts);

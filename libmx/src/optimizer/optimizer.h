@@ -74,9 +74,13 @@ class Optimizer {
   double base_lr_now();
   void bump_count(int index);
   IndexState make_state(const NDArray &weight) const;
+  StepArgs step_args(int index, double lr) const;
   void step_one(int index, const NDArray &weight, const NDArray &grad, double lr);
   void step_on_device(IndexState &st, const NDArray &weight, const NDArray &grad, DType ct, UpdateRule form,
                       const UpdCoef<double> &coef);
+  void place_states(IndexState &st, Device dev, DType ct);
+  bool step_chunk_on_device(const std::vector<int> &indices, const std::vector<const NDArray *> &weights,
+                            const std::vector<const NDArray *> &grads, double lr);
   std::vector<std::string> rule_state_names() const;
   Json mults_json(const std::map<int, double> &by_idx, const std::map<std::string, double> &by_name) const;
   void set_mults(const Json &value, bool is_wd);
@@ -96,6 +100,9 @@ class Optimizer {
   std::map<std::string, double> lr_mult_name_, wd_mult_name_;
   std::map<int, IndexState> states_;
   std::set<int> sparse_weights_;
+  // Chunk size of MXNet's aggregated updates (the rule's, or MXNET_OPTIMIZER_AGGREGATION_SIZE;
+  // "aggregate_num" sets it; <= 0: index by index).
+  int aggregate_ = 0;
   GlobalState global_;
 };
 

@@ -134,6 +134,8 @@ class Optimizer:
             return hp[name]
         if name == "float_stable_eps" and "eps" in hp:
             return hp["eps"]
+        if name == "aggregate_num":  # MXNet's chunk size of aggregated updates (SGD: 4 or the env var)
+            return self._core_json()["aggregate_num"]
         raise AttributeError("%s has no attribute '%s'" % (type(self).__name__, name))
 
     def __setattr__(self, name, value):
@@ -145,6 +147,8 @@ class Optimizer:
             self._set_core(name, value)
         elif name == "float_stable_eps":
             self._set_core("eps", value)
+        elif name == "aggregate_num":
+            self._set_core("aggregate_num", int(value))
         elif name == "idx2name":
             self.__dict__["idx2name"] = dict(value)
             self._set_core("idx2name", {str(int(k)): str(v) for k, v in value.items()})
