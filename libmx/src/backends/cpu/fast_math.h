@@ -15,16 +15,26 @@
 
 #include "base/hd.h"
 
+// Always inlined: GCC otherwise left a call to exp_f inside the baseline softrelu loop (which then
+// did not vectorise); the formulas are only worth it inlined into their loop.
+#if defined(__CUDACC__)
+#define MX_FM_INLINE __forceinline__
+#elif defined(__GNUC__)
+#define MX_FM_INLINE inline __attribute__((always_inline))
+#else
+#define MX_FM_INLINE inline
+#endif
+
 namespace mx {
 namespace fastmath {
 
 // Bit casts (memcpy: defined behaviour, and free after optimisation on both devices).
-MX_HD inline int32_t bits_of(float x) {
+MX_HD MX_FM_INLINE int32_t bits_of(float x) {
   int32_t b;
   std::memcpy(&b, &x, sizeof b);
   return b;
 }
-MX_HD inline float float_of(uint32_t b) {
+MX_HD MX_FM_INLINE float float_of(uint32_t b) {
   float x;
   std::memcpy(&x, &b, sizeof x);
   return x;
@@ -32,7 +42,7 @@ MX_HD inline float float_of(uint32_t b) {
 
 // x = n ln2 + r with |r| <= ln2/2 (Cody-Waite: ln2 in two parts, the first exact times any n
 // here); n is returned as the integer in the low bits of `t`.
-MX_HD inline float reduce_ln2(float x, int32_t *n) {
+MX_HD MX_FM_INLINE float reduce_ln2(float x, int32_t *n) {
   const float shifter = 12582912.0f;  // 1.5 * 2^23: t's low mantissa bits hold round(x / ln2)
   const float t = x * 1.44269504088896341f + shifter;
   const float nf = t - shifter;
@@ -43,7 +53,7 @@ MX_HD inline float reduce_ln2(float x, int32_t *n) {
 
 // (e^r - 1 - r) / r^2 for |r| <= ln2/2 by the Taylor series: to r^7 for e^r (truncation below
 // 6e-9 relative), to r^8 for e^r - 1 (below 6e-9 relative to e^r - 1, which is near r).
-MX_HD inline float exp_tail(float r) {
+MX_HD MX_FM_INLINE float exp_tail(float r) {
   float q = 1.0f / 5040.0f;
   q = q * r + 1.0f / 720.0f;
   q = q * r + 1.0f / 120.0f;
@@ -51,7 +61,7 @@ MX_HD inline float exp_tail(float r) {
   q = q * r + 1.0f / 6.0f;
   return q * r + 0.5f;
 }
-MX_HD inline float expm1_tail(float r) {
+MX_HD MX_FM_INLINE float expm1_tail(float r) {
   float q = 1.0f / 40320.0f;
   q = q * r + 1.0f / 5040.0f;
   q = q * r + 1.0f / 720.0f;
@@ -63,13 +73,13 @@ MX_HD inline float expm1_tail(float r) {
 
 // 2^k for -126 <= k <= 127 (unsigned arithmetic: for a NaN input k is meaningless, but must not
 // overflow a signed shift; the result is NaN anyway).
-MX_HD inline float pow2i(int32_t k) { return float_of(static_cast<uint32_t>(k + 127) << 23); }
+MX_HD MX_FM_INLINE float pow2i(int32_t k) { return float_of(static_cast<uint32_t>(k + 127) << 23); }
 
 // e^x for float: e^r (r as in reduce_ln2) times 2^n, applied as two factors 2^(n/2) so results
 // in the subnormal range (x down to -103.97) and up to FLT_MAX (x to 88.72) come out as expf
 // gives them, with one rounding; beyond, 0 and +inf fall out of the arithmetic. NaN stays NaN.
 // Written without libm calls or branches so loops over it vectorise (SSE2 and up).
-MX_HD inline float exp_f(float x) {
+MX_HD MX_FM_INLINE float exp_f(float x) {
   x = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);  // keeps NaN
   int32_t n;
   const float r = reduce_ln2(x, &n);
@@ -81,7 +91,7 @@ MX_HD inline float exp_f(float x) {
 // e^x - 1, accurate near 0: with e^r - 1 = m (small, by the series), e^x - 1 = 2^n m + (2^n - 1),
 // where 2^n - 1 is exact for |n| <= 24. Beyond |x| = 25 the result is e^x, or -1 to float
 // precision. |x| below 2^-25 returns x (exact there, and keeps -0).
-MX_HD inline float expm1_f(float x) {
+MX_HD MX_FM_INLINE float expm1_f(float x) {
   const float xc = x < -30.0f ? -30.0f : (x > 30.0f ? 30.0f : x);  // keeps NaN
   int32_t n;
   const float r = reduce_ln2(xc, &n);
@@ -95,7 +105,7 @@ MX_HD inline float expm1_f(float x) {
 // ln(1 + f) for f = m - 1, m in [sqrt(1/2), sqrt 2): with s = f / (2 + f), ln(1 + f) =
 // 2 atanh(s) = 2s + s R(s^2), R = 2s^2/3 + 2s^4/5 + ..., to s^8 (truncation below 2e-9 relative,
 // |s| <= 0.1716); written as f - s (f - R) since 2s = f - s f, so the large term f is exact.
-MX_HD inline float log1p_reduced(float f) {
+MX_HD MX_FM_INLINE float log1p_reduced(float f) {
   const float s = f / (2.0f + f);
   const float z = s * s;
   float R = 2.0f / 9.0f;
@@ -107,7 +117,7 @@ MX_HD inline float log1p_reduced(float f) {
 }
 
 // x = 2^k m with m in [sqrt(1/2), sqrt 2), for a positive normal x; returns m - 1 (exact).
-MX_HD inline float split_log(float x, float *k) {
+MX_HD MX_FM_INLINE float split_log(float x, float *k) {
   const int32_t ix = bits_of(x);
   const int32_t e = (ix - 0x3F3504F3) >> 23;  // 0x3F3504F3: sqrt(1/2)
   *k = static_cast<float>(e);
@@ -116,7 +126,7 @@ MX_HD inline float split_log(float x, float *k) {
 
 // The IEEE results of the logarithms outside (0, inf): -inf at +-0, NaN below 0 and for NaN,
 // +inf at +inf; `r` elsewhere.
-MX_HD inline float log_specials(float x, float r) {
+MX_HD MX_FM_INLINE float log_specials(float x, float r) {
   r = x == INFINITY ? INFINITY : r;
   r = x == 0.0f ? -INFINITY : r;
   return x < 0.0f || x != x ? NAN : r;
@@ -124,7 +134,7 @@ MX_HD inline float log_specials(float x, float r) {
 
 // ln x = k ln2 + ln(1 + f) (split_log), k ln2 in two parts (the first exact). Subnormal x are
 // scaled by 2^23 first.
-MX_HD inline float log_f(float x) {
+MX_HD MX_FM_INLINE float log_f(float x) {
   const bool sub = x < 1.17549435e-38f;
   float k;
   const float f = split_log(sub ? x * 8388608.0f : x, &k);
@@ -134,7 +144,7 @@ MX_HD inline float log_f(float x) {
 }
 
 // log2 x = k + ln(1 + f) log2(e): exact at powers of two.
-MX_HD inline float log2_f(float x) {
+MX_HD MX_FM_INLINE float log2_f(float x) {
   const bool sub = x < 1.17549435e-38f;
   float k;
   const float f = split_log(sub ? x * 8388608.0f : x, &k);
@@ -145,7 +155,7 @@ MX_HD inline float log2_f(float x) {
 }
 
 // log10 x = k log10(2) + ln(1 + f) log10(e), log10(2) in two parts (the first exact times k).
-MX_HD inline float log10_f(float x) {
+MX_HD MX_FM_INLINE float log10_f(float x) {
   const bool sub = x < 1.17549435e-38f;
   float k;
   const float f = split_log(sub ? x * 8388608.0f : x, &k);
@@ -158,7 +168,7 @@ MX_HD inline float log10_f(float x) {
 // ln(1 + x), accurate near 0: u = 1 + x rounded, ln u by log_f's reduction, plus the rounding
 // error of u divided by u, c = (x - (u - 1)) / u (u - 1 is exact wherever c matters). |x| below
 // 2^-24 returns x (exact there, keeps -0); -1 gives -inf, below -1 NaN, +inf +inf.
-MX_HD inline float log1p_f(float x) {
+MX_HD MX_FM_INLINE float log1p_f(float x) {
   const float u = 1.0f + x;  // 0 <= u or NaN wherever the result is not a special value
   const float c = (x - (u - 1.0f)) / u;
   float k;
@@ -169,7 +179,7 @@ MX_HD inline float log1p_f(float x) {
 }
 
 // tanh: an odd series below 0.4 (next term under 4e-9 relative), 1 - 2 / (e^2|x| + 1) above.
-MX_HD inline float tanh_f(float x) {
+MX_HD MX_FM_INLINE float tanh_f(float x) {
   const float a = x < 0 ? -x : x;
   const float s = x * x;
   float q = 21844.0f / 6081075.0f;
@@ -186,7 +196,7 @@ MX_HD inline float tanh_f(float x) {
 
 // Dispatch on the element type: float takes the fast path, others libm. The CUDA kernels use
 // the same code (MX_HD), so CPU and GPU give the same float results.
-template <typename T> MX_HD inline T tanh_of(T x) {
+template <typename T> MX_HD MX_FM_INLINE T tanh_of(T x) {
   if constexpr (std::is_same<T, float>::value) return tanh_f(x);
   else return static_cast<T>(std::tanh(x));
 }
@@ -195,7 +205,7 @@ template <typename T> MX_HD inline T tanh_of(T x) {
 // of Numerical Recipes' erfcc (fractional error below 1.2e-7 in exact arithmetic). z^2 is split
 // as zh^2 + (z - zh)(z + zh) with zh = z to 12 bits, so zh^2 is exact and e^(-zh^2) is taken on
 // its own: a rounded z^2 near 80 would cost ~4e-6 relative. Branch-free.
-MX_HD inline float erfc_pos_f(float z) {
+MX_HD MX_FM_INLINE float erfc_pos_f(float z) {
   const float t = 1.0f / (1.0f + 0.5f * z);
   float p = 0.17087277f;
   p = p * t - 0.82215223f;
@@ -217,7 +227,7 @@ MX_HD inline float erfc_pos_f(float z) {
 }
 
 // erf: the odd Taylor series below 0.5 (next term under 2e-8 relative), 1 - erfc above.
-MX_HD inline float erf_f(float x) {
+MX_HD MX_FM_INLINE float erf_f(float x) {
   const float a = x < 0 ? -x : x;
   const float s = x * x;
   float q = -1.0f / 1320.0f;
@@ -231,48 +241,48 @@ MX_HD inline float erf_f(float x) {
 }
 
 // The Gaussian CDF 0.5 (1 + erf(x / sqrt 2)) without cancellation for negative x (0.5 erfc(-x/sqrt 2)).
-MX_HD inline float normal_cdf_f(float x) {
+MX_HD MX_FM_INLINE float normal_cdf_f(float x) {
   const float z = x * -0.70710678118654752f;  // -x / sqrt 2
   const float tail = 0.5f * erfc_pos_f(z < 0 ? -z : z);
   return z > 0 ? tail : 1.0f - tail;
 }
 
-template <typename T> MX_HD inline T exp_of(T x) {
+template <typename T> MX_HD MX_FM_INLINE T exp_of(T x) {
   if constexpr (std::is_same<T, float>::value) return exp_f(x);
   else return static_cast<T>(std::exp(x));
 }
-template <typename T> MX_HD inline T expm1_of(T x) {
+template <typename T> MX_HD MX_FM_INLINE T expm1_of(T x) {
   if constexpr (std::is_same<T, float>::value) return expm1_f(x);
   else return static_cast<T>(std::expm1(x));
 }
-template <typename T> MX_HD inline T log_of(T x) {
+template <typename T> MX_HD MX_FM_INLINE T log_of(T x) {
   if constexpr (std::is_same<T, float>::value) return log_f(x);
   else return static_cast<T>(std::log(x));
 }
-template <typename T> MX_HD inline T log2_of(T x) {
+template <typename T> MX_HD MX_FM_INLINE T log2_of(T x) {
   if constexpr (std::is_same<T, float>::value) return log2_f(x);
   else return static_cast<T>(std::log2(x));
 }
-template <typename T> MX_HD inline T log10_of(T x) {
+template <typename T> MX_HD MX_FM_INLINE T log10_of(T x) {
   if constexpr (std::is_same<T, float>::value) return log10_f(x);
   else return static_cast<T>(std::log10(x));
 }
-template <typename T> MX_HD inline T log1p_of(T x) {
+template <typename T> MX_HD MX_FM_INLINE T log1p_of(T x) {
   if constexpr (std::is_same<T, float>::value) return log1p_f(x);
   else return static_cast<T>(std::log1p(x));
 }
-template <typename T> MX_HD inline T erf_of(T x) {
+template <typename T> MX_HD MX_FM_INLINE T erf_of(T x) {
   if constexpr (std::is_same<T, float>::value) return erf_f(x);
   else return static_cast<T>(std::erf(x));
 }
-template <typename T> MX_HD inline T normal_cdf_of(T x) {
+template <typename T> MX_HD MX_FM_INLINE T normal_cdf_of(T x) {
   if constexpr (std::is_same<T, float>::value) return normal_cdf_f(x);
   else return T(0.5) * (T(1) + std::erf(x * static_cast<T>(0.70710678118654752440)));
 }
 
 // Logistic sigmoid 1 / (1 + e^-x): float through exp_f, so loops over it vectorise (libm's expf
 // is a call per element); within 3e-7 relative. Other dtypes use libm.
-template <typename T> MX_HD inline T sigmoid_of(T x) {
+template <typename T> MX_HD MX_FM_INLINE T sigmoid_of(T x) {
   if constexpr (std::is_same<T, float>::value) return 1.0f / (1.0f + exp_f(-x));
   else return T(1) / (T(1) + std::exp(-x));
 }
