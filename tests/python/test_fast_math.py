@@ -19,14 +19,17 @@ FLT_MAX = float(np.finfo(np.float32).max)
 FLT_MIN = float(np.finfo(np.float32).tiny)
 TINY = 2.0 ** -149  # the smallest subnormal: the ulp of results below FLT_MIN
 
-# op -> (MX function, float64 reference, bound in ulps); bounds are the measured maxima rounded up
+# op -> (MX function, float64 reference, bound in ulps). The bounds are the maxima measured over
+# every 5th (AVX-512) and 7th (baseline) float bit pattern, rounded up a little: exp 1.05, expm1 1.44,
+# log 0.93, log2 1.93, log10 2.06, log1p 1.44 ulp. Dropping the last term of any of the series in
+# fast_math.h takes exp, expm1, log, log2 or log1p past its bound in the sweep below.
 ULP_CASES = {
-    "exp": (mx.nd.exp, np.exp, 1.5),
-    "expm1": (mx.nd.expm1, np.expm1, 2.0),
-    "log": (mx.nd.log, np.log, 1.5),
+    "exp": (mx.nd.exp, np.exp, 1.25),
+    "expm1": (mx.nd.expm1, np.expm1, 1.6),
+    "log": (mx.nd.log, np.log, 1.1),
     "log2": (mx.nd.log2, np.log2, 2.0),
-    "log10": (mx.nd.log10, np.log10, 2.5),
-    "log1p": (mx.nd.log1p, np.log1p, 2.0),
+    "log10": (mx.nd.log10, np.log10, 2.25),
+    "log1p": (mx.nd.log1p, np.log1p, 1.6),
 }
 
 SELU_A, SELU_L = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
