@@ -359,3 +359,47 @@ def test_sgd_chunk_size_does_not_change_the_steps(agg):
             m64[i] = 0.9 * m64[i] - 0.1 * (g64[i] + 0.01 * w64[i])
             w64[i] = w64[i] + m64[i]
             np.testing.assert_allclose(w[i].asnumpy(), w64[i], rtol=1e-12, atol=1e-14)
+
+
+# ---- mx.nd.contrib's wrappers (MXNet's python/mxnet/ndarray/contrib.py signatures)
+
+def test_contrib_multi_lamb_wrapper_replays_mxnet_call():
+    # the fixture was made by mxnet.nd.contrib.multi_lamb_update with these arguments
+    m = _META["multi_lamb"]
+    w = [mx.nd.array(_FIX["multi_lamb/w%d/init" % i]) for i in range(m["n"])]
+    mean = [mx.nd.zeros(x.shape) for x in w]
+    var = [mx.nd.zeros(x.shape) for x in w]
+    for t in range(3):
+        g = [mx.nd.array(_FIX["multi_lamb/g%d/step%d" % (i, t)]) for i in range(m["n"])]
+        mx.nd.contrib.multi_lamb_update(w, g, mean, var, step_count=[t + 1, t + 2, t + 1], lrs=m["lrs"], wds=m["wds"],
+                                        out=w, **m["kw"])
+        for i in range(m["n"]):
+            np.testing.assert_allclose(w[i].asnumpy(), _FIX["multi_lamb/w%d/step%d" % (i, t)], rtol=2e-5, atol=1e-6)
+
+
+def test_contrib_adamw_wrappers_take_a_number_or_an_array_as_rescale_grad():
+    rng = np.random.RandomState(4)
+    w0, g0 = rng.uniform(-1, 1, (5,)).astype(np.float32), rng.uniform(-1, 1, (5,)).astype(np.float32)
+    outs = []
+    for rescale in (0.5, mx.nd.array([0.5])):
+        w, mean, var = mx.nd.array(w0), mx.nd.zeros((5,)), mx.nd.zeros((5,))
+        mx.nd.contrib.adamw_update(w, mx.nd.array(g0), mean, var, rescale, lr=0.01, eta=0.5, wd=0.1, out=w)
+        ws, means, vars_ = [mx.nd.array(w0)], [mx.nd.zeros((5,))], [mx.nd.zeros((5,))]
+        mx.nd.contrib.multi_adamw_update(ws, [mx.nd.array(g0)], means, vars_, rescale, lrs=[0.01], wds=[0.1],
+                                         etas=[0.5], out=ws)
+        np.testing.assert_allclose(ws[0].asnumpy(), w.asnumpy(), rtol=1e-6)
+        outs.append(w.asnumpy())
+    gc = 0.5 * g0.astype(np.float64)
+    m64, v64 = 0.1 * gc, 0.001 * gc * gc
+    want = w0 - 0.5 * (0.01 * m64 / (np.sqrt(v64) + 1e-8) + 0.1 * w0)
+    for o in outs:
+        np.testing.assert_allclose(o, want, rtol=1e-5)
+    # multi-precision forms: float16 weights, float32 masters
+    w16, w32 = mx.nd.array(w0, dtype="float16"), mx.nd.array(w0.astype(np.float16).astype(np.float32))
+    mx.nd.contrib.mp_adamw_update(w16, mx.nd.array(g0, dtype="float16"), mx.nd.zeros((5,)), mx.nd.zeros((5,)), w32,
+                                  1.0, lr=0.01, eta=1.0, out=w16)
+    ws, w32s = [mx.nd.array(w0, dtype="float16")], [mx.nd.array(w0.astype(np.float16).astype(np.float32))]
+    mx.nd.contrib.multi_mp_adamw_update(ws, [mx.nd.array(g0, dtype="float16")], [mx.nd.zeros((5,))],
+                                        [mx.nd.zeros((5,))], w32s, 1.0, lrs=[0.01], wds=[0.0], etas=[1.0], out=ws)
+    np.testing.assert_array_equal(ws[0].asnumpy(), w16.asnumpy())
+    np.testing.assert_array_equal(w32s[0].asnumpy(), w32.asnumpy())

@@ -21,6 +21,9 @@ from . import control_flow as _control_flow
 contrib.foreach = _control_flow.foreach
 contrib.while_loop = _control_flow.while_loop
 contrib.cond = _control_flow.cond
+from . import contrib_optimizer as _contrib_optimizer  # noqa: E402
+for _name in _contrib_optimizer.__all__:
+    setattr(contrib, _name, getattr(_contrib_optimizer, _name))
 from . import scalar_binary as _scalar_binary
 _scalar_binary.install(globals(), NDArray, op, _internal)
 from . import sparse  # noqa: F401,E402
