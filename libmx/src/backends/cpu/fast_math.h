@@ -88,6 +88,18 @@ MX_HD MX_FM_INLINE float exp_f(float x) {
   return p * pow2i(n1) * pow2i(n - n1);
 }
 
+// e^x for formulas that do not need results below FLT_MIN (tanh, sigmoid, erfc): one 2^n factor,
+// those results flushed to 0, +inf from x = 88.38 on (where 2^n would overflow). Cheaper than
+// exp_f by the second factor: sigmoid, erf and gelu were 4-9% slower on exp_f than before it.
+MX_HD MX_FM_INLINE float exp_ftz_f(float x) {
+  const float lo = -87.33654f, hi = 88.37626f;  // keep 2^n a normal float
+  const float xc = x < lo ? lo : (x > hi ? hi : x);
+  int32_t n;
+  const float r = reduce_ln2(xc, &n);
+  const float p = 1.0f + (r + r * r * exp_tail(r));
+  return x < lo ? 0.0f : (x > hi ? INFINITY : p * pow2i(n));
+}
+
 // e^x - 1, accurate near 0: with e^r - 1 = m (small, by the series), e^x - 1 = 2^n m + (2^n - 1),
 // where 2^n - 1 is exact for |n| <= 24. Beyond |x| = 25 the result is e^x, or -1 to float
 // precision. |x| below 2^-25 returns x (exact there, and keeps -0).
@@ -189,7 +201,7 @@ MX_HD MX_FM_INLINE float tanh_f(float x) {
   q = q * s + 2.0f / 15.0f;
   q = q * s - 1.0f / 3.0f;
   const float small = x * (1.0f + s * q);  // keeps the sign of -0
-  const float big = 1.0f - 2.0f / (exp_f(2.0f * a) + 1.0f);
+  const float big = 1.0f - 2.0f / (exp_ftz_f(2.0f * a) + 1.0f);
   const float sbig = x < 0 ? -big : big;
   return a < 0.4f ? small : (x != x ? x : sbig);
 }
@@ -222,7 +234,7 @@ MX_HD MX_FM_INLINE float erfc_pos_f(float z) {
   zb &= 0xFFFFF000u;
   float zh;
   std::memcpy(&zh, &zb, sizeof zh);
-  const float r = t * exp_f(-(zh * zh)) * exp_f(p - (z - zh) * (z + zh));
+  const float r = t * exp_ftz_f(-(zh * zh)) * exp_ftz_f(p - (z - zh) * (z + zh));
   return z > 10.0f ? 0.0f : r;  // erfc(10) < 3e-45 (below float's range); keeps erfc(inf) = 0, not NaN
 }
 
@@ -283,7 +295,7 @@ template <typename T> MX_HD MX_FM_INLINE T normal_cdf_of(T x) {
 // Logistic sigmoid 1 / (1 + e^-x): float through exp_f, so loops over it vectorise (libm's expf
 // is a call per element); within 3e-7 relative. Other dtypes use libm.
 template <typename T> MX_HD MX_FM_INLINE T sigmoid_of(T x) {
-  if constexpr (std::is_same<T, float>::value) return 1.0f / (1.0f + exp_f(-x));
+  if constexpr (std::is_same<T, float>::value) return 1.0f / (1.0f + exp_ftz_f(-x));
   else return T(1) / (T(1) + std::exp(-x));
 }
 
