@@ -204,3 +204,67 @@ def test_rnn_projection_as_wide_as_the_state_is_a_clear_error():
     with pytest.raises(base.MXNotSupportedError) as info:
         mx.nd.RNN(x, w, s, s, state_size=5, num_layers=1, mode="lstm", projection_size=5).asnumpy()
     assert "projection_size" in str(info.value)
+
+
+# ---- the forward's reserve (cuDNN's reserve space kept in the op's hidden output when it fits)
+def _arrays(mode, T, N, C, H, L, D, seed, dtype="float32"):
+    rng = np.random.default_rng(seed)
+    a = [rng.standard_normal((T, N, C)).astype(dtype),
+         (rng.standard_normal(_param_size(mode, C, H, L, D)) * 0.3).astype(dtype),
+         (rng.standard_normal((L * D, N, H)) * 0.5).astype(dtype)]
+    if mode == "lstm":
+        a.append((rng.standard_normal((L * D, N, H)) * 0.5).astype(dtype))
+    return a
+
+
+@pytest.mark.parametrize("mode", ["lstm", "gru", "rnn_tanh"])
+def test_recorded_backward_equals_recompute_on_gpu(mode):
+    """Autograd's backward (reads the forward's reserve) against _backward_RNN called with an
+    empty reserve (reruns the forward), both on the GPU, and against the CPU."""
+    T, N, C, H, L = 4, 3, 5, 6, 2
+    arrays = _arrays(mode, T, N, C, H, L, 2, seed=7)
+    kw = dict(state_size=H, num_layers=L, bidirectional=True, mode=mode)
+    xs = [mx.nd.array(a, ctx=GPU, dtype=a.dtype) for a in arrays]
+    for x in xs:
+        x.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.RNN(*xs, **kw)
+    head = mx.nd.array(_head(y.shape, "float32", 3), ctx=GPU)
+    y.backward(head)
+    ref = mx.nd._internal._backward_RNN(*[mx.nd.array(a, ctx=GPU, dtype=a.dtype) for a in arrays], head, y,
+                                        mx.nd.zeros((0,), ctx=GPU), **kw)
+    for x, r in zip(xs, ref):
+        np.testing.assert_allclose(x.grad.asnumpy(), r.asnumpy(), **TOL["float32"])
+    xc = [mx.nd.array(a, dtype=a.dtype) for a in arrays]
+    for x in xc:
+        x.attach_grad()
+    with mx.autograd.record():
+        yc = mx.nd.RNN(*xc, **kw)
+    yc.backward(head.as_in_context(mx.cpu()))
+    for x, c in zip(xs, xc):
+        np.testing.assert_allclose(x.grad.asnumpy(), c.grad.asnumpy(), **TOL["float32"])
+
+
+def test_two_forwards_and_retained_backward_on_gpu():
+    """Two recorded calls before one backward, then a second backward of the retained graph
+    (the backward copies the reserve: cuDNN's data gradient writes to its reserve space)."""
+    T, N, C, H, L = 4, 2, 3, 5, 2
+    a1 = _arrays("lstm", T, N, C, H, L, 1, seed=11)
+    x2 = np.random.default_rng(12).standard_normal((T, N, C)).astype("float32")
+    kw = dict(state_size=H, num_layers=L, mode="lstm")
+
+    def run(ctx):
+        x1, xb, w, h0, c0 = [mx.nd.array(a, ctx=ctx) for a in [a1[0], x2] + a1[1:]]
+        for v in (x1, xb, w):
+            v.attach_grad()
+        with mx.autograd.record():
+            loss = (mx.nd.RNN(x1, w, h0, c0, **kw) * 0.5).sum() + (mx.nd.RNN(xb, w, h0, c0, **kw) ** 2).sum()
+        loss.backward(retain_graph=True)
+        first = [v.grad.asnumpy().copy() for v in (x1, xb, w)]
+        loss.backward()
+        return first, [v.grad.asnumpy() for v in (x1, xb, w)]
+    g_first, g_second = run(GPU)
+    c_first, _ = run(mx.cpu())
+    for a, b, c in zip(g_first, g_second, c_first):
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(a, c, **TOL["float32"])

@@ -33,12 +33,18 @@ struct RNNSpec {
 
 // y (T, N, D*R), hy (L*D, N, R) and, for lstm, cy (L*D, N, H) from x, the parameter vector w,
 // hx and (lstm) cx; cx/cy are null for the other modes. R = P when projecting, else H.
+// `reserve` (the op's hidden output; empty when no backward will read it): when cuDNN's
+// training reserve space fits in it (reserve_fits), the forward runs in training mode and leaves
+// that reserve space there for rnn_backward.
 void rnn_forward(const char *op, const RNNSpec &s, const NDArray &x, const NDArray &w, const NDArray &hx,
-                 const NDArray *cx, const NDArray &y, const NDArray &hy, const NDArray *cy);
+                 const NDArray *cx, const NDArray &y, const NDArray &hy, const NDArray *cy, const NDArray &reserve);
 // dx, dw, dhx and (lstm) dcx from dy and, when the states are outputs, dhy / dcy (null: zero).
+// y and reserve are the forward's: with a reserve that fits, cuDNN's backward reads it (a copy:
+// cudnnRNNBackwardData_v8 writes to its reserve space) instead of rerunning the forward.
 void rnn_backward(const char *op, const RNNSpec &s, const NDArray &x, const NDArray &w, const NDArray &hx,
                   const NDArray *cx, const NDArray &dy, const NDArray *dhy, const NDArray *dcy, const NDArray &dx,
-                  const NDArray &dw, const NDArray &dhx, const NDArray *dcx);
+                  const NDArray &dw, const NDArray &dhx, const NDArray *dcx, const NDArray &y,
+                  const NDArray &reserve);
 
 }  // namespace cudnn
 }  // namespace mx

@@ -177,10 +177,14 @@ void batch_norm_backward(const char *op, const BatchNormSpec &, const NDArray &,
 }
 // cuDNN RNN (backends/cudnn_rnn.h)
 void rnn_forward(const char *op, const RNNSpec &, const NDArray &x, const NDArray &, const NDArray &, const NDArray *,
-                 const NDArray &, const NDArray &, const NDArray *) { gpu::no_cuda(op, x.device().id); }
+                 const NDArray &, const NDArray &, const NDArray *, const NDArray &) {
+  gpu::no_cuda(op, x.device().id);
+}
 void rnn_backward(const char *op, const RNNSpec &, const NDArray &x, const NDArray &, const NDArray &,
                   const NDArray *, const NDArray &, const NDArray *, const NDArray *, const NDArray &,
-                  const NDArray &, const NDArray &, const NDArray *) { gpu::no_cuda(op, x.device().id); }
+                  const NDArray &, const NDArray &, const NDArray *, const NDArray &, const NDArray &) {
+  gpu::no_cuda(op, x.device().id);
+}
 }  // namespace cudnn
 }  // namespace mx
 #endif  // MX_HAVE_CUDA

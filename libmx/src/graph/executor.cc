@@ -380,6 +380,13 @@ void Executor::plan_memory() {
     for (size_t k = 0; k < st.outputs.size(); ++k) {
       int e = st.outputs[k];
       Entry &out = entries_[static_cast<size_t>(e)];
+      if (st.op->num_saved_outputs && is_saved_output(st.op, *st.params, k) &&
+          (last_use[static_cast<size_t>(e)] < 0 || !supports_dtype_on(st.op, out.dtype, dev_))) {
+        // A saved output (RNN's reserve) that no backward step reads, or one the kernel would
+        // compute through float32: no memory; the kernel sees an empty array.
+        out.array = NDArray(Shape{0}, out.dtype, dev_);
+        continue;
+      }
       size_t need = bytes_of(e);
       unplanned_bytes_ += static_cast<int64_t>(need);
       if (out.array.defined()) continue;  // bound to a user array (a gradient written in place)

@@ -34,12 +34,22 @@ bool supports(const OpDef *op, DType t, Device dev) {
     if (d == t) return true;
   return false;
 }
+// An empty array standing for a saved output nobody will read (OpDef::num_saved_outputs).
+NDArray unsaved(DType t, Device dev) { return NDArray(Shape{0}, t, dev); }
 bool overlaps(const NDArray &a, const NDArray &b) {
   if (a.storage() != b.storage()) return false;
   size_t a0 = a.offset(), a1 = a0 + a.nbytes(), b0 = b.offset(), b1 = b0 + b.nbytes();
   return a0 < b1 && b0 < a1;
 }
 }  // namespace
+
+bool supports_dtype_on(const OpDef *op, DType t, Device dev) { return supports(op, t, dev); }
+
+bool is_saved_output(const OpDef *op, const Params &p, size_t i) {
+  if (!op->num_saved_outputs) return false;
+  const int n = op->num_outputs(p);
+  return static_cast<int>(i) >= n - op->num_saved_outputs && static_cast<int>(i) < n;
+}
 
 // Inference vectors reused per thread and nesting depth: after warm-up, copy-assigning shapes
 // into them reuses their capacity, so a small op call makes almost no heap allocations.
@@ -113,6 +123,14 @@ std::vector<NDArray> invoke_raw(const OpDef *op, const Params &params, const std
       if (aux[i].dtype() == low) aux[i].assign(aux32[i]);
     std::vector<NDArray> outs;
     for (size_t i = 0; i < res.size(); ++i) {
+      // A saved output is not kept through float32 (its rounding would change the gradient):
+      // the backward, also run through float32, recomputes it. The executor plans none here.
+      if (is_saved_output(op, params, i)) {
+        MX_CHECK(!out || i >= out->size() || (*out)[i].size() == 0, MX_ERR_INTERNAL, name,
+                 ": a saved output was planned for a dtype its kernel does not take");
+        outs.push_back(unsaved(low, dev));
+        continue;
+      }
       NDArray r = res[i].dtype() == DType::f32 ? res[i].astype(low) : res[i];
       if (out && i < out->size()) {
         (*out)[i].assign(r);
@@ -176,8 +194,22 @@ std::vector<NDArray> invoke_raw(const OpDef *op, const Params &params, const std
   std::vector<NDArray> outputs(static_cast<size_t>(nout));
   std::vector<bool> via_tmp;  // only with out= arrays: no allocation on the common path
   if (out) via_tmp.assign(static_cast<size_t>(nout), false);
+  // Saved outputs (OpDef::num_saved_outputs) only when this call will be recorded, or as the
+  // executor planned them (an empty out array: nothing reads it).
+  bool keep_saved = false;
+  if (op->num_saved_outputs && is_recording() && op->differentiable)
+    for (auto &x : inputs) keep_saved = keep_saved || x.ag() != nullptr;
   for (int i = 0; i < nout; ++i) {
     DType t = static_cast<DType>(out_t2[static_cast<size_t>(i)]);
+    const bool saved = op->num_saved_outputs && is_saved_output(op, params, static_cast<size_t>(i));
+    if (saved && out && static_cast<size_t>(i) < out->size() && (*out)[static_cast<size_t>(i)].size() == 0) {
+      outputs[static_cast<size_t>(i)] = (*out)[static_cast<size_t>(i)].detach();
+      continue;
+    }
+    if (saved && !keep_saved && !(out && static_cast<size_t>(i) < out->size())) {
+      outputs[static_cast<size_t>(i)] = unsaved(t, dev);
+      continue;
+    }
     if (out && static_cast<size_t>(i) < out->size()) {
       const NDArray &o = (*out)[static_cast<size_t>(i)];
       MX_CHECK(o.shape() == out_s[static_cast<size_t>(i)], MX_ERR_SHAPE, name, ": out array ", i,

@@ -24,6 +24,11 @@ bool supports_dtype(const OpDef *op, DType t);
 // The same on the CPU, where the op's cpu_dtypes (bfloat16 on oneDNN) count too.
 bool supports_dtype_cpu(const OpDef *op, DType t);
 
+// The same on device `dev` (on a GPU also the op's gpu_dtypes).
+bool supports_dtype_on(const OpDef *op, DType t, Device dev);
+// Whether output i of `op` is a saved output (OpDef::num_saved_outputs).
+bool is_saved_output(const OpDef *op, const Params &p, size_t i);
+
 // Thread-local autograd switches.
 bool is_recording();
 bool is_training();

@@ -125,6 +125,11 @@ struct OpDef {
   std::vector<std::string> output_names{"output"};
   std::function<int(const Params &)> num_outputs_fn;          // default: output_names.size()
   std::function<int(const Params &)> num_visible_outputs_fn;  // default: all
+  // The last `num_saved_outputs` hidden outputs exist only for the gradient (RNN's reserve): they
+  // are allocated only when the call is recorded (invoke_raw) or a backward step reads them
+  // (executor); otherwise they arrive as empty arrays, which the kernel must leave alone and
+  // the backward kernel must accept (then it recomputes what it needs).
+  int num_saved_outputs = 0;
   InferShapeFn infer_shape;
   InferTypeFn infer_type;  // default: every input and output share one dtype
   KernelFn forward_cpu;
@@ -210,6 +215,7 @@ class OpBuilder {
     def_->num_visible_outputs_fn = std::move(f);
     return *this;
   }
+  OpBuilder &saved_outputs(int n) { def_->num_saved_outputs = n; return *this; }
   OpBuilder &shape(InferShapeFn f) { def_->infer_shape = std::move(f); return *this; }
   OpBuilder &type(InferTypeFn f) { def_->infer_type = std::move(f); return *this; }
   OpBuilder &cpu(KernelFn f) { def_->forward_cpu = std::move(f); return *this; }

@@ -2,8 +2,11 @@
 // cudnnRNNBackwardWeights_v8). MX keeps every weight and bias in one vector in MXNet's layout;
 // cuDNN wants its own weight space, whose blocks cudnnGetRNNWeightParams locates: each call
 // copies MX's blocks in (device-to-device, on the compute stream) and the backward copies the
-// weight gradient back out. As on the CPU (ops/nn/rnn.cc) the forward keeps nothing for the
-// backward: _backward_RNN reruns the forward in training mode to get cuDNN's reserve space.
+// weight gradient back out. A recorded forward runs in training mode and leaves cuDNN's reserve
+// space in the op's hidden reserve output (when it fits: its size comes from the CPU layout in
+// ops/nn/rnn.cc, fixed at shape inference); _backward_RNN reads a copy of it and the forward's
+// y. Without one (inference-only call sites, or too small) the backward reruns the forward in
+// training mode, as before.
 // Dropout between layers (p) is not applied, as on the CPU: the dropout descriptor has p = 0.
 // float32 runs with FMA math (no TF32), so GPU and CPU agree to float32 rounding.
 #ifdef MX_HAVE_CUDA
@@ -137,6 +140,19 @@ void map_blocks(Setup &st, const char *op, const RNNSpec &s, void *space, const 
 
 int64_t out_width(const RNNSpec &s) { return (s.bidirectional ? 2 : 1) * (s.P ? s.P : s.H); }
 
+// cuDNN's workspace and reserve sizes in training mode; whether that reserve fits in the op's.
+struct TrainSizes {
+  size_t ws = 0, rs = 0;
+  bool fits = false;
+};
+TrainSizes train_sizes(Setup &st, const char *op, const NDArray &reserve) {
+  TrainSizes z;
+  check(st.a.GetRNNTempSpaceSizes(st.h.handle, st.rnn.get(), kFwdModeTraining, st.xd.get(), &z.ws, &z.rs), op,
+        "cudnnGetRNNTempSpaceSizes");
+  z.fits = reserve.size() > 0 && z.rs > 0 && z.rs <= reserve.nbytes();
+  return z;
+}
+
 void copy_or_zero(const NDArray &dst, const NDArray *src) {
   if (src)
     gpu::copy(dst.raw(), dst.device(), src->craw(), src->device(), dst.nbytes());
@@ -147,7 +163,7 @@ void copy_or_zero(const NDArray &dst, const NDArray *src) {
 }  // namespace
 
 void rnn_forward(const char *op, const RNNSpec &s, const NDArray &x, const NDArray &w, const NDArray &hx,
-                 const NDArray *cx, const NDArray &y, const NDArray &hy, const NDArray *cy) {
+                 const NDArray *cx, const NDArray &y, const NDArray &hy, const NDArray *cy, const NDArray &reserve) {
   if (s.N == 0) return;
   if (s.T == 0) {  // no step: the states pass through
     copy_or_zero(hy, &hx);
@@ -160,20 +176,23 @@ void rnn_forward(const char *op, const RNNSpec &s, const NDArray &x, const NDArr
   const unsigned char z = 0;
   if (st.wbytes) gpu::fill(dev.id, space.ptr(), &z, 1, st.wbytes);  // any padding cuDNN keeps between blocks
   map_blocks(st, op, s, space.ptr(), w, true);
-  size_t ws = 0, rs = 0;
-  check(st.a.GetRNNTempSpaceSizes(st.h.handle, st.rnn.get(), kFwdModeInference, st.xd.get(), &ws, &rs), op,
-        "cudnnGetRNNTempSpaceSizes");
+  const TrainSizes tz = train_sizes(st, op, reserve);
+  size_t ws = tz.ws, rs = 0;
+  if (!tz.fits)
+    check(st.a.GetRNNTempSpaceSizes(st.h.handle, st.rnn.get(), kFwdModeInference, st.xd.get(), &ws, &rs), op,
+          "cudnnGetRNNTempSpaceSizes");
   Workspace work(ws, dev);
-  check(st.a.RNNForward(st.h.handle, st.rnn.get(), kFwdModeInference, st.lengths(), st.xd.get(), in_ptr(x),
-                        st.yd.get(), out_ptr(y), st.hd->get(), in_ptr(hx), out_ptr(hy), st.cd->get(),
-                        cx ? in_ptr(*cx) : nullptr, cy ? out_ptr(*cy) : nullptr, st.wbytes, space.ptr(), ws,
-                        work.ptr(), 0, nullptr),
+  check(st.a.RNNForward(st.h.handle, st.rnn.get(), tz.fits ? kFwdModeTraining : kFwdModeInference, st.lengths(),
+                        st.xd.get(), in_ptr(x), st.yd.get(), out_ptr(y), st.hd->get(), in_ptr(hx), out_ptr(hy),
+                        st.cd->get(), cx ? in_ptr(*cx) : nullptr, cy ? out_ptr(*cy) : nullptr, st.wbytes,
+                        space.ptr(), ws, work.ptr(), tz.fits ? tz.rs : 0, tz.fits ? reserve.raw() : nullptr),
         op, "cudnnRNNForward");
 }
 
 void rnn_backward(const char *op, const RNNSpec &s, const NDArray &x, const NDArray &w, const NDArray &hx,
                   const NDArray *cx, const NDArray &dy, const NDArray *dhy, const NDArray *dcy, const NDArray &dx,
-                  const NDArray &dw, const NDArray &dhx, const NDArray *dcx) {
+                  const NDArray &dw, const NDArray &dhx, const NDArray *dcx, const NDArray &y_saved,
+                  const NDArray &saved) {
   if (s.N == 0) {
     zero(dw);
     return;
@@ -193,16 +212,22 @@ void rnn_backward(const char *op, const RNNSpec &s, const NDArray &x, const NDAr
     gpu::fill(dev.id, dspace.ptr(), &z, 1, st.wbytes);  // cudnnRNNBackwardWeights_v8 adds to it
   }
   map_blocks(st, op, s, space.ptr(), w, true);
-  size_t ws = 0, rs = 0;
-  check(st.a.GetRNNTempSpaceSizes(st.h.handle, st.rnn.get(), kFwdModeTraining, st.xd.get(), &ws, &rs), op,
-        "cudnnGetRNNTempSpaceSizes");
+  const TrainSizes tz = train_sizes(st, op, saved);
+  const size_t ws = tz.ws, rs = tz.rs;
   Workspace work(ws, dev), reserve(rs, dev);
-  NDArray y(Shape{s.T, s.N, out_width(s)}, x.dtype(), dev);
-  check(st.a.RNNForward(st.h.handle, st.rnn.get(), kFwdModeTraining, st.lengths(), st.xd.get(), in_ptr(x),
-                        st.yd.get(), out_ptr(y), st.hd->get(), in_ptr(hx), nullptr, st.cd->get(),
-                        cx ? in_ptr(*cx) : nullptr, nullptr, st.wbytes, space.ptr(), ws, work.ptr(), rs,
-                        reserve.ptr()),
-        op, "cudnnRNNForward (training)");
+  NDArray y = y_saved;
+  if (tz.fits) {
+    // The forward's reserve space, copied: the data gradient below writes to its reserve space,
+    // and a retained graph may run this backward again.
+    gpu::copy(reserve.ptr(), dev, saved.craw(), dev, rs);
+  } else {  // the forward kept none: rerun it in training mode
+    y = NDArray(Shape{s.T, s.N, out_width(s)}, x.dtype(), dev);
+    check(st.a.RNNForward(st.h.handle, st.rnn.get(), kFwdModeTraining, st.lengths(), st.xd.get(), in_ptr(x),
+                          st.yd.get(), out_ptr(y), st.hd->get(), in_ptr(hx), nullptr, st.cd->get(),
+                          cx ? in_ptr(*cx) : nullptr, nullptr, st.wbytes, space.ptr(), ws, work.ptr(), rs,
+                          reserve.ptr()),
+          op, "cudnnRNNForward (training)");
+  }
   // The data gradient first: it prepares the reserve space the weight gradient reads.
   check(st.a.RNNBackwardData_v8(st.h.handle, st.rnn.get(), st.lengths(), st.yd.get(), in_ptr(y), in_ptr(dy),
                                 st.xd.get(), out_ptr(dx), st.hd->get(), in_ptr(hx), dhy ? in_ptr(*dhy) : nullptr,

@@ -3,8 +3,12 @@
 // weights, layer by layer and direction by direction (W_i2h (G*H, in), then W_h2h (G*H, H)), then
 // all biases in the same order (b_i2h (G*H), b_h2h (G*H)). Gate order: lstm i, f, g, o; gru r, z, n
 // with n = tanh(Wx x + bx + r * (Wh h + bh)). Dropout (p) only acts in training between layers and
-// is not applied here (eval semantics). The backward (_backward_RNN) recomputes the forward and
-// runs back-propagation through time.
+// is not applied here (eval semantics). A recorded forward (autograd, or an executor whose
+// backward reads it) also fills a hidden 'reserve' output (OpDef::num_saved_outputs) with what
+// the backward needs: per layer and direction the gate activations and the states after each
+// step, and the inputs of layers 1..L-1 (layout: Net::res_*). The backward (_backward_RNN) runs
+// back-propagation through time from it; given an empty reserve (inference-only call sites,
+// float16 run through float32) it recomputes the forward first.
 // LSTM with projection_size P (LSTMP, MXNet's layout): per (layer, direction) the weights are
 // W_i2h (4H, in), W_h2h (4H, P), W_h2r (P, H); the recurrent state and the output are r = W_h2r h
 // (P wide), the cell state stays H wide. (MXNet 1.9.1 runs it for inference only on the CPU; the
@@ -86,11 +90,13 @@ std::vector<std::string> rnn_inputs(const Params &prm) {
   if (is_lstm(prm.get<RNNParam>())) return {"data", "parameters", "state", "state_cell"};
   return {"data", "parameters", "state"};
 }
-int rnn_nout(const Params &prm) { return is_lstm(prm.get<RNNParam>()) ? 3 : 2; }
+int rnn_nout(const Params &prm) { return is_lstm(prm.get<RNNParam>()) ? 4 : 3; }  // + the hidden reserve
 int rnn_nvis(const Params &prm) {
   const auto &p = prm.get<RNNParam>();
-  return p.state_outputs ? rnn_nout(prm) : 1;
+  return p.state_outputs ? rnn_nout(prm) - 1 : 1;
 }
+
+int64_t reserve_size(const RNNParam &p, int64_t T, int64_t N, int64_t C);  // below, from Net
 
 bool rnn_shape(const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
   const auto &p = prm.get<RNNParam>();
@@ -105,6 +111,7 @@ bool rnn_shape(const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
   assign_shape(out[0], Shape{T, N, D * R}, op, "output");
   assign_shape(out[1], st, op, "state_output");
   if (is_lstm(p)) assign_shape(out[2], cell, op, "statecell_output");
+  assign_shape(out[is_lstm(p) ? 3 : 2], Shape{reserve_size(p, T, N, C)}, op, "reserve");
   return true;
 }
 
@@ -114,6 +121,12 @@ template <typename T> struct Net {
   std::optional<double> cmin, cmax;
   // pointers into the parameter vector per (layer, dir)
   std::vector<int64_t> wx, wh, wr, bx, bh, in;
+  // The reserve (element offsets): per (layer, dir) gates (T, N, G*H) after activation, the
+  // recurrent state h (T, N, R) and, for lstm, c (T, N, H) after each step, gru's Wh h + bh of
+  // the n gate (T, N, H), the projection's input o * tanh(c) (T, N, H); per layer l >= 1 its
+  // input (T, N, D*R). -1: not kept for this mode.
+  std::vector<int64_t> res_gates, res_h, res_c, res_ghn, res_hc, res_act;
+  int64_t res_size = 0;
   Net(const RNNParam &p, int64_t T0, int64_t N0, int64_t C0)
       : mode(mode_of(p)), L(p.num_layers), D(p.bidirectional ? 2 : 1), H(p.state_size), G(gates_of(mode_of(p))),
         T_(T0), N(N0), C(C0), P(proj_of(p)), R(rec_of(p)), cmin(p.lstm_state_clip_min), cmax(p.lstm_state_clip_max) {
@@ -136,18 +149,38 @@ template <typename T> struct Net {
         bh.push_back(off);
         off += G * H;
       }
+    const int64_t TN = T_ * N;
+    int64_t r = 0;
+    auto take = [&](std::vector<int64_t> &v, bool keep, int64_t n) {
+      v.push_back(keep ? r : -1);
+      if (keep) r += n;
+    };
+    for (int64_t k = 0; k < L * D; ++k) {
+      take(res_gates, true, TN * G * H);
+      take(res_h, true, TN * R);
+      take(res_c, mode == kLSTM, TN * H);
+      take(res_ghn, mode == kGRU, TN * H);
+      take(res_hc, P > 0, TN * H);
+    }
+    for (int64_t l = 0; l < L; ++l) take(res_act, l > 0, TN * D * R);
+    res_size = r;
   }
 };
 
 template <typename T> T sigm(T x) { return fastmath::sigmoid_of(x); }
 
-// Saved values of one (layer, direction) over time (indexed by the step number t in 0..T-1 of
-// the sequence position): gates after activation (N, G*H), the recurrent state after the step
-// (N, R), c after the step, gh_n (gru: Wh h + bh of the n gate), hc (projection: the cell output
-// o * tanh(c) before W_h2r).
+// Saved values of one (layer, direction) over time, pointers into the reserve (indexed by the
+// sequence position t in 0..T-1): gates after activation (N, G*H), the recurrent state after the
+// step (N, R), c after the step, gh_n (gru: Wh h + bh of the n gate), hc (projection: the cell
+// output o * tanh(c) before W_h2r). Null where the mode keeps none.
 template <typename T> struct Trace {
-  std::vector<T> gates, h, c, ghn, hc;
+  T *gates = nullptr, *h = nullptr, *c = nullptr, *ghn = nullptr, *hc = nullptr;
 };
+template <typename T> Trace<T> trace_of(const Net<T> &net, T *res, int64_t k) {
+  const size_t u = static_cast<size_t>(k);
+  auto at = [&](const std::vector<int64_t> &v) { return v[u] >= 0 ? res + v[u] : nullptr; };
+  return {at(net.res_gates), at(net.res_h), at(net.res_c), at(net.res_ghn), at(net.res_hc)};
+}
 
 // Run one layer/direction over X (T, N, in) writing Y[:, :, d*H:(d+1)*H] (row stride D*H).
 template <typename T> void run_dir(const Net<T> &net, int64_t li, int64_t d, const T *W, const T *X, const T *h0,
@@ -158,21 +191,16 @@ template <typename T> void run_dir(const Net<T> &net, int64_t li, int64_t d, con
   const T *wr = W + net.wr[static_cast<size_t>(k)];
   const T *bx = W + net.bx[static_cast<size_t>(k)], *bh = W + net.bh[static_cast<size_t>(k)];
   // The input projections of all steps in one (T*N x ins) x (ins x GH) GEMM: T GEMMs of N rows
-  // each spent much of their time packing (OpenBLAS). Only the recurrent part is per step.
-  std::vector<T> gx_all(static_cast<size_t>(Tn * N * GH)), gh(static_cast<size_t>(N * GH));
-  for (int64_t r = 0; r < Tn * N; ++r) std::copy(bx, bx + GH, gx_all.begin() + r * GH);
-  gemm(false, true, Tn * N, GH, ins, T(1), X, ins, wx, ins, T(1), gx_all.data(), GH);
+  // each spent much of their time packing (OpenBLAS). Only the recurrent part is per step. The
+  // gate activations overwrite them in place: in the reserve when one is kept.
+  std::vector<T> gx_local(static_cast<size_t>(tr ? 0 : Tn * N * GH)), gh(static_cast<size_t>(N * GH));
+  T *gx_all = tr ? tr->gates : gx_local.data();
+  for (int64_t r = 0; r < Tn * N; ++r) std::copy(bx, bx + GH, gx_all + r * GH);
+  gemm(false, true, Tn * N, GH, ins, T(1), X, ins, wx, ins, T(1), gx_all, GH);
   std::vector<T> h(h0, h0 + N * R), c(c0 ? c0 : h0, (c0 ? c0 : h0) + N * H), hc(static_cast<size_t>(P ? N * H : 0));
-  if (tr) {
-    tr->gates.assign(static_cast<size_t>(Tn * N * GH), T(0));
-    tr->h.assign(static_cast<size_t>(Tn * N * R), T(0));
-    tr->c.assign(static_cast<size_t>(Tn * N * H), T(0));
-    if (net.mode == kGRU) tr->ghn.assign(static_cast<size_t>(Tn * N * H), T(0));
-    if (P) tr->hc.assign(static_cast<size_t>(Tn * N * H), T(0));
-  }
   for (int64_t step = 0; step < Tn; ++step) {
     const int64_t t = d == 0 ? step : Tn - 1 - step;
-    T *gx = gx_all.data() + t * N * GH;  // this step's rows; the gates overwrite them
+    T *gx = gx_all + t * N * GH;  // this step's rows; the gates overwrite them
     for (int64_t n = 0; n < N; ++n) std::copy(bh, bh + GH, gh.begin() + n * GH);
     gemm(false, true, N, GH, R, T(1), h.data(), R, wh, R, T(1), gh.data(), GH);
     for (int64_t n = 0; n < N; ++n) {
@@ -199,7 +227,7 @@ template <typename T> void run_dir(const Net<T> &net, int64_t li, int64_t d, con
           break;
         }
         case kGRU: {
-          T *ghn = tr ? tr->ghn.data() + (t * N + n) * H : nullptr;
+          T *ghn = tr ? tr->ghn + (t * N + n) * H : nullptr;
           for_range(0, H, [=](int64_t j) {
             T r = sigm(a[j] + b[j]), z = sigm(a[H + j] + b[H + j]);
             T nn_ = fastmath::tanh_of(a[2 * H + j] + r * b[2 * H + j]);
@@ -229,48 +257,64 @@ template <typename T> void run_dir(const Net<T> &net, int64_t li, int64_t d, con
       gemm(false, true, N, P, H, T(1), hc.data(), H, wr, H, T(0), h.data(), P);
       for (int64_t n = 0; n < N; ++n)
         std::copy(h.begin() + n * P, h.begin() + (n + 1) * P, Y + (t * N + n) * ys + d * P);
-      if (tr) std::copy(hc.begin(), hc.end(), tr->hc.begin() + t * N * H);
+      if (tr) std::copy(hc.begin(), hc.end(), tr->hc + t * N * H);
     }
     if (tr) {
-      std::copy(gx, gx + N * GH, tr->gates.begin() + t * N * GH);
-      std::copy(h.begin(), h.end(), tr->h.begin() + t * N * R);
-      std::copy(c.begin(), c.end(), tr->c.begin() + t * N * H);
+      std::copy(h.begin(), h.end(), tr->h + t * N * R);
+      if (tr->c) std::copy(c.begin(), c.end(), tr->c + t * N * H);
     }
   }
   std::copy(h.begin(), h.end(), hT);
   if (cT) std::copy(c.begin(), c.end(), cT);
 }
 
-// Forward through all layers; layer outputs kept in `acts` (L+1 entries, acts[0] = data).
+// Forward through all layers into Y; with a reserve `res` (net.res_size elements) also what the
+// backward reads. Layers 1..L-1 read their input from the reserve (or a scratch buffer).
 template <typename T> void run_all(const Net<T> &net, const T *W, const T *X, const T *hx, const T *cx, T *Y, T *hy,
-                                    T *cy, std::vector<std::vector<T>> *acts, std::vector<Trace<T>> *trs) {
+                                    T *cy, T *res) {
   const int64_t NH = net.N * net.H, NR = net.N * net.R, Tn = net.T_, ys = net.D * net.R;
-  std::vector<T> cur(X, X + Tn * net.N * net.C), nxt(static_cast<size_t>(Tn * net.N * ys));
-  if (acts) acts->push_back(cur);
+  std::vector<T> scratch[2];
+  const T *cur = X;
   for (int64_t l = 0; l < net.L; ++l) {
+    T *nxt = Y;
+    if (l + 1 < net.L) {
+      if (res) {
+        nxt = res + net.res_act[static_cast<size_t>(l + 1)];
+      } else {
+        auto &b = scratch[l % 2];
+        b.resize(static_cast<size_t>(Tn * net.N * ys));
+        nxt = b.data();
+      }
+    }
     for (int64_t d = 0; d < net.D; ++d) {
       const int64_t k = l * net.D + d;
-      run_dir(net, l, d, W, cur.data(), hx + k * NR, cx ? cx + k * NH : nullptr, nxt.data(), hy + k * NR,
-              cy ? cy + k * NH : nullptr, trs ? &(*trs)[static_cast<size_t>(k)] : static_cast<Trace<T> *>(nullptr));
+      Trace<T> tr;
+      if (res) tr = trace_of(net, res, k);
+      run_dir(net, l, d, W, cur, hx + k * NR, cx ? cx + k * NH : nullptr, nxt, hy + k * NR, cy ? cy + k * NH : nullptr,
+              res ? &tr : static_cast<Trace<T> *>(nullptr));
     }
     cur = nxt;
-    if (acts) acts->push_back(cur);
   }
-  std::copy(cur.begin(), cur.end(), Y);
 }
+
+size_t reserve_index(const RNNParam &p) { return is_lstm(p) ? 3 : 2; }
+int64_t reserve_size(const RNNParam &p, int64_t T, int64_t N, int64_t C) { return Net<float>(p, T, N, C).res_size; }
 
 template <typename T> void rnn_forward(const OpCall &c) {
   const auto &p = c.p<RNNParam>();
   const Shape &s = c.inputs[0].shape();
   Net<T> net(p, s[0], s[1], s[2]);
   const bool lstm = is_lstm(p);
+  const NDArray &res = c.outputs[reserve_index(p)];  // empty unless a backward will read it
+  MX_CHECK(res.size() == 0 || res.size() == net.res_size, MX_ERR_INTERNAL, "RNN: reserve of ", res.size(),
+           " elements, expected ", net.res_size);
   run_all(net, c.inputs[1].data<T>(), c.inputs[0].data<T>(), c.inputs[2].data<T>(),
           lstm ? c.inputs[3].data<T>() : nullptr, c.outputs[0].data<T>(), c.outputs[1].data<T>(),
-          lstm ? c.outputs[2].data<T>() : nullptr, static_cast<std::vector<std::vector<T>> *>(nullptr),
-          static_cast<std::vector<Trace<T>> *>(nullptr));
+          lstm ? c.outputs[2].data<T>() : nullptr, res.size() ? res.data<T>() : nullptr);
 }
 
-// inputs: data, parameters, state, [state_cell], dy, [dhy, [dcy]] (with state_outputs)
+// inputs: data, parameters, state, [state_cell], dy, [dhy, [dcy]] (with state_outputs), the
+// forward's output y (the GPU's backward reads it) and its reserve (may be empty: recompute).
 // outputs: ddata, dparameters, dstate, [dstate_cell]
 template <typename T> void rnn_backward(const OpCall &c) {
   const auto &p = c.p<RNNParam>();
@@ -284,11 +328,20 @@ template <typename T> void rnn_backward(const OpCall &c) {
   const T *dhy = p.state_outputs ? c.inputs[ii++].data<T>() : nullptr;
   const T *dcy = p.state_outputs && lstm ? c.inputs[ii++].data<T>() : nullptr;
   const T *W = c.inputs[1].data<T>(), *hx = c.inputs[2].data<T>(), *cx = lstm ? c.inputs[3].data<T>() : nullptr;
-  std::vector<std::vector<T>> acts;
-  std::vector<Trace<T>> trs(static_cast<size_t>(net.L * net.D));
-  std::vector<T> Y(static_cast<size_t>(Tn * N * ys)), hy(static_cast<size_t>(net.L * net.D * NR)),
-      cy(static_cast<size_t>(net.L * net.D * NH));
-  run_all(net, W, c.inputs[0].data<T>(), hx, cx, Y.data(), hy.data(), lstm ? cy.data() : nullptr, &acts, &trs);
+  const NDArray &saved = c.inputs.back();
+  std::vector<T> recomputed;  // the reserve, when the forward kept none
+  T *res;
+  if (saved.size() == net.res_size && net.res_size > 0) {
+    res = const_cast<T *>(saved.data<T>());  // read only
+  } else {
+    MX_CHECK(saved.size() == 0, MX_ERR_INTERNAL, "_backward_RNN: reserve of ", saved.size(), " elements, expected ",
+             net.res_size);
+    recomputed.resize(static_cast<size_t>(net.res_size));
+    res = recomputed.data();
+    std::vector<T> Y(static_cast<size_t>(Tn * N * ys)), hy(static_cast<size_t>(net.L * net.D * NR)),
+        cy(static_cast<size_t>(net.L * net.D * NH));
+    run_all(net, W, c.inputs[0].data<T>(), hx, cx, Y.data(), hy.data(), lstm ? cy.data() : nullptr, res);
+  }
   T *dW = c.outputs[1].data<T>(), *dhx = c.outputs[2].data<T>(), *dcx = lstm ? c.outputs[3].data<T>() : nullptr;
   std::fill(dW, dW + c.outputs[1].size(), T(0));
   std::vector<T> dcur(dy, dy + Tn * N * ys);
@@ -300,12 +353,12 @@ template <typename T> void rnn_backward(const OpCall &c) {
   std::vector<T> dgx_all(static_cast<size_t>(Tn * N * GH)), dgh_all(static_cast<size_t>(gru ? Tn * N * GH : 0));
   std::vector<T> hprev_all(static_cast<size_t>(Tn * NR));
   for (int64_t l = net.L - 1; l >= 0; --l) {
-    const std::vector<T> &X = acts[static_cast<size_t>(l)];
+    const T *X = l == 0 ? c.inputs[0].data<T>() : res + net.res_act[static_cast<size_t>(l)];
     const int64_t ins = net.in[static_cast<size_t>(l * net.D)];
     std::vector<T> dX(static_cast<size_t>(Tn * N * ins), T(0));
     for (int64_t d = 0; d < net.D; ++d) {
       const int64_t k = l * net.D + d;
-      const Trace<T> &tr = trs[static_cast<size_t>(k)];
+      const Trace<T> tr = trace_of(net, res, k);
       const T *wx = W + net.wx[static_cast<size_t>(k)], *wh = W + net.wh[static_cast<size_t>(k)];
       T *dwx = dW + net.wx[static_cast<size_t>(k)], *dwh = dW + net.wh[static_cast<size_t>(k)];
       const T *wr = W + net.wr[static_cast<size_t>(k)];
@@ -319,69 +372,89 @@ template <typename T> void rnn_backward(const OpCall &c) {
         const int64_t t = d == 0 ? step : Tn - 1 - step;
         const int64_t tp = d == 0 ? t - 1 : t + 1;  // previous step's sequence position
         const bool first = step == 0;
-        const T *hprev = first ? hx + k * NR : tr.h.data() + tp * NR;
-        const T *cprev = lstm ? (first ? cx + k * NH : tr.c.data() + tp * NH) : nullptr;
+        const T *hprev = first ? hx + k * NR : tr.h + tp * NR;
+        const T *cprev = lstm ? (first ? cx + k * NH : tr.c + tp * NH) : nullptr;
         std::vector<T> dhp(static_cast<size_t>(NR), T(0));
         if (P) {  // through r = hc W_h2r^T: dW_h2r += dr^T hc, d hc = dr W_h2r
           std::vector<T> dr(dh);
           for (int64_t n = 0; n < N; ++n)
             for (int64_t j = 0; j < P; ++j)
               dr[static_cast<size_t>(n * P + j)] += dcur[static_cast<size_t>((t * N + n) * ys + d * P + j)];
-          gemm(true, false, P, H, N, T(1), dr.data(), P, tr.hc.data() + t * NH, H, T(1), dwr, H);
+          gemm(true, false, P, H, N, T(1), dr.data(), P, tr.hc + t * NH, H, T(1), dwr, H);
           gemm(false, false, N, H, P, T(1), dr.data(), P, wr, H, T(0), dhc.data(), H);
         }
         std::copy(hprev, hprev + NR, hprev_all.begin() + t * NR);
         T *dgx_t = dgx_all.data() + t * N * GH, *dgh_t = gru ? dgh_all.data() + t * N * GH : dgx_t;
+        // Gate gradients, one element loop per mode and row (the switch outside it), so that
+        // for_range runs its AVX-512 build (with the per-element switch it stayed scalar).
         for (int64_t n = 0; n < N; ++n) {
-          const T *a = tr.gates.data() + (t * N + n) * GH;
+          const T *a = tr.gates + (t * N + n) * GH;
           T *gx = dgx_t + n * GH, *gh = dgh_t + n * GH;
-          for (int64_t j = 0; j < H; ++j) {
-            const int64_t q = n * H + j;
-            const T dht = P ? dhc[static_cast<size_t>(q)]
-                            : dh[static_cast<size_t>(q)] + dcur[static_cast<size_t>((t * N + n) * ys + d * H + j)];
-            switch (net.mode) {
-              case kLSTM: {
+          // dh of this step: through the projection, or the recurrent gradient plus the output's
+          T *dht = P ? dhc.data() + n * H : dh.data() + n * H;
+          if (!P) {
+            const T *dyn = dcur.data() + (t * N + n) * ys + d * H;
+            for_range(0, H, [=](int64_t j) { dht[j] += dyn[j]; });
+          }
+          switch (net.mode) {
+            case kLSTM: {
+              const bool has_min = net.cmin.has_value(), has_max = net.cmax.has_value();
+              const T lo = has_min ? static_cast<T>(*net.cmin) : T(0), hi = has_max ? static_cast<T>(*net.cmax) : T(0);
+              const T *ct = tr.c + t * NH + n * H, *cp = cprev + n * H;
+              T *dcn = dc.data() + n * H;
+              for_range(0, H, [=](int64_t j) {
                 const T i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j];
-                const T ct = tr.c[static_cast<size_t>(t * NH + q)], tc = fastmath::tanh_of(ct);
-                T dct = dc[static_cast<size_t>(q)] + dht * o * (T(1) - tc * tc);
-                bool clipped = (net.cmin && ct <= static_cast<T>(*net.cmin)) || (net.cmax && ct >= static_cast<T>(*net.cmax));
-                if (clipped) dct = T(0);
+                const T c_ = ct[j], tc = fastmath::tanh_of(c_);
+                T dct = dcn[j] + dht[j] * o * (T(1) - tc * tc);
+                const bool clipped = (has_min && c_ <= lo) || (has_max && c_ >= hi);  // the clip passes nothing
+                dct = clipped ? T(0) : dct;
                 gx[j] = dct * g * i * (T(1) - i);
-                gx[H + j] = dct * cprev[q] * f * (T(1) - f);
+                gx[H + j] = dct * cp[j] * f * (T(1) - f);
                 gx[2 * H + j] = dct * i * (T(1) - g * g);
-                gx[3 * H + j] = dht * tc * o * (T(1) - o);
-                dc[static_cast<size_t>(q)] = dct * f;
-                break;
-              }
-              case kGRU: {
+                gx[3 * H + j] = dht[j] * tc * o * (T(1) - o);
+                dcn[j] = dct * f;
+              });
+              break;
+            }
+            case kGRU: {
+              const T *ghn = tr.ghn + t * NH + n * H, *hp = hprev + n * R;
+              T *dhpn = dhp.data() + n * R;
+              for_range(0, H, [=](int64_t j) {
                 const T r = a[j], z = a[H + j], nv = a[2 * H + j];
-                const T ghn = tr.ghn[static_cast<size_t>(t * NH + q)];
-                const T dn = dht * (T(1) - z) * (T(1) - nv * nv);
-                const T dz = dht * (hprev[q] - nv) * z * (T(1) - z);
-                const T dr = dn * ghn * r * (T(1) - r);
-                gx[j] = gh[j] = dr;
-                gx[H + j] = gh[H + j] = dz;
+                const T dn = dht[j] * (T(1) - z) * (T(1) - nv * nv);
+                const T dz = dht[j] * (hp[j] - nv) * z * (T(1) - z);
+                const T dr = dn * ghn[j] * r * (T(1) - r);
+                gx[j] = dr;
+                gh[j] = dr;
+                gx[H + j] = dz;
+                gh[H + j] = dz;
                 gx[2 * H + j] = dn;
                 gh[2 * H + j] = dn * r;
-                dhp[static_cast<size_t>(q)] = dht * z;
-                break;
-              }
-              case kTanh: gx[j] = dht * (T(1) - a[j] * a[j]); break;
-              case kRelu: gx[j] = a[j] > T(0) ? dht : T(0); break;
+                dhpn[j] = dht[j] * z;
+              });
+              break;
             }
+            case kTanh:
+              for_range(0, H, [=](int64_t j) { gx[j] = dht[j] * (T(1) - a[j] * a[j]); });
+              break;
+            case kRelu:
+              for_range(0, H, [=](int64_t j) { gx[j] = a[j] > T(0) ? dht[j] : T(0); });
+              break;
           }
         }
         gemm(false, false, N, R, GH, T(1), dgh_t, GH, wh, R, T(1), dhp.data(), R);
         dh = dhp;
       }
       const T *dgh_all_p = gru ? dgh_all.data() : dgx_all.data();
-      gemm(true, false, GH, ins, Tn * N, T(1), dgx_all.data(), GH, X.data(), ins, T(1), dwx, ins);
+      gemm(true, false, GH, ins, Tn * N, T(1), dgx_all.data(), GH, X, ins, T(1), dwx, ins);
       gemm(true, false, GH, R, Tn * N, T(1), dgh_all_p, GH, hprev_all.data(), R, T(1), dwh, R);
-      for (int64_t r = 0; r < Tn * N; ++r)
-        for (int64_t j = 0; j < GH; ++j) {
-          dbx[j] += dgx_all[static_cast<size_t>(r * GH + j)];
-          dbh[j] += dgh_all_p[r * GH + j];
-        }
+      for (int64_t r = 0; r < Tn * N; ++r) {
+        const T *gxr = dgx_all.data() + r * GH, *ghr = dgh_all_p + r * GH;
+        for_range(0, GH, [=](int64_t j) {
+          dbx[j] += gxr[j];
+          dbh[j] += ghr[j];
+        });
+      }
       gemm(false, false, Tn * N, ins, GH, T(1), dgx_all.data(), GH, wx, ins, T(1), dX.data(), ins);
       std::copy(dh.begin(), dh.end(), dhx + k * NR);
       if (dcx) std::copy(dc.begin(), dc.end(), dcx + k * NH);
@@ -429,7 +502,8 @@ void rnn_forward_gpu(const OpCall &c) {
   const auto &p = c.p<RNNParam>();
   const bool lstm = is_lstm(p);
   cudnn::rnn_forward("RNN", gpu_spec(p, c.inputs[0].shape(), "RNN"), c.inputs[0], c.inputs[1], c.inputs[2],
-                     lstm ? &c.inputs[3] : nullptr, c.outputs[0], c.outputs[1], lstm ? &c.outputs[2] : nullptr);
+                     lstm ? &c.inputs[3] : nullptr, c.outputs[0], c.outputs[1], lstm ? &c.outputs[2] : nullptr,
+                     c.outputs[reserve_index(p)]);
 }
 
 void rnn_backward_gpu(const OpCall &c) {
@@ -441,7 +515,7 @@ void rnn_backward_gpu(const OpCall &c) {
   const NDArray *dcy = p.state_outputs && lstm ? &c.inputs[ii++] : nullptr;
   cudnn::rnn_backward("_backward_RNN", gpu_spec(p, c.inputs[0].shape(), "_backward_RNN"), c.inputs[0], c.inputs[1],
                       c.inputs[2], lstm ? &c.inputs[3] : nullptr, dy, dhy, dcy, c.outputs[0], c.outputs[1],
-                      c.outputs[2], lstm ? &c.outputs[3] : nullptr);
+                      c.outputs[2], lstm ? &c.outputs[3] : nullptr, c.inputs[ii], c.inputs[ii + 1]);
 }
 
 std::vector<std::string> bwd_inputs(const Params &prm) {
@@ -452,6 +526,8 @@ std::vector<std::string> bwd_inputs(const Params &prm) {
     v.push_back("state_grad");
     if (is_lstm(p)) v.push_back("statecell_grad");
   }
+  v.push_back("output");
+  v.push_back("reserve");
   return v;
 }
 
@@ -462,31 +538,42 @@ const int registered = [] {
       .params<RNNParam>()
       .inputs({"data", "parameters", "state", "state_cell"})
       .inputs_fn(rnn_inputs)
-      .outputs({"output", "state_output", "statecell_output"})
+      .outputs({"output", "state_output", "statecell_output", "reserve"})
       .num_outputs(rnn_nout)
       .num_visible_outputs(rnn_nvis)
+      .saved_outputs(1)
       .shape(rnn_shape)
       .cpu([](const OpCall &c) { MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "RNN", { rnn_forward<T>(c); }); })
       .gpu(cuda_only(rnn_forward_gpu))
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         std::vector<Var> in = n.inputs;
         for (Var g : n.out_grads) in.push_back(g);
+        in.push_back(n.outputs.front());  // y
+        in.push_back(n.outputs.back());   // the reserve (empty when the forward kept none)
         auto gs = b.emit(&Registry::get().require("_backward_RNN"), n.params, in);
         gs.resize(n.inputs.size());
         return gs;
       });
   MX_REGISTER_OP(_backward_RNN)
-      .doc("Gradient of RNN: inputs (data, parameters, state, [state_cell], out_grad, [state grads]).")
+      .doc("Gradient of RNN: inputs (data, parameters, state, [state_cell], out_grad, [state grads], output, "
+           "reserve); an empty reserve makes it recompute the forward.")
       .params<RNNParam>()
       .inputs_fn(bwd_inputs)
       .outputs({"data_grad", "parameters_grad", "state_grad", "state_cell_grad"})
       .num_outputs([](const Params &prm) { return is_lstm(prm.get<RNNParam>()) ? 4 : 3; })
       .shape([](const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
-        const size_t nf = is_lstm(prm.get<RNNParam>()) ? 4 : 3;
+        const auto &p = prm.get<RNNParam>();
+        const size_t nf = is_lstm(p) ? 4 : 3;
         for (size_t i = 0; i < nf; ++i) {
           if (!in[i].known()) return false;
           assign_shape(out[i], in[i], "_backward_RNN", "input gradient");
         }
+        const Shape &x = in[0];
+        MX_CHECK(x.ndim() == 3, MX_ERR_SHAPE, "_backward_RNN: data must have 3 dimensions, got ", x.str());
+        Shape &res = in.back();
+        // An empty reserve: the forward kept none (the kernel recomputes it).
+        if (!(res.known() && res.ndim() == 1 && res[0] == 0))
+          assign_shape(res, Shape{reserve_size(p, x[0], x[1], x[2])}, "_backward_RNN", "reserve");
         return true;
       })
       .cpu([](const OpCall &c) { MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_RNN", { rnn_backward<T>(c); }); })
