@@ -288,3 +288,27 @@ def test_inference_allocates_no_reserve():
     r = subprocess.run([sys.executable, "-c", _CAP_SCRIPT], env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "RECORDED-REFUSED True" in r.stdout, r.stdout
+
+
+def test_layer_dropout_in_training_is_refused():
+    """MXNet drops out the outputs of all but the last layer in training; the fused kernels do
+    not, so p > 0 with several layers is refused in training mode, never silently skipped.
+    Outside training, and with one layer, p changes nothing and the call runs."""
+    T, N, C, H = 3, 2, 4, 5
+    rng = np.random.RandomState(1)
+    nparam = 4 * H * (C + H) + 8 * H + 4 * H * (H + H) + 8 * H
+    x = mx.nd.array(rng.standard_normal((T, N, C)).astype(np.float32))
+    w = mx.nd.array(rng.standard_normal(nparam).astype(np.float32) * 0.1)
+    h0 = mx.nd.zeros((2, N, H)); c0 = mx.nd.zeros((2, N, H))
+    k = dict(state_size=H, num_layers=2, mode="lstm")
+    plain = mx.nd.RNN(x, w, h0, c0, p=0.0, **k).asnumpy()
+    np.testing.assert_array_equal(mx.nd.RNN(x, w, h0, c0, p=0.5, **k).asnumpy(), plain)
+    with pytest.raises(mx.base.MXNotSupportedError, match="dropout between layers"):
+        with mx.autograd.record():
+            mx.nd.RNN(x, w, h0, c0, p=0.5, **k).wait_to_read()
+    with pytest.raises(mx.base.MXNotSupportedError, match="dropout between layers"):
+        with mx.autograd.train_mode():
+            mx.nd.RNN(x, w, h0, c0, p=0.5, **k).wait_to_read()
+    w1 = mx.nd.array(rng.standard_normal(4 * H * (C + H) + 8 * H).astype(np.float32) * 0.1)
+    with mx.autograd.record():
+        mx.nd.RNN(x, w1, h0[:1], c0[:1], p=0.5, state_size=H, num_layers=1, mode="lstm").wait_to_read()

@@ -39,7 +39,7 @@ struct RNNParam {
     d.field("bidirectional", &RNNParam::bidirectional).def(false).doc("Whether to use bidirectional recurrent layers.");
     d.field("mode", &RNNParam::mode).required().choices({"gru", "lstm", "rnn_relu", "rnn_tanh"})
         .doc("The type of RNN to compute.");
-    d.field("p", &RNNParam::p).def(0.0).doc("Dropout probability between layers (training only; not applied).");
+    d.field("p", &RNNParam::p).def(0.0).doc("Dropout probability between layers (training only; not implemented: p > 0 with several layers in training mode is refused).");
     d.field("state_outputs", &RNNParam::state_outputs).def(false).doc("Whether to have the states as symbol outputs.");
     d.field("projection_size", &RNNParam::projection_size).def(std::nullopt).doc("Size of LSTM projection.");
     d.field("lstm_state_clip_min", &RNNParam::lstm_state_clip_min).def(std::nullopt)
@@ -321,10 +321,19 @@ template <typename T> void run_all(const Net<T> &net, const T *W, const T *X, co
 }
 
 size_t reserve_index(const RNNParam &p) { return is_lstm(p) ? 3 : 2; }
+
+// MXNet applies dropout `p` to the outputs of every layer but the last in training. The fused
+// kernels here do not, so such a call is refused rather than answered without the dropout.
+void require_no_layer_dropout(const OpCall &c, const RNNParam &p) {
+  MX_CHECK(!(c.is_train && p.p > 0 && p.num_layers > 1), MX_ERR_UNSUPPORTED, "RNN: dropout between layers (p=", p.p,
+           ") is not implemented in the fused operator in training mode; use p=0 with a Dropout between "
+           "single-layer RNN calls (gluon.rnn layers do this), or run outside training mode");
+}
 int64_t reserve_size(const RNNParam &p, int64_t T, int64_t N, int64_t C) { return Net<float>(p, T, N, C).res_size; }
 
 template <typename T> void rnn_forward(const OpCall &c) {
   const auto &p = c.p<RNNParam>();
+  require_no_layer_dropout(c, p);
   const Shape &s = c.inputs[0].shape();
   Net<T> net(p, s[0], s[1], s[2]);
   const bool lstm = is_lstm(p);
@@ -523,6 +532,7 @@ cudnn::RNNSpec gpu_spec(const RNNParam &p, const Shape &data, const char *op) {
 
 void rnn_forward_gpu(const OpCall &c) {
   const auto &p = c.p<RNNParam>();
+  require_no_layer_dropout(c, p);
   const bool lstm = is_lstm(p);
   cudnn::rnn_forward("RNN", gpu_spec(p, c.inputs[0].shape(), "RNN"), c.inputs[0], c.inputs[1], c.inputs[2],
                      lstm ? &c.inputs[3] : nullptr, c.outputs[0], c.outputs[1], lstm ? &c.outputs[2] : nullptr,
