@@ -38,7 +38,7 @@ CONV_CASES = [
     dict(x=(4, 1, 28, 28), w=(16, 1, 5, 5), kernel=(5, 5)),                                     # LeNet's first layer
     dict(x=(2, 32, 14, 14), w=(64, 32, 3, 3), kernel=(3, 3), pad=(1, 1)),
     dict(x=(5, 3, 3, 3), w=(4, 3, 3, 3), kernel=(3, 3), pad=(1, 1)),                            # maps smaller than the kernel
-    dict(x=(2, 3, 17, 17), w=(8, 3, 7, 7), kernel=(7, 7), stride=(2, 2), pad=(3, 3)),          # a ResNet stem
+    dict(x=(2, 3, 17, 17), w=(16, 3, 7, 7), kernel=(7, 7), stride=(2, 2), pad=(3, 3)),         # a ResNet stem
     dict(x=(2, 4, 9, 9), w=(6, 2, 3, 3), kernel=(3, 3), pad=(1, 1), num_group=2),               # 2 channels a group
 ]
 

@@ -67,7 +67,9 @@ bool image_layer(const ConvShape &sh) {
     const char *e = std::getenv("MX_ONEDNN_PLAIN_IMAGE_SRC");
     return !(e && e[0] == '0');
   }();
-  return on && sh.C / sh.G < 4 && !(sh.G > 1 && sh.G == sh.C && sh.F % sh.G == 0);
+  // Only with whole 16-channel blocks of outputs: nChw16c pads the rest (LeNet's 20 channels
+  // would compute 32).
+  return on && sh.C / sh.G < 4 && !(sh.G > 1 && sh.G == sh.C && sh.F % sh.G == 0) && sh.F % 16 == 0;
 }
 
 // Layouts asked of oneDNN: its own choice, an image layer's (nchw in, nChw16c out), or nChw16c
@@ -92,7 +94,8 @@ int64_t blocked16_max_positions() {
 bool small_maps(const ConvShape &sh) {
   int64_t positions = 1;
   for (int64_t o : sh.out) positions *= o;
-  return positions <= blocked16_max_positions() && sh.C / sh.G >= 4 && sh.G == 1;
+  // Whole 16-channel blocks only (a padded block computes zeros: LeNet's 50 channels would be 64).
+  return positions <= blocked16_max_positions() && sh.G == 1 && sh.C % 16 == 0 && sh.F % 16 == 0;
 }
 
 dnnl::convolution_forward::desc fwd_desc(dnnl::prop_kind pk, const ConvDims &d, bool bias, dt t, ConvLayouts l) {
