@@ -13,6 +13,9 @@ contrib = _make_namespace(__name__ + ".contrib", vars(_internal), "_contrib_",
 image = _make_namespace(__name__ + ".image", vars(_internal), "_image_",
                         "mx.sym.image: MXNet's image operators (the registry's _image_* ops).")
 from . import random  # noqa: F401,E402
+from . import contrib_optimizer as _contrib_optimizer  # noqa: E402
+for _name in _contrib_optimizer.__all__:
+    setattr(contrib, _name, getattr(_contrib_optimizer, _name))
 from . import sparse  # noqa: F401,E402
 from . import fluent as _fluent
 _fluent.install(__import__(__name__, fromlist=["_"]))
