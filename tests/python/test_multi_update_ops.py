@@ -177,8 +177,11 @@ def test_errors_name_the_problem():
         mx.nd.multi_sgd_update(w, g, lrs=[0.1, 0.1], wds=[0, 0], num_weights=2)
     with pytest.raises(MXNetError, match="lrs has 1 entries but num_weights is 2"):
         mx.nd.multi_sgd_update(w, g, w, g, lrs=[0.1], wds=[0, 0], num_weights=2)
-    with pytest.raises(MXNetError, match="multi_mp"):
-        mx.nd.multi_sgd_update(w.astype("float16"), g.astype("float16"), lrs=[0.1], wds=[0.0], num_weights=1)
+    with pytest.raises(MXNetError, match="weight_0 must be float16, bfloat16, float32 or float64, got int32"):
+        mx.nd.multi_sgd_update(w.astype("int32"), g.astype("int32"), lrs=[0.1], wds=[0.0], num_weights=1)
+    with pytest.raises(MXNetError, match="multi_mp"):  # LAMB's plain form: float32/float64 only
+        mx.nd._internal._multi_lamb_update(*[w.astype("float16")] * 4, num_tensors=1, learning_rates=[0.1], wds=[0.0],
+                                           step_count=[1])
     with pytest.raises(MXNetError, match="mom_0 has dtype float16, expected float32"):
         mx.nd.multi_mp_sgd_mom_update(w.astype("float16"), g.astype("float16"), w.astype("float16"), w, lrs=[0.1],
                                       wds=[0.0], num_weights=1)

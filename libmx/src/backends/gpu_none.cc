@@ -142,6 +142,12 @@ void gpu_update_multi(UpdateRule, const UpdCoef<double> &, const MultiTable<W, S
   gpu::no_cuda(op, device);
 }
 MX_GPU_UPDATE_MULTI_TYPES(MX_GPU_UPDATE_MULTI_INSTANCE)
+template <typename R>
+void gpu_update_multi_lowp(UpdateRule, const UpdCoef<double> &, const MultiTable<R, R> &, int device, const char *op) {
+  gpu::no_cuda(op, device);
+}
+MX_GPU_UPDATE_MULTI_LOWP_INSTANCE(hd_half)
+MX_GPU_UPDATE_MULTI_LOWP_INSTANCE(hd_bf16)
 template <typename T, typename G>
 void gpu_lamb_phase1(const LambCoef<T> &, int64_t, const T *, const G *, T *, T *, T *, int device, const char *op) {
   gpu::no_cuda(op, device);

@@ -8,6 +8,7 @@
 #include "ops/formulas/lamb.h"
 #include "ops/formulas/optimizer.h"
 #include "ops/formulas/optimizer_multi.h"
+#include "ops/formulas/optimizer_multi_lowp.h"
 
 namespace mx {
 
@@ -34,6 +35,14 @@ void gpu_update_multi(UpdateRule r, const UpdCoef<double> &k, const MultiTable<W
   template void gpu_update_multi<MP, W, S>(UpdateRule, const UpdCoef<double> &, const MultiTable<W, S> &, int, \
                                            const char *);
 
+// The plain multi-tensor forms with float16/bfloat16 weights and states (backends/cuda/
+// optimizer_multi_lowp.cu): one launch per table, MXNet's half_t arithmetic
+// (formulas/optimizer_multi_lowp.h). R: hd_half or hd_bf16.
+template <typename R>
+void gpu_update_multi_lowp(UpdateRule r, const UpdCoef<double> &k, const MultiTable<R, R> &t, int device,
+                           const char *op);
+#define MX_GPU_UPDATE_MULTI_LOWP_INSTANCE(R) \
+  template void gpu_update_multi_lowp<R>(UpdateRule, const UpdCoef<double> &, const MultiTable<R, R> &, int, const char *);
 // LAMB's phases (backends/cuda/optimizer_lamb.cu) on n elements of GPU `device` (device
 // pointers): phase 1 steps m, v and writes the direction to out; phase 2 writes
 // out = w - lamb_trust_lr(lr, r1[0], r2[0], lower, upper) * g, reading the norms on the device.

@@ -14,6 +14,7 @@
 #include "base/half_hd.h"
 #include "ops/cuda_only.h"
 #include "ops/formulas/optimizer_multi.h"
+#include "ops/formulas/optimizer_multi_lowp.h"
 #include "ops/imperative.h"
 #include "ops/index_gpu.h"
 #include "ops/optimizer_gpu.h"
@@ -101,6 +102,7 @@ struct MultiSpec {
   bool mp;                          // a float32 master copy (weight32_i) after the states
   Extra extra;
   std::vector<std::string> states;  // per-weight state names, in input order
+  bool lowp = false;                // plain form that also takes float16/bfloat16 weights (MXNet's half_t math)
   int stride() const { return 2 + static_cast<int>(states.size()) + (mp ? 1 : 0); }
   int n_extra() const { return extra == Extra::Preloaded ? 2 : extra == Extra::Rescale ? 1 : 0; }
 };
@@ -242,6 +244,9 @@ bool multi_type(const MultiSpec &s, ArgsFn args, const Params &p, TypeVec &in, T
     if (s.mp) {
       MX_CHECK(dt == DType::f16 || dt == DType::bf16 || dt == DType::f32, MX_ERR_TYPE, v.op, ": ", v.names[b],
                " must be float16, bfloat16 or float32, got ", dtype_name(dt));
+    } else if (s.lowp) {
+      MX_CHECK(dt == DType::f32 || dt == DType::f64 || dt == DType::f16 || dt == DType::bf16, MX_ERR_TYPE, v.op,
+               ": ", v.names[b], " must be float16, bfloat16, float32 or float64, got ", dtype_name(dt));
     } else {
       MX_CHECK(dt == DType::f32 || dt == DType::f64, MX_ERR_TYPE, v.op, ": ", v.names[b],
                " must be float32 or float64, got ", dtype_name(dt),
@@ -254,8 +259,13 @@ bool multi_type(const MultiSpec &s, ArgsFn args, const Params &p, TypeVec &in, T
       want(in[b + static_cast<size_t>(j)], s.mp ? f32 : t, v.names[b + static_cast<size_t>(j)]);
     want(out[static_cast<size_t>(i)], t, "output " + std::to_string(i));
   }
-  for (size_t e = static_cast<size_t>(v.a.n) * static_cast<size_t>(s.stride()); e < in.size(); ++e)
+  for (size_t e = static_cast<size_t>(v.a.n) * static_cast<size_t>(s.stride()); e < in.size(); ++e) {
+    // rescale_grad: float32, or the weights' dtype as MXNet's plain forms want (one dtype for all inputs)
+    if (s.extra == Extra::Rescale && !s.mp && in[e] >= 0 && in[e] != f32 && v.a.n >= 1 && in[0] >= 0 &&
+        in[e] == in[0])
+      continue;
     want(in[e], f32, v.names[e]);
+  }
   return known;
 }
 
@@ -296,6 +306,40 @@ template <bool MP, typename T> struct Runner {
   }
 };
 
+// The plain forms with float16/bfloat16 weights: states in the weight's dtype, every step
+// rounded as MXNet's half_t kernel (formulas/optimizer_multi_lowp.h).
+template <typename T> struct LowpRunner {
+  using R = hd_elem_t<T>;
+  static void run(const MultiSpec &s, const MultiArgs &a, const OpCall &c, const float *lr_arr, const float *wd_arr) {
+    const bool gpu = !c.outputs[0].device().is_cpu();
+    const int ns = static_cast<int>(s.states.size());
+    for (int first = 0; first < a.n; first += kMultiMax) {
+      MultiTable<R, R> t;
+      t.count = std::min(kMultiMax, a.n - first);
+      t.lr_arr = lr_arr ? lr_arr + first : nullptr;
+      t.wd_arr = wd_arr ? wd_arr + first : nullptr;
+      for (int j = 0; j < t.count; ++j) {
+        const int i = first + j;
+        const size_t b = static_cast<size_t>(i) * static_cast<size_t>(s.stride());
+        const NDArray &o = c.outputs[static_cast<size_t>(i)];
+        t.size[j] = o.size();
+        t.w[j] = hd_ptr(c.inputs[b].cdata<T>());
+        t.g[j] = hd_ptr(c.inputs[b + 1].cdata<T>());
+        t.o[j] = hd_ptr(o.data<T>());
+        t.s0[j] = ns > 0 ? hd_ptr(c.inputs[b + 2].data<T>()) : nullptr;
+        t.s1[j] = ns > 1 ? hd_ptr(c.inputs[b + 3].data<T>()) : nullptr;
+        t.w32[j] = nullptr;
+        // (the parameters are float32 in MXNet: double -> float -> 16 bits, as its half_t(float))
+        t.lr[j] = R(a.lrs && !lr_arr ? static_cast<float>((*a.lrs)[static_cast<size_t>(i)]) : 0.f);
+        t.wd[j] = R(a.wds && !wd_arr ? static_cast<float>((*a.wds)[static_cast<size_t>(i)]) : 0.f);
+        t.eta[j] = R(a.etas ? static_cast<float>((*a.etas)[static_cast<size_t>(i)]) : 0.f);
+      }
+      if (gpu) gpu_update_multi_lowp<R>(s.rule, a.k, t, c.outputs[0].device().id, c.params.op->name.c_str());
+      else run_update_multi_lowp_host<R>(s.rule, a.k, t);
+    }
+  }
+};
+
 void multi_kernel(const MultiSpec &s, ArgsFn args, const OpCall &c) {
   const char *op = c.params.op->name.c_str();
   MultiArgs a = args(c.params);
@@ -314,6 +358,7 @@ void multi_kernel(const MultiSpec &s, ArgsFn args, const OpCall &c) {
     // MXNet passes the loss scaler's value as an array; read here. NaN, inf or 0: skip the step
     // (the outputs keep the weights).
     NDArray rs = host_copy(c.inputs[e]);
+    if (rs.dtype() != DType::f32) rs = rs.astype(DType::f32);
     a.k.re = static_cast<double>(rs.data<float>()[0]);
     if (!std::isfinite(a.k.re) || a.k.re == 0) {
       for (int i = 0; i < a.n; ++i) {
@@ -329,6 +374,10 @@ void multi_kernel(const MultiSpec &s, ArgsFn args, const OpCall &c) {
              dtype_name(o.dtype()), " given)");
   // As MXNet 1.9.1: a float32 weight is its own master (the multi_mp_ forms then step the weight
   // and leave weight32 alone).
+  if (!s.mp && (dt == DType::f16 || dt == DType::bf16)) {  // plain form, 16-bit weights: MXNet's half_t math
+    if (dt == DType::f16) return LowpRunner<half_t>::run(s, a, c, lr_arr, wd_arr);
+    return LowpRunner<bf16_t>::run(s, a, c, lr_arr, wd_arr);
+  }
   if (s.mp && dt == DType::f16) return Runner<true, half_t>::run(s, a, c, lr_arr, wd_arr);
   if (s.mp && dt == DType::bf16) return Runner<true, bf16_t>::run(s, a, c, lr_arr, wd_arr);
   if (dt == DType::f64) Runner<false, double>::run(s, a, c, lr_arr, wd_arr);
@@ -455,8 +504,8 @@ void register_multi(const char *doc, const MultiSpec &s, ArgsFn args, OpBuilder 
   register_multi(DOC, SPEC, ARGS, OpBuilder::create(NAME).params<P>())
 
 const int registered = [] {
-  const MultiSpec sgd{UpdateRule::Sgd, false, Extra::None, {}};
-  const MultiSpec sgd_mom{UpdateRule::SgdMom, false, Extra::None, {"mom"}};
+  const MultiSpec sgd{UpdateRule::Sgd, false, Extra::None, {}, true};
+  const MultiSpec sgd_mom{UpdateRule::SgdMom, false, Extra::None, {"mom"}, true};
   const MultiSpec mp_sgd{UpdateRule::Sgd, true, Extra::None, {}};
   const MultiSpec mp_sgd_mom{UpdateRule::SgdMom, true, Extra::None, {"mom"}};
   auto pre = [](MultiSpec s) {
@@ -465,12 +514,14 @@ const int registered = [] {
   };
   MX_MULTI_OP("multi_sgd_update",
               "SGD update of num_weights weights at once (inputs weight_i, grad_i per weight): weight_i = (1 - lrs[i] * "
-              "wds[i]) * weight_i - lrs[i] * clip(rescale_grad * grad_i, clip_gradient). float32/float64.",
+              "wds[i]) * weight_i - lrs[i] * clip(rescale_grad * grad_i, clip_gradient). float32/float64; float16/bfloat16 weights are "
+              "computed in 16 bits as MXNet's kernel does (every operation rounded).",
               sgd, sgd_args<MultiSGDParam>, MultiSGDParam);
   MX_MULTI_OP("multi_sgd_mom_update",
               "SGD momentum update of num_weights weights (inputs weight_i, grad_i, mom_i per weight): mom_i = "
               "momentum * mom_i - lrs[i] * wds[i] * weight_i - lrs[i] * clip(rescale_grad * grad_i); weight_i += mom_i. "
-              "mom_i is updated in place. float32/float64.",
+              "mom_i is updated in place. float32/float64; float16/bfloat16 (mom_i in the weight's dtype) computed in "
+              "16 bits as MXNet's kernel does.",
               sgd_mom, sgd_args<MultiSGDMomParam>, MultiSGDMomParam);
   MX_MULTI_OP("multi_mp_sgd_update",
               "Multi-precision SGD update of num_weights weights (inputs weight_i, grad_i, weight32_i): the float32 "
@@ -503,8 +554,9 @@ const int registered = [] {
               "one-element float32 rescale_grad): g = clip(rescale_grad * grad_i); mean_i = beta1 * mean_i + (1 - "
               "beta1) * g; var_i = beta2 * var_i + (1 - beta2) * g^2; weight_i -= etas[i] * (lrs[i] * mean_i / "
               "(sqrt(var_i) + epsilon) + wds[i] * weight_i). If rescale_grad is NaN, infinite or 0 the step is "
-              "skipped. mean_i and var_i are updated in place. float32/float64.",
-              (MultiSpec{UpdateRule::AdamW, false, Extra::Rescale, {"mean", "var"}}), adamw_args, MultiAdamWParam);
+              "skipped. mean_i and var_i are updated in place. float32/float64; float16/bfloat16 (states and "
+              "rescale_grad in the weight's dtype or float32) computed in 16 bits as MXNet's kernel intends.",
+              (MultiSpec{UpdateRule::AdamW, false, Extra::Rescale, {"mean", "var"}, true}), adamw_args, MultiAdamWParam);
   MX_MULTI_OP("_multi_mp_adamw_update",
               "Multi-precision _multi_adamw_update (inputs weight_i, grad_i, mean_i, var_i, weight32_i, then "
               "rescale_grad): the float32 master weight32_i and states take the step in place; output i is "
