@@ -18,6 +18,7 @@
 #include <limits>
 
 #include "backends/cpu/fast_math.h"
+#include "backends/cpu/onednn_matmul.h"
 #include "backends/cpu/simd.h"
 #include "backends/cudnn_rnn.h"
 #include "ops/cuda_only.h"
@@ -182,7 +183,14 @@ template <typename T> T sigm(T x) { return fastmath::sigmoid_of(x); }
 #else
 #define MX_RNN_IVDEP
 #endif
-template <class Body> MX_TARGET_AVX512 void gate_loop_avx512(int64_t n, const Body &body) {
+// flatten: the loop body (a lambda) and the sigmoid/tanh formulas it calls must be inlined here,
+// into the AVX-512 build; left to the inliner, the LSTM body stayed a per-element call.
+#if defined(__GNUC__)
+#define MX_RNN_FLATTEN __attribute__((flatten))
+#else
+#define MX_RNN_FLATTEN
+#endif
+template <class Body> MX_TARGET_AVX512 MX_RNN_FLATTEN void gate_loop_avx512(int64_t n, const Body &body) {
   const Body g = body;
   MX_RNN_IVDEP
   for (int64_t j = 0; j < n; ++j) g(j);
@@ -196,6 +204,38 @@ template <class Body> inline void gate_loop(int64_t n, const Body &body) {
   MX_RNN_IVDEP
   for (int64_t j = 0; j < n; ++j) g(j);
 }
+
+// The recurrent product of every time step, C (M x N) += A (M x K) . op(W), with one W for all
+// steps: for float32 oneDNN's matmul with W packed once per call (onednn_matmul.h), else BLAS.
+template <typename T> class StepProduct {
+ public:
+  StepProduct(int64_t M, int64_t K, int64_t N, const T *w, bool w_trans)
+      : M_(M), K_(K), N_(N), w_(w), w_trans_(w_trans) {}
+  void accumulate(const T *a, T *c) const {
+    gemm(false, w_trans_, M_, N_, K_, T(1), a, K_, w_, w_trans_ ? K_ : N_, T(1), c, N_);
+  }
+
+ private:
+  int64_t M_, K_, N_;
+  const T *w_;
+  bool w_trans_;
+};
+template <> class StepProduct<float> {
+ public:
+  StepProduct(int64_t M, int64_t K, int64_t N, const float *w, bool w_trans)
+      : M_(M), K_(K), N_(N), w_(w), w_trans_(w_trans), packed_ok_(packed_.prepare(M, K, N, w, w_trans)) {}
+  void accumulate(const float *a, float *c) const {
+    if (packed_ok_) return packed_.accumulate(a, c);
+    gemm(false, w_trans_, M_, N_, K_, 1.f, a, K_, w_, w_trans_ ? K_ : N_, 1.f, c, N_);
+  }
+
+ private:
+  int64_t M_, K_, N_;
+  const float *w_;
+  bool w_trans_;
+  onednn::RepeatedProduct packed_;  // declared before packed_ok_, which its prepare() sets
+  bool packed_ok_;
+};
 
 // Saved values of one (layer, direction) over time, pointers into the reserve (indexed by the
 // sequence position t in 0..T-1): gates after activation (N, G*H), the recurrent state after the
@@ -226,11 +266,12 @@ template <typename T> void run_dir(const Net<T> &net, int64_t li, int64_t d, con
   for (int64_t r = 0; r < Tn * N; ++r) std::copy(bx, bx + GH, gx_all + r * GH);
   gemm(false, true, Tn * N, GH, ins, T(1), X, ins, wx, ins, T(1), gx_all, GH);
   std::vector<T> h(h0, h0 + N * R), c(c0 ? c0 : h0, (c0 ? c0 : h0) + N * H), hc(static_cast<size_t>(P ? N * H : 0));
+  const StepProduct<T> recurrent(N, R, GH, wh, true);  // gh += h W_h^T
   for (int64_t step = 0; step < Tn; ++step) {
     const int64_t t = d == 0 ? step : Tn - 1 - step;
     T *gx = gx_all + t * N * GH;  // this step's rows; the gates overwrite them
     for (int64_t n = 0; n < N; ++n) std::copy(bh, bh + GH, gh.begin() + n * GH);
-    gemm(false, true, N, GH, R, T(1), h.data(), R, wh, R, T(1), gh.data(), GH);
+    recurrent.accumulate(h.data(), gh.data());
     for (int64_t n = 0; n < N; ++n) {
       T *a = gx + n * GH;
       const T *b = gh.data() + n * GH;
@@ -400,6 +441,7 @@ template <typename T> void rnn_backward(const OpCall &c) {
           dhc(static_cast<size_t>(P ? NH : 0));
       if (dhy) std::copy(dhy + k * NR, dhy + (k + 1) * NR, dh.begin());
       if (dcy) std::copy(dcy + k * NH, dcy + (k + 1) * NH, dc.begin());
+      const StepProduct<T> recurrent(N, GH, R, wh, false);  // dh_prev += dgates W_h
       for (int64_t step = Tn - 1; step >= 0; --step) {
         const int64_t t = d == 0 ? step : Tn - 1 - step;
         const int64_t tp = d == 0 ? t - 1 : t + 1;  // previous step's sequence position
@@ -474,7 +516,7 @@ template <typename T> void rnn_backward(const OpCall &c) {
               break;
           }
         }
-        gemm(false, false, N, R, GH, T(1), dgh_t, GH, wh, R, T(1), dhp.data(), R);
+        recurrent.accumulate(dgh_t, dhp.data());
         dh = dhp;
       }
       const T *dgh_all_p = gru ? dgh_all.data() : dgx_all.data();
