@@ -49,6 +49,8 @@ BENCHES = {
     "gluon_lenet_hybrid": (["mx", "torch", "mxnet"], True),
     # issue 18's CNN (batch 128, Adam), ms per training step
     "gluon_cnn_hybrid": (["mx", "torch", "mxnet"], False),
+    # 2-layer LSTM language model (T=35, batch 64, H=512, SGD), ms per training step
+    "lstm_lm": (["mx", "torch", "mxnet"], False),
     # GPU section (issue 12; benchmarks/gpu_workers.py): MX on gpu(0) against PyTorch CUDA eager.
     # Needs a CUDA GPU; MXNet 1.9.1's PyPI build has no CUDA.
     "gpu_dispatch": (["mx", "torch"], False),

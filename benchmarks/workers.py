@@ -572,6 +572,71 @@ def _gluon_cnn_hybrid(mxmod, batches=10, batch=128):
     return _timeit(epoch, min_time=1.0, min_iters=2) / batches * 1e3, "ms/step"
 
 
+# ---------------------------------------------------------------- 2-layer LSTM language model
+# Embedding 256 -> LSTM(512, 2 layers) -> Dense(1000) over 35 steps, batch 64, SGD; ms per step.
+# (benchmarks/rnn_lm_cpu.py is the same model for CPU-time A/B runs of one framework.)
+LM = dict(T=35, N=64, V=1000, E=256, H=512)
+
+
+def _lstm_lm(mxmod):
+    T, N, V, E, H = (LM[k] for k in ("T", "N", "V", "E", "H"))
+    rng = np.random.RandomState(0)
+    x = mxmod.nd.array(rng.randint(0, V, (T, N)).astype(np.float32))
+    y = mxmod.nd.array(rng.randint(0, V, (T * N,)).astype(np.float32))
+    emb, lstm = mxmod.gluon.nn.Embedding(V, E), mxmod.gluon.rnn.LSTM(H, num_layers=2)
+    out = mxmod.gluon.nn.Dense(V, flatten=False)
+    params = mxmod.gluon.ParameterDict()
+    for blk in (emb, lstm, out):
+        blk.initialize(mxmod.init.Xavier())
+        params.update(blk.collect_params())
+    loss_fn = mxmod.gluon.loss.SoftmaxCrossEntropyLoss()
+    trainer = mxmod.gluon.Trainer(params, "sgd", {"learning_rate": 0.1})
+
+    def step():
+        with mxmod.autograd.record():
+            loss = loss_fn(out(lstm(emb(x))).reshape((-1, V)), y)
+        loss.backward()
+        trainer.step(N)
+        mxmod.nd.waitall()
+    return _timeit(step, min_time=2.0, min_iters=3) * 1e3, "ms/step"
+
+
+def mx_lstm_lm():
+    return _lstm_lm(mx_setup())
+
+
+def mxnet_lstm_lm():
+    import mxnet
+    return _lstm_lm(mxnet)
+
+
+def torch_lstm_lm():
+    import torch
+    torch.manual_seed(0)
+    T, N, V, E, H = (LM[k] for k in ("T", "N", "V", "E", "H"))
+    nn = torch.nn
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb, self.lstm, self.out = nn.Embedding(V, E), nn.LSTM(E, H, num_layers=2), nn.Linear(H, V)
+
+        def forward(self, x):
+            return self.out(self.lstm(self.emb(x))[0])
+    net = Model()
+    rng = np.random.RandomState(0)
+    x = torch.from_numpy(rng.randint(0, V, (T, N)))
+    y = torch.from_numpy(rng.randint(0, V, (T * N,)))
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss_fn(net(x).reshape(-1, V), y).backward()
+        opt.step()
+    return _timeit(step, min_time=2.0, min_iters=3) * 1e3, "ms/step"
+
+
 def mx_gluon_cnn_hybrid():
     return _gluon_cnn_hybrid(mx_setup())
 
