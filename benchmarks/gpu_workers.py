@@ -148,26 +148,11 @@ def mx_gpu_resnet50_train_fp16():
 
 
 def mx_gpu_lstm():
-    """2-layer LSTM language-model step: embedding 256, hidden 512, 35 steps, batch 64."""
+    """2-layer LSTM language-model step (benchmarks/lm_model.py): embedding 256, hidden 512, 35 steps, batch 64."""
     mx, ctx = _mx()
-    T, N, V, H = 35, _size(64, 4), 1000, _size(512, 16)
-    rng = np.random.RandomState(0)
-    x = mx.nd.array(rng.randint(0, V, (T, N)).astype(np.float32), ctx=ctx)
-    y = mx.nd.array(rng.randint(0, V, (T * N,)).astype(np.float32), ctx=ctx)
-    emb, lstm, out = mx.gluon.nn.Embedding(V, 256), mx.gluon.rnn.LSTM(H, num_layers=2), mx.gluon.nn.Dense(V, flatten=False)
-    params = mx.gluon.ParameterDict()
-    for blk in (emb, lstm, out):
-        blk.initialize(mx.init.Xavier(), ctx=ctx)
-        params.update(blk.collect_params())
-    loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
-    trainer = mx.gluon.Trainer(params, "sgd", {"learning_rate": 0.1})
-
-    def step():
-        with mx.autograd.record():
-            loss = loss_fn(out(lstm(emb(x))).reshape((-1, V)), y)
-        loss.backward()
-        trainer.step(N)
-    return N / _timeit(step, _mx_sync(mx)), "sequences/s"
+    from lm_model import gluon_lm_step
+    N = _size(64, 4)
+    return N / _timeit(gluon_lm_step(mx, N=N, H=_size(512, 16), ctx=ctx), _mx_sync(mx)), "sequences/s"
 
 
 # ---------------------------------------------------------------- PyTorch CUDA
@@ -272,28 +257,9 @@ def torch_gpu_resnet50_train_fp16():
 
 def torch_gpu_lstm():
     torch, dev, sync = _torch()
-    nn = torch.nn
-    T, N, V, H = 35, _size(64, 4), 1000, _size(512, 16)
-
-    class LM(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.emb, self.lstm, self.out = nn.Embedding(V, 256), nn.LSTM(256, H, num_layers=2), nn.Linear(H, V)
-
-        def forward(self, x):
-            return self.out(self.lstm(self.emb(x))[0])
-    net = LM().to(dev)
-    rng = np.random.RandomState(0)
-    x = torch.from_numpy(rng.randint(0, V, (T, N))).to(dev)
-    y = torch.from_numpy(rng.randint(0, V, (T * N,))).to(dev)
-    opt = torch.optim.SGD(net.parameters(), lr=0.1)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad()
-        loss_fn(net(x).reshape(-1, V), y).backward()
-        opt.step()
-    return N / _timeit(step, sync), "sequences/s"
+    from lm_model import torch_lm_step
+    N = _size(64, 4)
+    return N / _timeit(torch_lm_step(N=N, H=_size(512, 16), dev=dev), sync), "sequences/s"
 
 
 if __name__ == "__main__":

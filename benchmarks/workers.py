@@ -573,32 +573,13 @@ def _gluon_cnn_hybrid(mxmod, batches=10, batch=128):
 
 
 # ---------------------------------------------------------------- 2-layer LSTM language model
-# Embedding 256 -> LSTM(512, 2 layers) -> Dense(1000) over 35 steps, batch 64, SGD; ms per step.
-# (benchmarks/rnn_lm_cpu.py is the same model for CPU-time A/B runs of one framework.)
-LM = dict(T=35, N=64, V=1000, E=256, H=512)
-
-
+# benchmarks/lm_model.py: embedding 256 -> LSTM(512, 2 layers) -> Dense(1000) over 35 steps, batch 64,
+# SGD; ms per training step.
 def _lstm_lm(mxmod):
-    T, N, V, E, H = (LM[k] for k in ("T", "N", "V", "E", "H"))
-    rng = np.random.RandomState(0)
-    x = mxmod.nd.array(rng.randint(0, V, (T, N)).astype(np.float32))
-    y = mxmod.nd.array(rng.randint(0, V, (T * N,)).astype(np.float32))
-    emb, lstm = mxmod.gluon.nn.Embedding(V, E), mxmod.gluon.rnn.LSTM(H, num_layers=2)
-    out = mxmod.gluon.nn.Dense(V, flatten=False)
-    params = mxmod.gluon.ParameterDict()
-    for blk in (emb, lstm, out):
-        blk.initialize(mxmod.init.Xavier())
-        params.update(blk.collect_params())
-    loss_fn = mxmod.gluon.loss.SoftmaxCrossEntropyLoss()
-    trainer = mxmod.gluon.Trainer(params, "sgd", {"learning_rate": 0.1})
-
-    def step():
-        with mxmod.autograd.record():
-            loss = loss_fn(out(lstm(emb(x))).reshape((-1, V)), y)
-        loss.backward()
-        trainer.step(N)
-        mxmod.nd.waitall()
-    return _timeit(step, min_time=2.0, min_iters=3) * 1e3, "ms/step"
+    sys.path.insert(0, HERE)
+    from lm_model import gluon_lm_step
+    step = gluon_lm_step(mxmod)
+    return _timeit(lambda: (step(), mxmod.nd.waitall()), min_time=2.0, min_iters=3) * 1e3, "ms/step"
 
 
 def mx_lstm_lm():
@@ -611,30 +592,9 @@ def mxnet_lstm_lm():
 
 
 def torch_lstm_lm():
-    import torch
-    torch.manual_seed(0)
-    T, N, V, E, H = (LM[k] for k in ("T", "N", "V", "E", "H"))
-    nn = torch.nn
-
-    class Model(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.emb, self.lstm, self.out = nn.Embedding(V, E), nn.LSTM(E, H, num_layers=2), nn.Linear(H, V)
-
-        def forward(self, x):
-            return self.out(self.lstm(self.emb(x))[0])
-    net = Model()
-    rng = np.random.RandomState(0)
-    x = torch.from_numpy(rng.randint(0, V, (T, N)))
-    y = torch.from_numpy(rng.randint(0, V, (T * N,)))
-    opt = torch.optim.SGD(net.parameters(), lr=0.1)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad()
-        loss_fn(net(x).reshape(-1, V), y).backward()
-        opt.step()
-    return _timeit(step, min_time=2.0, min_iters=3) * 1e3, "ms/step"
+    sys.path.insert(0, HERE)
+    from lm_model import torch_lm_step
+    return _timeit(torch_lm_step(), min_time=2.0, min_iters=3) * 1e3, "ms/step"
 
 
 def mx_gluon_cnn_hybrid():
