@@ -195,11 +195,12 @@ dnnl::memory Scratch::input(const Reorder &r, const void *p) {
 }
 
 namespace {
-// One blocked copy of (part of) a storage: the byte offset of the viewed weight, its target
-// layout, the storage version it was made from.
+// One blocked copy of (part of) a storage: the byte offset of the viewed weight, the source
+// layout read there (the full plain weight, or a view of some of its taps: onednn_conv.cc), its
+// target layout, the storage version it was made from.
 struct BlockedWeight {
   size_t offset;
-  dnnl::memory::desc md;
+  dnnl::memory::desc from, md;
   uint64_t version;
   NDArray buf;
 };
@@ -218,7 +219,7 @@ dnnl::memory Scratch::weight(const Reorder &r, const NDArray &w) {
   auto list = std::static_pointer_cast<const BlockedWeights>(st->derived());
   if (list)
     for (const auto &e : *list)
-      if (e->version == v && e->offset == w.offset() && e->md == r.to) {
+      if (e->version == v && e->offset == w.offset() && e->md == r.to && e->from == r.from) {
         g_weight_hits.fetch_add(1, std::memory_order_relaxed);
         keep_.push_back(e);
         return dnnl::memory(r.to, engine(), const_cast<void *>(e->buf.craw()));
@@ -226,6 +227,7 @@ dnnl::memory Scratch::weight(const Reorder &r, const NDArray &w) {
   g_weight_misses.fetch_add(1, std::memory_order_relaxed);
   auto e = std::make_shared<BlockedWeight>();
   e->offset = w.offset();
+  e->from = r.from;
   e->md = r.to;
   e->version = v;
   const int64_t n = static_cast<int64_t>((r.to.get_size() + sizeof(float) - 1) / sizeof(float));
@@ -238,7 +240,8 @@ dnnl::memory Scratch::weight(const Reorder &r, const NDArray &w) {
   next->push_back(e);
   if (list)
     for (const auto &o : *list)
-      if (next->size() < kMaxLayoutsPerWeight && o->version == v && !(o->offset == e->offset && o->md == e->md))
+      if (next->size() < kMaxLayoutsPerWeight && o->version == v &&
+          !(o->offset == e->offset && o->md == e->md && o->from == e->from))
         next->push_back(o);
   st->set_derived(std::move(next));
   keep_.push_back(e);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -45,6 +46,70 @@ ConvDims conv_dims(const ConvShape &sh) {
     d.pad_r.push_back(used >= 0 ? used : sh.p[i]);
   }
   return d;
+}
+
+// Kernel taps that read only padding. On small maps some taps never meet the input for any
+// output position: a 3x3 pad-1 layer on a 1x1 map (ResNet-18's last stage at 32x32) sees its
+// input only through the centre tap, the other 8 multiply zeros. oneDNN computes and stores the
+// whole kernel anyway: that layer's weight gradient took 4x its forward, and its three weight
+// reorders a step (forward, backward-data, gradient back to plain) moved 9x the bytes that matter.
+// Such a layer runs as the convolution with the kernel cropped to the taps that can meet the
+// input (padding shifted to match): the weight is read through a strided view of the full plain
+// array, and the weight gradient of the cropped taps is written through the same view, the rest
+// zero (their exact gradient). MX_ONEDNN_CROP_TAPS=0 runs the full kernel.
+struct TapCrop {
+  bool cropped = false;
+  ConvShape run;              // the shape that runs (sh itself when nothing is cropped)
+  memory::dims first;         // per spatial axis, the first tap kept
+};
+
+bool crop_enabled() {
+  static const bool on = [] {
+    const char *e = std::getenv("MX_ONEDNN_CROP_TAPS");
+    return !(e && e[0] == '0');
+  }();
+  return on;
+}
+
+TapCrop crop_taps(const ConvShape &sh) {
+  TapCrop c;
+  c.run = sh;
+  if (!crop_enabled()) return c;
+  for (size_t i = 0; i < sh.k.size(); ++i) {
+    const int64_t K = sh.k[i], s = sh.s[i], d = sh.d[i], p = sh.p[i], in = sh.in[i], out = sh.out[i];
+    int64_t lo = -1, hi = -1;
+    for (int64_t k = 0; k < K; ++k) {
+      const int64_t off = k * d - p;                        // input index tap k reads for output 0
+      const int64_t o = off >= 0 ? 0 : (-off + s - 1) / s;  // first output where it is >= 0
+      if (o < out && o * s + off < in) {
+        if (lo < 0) lo = k;
+        hi = k;
+      }
+    }
+    if (lo < 0) return TapCrop{false, sh, {}};  // no tap meets the input: nothing to gain
+    const int64_t kc = hi - lo + 1, pc = p - lo * d;
+    // The cropped layer must give the same output size with non-negative padding (conv_dims'
+    // right padding rule); with dilation the shifted padding can go negative: keep the full kernel.
+    const int64_t span = d * (kc - 1) + 1, pr = (out - 1) * s + span - in - pc;
+    const bool same_out = pr >= 0 || (in + 2 * pc - span >= 0 && (in + 2 * pc - span) / s + 1 == out);
+    if (pc < 0 || !same_out) return TapCrop{false, sh, {}};
+    c.first.push_back(lo);
+    c.run.k[i] = kc;
+    c.run.p[i] = pc;
+    if (kc != K) c.cropped = true;
+  }
+  if (!c.cropped) c.run = sh;
+  return c;
+}
+
+// The cropped weight as a view of the full plain weight array (or the full array itself).
+memory::desc weight_view(const ConvShape &sh, const TapCrop &c, dt t) {
+  const memory::desc full = plain_md(conv_dims(sh).wei, t);
+  if (!c.cropped) return full;
+  const memory::dims sub = conv_dims(c.run).wei;
+  memory::dims offsets(sub.size(), 0);
+  for (size_t i = 0; i < c.first.size(); ++i) offsets[sub.size() - c.first.size() + i] = c.first[i];
+  return full.submemory_desc(sub, offsets);
 }
 
 Key conv_key(const char *op, const ConvShape &sh, bool bias) {
@@ -146,6 +211,7 @@ struct ConvBwd {
   Reorder dy_data, wei;                        // inputs of the data gradient
   Reorder src, dy_wei;                         // inputs of the weight gradient
   Reorder dsrc, dwei;                          // outputs back to plain
+  bool cropped = false;                        // dead taps (crop_taps): dw is zeroed, then the view written
 };
 
 // db[f] = sum of dy over samples and positions, accumulated in double in independent lanes
@@ -241,7 +307,9 @@ bool conv_forward(const ConvShape &sh, const void *x, const NDArray &w, const vo
   const bool has_bias = b != nullptr;
   auto plan = cached<ConvFwd>(conv_key(relu ? "conv_fwd_relu" : "conv_fwd", sh, has_bias).str(),
                               [&]() -> std::shared_ptr<ConvFwd> {
-    ConvDims d = conv_dims(sh);
+    const TapCrop crop = crop_taps(sh);
+    const ConvShape &run = crop.run;
+    ConvDims d = conv_dims(run);
     const dt t = data_type(sh);
     try {
       dnnl::primitive_attr attr;
@@ -251,11 +319,11 @@ bool conv_forward(const ConvShape &sh, const void *x, const NDArray &w, const vo
         attr.set_post_ops(po);
       }
       const auto pk = sh.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
-      dnnl::convolution_forward::primitive_desc pd = fwd_pd(pk, sh, d, has_bias, attr);
+      dnnl::convolution_forward::primitive_desc pd = fwd_pd(pk, run, d, has_bias, attr);
       auto p = std::make_shared<ConvFwd>();
       p->prim = dnnl::convolution_forward(pd);
       p->src = Reorder(plain_md(d.src, t), pd.src_desc());
-      p->wei = Reorder(plain_md(d.wei, t), pd.weights_desc());
+      p->wei = Reorder(weight_view(sh, crop, t), pd.weights_desc());
       p->dst = Reorder(pd.dst_desc(), plain_md(d.dst, t));
       if (has_bias) p->bias = pd.bias_desc();
       return p;
@@ -290,10 +358,12 @@ bool conv_backward(const ConvShape &sh, const void *x, const NDArray &w, const v
   const bool from_fwd = blocked_input(x) || blocked_input(dy);
   auto plan = cached<ConvBwd>(conv_key(from_fwd ? "conv_bwd_fwd_layouts" : "conv_bwd", sh, has_bias).str(),
                               [&]() -> std::shared_ptr<ConvBwd> {
-    ConvDims d = conv_dims(sh);
+    const TapCrop crop = crop_taps(sh);  // as the forward (same shape, same crop)
+    const ConvShape &run = crop.run;
+    ConvDims d = conv_dims(run);
     const dt t = data_type(sh);
     try {
-      dnnl::convolution_forward::primitive_desc hint = fwd_pd(dnnl::prop_kind::forward_training, sh, d, has_bias);
+      dnnl::convolution_forward::primitive_desc hint = fwd_pd(dnnl::prop_kind::forward_training, run, d, has_bias);
       // from_fwd: the gradients take the activations in the layouts the forward gives them
       // (graph/executor_blocked.cc keeps those between steps). Left to choose, oneDNN picked
       // nChw16c for the backward where its forward makes nhwc: two reorders per step, 24% of the
@@ -335,17 +405,23 @@ bool conv_backward(const ConvShape &sh, const void *x, const NDArray &w, const v
       p->data_prim = dnnl::convolution_backward_data(dpd);
       p->wei_prim = dnnl::convolution_backward_weights(wpd);
       p->dy_data = Reorder(plain_md(d.dst, t), dpd.diff_dst_desc());
-      p->wei = Reorder(plain_md(d.wei, t), dpd.weights_desc());
+      p->wei = Reorder(weight_view(sh, crop, t), dpd.weights_desc());
       p->dsrc = Reorder(dpd.diff_src_desc(), plain_md(d.src, t));
       p->src = Reorder(plain_md(d.src, t), wpd.src_desc());
       p->dy_wei = Reorder(plain_md(d.dst, t), wpd.diff_dst_desc());
-      p->dwei = Reorder(wpd.diff_weights_desc(), plain_md(d.wei, t));
+      p->dwei = Reorder(wpd.diff_weights_desc(), weight_view(sh, crop, t));
+      p->cropped = crop.cropped;
       return p;
     } catch (const dnnl::error &) {
       return nullptr;
     }
   });
   if (!plan) return false;
+  if (plan->cropped) {  // the taps outside the view get their gradient, zero
+    size_t n = static_cast<size_t>(sh.F * (sh.C / sh.G)) * (sh.bf16 ? sizeof(bf16_t) : sizeof(float));
+    for (int64_t k : sh.k) n *= static_cast<size_t>(k);
+    std::memset(dw, 0, n);
+  }
   Scratch s;
   memory dy_w = s.input(plan->dy_wei, dy);
   std::unordered_map<int, memory> wargs{{DNNL_ARG_SRC, s.input(plan->src, x)},
