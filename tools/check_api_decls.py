@@ -61,7 +61,7 @@ LIBRARIES = {
             "kSuccess": "CUDNN_STATUS_SUCCESS", "kNotSupported": "CUDNN_STATUS_NOT_SUPPORTED",
             "kHostAllocFailed": "CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED",
             "kDeviceAllocFailed": "CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED",
-            "kFloat": "CUDNN_DATA_FLOAT", "kDouble": "CUDNN_DATA_DOUBLE", "kHalf": "CUDNN_DATA_HALF",
+            "kFloat": "CUDNN_DATA_FLOAT", "kDouble": "CUDNN_DATA_DOUBLE", "kHalf": "CUDNN_DATA_HALF", "kBfloat16": "CUDNN_DATA_BFLOAT16",
             "kNCHW": "CUDNN_TENSOR_NCHW", "kDefaultMath": "CUDNN_DEFAULT_MATH",
             "kTensorOpMath": "CUDNN_TENSOR_OP_MATH",
             "kTensorOpMathAllowConversion": "CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION", "kFmaMath": "CUDNN_FMA_MATH",

@@ -31,7 +31,7 @@ constexpr Status kSuccess = 0;
 constexpr Status kNotSupported = 3000;                    // CUDNN_STATUS_NOT_SUPPORTED
 constexpr Status kHostAllocFailed = 4003, kDeviceAllocFailed = 4004;  // CUDNN_STATUS_INTERNAL_ERROR_*_ALLOCATION_FAILED
 // cudnnDataType_t
-constexpr int kFloat = 0, kDouble = 1, kHalf = 2;
+constexpr int kFloat = 0, kDouble = 1, kHalf = 2, kBfloat16 = 9;
 // cudnnTensorFormat_t
 constexpr int kNCHW = 0;
 // cudnnMathType_t

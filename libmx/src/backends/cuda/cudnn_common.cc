@@ -2,6 +2,8 @@
 #ifdef MX_HAVE_CUDA
 #include "backends/cuda/cudnn_common.h"
 
+#include <cuda_runtime_api.h>
+
 #include <climits>
 #include <memory>
 
@@ -56,8 +58,21 @@ int data_type(DType t, const char *op) {
     case DType::f32: return kFloat;
     case DType::f64: return kDouble;
     case DType::f16: return kHalf;
+    case DType::bf16: return kBfloat16;  // (require_dtype checks the device first)
     default: fail(MX_ERR_TYPE, op, ": cuDNN has no kernel for dtype ", dtype_name(t));
   }
+}
+
+void require_dtype(DType t, int dev, const char *op) {
+  if (t != DType::bf16) return;
+  int major = 0, minor = 0;
+  cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev);
+  cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev);
+  MX_CHECK(major >= 8, MX_ERR_UNSUPPORTED, op, ": bfloat16 on cuDNN needs a GPU of compute capability 8.0 or newer "
+           "(sm_80+); gpu(", dev, ") is sm_", major, minor, ": cast the data to float16 or float32");
+  const size_t v = api(op).GetVersion();
+  MX_CHECK(v >= 8100, MX_ERR_UNSUPPORTED, op, ": bfloat16 needs cuDNN 8.1 or newer; the loaded cuDNN is version ", v,
+           ": cast the data to float16 or float32");
 }
 
 std::vector<int> to_int(const std::vector<int64_t> &v, const char *op) {

@@ -27,8 +27,11 @@ struct HandleLease {
 };
 HandleLease handle_for(int dev, const char *op);
 
-// cuDNN's data type for an MX dtype (float32, float64, float16); throws MX_ERR_TYPE naming op otherwise.
+// cuDNN's data type for an MX dtype (float32, float64, float16, bfloat16); throws MX_ERR_TYPE naming op otherwise.
 int data_type(DType t, const char *op);
+// bfloat16 needs an sm_80+ GPU and cuDNN >= 8.1: else MX_ERR_UNSUPPORTED (MXNotSupportedError)
+// naming op and the device. Other dtypes pass.
+void require_dtype(DType t, int dev, const char *op);
 // The scaling factors' type: double for float64 data, else float.
 struct Scalars {
   float f[2];

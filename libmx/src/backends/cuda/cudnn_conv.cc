@@ -3,7 +3,8 @@
 // equivalent convolution, so both run on the same descriptors. The algorithm for a problem
 // (device, dtype, direction, dims, groups, tuning, workspace limit) is chosen once and cached:
 // cuDNN's heuristics (cudnnGet*Algorithm_v7), or measured runs (cudnnFind*Algorithm) with
-// cudnn_tune='fastest'. float32 runs with CUDNN_FMA_MATH: no TF32 tensor-core rounding, so GPU
+// cudnn_tune='fastest'. float16 and bfloat16 (sm_80+) run with tensor-op math and float32
+// accumulation. float32 runs with CUDNN_FMA_MATH: no TF32 tensor-core rounding, so GPU
 // results agree with the CPU's to float32 accuracy.
 #ifdef MX_HAVE_CUDA
 #include <map>
@@ -68,8 +69,8 @@ class ConvolutionDesc {
   ConvolutionDesc(const char *op, const Dims &D, int64_t groups, DType t) {
     const Api &a = api(op);
     std::vector<int> p = to_int(D.p, op), s = to_int(D.s, op), d = to_int(D.d, op);
-    const int compute = t == DType::f64 ? kDouble : kFloat;  // float16 data accumulates in float32
-    const int math = t == DType::f16 ? kTensorOpMath : t == DType::f32 ? kFmaMath : kDefaultMath;
+    const int compute = t == DType::f64 ? kDouble : kFloat;  // float16/bfloat16 data accumulates in float32
+    const int math = t == DType::f16 || t == DType::bf16 ? kTensorOpMath : t == DType::f32 ? kFmaMath : kDefaultMath;
     data_type(t, op);
     check(a.CreateConvolutionDescriptor(&d_), op, "cudnnCreateConvolutionDescriptor");
     Status st = a.SetConvolutionNdDescriptor(d_, static_cast<int>(p.size()), p.data(), s.data(), d.data(),
@@ -203,7 +204,7 @@ struct Problem {
   Filter w;
   ConvolutionDesc conv;
   Problem(const char *op_, const ConvSpec &s, DType t_, int dev_)
-      : op(op_), dev(dev_), t(t_), D(dims_of(s, op_)), sp(s), lease(handle_for(dev_, op_)), x(op_, t_, D.x),
+      : op(op_), dev(dev_), t(t_), D((require_dtype(t_, dev_, op_), dims_of(s, op_))), sp(s), lease(handle_for(dev_, op_)), x(op_, t_, D.x),
         y(op_, t_, D.y), bias(op_, t_, D.bias), w(op_, t_, D.w), conv(op_, D, s.G, t_) {}
 
   // out (cy) = conv(in (cx), weight)

@@ -409,7 +409,7 @@ const int registered = [] {
       })
       .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(conv_forward_gpu))
-      .gpu_dtypes({DType::f16})  // cuDNN: float16 data, float32 accumulation (tensor cores)
+      .gpu_dtypes({DType::f16, DType::bf16})  // cuDNN: 16-bit data, float32 accumulation (bf16: sm_80+)
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         auto gs = b.emit_skipping(&Registry::get().require("_backward_Convolution"), n.params,
                                   {n.out_grads[0], n.inputs[0], n.inputs[1]}, {!n.needs(0), false, false});
@@ -456,7 +456,7 @@ const int registered = [] {
       })
       .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(conv_backward_gpu))
-      .gpu_dtypes({DType::f16})  // cuDNN: float16 data, float32 accumulation (tensor cores)
+      .gpu_dtypes({DType::f16, DType::bf16})  // cuDNN: 16-bit data, float32 accumulation (bf16: sm_80+)
       .no_grad();
   return 0;
 }();

@@ -509,7 +509,7 @@ const int registered = [] {
       })
       .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(pool_forward_gpu))
-      .gpu_dtypes({DType::f16})  // cuDNN: float16 data, float32 accumulation (tensor cores)
+      .gpu_dtypes({DType::f16, DType::bf16})  // cuDNN: 16-bit data, float32 accumulation (bf16: sm_80+)
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {b.emit(&Registry::get().require("_backward_Pooling"), n.params,
                        {n.out_grads[0], n.inputs[0], n.outputs[0]})[0]};
@@ -534,7 +534,7 @@ const int registered = [] {
       })
       .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(pool_backward_gpu))
-      .gpu_dtypes({DType::f16})  // cuDNN: float16 data, float32 accumulation (tensor cores)
+      .gpu_dtypes({DType::f16, DType::bf16})  // cuDNN: 16-bit data, float32 accumulation (bf16: sm_80+)
       .no_grad();
   MX_REGISTER_OP(_fused_backward_Pooling_relu)
       .doc("Gradient of relu followed by max Pooling, as one step (made by the executor's fusion pass): "
