@@ -153,7 +153,7 @@ void gpu_lamb_phase1(const LambCoef<T> &, int64_t, const T *, const G *, T *, T 
   gpu::no_cuda(op, device);
 }
 template <typename T, typename O>
-void gpu_lamb_phase2(T, T, T, int64_t, const T *, const T *, const T *, const T *, O *, int device, const char *op) {
+void gpu_lamb_phase2(T, T, T, bool, int64_t, const T *, const T *, const T *, const T *, O *, int device, const char *op) {
   gpu::no_cuda(op, device);
 }
 MX_GPU_LAMB_TYPES(MX_GPU_LAMB_INSTANCE)

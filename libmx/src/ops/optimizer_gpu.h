@@ -45,19 +45,19 @@ void gpu_update_multi_lowp(UpdateRule r, const UpdCoef<double> &k, const MultiTa
   template void gpu_update_multi_lowp<R>(UpdateRule, const UpdCoef<double> &, const MultiTable<R, R> &, int, const char *);
 // LAMB's phases (backends/cuda/optimizer_lamb.cu) on n elements of GPU `device` (device
 // pointers): phase 1 steps m, v and writes the direction to out; phase 2 writes
-// out = w - lamb_trust_lr(lr, r1[0], r2[0], lower, upper) * g, reading the norms on the device.
+// out = w - lamb_trust_lr(lr, r1[0], r2[0], lower, upper, ratio_first) * g, reading the norms on the device.
 // Instantiated for <T, G/O> = <float, float>, <double, double>, <float, hd_half>, <float, hd_bf16>.
 template <typename T, typename G>
 void gpu_lamb_phase1(const LambCoef<T> &k, int64_t n, const T *w, const G *g, T *m, T *v, T *out, int device,
                      const char *op);
 template <typename T, typename O>
-void gpu_lamb_phase2(T lr, T lower, T upper, int64_t n, const T *r1, const T *r2, const T *w, const T *g, O *out,
-                     int device, const char *op);
+void gpu_lamb_phase2(T lr, T lower, T upper, bool ratio_first, int64_t n, const T *r1, const T *r2, const T *w,
+                     const T *g, O *out, int device, const char *op);
 #define MX_GPU_LAMB_TYPES(X) X(float, float) X(double, double) X(float, hd_half) X(float, hd_bf16)
 #define MX_GPU_LAMB_INSTANCE(T, U)                                                                              \
   template void gpu_lamb_phase1<T, U>(const LambCoef<T> &, int64_t, const T *, const U *, T *, T *, T *, int,   \
                                       const char *);                                                            \
-  template void gpu_lamb_phase2<T, U>(T, T, T, int64_t, const T *, const T *, const T *, const T *, U *, int, \
+  template void gpu_lamb_phase2<T, U>(T, T, T, bool, int64_t, const T *, const T *, const T *, const T *, U *, int, \
                                       const char *);
 
 }  // namespace mx

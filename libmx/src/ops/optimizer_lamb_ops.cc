@@ -149,7 +149,7 @@ void phase2_run(const OpCall &c, const T *src, const NDArray &out, O *o) {
   const T *g = c.inputs[1].cdata<T>(), *r1 = c.inputs[2].cdata<T>(), *r2 = c.inputs[3].cdata<T>();
   const int64_t n = out.size();
   if (!out.device().is_cpu())
-    return gpu_lamb_phase2<T, O>(T(p.lr), T(p.lower_bound), T(p.upper_bound), n, r1, r2, src, g, o,
+    return gpu_lamb_phase2<T, O>(T(p.lr), T(p.lower_bound), T(p.upper_bound), false, n, r1, r2, src, g, o,
                                  out.device().id, op);
   const T lr = lamb_trust_lr(T(p.lr), r1[0], r2[0], T(p.lower_bound), T(p.upper_bound));
   for (int64_t i = 0; i < n; ++i) lamb_phase2_element<T, O>(lr, i, src, g, o);

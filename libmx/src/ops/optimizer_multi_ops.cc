@@ -452,10 +452,10 @@ void lamb_tensor(const MultiLambParam &p, int i, const NDArray &master, const G 
   const T lr = T(p.learning_rates[static_cast<size_t>(i)]), lb = T(p.lower_bound), ub = T(p.upper_bound);
   T *out = target.data<T>();
   if (dev.is_cpu()) {
-    const T rate = lamb_trust_lr(lr, r1.cdata<T>()[0], r2.cdata<T>()[0], lb, ub);
+    const T rate = lamb_trust_lr(lr, r1.cdata<T>()[0], r2.cdata<T>()[0], lb, ub, true);  // MXNet's multi order
     for (int64_t j = 0; j < n; ++j) lamb_phase2_element<T, T>(rate, j, w, dp, out);
   } else {
-    gpu_lamb_phase2<T, T>(lr, lb, ub, n, r1.cdata<T>(), r2.cdata<T>(), w, dp, out, dev.id, op);
+    gpu_lamb_phase2<T, T>(lr, lb, ub, true, n, r1.cdata<T>(), r2.cdata<T>(), w, dp, out, dev.id, op);
   }
 }
 

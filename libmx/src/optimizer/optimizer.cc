@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <set>
@@ -10,7 +11,9 @@
 
 #include "base/error.h"
 #include "base/half_hd.h"
+#include "ops/imperative.h"
 #include "ops/optimizer_gpu.h"
+#include "ops/params.h"
 #include "optimizer/rules.h"
 
 namespace mx {
@@ -169,7 +172,8 @@ Optimizer::Optimizer(const std::string &name, const Json &hparams) {
     const long v = std::strtol(env, &end, 10);
     MX_CHECK(end && *end == '\0', MX_ERR_INVALID_ARGUMENT, "optimizer ", name_,
              ": MXNET_OPTIMIZER_AGGREGATION_SIZE must be an integer, got '", env, "'");
-    aggregate_ = static_cast<int>(std::max(-1L, std::min(v, 1L << 20)));
+    aggregate_ = rule_->aggregate_max > 0 ? static_cast<int>(std::max(1L, std::min(v, long{rule_->aggregate_max})))
+                                          : static_cast<int>(std::max(-1L, std::min(v, 1L << 20)));
   }
 }
 
@@ -474,6 +478,7 @@ template <bool MP, typename T> struct ChunkTable {
     for (int first = 0; first < n; first += kMultiMax) {
       MultiTable<W, S> t;
       t.count = std::min(kMultiMax, n - first);
+      t.rule_coefs = true;  // the rule's own lr and bias corrections (AdamW)
       for (int j = 0; j < t.count; ++j) {
         const size_t i = static_cast<size_t>(first + j);
         const std::vector<NDArray> &st = *states[i];
@@ -483,11 +488,13 @@ template <bool MP, typename T> struct ChunkTable {
         t.g[j] = hd_ptr(g[i]->template cdata<T>());
         t.o[j] = hd_ptr(w[i]->template data<T>());
         t.s0[j] = st.size() > s0 ? st[s0].data<S>() : nullptr;
-        t.s1[j] = nullptr;
+        t.s1[j] = st.size() > s0 + 1 ? st[s0 + 1].data<S>() : nullptr;  // (AdamW: mean, var)
         t.w32[j] = MP ? st[0].data<S>() : nullptr;
         t.lr[j] = S(coefs[i].lr);
         t.wd[j] = S(coefs[i].wd);
         t.eta[j] = S(0);
+        t.c1[j] = S(coefs[i].c1);
+        t.c2[j] = S(coefs[i].c2);
       }
       gpu_update_multi<MP, W, S>(form, coefs[static_cast<size_t>(first)], t, device, what);
     }
@@ -517,7 +524,8 @@ bool Optimizer::step_chunk_on_device(const std::vector<int> &indices, const std:
   for (size_t i = 0; i < n; ++i) {
     UpdateRule f;
     if (!rule_->formula(hp_, global_, step_args(indices[i], lr), &f, &coefs[i])) return false;
-    if ((f != UpdateRule::Sgd && f != UpdateRule::SgdMom) || (i > 0 && f != form)) return false;
+    if ((f != UpdateRule::Sgd && f != UpdateRule::SgdMom && f != UpdateRule::AdamW) || (i > 0 && f != form))
+      return false;
     form = f;
   }
   std::vector<std::vector<NDArray> *> states(n);
@@ -532,6 +540,67 @@ bool Optimizer::step_chunk_on_device(const std::vector<int> &indices, const std:
   else if (mp) ChunkTable<true, bf16_t>::run(form, coefs, weights, grads, states, dev.id, what.c_str());
   else if (wt == DType::f64) ChunkTable<false, double>::run(form, coefs, weights, grads, states, dev.id, what.c_str());
   else ChunkTable<false, float>::run(form, coefs, weights, grads, states, dev.id, what.c_str());
+  return true;
+}
+
+// MXNet's aggregated LAMB: one _multi_lamb_update / _multi_mp_lamb_update call for a chunk whose
+// dense weights and gradients share one device and dtype (float32/float64, or float16/bfloat16
+// with multi_precision), on that device (CPU or GPU); lrs[k]: the rate read after index k's count.
+// As MXNet's operator, the mp form's trust ratio uses the norm of the 16-bit weight (the single
+// path: the master's), so aggregated and one-by-one steps agree to rounding, not bit for bit.
+// false (nothing done) where the chunk does not qualify: the caller steps index by index.
+bool Optimizer::step_chunk_multi_op(const std::vector<int> &indices, const std::vector<const NDArray *> &weights,
+                                    const std::vector<const NDArray *> &grads, const std::vector<double> &lrs) {
+  const size_t n = indices.size();
+  if (n == 0) return false;
+  const Device dev = weights[0]->device();
+  const DType wt = weights[0]->dtype();
+  for (size_t i = 0; i < n; ++i)
+    if (weights[i]->is_sparse() || grads[i]->is_sparse() || weights[i]->device() != dev ||
+        weights[i]->dtype() != wt || grads[i]->device() != dev || grads[i]->dtype() != wt)
+      return false;
+  const bool mp = hp_.flag("multi_precision") && (wt == DType::f16 || wt == DType::bf16);
+  if (!mp && wt != DType::f32 && wt != DType::f64) return false;
+  auto num = [](double x) {
+    char b[40];
+    std::snprintf(b, sizeof b, "%.17g", x);
+    return std::string(b);
+  };
+  std::string lr_list = "(", wd_list = "(", steps = "(";
+  std::vector<NDArray> inputs, outs;
+  StepArgs a;
+  for (size_t i = 0; i < n; ++i) {
+    auto it = states_.find(indices[i]);
+    if (it == states_.end()) it = states_.emplace(indices[i], make_state(*weights[i])).first;
+    place_states(it->second, dev, wt == DType::f64 ? DType::f64 : DType::f32);
+    const std::vector<NDArray> &st = it->second.arrays;  // (weight32,) mean, var
+    const size_t s0 = mp ? 1 : 0;
+    inputs.push_back(*weights[i]);
+    inputs.push_back(*grads[i]);
+    inputs.push_back(st[s0]);
+    inputs.push_back(st[s0 + 1]);
+    if (mp) inputs.push_back(st[0]);
+    outs.push_back(*weights[i]);
+    a = step_args(indices[i], lrs[i]);
+    lr_list += num(a.lr) + ",";
+    wd_list += num(a.wd) + ",";
+    steps += std::to_string(a.t) + ",";
+  }
+  Kwargs kw = {{"num_tensors", std::to_string(n)},
+               {"learning_rates", lr_list + ")"},
+               {"wds", wd_list + ")"},
+               {"step_count", steps + ")"},
+               {"beta1", num(hp_.get("beta1"))},
+               {"beta2", num(hp_.get("beta2"))},
+               {"epsilon", num(hp_.get("epsilon"))},
+               {"bias_correction", hp_.flag("bias_correction") ? "True" : "False"},
+               {"rescale_grad", num(a.rescale)},
+               {"clip_gradient", num(a.clip)}};
+  // MXNet passes the bounds only when truthy (unset or 0: no bound)
+  for (const char *b : {"lower_bound", "upper_bound"})
+    if (hp_.is_set(b) && hp_.get(b) != 0) kw.push_back({b, num(hp_.get(b))});
+  const OpDef &def = Registry::get().require(mp ? "_multi_mp_lamb_update" : "_multi_lamb_update");
+  invoke(&def, parse_params(&def, kw), inputs, &outs);
   return true;
 }
 
@@ -618,8 +687,6 @@ void Optimizer::update(const std::vector<int> &indices, const std::vector<NDArra
         if (weights[i].dtype() == dt) sel.push_back(i);
       for (size_t b = 0; b < sel.size(); b += static_cast<size_t>(aggregate_)) {
         size_t e = std::min(sel.size(), b + static_cast<size_t>(aggregate_));
-        for (size_t k = b; k < e; ++k) bump_count(indices[sel[k]]);
-        double lr = base_lr_now();
         std::vector<int> ci;
         std::vector<const NDArray *> cw, cg;
         for (size_t k = b; k < e; ++k) {
@@ -627,6 +694,20 @@ void Optimizer::update(const std::vector<int> &indices, const std::vector<NDArra
           cw.push_back(&weights[sel[k]]);
           cg.push_back(&grads[sel[k]]);
         }
+        if (rule_->multi_tensor_op) {
+          // MXNet's LAMB: each index counted, then its rate read; a call with several weights runs
+          // the multi-tensor operator per chunk (aggregate_num 1: one by one, its single path)
+          std::vector<double> lrs;
+          for (size_t k = b; k < e; ++k) {
+            bump_count(indices[sel[k]]);
+            lrs.push_back(base_lr_now());
+          }
+          if (aggregate_ > 1 && num > 1 && step_chunk_multi_op(ci, cw, cg, lrs)) continue;
+          for (size_t k = b; k < e; ++k) step_one(indices[sel[k]], weights[sel[k]], grads[sel[k]], lrs[k - b]);
+          continue;
+        }
+        for (size_t k = b; k < e; ++k) bump_count(indices[sel[k]]);
+        double lr = base_lr_now();
         if (step_chunk_on_device(ci, cw, cg, lr)) continue;
         for (size_t k = b; k < e; ++k) step_one(indices[sel[k]], weights[sel[k]], grads[sel[k]], lr);
       }

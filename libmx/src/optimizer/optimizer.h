@@ -81,6 +81,8 @@ class Optimizer {
   void place_states(IndexState &st, Device dev, DType ct);
   bool step_chunk_on_device(const std::vector<int> &indices, const std::vector<const NDArray *> &weights,
                             const std::vector<const NDArray *> &grads, double lr);
+  bool step_chunk_multi_op(const std::vector<int> &indices, const std::vector<const NDArray *> &weights,
+                           const std::vector<const NDArray *> &grads, const std::vector<double> &lrs);
   std::vector<std::string> rule_state_names() const;
   Json mults_json(const std::map<int, double> &by_idx, const std::map<std::string, double> &by_name) const;
   void set_mults(const Json &value, bool is_wd);

@@ -318,8 +318,10 @@ struct Registry {
                                   {"lazy_update", 1.0}}, 0.001, true);
     adam->sparse_rows = Rule::kRowsIfLazy;
     rules.push_back(std::move(adam));
-    rules.push_back(mk<AdamW>("adamw", {{"beta1", 0.9}, {"beta2", 0.999}, {"epsilon", 1e-6},
-                                        {"correct_bias", 1.0}}, 0.001, true));
+    auto adamw = mk<AdamW>("adamw", {{"beta1", 0.9}, {"beta2", 0.999}, {"epsilon", 1e-6},
+                                     {"correct_bias", 1.0}}, 0.001, true);
+    adamw->aggregate = 4;  // as SGD (MXNet 2's AdamW): chunks of MXNET_OPTIMIZER_AGGREGATION_SIZE
+    rules.push_back(std::move(adamw));
     auto rms = mk<RMSProp>("rmsprop", {{"gamma1", 0.9}, {"gamma2", 0.9}, {"epsilon", 1e-8},
                                        {"centered", 0.0}, {"clip_weights", kUnset}}, 0.001, true);
     rms->layout_keys = {"centered"};
@@ -348,9 +350,13 @@ struct Registry {
     auto ssgd = mk<Signum>("signsgd", {{"momentum", 0.0}, {"wd_lh", 0.0}}, 0.01, true);
     ssgd->layout_keys = {"momentum"};
     rules.push_back(std::move(ssgd));
-    rules.push_back(mk<LAMB>("lamb", {{"beta1", 0.9}, {"beta2", 0.999}, {"epsilon", 1e-6},
-                                      {"lower_bound", kUnset}, {"upper_bound", kUnset},
-                                      {"bias_correction", 1.0}}, 0.001, true));
+    auto lamb = mk<LAMB>("lamb", {{"beta1", 0.9}, {"beta2", 0.999}, {"epsilon", 1e-6},
+                                  {"lower_bound", kUnset}, {"upper_bound", kUnset},
+                                  {"bias_correction", 1.0}}, 0.001, true);
+    lamb->aggregate = 45;  // MXNet 1.9.1's LAMB: max(1, min(45, MXNET_OPTIMIZER_AGGREGATION_SIZE or 45))
+    lamb->aggregate_max = 45;
+    lamb->multi_tensor_op = true;
+    rules.push_back(std::move(lamb));
     auto amax = mk<Adamax>("adamax", {{"beta1", 0.9}, {"beta2", 0.999}}, 0.002, true);
     amax->python_clip = true;
     rules.push_back(std::move(amax));

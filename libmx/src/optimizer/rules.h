@@ -22,6 +22,11 @@ class Rule {
   bool lr_in_signature = false;
   // SGD: MXNet's aggregated path counts every index of a chunk before reading the rate.
   int aggregate = 0;
+  // > 0: MXNET_OPTIMIZER_AGGREGATION_SIZE is clamped to [1, aggregate_max] (MXNet's LAMB: 45).
+  int aggregate_max = 0;
+  // LAMB: a chunk of several weights runs MXNet's multi-tensor operator (_multi_lamb_update /
+  // _multi_mp_lamb_update) on the weights' device, each index's rate read right after its count.
+  bool multi_tensor_op = false;
   // Optimizers whose MXNet code is Python math clip with clip_gradient=0 (kernels ignore 0).
   bool python_clip = false;
   // Hyperparameters that change the state layout (cannot change once states exist).

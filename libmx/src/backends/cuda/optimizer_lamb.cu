@@ -14,9 +14,9 @@ __global__ void lamb_phase1_kernel(LambCoef<T> k, int64_t n, const T *w, const G
 }
 
 template <typename T, typename O>
-__global__ void lamb_phase2_kernel(T lr, T lower, T upper, int64_t n, const T *r1, const T *r2, const T *w,
-                                   const T *g, O *out) {
-  const T rate = lamb_trust_lr(lr, r1[0], r2[0], lower, upper);
+__global__ void lamb_phase2_kernel(T lr, T lower, T upper, bool ratio_first, int64_t n, const T *r1, const T *r2,
+                                   const T *w, const T *g, O *out) {
+  const T rate = lamb_trust_lr(lr, r1[0], r2[0], lower, upper, ratio_first);
   MX_GRID_LOOP(i, n) lamb_phase2_element<T, O>(rate, i, w, g, out);
 }
 
@@ -33,12 +33,12 @@ void gpu_lamb_phase1(const LambCoef<T> &k, int64_t n, const T *w, const G *g, T 
 }
 
 template <typename T, typename O>
-void gpu_lamb_phase2(T lr, T lower, T upper, int64_t n, const T *r1, const T *r2, const T *w, const T *g, O *out,
-                     int device, const char *op) {
+void gpu_lamb_phase2(T lr, T lower, T upper, bool ratio_first, int64_t n, const T *r1, const T *r2, const T *w,
+                     const T *g, O *out, int device, const char *op) {
   if (n == 0) return;
   cudaStream_t st = static_cast<cudaStream_t>(gpu::compute_stream(device, op));
   cuda::lamb_phase2_kernel<T, O>
-      <<<cuda::blocks_for(n), cuda::kThreads, 0, st>>>(lr, lower, upper, n, r1, r2, w, g, out);
+      <<<cuda::blocks_for(n), cuda::kThreads, 0, st>>>(lr, lower, upper, ratio_first, n, r1, r2, w, g, out);
   gpu::check_launch(op);
 }
 

@@ -33,11 +33,13 @@ MX_HD inline void lamb_phase1_element(const LambCoef<T> &k, int64_t i, const T *
 }
 
 // Phase 2's learning rate from the norms: lr * r1 / r2, r1 clamped to [lower, upper] (a bound < 0
-// is off); lr itself when either norm is 0.
-template <typename T> MX_HD inline T lamb_trust_lr(T lr, T r1, T r2, T lower, T upper) {
+// is off); lr itself when either norm is 0. ratio_first: lr * (r1 / r2), the rounding order of
+// MXNet's multi-tensor kernel (MultiLAMBKernelStep2); else (lr * r1) / r2 as its lamb_update_phase2.
+template <typename T> MX_HD inline T lamb_trust_lr(T lr, T r1, T r2, T lower, T upper, bool ratio_first = false) {
   if (lower >= T(0)) r1 = r1 > lower ? r1 : lower;
   if (upper >= T(0)) r1 = r1 < upper ? r1 : upper;
-  return (r1 == T(0) || r2 == T(0)) ? lr : lr * r1 / r2;
+  if (r1 == T(0) || r2 == T(0)) return lr;
+  return ratio_first ? lr * (r1 / r2) : lr * r1 / r2;
 }
 
 // Phase 2, element i: out = w - lr * g (w the weight or master copy; O the output's type).

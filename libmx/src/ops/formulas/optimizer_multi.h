@@ -33,6 +33,10 @@ template <typename W, typename S> struct MultiTable {
   S *w32[kMultiMax];
   S lr[kMultiMax], wd[kMultiMax], eta[kMultiMax];
   const float *lr_arr = nullptr, *wd_arr = nullptr;
+  // The optimizer's aggregated AdamW (optimizer.cc): lr[j] is the rule's rate and c1[j], c2[j]
+  // its bias corrections (per index: step counts may differ), instead of the op's (eta, lr).
+  bool rule_coefs = false;
+  S c1[kMultiMax], c2[kMultiMax];
 };
 
 // fn(formula::F{}) for the rules that have multi-tensor ops (the CUDA file instantiates only
@@ -55,9 +59,15 @@ MX_HD inline UpdCoef<S> multi_coef(const UpdCoef<S> &base, const MultiTable<W, S
   const S lr = t.lr_arr ? S(t.lr_arr[j]) : t.lr[j];
   const S wd = t.wd_arr ? S(t.wd_arr[j]) : t.wd[j];
   if constexpr (std::is_same_v<F, formula::AdamW>) {
-    k.lr = t.eta[j];
-    k.c1 = S(1) / lr;  // lr = 0: c1 = inf, a zero step from the moments (as MXNet's)
-    k.c2 = S(1);
+    if (t.rule_coefs) {
+      k.lr = lr;
+      k.c1 = t.c1[j];
+      k.c2 = t.c2[j];
+    } else {
+      k.lr = t.eta[j];
+      k.c1 = S(1) / lr;  // lr = 0: c1 = inf, a zero step from the moments (as MXNet's)
+      k.c2 = S(1);
+    }
   } else {
     k.lr = lr;
   }
