@@ -17,6 +17,10 @@
 // - 2, elementwise with f(0, ...) = 0 (relu, its gradient, add): when all inputs are blocked in
 //   one layout the kernel runs over the padded blocked buffers as flat arrays (padding stays 0).
 //
+// Values are float32 or bfloat16 (bf16 conv -> BN -> relu -> conv stays blocked too: oneDNN's
+// bf16 convolution and BatchNorm take the blocked layouts, MX's bf16 relu/add loops run over the
+// padded buffers). bfloat16 pooling is not a blocked step: the own 2x2 kernels are float32.
+//
 // Side buffers follow the memory plan: the values sharing a planned buffer (lifetimes apart, or
 // an in-place pair the op allows) share its side buffer, sized for channels padded to 16.
 #include <algorithm>
@@ -42,16 +46,18 @@ struct Role {
   std::vector<int> ins, outs;       // positions; ins empty with kind 2: all inputs
 };
 
-Role role_of(const OpDef *op, const Params &p, size_t ninputs) {
+// dtype: the step's first input's (float32 or bfloat16; others never blocked).
+Role role_of(const OpDef *op, const Params &p, size_t ninputs, DType dtype) {
   const std::string &n = op->name;
   Role r;
+  const bool pool_ok = dtype == DType::f32;
 
   if (n == "Convolution" || n == "_fused_Convolution_relu" || n == "_fused_Convolution_BatchNorm" ||
-      n == "_fused_Convolution_BatchNorm_relu" || n == "Pooling") {
+      n == "_fused_Convolution_BatchNorm_relu" || (n == "Pooling" && pool_ok)) {
     r.kind = 1;
     r.ins = {0};
     r.outs = {0};
-  } else if (n == "_backward_Pooling" || n == "_fused_backward_Pooling_relu") {  // (out_grad, data, output)
+  } else if ((n == "_backward_Pooling" || n == "_fused_backward_Pooling_relu") && pool_ok) {  // (out_grad, data, output)
     r.kind = 1;
     r.ins = {0, 1, 2};
     r.outs = {0};
@@ -78,10 +84,10 @@ Role role_of(const OpDef *op, const Params &p, size_t ninputs) {
 }
 
 // Bytes of a value of this shape with its channels (axis 1) padded to 16, oneDNN's widest block.
-size_t padded_bytes(const Shape &s) {
+size_t padded_bytes(const Shape &s, DType t) {
   int64_t n = s[0] * ((s[1] + 15) / 16 * 16);
   for (int i = 2; i < s.ndim(); ++i) n *= s[i];
-  return static_cast<size_t>(n) * sizeof(float);
+  return static_cast<size_t>(n) * dtype_size(t);
 }
 
 }  // namespace
@@ -102,11 +108,13 @@ void Executor::plan_blocked() {
   for (int e : head_grad_entries_) user_visible[static_cast<size_t>(e)] = true;
   auto candidate = [&](int e) {
     const Entry &en = entries_[static_cast<size_t>(e)];
-    return en.buffer >= 0 && en.stype == 0 && en.dtype == DType::f32 && en.shape.ndim() >= 3 &&
+    return en.buffer >= 0 && en.stype == 0 && (en.dtype == DType::f32 || en.dtype == DType::bf16) &&
+           en.shape.ndim() >= 3 &&
            en.shape.size() > 0 && !user_visible[static_cast<size_t>(e)];
   };
   for (auto &st : steps_) {
-    Role r = role_of(st.op, *st.params, st.inputs.size());
+    const DType dt = st.inputs.empty() ? DType::f32 : entries_[static_cast<size_t>(st.inputs[0])].dtype;
+    Role r = role_of(st.op, *st.params, st.inputs.size(), dt);
     if (!r.kind) continue;
     st.blocked = r.kind;
     for (int i : r.ins)
@@ -129,7 +137,7 @@ void Executor::plan_blocked() {
     if (!produced_blk[e] || !read_blk[e] || !candidate(static_cast<int>(e))) continue;
     const int b = entries_[e].buffer;
     entries_[e].side = b;
-    side_size[static_cast<size_t>(b)] = std::max(side_size[static_cast<size_t>(b)], padded_bytes(entries_[e].shape));
+    side_size[static_cast<size_t>(b)] = std::max(side_size[static_cast<size_t>(b)], padded_bytes(entries_[e].shape, entries_[e].dtype));
   }
   bool any = false;
   side_buffers_.resize(buffers_.size());
@@ -185,10 +193,11 @@ void Executor::run_step_blocked(Step &st, bool is_train) {
       all = false;
     if (all) {
       const onednn::LayoutRef layout = l0;  // the output's own entry may be one of the inputs
-      const int64_t n = static_cast<int64_t>(onednn::layout_bytes(*layout) / sizeof(float));
+      const DType dt = entries_[static_cast<size_t>(st.outputs[0])].dtype;
+      const int64_t n = static_cast<int64_t>(onednn::layout_bytes(*layout) / dtype_size(dt));
       auto flat = [&](int e) {
         return NDArray(side_buffers_[static_cast<size_t>(entries_[static_cast<size_t>(e)].side)].storage(), 0,
-                       Shape{n}, DType::f32);
+                       Shape{n}, dt);
       };
       std::vector<NDArray> in, out{flat(st.outputs[0])};
       for (int e : st.inputs) in.push_back(flat(e));

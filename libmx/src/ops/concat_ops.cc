@@ -1,5 +1,6 @@
 // Joining and splitting: Concat, stack, SliceChannel (split), add_n (ElementWiseSum), where and
 // the hidden _where_mask used by where's gradient.
+#include "backends/cpu/bf16_loops.h"
 #include "ops/cuda_only.h"
 #include "ops/shape_common.h"
 
@@ -270,7 +271,14 @@ int register_ops() {
         assign_shape(out[0], k, "add_n", "output");
         return true;
       })
-      .cpu([](const OpCall &c) { MX_DTYPE_SWITCH_ALL(c.outputs[0].dtype(), T, sum_inputs<T>(c.inputs, c.outputs[0])); })
+      .cpu([](const OpCall &c) {
+        if (c.outputs[0].dtype() == DType::bf16) {  // vectorised, the same float sums (bf16_loops.h)
+          std::vector<const bf16_t *> in;
+          for (const auto &a : c.inputs) in.push_back(a.cdata<bf16_t>());
+          return bf16::sum(in, c.outputs[0].data<bf16_t>(), c.outputs[0].size());
+        }
+        MX_DTYPE_SWITCH_ALL(c.outputs[0].dtype(), T, sum_inputs<T>(c.inputs, c.outputs[0]));
+      })
       .gpu(cuda_only([](const OpCall &c) { gpu_add_n(c.inputs, c.outputs[0]); }))
       .grad([](GradBuilder &, const GradNode &n) -> std::vector<Var> {
         return std::vector<Var>(n.inputs.size(), n.out_grads[0]);

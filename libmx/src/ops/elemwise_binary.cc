@@ -7,6 +7,9 @@
 
 #include "ops/elemwise_binary_family.h"
 
+#include "backends/cpu/bf16_loops.h"
+#include "ops/via_f32.h"
+
 namespace mx {
 
 std::vector<int64_t> broadcast_strides(const Shape &in, const Shape &out) {
@@ -104,6 +107,18 @@ template <typename D> GradFn fused_grad(const std::string &name, bool int_zero =
   };
 }
 
+// bfloat16 add (cpu_dtypes; the residual adds of a bf16 network): equal shapes on the 16-bit
+// values (backends/cpu/bf16_loops.h, the same bits as through float32), else float32 copies.
+KernelFn with_bf16_add(KernelFn f32_kernel) {
+  return [f32_kernel](const OpCall &c) {
+    if (c.inputs[0].dtype() != DType::bf16) return f32_kernel(c);
+    const NDArray &a = c.inputs[0], &b = c.inputs[1], &o = c.outputs[0];
+    if (b.dtype() == DType::bf16 && o.dtype() == DType::bf16 && a.shape() == o.shape() && b.shape() == o.shape())
+      return bf16::add(a.cdata<bf16_t>(), b.cdata<bf16_t>(), o.data<bf16_t>(), o.size());
+    run_via_f32(c, f32_kernel);
+  };
+}
+
 double scalar_of(const GradNode &n) { return n.p<ScalarParam>().scalar; }
 
 GradFn pass_through() {
@@ -118,6 +133,8 @@ GradFn scaled(double k) {
 int register_all() {
   {
     Family f = binary_family<Add>("add", kNumeric);
+    f.bin = with_bf16_add(f.bin);
+    f.cpu_dtypes = {DType::bf16};
     f.elemwise_names = {"elemwise_add", "_add", "_plus", "_Plus"};
     f.broadcast_names = {"broadcast_add", "broadcast_plus"};
     f.scalar_names = {"_plus_scalar", "_PlusScalar"};
@@ -260,6 +277,7 @@ void register_binary_family(const Family &f) {
     for (size_t i = 1; i < names.size(); ++i) ob.alias(names[i].c_str());
     // Element i of an operand with the output's shape is read only for element i of the output.
     ob.inputs({"lhs", "rhs"}).dtypes(f.dtypes).cpu(f.bin).gpu(f.gbin).inplace({{0, 0}, {1, 0}});
+    if (!f.cpu_dtypes.empty()) ob.cpu_dtypes(f.cpu_dtypes);
     ob.gpu_dtypes(gpu_half_dtypes(f.gbin));
     ob.shape(broadcast ? InferShapeFn(infer_broadcast) : InferShapeFn(infer_elemwise));
     ob.doc(broadcast ? ("Element-wise " + f.name + " with numpy-style broadcasting.").c_str()

@@ -39,6 +39,7 @@ struct Family {
   GradFn grad;                 // for the two array forms
   GradFn scalar_grad, rscalar_grad;
   std::vector<DType> dtypes;
+  std::vector<DType> cpu_dtypes;             // the array forms' CPU kernel takes these directly too
   std::vector<std::string> elemwise_names;   // first is the canonical name
   std::vector<std::string> broadcast_names;  // first is canonical
   std::vector<std::string> scalar_names, rscalar_names;

@@ -1,5 +1,7 @@
 #include "ops/via_f32.h"
 
+#include "backends/cpu/onednn.h"
+
 namespace mx {
 
 namespace {
@@ -7,6 +9,7 @@ bool low(const NDArray &a) { return a.defined() && (a.dtype() == DType::bf16 || 
 }  // namespace
 
 void run_via_f32(const OpCall &c, const KernelFn &f32_kernel) {
+  onednn::materialize_inputs();  // the copies are made from the plain arrays (graph/executor_blocked.cc)
   std::vector<NDArray> in, aux, out;
   for (const auto &x : c.inputs) in.push_back(low(x) ? x.astype(DType::f32) : x);
   for (const auto &x : c.aux) aux.push_back(low(x) ? x.astype(DType::f32) : x);

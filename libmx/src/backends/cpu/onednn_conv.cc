@@ -466,7 +466,15 @@ bool conv_backward(const ConvShape &sh, const void *x, const NDArray &w, const v
                                         {DNNL_ARG_DIFF_WEIGHTS, s.output(plan->dwei, dw)}};
   execute(plan->wei_prim, wargs, "convolution backward (weights)");
   if (has_bias) {
-    if (sh.bf16) sum_bias(sh, static_cast<const bf16_t *>(dy), static_cast<bf16_t *>(db));
+    if (sh.bf16) {
+      const void *plain_dy = dy;
+      if (const StepLayouts::In *bi = blocked_input(dy)) {  // a bf16 dy the executor kept blocked
+        memory plain = s.buffer(bi->layout->to_plain.to);
+        blocked_to_plain(*bi->layout, bi->blocked, plain.get_data_handle());
+        plain_dy = plain.get_data_handle();
+      }
+      sum_bias(sh, static_cast<const bf16_t *>(plain_dy), static_cast<bf16_t *>(db));
+    }
     else if (const StepLayouts::In *bi = blocked_input(dy))
       sum_bias_blocked(sh, *bi->layout, bi->blocked, static_cast<float *>(db), s);
     else sum_bias(sh, static_cast<const float *>(dy), static_cast<float *>(db));

@@ -1,6 +1,8 @@
 // Activation (relu, sigmoid, tanh, softrelu, softsign) and its fused backward.
 #include <cmath>
 
+#include "backends/cpu/bf16_loops.h"
+
 #include "ops/cuda_only.h"
 #include "ops/each.h"
 #include "ops/nn/activation_kernels.h"
@@ -24,21 +26,14 @@ using actk::Act;
 void activation_bf16(const OpCall &c) {
   if (act_of(c.p<ActParam>().act_type) != kRelu)
     return run_via_f32(c, [](const OpCall &c32) { actk::activation_forward(c32, HostEach()); });
-  const bf16_t *x = c.inputs[0].cdata<bf16_t>();
-  bf16_t *y = c.outputs[0].data<bf16_t>();
-  parallel_for(c.outputs[0].size(), 1 << 15, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) y[i].bits = static_cast<float>(x[i]) > 0.f ? x[i].bits : uint16_t(0);
-  });
+  bf16::relu(c.inputs[0].cdata<bf16_t>(), c.outputs[0].data<bf16_t>(), c.outputs[0].size());
 }
 
 void activation_backward_bf16(const OpCall &c) {
   if (act_of(c.p<ActParam>().act_type) != kRelu)
     return run_via_f32(c, [](const OpCall &c32) { actk::activation_backward(c32, HostEach()); });
-  const bf16_t *g = c.inputs[0].cdata<bf16_t>(), *y = c.inputs[2].cdata<bf16_t>();
-  bf16_t *dx = c.outputs[0].data<bf16_t>();
-  parallel_for(c.outputs[0].size(), 1 << 15, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) dx[i].bits = static_cast<float>(y[i]) > 0.f ? g[i].bits : uint16_t(0);
-  });
+  bf16::relu_backward(c.inputs[0].cdata<bf16_t>(), c.inputs[2].cdata<bf16_t>(), c.outputs[0].data<bf16_t>(),
+                      c.outputs[0].size());
 }
 
 const int registered = [] {

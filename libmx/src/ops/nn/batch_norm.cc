@@ -346,6 +346,7 @@ const int registered = [] {
           if (all_f32(c, {&c.inputs[1], &c.inputs[2], &c.aux[0], &c.aux[1], &c.outputs[1], &c.outputs[2],
                           &c.outputs[3]})) {
             if (bn_forward_onednn<bf16_t>(c)) return;
+            onednn::materialize_inputs();  // MX's loops read plain arrays (executor_blocked.cc)
             return bn_forward<bf16_t, float>(c);
           }
           return run_via_f32(c, bn_forward_f32);
@@ -387,6 +388,7 @@ const int registered = [] {
           if (c.inputs[1].dtype() == DType::bf16 &&
               all_f32(c, {&c.inputs[2], &c.inputs[3], &c.inputs[4], &c.outputs[1], &c.outputs[2]})) {
             if (bn_backward_onednn<bf16_t>(c)) return;
+            onednn::materialize_inputs();
             return bn_backward<bf16_t, float>(c);
           }
           return run_via_f32(c, bn_backward_f32);

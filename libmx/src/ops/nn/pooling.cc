@@ -8,6 +8,7 @@
 #include "backends/cpu/onednn.h"
 #include "backends/cpu/onednn_pool.h"
 #include "ops/via_f32.h"
+#include "backends/cpu/bf16_loops.h"
 #include "backends/cudnn.h"
 #include "ops/cuda_only.h"
 #include "ops/nn/fusion_queries.h"
@@ -468,6 +469,16 @@ void pool_backward_bf16(const OpCall &c) {
   run_via_f32(c, pool_backward<float>);
 }
 
+// bfloat16 relu + max-pool gradient: out_grad masked where the pooling's output is positive (an
+// exact select on the bf16 values), then the bf16 pooling gradient.
+void pool_backward_relu_bf16(const OpCall &c) {
+  const NDArray &gy = c.inputs[0], &y = c.inputs[2];
+  NDArray masked(gy.shape(), gy.dtype(), gy.device());
+  bf16::relu_backward(gy.cdata<bf16_t>(), y.cdata<bf16_t>(), masked.data<bf16_t>(), gy.size());
+  const std::vector<NDArray> in{masked, c.inputs[1], c.inputs[2]};
+  pool_backward_bf16(OpCall{c.params, in, c.aux, c.outputs, c.is_train, c.rng, c.skip});
+}
+
 // GPU kernels: cuDNN (backends/cuda/cudnn_pool.cc) where it pools exactly as MX; Lp pooling and
 // windows cuDNN cannot express fail naming the op.
 cudnn::PoolSpec cudnn_spec(const PoolGeom &pg, const char *op) {
@@ -548,8 +559,10 @@ const int registered = [] {
       .cpu([](const OpCall &c) {
         MX_CHECK(c.p<PoolParam>().pool_type == "max", MX_ERR_INVALID_ARGUMENT,
                  "_fused_backward_Pooling_relu: needs max pooling, got pool_type '", c.p<PoolParam>().pool_type, "'");
+        if (c.inputs[0].dtype() == DType::bf16) return pool_backward_relu_bf16(c);
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_fused_backward_Pooling_relu", { pool_backward_relu<T>(c); });
       })
+      .cpu_dtypes({DType::bf16})
       .no_grad();
   return 0;
 }();
