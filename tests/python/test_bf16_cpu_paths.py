@@ -299,3 +299,126 @@ def test_gluon_bf16_training_blocked_matches_plain(monkeypatch):
     assert l1[-1] < l1[0]  # it trains
     for k in p0:  # weights, gamma/beta, moving statistics after 3 SGD steps (bf16 roundings differ)
         np.testing.assert_allclose(p1[k], p0[k], rtol=3e-2, atol=3e-2 * (np.abs(p0[k]).max() + 1e-3), err_msg=k)
+
+
+# ---------------------------------------------------------------- Deconvolution in bf16 (oneDNN)
+def np_deconv(x, w, b, stride, dil, pad, adj, groups, F):
+    """Transposed convolution in float64: every input position scatters its kernel-weighted value."""
+    n, c, h, wd = x.shape
+    cg, fg = c // groups, F // groups
+    k = w.shape[2]
+    full_h, full_w = stride * (h - 1) + dil * (k - 1) + 1, stride * (wd - 1) + dil * (k - 1) + 1
+    y = np.zeros((n, F, full_h + adj, full_w + adj))
+    for g in range(groups):
+        xg, wg = x[:, g * cg:(g + 1) * cg], w[g * cg:(g + 1) * cg]
+        for i in range(k):
+            for j in range(k):
+                y[:, g * fg:(g + 1) * fg, i * dil:i * dil + stride * (h - 1) + 1:stride,
+                  j * dil:j * dil + stride * (wd - 1) + 1:stride] += np.einsum("nchw,cf->nfhw", xg, wg[:, :, i, j])
+    oh, ow = full_h - 2 * pad + adj, full_w - 2 * pad + adj
+    y = y[:, :, pad:pad + oh, pad:pad + ow]
+    return y + (b.reshape(1, -1, 1, 1) if b is not None else 0)
+
+
+def np_deconv_grads(x, w, dy, stride, dil, pad, groups, F):
+    """The adjoints of np_deconv: dy put back on the uncropped grid, gathered where x scattered."""
+    n, c, h, wd = x.shape
+    cg, fg = c // groups, F // groups
+    k = w.shape[2]
+    full_h, full_w = stride * (h - 1) + dil * (k - 1) + 1, stride * (wd - 1) + dil * (k - 1) + 1
+    full = np.zeros((n, F, max(full_h, pad + dy.shape[2]), max(full_w, pad + dy.shape[3])))
+    full[:, :, pad:pad + dy.shape[2], pad:pad + dy.shape[3]] = dy
+    gx, gw = np.zeros_like(x), np.zeros_like(w)
+    for g in range(groups):
+        xs, fs = slice(g * cg, (g + 1) * cg), slice(g * fg, (g + 1) * fg)
+        for i in range(k):
+            for j in range(k):
+                d = full[:, fs, i * dil:i * dil + stride * (h - 1) + 1:stride, j * dil:j * dil + stride * (wd - 1) + 1:stride]
+                gx[:, xs] += np.einsum("nfhw,cf->nchw", d, w[xs, :, i, j])
+                gw[xs, :, i, j] += np.einsum("nchw,nfhw->cf", x[:, xs], d)
+    return gx, gw
+
+
+def test_deconvolution_reference_adjoints():
+    # the gradient reference against central differences of the float64 forward
+    rng = np.random.RandomState(1)
+    x, w = rng.randn(1, 4, 3, 4), rng.randn(4, 3, 3, 3)
+    dy = rng.randn(*np_deconv(x, w, None, 2, 2, 1, 1, 2, 6).shape)
+    gx, gw = np_deconv_grads(x, w, dy, 2, 2, 1, 2, 6)
+    for a, g in ((x, gx), (w, gw)):
+        v = rng.randn(*a.shape)
+        moved = lambda t: np_deconv(x + t * v if a is x else x, w + t * v if a is w else w, None, 2, 2, 1, 1, 2, 6)
+        fd = (np.sum(dy * moved(1e-6)) - np.sum(dy * moved(-1e-6))) / 2e-6
+        assert abs(fd - np.sum(g * v)) < 1e-6 * (abs(fd) + 1)
+
+
+def rounded(rng, shape, scale=1.0):
+    return bits_to_f32(f32_to_bits((rng.randn(*shape) * scale).astype(np.float32))).astype(np.float64)
+
+
+@pytest.mark.parametrize("on", [True, False] if ONEDNN else [False])
+@pytest.mark.parametrize("stride,dil,pad,adj,groups,bias", [(2, 1, 1, 1, 1, True), (1, 1, 0, 0, 2, False),
+                                                           (2, 2, 2, 1, 1, False), (3, 1, 0, 2, 1, True)])
+def test_deconvolution_bf16(on, stride, dil, pad, adj, groups, bias):
+    rng = np.random.RandomState(stride * 10 + pad + groups)
+    C, F = 8, 12
+    x, w, b = rounded(rng, (2, C, 5, 6)), rounded(rng, (C, F // groups, 3, 3), 0.3), rounded(rng, (F,))
+    ref = np_deconv(x, w, b if bias else None, stride, dil, pad, adj, groups, F)
+    dy = rounded(rng, ref.shape)
+    X, W, B = (nd.array(v).astype("bfloat16") for v in (x, w, b))
+    for a in (X, W, B):
+        a.attach_grad()
+    kw = dict(kernel=(3, 3), num_filter=F, stride=(stride,) * 2, dilate=(dil,) * 2, pad=(pad,) * 2, adj=(adj,) * 2,
+              num_group=groups, no_bias=not bias)
+    with onednn(on):
+        c0 = mx.runtime.onednn_status()[2]
+        with autograd.record():
+            y = nd.Deconvolution(X, W, B, **kw) if bias else nd.Deconvolution(X, W, **kw)
+        y.backward(nd.array(dy).astype("bfloat16"))
+        mx.nd.waitall()
+        ran = mx.runtime.onednn_status()[2] - c0
+    assert "bfloat16" in str(y.dtype) and "bfloat16" in str(X.grad.dtype)
+    if on:
+        assert ran == 3, ran  # forward, data and weight gradients on oneDNN's bf16 primitives
+    f = lambda a: a.astype("float32").asnumpy().astype(np.float64)
+    assert np.abs(f(y) - ref).max() <= 1.5e-2 * np.abs(ref).max()
+    gx, gw = np_deconv_grads(x, w, dy, stride, dil, pad, groups, F)
+    assert np.abs(f(X.grad) - gx).max() <= 1.5e-2 * np.abs(gx).max()
+    assert np.abs(f(W.grad) - gw).max() <= 1.5e-2 * np.abs(gw).max()
+    if bias:
+        gb = dy.sum(axis=(0, 2, 3))
+        assert np.abs(f(B.grad) - gb).max() <= 8e-3 * np.abs(gb).max()
+
+
+# ---------------------------------------------------------------- softmax / log_softmax gradients
+@pytest.mark.parametrize("on", [True, False] if ONEDNN else [False])
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("name,shape,axis", [("softmax", (70, 100), -1), ("log_softmax", (70, 100), -1),
+                                             ("softmax", (6, 40, 30), 1), ("log_softmax", (6, 40, 30), 1),
+                                             ("log_softmax", (64, 10), -1)])  # 640 elements: MX's loop
+def test_softmax_gradients(on, dtype, name, shape, axis):
+    rng = np.random.RandomState(len(shape) + shape[-1])
+    x64, dy64 = rounded(rng, shape, 2.0), rounded(rng, shape)
+    X, DY = nd.array(x64).astype(dtype), nd.array(dy64).astype(dtype)
+    X.attach_grad()
+    with onednn(on):
+        c0 = mx.runtime.onednn_status()[2]
+        with autograd.record():
+            y = getattr(nd, name)(X, axis=axis)
+        y.backward(DY)
+        mx.nd.waitall()
+        ran = mx.runtime.onednn_status()[2] - c0
+    if on:  # the forward always, the gradient from 4096 elements on
+        assert ran == (2 if np.prod(shape) >= 4096 else 1), ran
+    e = np.exp(x64 - x64.max(axis=axis, keepdims=True))
+    p = e / e.sum(axis=axis, keepdims=True)
+    if name == "softmax":
+        ref = p * (dy64 - np.sum(dy64 * p, axis=axis, keepdims=True))
+    else:
+        ref = dy64 - p * np.sum(dy64, axis=axis, keepdims=True)
+    got = X.grad.astype("float32").asnumpy().astype(np.float64)
+    scale = np.abs(ref).max()
+    # float32: y is rounded before the gradient reads it (oneDNN's log_softmax output is up to ~15
+    # ulps off, and exp(y) carries that); bf16: 8 bits for y, dy and dx
+    tol = (2e-6 if name == "softmax" else 1e-5) if dtype == "float32" else 1.5e-2
+    assert np.abs(got - ref).max() <= tol * scale, np.abs(got - ref).max() / scale

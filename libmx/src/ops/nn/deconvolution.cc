@@ -1,9 +1,12 @@
 // Deconvolution (transposed convolution, 1-D/2-D/3-D, channels first) by per-group GEMM + col2im,
 // and its fused backward _backward_Deconvolution (im2col + GEMM). Weight layout (C, F/G, k...).
 // Output size per axis: s*(in-1) + d*(k-1)+1 - 2*pad + adj, or target_shape (implied pad/adj).
+#include "backends/cpu/onednn_deconv.h"
 #include "backends/cudnn.h"
+#include "base/half.h"
 #include "ops/cuda_only.h"
 #include "ops/nn/nn_common.h"
+#include "ops/via_f32.h"
 
 namespace mx {
 namespace {
@@ -192,6 +195,59 @@ template <typename T> void deconv_backward(const OpCall &c) {
   if (db) nn::sum_chunk_partials(db_part, chunks, F, db);
 }
 
+// bfloat16 (cpu_dtypes): oneDNN's bf16 deconvolution primitives (f32 accumulation inside), else
+// the float32 kernels on converted copies (the same values a build without oneDNN computes).
+onednn::DeconvShape onednn_shape(const Geom &g, const Shape &data, int64_t F, int64_t G) {
+  onednn::DeconvShape sh;
+  sh.N = data[0];
+  sh.C = data[1];
+  sh.F = F;
+  sh.G = G;
+  sh.in = g.out;  // the equivalent convolution's output is this op's input
+  sh.out = g.in;
+  sh.k = g.k;
+  sh.s = g.s;
+  sh.d = g.d;
+  sh.pad = g.p;
+  for (int i = 0; i < g.nsp; ++i)  // what deconv_geom added on the right (adj, or target_shape's)
+    sh.adj.push_back(g.in[i] - (g.s[i] * (g.out[i] - 1) + g.d[i] * (g.k[i] - 1) + 1 - 2 * g.p[i]));
+  return sh;
+}
+
+void deconv_forward_bf16(const OpCall &c) {
+  const auto &p = c.p<DeconvParam>();
+  const NDArray &data = c.inputs[0];
+  const Geom g = deconv_geom(p, data.shape(), "Deconvolution");
+  // Inputs by read-only pointers: the weight's blocked copy stays cached (onednn.h).
+  if (onednn::deconv_forward_bf16(onednn_shape(g, data.shape(), p.num_filter, p.num_group), data.craw(),
+                                  c.inputs[1], p.no_bias ? nullptr : c.inputs[2].craw(), c.outputs[0].raw()))
+    return;
+  run_via_f32(c, deconv_forward<float>);
+}
+
+void deconv_backward_bf16(const OpCall &c) {
+  const auto &p = c.p<DeconvParam>();
+  const NDArray &dy = c.inputs[0], &data = c.inputs[1];
+  const Geom g = deconv_geom(p, data.shape(), "_backward_Deconvolution");
+  if (!onednn::deconv_backward_bf16(onednn_shape(g, data.shape(), p.num_filter, p.num_group), data.craw(),
+                                    c.inputs[2], dy.craw(), c.needed(0) ? c.outputs[0].raw() : nullptr,
+                                    c.outputs[1].raw()))
+    return run_via_f32(c, deconv_backward<float>);
+  if (p.no_bias) return;
+  // db[f]: dy summed over samples and positions in double, rounded once.
+  const int64_t N = data.shape()[0], F = p.num_filter, O = g.in_size();
+  const bf16_t *y = dy.cdata<bf16_t>();
+  bf16_t *db = c.outputs[2].data<bf16_t>();
+  parallel_for(F, 1, [&](int64_t b, int64_t e) {
+    for (int64_t f = b; f < e; ++f) {
+      double acc = 0;
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t o = 0; o < O; ++o) acc += static_cast<float>(y[(n * F + f) * O + o]);
+      db[f] = bf16_t(static_cast<float>(acc));
+    }
+  });
+}
+
 // GPU kernels: cuDNN (backends/cuda/cudnn_conv.cc) on the equivalent convolution, whose input is
 // this op's output (num_filter channels) and whose output is this op's data.
 cudnn::ConvSpec cudnn_spec(const DeconvParam &p, const Geom &g, const Shape &data) {
@@ -228,8 +284,10 @@ const int registered = [] {
       .inputs_fn(deconv_inputs)
       .shape(deconv_shape)
       .cpu([](const OpCall &c) {
+        if (c.inputs[0].dtype() == DType::bf16) return deconv_forward_bf16(c);
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "Deconvolution", { deconv_forward<T>(c); });
       })
+      .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(deconv_forward_gpu))
       .gpu_dtypes({DType::f16})  // cuDNN: float16 data, float32 accumulation (tensor cores)
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
@@ -260,8 +318,10 @@ const int registered = [] {
         return true;
       })
       .cpu([](const OpCall &c) {
+        if (c.inputs[0].dtype() == DType::bf16) return deconv_backward_bf16(c);
         MX_DTYPE_SWITCH_FLOAT(c.inputs[0].dtype(), T, "_backward_Deconvolution", { deconv_backward<T>(c); });
       })
+      .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(deconv_backward_gpu))
       .gpu_dtypes({DType::f16})  // cuDNN: float16 data, float32 accumulation (tensor cores)
       .no_grad();

@@ -51,6 +51,27 @@ bool softmax_onednn(Kind kind, const OpCall &c) {
   return onednn::softmax_forward(sh, x.craw(), y.raw());
 }
 
+// The gradient on oneDNN in the same cases, inputs (out_grad, output) of one dtype, from 4096
+// elements on. Measured (1 thread, CPU time per call): 1000x1000 float32 softmax 0.20 ms against
+// MX's loop's 1.39, log_softmax 0.54 against 5.38 (bf16: 0.19 / 0.50 against 2.08 / 6.43 through
+// float32 copies); 64x1000 0.018 against 0.091; but a 64x10 loss head 5.9 us against 2.8 (oneDNN's
+// call overhead).
+bool softmax_backward_onednn(Kind kind, const OpCall &c) {
+  const auto &p = c.p<SoftmaxParam>();
+  const NDArray &dy = c.inputs[0], &y = c.inputs[1], &dx = c.outputs[0];
+  if (y.size() < 4096 || kind == kSoftmin || uses_length(p) || p.temperature.value_or(1.0) != 1.0 ||
+      dy.dtype() != y.dtype() || dx.dtype() != dy.dtype() || !(dy.dtype() == DType::f32 || dy.dtype() == DType::bf16))
+    return false;
+  const Dims d = dims_of(p, y.shape(), "softmax");
+  onednn::SoftmaxShape sh;
+  sh.outer = d.outer;
+  sh.len = d.len;
+  sh.inner = d.inner;
+  sh.log = kind == kLogSoftmax;
+  sh.bf16 = dy.dtype() == DType::bf16;
+  return onednn::softmax_backward(sh, y.craw(), dy.craw(), dx.raw());
+}
+
 void register_kind(Kind kind, const char *name, const char *bwname, const char *doc, KernelFn gpu_fwd, KernelFn gpu_bwd) {
   OpBuilder::create(name)
       .doc(doc)
@@ -118,7 +139,15 @@ void register_kind(Kind kind, const char *name, const char *bwname, const char *
         out[0] = in[0];
         return true;
       })
-      .cpu([kind, bwname](const OpCall &c) { smk::softmax_backward(kind, c, bwname, HostEach()); })
+      .cpu([kind, bwname](const OpCall &c) {
+        if (softmax_backward_onednn(kind, c)) return;
+        if (c.inputs[0].dtype() == DType::bf16)  // cpu_dtypes: the cases oneDNN does not take
+          return run_via_f32(c, [kind, bwname](const OpCall &c32) {
+            smk::softmax_backward(kind, c32, bwname, HostEach());
+          });
+        smk::softmax_backward(kind, c, bwname, HostEach());
+      })
+      .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(gpu_bwd))
       .gpu_dtypes(cuda_half_dtypes())
       .no_grad();
