@@ -57,7 +57,7 @@ Role role_of(const OpDef *op, const Params &p, size_t ninputs, DType dtype) {
     r.kind = 1;
     r.ins = {0};
     r.outs = {0};
-  } else if ((n == "_backward_Pooling" || n == "_fused_backward_Pooling_relu") && pool_ok) {  // (out_grad, data, output)
+  } else if ((n == "_backward_Pooling" || n == "_fused_backward_Pooling_relu") && pool_ok) {  // (out_grad, data, output, ws)
     r.kind = 1;
     r.ins = {0, 1, 2};
     r.outs = {0};

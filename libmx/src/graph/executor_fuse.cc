@@ -133,7 +133,7 @@ void Executor::fuse_activations() {
     if (s < 0 || reads[static_cast<size_t>(g)] != 1) continue;
     Step &pool = steps_[static_cast<size_t>(s)];
     if (!pool.backward || pool.op->name != "_backward_Pooling" || pool.outputs.size() != 1 ||
-        pool.inputs.size() != 3 || pool.inputs[1] != y || !pooling_is_max(*pool.params))
+        pool.inputs.size() != 4 || pool.inputs[1] != y || !pooling_is_max(*pool.params))
       continue;
     const OpDef *fused = Registry::get().find("_fused_backward_Pooling_relu");
     if (!fused || entries_[static_cast<size_t>(g)].dtype != entries_[static_cast<size_t>(act.outputs[0])].dtype) continue;

@@ -5,8 +5,13 @@
 #include <cstring>
 #include <limits>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include "backends/cpu/onednn.h"
 #include "backends/cpu/parallel.h"
+#include "backends/cpu/simd.h"
 
 namespace mx {
 namespace onednn {
@@ -168,7 +173,142 @@ MX_POOL_CLONES void max2x2_backward_row(const float *__restrict__ r0, const floa
   }
 }
 
-void max2x2_forward(const float *x, float *y, int64_t P, int64_t H, int64_t W, int64_t L) {
+// The forward row that also writes each output's code byte (PoolWorkspace): the window's first
+// maximum as the backward row above picks it (bits 0-1: a, b, c, d) and whether the output is
+// positive (bit 2: the fused relu's mask). Same comparisons as both rows: same bits. Lanes
+// [l0, L) of each position (the AVX-512 row below does whole 16-lane groups first).
+inline void max2x2_forward_codes_tail(const float *r0, const float *r1, float *y, uint8_t *code, int64_t OW,
+                                      int64_t L, int64_t l0) {
+  const float lo = std::numeric_limits<float>::lowest();
+  for (int64_t ow = 0; ow < OW; ++ow) {
+    const float *a = r0 + 2 * ow * L, *bb = a + L, *c = r1 + 2 * ow * L, *d = c + L;
+    float *o = y + ow * L;
+    uint8_t *k = code + ow * L;
+    for (int64_t l = l0; l < L; ++l) {
+      float m = a[l] > lo ? a[l] : lo;
+      m = bb[l] > m ? bb[l] : m;
+      m = c[l] > m ? c[l] : m;
+      m = d[l] > m ? d[l] : m;
+      o[l] = m;
+      const uint32_t pb = bb[l] > a[l];
+      const float m1 = bb[l] > a[l] ? bb[l] : a[l];
+      const uint32_t pc = c[l] > m1;
+      const float m2 = c[l] > m1 ? c[l] : m1;
+      const uint32_t pd = d[l] > m2;
+      const uint32_t which = pd ? 3u : pc ? 2u : pb;
+      k[l] = static_cast<uint8_t>(which | (static_cast<uint32_t>(m > 0.f) << 2));
+    }
+  }
+}
+
+// The backward row from the codes: dy and one byte per output instead of x's four values and y.
+inline void max2x2_backward_codes_tail(const float *gr, const uint8_t *code, bool mask, float *d0, float *d1,
+                                       int64_t OW, int64_t L, int64_t l0) {
+  for (int64_t ow = 0; ow < OW; ++ow) {
+    const float *g = gr + ow * L;
+    const uint8_t *k = code + ow * L;
+    float *da = d0 + 2 * ow * L, *db = da + L, *dc = d1 + 2 * ow * L, *dd = dc + L;
+    for (int64_t l = l0; l < L; ++l) {
+      const uint32_t c = k[l], which = c & 3u;
+      const uint32_t keep = mask ? 0u - ((c >> 2) & 1u) : ~0u;
+      const uint32_t gv = bits_of(g[l]) & keep;
+      dd[l] = float_of(gv & (0u - static_cast<uint32_t>(which == 3u)));
+      dc[l] = float_of(gv & (0u - static_cast<uint32_t>(which == 2u)));
+      db[l] = float_of(gv & (0u - static_cast<uint32_t>(which == 1u)));
+      da[l] = float_of(gv & (0u - static_cast<uint32_t>(which == 0u)));
+    }
+  }
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define MX_HAVE_POOL_AVX512 1
+// The same rows on whole 16-lane groups with AVX-512 masks (GCC's vectorisation of the byte
+// stores spilled; the compare semantics are the scalar ones: _CMP_GT_OQ is false on NaN). The
+// byte conversions take an explicit zero source: GCC 12 warns on the plain forms' undefined one.
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void max2x2_forward_codes_row512(
+    const float *r0, const float *r1, float *y, uint8_t *code, int64_t OW, int64_t L) {
+  const __m512 lov = _mm512_set1_ps(std::numeric_limits<float>::lowest()), zero = _mm512_setzero_ps();
+  const __m512i one = _mm512_set1_epi32(1), two = _mm512_set1_epi32(2), three = _mm512_set1_epi32(3),
+                four = _mm512_set1_epi32(4);
+  const int64_t L16 = L / 16 * 16;
+  for (int64_t ow = 0; ow < OW; ++ow) {
+    const float *a = r0 + 2 * ow * L, *bb = a + L, *c = r1 + 2 * ow * L, *d = c + L;
+    for (int64_t l = 0; l < L16; l += 16) {
+      const __m512 va = _mm512_loadu_ps(a + l), vb = _mm512_loadu_ps(bb + l), vc = _mm512_loadu_ps(c + l),
+                   vd = _mm512_loadu_ps(d + l);
+      __m512 m = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(va, lov, _CMP_GT_OQ), lov, va);
+      m = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(vb, m, _CMP_GT_OQ), m, vb);
+      m = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(vc, m, _CMP_GT_OQ), m, vc);
+      m = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(vd, m, _CMP_GT_OQ), m, vd);
+      const __mmask16 pb = _mm512_cmp_ps_mask(vb, va, _CMP_GT_OQ);
+      const __m512 m1 = _mm512_mask_blend_ps(pb, va, vb);
+      const __mmask16 pc = _mm512_cmp_ps_mask(vc, m1, _CMP_GT_OQ);
+      const __m512 m2 = _mm512_mask_blend_ps(pc, m1, vc);
+      const __mmask16 pd = _mm512_cmp_ps_mask(vd, m2, _CMP_GT_OQ);
+      __m512i w = _mm512_maskz_mov_epi32(pb, one);
+      w = _mm512_mask_mov_epi32(w, pc, two);
+      w = _mm512_mask_mov_epi32(w, pd, three);
+      w = _mm512_mask_or_epi32(w, _mm512_cmp_ps_mask(m, zero, _CMP_GT_OQ), w, four);
+      _mm512_storeu_ps(y + ow * L + l, m);
+      _mm_storeu_si128(reinterpret_cast<__m128i *>(code + ow * L + l), _mm512_mask_cvtepi32_epi8(_mm_setzero_si128(), 0xFFFF, w));
+    }
+  }
+  if (L16 < L) max2x2_forward_codes_tail(r0, r1, y, code, OW, L, L16);
+}
+
+template <bool kMask>
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void max2x2_backward_codes_row512(
+    const float *gr, const uint8_t *code, float *d0, float *d1, int64_t OW, int64_t L) {
+  const __m512i three = _mm512_set1_epi32(3), two = _mm512_set1_epi32(2), one = _mm512_set1_epi32(1),
+                four = _mm512_set1_epi32(4);
+  const int64_t L16 = L / 16 * 16;
+  for (int64_t ow = 0; ow < OW; ++ow) {
+    float *da = d0 + 2 * ow * L, *db = da + L, *dc = d1 + 2 * ow * L, *dd = dc + L;
+    for (int64_t l = 0; l < L16; l += 16) {
+      const __m512i cv =
+          _mm512_maskz_cvtepu8_epi32(0xFFFF, _mm_loadu_si128(reinterpret_cast<const __m128i *>(code + ow * L + l)));
+      const __m512i which = _mm512_and_si512(cv, three);
+      __m512 g = _mm512_loadu_ps(gr + ow * L + l);
+      if (kMask) g = _mm512_maskz_mov_ps(_mm512_test_epi32_mask(cv, four), g);
+      _mm512_storeu_ps(dd + l, _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(which, three), g));
+      _mm512_storeu_ps(dc + l, _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(which, two), g));
+      _mm512_storeu_ps(db + l, _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(which, one), g));
+      _mm512_storeu_ps(da + l, _mm512_maskz_mov_ps(_mm512_testn_epi32_mask(which, three), g));
+    }
+  }
+  if (L16 < L) max2x2_backward_codes_tail(gr, code, kMask, d0, d1, OW, L, L16);
+}
+#endif
+
+void max2x2_forward_codes_row(const float *r0, const float *r1, float *y, uint8_t *code, int64_t OW, int64_t L) {
+#ifdef MX_HAVE_POOL_AVX512
+  if (cpu_has_avx512()) return max2x2_forward_codes_row512(r0, r1, y, code, OW, L);
+#endif
+  max2x2_forward_codes_tail(r0, r1, y, code, OW, L, 0);
+}
+
+void max2x2_backward_codes_row(const float *gr, const uint8_t *code, bool mask, float *d0, float *d1, int64_t OW,
+                               int64_t L) {
+#ifdef MX_HAVE_POOL_AVX512
+  if (cpu_has_avx512())
+    return mask ? max2x2_backward_codes_row512<true>(gr, code, d0, d1, OW, L)
+                : max2x2_backward_codes_row512<false>(gr, code, d0, d1, OW, L);
+#endif
+  max2x2_backward_codes_tail(gr, code, mask, d0, d1, OW, L, 0);
+}
+
+void max2x2_forward(const float *x, float *y, int64_t P, int64_t H, int64_t W, int64_t L, uint8_t *codes = nullptr) {
+  if (codes) {
+    const int64_t OH = H / 2, OW = W / 2;
+    parallel_for(P * OH, std::max<int64_t>(1, 4096 / std::max<int64_t>(W * L, 1)), [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; ++r) {
+        const int64_t p = r / OH, oh = r % OH;
+        const float *r0 = x + (p * H + 2 * oh) * W * L;
+        max2x2_forward_codes_row(r0, r0 + W * L, y + r * OW * L, codes + r * OW * L, OW, L);
+      }
+    });
+    return;
+  }
   const int64_t OH = H / 2, OW = W / 2;
   parallel_for(P * OH, std::max<int64_t>(1, 4096 / std::max<int64_t>(W * L, 1)), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
@@ -177,6 +317,35 @@ void max2x2_forward(const float *x, float *y, int64_t P, int64_t H, int64_t W, i
       max2x2_forward_row(r0, r0 + W * L, y + r * OW * L, OW, L);
     }
   });
+}
+
+void max2x2_backward_codes(const uint8_t *codes, const float *gy, bool mask, float *dx, int64_t P, int64_t H,
+                           int64_t W, int64_t L) {
+  const int64_t OH = H / 2, OW = W / 2;
+  parallel_for(P * OH, std::max<int64_t>(1, 4096 / std::max<int64_t>(W * L, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      const int64_t p = r / OH, oh = r % OH;
+      float *d0 = dx + (p * H + 2 * oh) * W * L;
+      max2x2_backward_codes_row(gy + r * OW * L, codes + r * OW * L, mask, d0, d0 + W * L, OW, L);
+    }
+  });
+}
+
+// The stamp of codes written for this layout and shape (never 0).
+uint32_t codes_stamp(const Lanes &ln, const PoolShape &sh) {
+  uint64_t h = 0x9E3779B97F4A7C15ull;
+  for (int64_t v : {static_cast<int64_t>(ln.tag), ln.L, ln.planes, sh.in[0], sh.in[1]})
+    h = (h ^ static_cast<uint64_t>(v)) * 0x100000001B3ull;
+  return static_cast<uint32_t>(h >> 32) | 1u;
+}
+
+// Where the codes of this layout go in ws, or null when they do not fit.
+uint8_t *codes_in(const PoolWorkspace &ws, const Lanes &ln, const PoolShape &sh) {
+  const int64_t n = ln.planes * sh.out[0] * sh.out[1] * ln.L;
+  return ws.data && ws.bytes >= n + 4 ? static_cast<uint8_t *>(ws.data) : nullptr;
+}
+uint32_t *stamp_of(const PoolWorkspace &ws) {
+  return reinterpret_cast<uint32_t *>(static_cast<char *>(ws.data) + (ws.bytes / 4 - 1) * 4);
 }
 
 void max2x2_backward(const float *x, const float *gy, const float *ym, float *dx, int64_t P, int64_t H, int64_t W,
@@ -219,7 +388,7 @@ struct PoolFwdBlocked {
   Reorder dst;  // the layout oneDNN picked for the result -> plain
 };
 
-bool pool_forward_blocked(const PoolShape &sh, const StepLayouts::In &bi, float *y) {
+bool pool_forward_blocked(const PoolShape &sh, const StepLayouts::In &bi, float *y, const PoolWorkspace &ws) {
   const memory::desc &src_md = bi.layout->to_plain.from;
   Lanes ln;
   if (own_2x2(sh) && lanes_of(src_md, sh, &ln)) {
@@ -227,8 +396,10 @@ bool pool_forward_blocked(const PoolShape &sh, const StepLayouts::In &bi, float 
     Scratch s;
     const_cast<StepLayouts::In &>(bi).handled = true;
     memory out = s.output(plan->dst, y);
+    uint8_t *codes = codes_in(ws, ln, sh);
     max2x2_forward(static_cast<const float *>(bi.blocked), static_cast<float *>(out.get_data_handle()), ln.planes,
-                   sh.in[0], sh.in[1], ln.L);
+                   sh.in[0], sh.in[1], ln.L, codes);
+    if (codes) *stamp_of(ws) = codes_stamp(ln, sh);
     s.finish_outputs();
     return true;
   }
@@ -265,10 +436,11 @@ bool pool_forward_blocked(const PoolShape &sh, const StepLayouts::In &bi, float 
 
 }  // namespace
 
-bool pool_forward(const PoolShape &sh, const void *x, void *y) {
+bool pool_forward(const PoolShape &sh, const void *x, void *y, PoolWorkspace ws) {
+  if (ws.data && ws.bytes >= 4) *stamp_of(ws) = 0;  // no codes unless the blocked 2x2 kernel writes them
   if (!enabled() || sh.N * sh.C == 0) return false;
   if (const StepLayouts::In *bi = sh.bf16 ? nullptr : blocked_input(x))  // the executor blocks float32 only
-    return pool_forward_blocked(sh, *bi, static_cast<float *>(y));
+    return pool_forward_blocked(sh, *bi, static_cast<float *>(y), ws);
   auto plan = cached<PoolFwd>(pool_key("pool_fwd", sh).str(), [&]() -> std::shared_ptr<PoolFwd> {
     PoolDims d;
     if (!pool_dims(sh, &d)) return nullptr;
@@ -341,7 +513,7 @@ struct PoolBwdBlocked {
 }  // namespace
 
 bool pool_backward_blocked(const PoolShape &sh, const float *x, const float *dy, const float *y, float *dx,
-                           bool relu_mask) {
+                           bool relu_mask, PoolWorkspace ws) {
   StepLayouts *ctx = StepLayouts::current();
   StepLayouts::In *bx = ctx ? ctx->find_input(x) : nullptr;
   if (!enabled() || !bx || sh.N * sh.C == 0) return false;
@@ -353,6 +525,15 @@ bool pool_backward_blocked(const PoolShape &sh, const float *x, const float *dy,
     bx->handled = true;
     memory g = s.input(own->dy, dy);
     StepLayouts::In *by = ctx->find_input(y);
+    const uint8_t *codes = codes_in(ws, ln, sh);
+    if (codes && *stamp_of(ws) == codes_stamp(ln, sh)) {  // the forward's codes: x and y are not read
+      if (by) by->handled = true;
+      memory out = s.output(own->dsrc, dx);
+      max2x2_backward_codes(codes, static_cast<const float *>(g.get_data_handle()), relu_mask,
+                            static_cast<float *>(out.get_data_handle()), ln.planes, sh.in[0], sh.in[1], ln.L);
+      s.finish_outputs();
+      return true;
+    }
     const float *ym = nullptr;
     if (relu_mask) ym = static_cast<const float *>(s.input(own->dy, y).get_data_handle());
     else if (by) by->handled = true;  // not read
@@ -432,10 +613,14 @@ bool pool_backward_blocked(const PoolShape &sh, const float *x, const float *dy,
 
 #else
 
-bool pool_backward_blocked(const PoolShape &, const float *, const float *, const float *, float *, bool) {
+bool pool_backward_blocked(const PoolShape &, const float *, const float *, const float *, float *, bool,
+                           PoolWorkspace) {
   return false;
 }
-bool pool_forward(const PoolShape &, const void *, void *) { return false; }
+bool pool_forward(const PoolShape &, const void *, void *, PoolWorkspace ws) {
+  if (ws.data && ws.bytes >= 4) std::memset(static_cast<char *>(ws.data) + (ws.bytes / 4 - 1) * 4, 0, 4);
+  return false;
+}
 bool pool_backward(const PoolShape &, const void *, const void *, void *) { return false; }
 
 #endif

@@ -1,6 +1,7 @@
 // Pooling (max, avg, sum, lp; 1-D/2-D/3-D; valid/full/same conventions; global pooling) and its
 // fused backward _backward_Pooling.
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <type_traits>
@@ -124,13 +125,30 @@ PoolGeom pool_geom(const PoolParam &prm, const Shape &data, const char *op) {
   return pg;
 }
 
+// The hidden saved output (onednn::PoolWorkspace): 1-D, one 4-byte element per four padded outputs
+// and a stamp.
+Shape workspace_shape(const Shape &data, const PoolGeom &pg) {
+  return Shape({onednn::pool_workspace_words(data[0], data[1], pg.g.out_size())});
+}
+
 bool pool_shape(const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
   if (!in[0].known()) return false;
   PoolGeom pg = pool_geom(prm.get<PoolParam>(), in[0], "Pooling");
   std::vector<int64_t> o{in[0][0], in[0][1]};
   for (auto x : pg.g.out) o.push_back(x);
   assign_shape(out[0], Shape(o), "Pooling", "output");
+  if (out.size() > 1) assign_shape(out[1], workspace_shape(in[0], pg), "Pooling", "workspace");
   return true;
+}
+
+// The workspace array of a call (an empty one: none; Pooling output 1, _backward_Pooling input 3).
+onednn::PoolWorkspace workspace_of(const std::vector<NDArray> &v, size_t i) {
+  onednn::PoolWorkspace ws;
+  if (i < v.size() && v[i].size() > 0 && v[i].device().is_cpu()) {
+    ws.data = const_cast<void *>(v[i].craw());
+    ws.bytes = static_cast<int64_t>(v[i].nbytes());
+  }
+  return ws;
 }
 
 // Pooling windows are separable: per spatial dim, output position o covers input [lo, hi)
@@ -236,10 +254,13 @@ template <typename T> void pool_forward(const OpCall &c) {
   const int64_t NC = ds[0] * ds[1], I = g.in_size(), O = g.out_size();
   const T *x = c.inputs[0].cdata<T>();  // read-only: the input's version stays
   T *y = c.outputs[0].data<T>();
+  const onednn::PoolWorkspace ws = workspace_of(c.outputs, 1);
+  if (ws.data && ws.bytes >= 4)  // the stamp: no codes unless the blocked 2x2 kernel writes them
+    std::memset(static_cast<char *>(ws.data) + (ws.bytes / 4 - 1) * 4, 0, 4);
   if constexpr (std::is_same_v<T, float>) {  // a blocked value the executor kept: oneDNN pools it
     if (onednn::blocked_input(x)) {
       onednn::PoolShape sh;
-      if (onednn_shape(pg, ds, &sh) && onednn::pool_forward(sh, x, y)) return;
+      if (onednn_shape(pg, ds, &sh) && onednn::pool_forward(sh, x, y, ws)) return;
       onednn::materialize_inputs();
     }
   }
@@ -380,7 +401,9 @@ template <typename T> void pool_backward(const OpCall &c) {
   if constexpr (std::is_same_v<T, float>) {  // blocked values the executor kept: oneDNN in their layout
     if (onednn::blocked_input(x) || onednn::blocked_input(gy) || onednn::blocked_input(y)) {
       onednn::PoolShape sh;
-      if (onednn_shape(pg, ds, &sh) && onednn::pool_backward_blocked(sh, x, gy, y, dx, false)) return;
+      if (onednn_shape(pg, ds, &sh) &&
+          onednn::pool_backward_blocked(sh, x, gy, y, dx, false, workspace_of(c.inputs, 3)))
+        return;
       onednn::materialize_inputs();
     }
   }
@@ -437,7 +460,8 @@ template <typename T> void pool_backward_relu(const OpCall &c) {
       const Shape &ds = c.inputs[1].shape();
       PoolGeom pg = pool_geom(c.p<PoolParam>(), ds, "_fused_backward_Pooling_relu");
       onednn::PoolShape sh;
-      if (onednn_shape(pg, ds, &sh) && onednn::pool_backward_blocked(sh, x, g, yp, c.outputs[0].data<float>(), true))
+      if (onednn_shape(pg, ds, &sh) &&
+          onednn::pool_backward_blocked(sh, x, g, yp, c.outputs[0].data<float>(), true, workspace_of(c.inputs, 3)))
         return;
       onednn::materialize_inputs();
     }
@@ -455,7 +479,7 @@ template <typename T> void pool_backward_relu(const OpCall &c) {
   parallel_for(gy.size(), 1 << 14, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) m[i] = keep_if(yp[i] > T(0), g[i]);  // branch-free (see keep_if)
   });
-  const std::vector<NDArray> in{masked, c.inputs[1], c.inputs[2]};
+  const std::vector<NDArray> in{masked, c.inputs[1], c.inputs[2], c.inputs[3]};
   pool_backward<T>(OpCall{c.params, in, c.aux, c.outputs, c.is_train, c.rng, c.skip});
 }
 
@@ -513,6 +537,10 @@ const int registered = [] {
       .doc("Performs max, average, sum or Lp pooling over 1-D, 2-D or 3-D windows (channels first).")
       .params<PoolParam>()
       .inputs({"data"})
+      // workspace: hidden, saved for the gradient (the 2x2 max kernel's argmax codes, onednn_pool.h)
+      .outputs({"output", "workspace"})
+      .num_visible_outputs([](const Params &) { return 1; })
+      .saved_outputs(1)
       .shape(pool_shape)
       .cpu([](const OpCall &c) {
         if (c.inputs[0].dtype() == DType::bf16) return pool_forward_bf16(c);
@@ -523,19 +551,21 @@ const int registered = [] {
       .gpu_dtypes({DType::f16, DType::bf16})  // cuDNN: 16-bit data, float32 accumulation (bf16: sm_80+)
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         return {b.emit(&Registry::get().require("_backward_Pooling"), n.params,
-                       {n.out_grads[0], n.inputs[0], n.outputs[0]})[0]};
+                       {n.out_grads[0], n.inputs[0], n.outputs[0], n.outputs[1]})[0]};
       });
   MX_REGISTER_OP(_backward_Pooling)
-      .doc("Gradient of Pooling: inputs (out_grad, data, output).")
+      .doc("Gradient of Pooling: inputs (out_grad, data, output, workspace); the workspace is Pooling's "
+           "hidden saved output (an empty array: none).")
       .params<PoolParam>()
-      .inputs({"out_grad", "data", "output"})
+      .inputs({"out_grad", "data", "output", "workspace"})
       .outputs({"data_grad"})
       .shape([](const Params &prm, ShapeVec &in, ShapeVec &, ShapeVec &out) {
         if (!in[1].known()) return false;
-        ShapeVec fi{in[1]}, fa, fo{Shape()};
+        ShapeVec fi{in[1]}, fa, fo{Shape(), Shape()};
         pool_shape(prm, fi, fa, fo);
         assign_shape(in[0], fo[0], "_backward_Pooling", "out_grad");
         assign_shape(in[2], fo[0], "_backward_Pooling", "output");
+        if (!in[3].known()) in[3] = fo[1];  // (an empty array when the forward kept none)
         assign_shape(out[0], in[1], "_backward_Pooling", "data_grad");
         return true;
       })
@@ -549,9 +579,9 @@ const int registered = [] {
       .no_grad();
   MX_REGISTER_OP(_fused_backward_Pooling_relu)
       .doc("Gradient of relu followed by max Pooling, as one step (made by the executor's fusion pass): "
-           "inputs (out_grad, data, output) of the pooling, where data is the relu's output.")
+           "inputs (out_grad, data, output, workspace) of the pooling, where data is the relu's output.")
       .params<PoolParam>()
-      .inputs({"out_grad", "data", "output"})
+      .inputs({"out_grad", "data", "output", "workspace"})
       .outputs({"data_grad"})
       .shape([](const Params &prm, ShapeVec &in, ShapeVec &aux, ShapeVec &out) {
         return Registry::get().require("_backward_Pooling").infer_shape(prm, in, aux, out);
