@@ -1,4 +1,4 @@
-"""bfloat16 Convolution and Pooling on cuDNN (sm_80+: bf16 data, float32 accumulation, tensor-op
+"""bfloat16 Convolution, Deconvolution and Pooling on cuDNN (sm_80+: bf16 data, float32 accumulation, tensor-op
 math) against the CPU's bfloat16 kernels (oneDNN's bf16 primitives, also accumulating in float32):
 forward outputs and the gradients of every input through autograd (so _backward_Convolution and
 _backward_Pooling run natively too). Both devices round each result to bfloat16 once after
@@ -60,6 +60,19 @@ def test_convolution_bfloat16(shape, kw):
     _compare(mx.nd.Convolution, arrays, kw, "Convolution bfloat16")
 
 
+@pytest.mark.parametrize("shape,kw", [((2, 3, 5, 6), dict(kernel=(3, 3), num_filter=4, stride=(2, 2), pad=(1, 1), no_bias=False)),
+                                      ((2, 4, 6), dict(kernel=(3,), num_filter=4, num_group=2, no_bias=False))],
+                         ids=["2d", "1d-grouped"])
+def test_deconvolution_bfloat16(shape, kw):
+    # (the CPU computes bfloat16 Deconvolution through float32: still one rounding of each result)
+    rng = np.random.default_rng(22)
+    C, G = shape[1], kw.get("num_group", 1)
+    arrays = [rng.standard_normal(shape).astype(np.float32) * 0.5,
+              rng.standard_normal((C, kw["num_filter"] // G) + kw["kernel"]).astype(np.float32) * 0.2,
+              rng.standard_normal((kw["num_filter"],)).astype(np.float32)]
+    _compare(mx.nd.Deconvolution, arrays, kw, "Deconvolution bfloat16")
+
+
 POOL = [
     ((2, 3, 8, 8), dict(kernel=(2, 2), pool_type="max", stride=(2, 2))),
     ((2, 3, 9, 7), dict(kernel=(3, 3), pool_type="avg", stride=(2, 2), pad=(1, 1))),
@@ -77,7 +90,8 @@ def test_pooling_bfloat16(shape, kw):
 
 def test_bfloat16_runs_natively_on_the_gpu():
     # the schema says so (registry: gpu_dtypes), so invoke_raw hands cuDNN the bf16 arrays
-    for op in ("Convolution", "_backward_Convolution", "Pooling", "_backward_Pooling"):
+    for op in ("Convolution", "_backward_Convolution", "Deconvolution", "_backward_Deconvolution", "Pooling",
+               "_backward_Pooling"):
         assert "bfloat16" in mx.nd.register._ops.op_schema(op)["gpu_dtypes"], op
 
 

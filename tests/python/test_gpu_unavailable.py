@@ -166,8 +166,8 @@ def test_cuda_build_registers_elementwise_gpu_kernels():
 
 def test_cuda_build_registers_cudnn_kernels():
     # Convolution, Deconvolution, Pooling and BatchNorm (and their backward ops) run on cuDNN in
-    # a CUDA build; convolution and pooling also take float16 (and bfloat16: Convolution, Pooling)
-    # natively there (gpu_dtypes), which a build without CUDA never advertises. The executor's fused ops stay CPU-only.
+    # a CUDA build; convolution and pooling also take float16 and bfloat16 natively there
+    # (gpu_dtypes), which a build without CUDA never advertises. The executor's fused ops stay CPU-only.
     import json
     compiled, _, _ = _status()
     schemas = {d["name"]: d for d in (json.loads(s) for s in _all_schemas())}
@@ -176,8 +176,7 @@ def test_cuda_build_registers_cudnn_kernels():
     for n in cudnn_ops:
         assert schemas[n]["has_gpu_kernel"] == bool(compiled), n
         f16 = n not in ("BatchNorm", "_backward_BatchNorm") and compiled
-        bf16 = f16 and "Deconvolution" not in n  # bfloat16 on cuDNN: Convolution and Pooling (sm_80+)
-        want = ["float16", "bfloat16"] if bf16 else ["float16"] if f16 else []
+        want = ["float16", "bfloat16"] if f16 else []  # bfloat16 on cuDNN: sm_80+
         assert schemas[n]["gpu_dtypes"] == want, n
     for n in ("_fused_Convolution_relu", "_fused_backward_Pooling_relu", "_fused_Convolution_BatchNorm"):
         if n in schemas:

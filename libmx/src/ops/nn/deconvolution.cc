@@ -289,7 +289,7 @@ const int registered = [] {
       })
       .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(deconv_forward_gpu))
-      .gpu_dtypes({DType::f16})  // cuDNN: float16 data, float32 accumulation (tensor cores)
+      .gpu_dtypes({DType::f16, DType::bf16})  // cuDNN: 16-bit data, float32 accumulation (bf16: sm_80+)
       .grad([](GradBuilder &b, const GradNode &n) -> std::vector<Var> {
         auto gs = b.emit_skipping(&Registry::get().require("_backward_Deconvolution"), n.params,
                                   {n.out_grads[0], n.inputs[0], n.inputs[1]}, {!n.needs(0), false, false});
@@ -323,7 +323,7 @@ const int registered = [] {
       })
       .cpu_dtypes({DType::bf16})
       .gpu(cuda_only(deconv_backward_gpu))
-      .gpu_dtypes({DType::f16})  // cuDNN: float16 data, float32 accumulation (tensor cores)
+      .gpu_dtypes({DType::f16, DType::bf16})  // cuDNN: 16-bit data, float32 accumulation (bf16: sm_80+)
       .no_grad();
   return 0;
 }();
