@@ -64,7 +64,6 @@ def test_convolution_bfloat16(shape, kw):
                                       ((2, 4, 6), dict(kernel=(3,), num_filter=4, num_group=2, no_bias=False))],
                          ids=["2d", "1d-grouped"])
 def test_deconvolution_bfloat16(shape, kw):
-    # (the CPU computes bfloat16 Deconvolution through float32: still one rounding of each result)
     rng = np.random.default_rng(22)
     C, G = shape[1], kw.get("num_group", 1)
     arrays = [rng.standard_normal(shape).astype(np.float32) * 0.5,
