@@ -1,7 +1,9 @@
 """Convolutions whose kernel taps partly read only padding (oneDNN runs them with the kernel
-cropped to the live taps, backends/cpu/onednn_conv.cc crop_taps): outputs and all gradients
-against numpy float64, the dead taps' weight gradient exactly zero, equality with oneDNN off, and
-Gluon training over several steps with changing weights (a stale cropped weight would show)."""
+cropped to the live taps, backends/cpu/onednn_conv.cc crop_taps) and convolutions with a single
+output position (matrix products over the live taps, ops/nn/conv_one_position.h): outputs and all
+gradients against numpy float64, the dead taps' weight gradient exactly zero, equality with oneDNN
+off, and Gluon training over several steps with changing weights (a stale cropped weight would
+show)."""
 import os
 import subprocess
 import sys
@@ -75,19 +77,24 @@ CASES = [
     (2, 16, 16, (1, 2, 2), (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),  # 3-D
     (2, 16, 16, (2, 2), (2, 2), (2, 2), (1, 1), (2, 2), 1),   # shifted padding would be negative: full kernel
     (2, 16, 16, (4, 4), (3, 3), (1, 1), (1, 1), (1, 1), 1),   # every tap live: unchanged path
+    # single output positions (conv_one_position.h):
+    (2, 16, 16, (1,), (3,), (1,), (1,), (1,), 1),              # 1-D, centre tap
+    (2, 8, 12, (3, 3), (3, 3), (1, 1), (0, 0), (1, 1), 1),    # every tap live, 9 input positions
+    (3, 8, 12, (1, 1), (1, 1), (1, 1), (0, 0), (1, 1), 1),    # 1x1 on 1x1: the arrays are the matrices
+    (2, 8, 12, (2, 3), (3, 3), (2, 3), (1, 1), (1, 1), 1),    # 2x3 -> 1x1: 2x3 taps read distinct positions
 ]
 
 
-def _run(case, x, w, b, dy, w_grad_fill):
+def _run(case, x, w, b, dy, w_grad_fill, x_grad=True):
     N, C, F, ins, k, s, p, d, g = case
-    xs, ws, bs = mx.nd.array(x), mx.nd.array(w), mx.nd.array(b)
-    for a in (xs, ws, bs):
+    xs, ws, bs = mx.nd.array(x, dtype=x.dtype), mx.nd.array(w, dtype=w.dtype), mx.nd.array(b, dtype=b.dtype)
+    for a in (xs, ws, bs) if x_grad else (ws, bs):
         a.attach_grad()
     ws.grad[:] = w_grad_fill  # the dead taps' gradient must be written (zero), not left alone
     with mx.autograd.record():
         y = mx.nd.Convolution(xs, ws, bs, kernel=k, stride=s, pad=p, dilate=d, num_filter=F, num_group=g)
-    y.backward(mx.nd.array(dy))
-    return y.asnumpy(), xs.grad.asnumpy(), ws.grad.asnumpy(), bs.grad.asnumpy()
+    y.backward(mx.nd.array(dy, dtype=dy.dtype))
+    return y.asnumpy(), xs.grad.asnumpy() if x_grad else None, ws.grad.asnumpy(), bs.grad.asnumpy()
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "x".join(map(str, c[3])) + "_k" + "x".join(map(str, c[4]))
@@ -120,6 +127,24 @@ def test_dead_taps_forward_and_gradients_vs_numpy(case):
         mx.runtime.set_onednn_enabled(True)
     for name, a, o in zip(("y", "dx", "dw", "db"), got, off):
         np.testing.assert_allclose(a, o, rtol=1e-4, atol=1e-4 * max(1.0, np.abs(o).max()), err_msg=name)
+
+
+@pytest.mark.parametrize("case", [CASES[0], CASES[1], CASES[11]], ids=["1x1", "2x2_s2", "3x3_all_live"])
+def test_one_position_float64_and_without_data_gradient(case):
+    """float64 (MX's own path only) to 1e-10, and a first layer (no data gradient wanted)."""
+    N, C, F, ins, k, s, p, d, g = case
+    rng = np.random.RandomState(21)
+    x, w, b = rng.randn(N, C, *ins), rng.randn(F, C // g, *k), rng.randn(F)
+    y_ref = conv_nd(x, w, b, s, p, d, g)
+    dy = rng.randn(*y_ref.shape)
+    dx_ref, dw_ref, db_ref = conv_nd_grads(x, w, dy, s, p, d, g)
+    y, dx, dw, db = _run(case, x, w, b, dy, 7.0)
+    for name, a, r in zip(("y", "dx", "dw", "db"), (y, dx, dw, db), (y_ref, dx_ref, dw_ref, db_ref)):
+        np.testing.assert_allclose(a, r, rtol=1e-10, atol=1e-10, err_msg=name)
+    y, dx, dw, db = _run(case, *(a.astype(np.float32) for a in (x, w, b, dy)), 7.0, x_grad=False)
+    assert dx is None
+    np.testing.assert_allclose(dw, dw_ref, rtol=1e-4, atol=1e-4 * np.abs(dw_ref).max())
+    np.testing.assert_allclose(db, db_ref, rtol=1e-4, atol=1e-4)
 
 
 def test_dead_taps_share_weight_with_full_kernel_layer():
@@ -188,18 +213,18 @@ def test_dead_taps_gluon_training_matches_onednn_off():
 @needs_onednn
 @pytest.mark.parametrize("crop", ["1", "0"])
 def test_dead_taps_run_cropped_on_onednn(crop):
-    """DNNL_VERBOSE: a 3x3 layer on 1x1 maps runs oneDNN's 1x1 convolution in all three passes;
-    MX_ONEDNN_CROP_TAPS=0 runs the full 3x3 kernel."""
+    """DNNL_VERBOSE: a 5x5 pad-2 layer on 2x2 maps runs oneDNN's 3x3 convolution in all three
+    passes; MX_ONEDNN_CROP_TAPS=0 runs the full 5x5 kernel."""
     code = ("import numpy as np, mx\n"
-            "x = mx.nd.array(np.random.rand(4, 32, 1, 1)); w = mx.nd.array(np.random.rand(32, 32, 3, 3))\n"
+            "x = mx.nd.array(np.random.rand(4, 32, 2, 2)); w = mx.nd.array(np.random.rand(32, 32, 5, 5))\n"
             "x.attach_grad(); w.attach_grad()\n"
             "with mx.autograd.record():\n"
-            "    y = mx.nd.Convolution(x, w, kernel=(3, 3), pad=(1, 1), num_filter=32, no_bias=True)\n"
+            "    y = mx.nd.Convolution(x, w, kernel=(5, 5), pad=(2, 2), num_filter=32, no_bias=True)\n"
             "y.backward(); mx.nd.waitall()\n")
     env = dict(os.environ, DNNL_VERBOSE="1", MX_ONEDNN_CROP_TAPS=crop)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     runs = [line for line in out.splitlines() if ",exec," in line and ",convolution," in line]
     kinds = {line.split(",")[5] for line in runs}
     assert kinds == {"forward_training", "backward_data", "backward_weights"}, runs
-    want = "kh1" if crop == "1" else "kh3"
-    assert all("_ih1oh1%ssh1" % want in line for line in runs), runs
+    want = "kh3sh1dh0ph1" if crop == "1" else "kh5sh1dh0ph2"
+    assert all("_ih2oh2%s" % want in line for line in runs), runs

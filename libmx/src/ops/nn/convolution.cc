@@ -7,6 +7,7 @@
 #include "ops/via_f32.h"
 #include "backends/cudnn.h"
 #include "ops/cuda_only.h"
+#include "ops/nn/conv_one_position.h"
 #include "ops/nn/conv_small_maps.h"
 #include "ops/nn/nn_common.h"
 
@@ -234,6 +235,13 @@ template <typename T> void conv_forward(const OpCall &c, bool relu) {
   const NDArray &data = c.inputs[0], &weight = c.inputs[1], &out = c.outputs[0];
   Geom g = conv_geom(p, data.shape(), "Convolution");
   const int64_t N = data.shape()[0];
+  if (nn::OnePosition op; nn::one_position(g, p.num_group, &op)) {  // one output position: GEMMs (conv_one_position.h)
+    onednn::materialize_inputs();
+    nn::conv_forward_one_position<T>(g, op, N, p.num_filter, data.cdata<T>(), weight.cdata<T>(),
+                                     p.no_bias ? nullptr : c.inputs[2].cdata<T>(), out.data<T>());
+    if (relu) nn::relu_in_place(out.data<T>(), out.size());
+    return;
+  }
   if constexpr (std::is_same_v<T, float>) {  // oneDNN first (backends/cpu/onednn_conv.h); false: not taken
     // Inputs by read-only pointers: a mutable one would count as a write to the weight and
     // defeat oneDNN's blocked-weight cache (ndarray/storage.h).
@@ -288,6 +296,13 @@ template <typename T> void conv_backward(const OpCall &c) {
   const NDArray &gy = c.inputs[0], &data = c.inputs[1], &weight = c.inputs[2];
   Geom g = conv_geom(p, data.shape(), "_backward_Convolution");
   const int64_t N = data.shape()[0], C = g.channels, F = p.num_filter, G = p.num_group;
+  if (nn::OnePosition op; nn::one_position(g, G, &op)) {  // one output position: GEMMs (conv_one_position.h)
+    onednn::materialize_inputs();
+    nn::conv_backward_one_position<T>(g, op, N, F, data.cdata<T>(), weight.cdata<T>(), gy.cdata<T>(),
+                                      c.needed(0) ? c.outputs[0].data<T>() : nullptr, c.outputs[1].data<T>(),
+                                      p.no_bias ? nullptr : c.outputs[2].data<T>());
+    return;
+  }
   if constexpr (std::is_same_v<T, float>) {
     if (onednn::conv_backward(onednn_shape(p, g, N), data.cdata<float>(), weight, gy.cdata<float>(),
                               c.needed(0) ? c.outputs[0].data<float>() : nullptr, c.outputs[1].data<float>(),
