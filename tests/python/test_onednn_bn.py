@@ -292,7 +292,10 @@ def test_blocked_chain_training(monkeypatch, F1, fix_gamma, use_global_stats, ow
         assert abs(got - fd) <= 2e-3 * (abs(fd) + 1.0), (name, got, fd)
     # the same graph with every value plain (MX's BatchNorm loops)
     out0, grads0, aux0 = bind_chain(sym, arrays, aux, head, False, monkeypatch)
-    np.testing.assert_allclose(out, out0, rtol=1e-5, atol=1e-5)
+    # Relative to the output's scale: the second convolution (32 channels, 3x3) runs oneDNN's
+    # Winograd kernel, which turns the last-bit differences between the two BatchNorms' outputs
+    # into ~3e-6 of the output's magnitude.
+    np.testing.assert_allclose(out, out0, rtol=1e-5, atol=1e-5 * max(1.0, np.abs(out0).max()))
     for k in grads:
         np.testing.assert_allclose(grads[k], grads0[k], rtol=1e-4, atol=1e-4, err_msg=k)
     for k in aux0:
