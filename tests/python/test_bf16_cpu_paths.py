@@ -422,3 +422,32 @@ def test_softmax_gradients(on, dtype, name, shape, axis):
     # ulps off, and exp(y) carries that); bf16: 8 bits for y, dy and dx
     tol = (2e-6 if name == "softmax" else 1e-5) if dtype == "float32" else 1.5e-2
     assert np.abs(got - ref).max() <= tol * scale, np.abs(got - ref).max() / scale
+
+
+# ---------------------------------------------------------------- other activations, natively in bf16
+@pytest.mark.parametrize("act", ["sigmoid", "tanh", "softrelu", "softsign"])
+def test_activation_bf16_native(act):
+    # widened, computed with the float32 kernel's formula, rounded once: the float32 route's bits,
+    # and within bf16's rounding of float64
+    rng = np.random.RandomState(9)
+    a, g = random_bits(rng, 5000, special=False), random_bits(rng, 5000, special=False)
+    a = np.where(np.abs(bits_to_f32(a)) < 30, a, 0).astype(np.uint16)  # the interesting range
+    X, G = mx_bf16(a, (50, 100)), mx_bf16(g, (50, 100))
+    X.attach_grad()
+    with autograd.record():
+        y = nd.Activation(X, act_type=act)
+    y.backward(G)
+    # the float32 route: the float32 kernels on widened copies (the gradient reads the bf16 output)
+    X32, G32, Y32 = X.astype("float32"), G.astype("float32"), y.astype("float32")
+    same_bits(got_bits(y), f32_to_bits(nd.Activation(X32, act_type=act).asnumpy()))
+    dx32 = nd._internal._backward_Activation(G32, X32, Y32, act_type=act)
+    same_bits(got_bits(X.grad), f32_to_bits(dx32.asnumpy()))
+    x64 = bits_to_f32(a).reshape(50, 100).astype(np.float64)
+    g64, y64 = bits_to_f32(g).reshape(50, 100).astype(np.float64), bits_to_f32(got_bits(y)).astype(np.float64)
+    f, df = {"sigmoid": (lambda v: 1 / (1 + np.exp(-v)), lambda v, o: o * (1 - o)),
+             "tanh": (np.tanh, lambda v, o: 1 - o * o),
+             "softrelu": (lambda v: np.logaddexp(0, v), lambda v, o: 1 / (1 + np.exp(-v))),
+             "softsign": (lambda v: v / (1 + np.abs(v)), lambda v, o: 1 / (1 + np.abs(v)) ** 2)}[act]
+    np.testing.assert_allclose(y64, f(x64), rtol=8e-3, atol=1e-37)
+    ref = g64 * df(x64, y64)  # the gradient of the rounded output, as MXNet defines it for these
+    np.testing.assert_allclose(bits_to_f32(got_bits(X.grad)), ref, rtol=1.6e-2, atol=1e-37)

@@ -9,7 +9,6 @@
 #include "ops/nn_gpu.h"
 #include "ops/nn/fusion_queries.h"
 #include "ops/nn/nn_common.h"
-#include "ops/via_f32.h"
 
 namespace mx {
 namespace {
@@ -21,17 +20,16 @@ using actk::kSigmoid;
 using actk::kTanh;
 using actk::Act;
 
-// bfloat16 (cpu_dtypes): relu and its gradient are exact selections, done on the bf16 values
-// (the same bits as through float32); the other activations run in float32 (ops/via_f32.h).
+// bfloat16 (cpu_dtypes): relu and its gradient are exact selections on the bf16 bits
+// (backends/cpu/bf16_loops.h); the others widen each element, compute in float with the float32
+// kernel's formula and round once (activation_kernels.h's half types): no float32 copies.
 void activation_bf16(const OpCall &c) {
-  if (act_of(c.p<ActParam>().act_type) != kRelu)
-    return run_via_f32(c, [](const OpCall &c32) { actk::activation_forward(c32, HostEach()); });
+  if (act_of(c.p<ActParam>().act_type) != kRelu) return actk::activation_forward(c, HostEach());
   bf16::relu(c.inputs[0].cdata<bf16_t>(), c.outputs[0].data<bf16_t>(), c.outputs[0].size());
 }
 
 void activation_backward_bf16(const OpCall &c) {
-  if (act_of(c.p<ActParam>().act_type) != kRelu)
-    return run_via_f32(c, [](const OpCall &c32) { actk::activation_backward(c32, HostEach()); });
+  if (act_of(c.p<ActParam>().act_type) != kRelu) return actk::activation_backward(c, HostEach());
   bf16::relu_backward(c.inputs[0].cdata<bf16_t>(), c.inputs[2].cdata<bf16_t>(), c.outputs[0].data<bf16_t>(),
                       c.outputs[0].size());
 }
