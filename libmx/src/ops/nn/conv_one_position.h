@@ -12,6 +12,7 @@
 // reads.
 #pragma once
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -31,10 +32,19 @@ struct OnePosition {
 
 template <typename T> constexpr DType scratch_dtype() { return std::is_same_v<T, float> ? DType::f32 : DType::f64; }
 
+// MX_CONV_ONE_POSITION=0 in the environment (read once) turns this path off (A/B switch).
+inline bool one_position_enabled() {
+  static const bool on = [] {
+    const char *e = std::getenv("MX_CONV_ONE_POSITION");
+    return !(e && e[0] == '0');
+  }();
+  return on;
+}
+
 // True (and the live taps) when g has one output position and G == 1; taps are listed in kernel
 // order, so the reads are in the order of a plain im2col column.
 inline bool one_position(const Geom &g, int64_t G, OnePosition *op) {
-  if (G != 1 || g.out_size() != 1 || g.nsp == 0) return false;
+  if (!one_position_enabled() || G != 1 || g.out_size() != 1 || g.nsp == 0) return false;
   op->in_pos.clear();
   op->tap.clear();
   std::vector<int64_t> kk(static_cast<size_t>(g.nsp), 0);
