@@ -271,7 +271,37 @@ bool multi_type(const MultiSpec &s, ArgsFn args, const Params &p, TypeVec &in, T
 
 // ---- the kernel
 
-// Fills tables of up to kMultiMax weights from the arrays and runs each on the op's device.
+// The table of weights first .. first + count - 1 of a call (count <= kMultiMax): weights,
+// gradients and outputs (T), states and master copies (MX's element type SA, seen as S), and the
+// per-weight rates converted by rate (double -> S).
+template <typename T, typename S, typename SA, typename Rate>
+MultiTable<hd_elem_t<T>, S> table_of(const MultiSpec &s, const MultiArgs &a, const OpCall &c, int first, bool mp,
+                                     const float *lr_arr, const float *wd_arr, Rate rate) {
+  MultiTable<hd_elem_t<T>, S> t;
+  const int ns = static_cast<int>(s.states.size());
+  auto state = [&](size_t k) { return reinterpret_cast<S *>(c.inputs[k].data<SA>()); };
+  t.count = std::min(kMultiMax, a.n - first);
+  t.lr_arr = lr_arr ? lr_arr + first : nullptr;
+  t.wd_arr = wd_arr ? wd_arr + first : nullptr;
+  for (int j = 0; j < t.count; ++j) {
+    const size_t i = static_cast<size_t>(first + j);
+    const size_t b = i * static_cast<size_t>(s.stride());
+    const NDArray &o = c.outputs[i];
+    t.size[j] = o.size();
+    t.w[j] = hd_ptr(c.inputs[b].cdata<T>());
+    t.g[j] = hd_ptr(c.inputs[b + 1].cdata<T>());
+    t.o[j] = hd_ptr(o.data<T>());
+    t.s0[j] = ns > 0 ? state(b + 2) : nullptr;
+    t.s1[j] = ns > 1 ? state(b + 3) : nullptr;
+    t.w32[j] = mp ? state(b + 2 + static_cast<size_t>(ns)) : nullptr;
+    t.lr[j] = rate(a.lrs && !lr_arr ? (*a.lrs)[i] : 0.0);
+    t.wd[j] = rate(a.wds && !wd_arr ? (*a.wds)[i] : 0.0);
+    t.eta[j] = rate(a.etas ? (*a.etas)[i] : 0.0);
+  }
+  return t;
+}
+
+// Runs the tables of a call, each on the op's device.
 template <bool MP, typename T> struct Runner {
   using W = hd_elem_t<T>;
   using S = std::conditional_t<MP, float, T>;
@@ -279,27 +309,9 @@ template <bool MP, typename T> struct Runner {
                   const float *wd_arr) {
     const char *op = c.params.op->name.c_str();
     const bool gpu = !c.outputs[0].device().is_cpu();
-    const int ns = static_cast<int>(s.states.size());
     for (int first = 0; first < a.n; first += kMultiMax) {
-      MultiTable<W, S> t;
-      t.count = std::min(kMultiMax, a.n - first);
-      t.lr_arr = lr_arr ? lr_arr + first : nullptr;
-      t.wd_arr = wd_arr ? wd_arr + first : nullptr;
-      for (int j = 0; j < t.count; ++j) {
-        const int i = first + j;
-        const size_t b = static_cast<size_t>(i) * static_cast<size_t>(s.stride());
-        const NDArray &o = c.outputs[static_cast<size_t>(i)];
-        t.size[j] = o.size();
-        t.w[j] = hd_ptr(c.inputs[b].cdata<T>());
-        t.g[j] = hd_ptr(c.inputs[b + 1].cdata<T>());
-        t.o[j] = hd_ptr(o.data<T>());
-        t.s0[j] = ns > 0 ? c.inputs[b + 2].data<S>() : nullptr;
-        t.s1[j] = ns > 1 ? c.inputs[b + 3].data<S>() : nullptr;
-        t.w32[j] = MP ? c.inputs[b + 2 + static_cast<size_t>(ns)].data<S>() : nullptr;
-        t.lr[j] = a.lrs && !lr_arr ? S((*a.lrs)[static_cast<size_t>(i)]) : S(0);
-        t.wd[j] = a.wds && !wd_arr ? S((*a.wds)[static_cast<size_t>(i)]) : S(0);
-        t.eta[j] = a.etas ? S((*a.etas)[static_cast<size_t>(i)]) : S(0);
-      }
+      const MultiTable<W, S> t =
+          table_of<T, S, S>(s, a, c, first, MP, lr_arr, wd_arr, [](double v) { return S(v); });
       if (gpu) gpu_update_multi<MP, W, S>(s.rule, a.k, t, c.outputs[0].device().id, op);
       else run_update_multi_host<MP, W, S>(s.rule, a.k, t, op);
     }
@@ -312,28 +324,10 @@ template <typename T> struct LowpRunner {
   using R = hd_elem_t<T>;
   static void run(const MultiSpec &s, const MultiArgs &a, const OpCall &c, const float *lr_arr, const float *wd_arr) {
     const bool gpu = !c.outputs[0].device().is_cpu();
-    const int ns = static_cast<int>(s.states.size());
     for (int first = 0; first < a.n; first += kMultiMax) {
-      MultiTable<R, R> t;
-      t.count = std::min(kMultiMax, a.n - first);
-      t.lr_arr = lr_arr ? lr_arr + first : nullptr;
-      t.wd_arr = wd_arr ? wd_arr + first : nullptr;
-      for (int j = 0; j < t.count; ++j) {
-        const int i = first + j;
-        const size_t b = static_cast<size_t>(i) * static_cast<size_t>(s.stride());
-        const NDArray &o = c.outputs[static_cast<size_t>(i)];
-        t.size[j] = o.size();
-        t.w[j] = hd_ptr(c.inputs[b].cdata<T>());
-        t.g[j] = hd_ptr(c.inputs[b + 1].cdata<T>());
-        t.o[j] = hd_ptr(o.data<T>());
-        t.s0[j] = ns > 0 ? hd_ptr(c.inputs[b + 2].data<T>()) : nullptr;
-        t.s1[j] = ns > 1 ? hd_ptr(c.inputs[b + 3].data<T>()) : nullptr;
-        t.w32[j] = nullptr;
-        // (the parameters are float32 in MXNet: double -> float -> 16 bits, as its half_t(float))
-        t.lr[j] = R(a.lrs && !lr_arr ? static_cast<float>((*a.lrs)[static_cast<size_t>(i)]) : 0.f);
-        t.wd[j] = R(a.wds && !wd_arr ? static_cast<float>((*a.wds)[static_cast<size_t>(i)]) : 0.f);
-        t.eta[j] = R(a.etas ? static_cast<float>((*a.etas)[static_cast<size_t>(i)]) : 0.f);
-      }
+      // (the rates are float32 in MXNet: double -> float -> 16 bits, as its half_t(float))
+      const MultiTable<R, R> t = table_of<T, R, T>(s, a, c, first, false, lr_arr, wd_arr,
+                                                   [](double v) { return R(static_cast<float>(v)); });
       if (gpu) gpu_update_multi_lowp<R>(s.rule, a.k, t, c.outputs[0].device().id, c.params.op->name.c_str());
       else run_update_multi_lowp_host<R>(s.rule, a.k, t);
     }
