@@ -19,8 +19,8 @@ from mx import autograd, nd
 from switches import onednn
 
 S = mx.sym
-ONEDNN = mx.runtime.onednn_status()[0]
-needs_onednn = pytest.mark.skipif(not ONEDNN, reason="built without oneDNN")
+ONEDNN = mx.runtime.onednn_status()[1]  # built and switched on (MX_ONEDNN=0 switches it off)
+needs_onednn = pytest.mark.skipif(not ONEDNN, reason="oneDNN not built or switched off (MX_ONEDNN)")
 
 
 # ---------------------------------------------------------------- bit-level references (numpy)

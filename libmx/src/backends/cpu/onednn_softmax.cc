@@ -12,19 +12,30 @@ struct SoftmaxFwd {
   dnnl::primitive prim;
   dnnl::memory::desc md;
 };
+
+// Cache key of a forward or backward plan for this shape.
+std::string softmax_key(const char *op, const SoftmaxShape &sh) {
+  Key k(op);
+  k.add(sh.outer).add(sh.len).add(sh.inner).add(sh.bf16 ? 1 : 0).add(sync_threads());
+  return k.str();
+}
+
+// The data's plain layout, softmax over axis 1: (outer, len) when the axis is the last one
+// (oneDNN's fast path for rows), else (outer, len, inner).
+dnnl::memory::desc softmax_md(const SoftmaxShape &sh) {
+  const dnnl::memory::dims d = sh.inner == 1 ? dnnl::memory::dims{sh.outer, sh.len}
+                                             : dnnl::memory::dims{sh.outer, sh.len, sh.inner};
+  return plain_md(d, sh.bf16 ? dnnl::memory::data_type::bf16 : dnnl::memory::data_type::f32);
+}
 }  // namespace
 
 bool softmax_forward(const SoftmaxShape &sh, const void *x, void *y) {
   if (!enabled() || sh.outer * sh.len * sh.inner == 0) return false;
-  Key k(sh.log ? "logsoftmax_fwd" : "softmax_fwd");
-  k.add(sh.outer).add(sh.len).add(sh.inner).add(sh.bf16 ? 1 : 0).add(sync_threads());
-  auto plan = cached<SoftmaxFwd>(k.str(), [&]() -> std::shared_ptr<SoftmaxFwd> {
+  auto plan = cached<SoftmaxFwd>(softmax_key(sh.log ? "logsoftmax_fwd" : "softmax_fwd", sh),
+                                 [&]() -> std::shared_ptr<SoftmaxFwd> {
     try {
       auto p = std::make_shared<SoftmaxFwd>();
-      // (outer, len) when the axis is the last one: oneDNN's fast path for rows.
-      dnnl::memory::dims d = sh.inner == 1 ? dnnl::memory::dims{sh.outer, sh.len}
-                                           : dnnl::memory::dims{sh.outer, sh.len, sh.inner};
-      p->md = plain_md(d, sh.bf16 ? dnnl::memory::data_type::bf16 : dnnl::memory::data_type::f32);
+      p->md = softmax_md(sh);
       const auto pk = dnnl::prop_kind::forward_inference;
       if (sh.log)
         p->prim = dnnl::logsoftmax_forward(
@@ -54,14 +65,11 @@ struct SoftmaxBwd {
 
 bool softmax_backward(const SoftmaxShape &sh, const void *y, const void *dy, void *dx) {
   if (!enabled() || sh.outer * sh.len * sh.inner == 0) return false;
-  Key k(sh.log ? "logsoftmax_bwd" : "softmax_bwd");
-  k.add(sh.outer).add(sh.len).add(sh.inner).add(sh.bf16 ? 1 : 0).add(sync_threads());
-  auto plan = cached<SoftmaxBwd>(k.str(), [&]() -> std::shared_ptr<SoftmaxBwd> {
+  auto plan = cached<SoftmaxBwd>(softmax_key(sh.log ? "logsoftmax_bwd" : "softmax_bwd", sh),
+                                 [&]() -> std::shared_ptr<SoftmaxBwd> {
     try {
       auto p = std::make_shared<SoftmaxBwd>();
-      dnnl::memory::dims d = sh.inner == 1 ? dnnl::memory::dims{sh.outer, sh.len}
-                                           : dnnl::memory::dims{sh.outer, sh.len, sh.inner};
-      p->md = plain_md(d, sh.bf16 ? dnnl::memory::data_type::bf16 : dnnl::memory::data_type::f32);
+      p->md = softmax_md(sh);
       const auto pk = dnnl::prop_kind::forward_training;
       if (sh.log) {
         dnnl::logsoftmax_forward::primitive_desc hint(dnnl::logsoftmax_forward::desc(pk, p->md, 1), engine());
